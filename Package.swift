@@ -1,0 +1,46 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Lethe",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lethe", targets: ["lethe"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        // System libraries (pkg-config). Only the thin Swift wrapper directly above each imports it.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: fast),
+        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: fast),
+        .target(name: "Checkpoint", dependencies: ["Tensor"]),
+        .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
+        .target(
+            name: "LetheCommands",
+            dependencies: [
+                "Tensor", "NN", "Checkpoint", "Data", "ZeroMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "lethe", dependencies: ["LetheCommands"]),
+        .target(name: "LetheTesting", dependencies: ["Tensor", "NN", "Checkpoint"]),
+
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "LetheTesting"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Checkpoint", "LetheTesting"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "NN", "LetheTesting"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "LetheTesting"]),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "LetheCommandsTests", dependencies: ["LetheCommands", "LetheTesting"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+/// Numeric hot loops: bounds checks stay on in debug builds (tests), release builds drop them.
+var fast: [SwiftSetting] { [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))] }

@@ -1,0 +1,112 @@
+import Tensor
+
+/// A network with PyTorch parameter names: a root `Sequential`, the input shape it expects ([C, H, W]) and
+/// the number of classes it predicts.
+public final class Model {
+    public let architecture: String
+    public let inputShape: [Int]
+    public let classCount: Int
+    public let root: Sequential
+
+    public init(architecture: String, inputShape: [Int], classCount: Int, root: Sequential) {
+        self.architecture = architecture
+        self.inputShape = inputShape
+        self.classCount = classCount
+        self.root = root
+        root.visitBlocks { _ in }
+    }
+
+    /// Every parameter and buffer in `state_dict` order.
+    public var namedState: [(name: String, parameter: Parameter)] { root.namedState }
+
+    /// Trainable parameters in `state_dict` order.
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        namedState.filter { $0.parameter.isTrainable }
+    }
+
+    public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.parameter.value.count } }
+
+    /// Logits for a batch [N, C, H, W] (or [N, features] for models that start with `Flatten`).
+    public func forward(_ input: Tensor, mode: ForwardMode, tap: FeatureTap? = nil) -> Tensor {
+        precondition(
+            Array(input.shape.dropFirst()) == inputShape,
+            "\(architecture) expects inputs of shape [N, \(inputShape.map(String.init).joined(separator: ", "))], got \(input.shape)"
+        )
+        setTap(tap)
+        defer { setTap(nil) }
+        return root.forward(input, mode: mode)
+    }
+
+    /// Back-propagates ∂L/∂logits of the last `forward`, adding into every parameter's `grad`. Returns
+    /// ∂L/∂input when `inputGradient` is true (UNSIR learns inputs), an empty tensor otherwise.
+    @discardableResult
+    public func backward(_ logitsGradient: Tensor, tap: FeatureTap? = nil, inputGradient: Bool = false) -> Tensor {
+        let first = root.children.first?.layer as? Conv2d
+        first?.computesInputGradient = inputGradient
+        setTap(tap)
+        defer { setTap(nil) }
+        return root.backward(logitsGradient)
+    }
+
+    public func zeroGradients() {
+        for (_, parameter) in namedParameters { parameter.zeroGrad() }
+    }
+
+    /// The state as (name, tensor) pairs, in `state_dict` order.
+    public func stateDict() -> [(name: String, tensor: Tensor)] {
+        namedState.map { (name: $0.name, tensor: $0.parameter.value) }
+    }
+
+    /// Replaces the state with `tensors`. Refuses (changing nothing) unless every name matches with the
+    /// right shape, and reports every missing, unexpected and mis-shaped tensor.
+    public func load(stateDict tensors: [(name: String, tensor: Tensor)]) throws(StateDictMismatch) {
+        let state = namedState
+        let expected = Dictionary(state.map { ($0.name, $0.parameter.value.shape) }, uniquingKeysWith: { a, _ in a })
+        let given = Dictionary(tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        let mismatch = StateDictMismatch(
+            architecture: architecture,
+            missing: state.map(\.name).filter { given[$0] == nil },
+            unexpected: tensors.map(\.name).filter { expected[$0] == nil },
+            misshaped: state.compactMap { entry in
+                guard let tensor = given[entry.name], tensor.shape != entry.parameter.value.shape else { return nil }
+                return .init(name: entry.name, expected: entry.parameter.value.shape, found: tensor.shape)
+            })
+        guard mismatch.isEmpty else { throw mismatch }
+        for (name, parameter) in state { parameter.value = given[name]! }
+    }
+
+    /// An independent model with the same architecture and a copy of the state (for a frozen teacher).
+    public func copy() -> Model {
+        Model(architecture: architecture, inputShape: inputShape, classCount: classCount, root: root.copy() as! Sequential)
+    }
+
+    private func setTap(_ tap: FeatureTap?) {
+        root.visitBlocks { $0.tap = tap }
+    }
+}
+
+/// Why a state dict does not fit a model, naming every offending tensor.
+public struct StateDictMismatch: Error, CustomStringConvertible, Equatable {
+    public struct Misshaped: Equatable, Sendable {
+        public let name: String
+        public let expected: [Int]
+        public let found: [Int]
+    }
+
+    public let architecture: String
+    public let missing: [String]
+    public let unexpected: [String]
+    public let misshaped: [Misshaped]
+
+    public var isEmpty: Bool { missing.isEmpty && unexpected.isEmpty && misshaped.isEmpty }
+
+    public var description: String {
+        var lines = ["checkpoint does not match \(architecture):"]
+        if !missing.isEmpty { lines.append("  missing: \(missing.joined(separator: ", "))") }
+        if !unexpected.isEmpty { lines.append("  unexpected: \(unexpected.joined(separator: ", "))") }
+        for entry in misshaped {
+            lines.append("  \(entry.name): expected shape \(entry.expected), found \(entry.found)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Tensor
+
+/// How a model is named on the command line: a built-in (`fmnist-cnn`, `fmnist-mlp`,
+/// `resnet18[:width=W,classes=K,channels=C,size=S]`) or the path of a JSON architecture file for a
+/// sequential model:
+///
+///     {"name": "small-cnn", "input": [1, 28, 28], "layers": [
+///       {"type": "conv2d", "name": "conv1", "in": 1, "out": 16, "kernel": 3, "padding": 1},
+///       {"type": "relu"}, {"type": "maxpool2d", "kernel": 2}, {"type": "flatten"},
+///       {"type": "linear", "name": "fc", "in": 3136, "out": 10}]}
+///
+/// Layer types: conv2d (in, out, kernel, stride, padding, bias), linear (in, out, bias), batchnorm2d
+/// (channels), relu, maxpool2d (kernel, stride, padding), avgpool (global), flatten, dropout (p).
+public enum ModelSpec {
+    public static func build(_ spec: String, seed: UInt64) throws(ModelSpecError) -> Model {
+        let (name, options) = splitOptions(spec)
+        switch name {
+        case "fmnist-cnn": return ModelZoo.fmnistCNN(seed: seed)
+        case "fmnist-mlp": return ModelZoo.fmnistMLP(seed: seed)
+        case "resnet18":
+            let size = try options.int("size") ?? 32
+            return ModelZoo.resnet18(
+                seed: seed, width: try options.int("width") ?? 64, classes: try options.int("classes") ?? 10,
+                inputShape: [try options.int("channels") ?? 3, size, size])
+        default:
+            guard spec.hasSuffix(".json") else {
+                throw .unknown("unknown model '\(spec)': use one of \(ModelZoo.builtInNames.joined(separator: ", ")) or a .json architecture file")
+            }
+            guard let data = FileManager.default.contents(atPath: spec) else {
+                throw .unknown("cannot read architecture file \(spec)")
+            }
+            return try SequentialSpec.build(data, source: spec, seed: seed)
+        }
+    }
+
+    private static func splitOptions(_ spec: String) -> (String, Options) {
+        guard !spec.hasSuffix(".json"), let colon = spec.firstIndex(of: ":") else { return (spec, Options(pairs: [:])) }
+        var pairs: [String: String] = [:]
+        for item in spec[spec.index(after: colon)...].split(separator: ",") {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            pairs[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return (String(spec[..<colon]), Options(pairs: pairs))
+    }
+
+    struct Options {
+        let pairs: [String: String]
+        func int(_ key: String) throws(ModelSpecError) -> Int? {
+            guard let text = pairs[key] else { return nil }
+            guard let value = Int(text), value > 0 else { throw .invalid("model option \(key)=\(text) must be a positive integer") }
+            return value
+        }
+    }
+}
+
+public enum ModelSpecError: Error, CustomStringConvertible, Equatable {
+    case unknown(String)
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .unknown(let message), .invalid(let message): message
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Tensor
+
+/// Updates parameters from their accumulated gradients. State (momentum, moments) is kept by parameter
+/// name so it can be saved and restored with a checkpoint.
+public protocol Optimizer: AnyObject {
+    var learningRate: Float { get set }
+    /// Applies one step to every trainable parameter of `model` using its `grad`.
+    func update(model: Model)
+    /// Per-parameter state tensors (e.g. `fc1.weight.momentum`), for persistence.
+    var state: [String: Tensor] { get set }
+}
+
+/// Stochastic gradient descent with PyTorch's semantics: weight decay added to the gradient, momentum
+/// buffer started at the first gradient, optional Nesterov momentum and dampening.
+public final class SGD: Optimizer {
+    public var learningRate: Float
+    public let momentum: Float
+    public let weightDecay: Float
+    public let nesterov: Bool
+    public let dampening: Float
+    public var state: [String: Tensor] = [:]
+
+    public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false, dampening: Float = 0) {
+        precondition(!nesterov || (momentum > 0 && dampening == 0), "Nesterov needs momentum > 0 and no dampening")
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        self.nesterov = nesterov
+        self.dampening = dampening
+    }
+
+    public func update(model: Model) {
+        for (name, parameter) in model.namedParameters {
+            let key = "\(name).momentum"
+            var buffer = state[key]
+            let lr = learningRate
+            parameter.value.withUnsafeMutableBufferPointer { p in
+                parameter.grad.withUnsafeBufferPointer { g in
+                    if momentum == 0 {
+                        for i in 0..<p.count { p[i] -= lr * (g[i] + weightDecay * p[i]) }
+                        return
+                    }
+                    let isFirst = buffer == nil
+                    if isFirst { buffer = Tensor(zeros: parameter.value.shape) }
+                    buffer!.withUnsafeMutableBufferPointer { b in
+                        for i in 0..<p.count {
+                            let d = g[i] + weightDecay * p[i]
+                            b[i] = isFirst ? d : momentum * b[i] + (1 - dampening) * d
+                            p[i] -= lr * (nesterov ? d + momentum * b[i] : b[i])
+                        }
+                    }
+                }
+            }
+            if let buffer { state[key] = buffer }
+        }
+    }
+}
+
+/// Adam (PyTorch's `torch.optim.Adam`, L2 weight decay added to the gradient).
+public final class Adam: Optimizer {
+    public var learningRate: Float
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
+    public let weightDecay: Float
+    public var state: [String: Tensor] = [:]
+
+    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
+
+    /// Steps taken so far (kept in `state` as a scalar so it persists with the moments).
+    public var steps: Int {
+        get { Int(state["step"]?.scalars.first ?? 0) }
+        set { state["step"] = Tensor(shape: [], scalars: [Float(newValue)]) }
+    }
+
+    public func update(model: Model) {
+        steps += 1
+        let correction1 = 1 - pow(Double(beta1), Double(steps))
+        let correction2 = 1 - pow(Double(beta2), Double(steps))
+        let stepSize = Float(Double(learningRate) / correction1)
+        let root2 = Float(correction2.squareRoot())
+        for (name, parameter) in model.namedParameters {
+            var m = state["\(name).exp_avg"] ?? Tensor(zeros: parameter.value.shape)
+            var v = state["\(name).exp_avg_sq"] ?? Tensor(zeros: parameter.value.shape)
+            parameter.value.withUnsafeMutableBufferPointer { p in
+                parameter.grad.withUnsafeBufferPointer { g in
+                    m.withUnsafeMutableBufferPointer { m in
+                        v.withUnsafeMutableBufferPointer { v in
+                            for i in 0..<p.count {
+                                let d = g[i] + weightDecay * p[i]
+                                m[i] = beta1 * m[i] + (1 - beta1) * d
+                                v[i] = beta2 * v[i] + (1 - beta2) * d * d
+                                p[i] -= stepSize * m[i] / (v[i].squareRoot() / root2 + epsilon)
+                            }
+                        }
+                    }
+                }
+            }
+            state["\(name).exp_avg"] = m
+            state["\(name).exp_avg_sq"] = v
+        }
+    }
+}
+
+/// Learning rate as a function of the epoch: constant, step decay every `every` epochs, or decay at
+/// given milestones (PyTorch's StepLR and MultiStepLR).
+public enum LearningRateSchedule: Sendable, Equatable {
+    case constant
+    case step(every: Int, factor: Float)
+    case milestones([Int], factor: Float)
+
+    /// The rate for 0-based `epoch`, starting from `base`.
+    public func rate(base: Float, epoch: Int) -> Float {
+        switch self {
+        case .constant: return base
+        case .step(let every, let factor): return base * pow(factor, Float(epoch / max(every, 1)))
+        case .milestones(let milestones, let factor):
+            return base * pow(factor, Float(milestones.filter { $0 <= epoch }.count))
+        }
+    }
+}
+
+extension Model {
+    /// Scales all gradients so their global L2 norm is at most `maxNorm`; returns the norm before clipping.
+    @discardableResult
+    public func clipGradientNorm(_ maxNorm: Float) -> Float {
+        let norm = Float(namedParameters.reduce(0.0) { $0 + $1.parameter.grad.squaredNorm() }.squareRoot())
+        if norm > maxNorm && norm.isFinite {
+            let factor = maxNorm / (norm + 1e-6)
+            for (_, parameter) in namedParameters { parameter.grad.scale(by: factor) }
+        }
+        return norm
+    }
+}

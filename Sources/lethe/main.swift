@@ -1,0 +1,3 @@
+import LetheCommands
+
+await LetheCommand.launch()
