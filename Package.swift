@@ -8,7 +8,8 @@ let package = Package(
         .executable(name: "lethe", targets: ["lethe"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries (pkg-config). Only the thin Swift wrapper directly above each imports it.
@@ -19,23 +20,26 @@ let package = Package(
 
         .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: fast),
         .target(name: "NN", dependencies: ["Tensor"], swiftSettings: fast),
-        .target(name: "Checkpoint", dependencies: ["Tensor"]),
+        .target(name: "Checkpoint", dependencies: ["Tensor", "NN"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
+        .target(name: "Unlearning", dependencies: ["NN", "Data"], swiftSettings: fast),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
         .target(
             name: "LetheCommands",
             dependencies: [
-                "Tensor", "NN", "Checkpoint", "Data", "ZeroMQ",
+                "Tensor", "NN", "Checkpoint", "Data", "Unlearning", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .executableTarget(name: "lethe", dependencies: ["LetheCommands"]),
+        .executableTarget(name: "lethe", dependencies: ["LetheCommands", "Tensor"]),
         .target(name: "LetheTesting", dependencies: ["Tensor", "NN", "Checkpoint"]),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "LetheTesting"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Checkpoint", "LetheTesting"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "NN", "LetheTesting"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "LetheTesting"]),
+        .testTarget(name: "UnlearningTests", dependencies: ["Unlearning", "LetheTesting"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "LetheCommandsTests", dependencies: ["LetheCommands", "LetheTesting"]),
     ],

@@ -1,5 +1,3 @@
-import Tensor
-
 /// Conversion between the little-endian element bytes of a safetensors buffer and `Float` scalars.
 enum ScalarCoding {
     /// Why a value cannot be stored in an integer dtype.

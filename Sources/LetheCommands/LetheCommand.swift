@@ -1,11 +1,19 @@
 import ArgumentParser
+import Tensor
+import ZeroMQ
 
 public struct LetheCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "lethe",
-        abstract: "Machine unlearning: train, unlearn, verify.",
-        subcommands: []
-    )
+    public static let version = "0.1.0"
+
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "lethe",
+            abstract: "Machine unlearning: train, unlearn and verify neural networks.",
+            version: "lethe \(version) (OpenBLAS \(BLAS.coreName) kernels, libzmq \(ZeroMQLibrary.version))",
+            subcommands: [TrainCommand.self, EvalCommand.self, BenchCommand.self]
+        )
+    }
+
     public init() {}
 
     public static func launch() async {

@@ -33,6 +33,8 @@ public final class BasicBlock: Layer {
         self.downsample = downsample
     }
 
+    public var sublayers: [Layer] { [body] + (downsample.map { [$0] } ?? []) }
+
     public var namedState: [(name: String, parameter: Parameter)] {
         body.namedState + (downsample.map { prefixed("downsample", $0.namedState) } ?? [])
     }

@@ -11,6 +11,7 @@ public final class Conv2d: Layer {
     public var computesInputGradient = true
 
     private var inputShape: [Int] = []
+    public private(set) var lastMultiplyAccumulates = 0
     private var columns: [[Float]] = []  // one im2col matrix per chunk, kept for backward
 
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
@@ -66,6 +67,7 @@ public final class Conv2d: Layer {
         let plane = g.outputPlane
         let chunk = imagesPerChunk(g, batch: batch)
         inputShape = input.shape
+        lastMultiplyAccumulates = batch * outChannels * g.rows * plane
         columns = []
         var output = Tensor(zeros: [batch, outChannels, g.outputHeight, g.outputWidth])
         let outChannels = outChannels

@@ -9,10 +9,16 @@ public protocol Layer: AnyObject {
     var namedState: [(name: String, parameter: Parameter)] { get }
     /// A fresh layer of the same architecture and a copy of this layer's state.
     func copy() -> Layer
+    /// Layers nested inside this one.
+    var sublayers: [Layer] { get }
+    /// Multiply-accumulates of the last forward pass (convolutions and matrix products only).
+    var lastMultiplyAccumulates: Int { get }
 }
 
 extension Layer {
     public var namedState: [(name: String, parameter: Parameter)] { [] }
+    public var sublayers: [Layer] { [] }
+    public var lastMultiplyAccumulates: Int { 0 }
 }
 
 /// The output size of a sliding window (convolution or pooling), as PyTorch computes it (floor mode).

@@ -5,6 +5,7 @@ public final class Linear: Layer {
     public let weight: Parameter
     public let bias: Parameter?
     private var input = Tensor(zeros: [0])
+    public var lastMultiplyAccumulates: Int { input.count * outFeatures }
 
     public init(weight: Tensor, bias: Tensor?) {
         precondition(weight.rank == 2, "Linear weight must be [out, in], got \(weight.shape)")

@@ -75,6 +75,14 @@ public final class Model {
         for (name, parameter) in state { parameter.value = given[name]! }
     }
 
+    /// Multiply-accumulates of one sample's forward pass (convolutions and linear layers), measured by
+    /// running one.
+    public func forwardMultiplyAccumulates() -> Int {
+        _ = forward(Tensor(zeros: [1] + inputShape), mode: .eval)
+        func total(_ layer: Layer) -> Int { layer.lastMultiplyAccumulates + layer.sublayers.reduce(0) { $0 + total($1) } }
+        return total(root)
+    }
+
     /// An independent model with the same architecture and a copy of the state (for a frozen teacher).
     public func copy() -> Model {
         Model(architecture: architecture, inputShape: inputShape, classCount: classCount, root: root.copy() as! Sequential)

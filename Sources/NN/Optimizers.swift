@@ -34,7 +34,7 @@ public final class SGD: Optimizer {
         for (name, parameter) in model.namedParameters {
             let key = "\(name).momentum"
             var buffer = state[key]
-            let lr = learningRate
+            let (lr, shape) = (learningRate, parameter.value.shape)
             parameter.value.withUnsafeMutableBufferPointer { p in
                 parameter.grad.withUnsafeBufferPointer { g in
                     if momentum == 0 {
@@ -42,7 +42,7 @@ public final class SGD: Optimizer {
                         return
                     }
                     let isFirst = buffer == nil
-                    if isFirst { buffer = Tensor(zeros: parameter.value.shape) }
+                    if isFirst { buffer = Tensor(zeros: shape) }
                     buffer!.withUnsafeMutableBufferPointer { b in
                         for i in 0..<p.count {
                             let d = g[i] + weightDecay * p[i]

@@ -17,6 +17,8 @@ public final class Sequential: Layer {
         self.init(layers.map { (name: nil, layer: $0) })
     }
 
+    public var sublayers: [Layer] { children.map(\.layer) }
+
     func childPath(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
 
     public var namedState: [(name: String, parameter: Parameter)] {

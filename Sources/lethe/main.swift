@@ -1,3 +1,5 @@
 import LetheCommands
+import Tensor
 
+BLASKernelSelection.reexecWithFastestKernels()
 await LetheCommand.launch()

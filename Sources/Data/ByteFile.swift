@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Whole-file reads into a byte array, gunzipping transparently when the file starts with the gzip magic.
+public enum ByteFile {
+    /// The file's contents, decompressed when it is gzip (1f 8b) and returned raw otherwise.
+    public static func read(_ path: String) throws(DatasetError) -> [UInt8] {
+        let bytes = try readRaw(path)
+        guard Gzip.hasGzipMagic(bytes) else { return bytes }
+        do {
+            return try Gzip.decompress(bytes)
+        } catch {
+            throw .decompression(path: path, error)
+        }
+    }
+
+    /// The file's bytes exactly as stored.
+    public static func readRaw(_ path: String) throws(DatasetError) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            let code = errno
+            throw code == ENOENT ? .fileNotFound(path: path) : .unreadable(path: path, reason: reason(code))
+        }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw .unreadable(path: path, reason: reason(errno)) }
+        guard (info.st_mode & S_IFMT) != S_IFDIR else { throw .unreadable(path: path, reason: "is a directory") }
+
+        var bytes = [UInt8](repeating: 0, count: max(Int(info.st_size), 0))
+        var filled = 0
+        while true {
+            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 1 << 16))) }
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                systemRead(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .unreadable(path: path, reason: reason(errno))
+            }
+            if count == 0 { break }
+            filled += count
+        }
+        bytes.removeSubrange(filled...)
+        return bytes
+    }
+
+    private static func reason(_ code: Int32) -> String {
+        String(cString: strerror(code))
+    }
+}
+
+/// POSIX read(2), out of reach of `ByteFile.read`'s name.
+private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    read(descriptor, buffer, count)
+}

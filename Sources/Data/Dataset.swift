@@ -1,0 +1,73 @@
+import Tensor
+
+/// Which half of a dataset to load.
+public enum Split: String, Sendable, CaseIterable, CustomStringConvertible {
+    case train
+    case test
+
+    public var description: String { rawValue }
+}
+
+/// Labelled images held in memory: `images` is [N, C, H, W] float32, already normalised; `labels[i]` is the
+/// class of image `i`, in 0..<classCount.
+public struct Dataset: Sendable {
+    public var name: String
+    public private(set) var images: Tensor
+    public private(set) var labels: [Int]
+    public let classCount: Int
+
+    public init(name: String, images: Tensor, labels: [Int], classCount: Int) {
+        precondition(images.rank == 4, "dataset images must be [N, C, H, W], got \(images.shape)")
+        precondition(images.shape[0] == labels.count, "\(images.shape[0]) images but \(labels.count) labels")
+        precondition(classCount > 0, "classCount must be positive")
+        precondition(labels.allSatisfy { $0 >= 0 && $0 < classCount }, "label out of range 0..<\(classCount)")
+        self.name = name
+        self.images = images
+        self.labels = labels
+        self.classCount = classCount
+    }
+
+    /// Number of samples.
+    public var count: Int { labels.count }
+
+    /// [C, H, W] of one image.
+    public var imageShape: [Int] { Array(images.shape.dropFirst()) }
+
+    /// How many samples each class has, indexed by class.
+    public var classCounts: [Int] {
+        var counts = [Int](repeating: 0, count: classCount)
+        for label in labels { counts[label] += 1 }
+        return counts
+    }
+
+    /// The samples at `indices`, in the order given (repeats allowed).
+    public func subset(indices: [Int]) -> Dataset {
+        Dataset(
+            name: name, images: images.gather(rows: indices), labels: indices.map { labels[$0] }, classCount: classCount
+        )
+    }
+
+    /// Indices of every sample whose label is in `classes`, in ascending order.
+    public func indices(ofClasses classes: some Sequence<Int>) -> [Int] {
+        var wanted = [Bool](repeating: false, count: classCount)
+        for label in classes where label >= 0 && label < classCount { wanted[label] = true }
+        return labels.indices.filter { wanted[labels[$0]] }
+    }
+
+    /// Indices of every sample whose label is not in `classes`, in ascending order.
+    public func indices(excludingClasses classes: some Sequence<Int>) -> [Int] {
+        let excluded = Set(classes)
+        return labels.indices.filter { !excluded.contains(labels[$0]) }
+    }
+
+    /// Images [indices.count, C, H, W] and their labels, in the order given.
+    public func batch(indices: [Int]) -> (images: Tensor, labels: [Int]) {
+        (images.gather(rows: indices), indices.map { labels[$0] })
+    }
+}
+
+extension Dataset: CustomStringConvertible {
+    public var description: String {
+        "\(name): \(count) images \(imageShape.map(String.init).joined(separator: "×")), \(classCount) classes"
+    }
+}

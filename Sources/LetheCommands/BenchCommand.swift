@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import NN
+import Tensor
+import Unlearning
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks that print machine-readable figures.",
+        subcommands: [EngineBench.self])
+}
+
+/// Training throughput of the engine against OpenBLAS's sgemm peak measured in the same run.
+struct EngineBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Measure sgemm GFLOP/s and the engine's training throughput (forward + backward + update).")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var compute: ComputeOptions
+    @OptionGroup var output: FormatOptions
+    @Option(help: "Minibatch size.") var batchSize = 128
+    @Option(help: "Seconds to spend measuring each figure.") var seconds: Double = 5
+
+    func run() async throws {
+        compute.apply()
+        let sgemm = measureSgemm(seconds: seconds)
+        let model = try ModelSpec.build(modelOptions.model, seed: 1)
+        let flopsPerSample = 3.0 * 2.0 * Double(model.forwardMultiplyAccumulates())
+        let training = measureTraining(model, seconds: seconds)
+        let trainGflops = training.samplesPerSecond * flopsPerSample / 1e9
+        let report = EngineBenchReport(
+            model: model.architecture, batchSize: batchSize, threads: Parallel.maxThreads, blas: .current,
+            sgemmSize: sgemm.size, sgemmGflops: sgemm.gflops,
+            trainSamplesPerSecond: training.samplesPerSecond, trainStepsMeasured: training.steps,
+            trainMflopPerSample: flopsPerSample / 1e6, trainGflops: trainGflops,
+            fractionOfSgemmPeak: trainGflops / sgemm.gflops)
+        switch output.format {
+        case .json:
+            let encoder = JSONEncoder.sorted
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        case .text:
+            print(String(format: "sgemm %d³: %.1f GFLOP/s (%@ kernels, %d threads)", sgemm.size, sgemm.gflops,
+                report.blas.kernels, report.threads))
+            print(String(format: "%@ training, batch %d: %.0f samples/s, %.1f GFLOP/s (%.1f MFLOP/sample), %.0f%% of sgemm",
+                model.architecture, batchSize, training.samplesPerSecond, trainGflops, flopsPerSample / 1e6,
+                100 * report.fractionOfSgemmPeak))
+        }
+    }
+
+    /// Square sgemm at a size large enough to reach the library's practical peak.
+    func measureSgemm(seconds: Double) -> (size: Int, gflops: Double) {
+        let n = 2048
+        var generator = SeededGenerator(seed: 1)
+        let a = Tensor.uniform(shape: [n, n], in: -1..<1, using: &generator)
+        let b = Tensor.uniform(shape: [n, n], in: -1..<1, using: &generator)
+        _ = a.matmul(b)
+        var runs = 0
+        let start = Date()
+        while Date().timeIntervalSince(start) < seconds || runs < 3 {
+            _ = a.matmul(b)
+            runs += 1
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        return (n, 2 * Double(n * n * n) * Double(runs) / elapsed / 1e9)
+    }
+
+    /// Full SGD steps on a fixed synthetic batch (data loading is not part of the engine).
+    func measureTraining(_ model: Model, seconds: Double) -> (samplesPerSecond: Double, steps: Int) {
+        var generator = SeededGenerator(seed: 2)
+        let images = Tensor.normal(shape: [batchSize] + model.inputShape, using: &generator)
+        let labels = (0..<batchSize).map { _ in generator.nextInt(below: model.classCount) }
+        let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
+        func step() {
+            _ = ShardedStep.accumulate(model: model, images: images, labels: labels, shards: 1, mode: .train()) {
+                logits, labels, _ in crossEntropy(logits: logits, labels: labels, reduction: .sum)
+            }
+            optimizer.update(model: model)
+        }
+        for _ in 0..<3 { step() }
+        var steps = 0
+        let start = Date()
+        while Date().timeIntervalSince(start) < seconds || steps < 5 {
+            step()
+            steps += 1
+        }
+        return (Double(steps * batchSize) / Date().timeIntervalSince(start), steps)
+    }
+}
+
+struct EngineBenchReport: Encodable {
+    let model: String
+    let batchSize: Int
+    let threads: Int
+    let blas: BLASInfo
+    let sgemmSize: Int
+    let sgemmGflops: Double
+    let trainSamplesPerSecond: Double
+    let trainStepsMeasured: Int
+    let trainMflopPerSample: Double
+    let trainGflops: Double
+    let fractionOfSgemmPeak: Double
+}

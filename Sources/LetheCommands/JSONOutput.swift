@@ -1,0 +1,42 @@
+import Crypto
+import Foundation
+import Tensor
+import ZeroMQ
+
+extension JSONEncoder {
+    /// Stable, readable JSON with snake_case keys.
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+}
+
+func printJSON(_ value: some Encodable) throws {
+    print(String(decoding: try JSONEncoder.sorted.encode(value), as: UTF8.self))
+}
+
+/// Which BLAS kernels computed a result; the kernel set changes the low bits of every GEMM.
+struct BLASInfo: Encodable {
+    let kernels: String
+    let kernelIdentity: String
+    let configuration: String
+    let threads: Int
+    let coretypeOverride: String?
+
+    static var current: BLASInfo {
+        BLASInfo(
+            kernels: BLAS.coreName, kernelIdentity: BLAS.kernelIdentity, configuration: BLAS.configuration,
+            threads: BLAS.threads, coretypeOverride: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"])
+    }
+}
+
+enum FileDigest {
+    /// Hex SHA-256 of a file's bytes.
+    static func sha256(of url: URL) throws -> String {
+        let data = try Data(contentsOf: url)
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}

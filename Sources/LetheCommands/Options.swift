@@ -1,0 +1,49 @@
+import ArgumentParser
+import Tensor
+
+/// `--model`, shared by every command that builds a network.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Architecture: fmnist-cnn, fmnist-mlp, resnet18[:width=W,classes=K,channels=C,size=S] or a .json file.")
+    var model = "fmnist-cnn"
+}
+
+/// `--data`, shared by every command that reads a dataset.
+struct DataOptions: ParsableArguments {
+    @Option(help: "Dataset: fashion-mnist, mnist, or a directory of IDX, CIFAR binary or .npy files.")
+    var data = "fashion-mnist"
+}
+
+/// `--threads`, shared by every command that computes.
+struct ComputeOptions: ParsableArguments {
+    @Option(help: "Threads for OpenBLAS and Lethe's own kernels (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func apply() { Parallel.configure(threads: threads) }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+}
+
+/// `--format`, shared by every command that reports something.
+struct FormatOptions: ParsableArguments {
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+}
+
+/// Parses "0,6" into class numbers.
+func parseClassList(_ text: String, option: String) throws -> [Int] {
+    let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+    let classes = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard classes.count == parts.count, !classes.isEmpty, classes.allSatisfy({ $0 >= 0 }) else {
+        throw ValidationError("\(option) expects class numbers separated by commas, like 0,6 (got '\(text)')")
+    }
+    return classes
+}
+
+import Foundation

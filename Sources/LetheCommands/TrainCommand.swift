@@ -1,0 +1,141 @@
+import ArgumentParser
+import Checkpoint
+import Data
+import Foundation
+import NN
+import Unlearning
+
+struct TrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model from its seeded initialisation (the original model, or the retrain baseline with --exclude-*).")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var compute: ComputeOptions
+    @OptionGroup var output: FormatOptions
+
+    @Option(help: "Epochs over the training set.") var epochs = 5
+    @Option(help: "Minibatch size.") var batchSize = 128
+    @Option(name: .customLong("lr"), help: "Learning rate (SGD).") var learningRate: Float = 0.01
+    @Option(help: "SGD momentum.") var momentum: Float = 0.9
+    @Option(help: "L2 weight decay.") var weightDecay: Float = 5e-4
+    @Flag(help: "Use Nesterov momentum.") var nesterov = false
+    @Option(help: "Label smoothing for the cross-entropy.") var labelSmoothing: Float = 0
+    @Option(help: "Decay the learning rate ×0.1 at these epochs (e.g. 30,60).") var decayEpochs: String?
+    @Option(help: "Seed for initialisation, shuffling and dropout.") var seed: UInt64 = 1
+    @Option(help: "Logical shards per minibatch (changes the bits of the result, not who computes them).")
+    var shards = 1
+    @Option(help: "Leave out these classes (the retrain baseline for class forgetting), e.g. 0,6.")
+    var excludeClasses: String?
+    @Option(help: "Leave out the training indices listed in this file, one per line.")
+    var excludeIndices: String?
+    @Option(help: "Where to write the trained weights (safetensors).") var out: String
+
+    var recipe: TrainingRecipe {
+        get throws {
+            var recipe = TrainingRecipe()
+            recipe.epochs = epochs
+            recipe.batchSize = batchSize
+            recipe.learningRate = learningRate
+            recipe.momentum = momentum
+            recipe.weightDecay = weightDecay
+            recipe.nesterov = nesterov
+            recipe.labelSmoothing = labelSmoothing
+            recipe.decayEpochs = try decayEpochs.map { try parseClassList($0, option: "--decay-epochs") } ?? []
+            recipe.seed = seed
+            recipe.shards = shards
+            return recipe
+        }
+    }
+
+    func validate() throws {
+        if let problem = try recipe.problem { throw ValidationError(problem) }
+    }
+
+    func run() async throws {
+        compute.apply()
+        let recipe = try recipe
+        let model = try ModelSpec.build(modelOptions.model, seed: seed)
+        let dataset = try DatasetLoader.load(dataOptions.data, split: .train)
+        try checkCompatible(model, dataset)
+        var excluded = Set<Int>()
+        if let excludeClasses {
+            let classes = try parseClassList(excludeClasses, option: "--exclude-classes")
+            if let bad = classes.first(where: { $0 >= dataset.classCount }) {
+                throw ValidationError("--exclude-classes: class \(bad) does not exist (\(dataset.classCount) classes)")
+            }
+            excluded.formUnion(dataset.indices(ofClasses: classes))
+        }
+        if let excludeIndices { excluded.formUnion(try readIndexFile(excludeIndices, count: dataset.count)) }
+        let indices = (0..<dataset.count).filter { !excluded.contains($0) }
+        guard !indices.isEmpty else { throw ValidationError("nothing left to train on after the exclusions") }
+
+        log("training \(model.architecture) (\(model.parameterCount) parameters) on \(indices.count) of \(dataset.count) samples of \(dataset.name)")
+        let trainer = Trainer(model: model, recipe: recipe)
+        trainer.progress = ProgressBar().handler
+        let start = Date()
+        let epochs = try trainer.fit(dataset, indices: indices)
+        let seconds = Date().timeIntervalSince(start)
+        let url = URL(fileURLWithPath: out)
+        let recipeJSON = String(decoding: try JSONEncoder.sorted.encode(recipe), as: UTF8.self)
+        try ModelCheckpoint.save(
+            model, to: url,
+            metadata: [
+                "lethe.recipe": recipeJSON, "lethe.dataset": dataset.name, "lethe.samples": "\(indices.count)",
+                "lethe.blas": BLASInfo.current.kernelIdentity,
+            ])
+        let sha = try FileDigest.sha256(of: url)
+        switch output.format {
+        case .json:
+            try printJSON(TrainReport(
+                model: model.architecture, out: out, sha256: sha, samples: indices.count, excluded: excluded.count,
+                seconds: seconds, epochs: epochs, blas: BLASInfo.current))
+        case .text:
+            for epoch in epochs {
+                print(String(format: "epoch %d  lr %.4g  loss %.4f  train accuracy %.2f%%  %.1fs",
+                    epoch.epoch + 1, epoch.learningRate, epoch.meanLoss, 100 * epoch.trainAccuracy, epoch.seconds))
+            }
+            print("wrote \(out) (sha256 \(sha)) in \(String(format: "%.1f", seconds))s")
+        }
+    }
+}
+
+struct TrainReport: Encodable {
+    let model: String
+    let out: String
+    let sha256: String
+    let samples: Int
+    let excluded: Int
+    let seconds: Double
+    let epochs: [EpochReport]
+    let blas: BLASInfo
+}
+
+/// Refuses a dataset whose images or classes the model cannot take.
+func checkCompatible(_ model: Model, _ dataset: Dataset) throws {
+    guard dataset.imageShape == model.inputShape else {
+        throw ValidationError("\(model.architecture) takes images of shape \(model.inputShape), but \(dataset.name) has \(dataset.imageShape)")
+    }
+    guard dataset.classCount <= model.classCount else {
+        throw ValidationError("\(model.architecture) predicts \(model.classCount) classes, but \(dataset.name) has \(dataset.classCount)")
+    }
+}
+
+/// Reads one training index per line (blank lines and #-comments ignored), checking each is in range.
+func readIndexFile(_ path: String, count: Int) throws -> [Int] {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        throw ValidationError("cannot read index file \(path)")
+    }
+    var indices: [Int] = []
+    for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let trimmed = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?
+            .trimmingCharacters(in: .whitespaces) ?? ""
+        if trimmed.isEmpty { continue }
+        guard let index = Int(trimmed), index >= 0, index < count else {
+            throw ValidationError("\(path):\(number + 1): '\(trimmed)' is not a training index in 0..<\(count)")
+        }
+        indices.append(index)
+    }
+    return indices
+}

@@ -1,0 +1,74 @@
+import Data
+import NN
+import Tensor
+
+/// A model's predictions on a set of samples.
+public struct Evaluation: Sendable, Codable, Equatable {
+    public var samples: Int
+    /// Fraction correct, in [0, 1].
+    public var accuracy: Double
+    /// Mean cross-entropy.
+    public var loss: Double
+    /// Fraction correct per class (nil for a class with no samples).
+    public var perClassAccuracy: [Double?]
+    /// Samples per class.
+    public var perClassSamples: [Int]
+}
+
+/// Eval-mode forward passes over a dataset, in batches.
+public enum Evaluator {
+    /// Per-sample predictions: the predicted class, the cross-entropy loss and the logits.
+    public struct Predictions: Sendable {
+        public var labels: [Int]
+        public var predicted: [Int]
+        public var losses: [Float]
+        public var logits: Tensor
+    }
+
+    public static func predict(
+        _ model: Model, on dataset: Dataset, indices: [Int], batchSize: Int = 1000, progress: ProgressHandler? = nil
+    ) -> Predictions {
+        var predicted: [Int] = []
+        var losses: [Float] = []
+        var logits: [Tensor] = []
+        let batches = stride(from: 0, to: indices.count, by: batchSize).map {
+            Array(indices[$0..<min($0 + batchSize, indices.count)])
+        }
+        for (step, batchIndices) in batches.enumerated() {
+            let batch = dataset.batch(indices: batchIndices)
+            let output = model.forward(batch.images, mode: .eval)
+            predicted += output.argmaxRows()
+            losses += crossEntropy(logits: output, labels: batch.labels, reduction: .sum).perSample
+            logits.append(output)
+            progress?(PhaseProgress(phase: "evaluate", completed: step + 1, total: batches.count))
+        }
+        return Predictions(
+            labels: indices.map { dataset.labels[$0] }, predicted: predicted, losses: losses,
+            logits: logits.isEmpty ? Tensor(zeros: [0, model.classCount]) : Tensor.concatenate(logits))
+    }
+
+    public static func evaluate(
+        _ model: Model, on dataset: Dataset, indices: [Int]? = nil, batchSize: Int = 1000,
+        progress: ProgressHandler? = nil
+    ) -> Evaluation {
+        let predictions = predict(
+            model, on: dataset, indices: indices ?? Array(0..<dataset.count), batchSize: batchSize, progress: progress)
+        return summarize(predictions, classCount: dataset.classCount)
+    }
+
+    public static func summarize(_ predictions: Predictions, classCount: Int) -> Evaluation {
+        var correct = [Int](repeating: 0, count: classCount)
+        var totals = [Int](repeating: 0, count: classCount)
+        for (label, guess) in zip(predictions.labels, predictions.predicted) {
+            totals[label] += 1
+            if label == guess { correct[label] += 1 }
+        }
+        let samples = predictions.labels.count
+        return Evaluation(
+            samples: samples,
+            accuracy: samples == 0 ? 0 : Double(correct.reduce(0, +)) / Double(samples),
+            loss: samples == 0 ? 0 : predictions.losses.reduce(0.0) { $0 + Double($1) } / Double(samples),
+            perClassAccuracy: zip(correct, totals).map { $1 == 0 ? nil : Double($0) / Double($1) },
+            perClassSamples: totals)
+    }
+}
