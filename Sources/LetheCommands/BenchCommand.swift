@@ -29,12 +29,13 @@ struct EngineBench: AsyncParsableCommand {
         let flopsPerSample = 3.0 * 2.0 * Double(model.forwardMultiplyAccumulates())
         let training = measureTraining(model, seconds: seconds)
         let trainGflops = training.samplesPerSecond * flopsPerSample / 1e9
+        let layers = measureLayers(model)
         let report = EngineBenchReport(
             model: model.architecture, batchSize: batchSize, threads: Parallel.maxThreads, blas: .current,
             sgemmSize: sgemm.size, sgemmGflops: sgemm.gflops,
             trainSamplesPerSecond: training.samplesPerSecond, trainStepsMeasured: training.steps,
             trainMflopPerSample: flopsPerSample / 1e6, trainGflops: trainGflops,
-            fractionOfSgemmPeak: trainGflops / sgemm.gflops)
+            fractionOfSgemmPeak: trainGflops / sgemm.gflops, layers: layers)
         switch output.format {
         case .json:
             let encoder = JSONEncoder.sorted
@@ -46,11 +47,17 @@ struct EngineBench: AsyncParsableCommand {
             print(String(format: "%@ training, batch %d: %.0f samples/s, %.1f GFLOP/s (%.1f MFLOP/sample), %.0f%% of sgemm",
                 model.architecture, batchSize, training.samplesPerSecond, trainGflops, flopsPerSample / 1e6,
                 100 * report.fractionOfSgemmPeak))
+            for layer in layers {
+                print(String(format: "  %-12@ forward %7.2f ms  backward %7.2f ms", layer.name, layer.forwardMs, layer.backwardMs))
+            }
         }
     }
 
-    /// Square sgemm at a size large enough to reach the library's practical peak.
+    /// Square sgemm at a size large enough to reach the library's practical peak, with OpenBLAS's own
+    /// threading on all of Lethe's threads (the engine itself keeps OpenBLAS single-threaded for determinism).
     func measureSgemm(seconds: Double) -> (size: Int, gflops: Double) {
+        BLAS.threads = Parallel.maxThreads
+        defer { BLAS.threads = 1 }
         let n = 2048
         var generator = SeededGenerator(seed: 1)
         let a = Tensor.uniform(shape: [n, n], in: -1..<1, using: &generator)
@@ -89,6 +96,45 @@ struct EngineBench: AsyncParsableCommand {
     }
 }
 
+extension EngineBench {
+    /// Time per top-level layer of one training step (forward and backward), median of 5 steps.
+    func measureLayers(_ model: Model) -> [LayerTime] {
+        var generator = SeededGenerator(seed: 3)
+        let images = Tensor.normal(shape: [batchSize] + model.inputShape, using: &generator)
+        let labels = (0..<batchSize).map { _ in generator.nextInt(below: model.classCount) }
+        let children = model.root.children
+        var forward = [[Double]](repeating: [], count: children.count)
+        var backward = forward
+        for _ in 0..<5 {
+            var x = images
+            for (index, child) in children.enumerated() {
+                let start = Date()
+                x = child.layer.forward(x, mode: .train())
+                forward[index].append(Date().timeIntervalSince(start))
+            }
+            var gradient = crossEntropy(logits: x, labels: labels).gradient
+            for (index, child) in children.enumerated().reversed() {
+                (child.layer as? Conv2d)?.computesInputGradient = index > 0
+                let start = Date()
+                gradient = child.layer.backward(gradient)
+                backward[index].append(Date().timeIntervalSince(start))
+            }
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] * 1000 }
+        return children.enumerated().map { index, child in
+            LayerTime(
+                name: child.name ?? String(describing: type(of: child.layer)), forwardMs: median(forward[index]),
+                backwardMs: median(backward[index]))
+        }
+    }
+}
+
+struct LayerTime: Encodable {
+    let name: String
+    let forwardMs: Double
+    let backwardMs: Double
+}
+
 struct EngineBenchReport: Encodable {
     let model: String
     let batchSize: Int
@@ -101,4 +147,5 @@ struct EngineBenchReport: Encodable {
     let trainMflopPerSample: Double
     let trainGflops: Double
     let fractionOfSgemmPeak: Double
+    let layers: [LayerTime]
 }

@@ -23,13 +23,12 @@ struct BLASInfo: Encodable {
     let kernels: String
     let kernelIdentity: String
     let configuration: String
-    let threads: Int
     let coretypeOverride: String?
 
     static var current: BLASInfo {
         BLASInfo(
             kernels: BLAS.coreName, kernelIdentity: BLAS.kernelIdentity, configuration: BLAS.configuration,
-            threads: BLAS.threads, coretypeOverride: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"])
+            coretypeOverride: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"])
     }
 }
 

@@ -10,7 +10,7 @@ public final class ReLU: Layer {
         let result = Tensor(shape: input.shape) { out in
             input.withUnsafeBufferPointer { x in
                 Parallel.forEach(x.count, grain: 1 << 16) { range in
-                    for i in range { out[i] = max(x[i], 0) }
+                    Vectorized.relu(x.baseAddress! + range.lowerBound, out.baseAddress! + range.lowerBound, count: range.count)
                 }
             }
         }
@@ -23,7 +23,10 @@ public final class ReLU: Layer {
             outputGradient.withUnsafeBufferPointer { dy in
                 output.withUnsafeBufferPointer { y in
                     Parallel.forEach(dy.count, grain: 1 << 16) { range in
-                        for i in range { dx[i] = y[i] > 0 ? dy[i] : 0 }
+                        let start = range.lowerBound
+                        Vectorized.reluGradient(
+                            dy.baseAddress! + start, output: y.baseAddress! + start, dx.baseAddress! + start,
+                            count: range.count)
                     }
                 }
             }

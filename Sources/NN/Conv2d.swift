@@ -55,118 +55,152 @@ public final class Conv2d: Layer {
             channels: inChannels, height: shape[2], width: shape[3], kernel: kernel, stride: stride, padding: padding)
     }
 
-    /// Images per im2col chunk: bounds the column buffer to about 64 MB. Depends only on shapes, so the
-    /// summation order (and hence every bit of the result) is independent of the machine.
-    private func imagesPerChunk(_ g: ConvolutionGeometry, batch: Int) -> Int {
-        max(1, min(batch, (1 << 24) / max(1, g.rows * g.outputPlane)))
+    /// The batch split into chunks of images. Chunks run on different threads, and weight gradients are
+    /// summed over chunks in chunk order. The split depends only on the shapes (at most 8 chunks, each column
+    /// matrix at most 16 MB), never on the thread count, so every bit of the result is the same on any machine.
+    private func chunks(_ g: ConvolutionGeometry, batch: Int) -> [Range<Int>] {
+        let byMemory = max(1, (1 << 22) / max(1, g.rows * g.outputPlane))
+        let size = max(1, min(byMemory, (batch + 7) / 8))
+        return Swift.stride(from: 0, to: batch, by: size).map { $0..<min($0 + size, batch) }
     }
 
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         let g = geometry(input.shape)
-        let batch = input.shape[0]
-        let plane = g.outputPlane
-        let chunk = imagesPerChunk(g, batch: batch)
+        let (batch, plane, outChannels) = (input.shape[0], g.outputPlane, outChannels)
+        let chunks = chunks(g, batch: batch)
         inputShape = input.shape
         lastMultiplyAccumulates = batch * outChannels * g.rows * plane
-        columns = []
-        var output = Tensor(zeros: [batch, outChannels, g.outputHeight, g.outputWidth])
-        let outChannels = outChannels
-        var product = [Float](repeating: 0, count: outChannels * chunk * plane)
-        for start in Swift.stride(from: 0, to: batch, by: chunk) {
-            let images = min(chunk, batch - start)
-            let column = input.withUnsafeBufferPointer { g.im2col($0, images: start..<(start + images)) }
-            column.withUnsafeBufferPointer { col in
-                weight.value.withUnsafeBufferPointer { w in
-                    product.withUnsafeMutableBufferPointer { p in
-                        BLAS.sgemm(
-                            transposeA: false, transposeB: false, m: outChannels, n: images * plane, k: g.rows,
-                            a: w.baseAddress!, lda: g.rows, b: col.baseAddress!, ldb: images * plane,
-                            c: p.baseAddress!, ldc: images * plane)
-                    }
-                }
-            }
-            // [O, images·P] → [images, O, P] plus bias.
-            let biasValues = bias?.value.scalars
-            product.withUnsafeBufferPointer { p in
+        let biasValues = bias?.value.scalars
+        var output = Tensor(
+            shape: [batch, outChannels, g.outputHeight, g.outputWidth], scalars: .scratch(count: batch * outChannels * plane))
+        let columnStore = ChunkStore(count: chunks.count)
+        input.withUnsafeBufferPointer { x in
+            weight.value.withUnsafeBufferPointer { w in
                 output.withUnsafeMutableBufferPointer { y in
-                    Parallel.forEach(images * outChannels, grain: 16) { range in
-                        for item in range {
-                            let (n, o) = item.quotientAndRemainder(dividingBy: outChannels)
-                            let b = biasValues?[o] ?? 0
-                            let source = p.baseAddress! + o * images * plane + n * plane
-                            let target = y.baseAddress! + ((start + n) * outChannels + o) * plane
-                            for i in 0..<plane { target[i] = source[i] + b }
+                    Parallel.forEachTask(chunks.count) { index, inParallel in
+                        let images = chunks[index]
+                        let width = images.count * plane
+                        let column = g.im2col(x, images: images, serial: inParallel)
+                        var product = [Float].scratch(count: outChannels * width)
+                        column.withUnsafeBufferPointer { col in
+                            product.withUnsafeMutableBufferPointer { p in
+                                BLAS.sgemm(
+                                    transposeA: false, transposeB: false, m: outChannels, n: width, k: g.rows,
+                                    a: w.baseAddress!, lda: g.rows, b: col.baseAddress!, ldb: width,
+                                    c: p.baseAddress!, ldc: width)
+                            }
                         }
+                        // [O, images·P] → [images, O, P] plus bias.
+                        product.withUnsafeBufferPointer { p in
+                            for n in 0..<images.count {
+                                for o in 0..<outChannels {
+                                    let b = biasValues?[o] ?? 0
+                                    let source = p.baseAddress! + o * width + n * plane
+                                    let target = y.baseAddress! + ((images.lowerBound + n) * outChannels + o) * plane
+                                    for i in 0..<plane { target[i] = source[i] + b }
+                                }
+                            }
+                        }
+                        columnStore[index] = column
                     }
                 }
             }
-            columns.append(column)
         }
+        columns = columnStore.values
         return output
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let g = geometry(inputShape)
-        let batch = inputShape[0]
-        let plane = g.outputPlane
-        let outChannels = outChannels
+        let (batch, plane, outChannels) = (inputShape[0], g.outputPlane, outChannels)
         precondition(outputGradient.shape == [batch, outChannels, g.outputHeight, g.outputWidth], "Conv2d backward shape")
-        let chunk = imagesPerChunk(g, batch: batch)
-        var inputGradient = computesInputGradient ? Tensor(zeros: inputShape) : Tensor(zeros: [0])
-        var gathered = [Float](repeating: 0, count: outChannels * chunk * plane)
-        var columnGradient = computesInputGradient ? [Float](repeating: 0, count: g.rows * chunk * plane) : []
-        for (chunkIndex, start) in Swift.stride(from: 0, to: batch, by: chunk).enumerated() {
-            let images = min(chunk, batch - start)
-            let width = images * plane
-            // [images, O, P] → [O, images·P]
-            outputGradient.withUnsafeBufferPointer { dy in
-                gathered.withUnsafeMutableBufferPointer { d in
-                    Parallel.forEach(images * outChannels, grain: 16) { range in
-                        for item in range {
-                            let (n, o) = item.quotientAndRemainder(dividingBy: outChannels)
-                            let source = dy.baseAddress! + ((start + n) * outChannels + o) * plane
-                            (d.baseAddress! + o * width + n * plane).update(from: source, count: plane)
+        let chunks = chunks(g, batch: batch)
+        let withInput = computesInputGradient
+        var inputGradient = withInput ? Tensor(zeros: inputShape) : Tensor(zeros: [0])
+        let weightPartials = ChunkStore(count: chunks.count)
+        let biasPartials = ChunkStore(count: chunks.count)
+        outputGradient.withUnsafeBufferPointer { dy in
+            weight.value.withUnsafeBufferPointer { w in
+                inputGradient.withUnsafeMutableBufferPointer { dx in
+                    Parallel.forEachTask(chunks.count) { index, inParallel in
+                        let images = chunks[index]
+                        let width = images.count * plane
+                        // [images, O, P] → [O, images·P]
+                        var gathered = [Float].scratch(count: outChannels * width)
+                        gathered.withUnsafeMutableBufferPointer { d in
+                            for n in 0..<images.count {
+                                for o in 0..<outChannels {
+                                    let source = dy.baseAddress! + ((images.lowerBound + n) * outChannels + o) * plane
+                                    (d.baseAddress! + o * width + n * plane).update(from: source, count: plane)
+                                }
+                            }
                         }
+                        var weightPartial = [Float].scratch(count: outChannels * g.rows)
+                        gathered.withUnsafeBufferPointer { d in
+                            biasPartials[index] = (0..<outChannels).map { o in
+                                var total: Float = 0
+                                for i in 0..<width { total += d[o * width + i] }
+                                return total
+                            }
+                            columns[index].withUnsafeBufferPointer { col in
+                                weightPartial.withUnsafeMutableBufferPointer { dw in
+                                    BLAS.sgemm(
+                                        transposeA: false, transposeB: true, m: outChannels, n: g.rows, k: width,
+                                        a: d.baseAddress!, lda: width, b: col.baseAddress!, ldb: width,
+                                        c: dw.baseAddress!, ldc: g.rows)
+                                }
+                            }
+                            guard withInput else { return }
+                            var columnGradient = [Float].scratch(count: g.rows * width)
+                            columnGradient.withUnsafeMutableBufferPointer { dcol in
+                                BLAS.sgemm(
+                                    transposeA: true, transposeB: false, m: g.rows, n: width, k: outChannels,
+                                    a: w.baseAddress!, lda: g.rows, b: d.baseAddress!, ldb: width,
+                                    c: dcol.baseAddress!, ldc: width)
+                            }
+                            columnGradient.withUnsafeBufferPointer { dcol in
+                                g.col2im(dcol, images: images, into: dx, serial: inParallel)
+                            }
+                        }
+                        weightPartials[index] = weightPartial
                     }
                 }
             }
-            gathered.withUnsafeBufferPointer { d in
-                if let bias {
-                    bias.grad.withUnsafeMutableBufferPointer { db in
-                        for o in 0..<outChannels {
-                            var total: Float = 0
-                            for i in 0..<width { total += d[o * width + i] }
-                            db[o] += total
-                        }
-                    }
-                }
-                columns[chunkIndex].withUnsafeBufferPointer { col in
-                    weight.grad.withUnsafeMutableBufferPointer { dw in
-                        BLAS.sgemm(
-                            transposeA: false, transposeB: true, m: outChannels, n: g.rows, k: width,
-                            a: d.baseAddress!, lda: width, b: col.baseAddress!, ldb: width,
-                            beta: 1, c: dw.baseAddress!, ldc: g.rows)
-                    }
-                }
-                guard computesInputGradient else { return }
-                weight.value.withUnsafeBufferPointer { w in
-                    columnGradient.withUnsafeMutableBufferPointer { dcol in
-                        BLAS.sgemm(
-                            transposeA: true, transposeB: false, m: g.rows, n: width, k: outChannels,
-                            a: w.baseAddress!, lda: g.rows, b: d.baseAddress!, ldb: width,
-                            c: dcol.baseAddress!, ldc: width)
-                    }
-                }
+        }
+        // Sum the chunks' partial gradients in chunk order.
+        weight.grad.withUnsafeMutableBufferPointer { dw in
+            for partial in weightPartials.values {
+                partial.withUnsafeBufferPointer { Vectorized.add($0.baseAddress!, into: dw.baseAddress!, count: dw.count) }
             }
-            if computesInputGradient {
-                columnGradient.withUnsafeBufferPointer { dcol in
-                    inputGradient.withUnsafeMutableBufferPointer { dx in
-                        g.col2im(dcol, images: start..<(start + images), into: dx)
-                    }
-                }
+        }
+        if let bias {
+            for partial in biasPartials.values {
+                for o in 0..<outChannels { bias.grad.scalars[o] += partial[o] }
             }
         }
         columns = []
         return inputGradient
     }
+}
+
+/// One result slot per chunk, written concurrently by the chunks' tasks (each to its own slot).
+final class ChunkStore: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<[Float]>
+
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: [])
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+
+    subscript(index: Int) -> [Float] {
+        get { slots[index] }
+        set { slots[index] = newValue }
+    }
+
+    var values: [[Float]] { Array(slots) }
 }

@@ -17,11 +17,11 @@ struct ConvolutionGeometry {
     var outputPlane: Int { outputHeight * outputWidth }
     var rows: Int { channels * kernel * kernel }
 
-    func im2col(_ input: UnsafeBufferPointer<Float>, images: Range<Int>) -> [Float] {
+    func im2col(_ input: UnsafeBufferPointer<Float>, images: Range<Int>, serial: Bool = false) -> [Float] {
         let plane = outputPlane
         let width = images.count * plane
         return [Float](unsafeUninitializedCapacity: rows * width) { col, initialized in
-            Parallel.forEach(rows, grain: 1) { rowRange in
+            Parallel.forEach(rows, grain: 1, serial: serial) { rowRange in
                 for row in rowRange {
                     let channel = row / (kernel * kernel)
                     let kh = (row / kernel) % kernel
@@ -37,32 +37,47 @@ struct ConvolutionGeometry {
         }
     }
 
+    /// Output columns `ow` whose input column `ow·s − p + kw` lies inside the image.
+    @inline(__always)
+    private func validColumns(kw: Int) -> Range<Int> {
+        let first = max(0, (padding - kw + stride - 1) / stride)
+        let last = min(outputWidth, (width + padding - kw + stride - 1) / stride)
+        return first..<max(first, last)
+    }
+
     /// Writes one (kh, kw) row of one image: target[oh·OW + ow] = input[oh·s − p + kh, ow·s − p + kw] or 0.
     @inline(__always)
     private func fillRow(_ target: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>, kh: Int, kw: Int) {
         let outW = outputWidth
+        let valid = validColumns(kw: kw)
         for oh in 0..<outputHeight {
             let ih = oh * stride - padding + kh
             let out = target + oh * outW
-            guard ih >= 0 && ih < height else {
+            guard ih >= 0 && ih < height, !valid.isEmpty else {
                 out.update(repeating: 0, count: outW)
                 continue
             }
-            let line = source + ih * self.width
-            for ow in 0..<outW {
-                let iw = ow * stride - padding + kw
-                out[ow] = (iw >= 0 && iw < self.width) ? line[iw] : 0
+            out.update(repeating: 0, count: valid.lowerBound)
+            (out + valid.upperBound).update(repeating: 0, count: outW - valid.upperBound)
+            let line = source + ih * self.width - padding + kw
+            if stride == 1 {
+                (out + valid.lowerBound).update(from: line + valid.lowerBound, count: valid.count)
+            } else {
+                for ow in valid { out[ow] = line[ow * stride] }
             }
         }
     }
 
     /// Adds a column-gradient matrix back onto the input gradient. Threads own whole channels, and each
     /// element is summed in (kh, kw, oh, ow) order whatever the thread count.
-    func col2im(_ col: UnsafeBufferPointer<Float>, images: Range<Int>, into input: UnsafeMutableBufferPointer<Float>) {
+    func col2im(
+        _ col: UnsafeBufferPointer<Float>, images: Range<Int>, into input: UnsafeMutableBufferPointer<Float>,
+        serial: Bool = false
+    ) {
         let plane = outputPlane
         let width = images.count * plane
         let outW = outputWidth
-        Parallel.forEach(channels * images.count, grain: 1) { range in
+        Parallel.forEach(channels * images.count, grain: 1, serial: serial) { range in
             for item in range {
                 let (offset, channel) = item.quotientAndRemainder(dividingBy: channels)
                 let image = images.lowerBound + offset
@@ -71,15 +86,13 @@ struct ConvolutionGeometry {
                     for kw in 0..<kernel {
                         let row = (channel * kernel + kh) * kernel + kw
                         let source = col.baseAddress! + row * width + offset * plane
+                        let valid = validColumns(kw: kw)
                         for oh in 0..<outputHeight {
                             let ih = oh * stride - padding + kh
                             guard ih >= 0 && ih < height else { continue }
-                            let line = target + ih * self.width
+                            let line = target + ih * self.width - padding + kw
                             let sourceLine = source + oh * outW
-                            for ow in 0..<outW {
-                                let iw = ow * stride - padding + kw
-                                if iw >= 0 && iw < self.width { line[iw] += sourceLine[ow] }
-                            }
+                            for ow in valid { line[ow * stride] += sourceLine[ow] }
                         }
                     }
                 }

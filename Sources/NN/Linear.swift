@@ -29,26 +29,29 @@ public final class Linear: Layer {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
 
+    /// Rows of the batch (forward, ∂input) and of the weight (∂weight) are split into pieces fixed by the
+    /// shapes (see `Partition`), each a single-threaded GEMM on one of the threads.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         precondition(input.rank == 2 && input.shape[1] == inFeatures, "Linear(\(inFeatures)) got input \(input.shape)")
         self.input = input
-        let rows = input.shape[0]
-        var output = Tensor(shape: [rows, outFeatures]) { out in
-            if let bias = bias?.value.scalars {
-                for row in 0..<rows {
-                    for column in 0..<outFeatures { out[row * outFeatures + column] = bias[column] }
-                }
-            } else {
-                out.initialize(repeating: 0)
-            }
-        }
+        let (rows, inFeatures, outFeatures) = (input.shape[0], inFeatures, outFeatures)
+        let biasValues = bias?.value.scalars
+        let pieces = Partition.pieces(rows, minimumSize: 32)
+        var output = Tensor(shape: [rows, outFeatures], scalars: .scratch(count: rows * outFeatures))
         input.withUnsafeBufferPointer { x in
             weight.value.withUnsafeBufferPointer { w in
                 output.withUnsafeMutableBufferPointer { y in
-                    BLAS.sgemm(
-                        transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
-                        a: x.baseAddress!, lda: inFeatures, b: w.baseAddress!, ldb: inFeatures,
-                        beta: 1, c: y.baseAddress!, ldc: outFeatures)
+                    Parallel.forEachTask(pieces.count) { index, _ in
+                        let piece = pieces[index]
+                        let out = y.baseAddress! + piece.lowerBound * outFeatures
+                        for row in 0..<piece.count {
+                            for column in 0..<outFeatures { out[row * outFeatures + column] = biasValues?[column] ?? 0 }
+                        }
+                        BLAS.sgemm(
+                            transposeA: false, transposeB: true, m: piece.count, n: outFeatures, k: inFeatures,
+                            a: x.baseAddress! + piece.lowerBound * inFeatures, lda: inFeatures, b: w.baseAddress!,
+                            ldb: inFeatures, beta: 1, c: out, ldc: outFeatures)
+                    }
                 }
             }
         }
@@ -56,15 +59,32 @@ public final class Linear: Layer {
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        let rows = input.shape[0]
+        let (rows, inFeatures, outFeatures) = (input.shape[0], inFeatures, outFeatures)
         precondition(outputGradient.shape == [rows, outFeatures], "Linear backward got \(outputGradient.shape)")
+        let weightPieces = Partition.pieces(outFeatures, minimumSize: 32)
+        let rowPieces = Partition.pieces(rows, minimumSize: 32)
+        var inputGradient = Tensor(shape: [rows, inFeatures], scalars: .scratch(count: rows * inFeatures))
         outputGradient.withUnsafeBufferPointer { dy in
             input.withUnsafeBufferPointer { x in
                 weight.grad.withUnsafeMutableBufferPointer { dw in
-                    BLAS.sgemm(
-                        transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: rows,
-                        a: dy.baseAddress!, lda: outFeatures, b: x.baseAddress!, ldb: inFeatures,
-                        beta: 1, c: dw.baseAddress!, ldc: inFeatures)
+                    Parallel.forEachTask(weightPieces.count) { index, _ in
+                        let piece = weightPieces[index]
+                        BLAS.sgemm(
+                            transposeA: true, transposeB: false, m: piece.count, n: inFeatures, k: rows,
+                            a: dy.baseAddress! + piece.lowerBound, lda: outFeatures, b: x.baseAddress!, ldb: inFeatures,
+                            beta: 1, c: dw.baseAddress! + piece.lowerBound * inFeatures, ldc: inFeatures)
+                    }
+                }
+            }
+            weight.value.withUnsafeBufferPointer { w in
+                inputGradient.withUnsafeMutableBufferPointer { dx in
+                    Parallel.forEachTask(rowPieces.count) { index, _ in
+                        let piece = rowPieces[index]
+                        BLAS.sgemm(
+                            transposeA: false, transposeB: false, m: piece.count, n: inFeatures, k: outFeatures,
+                            a: dy.baseAddress! + piece.lowerBound * outFeatures, lda: outFeatures, b: w.baseAddress!,
+                            ldb: inFeatures, c: dx.baseAddress! + piece.lowerBound * inFeatures, ldc: inFeatures)
+                    }
                 }
             }
             if let bias {
@@ -75,7 +95,7 @@ public final class Linear: Layer {
                 }
             }
         }
-        return outputGradient.matmul(weight.value)
+        return inputGradient
     }
 
     public func copy() -> Layer {

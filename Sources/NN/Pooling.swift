@@ -31,27 +31,14 @@ public final class MaxPool2d: Layer {
                     Parallel.forEach(planes, grain: 8) { range in
                         for plane in range {
                             let source = x.baseAddress! + plane * height * width
-                            for oh in 0..<outH {
-                                for ow in 0..<outW {
-                                    var best = -Float.infinity
-                                    var bestIndex = -1
-                                    for kh in 0..<kernel {
-                                        let ih = oh * stride - padding + kh
-                                        guard ih >= 0 && ih < height else { continue }
-                                        for kw in 0..<kernel {
-                                            let iw = ow * stride - padding + kw
-                                            guard iw >= 0 && iw < width else { continue }
-                                            let value = source[ih * width + iw]
-                                            if value > best || bestIndex < 0 || value.isNaN {
-                                                best = value
-                                                bestIndex = ih * width + iw
-                                            }
-                                        }
-                                    }
-                                    let out = (plane * outH + oh) * outW + ow
-                                    y[out] = best
-                                    arg[out] = Int32(bestIndex)
-                                }
+                            let out = y.baseAddress! + plane * outH * outW
+                            let outArg = arg.baseAddress! + plane * outH * outW
+                            if kernel == 2 && stride == 2 && padding == 0 {
+                                pool2x2(source, width: width, outH: outH, outW: outW, into: out, argmax: outArg)
+                            } else if padding == 0 {
+                                poolInterior(source, width: width, outH: outH, outW: outW, into: out, argmax: outArg)
+                            } else {
+                                poolPadded(source, height: height, width: width, outH: outH, outW: outW, into: out, argmax: outArg)
                             }
                         }
                     }
@@ -60,6 +47,86 @@ public final class MaxPool2d: Layer {
         }
         argmax = indices
         return output
+    }
+
+    /// The common 2×2, stride-2 window, unrolled.
+    @inline(__always)
+    private func pool2x2(
+        _ source: UnsafePointer<Float>, width: Int, outH: Int, outW: Int, into out: UnsafeMutablePointer<Float>,
+        argmax: UnsafeMutablePointer<Int32>
+    ) {
+        for oh in 0..<outH {
+            let top = 2 * oh * width
+            for ow in 0..<outW {
+                let first = top + 2 * ow
+                var (best, index) = (source[first], first)
+                @inline(__always) func consider(_ candidate: Int) {
+                    let value = source[candidate]
+                    let take = !(value <= best) && best == best
+                    best = take ? value : best
+                    index = take ? candidate : index
+                }
+                consider(first + 1)
+                consider(first + width)
+                consider(first + width + 1)
+                out[oh * outW + ow] = best
+                argmax[oh * outW + ow] = Int32(index)
+            }
+        }
+    }
+
+    /// Every window lies inside the plane (no padding, floor mode): no bounds checks.
+    @inline(__always)
+    private func poolInterior(
+        _ source: UnsafePointer<Float>, width: Int, outH: Int, outW: Int, into out: UnsafeMutablePointer<Float>,
+        argmax: UnsafeMutablePointer<Int32>
+    ) {
+        for oh in 0..<outH {
+            for ow in 0..<outW {
+                var bestIndex = oh * stride * width + ow * stride
+                var best = source[bestIndex]
+                for kh in 0..<kernel {
+                    let rowStart = (oh * stride + kh) * width + ow * stride
+                    for kw in 0..<kernel where kh > 0 || kw > 0 {
+                        // Branch-free select; a NaN is taken (and kept), as PyTorch propagates NaN.
+                        let value = source[rowStart + kw]
+                        let take = !(value <= best) && best == best
+                        best = take ? value : best
+                        bestIndex = take ? rowStart + kw : bestIndex
+                    }
+                }
+                out[oh * outW + ow] = best
+                argmax[oh * outW + ow] = Int32(bestIndex)
+            }
+        }
+    }
+
+    /// Windows may reach into the padding, which counts as −∞.
+    private func poolPadded(
+        _ source: UnsafePointer<Float>, height: Int, width: Int, outH: Int, outW: Int,
+        into out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>
+    ) {
+        for oh in 0..<outH {
+            for ow in 0..<outW {
+                var best = -Float.infinity
+                var bestIndex = -1
+                for kh in 0..<kernel {
+                    let ih = oh * stride - padding + kh
+                    guard ih >= 0 && ih < height else { continue }
+                    for kw in 0..<kernel {
+                        let iw = ow * stride - padding + kw
+                        guard iw >= 0 && iw < width else { continue }
+                        let value = source[ih * width + iw]
+                        if bestIndex < 0 || value > best || (value.isNaN && !best.isNaN) {
+                            best = value
+                            bestIndex = ih * width + iw
+                        }
+                    }
+                }
+                out[oh * outW + ow] = best
+                argmax[oh * outW + ow] = Int32(bestIndex)
+            }
+        }
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {

@@ -2,20 +2,25 @@ import Dispatch
 
 /// Splits independent work across threads. Every index is computed by exactly one thread with the same
 /// arithmetic as a serial loop, so the thread count never changes a result.
+///
+/// OpenBLAS itself stays single-threaded: its threaded driver changes how it blocks the summed dimension,
+/// and even single-threaded, splitting a product differently changes the low bits. So the engine splits
+/// every GEMM into pieces fixed by the shapes alone (`Partition`) and runs the pieces on these threads.
 public enum Parallel {
-    /// Upper bound on threads used by `forEach` (and OpenBLAS, through `configure`).
+    /// Upper bound on threads used by `forEach` and `forEachTask`.
     nonisolated(unsafe) public private(set) static var maxThreads = 2
 
-    /// Caps the threads Lethe and OpenBLAS use. Call once at start-up.
+    /// Caps the threads Lethe uses. Call once at start-up, before any computation.
     public static func configure(threads: Int?) {
         let available = max(1, sysconfThreads())
         maxThreads = min(max(1, threads ?? available), available)
-        BLAS.threads = maxThreads
+        BLAS.threads = 1
+        MemoryPolicy.reuseFreedMemory()
     }
 
     /// Runs `body` over contiguous chunks of 0..<count; chunks are at least `grain` long.
-    public static func forEach(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
-        let workers = min(maxThreads, max(1, count / max(grain, 1)))
+    public static func forEach(_ count: Int, grain: Int = 1, serial: Bool = false, _ body: (Range<Int>) -> Void) {
+        let workers = serial ? 1 : min(maxThreads, max(1, count / max(grain, 1)))
         if workers <= 1 {
             body(0..<count)
             return
@@ -30,12 +35,38 @@ public enum Parallel {
         }
     }
 
+    /// Runs `body(index)` for every index in 0..<count, spread over the threads, each index on exactly one
+    /// thread; `inParallel` tells the body to keep its own loops serial.
+    public static func forEachTask(_ count: Int, _ body: (_ index: Int, _ inParallel: Bool) -> Void) {
+        let workers = min(maxThreads, count)
+        if workers <= 1 {
+            for index in 0..<count { body(index, false) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let task = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for index in stride(from: worker, to: count, by: workers) { task.value(index, true) }
+            }
+        }
+    }
+
     private static func sysconfThreads() -> Int {
         #if canImport(Glibc)
             return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         #else
             return 2
         #endif
+    }
+}
+
+/// Splits of a dimension that depend only on its size, so the same shapes always give the same pieces.
+public enum Partition {
+    /// 0..<count in at most `maximumPieces` nearly equal pieces of at least `minimumSize` (fewer pieces when
+    /// `count` is small).
+    public static func pieces(_ count: Int, minimumSize: Int, maximumPieces: Int = 8) -> [Range<Int>] {
+        let pieces = max(1, min(maximumPieces, count / max(minimumSize, 1)))
+        return (0..<pieces).map { (count * $0 / pieces)..<(count * ($0 + 1) / pieces) }.filter { !$0.isEmpty }
     }
 }
 

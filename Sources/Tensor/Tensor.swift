@@ -92,6 +92,13 @@ public struct Tensor: Sendable, Equatable {
     }
 }
 
+extension Array where Element == Float {
+    /// A scratch buffer whose contents will be overwritten entirely (e.g. by a GEMM with beta = 0).
+    public static func scratch(count: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+}
+
 extension Tensor: CustomStringConvertible {
     public var description: String {
         let preview = scalars.prefix(8).map { "\($0)" }.joined(separator: ", ")

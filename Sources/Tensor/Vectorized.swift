@@ -1,0 +1,55 @@
+/// Branch-free element-wise kernels on raw buffers, eight lanes at a time. Pointers may not overlap.
+public enum Vectorized {
+    public typealias Lanes = SIMD8<Float>
+
+    /// out[i] = max(x[i], 0)
+    @inlinable
+    public static func relu(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        let zero = Lanes(repeating: 0)
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: Lanes.self)
+            UnsafeMutableRawPointer(out + i).storeBytes(of: v.replacing(with: zero, where: v .< zero), as: Lanes.self)
+            i += 8
+        }
+        while i < count {
+            out[i] = max(x[i], 0)
+            i += 1
+        }
+    }
+
+    /// out[i] = y[i] > 0 ? dy[i] : 0 (the ReLU gradient, from the ReLU's output y)
+    @inlinable
+    public static func reluGradient(
+        _ dy: UnsafePointer<Float>, output y: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        var i = 0
+        let zero = Lanes(repeating: 0)
+        while i + 8 <= count {
+            let g = UnsafeRawPointer(dy + i).loadUnaligned(as: Lanes.self)
+            let v = UnsafeRawPointer(y + i).loadUnaligned(as: Lanes.self)
+            UnsafeMutableRawPointer(out + i).storeBytes(of: zero.replacing(with: g, where: v .> zero), as: Lanes.self)
+            i += 8
+        }
+        while i < count {
+            out[i] = y[i] > 0 ? dy[i] : 0
+            i += 1
+        }
+    }
+
+    /// target[i] += source[i]
+    @inlinable
+    public static func add(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let a = UnsafeRawPointer(source + i).loadUnaligned(as: Lanes.self)
+            let b = UnsafeRawPointer(target + i).loadUnaligned(as: Lanes.self)
+            UnsafeMutableRawPointer(target + i).storeBytes(of: a + b, as: Lanes.self)
+            i += 8
+        }
+        while i < count {
+            target[i] += source[i]
+            i += 1
+        }
+    }
+}
