@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "LetheTesting"]),
         .testTarget(name: "UnlearningTests", dependencies: ["Unlearning", "LetheTesting"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
-        .testTarget(name: "LetheCommandsTests", dependencies: ["LetheCommands", "LetheTesting"]),
+        .testTarget(name: "LetheCommandsTests", dependencies: ["LetheCommands", "Data", "LetheTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

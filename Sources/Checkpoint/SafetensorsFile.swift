@@ -181,7 +181,15 @@ extension SafetensorsFile {
         return image
     }
 
+    /// A short reason such as "no such file" or "permission denied" for a failed read or write.
     private static func reason(_ error: any Error) -> String {
-        (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+        let nsError = error as NSError
+        if nsError.domain == NSCocoaErrorDomain && nsError.code == NSFileReadNoSuchFileError { return "no such file" }
+        if let underlying = (nsError.userInfo[NSUnderlyingErrorKey] as? any Error).map({ $0 as NSError }),
+            underlying.domain == NSPOSIXErrorDomain
+        {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return (error as? LocalizedError)?.errorDescription ?? String(describing: error)
     }
 }

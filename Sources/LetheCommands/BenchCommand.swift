@@ -42,13 +42,20 @@ struct EngineBench: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         case .text:
-            print(String(format: "sgemm %d³: %.1f GFLOP/s (%@ kernels, %d threads)", sgemm.size, sgemm.gflops,
-                report.blas.kernels, report.threads))
-            print(String(format: "%@ training, batch %d: %.0f samples/s, %.1f GFLOP/s (%.1f MFLOP/sample), %.0f%% of sgemm",
-                model.architecture, batchSize, training.samplesPerSecond, trainGflops, flopsPerSample / 1e6,
-                100 * report.fractionOfSgemmPeak))
+            print(
+                String(
+                    format: "sgemm %d³: %.1f GFLOP/s (%@ kernels, %d threads)", sgemm.size, sgemm.gflops,
+                    report.blas.kernels, report.threads))
+            print(
+                String(
+                    format: "%@ training, batch %d: %.0f samples/s, %.1f GFLOP/s (%.1f MFLOP/sample), %.0f%% of sgemm",
+                    model.architecture, batchSize, training.samplesPerSecond, trainGflops, flopsPerSample / 1e6,
+                    100 * report.fractionOfSgemmPeak))
             for layer in layers {
-                print(String(format: "  %-12@ forward %7.2f ms  backward %7.2f ms", layer.name, layer.forwardMs, layer.backwardMs))
+                print(
+                    String(
+                        format: "  %-12@ forward %7.2f ms  backward %7.2f ms", layer.name, layer.forwardMs,
+                        layer.backwardMs))
             }
         }
     }

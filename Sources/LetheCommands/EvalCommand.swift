@@ -31,13 +31,16 @@ struct EvalCommand: AsyncParsableCommand {
         let evaluation = Evaluator.evaluate(model, on: dataset, batchSize: batchSize, progress: ProgressBar().handler)
         switch output.format {
         case .json:
-            try printJSON(EvalReport(
-                model: model.architecture, weights: weights, data: dataset.name, split: split.rawValue,
-                evaluation: evaluation))
+            try printJSON(
+                EvalReport(
+                    model: model.architecture, weights: weights, data: dataset.name, split: split.rawValue,
+                    evaluation: evaluation))
         case .text:
-            print(String(format: "%@ on %@ (%@): accuracy %.2f%%, loss %.4f, %d samples",
-                model.architecture, dataset.name, split.rawValue, 100 * evaluation.accuracy, evaluation.loss,
-                evaluation.samples))
+            print(
+                String(
+                    format: "%@ on %@ (%@): accuracy %.2f%%, loss %.4f, %d samples",
+                    model.architecture, dataset.name, split.rawValue, 100 * evaluation.accuracy, evaluation.loss,
+                    evaluation.samples))
             for (label, accuracy) in evaluation.perClassAccuracy.enumerated() {
                 let text = accuracy.map { String(format: "%6.2f%%", 100 * $0) } ?? "     –"
                 print(String(format: "  class %2d  %@  (%d samples)", label, text, evaluation.perClassSamples[label]))

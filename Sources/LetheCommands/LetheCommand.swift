@@ -15,8 +15,4 @@ public struct LetheCommand: AsyncParsableCommand {
     }
 
     public init() {}
-
-    public static func launch() async {
-        await main()
-    }
 }

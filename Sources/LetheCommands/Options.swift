@@ -1,9 +1,11 @@
 import ArgumentParser
+import Foundation
 import Tensor
 
 /// `--model`, shared by every command that builds a network.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Architecture: fmnist-cnn, fmnist-mlp, resnet18[:width=W,classes=K,channels=C,size=S] or a .json file.")
+    @Option(
+        help: "Architecture: fmnist-cnn, fmnist-mlp, resnet18[:width=W,classes=K,channels=C,size=S] or a .json file.")
     var model = "fmnist-cnn"
 }
 
@@ -45,5 +47,3 @@ func parseClassList(_ text: String, option: String) throws -> [Int] {
     }
     return classes
 }
-
-import Foundation

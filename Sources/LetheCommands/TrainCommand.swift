@@ -8,7 +8,9 @@ import Unlearning
 struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a model from its seeded initialisation (the original model, or the retrain baseline with --exclude-*).")
+        abstract:
+            "Train a model from its seeded initialisation (the original model, or the retrain baseline with --exclude-*)."
+    )
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var dataOptions: DataOptions
@@ -71,7 +73,9 @@ struct TrainCommand: AsyncParsableCommand {
         let indices = (0..<dataset.count).filter { !excluded.contains($0) }
         guard !indices.isEmpty else { throw ValidationError("nothing left to train on after the exclusions") }
 
-        log("training \(model.architecture) (\(model.parameterCount) parameters) on \(indices.count) of \(dataset.count) samples of \(dataset.name)")
+        log(
+            "training \(model.architecture) (\(model.parameterCount) parameters) on \(indices.count) of \(dataset.count) samples of \(dataset.name)"
+        )
         let trainer = Trainer(model: model, recipe: recipe)
         trainer.progress = ProgressBar().handler
         let start = Date()
@@ -88,13 +92,16 @@ struct TrainCommand: AsyncParsableCommand {
         let sha = try FileDigest.sha256(of: url)
         switch output.format {
         case .json:
-            try printJSON(TrainReport(
-                model: model.architecture, out: out, sha256: sha, samples: indices.count, excluded: excluded.count,
-                seconds: seconds, epochs: epochs, blas: BLASInfo.current))
+            try printJSON(
+                TrainReport(
+                    model: model.architecture, out: out, sha256: sha, samples: indices.count, excluded: excluded.count,
+                    seconds: seconds, epochs: epochs, blas: BLASInfo.current))
         case .text:
             for epoch in epochs {
-                print(String(format: "epoch %d  lr %.4g  loss %.4f  train accuracy %.2f%%  %.1fs",
-                    epoch.epoch + 1, epoch.learningRate, epoch.meanLoss, 100 * epoch.trainAccuracy, epoch.seconds))
+                print(
+                    String(
+                        format: "epoch %d  lr %.4g  loss %.4f  train accuracy %.2f%%  %.1fs",
+                        epoch.epoch + 1, epoch.learningRate, epoch.meanLoss, 100 * epoch.trainAccuracy, epoch.seconds))
             }
             print("wrote \(out) (sha256 \(sha)) in \(String(format: "%.1f", seconds))s")
         }
@@ -115,10 +122,13 @@ struct TrainReport: Encodable {
 /// Refuses a dataset whose images or classes the model cannot take.
 func checkCompatible(_ model: Model, _ dataset: Dataset) throws {
     guard dataset.imageShape == model.inputShape else {
-        throw ValidationError("\(model.architecture) takes images of shape \(model.inputShape), but \(dataset.name) has \(dataset.imageShape)")
+        throw ValidationError(
+            "\(model.architecture) takes images of shape \(model.inputShape), but \(dataset.name) has \(dataset.imageShape)"
+        )
     }
     guard dataset.classCount <= model.classCount else {
-        throw ValidationError("\(model.architecture) predicts \(model.classCount) classes, but \(dataset.name) has \(dataset.classCount)")
+        throw ValidationError(
+            "\(model.architecture) predicts \(model.classCount) classes, but \(dataset.name) has \(dataset.classCount)")
     }
 }
 
@@ -129,7 +139,8 @@ func readIndexFile(_ path: String, count: Int) throws -> [Int] {
     }
     var indices: [Int] = []
     for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-        let trimmed = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?
+        let trimmed =
+            line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?
             .trimmingCharacters(in: .whitespaces) ?? ""
         if trimmed.isEmpty { continue }
         guard let index = Int(trimmed), index >= 0, index < count else {

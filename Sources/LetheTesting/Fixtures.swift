@@ -8,7 +8,8 @@ public enum Fixtures {
     public static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    public static let torchParityDirectory = packageRoot
+    public static let torchParityDirectory =
+        packageRoot
         .appendingPathComponent("../shared/fixtures/torch-parity").standardizedFileURL
 
     /// One fixture file, e.g. `torchParity("linear")`.
@@ -26,7 +27,9 @@ extension SafetensorsFile {
 
     /// Entries whose names start with `prefix`, with the prefix removed, in file order.
     public func stripping(prefix: String) -> [(name: String, tensor: Tensor)] {
-        entries.filter { $0.name.hasPrefix(prefix) }.map { (name: String($0.name.dropFirst(prefix.count)), tensor: $0.tensor) }
+        entries.filter { $0.name.hasPrefix(prefix) }.map {
+            (name: String($0.name.dropFirst(prefix.count)), tensor: $0.tensor)
+        }
     }
 }
 

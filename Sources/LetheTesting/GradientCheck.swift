@@ -26,7 +26,9 @@ public enum GradientCheck {
         let weights = Tensor.uniform(shape: output.shape, in: -1..<1, using: &generator)
         for (_, parameter) in layer.namedState { parameter.zeroGrad() }
         let inputGradient = layer.backward(weights)
-        let parameterGradients = layer.namedState.filter { $0.parameter.isTrainable }.map { ($0.name, $0.parameter.grad) }
+        let parameterGradients = layer.namedState.filter { $0.parameter.isTrainable }.map {
+            ($0.name, $0.parameter.grad)
+        }
 
         func loss(_ x: Tensor) -> Double {
             let y = layer.forward(x, mode: mode)
@@ -72,7 +74,8 @@ public enum GradientCheck {
             }
         }
         if skipped * 4 > probes {
-            failures.append(Failure(what: "kinks: \(skipped) of \(probes) probes", index: 0, analytic: .nan, numeric: .nan))
+            failures.append(
+                Failure(what: "kinks: \(skipped) of \(probes) probes", index: 0, analytic: .nan, numeric: .nan))
         }
         return failures
     }

@@ -10,7 +10,8 @@ public final class ReLU: Layer {
         let result = Tensor(shape: input.shape) { out in
             input.withUnsafeBufferPointer { x in
                 Parallel.forEach(x.count, grain: 1 << 16) { range in
-                    Vectorized.relu(x.baseAddress! + range.lowerBound, out.baseAddress! + range.lowerBound, count: range.count)
+                    Vectorized.relu(
+                        x.baseAddress! + range.lowerBound, out.baseAddress! + range.lowerBound, count: range.count)
                 }
             }
         }

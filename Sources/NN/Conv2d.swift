@@ -30,7 +30,8 @@ public final class Conv2d: Layer {
     ) {
         let fanIn = inChannels * kernel * kernel
         let bound = 1 / Float(fanIn).squareRoot()
-        let weight = Tensor.uniform(shape: [outChannels, inChannels, kernel, kernel], in: -bound..<bound, using: &generator)
+        let weight = Tensor.uniform(
+            shape: [outChannels, inChannels, kernel, kernel], in: -bound..<bound, using: &generator)
         let biasValue = bias ? Tensor.uniform(shape: [outChannels], in: -bound..<bound, using: &generator) : nil
         self.init(weight: weight, bias: biasValue, stride: stride, padding: padding)
     }
@@ -72,7 +73,8 @@ public final class Conv2d: Layer {
         lastMultiplyAccumulates = batch * outChannels * g.rows * plane
         let biasValues = bias?.value.scalars
         var output = Tensor(
-            shape: [batch, outChannels, g.outputHeight, g.outputWidth], scalars: .scratch(count: batch * outChannels * plane))
+            shape: [batch, outChannels, g.outputHeight, g.outputWidth],
+            scalars: .scratch(count: batch * outChannels * plane))
         let columnStore = ChunkStore(count: chunks.count)
         input.withUnsafeBufferPointer { x in
             weight.value.withUnsafeBufferPointer { w in
@@ -113,7 +115,8 @@ public final class Conv2d: Layer {
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let g = geometry(inputShape)
         let (batch, plane, outChannels) = (inputShape[0], g.outputPlane, outChannels)
-        precondition(outputGradient.shape == [batch, outChannels, g.outputHeight, g.outputWidth], "Conv2d backward shape")
+        precondition(
+            outputGradient.shape == [batch, outChannels, g.outputHeight, g.outputWidth], "Conv2d backward shape")
         let chunks = chunks(g, batch: batch)
         let withInput = computesInputGradient
         var inputGradient = withInput ? Tensor(zeros: inputShape) : Tensor(zeros: [0])
@@ -170,7 +173,9 @@ public final class Conv2d: Layer {
         // Sum the chunks' partial gradients in chunk order.
         weight.grad.withUnsafeMutableBufferPointer { dw in
             for partial in weightPartials.values {
-                partial.withUnsafeBufferPointer { Vectorized.add($0.baseAddress!, into: dw.baseAddress!, count: dw.count) }
+                partial.withUnsafeBufferPointer {
+                    Vectorized.add($0.baseAddress!, into: dw.baseAddress!, count: dw.count)
+                }
             }
         }
         if let bias {

@@ -14,8 +14,9 @@ public final class Linear: Layer {
     }
 
     /// PyTorch's default initialisation: Kaiming-uniform (a = √5) weights, uniform(±1/√in) bias.
-    public convenience init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, using generator: inout SeededGenerator)
-    {
+    public convenience init(
+        _ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, using generator: inout SeededGenerator
+    ) {
         let bound = 1 / Float(inFeatures).squareRoot()
         let weight = Tensor.uniform(shape: [outFeatures, inFeatures], in: -bound..<bound, using: &generator)
         let biasValue = bias ? Tensor.uniform(shape: [outFeatures], in: -bound..<bound, using: &generator) : nil

@@ -43,7 +43,8 @@ public func softmax(_ logits: Tensor, temperature: Float = 1) -> Tensor {
 public func crossEntropy(
     logits: Tensor, labels: [Int], labelSmoothing: Float = 0, reduction: Reduction = .mean
 ) -> LossResult {
-    precondition(logits.rank == 2 && logits.shape[0] == labels.count, "crossEntropy: \(logits.shape) vs \(labels.count) labels")
+    precondition(
+        logits.rank == 2 && logits.shape[0] == labels.count, "crossEntropy: \(logits.shape) vs \(labels.count) labels")
     let (rows, classes) = (logits.shape[0], logits.shape[1])
     let logProbabilities = logSoftmax(logits)
     let scale: Float = reduction == .mean ? 1 / Float(max(rows, 1)) : 1
@@ -73,7 +74,8 @@ public func crossEntropy(
 public func klDivergence(
     student: Tensor, teacher: Tensor, temperature: Float = 1, reduction: Reduction = .mean
 ) -> LossResult {
-    precondition(student.shape == teacher.shape && student.rank == 2, "klDivergence: \(student.shape) vs \(teacher.shape)")
+    precondition(
+        student.shape == teacher.shape && student.rank == 2, "klDivergence: \(student.shape) vs \(teacher.shape)")
     let (rows, classes) = (student.shape[0], student.shape[1])
     let logStudent = logSoftmax(student, temperature: temperature)
     let logTeacher = logSoftmax(teacher, temperature: temperature)

@@ -79,13 +79,17 @@ public final class Model {
     /// running one.
     public func forwardMultiplyAccumulates() -> Int {
         _ = forward(Tensor(zeros: [1] + inputShape), mode: .eval)
-        func total(_ layer: Layer) -> Int { layer.lastMultiplyAccumulates + layer.sublayers.reduce(0) { $0 + total($1) } }
+        func total(_ layer: Layer) -> Int {
+            layer.lastMultiplyAccumulates + layer.sublayers.reduce(0) { $0 + total($1) }
+        }
         return total(root)
     }
 
     /// An independent model with the same architecture and a copy of the state (for a frozen teacher).
     public func copy() -> Model {
-        Model(architecture: architecture, inputShape: inputShape, classCount: classCount, root: root.copy() as! Sequential)
+        Model(
+            architecture: architecture, inputShape: inputShape, classCount: classCount, root: root.copy() as! Sequential
+        )
     }
 
     private func setTap(_ tap: FeatureTap?) {

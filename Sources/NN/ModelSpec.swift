@@ -25,7 +25,9 @@ public enum ModelSpec {
                 inputShape: [try options.int("channels") ?? 3, size, size])
         default:
             guard spec.hasSuffix(".json") else {
-                throw .unknown("unknown model '\(spec)': use one of \(ModelZoo.builtInNames.joined(separator: ", ")) or a .json architecture file")
+                throw .unknown(
+                    "unknown model '\(spec)': use one of \(ModelZoo.builtInNames.joined(separator: ", ")) or a .json architecture file"
+                )
             }
             guard let data = FileManager.default.contents(atPath: spec) else {
                 throw .unknown("cannot read architecture file \(spec)")
@@ -48,7 +50,9 @@ public enum ModelSpec {
         let pairs: [String: String]
         func int(_ key: String) throws(ModelSpecError) -> Int? {
             guard let text = pairs[key] else { return nil }
-            guard let value = Int(text), value > 0 else { throw .invalid("model option \(key)=\(text) must be a positive integer") }
+            guard let value = Int(text), value > 0 else {
+                throw .invalid("model option \(key)=\(text) must be a positive integer")
+            }
             return value
         }
     }

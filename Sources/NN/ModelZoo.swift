@@ -50,7 +50,9 @@ public enum ModelZoo {
             children.append(("layer\(index + 1)", Sequential([("0", first), ("1", second)])))
             inPlanes = planes
         }
-        children += [(nil, AdaptiveAvgPool2d()), (nil, Flatten()), ("fc", Linear(inPlanes, classes, using: &generator))]
+        children += [
+            (nil, AdaptiveAvgPool2d()), (nil, Flatten()), ("fc", Linear(inPlanes, classes, using: &generator)),
+        ]
         let name = width == 64 ? "resnet18" : "resnet18:width=\(width)"
         return Model(architecture: name, inputShape: inputShape, classCount: classes, root: Sequential(children))
     }

@@ -21,7 +21,9 @@ public final class SGD: Optimizer {
     public let dampening: Float
     public var state: [String: Tensor] = [:]
 
-    public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false, dampening: Float = 0) {
+    public init(
+        learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false, dampening: Float = 0
+    ) {
         precondition(!nesterov || (momentum > 0 && dampening == 0), "Nesterov needs momentum > 0 and no dampening")
         self.learningRate = learningRate
         self.momentum = momentum
@@ -66,7 +68,10 @@ public final class Adam: Optimizer {
     public let weightDecay: Float
     public var state: [String: Tensor] = [:]
 
-    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0) {
+    public init(
+        learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+        weightDecay: Float = 0
+    ) {
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2

@@ -38,7 +38,9 @@ public final class MaxPool2d: Layer {
                             } else if padding == 0 {
                                 poolInterior(source, width: width, outH: outH, outW: outW, into: out, argmax: outArg)
                             } else {
-                                poolPadded(source, height: height, width: width, outH: outH, outW: outW, into: out, argmax: outArg)
+                                poolPadded(
+                                    source, height: height, width: width, outH: outH, outW: outW, into: out,
+                                    argmax: outArg)
                             }
                         }
                     }

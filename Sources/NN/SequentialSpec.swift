@@ -48,14 +48,19 @@ enum SequentialSpec {
             switch spec.type {
             case "conv2d":
                 try needImage()
-                let (inC, outC, k) = (try need(spec.in, "in"), try need(spec.out, "out"), try need(spec.kernel, "kernel"))
+                let (inC, outC, k) = (
+                    try need(spec.in, "in"), try need(spec.out, "out"), try need(spec.kernel, "kernel")
+                )
                 let (stride, padding) = (spec.stride ?? 1, spec.padding ?? 0)
                 guard inC == shape[0] else { throw .invalid("\(at) expects \(inC) input channels, gets \(shape[0])") }
                 guard stride > 0, padding >= 0, shape[1] + 2 * padding >= k, shape[2] + 2 * padding >= k else {
                     throw .invalid("\(at): kernel \(k) does not fit input \(shape) with padding \(padding)")
                 }
-                layer = Conv2d(inC, outC, kernel: k, stride: stride, padding: padding, bias: spec.bias ?? true, using: &generator)
-                shape = [outC] + shape.dropFirst().map { slidingOutputSize($0, kernel: k, stride: stride, padding: padding) }
+                layer = Conv2d(
+                    inC, outC, kernel: k, stride: stride, padding: padding, bias: spec.bias ?? true, using: &generator)
+                shape =
+                    [outC]
+                    + shape.dropFirst().map { slidingOutputSize($0, kernel: k, stride: stride, padding: padding) }
             case "linear":
                 let (inF, outF) = (try need(spec.in, "in"), try need(spec.out, "out"))
                 guard shape == [inF] else { throw .invalid("\(at) expects \(inF) features, gets shape \(shape)") }
@@ -63,7 +68,9 @@ enum SequentialSpec {
                 shape = [outF]
             case "batchnorm2d":
                 try needImage()
-                guard try need(spec.channels, "channels") == shape[0] else { throw .invalid("\(at): channels must be \(shape[0])") }
+                guard try need(spec.channels, "channels") == shape[0] else {
+                    throw .invalid("\(at): channels must be \(shape[0])")
+                }
                 layer = BatchNorm2d(shape[0])
             case "maxpool2d":
                 try needImage()
@@ -73,7 +80,9 @@ enum SequentialSpec {
                     throw .invalid("\(at): window \(k) does not fit input \(shape)")
                 }
                 layer = MaxPool2d(kernel: k, stride: stride, padding: padding)
-                shape = [shape[0]] + shape.dropFirst().map { slidingOutputSize($0, kernel: k, stride: stride, padding: padding) }
+                shape =
+                    [shape[0]]
+                    + shape.dropFirst().map { slidingOutputSize($0, kernel: k, stride: stride, padding: padding) }
             case "avgpool":
                 try needImage()
                 layer = AdaptiveAvgPool2d()
@@ -83,16 +92,22 @@ enum SequentialSpec {
                 layer = Flatten()
                 shape = [shape.reduce(1, *)]
             case "dropout":
-                guard let p = spec.p ?? 0.5 as Float?, p >= 0, p < 1 else { throw .invalid("\(at): p must be in [0, 1)") }
+                guard let p = spec.p ?? 0.5 as Float?, p >= 0, p < 1 else {
+                    throw .invalid("\(at): p must be in [0, 1)")
+                }
                 layer = Dropout(probability: p, salt: UInt64(index))
             default:
-                throw .invalid("\(at): unknown layer type (conv2d, linear, batchnorm2d, relu, maxpool2d, avgpool, flatten, dropout)")
+                throw .invalid(
+                    "\(at): unknown layer type (conv2d, linear, batchnorm2d, relu, maxpool2d, avgpool, flatten, dropout)"
+                )
             }
             let hasState = !layer.namedState.isEmpty
             guard !hasState || spec.name != nil else { throw .invalid("\(at) has parameters and needs a \"name\"") }
             children.append((name: hasState ? spec.name : nil, layer: layer))
         }
-        guard shape.count == 1 else { throw .invalid("\(source): the last layer must output class scores, has shape \(shape)") }
+        guard shape.count == 1 else {
+            throw .invalid("\(source): the last layer must output class scores, has shape \(shape)")
+        }
         let inputShape = file.input.count == 1 ? file.input : file.input
         return Model(
             architecture: file.name ?? source, inputShape: inputShape, classCount: shape[0], root: Sequential(children))

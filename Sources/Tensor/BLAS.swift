@@ -33,4 +33,3 @@ public enum BLAS {
     /// Identifies the arithmetic: two processes with the same identity produce bit-identical GEMM results.
     public static var kernelIdentity: String { "openblas/\(coreName)" }
 }
-

@@ -61,7 +61,8 @@ public struct Tensor: Sendable, Equatable {
         let rowSize = shape.dropFirst().reduce(1, *)
         var newShape = shape
         newShape[0] = range.count
-        return Tensor(shape: newShape, scalars: Array(scalars[(range.lowerBound * rowSize)..<(range.upperBound * rowSize)]))
+        return Tensor(
+            shape: newShape, scalars: Array(scalars[(range.lowerBound * rowSize)..<(range.upperBound * rowSize)]))
     }
 
     /// Rows picked by index along the first dimension, in the given order.

@@ -19,7 +19,8 @@ public enum ShardedStep {
         loss: (_ logits: Tensor, _ labels: [Int], _ rows: Range<Int>) -> LossResult
     ) -> Double {
         let batch = labels.count
-        precondition(shards >= 1 && batch >= shards, "need at least one sample per shard (\(batch) samples, \(shards) shards)")
+        precondition(
+            shards >= 1 && batch >= shards, "need at least one sample per shard (\(batch) samples, \(shards) shards)")
         let parameters = model.namedParameters.map(\.parameter)
         var totals: [Tensor] = []
         var totalLoss = 0.0

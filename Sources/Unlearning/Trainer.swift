@@ -61,7 +61,8 @@ public final class Trainer {
                     mode: .train(seed: seed)
                 ) { logits, labels, _ in
                     correct += zip(logits.argmaxRows(), labels).filter { $0 == $1 }.count
-                    return crossEntropy(logits: logits, labels: labels, labelSmoothing: recipe.labelSmoothing, reduction: .sum)
+                    return crossEntropy(
+                        logits: logits, labels: labels, labelSmoothing: recipe.labelSmoothing, reduction: .sum)
                 }
                 guard loss.isFinite, loss < 1e4 else {
                     throw DivergenceError(phase: "training", epoch: epoch, step: step, loss: loss)

@@ -29,7 +29,8 @@ struct GradientCheckTests {
 
     @Test func conv2dWithoutBias() {
         var generator = SeededGenerator(seed: 4)
-        expectPasses(Conv2d(3, 2, kernel: 3, stride: 1, padding: 1, bias: false, using: &generator), random([2, 3, 5, 5]))
+        expectPasses(
+            Conv2d(3, 2, kernel: 3, stride: 1, padding: 1, bias: false, using: &generator), random([2, 3, 5, 5]))
     }
 
     @Test func relu() {
@@ -105,13 +106,18 @@ struct GradientCheckTests {
     @Test func crossEntropyGradient() {
         let logits = random([4, 5])
         #expect(lossGradientFailures(logits) { crossEntropy(logits: $0, labels: [0, 3, 4, 1]) }.isEmpty)
-        #expect(lossGradientFailures(logits) { crossEntropy(logits: $0, labels: [2, 2, 0, 1], labelSmoothing: 0.1) }.isEmpty)
-        #expect(lossGradientFailures(logits) { crossEntropy(logits: $0, labels: [0, 1, 2, 3], reduction: .sum) }.isEmpty)
+        #expect(
+            lossGradientFailures(logits) { crossEntropy(logits: $0, labels: [2, 2, 0, 1], labelSmoothing: 0.1) }.isEmpty
+        )
+        #expect(
+            lossGradientFailures(logits) { crossEntropy(logits: $0, labels: [0, 1, 2, 3], reduction: .sum) }.isEmpty)
     }
 
     @Test func klDivergenceGradient() {
         let teacher = random([3, 4], seed: 8)
-        #expect(lossGradientFailures(random([3, 4])) { klDivergence(student: $0, teacher: teacher, temperature: 4) }.isEmpty)
+        #expect(
+            lossGradientFailures(random([3, 4])) { klDivergence(student: $0, teacher: teacher, temperature: 4) }.isEmpty
+        )
         #expect(lossGradientFailures(random([3, 4])) { klDivergence(student: $0, teacher: teacher) }.isEmpty)
     }
 

@@ -25,7 +25,8 @@ struct TorchParityLayerTests {
     func conv2d(_ name: String) throws {
         let f = try Fixtures.torchParity(name)
         let ksp = try f.required("kernel_stride_padding").scalars.map { Int($0) }
-        let layer = Conv2d(weight: try f.required("weight"), bias: try f.required("bias"), stride: ksp[1], padding: ksp[2])
+        let layer = Conv2d(
+            weight: try f.required("weight"), bias: try f.required("bias"), stride: ksp[1], padding: ksp[2])
         #expect(layer.kernel == ksp[0])
         expectClose(layer.forward(try f.required("x"), mode: .train()), try f.required("y"), "\(name) y")
         expectClose(layer.backward(try f.required("dy")), try f.required("dx"), "\(name) dx")

@@ -7,7 +7,9 @@ import Testing
 /// Whole built-in models against PyTorch: names, logits, loss, every gradient, 3 optimizer steps, and
 /// BatchNorm running statistics.
 struct TorchParityModelTests {
-    func expectClose(_ actual: Tensor, _ expected: Tensor, _ what: String, relative: Float = 1e-4, absolute: Float = 1e-5) {
+    func expectClose(
+        _ actual: Tensor, _ expected: Tensor, _ what: String, relative: Float = 1e-4, absolute: Float = 1e-5
+    ) {
         let mismatch = Tolerance.mismatch(actual, expected, relative: relative, absolute: absolute)
         #expect(mismatch == nil, "\(what): \(mismatch ?? "")")
     }
@@ -33,7 +35,8 @@ struct TorchParityModelTests {
         model.zeroGradients()
         model.backward(loss.gradient)
         for (parameterName, parameter) in model.namedParameters {
-            expectClose(parameter.grad, try f.required("grad.\(parameterName)"), "grad.\(parameterName)", absolute: 1e-5)
+            expectClose(
+                parameter.grad, try f.required("grad.\(parameterName)"), "grad.\(parameterName)", absolute: 1e-5)
         }
 
         let optimizers: [(String, () -> Optimizer)] = [
@@ -85,7 +88,8 @@ struct TorchParityModelTests {
         for (name, parameter) in model.namedParameters {
             expectClose(parameter.grad, try f.required("grad.\(name)"), "grad.\(name)", relative: 1e-3, absolute: 1e-4)
         }
-        for (name, parameter) in model.namedState where name.hasSuffix("running_mean") || name.hasSuffix("running_var") {
+        for (name, parameter) in model.namedState where name.hasSuffix("running_mean") || name.hasSuffix("running_var")
+        {
             expectClose(parameter.value, try f.required("after_train_forward.\(name)"), name)
         }
     }

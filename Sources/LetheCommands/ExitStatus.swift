@@ -1,0 +1,37 @@
+import ArgumentParser
+import Checkpoint
+import Data
+import Foundation
+import NN
+
+/// DESIGN §8 exit codes: 0 ok, 1 failure, 2 bad usage or bad input (unreadable, malformed or mismatched
+/// files, unknown names). Errors go to standard error as one message saying what was wrong.
+enum ExitStatus {
+    static func code(for error: Error) -> Int32 {
+        switch error {
+        case is SafetensorsError, is ModelCheckpoint.LoadError, is DatasetError, is ModelSpecError, is ValidationError:
+            return 2
+        default:
+            let code = LetheCommand.exitCode(for: error)
+            return code == .validationFailure ? 2 : code.rawValue
+        }
+    }
+}
+
+extension LetheCommand {
+    public static func launch() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = ExitStatus.code(for: error)
+            if code == 0 { exit(withError: error) }  // --help, --version
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(code)
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import Data
+import Foundation
+import LetheTesting
+import Testing
+
+/// `lethe train` and `lethe eval` as real processes on a small subset of the real FashionMNIST.
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist")))
+struct EndToEndTests {
+    /// Writes the first `train` training and `test` test samples of FashionMNIST as raw IDX files.
+    func makeSubset(in directory: TemporaryDirectory, train: Int, test: Int) throws -> String {
+        let source = "/usr/share/datasets/fashion-mnist"
+        for (prefix, count) in [("train", train), ("t10k", test)] {
+            let images = try ByteFile.read("\(source)/\(prefix)-images-idx3-ubyte.gz")
+            let labels = try ByteFile.read("\(source)/\(prefix)-labels-idx1-ubyte.gz")
+            var imageHeader = Array(images[0..<16])
+            var labelHeader = Array(labels[0..<8])
+            imageHeader.replaceSubrange(4..<8, with: bigEndian(count))
+            labelHeader.replaceSubrange(4..<8, with: bigEndian(count))
+            try Data(imageHeader + images[16..<(16 + count * 784)])
+                .write(to: directory.url.appendingPathComponent("\(prefix)-images-idx3-ubyte"))
+            try Data(labelHeader + labels[8..<(8 + count)])
+                .write(to: directory.url.appendingPathComponent("\(prefix)-labels-idx1-ubyte"))
+        }
+        return directory.url.path
+    }
+
+    func bigEndian(_ value: Int) -> [UInt8] { (0..<4).map { UInt8((value >> (8 * (3 - $0))) & 0xFF) } }
+
+    func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test func trainThenEvaluateReachesSensibleAccuracy() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = try makeSubset(in: directory, train: 3000, test: 1000)
+        let weights = directory.path("mlp.safetensors")
+        let train = try LetheProcess.run([
+            "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "3", "--batch-size", "64", "--lr", "0.05",
+            "--seed", "3", "--out", weights, "--format", "json",
+        ])
+        #expect(train.status == 0, "\(train.standardError)")
+        let trained = try json(train.standardOutput)
+        #expect(trained["samples"] as? Int == 3000)
+        #expect((trained["sha256"] as? String)?.count == 64)
+
+        let eval = try LetheProcess.run([
+            "eval", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--format", "json",
+        ])
+        #expect(eval.status == 0, "\(eval.standardError)")
+        let report = try json(eval.standardOutput)
+        let accuracy = try #require(report["accuracy"] as? Double)
+        #expect(accuracy > 0.7 && accuracy <= 1)
+        #expect(report["samples"] as? Int == 1000)
+        #expect((report["per_class_accuracy"] as? [Any])?.count == 10)
+        #expect((report["loss"] as? Double).map { $0 > 0 && $0 < 1.5 } == true)
+    }
+
+    @Test func excludedClassIsNeverLearned() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = try makeSubset(in: directory, train: 2000, test: 500)
+        let weights = directory.path("retrain.safetensors")
+        let train = try LetheProcess.run([
+            "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "2", "--batch-size", "64", "--lr", "0.05",
+            "--exclude-classes", "0", "--out", weights, "--format", "json",
+        ])
+        #expect(train.status == 0, "\(train.standardError)")
+        let trained = try json(train.standardOutput)
+        let excluded = try #require(trained["excluded"] as? Int)
+        #expect(excluded > 100 && (trained["samples"] as? Int) == 2000 - excluded)
+        let eval = try LetheProcess.run([
+            "eval", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--format", "json",
+        ])
+        let perClass = try #require(try json(eval.standardOutput)["per_class_accuracy"] as? [Double])
+        #expect(perClass[0] < 0.05)
+        #expect(perClass[1...].reduce(0, +) / 9 > 0.6)
+    }
+
+    @Test func badInputsGiveClearErrorsAndExitCode2() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = try makeSubset(in: directory, train: 200, test: 100)
+        let weights = directory.path("mlp.safetensors")
+        let train = try LetheProcess.run([
+            "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "1", "--out", weights,
+        ])
+        #expect(train.status == 0, "\(train.standardError)")
+
+        // The checkpoint of another architecture: every offending tensor is named.
+        let wrongModel = try LetheProcess.run(["eval", "--model", "fmnist-cnn", "--weights", weights, "--data", data])
+        #expect(wrongModel.status == 2)
+        #expect(wrongModel.standardError.contains("missing: conv1.weight"))
+        #expect(wrongModel.standardError.contains("unexpected: fc3.weight"))
+        #expect(wrongModel.standardError.contains("fc1.weight: expected shape [128, 3136], found [256, 784]"))
+
+        // A truncated checkpoint.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: weights))
+        let truncated = directory.path("truncated.safetensors")
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: truncated))
+        let broken = try LetheProcess.run(["eval", "--model", "fmnist-mlp", "--weights", truncated, "--data", data])
+        #expect(broken.status == 2)
+        #expect(broken.standardError.contains("truncated.safetensors"))
+
+        let unknownModel = try LetheProcess.run(["eval", "--model", "vgg99", "--weights", weights, "--data", data])
+        #expect(unknownModel.status == 2 && unknownModel.standardError.contains("unknown model 'vgg99'"))
+
+        let indexFile = directory.path("forget.txt")
+        try "1\n2\nthree\n".write(toFile: indexFile, atomically: true, encoding: .utf8)
+        let badIndices = try LetheProcess.run([
+            "train", "--model", "fmnist-mlp", "--data", data, "--exclude-indices", indexFile, "--out", weights,
+        ])
+        #expect(badIndices.status == 2 && badIndices.standardError.contains("forget.txt:3"))
+
+        let missingData = try LetheProcess.run([
+            "eval", "--model", "fmnist-mlp", "--weights", weights, "--data", directory.path("none"),
+        ])
+        #expect(missingData.status == 2)
+    }
+}
