@@ -23,6 +23,13 @@ public enum Evaluator {
         public var predicted: [Int]
         public var losses: [Float]
         public var logits: Tensor
+
+        public init(labels: [Int], predicted: [Int], losses: [Float], logits: Tensor) {
+            self.labels = labels
+            self.predicted = predicted
+            self.losses = losses
+            self.logits = logits
+        }
     }
 
     public static func predict(

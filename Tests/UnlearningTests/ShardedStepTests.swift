@@ -1,0 +1,120 @@
+import Data
+import LetheTesting
+import NN
+import Tensor
+import Testing
+import Unlearning
+
+struct ShardedStepTests {
+    func batch(_ count: Int, seed: UInt64 = 1) -> (Tensor, [Int]) {
+        var generator = SeededGenerator(seed: seed)
+        return (
+            Tensor.normal(shape: [count, 1, 28, 28], using: &generator),
+            (0..<count).map { _ in generator.nextInt(below: 10) }
+        )
+    }
+
+    func gradients(shards: Int, images: Tensor, labels: [Int]) -> (loss: Double, grads: [Tensor]) {
+        let model = ModelZoo.fmnistCNN(seed: 2)
+        let loss = ShardedStep.accumulate(model: model, images: images, labels: labels, shards: shards, mode: .train())
+        {
+            logits, labels, _ in crossEntropy(logits: logits, labels: labels, reduction: .sum)
+        }
+        return (loss, model.namedParameters.map(\.parameter.grad))
+    }
+
+    @Test func shardRowsCoverTheBatchInOrder() {
+        let rows = (0..<4).map { ShardedStep.rows(ofShard: $0, count: 4, batch: 10) }
+        #expect(rows == [0..<2, 2..<5, 5..<7, 7..<10])
+    }
+
+    @Test func shardedGradientIsTheBatchMeanGradient() {
+        let (images, labels) = batch(24)
+        let whole = gradients(shards: 1, images: images, labels: labels)
+        let sharded = gradients(shards: 4, images: images, labels: labels)
+        #expect(abs(whole.loss - sharded.loss) < 1e-5)
+        for (a, b) in zip(whole.grads, sharded.grads) {
+            #expect(Tolerance.mismatch(b, a, relative: 1e-3, absolute: 1e-6) == nil)
+        }
+    }
+
+    @Test func sameShardCountGivesTheSameBits() {
+        let (images, labels) = batch(24)
+        let first = BitHash.of(gradients(shards: 3, images: images, labels: labels).grads)
+        #expect(first == BitHash.of(gradients(shards: 3, images: images, labels: labels).grads))
+    }
+}
+
+struct TrainerTests {
+    /// A linearly separable toy problem in FashionMNIST's shape: class c lights up row c.
+    func toyDataset(count: Int) -> Dataset {
+        var generator = SeededGenerator(seed: 4)
+        let labels = (0..<count).map { _ in generator.nextInt(below: 10) }
+        let images = Tensor(shape: [count, 1, 28, 28]) { pixels in
+            for i in 0..<pixels.count { pixels[i] = 0.1 * generator.nextGaussian() }
+            for (n, label) in labels.enumerated() {
+                for column in 0..<28 { pixels[n * 784 + label * 28 + column] += 1 }
+            }
+        }
+        return Dataset(name: "toy", images: images, labels: labels, classCount: 10)
+    }
+
+    @Test func trainingLearnsAndIsReproducible() throws {
+        let dataset = toyDataset(count: 256)
+        var recipe = TrainingRecipe()
+        recipe.epochs = 3
+        recipe.batchSize = 32
+        recipe.learningRate = 0.05
+        recipe.shards = 2
+        func train() throws -> (Model, [EpochReport]) {
+            let model = ModelZoo.fmnistMLP(seed: 1)
+            let reports = try Trainer(model: model, recipe: recipe).fit(dataset, indices: Array(0..<dataset.count))
+            return (model, reports)
+        }
+        let (model, reports) = try train()
+        #expect(reports.count == 3)
+        #expect(reports.last!.meanLoss < reports.first!.meanLoss)
+        #expect(Evaluator.evaluate(model, on: dataset).accuracy > 0.95)
+        let (again, _) = try train()
+        #expect(BitHash.of(model.stateDict().map(\.tensor)) == BitHash.of(again.stateDict().map(\.tensor)))
+    }
+
+    @Test func divergenceStopsTrainingWithAClearError() {
+        let dataset = toyDataset(count: 128)
+        var recipe = TrainingRecipe()
+        recipe.epochs = 2
+        recipe.batchSize = 32
+        recipe.learningRate = 1e6
+        recipe.momentum = 0
+        let trainer = Trainer(model: ModelZoo.fmnistMLP(seed: 1), recipe: recipe)
+        #expect(throws: DivergenceError.self) { try trainer.fit(dataset, indices: Array(0..<128)) }
+    }
+
+    @Test func recipeProblemsAreNamed() {
+        var recipe = TrainingRecipe()
+        recipe.shards = 500
+        #expect(recipe.problem?.contains("shards") == true)
+        recipe = TrainingRecipe()
+        recipe.learningRate = 0
+        #expect(recipe.problem?.contains("learning rate") == true)
+        #expect(TrainingRecipe().problem == nil)
+    }
+}
+
+struct EvaluatorTests {
+    @Test func summaryCountsPerClassByHand() {
+        let predictions = Evaluator.Predictions(
+            labels: [0, 0, 1, 1, 1, 2], predicted: [0, 1, 1, 1, 0, 0], losses: [0.1, 2, 0.2, 0.3, 1.5, 3],
+            logits: Tensor(zeros: [6, 4]))
+        let evaluation = Evaluator.summarize(predictions, classCount: 4)
+        #expect(evaluation.samples == 6)
+        #expect(abs(evaluation.accuracy - 3.0 / 6.0) < 1e-12)
+        #expect(abs(evaluation.loss - 7.1 / 6.0) < 1e-6)
+        #expect(evaluation.perClassSamples == [2, 3, 1, 0])
+        #expect(evaluation.perClassAccuracy.count == 4)
+        #expect(evaluation.perClassAccuracy[0].map { abs($0 - 0.5) < 1e-12 } == true)
+        #expect(evaluation.perClassAccuracy[1].map { abs($0 - 2.0 / 3.0) < 1e-12 } == true)
+        #expect(evaluation.perClassAccuracy[2].map { $0 < 1e-12 } == true)
+        #expect(evaluation.perClassAccuracy[3] == nil)
+    }
+}
