@@ -4,6 +4,8 @@
   bench  — training throughput of fmnist-cnn (batch 128, SGD) on synthetic data, like `lethe bench engine`.
   train  — trains fmnist-cnn on FashionMNIST (the issue's recipe), prints its test accuracy and writes a
            safetensors checkpoint with PyTorch parameter names, for `lethe eval` to read back.
+  eval   — loads a safetensors checkpoint (e.g. one `lethe train` wrote) into PyTorch's fmnist-cnn with
+           `load_state_dict(strict=True)` and prints its test accuracy.
 """
 import argparse, gzip, json, struct, sys, time
 
@@ -53,6 +55,29 @@ def save_safetensors(state, path):
     encoded += b" " * (-len(encoded) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(encoded)) + encoded + b"".join(chunks))
+
+
+def load_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    length = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + length])
+    header.pop("__metadata__", None)
+    body, dtypes = data[8 + length:], {"F32": np.float32, "I64": np.int64}
+    return {name: torch.from_numpy(np.frombuffer(body[e["data_offsets"][0]:e["data_offsets"][1]],
+                                                 dtypes[e["dtype"]]).reshape(e["shape"]).copy())
+            for name, e in header.items()}
+
+
+def evaluate(args):
+    model = FmnistCNN()
+    model.load_state_dict(load_safetensors(args.weights), strict=True)
+    model.eval()
+    test_x, test_y = read_idx("test")
+    with torch.no_grad():
+        predictions = torch.cat([model(test_x[i:i + 1000]).argmax(1) for i in range(0, len(test_y), 1000)])
+    print(json.dumps({"framework": f"pytorch {torch.__version__}", "weights": args.weights,
+                      "test_accuracy": (predictions == test_y).float().mean().item()}))
 
 
 def bench(args):
@@ -115,5 +140,7 @@ if __name__ == "__main__":
     t.add_argument("--epochs", type=int, default=5)
     t.add_argument("--seed", type=int, default=1)
     t.add_argument("--out", default="out/pytorch-fmnist-cnn.safetensors")
+    e = sub.add_parser("eval")
+    e.add_argument("--weights", required=True)
     args = parser.parse_args()
-    bench(args) if args.command == "bench" else train(args)
+    {"bench": bench, "train": train, "eval": evaluate}[args.command](args)
