@@ -1,0 +1,101 @@
+import Foundation
+import LetheTesting
+import NN
+import Tensor
+import Testing
+
+struct ModelSpecTests {
+    func writeSpec(_ json: String) throws -> (TemporaryDirectory, String) {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("model.json")
+        try json.write(toFile: path, atomically: true, encoding: .utf8)
+        return (directory, path)
+    }
+
+    @Test func builtInModelsHavePyTorchNamesAndSizes() throws {
+        let cnn = try ModelSpec.build("fmnist-cnn", seed: 1)
+        #expect(cnn.parameterCount == 421_642)
+        #expect(
+            cnn.stateDict().map(\.name) == [
+                "conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias", "fc2.weight",
+                "fc2.bias",
+            ])
+        #expect(try ModelSpec.build("fmnist-mlp", seed: 1).stateDict().map(\.name).last == "fc3.bias")
+        let resnet = try ModelSpec.build("resnet18:width=8,classes=100", seed: 1)
+        #expect(resnet.classCount == 100 && resnet.inputShape == [3, 32, 32])
+        #expect(resnet.stateDict().contains { $0.name == "layer4.0.downsample.1.num_batches_tracked" })
+        #expect(resnet.forward(Tensor(zeros: [2, 3, 32, 32]), mode: .eval).shape == [2, 100])
+    }
+
+    @Test func defaultInitialisationFollowsPyTorchBounds() throws {
+        let model = try ModelSpec.build("fmnist-cnn", seed: 5)
+        let state = Dictionary(uniqueKeysWithValues: model.stateDict().map { ($0.name, $0.tensor) })
+        // Kaiming-uniform with a = √5 is uniform(±1/√fan_in) for weights and biases alike.
+        for (name, fanIn) in [("conv1", 9), ("conv2", 288), ("fc1", 3136), ("fc2", 128)] {
+            let bound = 1 / Float(fanIn).squareRoot()
+            for suffix in ["weight", "bias"] {
+                let values = try #require(state["\(name).\(suffix)"]).scalars
+                #expect(values.allSatisfy { abs($0) <= bound })
+                #expect(values.map(abs).max()! > 0.8 * bound)
+            }
+        }
+    }
+
+    @Test func jsonArchitectureBuildsAndTrains() throws {
+        let (directory, path) = try writeSpec(
+            """
+            {"name": "tiny", "input": [1, 8, 8], "layers": [
+              {"type": "conv2d", "name": "conv1", "in": 1, "out": 4, "kernel": 3, "padding": 1},
+              {"type": "batchnorm2d", "name": "bn1", "channels": 4}, {"type": "relu"},
+              {"type": "maxpool2d", "kernel": 2}, {"type": "dropout", "p": 0.25}, {"type": "flatten"},
+              {"type": "linear", "name": "fc", "in": 64, "out": 3}]}
+            """)
+        defer { directory.remove() }
+        let model = try ModelSpec.build(path, seed: 1)
+        #expect(model.architecture == "tiny" && model.classCount == 3)
+        #expect(
+            model.stateDict().map(\.name) == [
+                "conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var",
+                "bn1.num_batches_tracked", "fc.weight", "fc.bias",
+            ])
+        let logits = model.forward(Tensor(repeating: 0.5, shape: [4, 1, 8, 8]), mode: .train(seed: 1))
+        #expect(logits.shape == [4, 3])
+    }
+
+    @Test(arguments: [
+        (
+            "{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"linear\", \"name\": \"fc\", \"in\": 64, \"out\": 3}]}",
+            "expects 64 features"
+        ),
+        (
+            "{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"conv2d\", \"in\": 1, \"out\": 2, \"kernel\": 3}]}",
+            "needs a \"name\""
+        ),
+        (
+            "{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"conv2d\", \"name\": \"c\", \"in\": 3, \"out\": 2, \"kernel\": 3}]}",
+            "expects 3 input channels"
+        ),
+        ("{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"softmax\"}]}", "unknown layer type"),
+        ("{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"relu\"}]}", "must output class scores"),
+        (
+            "{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"maxpool2d\", \"kernel\": 9}, {\"type\": \"flatten\"}]}",
+            "does not fit"
+        ),
+        ("not json", "not a valid architecture file"),
+    ])
+    func invalidArchitecturesAreRefusedWithTheReason(json: String, reason: String) throws {
+        let (directory, path) = try writeSpec(json)
+        defer { directory.remove() }
+        #expect {
+            try ModelSpec.build(path, seed: 1)
+        } throws: { error in
+            "\(error)".contains(reason)
+        }
+    }
+
+    @Test func unknownNamesAndBadOptions() {
+        #expect(throws: ModelSpecError.self) { try ModelSpec.build("vgg16", seed: 1) }
+        #expect(throws: ModelSpecError.self) { try ModelSpec.build("resnet18:width=zero", seed: 1) }
+        #expect(throws: ModelSpecError.self) { try ModelSpec.build("/nonexistent/model.json", seed: 1) }
+    }
+}
