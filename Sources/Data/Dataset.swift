@@ -27,6 +27,19 @@ public struct Dataset: Sendable {
         self.classCount = classCount
     }
 
+    /// A dataset from an images file and a labels file read separately, refusing a count mismatch or an
+    /// empty pair with an error that names both files. `classCount` nil means the largest label + 1.
+    public static func pairing(
+        images: Tensor, imagesPath: String, labels: [Int], labelsPath: String, name: String, classCount: Int?
+    ) throws(DatasetError) -> Dataset {
+        guard images.shape[0] == labels.count else {
+            throw .countMismatch(
+                imagesPath: imagesPath, images: images.shape[0], labelsPath: labelsPath, labels: labels.count)
+        }
+        guard let largest = labels.max() else { throw .empty(path: imagesPath) }
+        return Dataset(name: name, images: images, labels: labels, classCount: classCount ?? (largest + 1))
+    }
+
     /// Number of samples.
     public var count: Int { labels.count }
 

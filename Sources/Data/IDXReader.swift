@@ -12,13 +12,10 @@ public enum IDXReader {
         images imagesPath: String, labels labelsPath: String, name: String, classCount: Int = 10,
         normalization: Normalization
     ) throws(DatasetError) -> Dataset {
-        let images = try readImages(imagesPath, normalization: normalization)
-        let labels = try readLabels(labelsPath, classCount: classCount)
-        guard images.shape[0] == labels.count else {
-            throw .countMismatch(
-                imagesPath: imagesPath, images: images.shape[0], labelsPath: labelsPath, labels: labels.count)
-        }
-        return Dataset(name: name, images: images, labels: labels, classCount: classCount)
+        try .pairing(
+            images: readImages(imagesPath, normalization: normalization), imagesPath: imagesPath,
+            labels: readLabels(labelsPath, classCount: classCount), labelsPath: labelsPath, name: name,
+            classCount: classCount)
     }
 
     /// Images [N, 1, H, W], normalised.

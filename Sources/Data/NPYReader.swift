@@ -41,14 +41,10 @@ public enum NPYReader {
         images imagesPath: String, labels labelsPath: String, name: String, classCount: Int? = nil,
         normalization: Normalization = .identity
     ) throws(DatasetError) -> Dataset {
-        let images = try readImages(imagesPath, normalization: normalization)
-        let labels = try readLabels(labelsPath, classCount: classCount)
-        guard images.shape[0] == labels.count else {
-            throw .countMismatch(
-                imagesPath: imagesPath, images: images.shape[0], labelsPath: labelsPath, labels: labels.count)
-        }
-        guard !labels.isEmpty else { throw .empty(path: imagesPath) }
-        return Dataset(name: name, images: images, labels: labels, classCount: classCount ?? (labels.max()! + 1))
+        try .pairing(
+            images: readImages(imagesPath, normalization: normalization), imagesPath: imagesPath,
+            labels: readLabels(labelsPath, classCount: classCount), labelsPath: labelsPath, name: name,
+            classCount: classCount)
     }
 
     /// Images [N, C, H, W], normalised.
