@@ -16,7 +16,7 @@ struct EvalCommand: AsyncParsableCommand {
 
     @Option(help: "Weights to evaluate (safetensors, PyTorch parameter names).") var weights: String
     @Option(help: "Which split: test or train.") var split: Split = .test
-    @Option(help: "Samples per forward pass.") var batchSize = 1000
+    @Option(help: "Samples per forward pass.") var batchSize = 250
 
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }

@@ -3,13 +3,15 @@ import Checkpoint
 import Data
 import Foundation
 import NN
+import Unlearning
 
 /// DESIGN §8 exit codes: 0 ok, 1 failure, 2 bad usage or bad input (unreadable, malformed or mismatched
 /// files, unknown names). Errors go to standard error as one message saying what was wrong.
 enum ExitStatus {
     static func code(for error: Error) -> Int32 {
         switch error {
-        case is SafetensorsError, is ModelCheckpoint.LoadError, is DatasetError, is ModelSpecError, is ValidationError:
+        case is SafetensorsError, is ModelCheckpoint.LoadError, is DatasetError, is ModelSpecError, is ValidationError,
+            is ForgetSelectionError, is MembershipInferenceError:
             return 2
         default:
             let code = LetheCommand.exitCode(for: error)

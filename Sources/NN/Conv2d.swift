@@ -103,7 +103,7 @@ public final class Conv2d: Layer {
                                 }
                             }
                         }
-                        columnStore[index] = column
+                        if mode.keepsActivations { columnStore[index] = column }
                     }
                 }
             }

@@ -23,13 +23,19 @@ public final class Parameter: @unchecked Sendable {
 public struct ForwardMode: Sendable {
     public var isTraining: Bool
     public var seed: UInt64
+    /// Whether layers keep what a backward pass needs (false for pure inference, which saves memory).
+    public var keepsActivations: Bool
 
-    public init(isTraining: Bool, seed: UInt64 = 0) {
+    public init(isTraining: Bool, seed: UInt64 = 0, keepsActivations: Bool = true) {
         self.isTraining = isTraining
         self.seed = seed
+        self.keepsActivations = keepsActivations
     }
 
+    /// Evaluation-mode layers (running statistics, no dropout), ready for a backward pass.
     public static let eval = ForwardMode(isTraining: false)
+    /// Evaluation without any backward pass to follow.
+    public static let inference = ForwardMode(isTraining: false, keepsActivations: false)
     public static func train(seed: UInt64 = 0) -> ForwardMode { ForwardMode(isTraining: true, seed: seed) }
 }
 

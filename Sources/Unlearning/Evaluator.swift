@@ -33,7 +33,7 @@ public enum Evaluator {
     }
 
     public static func predict(
-        _ model: Model, on dataset: Dataset, indices: [Int], batchSize: Int = 1000, progress: ProgressHandler? = nil
+        _ model: Model, on dataset: Dataset, indices: [Int], batchSize: Int = 250, progress: ProgressHandler? = nil
     ) -> Predictions {
         var predicted: [Int] = []
         var losses: [Float] = []
@@ -43,7 +43,7 @@ public enum Evaluator {
         }
         for (step, batchIndices) in batches.enumerated() {
             let batch = dataset.batch(indices: batchIndices)
-            let output = model.forward(batch.images, mode: .eval)
+            let output = model.forward(batch.images, mode: .inference)
             predicted += output.argmaxRows()
             losses += crossEntropy(logits: output, labels: batch.labels, reduction: .sum).perSample
             logits.append(output)
@@ -55,7 +55,7 @@ public enum Evaluator {
     }
 
     public static func evaluate(
-        _ model: Model, on dataset: Dataset, indices: [Int]? = nil, batchSize: Int = 1000,
+        _ model: Model, on dataset: Dataset, indices: [Int]? = nil, batchSize: Int = 250,
         progress: ProgressHandler? = nil
     ) -> Evaluation {
         let predictions = predict(

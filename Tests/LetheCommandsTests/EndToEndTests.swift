@@ -118,3 +118,40 @@ struct EndToEndTests {
         #expect(missingData.status == 2)
     }
 }
+
+extension EndToEndTests {
+    @Test func metricsReportsTheVerificationNumbers() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = try makeSubset(in: directory, train: 1000, test: 500)
+        let weights = directory.path("mlp.safetensors")
+        let train = try LetheProcess.run([
+            "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "2", "--lr", "0.05", "--out", weights,
+        ])
+        #expect(train.status == 0, "\(train.standardError)")
+        let run = try LetheProcess.run([
+            "metrics", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "0",
+            "--reference", weights, "--format", "json",
+        ])
+        #expect(run.status == 0, "\(run.standardError)")
+        let metrics = try #require(try json(run.standardOutput)["metrics"] as? [String: Any])
+        for key in [
+            "forget_accuracy", "retain_accuracy", "test_accuracy", "test_forget_accuracy", "test_retain_accuracy",
+            "mia",
+            "mia_entropy", "zrf", "activation_distance", "js_divergence",
+        ] {
+            #expect((metrics[key] as? Double).map { (0...1).contains($0) } == true, "\(key)")
+        }
+        #expect((metrics["per_class_accuracy"] as? [Any])?.count == 10)
+
+        let twoSelectors = try LetheProcess.run([
+            "metrics", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "0",
+            "--forget-fraction", "0.1",
+        ])
+        #expect(twoSelectors.status == 2 && twoSelectors.standardError.contains("exactly one of"))
+        let noSuchClass = try LetheProcess.run([
+            "metrics", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "12",
+        ])
+        #expect(noSuchClass.status == 2 && noSuchClass.standardError.contains("class 12 does not exist"))
+    }
+}

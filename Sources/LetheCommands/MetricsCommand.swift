@@ -1,0 +1,88 @@
+import ArgumentParser
+import Checkpoint
+import Data
+import Foundation
+import NN
+import Unlearning
+
+struct MetricsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics",
+        abstract: "Verification metrics of a checkpoint for a forget selection: accuracies, MIA, ZRF.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var forgetOptions: ForgetOptions
+    @OptionGroup var compute: ComputeOptions
+    @OptionGroup var output: FormatOptions
+
+    @Option(help: "Weights to verify (safetensors).") var weights: String
+    @Option(help: "A reference checkpoint (e.g. retrained without the forget set) to compare outputs with.")
+    var reference: String?
+    @Option(help: "Seed for the random forget fraction, the attack's splits and ZRF's random model.")
+    var seed: UInt64 = 1
+
+    func run() async throws {
+        compute.apply()
+        let model = try ModelSpec.build(modelOptions.model, seed: 0)
+        try ModelCheckpoint.load(URL(fileURLWithPath: weights), into: model)
+        let referenceModel = try reference.map { path in
+            let reference = try ModelSpec.build(modelOptions.model, seed: 0)
+            try ModelCheckpoint.load(URL(fileURLWithPath: path), into: reference)
+            return reference
+        }
+        let train = try DatasetLoader.load(dataOptions.data, split: .train)
+        let test = try DatasetLoader.load(dataOptions.data, split: .test)
+        try checkCompatible(model, train)
+        let selection = try forgetOptions.selection(seed: seed, trainingSamples: train.count)
+        let forgetSet = try selection.resolve(in: train)
+        let verifier = Verifier(train: train, test: test, forgetSet: forgetSet, seed: seed)
+        let randomModel = try ModelSpec.build(modelOptions.model, seed: seed &+ 0x5EED)
+        let report = try verifier.verify(
+            model, randomModel: randomModel, reference: referenceModel, progress: ProgressBar().handler)
+        switch output.format {
+        case .json:
+            try printJSON(
+                MetricsReport(
+                    model: model.architecture, weights: weights, forget: selection.description, metrics: report))
+        case .text:
+            print(report.table(forget: selection.description))
+        }
+    }
+}
+
+struct MetricsReport: Encodable {
+    let model: String
+    let weights: String
+    let forget: String
+    let metrics: VerificationReport
+}
+
+extension VerificationReport {
+    /// A human-readable table (percentages).
+    func table(forget: String) -> String {
+        func percent(_ value: Double?) -> String { value.map { String(format: "%6.2f%%", 100 * $0) } ?? "     –" }
+        var rows = [
+            "forget selection      \(forget) (\(forgetSamples) samples, \(retainSamples) retained)",
+            "forget accuracy       \(percent(forgetAccuracy))",
+            "retain accuracy       \(percent(retainAccuracy))",
+            "test accuracy         \(percent(testAccuracy))",
+        ]
+        if testForgetAccuracy != nil {
+            rows.append("test, forgotten       \(percent(testForgetAccuracy))")
+            rows.append("test, other classes   \(percent(testRetainAccuracy))")
+        }
+        rows.append("MIA (loss)            \(percent(mia))   (≈50% when members look like non-members)")
+        rows.append("MIA (entropy)         \(percent(miaEntropy))")
+        rows.append(String(format: "ZRF                   %.4f", zrf))
+        if let activationDistance, let jsDivergence {
+            rows.append(
+                String(
+                    format: "vs reference          activation distance %.4f, JS %.4f", activationDistance, jsDivergence)
+            )
+        }
+        rows.append("per-class test accuracy:")
+        for (label, accuracy) in perClassAccuracy.enumerated() { rows.append("  class \(label)  \(percent(accuracy))") }
+        return rows.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,95 @@
+import Data
+import NN
+import Tensor
+
+/// How well a model has forgotten: the numbers `lethe metrics` prints and unlearning reports carry before
+/// and after. Accuracies are fractions in [0, 1].
+public struct VerificationReport: Sendable, Codable, Equatable {
+    public var forgetAccuracy: Double
+    public var retainAccuracy: Double
+    public var testAccuracy: Double
+    /// Class scenarios: test accuracy on the forgotten classes and on the others.
+    public var testForgetAccuracy: Double?
+    public var testRetainAccuracy: Double?
+    /// Test accuracy per class (nil for a class without test samples).
+    public var perClassAccuracy: [Double?]
+    /// Membership inference on per-sample loss: forget samples (members) against test samples of the same
+    /// classes (non-members); ≈ 0.5 when the attacker cannot tell them apart.
+    public var mia: Double
+    /// The same attack on the entropy of the predicted distribution.
+    public var miaEntropy: Double
+    /// 1 − mean Jensen–Shannon divergence to a randomly initialised model on the forget set.
+    public var zrf: Double
+    /// With a reference model (e.g. retrained without the forget set): mean L2 distance between softmax
+    /// outputs and mean Jensen–Shannon divergence on the forget set.
+    public var activationDistance: Double?
+    public var jsDivergence: Double?
+    public var forgetSamples: Int
+    public var retainSamples: Int
+    public var testSamples: Int
+}
+
+/// Computes `VerificationReport`s for one forget set.
+public struct Verifier: Sendable {
+    public let train: Dataset
+    public let test: Dataset
+    public let forgetSet: ForgetSet
+    public let seed: UInt64
+
+    public init(train: Dataset, test: Dataset, forgetSet: ForgetSet, seed: UInt64) {
+        self.train = train
+        self.test = test
+        self.forgetSet = forgetSet
+        self.seed = seed
+    }
+
+    /// Test indices that play the non-members of the membership attack: test samples of the forgotten
+    /// classes, or of every class when forgetting samples rather than classes.
+    public var nonMemberIndices: [Int] {
+        forgetSet.forgottenClasses.map { test.indices(ofClasses: $0) } ?? Array(0..<test.count)
+    }
+
+    /// `randomModel` is the same architecture at a random initialisation (for ZRF); `reference` is optional.
+    public func verify(
+        _ model: Model, randomModel: Model, reference: Model? = nil, progress: ProgressHandler? = nil
+    ) throws(MembershipInferenceError) -> VerificationReport {
+        let forget = Evaluator.predict(model, on: train, indices: forgetSet.forget, progress: progress)
+        let retain = Evaluator.evaluate(model, on: train, indices: forgetSet.retain, progress: progress)
+        let testPredictions = Evaluator.predict(model, on: test, indices: Array(0..<test.count), progress: progress)
+        let testEvaluation = Evaluator.summarize(testPredictions, classCount: test.classCount)
+        let nonMembers = Evaluator.predict(model, on: test, indices: nonMemberIndices)
+
+        var report = VerificationReport(
+            forgetAccuracy: Evaluator.summarize(forget, classCount: train.classCount).accuracy,
+            retainAccuracy: retain.accuracy, testAccuracy: testEvaluation.accuracy,
+            perClassAccuracy: testEvaluation.perClassAccuracy,
+            mia: try MembershipInference.attackAccuracy(
+                members: MembershipInference.features(.loss, of: forget),
+                nonMembers: MembershipInference.features(.loss, of: nonMembers), seed: seed),
+            miaEntropy: try MembershipInference.attackAccuracy(
+                members: MembershipInference.features(.entropy, of: forget),
+                nonMembers: MembershipInference.features(.entropy, of: nonMembers), seed: seed),
+            zrf: zrfScore(
+                modelLogits: forget.logits,
+                randomModelLogits: Evaluator.predict(randomModel, on: train, indices: forgetSet.forget).logits),
+            forgetSamples: forgetSet.forget.count, retainSamples: forgetSet.retain.count, testSamples: test.count)
+        if let classes = forgetSet.forgottenClasses {
+            let forgotten = Set(classes)
+            let split = Dictionary(grouping: test.labels.indices) { forgotten.contains(test.labels[$0]) }
+            report.testForgetAccuracy = accuracy(testPredictions, at: split[true] ?? [])
+            report.testRetainAccuracy = accuracy(testPredictions, at: split[false] ?? [])
+        }
+        if let reference {
+            let referenceLogits = Evaluator.predict(reference, on: train, indices: forgetSet.forget).logits
+            report.activationDistance = activationDistance(forget.logits, referenceLogits)
+            report.jsDivergence = meanJensenShannon(forget.logits, referenceLogits)
+        }
+        return report
+    }
+
+    private func accuracy(_ predictions: Evaluator.Predictions, at positions: [Int]) -> Double? {
+        guard !positions.isEmpty else { return nil }
+        let correct = positions.filter { predictions.labels[$0] == predictions.predicted[$0] }.count
+        return Double(correct) / Double(positions.count)
+    }
+}

@@ -1,0 +1,97 @@
+import Data
+import LetheTesting
+import NN
+import Tensor
+import Testing
+import Unlearning
+
+/// A small labelled dataset whose class c has `count(c)` samples, in shuffled order.
+func labelledDataset(perClass: [Int], seed: UInt64 = 1) -> Dataset {
+    var labels = perClass.enumerated().flatMap { label, count in [Int](repeating: label, count: count) }
+    var generator = SeededGenerator(seed: seed)
+    labels = generator.permutation(labels.count).map { labels[$0] }
+    var pixels = SeededGenerator(seed: seed &+ 1)
+    let images = Tensor(shape: [labels.count, 1, 28, 28]) { buffer in
+        for i in 0..<buffer.count { buffer[i] = 0.1 * pixels.nextGaussian() }
+        for (n, label) in labels.enumerated() {
+            for column in 0..<28 { buffer[n * 784 + label * 28 + column] += 1 }
+        }
+    }
+    return Dataset(name: "toy", images: images, labels: labels, classCount: perClass.count)
+}
+
+struct ForgetSelectionTests {
+    let dataset = labelledDataset(perClass: [30, 50, 20, 40])
+
+    @Test func classesSelectExactlyThoseClasses() throws {
+        let set = try ForgetSelection.classes([0, 2]).resolve(in: dataset)
+        #expect(set.forget.count == 50 && set.retain.count == 90)
+        #expect(set.forget.allSatisfy { [0, 2].contains(dataset.labels[$0]) })
+        #expect(set.retain.allSatisfy { ![0, 2].contains(dataset.labels[$0]) })
+        #expect(set.forgottenClasses == [0, 2])
+        #expect(Set(set.forget + set.retain).count == dataset.count)
+    }
+
+    @Test func fractionIsStratifiedAndSeeded() throws {
+        let set = try ForgetSelection.fraction(0.1, seed: 3).resolve(in: dataset)
+        let perClass = (0..<4).map { label in set.forget.filter { dataset.labels[$0] == label }.count }
+        #expect(perClass == [3, 5, 2, 4])
+        #expect(set.forgottenClasses == nil)
+        #expect(try ForgetSelection.fraction(0.1, seed: 3).resolve(in: dataset).forget == set.forget)
+        #expect(try ForgetSelection.fraction(0.1, seed: 4).resolve(in: dataset).forget != set.forget)
+    }
+
+    @Test func indicesAreDeduplicatedAndSorted() throws {
+        let set = try ForgetSelection.indices([7, 3, 7, 100]).resolve(in: dataset)
+        #expect(set.forget == [3, 7, 100])
+        #expect(set.retain.count == dataset.count - 3)
+    }
+
+    @Test func badSelectionsAreRefusedWithTheReason() {
+        func reason(_ selection: ForgetSelection) -> String? {
+            do {
+                _ = try selection.resolve(in: dataset)
+                return nil
+            } catch {
+                return error.description
+            }
+        }
+        #expect(reason(.classes([4]))?.contains("class 4 does not exist") == true)
+        #expect(reason(.classes([0, 1, 2, 3]))?.contains("leaves nothing") == true)
+        #expect(reason(.classes([]))?.contains("no classes") == true)
+        #expect(reason(.indices([140]))?.contains("index 140") == true)
+        #expect(reason(.indices([]))?.contains("no training sample") == true)
+        #expect(reason(.fraction(1.5, seed: 1))?.contains("between 0 and 1") == true)
+        #expect(reason(.fraction(0.001, seed: 1))?.contains("no training sample") == true)
+    }
+}
+
+struct VerifierTests {
+    @Test func reportsMatchHandCountsAndReferenceIdentities() throws {
+        let train = labelledDataset(perClass: [60, 60, 60], seed: 1)
+        let test = labelledDataset(perClass: [40, 40, 40], seed: 2)
+        var recipe = TrainingRecipe()
+        recipe.epochs = 2
+        recipe.batchSize = 30
+        recipe.learningRate = 0.05
+        let model = ModelZoo.fmnistMLP(seed: 1)
+        _ = try Trainer(model: model, recipe: recipe).fit(train, indices: Array(0..<train.count))
+
+        let forgetSet = try ForgetSelection.classes([1]).resolve(in: train)
+        let verifier = Verifier(train: train, test: test, forgetSet: forgetSet, seed: 5)
+        #expect(verifier.nonMemberIndices == test.indices(ofClasses: [1]))
+        let report = try verifier.verify(model, randomModel: model, reference: model)
+
+        let testPredictions = Evaluator.predict(model, on: test, indices: Array(0..<test.count))
+        let forgottenTest = test.indices(ofClasses: [1])
+        let correct = forgottenTest.filter { testPredictions.predicted[$0] == 1 }.count
+        #expect(abs(report.testForgetAccuracy! - Double(correct) / 40) < 1e-12)
+        #expect(report.forgetSamples == 60 && report.retainSamples == 120 && report.testSamples == 120)
+        #expect(report.forgetAccuracy > 0.9 && report.testAccuracy > 0.9)
+        #expect((0...1).contains(report.mia) && (0...1).contains(report.miaEntropy))
+        // Compared with itself, the model is its own reference and its own "random" model.
+        #expect(abs(report.zrf - 1) < 1e-9)
+        #expect(report.activationDistance.map { abs($0) < 1e-9 } == true)
+        #expect(report.jsDivergence.map { abs($0) < 1e-9 } == true)
+    }
+}
