@@ -93,6 +93,20 @@ struct ModelSpecTests {
         }
     }
 
+    @Test func copiesAreIndependentWithTheSameState() {
+        let model = ModelZoo.resnet18(seed: 3, width: 2, inputShape: [3, 8, 8])
+        _ = model.forward(Tensor(repeating: 0.3, shape: [2, 3, 8, 8]), mode: .train())  // moves running statistics
+        let copy = model.copy()
+        let state = { (m: Model) in BitHash.of(m.stateDict().map(\.tensor)) }
+        #expect(state(copy) == state(model))
+        #expect(copy.stateDict().map(\.name) == model.stateDict().map(\.name))
+        model.namedParameters[0].parameter.value.scalars[0] += 1
+        _ = model.forward(Tensor(repeating: 0.7, shape: [2, 3, 8, 8]), mode: .train())
+        #expect(state(copy) != state(model))
+        let input = Tensor(repeating: 0.1, shape: [1, 3, 8, 8])
+        #expect(BitHash.of([copy.forward(input, mode: .eval)]) == BitHash.of([copy.copy().forward(input, mode: .eval)]))
+    }
+
     @Test func unknownNamesAndBadOptions() {
         #expect(throws: ModelSpecError.self) { try ModelSpec.build("vgg16", seed: 1) }
         #expect(throws: ModelSpecError.self) { try ModelSpec.build("resnet18:width=zero", seed: 1) }
