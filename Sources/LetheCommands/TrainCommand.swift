@@ -64,10 +64,7 @@ struct TrainCommand: AsyncParsableCommand {
         var excluded = Set<Int>()
         if let excludeClasses {
             let classes = try parseClassList(excludeClasses, option: "--exclude-classes")
-            if let bad = classes.first(where: { $0 >= dataset.classCount }) {
-                throw ValidationError("--exclude-classes: class \(bad) does not exist (\(dataset.classCount) classes)")
-            }
-            excluded.formUnion(dataset.indices(ofClasses: classes))
+            excluded.formUnion(try ForgetSelection.classes(classes).resolve(in: dataset).forget)
         }
         if let excludeIndices { excluded.formUnion(try readIndexFile(excludeIndices, count: dataset.count)) }
         let indices = (0..<dataset.count).filter { !excluded.contains($0) }
