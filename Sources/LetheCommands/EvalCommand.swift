@@ -1,5 +1,4 @@
 import ArgumentParser
-import Checkpoint
 import Data
 import Foundation
 import NN
@@ -24,8 +23,7 @@ struct EvalCommand: AsyncParsableCommand {
 
     func run() async throws {
         compute.apply()
-        let model = try ModelSpec.build(modelOptions.model, seed: 0)
-        try ModelCheckpoint.load(URL(fileURLWithPath: weights), into: model)
+        let model = try modelOptions.load(weights: weights)
         let dataset = try DatasetLoader.load(dataOptions.data, split: split)
         try checkCompatible(model, dataset)
         let evaluation = Evaluator.evaluate(model, on: dataset, batchSize: batchSize, progress: ProgressBar().handler)

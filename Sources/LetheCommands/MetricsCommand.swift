@@ -1,5 +1,4 @@
 import ArgumentParser
-import Checkpoint
 import Data
 import Foundation
 import NN
@@ -24,13 +23,8 @@ struct MetricsCommand: AsyncParsableCommand {
 
     func run() async throws {
         compute.apply()
-        let model = try ModelSpec.build(modelOptions.model, seed: 0)
-        try ModelCheckpoint.load(URL(fileURLWithPath: weights), into: model)
-        let referenceModel = try reference.map { path in
-            let reference = try ModelSpec.build(modelOptions.model, seed: 0)
-            try ModelCheckpoint.load(URL(fileURLWithPath: path), into: reference)
-            return reference
-        }
+        let model = try modelOptions.load(weights: weights)
+        let referenceModel = try reference.map { try modelOptions.load(weights: $0) }
         let train = try DatasetLoader.load(dataOptions.data, split: .train)
         let test = try DatasetLoader.load(dataOptions.data, split: .test)
         try checkCompatible(model, train)

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Checkpoint
 import Foundation
+import NN
 import Tensor
 
 /// `--model`, shared by every command that builds a network.
@@ -7,6 +9,13 @@ struct ModelOptions: ParsableArguments {
     @Option(
         help: "Architecture: fmnist-cnn, fmnist-mlp, resnet18[:width=W,classes=K,channels=C,size=S] or a .json file.")
     var model = "fmnist-cnn"
+
+    /// The architecture with the weights of a checkpoint, refusing one that does not fit.
+    func load(weights path: String) throws -> Model {
+        let model = try ModelSpec.build(self.model, seed: 0)
+        try ModelCheckpoint.load(URL(fileURLWithPath: path), into: model)
+        return model
+    }
 }
 
 /// `--data`, shared by every command that reads a dataset.
