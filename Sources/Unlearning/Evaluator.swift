@@ -30,6 +30,13 @@ public enum Evaluator {
             self.losses = losses
             self.logits = logits
         }
+
+        /// The predictions at these positions, in that order.
+        public func selecting(_ positions: [Int]) -> Predictions {
+            Predictions(
+                labels: positions.map { labels[$0] }, predicted: positions.map { predicted[$0] },
+                losses: positions.map { losses[$0] }, logits: logits.gather(rows: positions))
+        }
     }
 
     public static func predict(

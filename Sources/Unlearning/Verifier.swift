@@ -57,7 +57,7 @@ public struct Verifier: Sendable {
         let retain = Evaluator.evaluate(model, on: train, indices: forgetSet.retain, progress: progress)
         let testPredictions = Evaluator.predict(model, on: test, indices: Array(0..<test.count), progress: progress)
         let testEvaluation = Evaluator.summarize(testPredictions, classCount: test.classCount)
-        let nonMembers = Evaluator.predict(model, on: test, indices: nonMemberIndices)
+        let nonMembers = testPredictions.selecting(nonMemberIndices)  // test predictions are in test-index order
 
         var report = VerificationReport(
             forgetAccuracy: Evaluator.summarize(forget, classCount: train.classCount).accuracy,
