@@ -25,8 +25,8 @@ extension Tensor {
         precondition(count == other.count, "size mismatch: \(shape) += \(other.shape)")
         other.scalars.withUnsafeBufferPointer { source in
             scalars.withUnsafeMutableBufferPointer { target in
-                if factor == 1 {
-                    for i in 0..<target.count { target[i] += source[i] }
+                if factor == 1, let from = source.baseAddress, let into = target.baseAddress {
+                    Vectorized.add(from, into: into, count: target.count)
                 } else {
                     for i in 0..<target.count { target[i] += factor * source[i] }
                 }
