@@ -84,3 +84,28 @@ extension Dataset: CustomStringConvertible {
         "\(name): \(count) images \(imageShape.map(String.init).joined(separator: "×")), \(classCount) classes"
     }
 }
+
+extension Dataset {
+    /// The same samples with some labels replaced (index → new label).
+    public func relabelled(_ newLabels: [Int: Int]) -> Dataset {
+        var copy = self
+        for (index, label) in newLabels {
+            precondition(label >= 0 && label < classCount, "label \(label) out of range")
+            copy.labels[index] = label
+        }
+        return copy
+    }
+
+    /// A stratified seeded sample of `pool`: round(fraction · n_c) of the pool's members of every class c,
+    /// ascending. `stream` names the draw, so different uses of one seed are independent.
+    public func stratifiedSample(of pool: [Int], fraction: Double, seed: UInt64, stream: String) -> [Int] {
+        var picked: [Int] = []
+        for label in 0..<classCount {
+            let members = pool.filter { labels[$0] == label }
+            var generator = SeededGenerator(seed: seed, stream: "\(stream)-class-\(label)")
+            let order = generator.permutation(members.count)
+            picked += order.prefix(Int((fraction * Double(members.count)).rounded())).map { members[$0] }
+        }
+        return picked.sorted()
+    }
+}

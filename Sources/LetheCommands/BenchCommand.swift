@@ -1,4 +1,5 @@
 import ArgumentParser
+import Data
 import Foundation
 import NN
 import Tensor
@@ -86,10 +87,16 @@ struct EngineBench: AsyncParsableCommand {
         let images = Tensor.normal(shape: [batchSize] + model.inputShape, using: &generator)
         let labels = (0..<batchSize).map { _ in generator.nextInt(below: model.classCount) }
         let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
+        let dataset = Dataset(name: "synthetic", images: images, labels: labels, classCount: model.classCount)
+        let inputs = ShardInputs(student: model, dataset: dataset, tensors: [:], frozen: { _ in model })
+        let gradientStep = GradientStep(
+            parts: [
+                BatchPart(inputs: .samples(Array(0..<batchSize)), labels: labels, losses: [.crossEntropy(weight: 1)])
+            ],
+            seed: 0)
         func step() {
-            _ = ShardedStep.accumulate(model: model, images: images, labels: labels, shards: 1, mode: .train()) {
-                logits, labels, _ in crossEntropy(logits: logits, labels: labels, reduction: .sum)
-            }
+            let shard = ShardedStep.compute(gradientStep, shard: 0, of: 1, inputs: inputs)
+            _ = ShardedStep.combine([shard], of: gradientStep, into: model)
             optimizer.update(model: model)
         }
         for _ in 0..<3 { step() }

@@ -11,7 +11,7 @@ enum ExitStatus {
     static func code(for error: Error) -> Int32 {
         switch error {
         case is SafetensorsError, is ModelCheckpoint.LoadError, is DatasetError, is ModelSpecError, is ValidationError,
-            is ForgetSelectionError, is MembershipInferenceError:
+            is ForgetSelectionError, is MembershipInferenceError, is MethodParameterError, is MethodNotApplicable:
             return 2
         default:
             let code = LetheCommand.exitCode(for: error)

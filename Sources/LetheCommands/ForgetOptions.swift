@@ -9,11 +9,20 @@ struct ForgetOptions: ParsableArguments {
     var forgetFraction: Double?
     @Option(help: "Forget the training indices listed in this file, one per line.")
     var forgetIndices: String?
+    @Option(help: "Forget the mislabelled samples of a model trained with these two classes confused, e.g. 3,5.")
+    var confuseClasses: String?
+    @Option(help: "With --confuse-classes: how many labels of each class were swapped.")
+    var confuseCount: Int?
 
     func validate() throws {
-        let given = [forgetClasses != nil, forgetFraction != nil, forgetIndices != nil].filter { $0 }.count
+        let given = [forgetClasses != nil, forgetFraction != nil, forgetIndices != nil, confuseClasses != nil]
+            .filter { $0 }.count
         guard given == 1 else {
-            throw ValidationError("give exactly one of --forget-classes, --forget-fraction and --forget-indices")
+            throw ValidationError(
+                "give exactly one of --forget-classes, --forget-fraction, --forget-indices and --confuse-classes")
+        }
+        if (confuseClasses == nil) != (confuseCount == nil) {
+            throw ValidationError("--confuse-classes and --confuse-count go together")
         }
         if let forgetFraction, !(forgetFraction > 0 && forgetFraction < 1) {
             throw ValidationError("--forget-fraction must be between 0 and 1 (got \(forgetFraction))")
@@ -24,6 +33,10 @@ struct ForgetOptions: ParsableArguments {
     func selection(seed: UInt64, trainingSamples: Int) throws -> ForgetSelection {
         if let forgetClasses { return .classes(try parseClassList(forgetClasses, option: "--forget-classes")) }
         if let forgetFraction { return .fraction(forgetFraction, seed: seed) }
+        if let confuseClasses, let confuseCount {
+            return .confusion(
+                classes: try parseClassList(confuseClasses, option: "--confuse-classes"), count: confuseCount)
+        }
         return .indices(try readIndexFile(forgetIndices!, count: trainingSamples))
     }
 }

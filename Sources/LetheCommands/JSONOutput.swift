@@ -15,6 +15,15 @@ extension JSONEncoder {
     }
 }
 
+extension JSONDecoder {
+    /// Reads what `JSONEncoder.sorted` writes.
+    static var snakeCase: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+}
+
 func printJSON(_ value: some Encodable) throws {
     print(String(decoding: try JSONEncoder.sorted.encode(value), as: UTF8.self))
 }

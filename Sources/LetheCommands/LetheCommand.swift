@@ -10,7 +10,10 @@ public struct LetheCommand: AsyncParsableCommand {
             commandName: "lethe",
             abstract: "Machine unlearning: train, unlearn and verify neural networks.",
             version: "lethe \(version) (OpenBLAS \(BLAS.coreName) kernels, libzmq \(ZeroMQLibrary.version))",
-            subcommands: [TrainCommand.self, EvalCommand.self, MetricsCommand.self, BenchCommand.self]
+            subcommands: [
+                TrainCommand.self, EvalCommand.self, UnlearnCommand.self, MetricsCommand.self, MethodsCommand.self,
+                BenchCommand.self,
+            ]
         )
     }
 

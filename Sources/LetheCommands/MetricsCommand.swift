@@ -20,20 +20,20 @@ struct MetricsCommand: AsyncParsableCommand {
     var reference: String?
     @Option(help: "Seed for the random forget fraction, the attack's splits and ZRF's random model.")
     var seed: UInt64 = 1
+    @Option(help: "Validation fraction for checkpoints that do not record their split (e.g. from PyTorch).")
+    var validationFraction: Double?
 
     func run() async throws {
         compute.apply()
-        let model = try modelOptions.load(weights: weights)
+        let scenario = try Scenario.load(
+            modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
+            seed: seed, validationFraction: validationFraction)
         let referenceModel = try reference.map { try modelOptions.load(weights: $0) }
-        let train = try DatasetLoader.load(dataOptions.data, split: .train)
-        let test = try DatasetLoader.load(dataOptions.data, split: .test)
-        try checkCompatible(model, train)
-        let selection = try forgetOptions.selection(seed: seed, trainingSamples: train.count)
-        let forgetSet = try selection.resolve(in: train)
-        let verifier = Verifier(train: train, test: test, forgetSet: forgetSet, seed: seed)
-        let randomModel = try ModelSpec.build(modelOptions.model, seed: seed &+ 0x5EED)
+        let verifier = Verifier(train: scenario.train, test: scenario.test, forgetSet: scenario.forgetSet, seed: seed)
         let report = try verifier.verify(
-            model, randomModel: randomModel, reference: referenceModel, progress: ProgressBar().handler)
+            scenario.model, randomModel: modelOptions.build(seed: seed &+ 0x5EED), reference: referenceModel,
+            progress: ProgressBar().handler)
+        let (model, selection) = (scenario.model, scenario.forgetSet.selection)
         switch output.format {
         case .json:
             try printJSON(

@@ -11,11 +11,17 @@ struct ModelOptions: ParsableArguments {
     var model = "fmnist-cnn"
 
     /// The architecture with the weights of a checkpoint, refusing one that does not fit.
-    func load(weights path: String) throws -> Model {
+    func load(weights path: String) throws -> Model { try loadWithMetadata(weights: path).model }
+
+    /// The model and the checkpoint's metadata.
+    func loadWithMetadata(weights path: String) throws -> (model: Model, metadata: [String: String]) {
         let model = try ModelSpec.build(self.model, seed: 0)
-        try ModelCheckpoint.load(URL(fileURLWithPath: path), into: model)
-        return model
+        let metadata = try ModelCheckpoint.load(URL(fileURLWithPath: path), into: model)
+        return (model, metadata)
     }
+
+    /// The architecture at a seeded initialisation (the spec was checked when the model was loaded).
+    func build(seed: UInt64) -> Model { try! ModelSpec.build(model, seed: seed) }
 }
 
 /// `--data`, shared by every command that reads a dataset.

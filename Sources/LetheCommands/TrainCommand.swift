@@ -32,7 +32,25 @@ struct TrainCommand: AsyncParsableCommand {
     var excludeClasses: String?
     @Option(help: "Leave out the training indices listed in this file, one per line.")
     var excludeIndices: String?
+    @Option(help: "Hold out this stratified fraction of the training set for validation (never trained on).")
+    var validationFraction = 0.1
+    @Option(help: "Seed of the validation split.") var validationSeed: UInt64 = 0
+    @Option(help: "Confusion scenario: swap the labels of --confuse-count samples of each of these two classes.")
+    var confuseClasses: String?
+    @Option(help: "With --confuse-classes: how many labels of each class to swap (chosen by --seed).")
+    var confuseCount: Int?
     @Option(help: "Where to write the trained weights (safetensors).") var out: String
+
+    var split: TrainingSplit {
+        get throws {
+            let confusion = try confuseClasses.map {
+                TrainingSplit.Confusion(
+                    classes: try parseClassList($0, option: "--confuse-classes"), count: confuseCount ?? 0, seed: seed)
+            }
+            return TrainingSplit(
+                validationFraction: validationFraction, validationSeed: validationSeed, confusion: confusion)
+        }
+    }
 
     var recipe: TrainingRecipe {
         get throws {
@@ -53,18 +71,27 @@ struct TrainCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let problem = try recipe.problem { throw ValidationError(problem) }
+        if (confuseClasses == nil) != (confuseCount == nil) {
+            throw ValidationError("--confuse-classes and --confuse-count go together")
+        }
+        if !(validationFraction >= 0 && validationFraction < 1) {
+            throw ValidationError("--validation-fraction must be in [0, 1)")
+        }
     }
 
     func run() async throws {
         compute.apply()
         let recipe = try recipe
         let model = try ModelSpec.build(modelOptions.model, seed: seed)
-        let dataset = try DatasetLoader.load(dataOptions.data, split: .train)
-        try checkCompatible(model, dataset)
-        var excluded = Set<Int>()
+        let trueDataset = try DatasetLoader.load(dataOptions.data, split: .train)
+        try checkCompatible(model, trueDataset)
+        let split = try split
+        if let problem = split.problem(in: trueDataset) { throw ValidationError(problem) }
+        let dataset = split.applying(to: trueDataset)
+        var excluded = Set(split.validationIndices(in: trueDataset))
         if let excludeClasses {
             let classes = try parseClassList(excludeClasses, option: "--exclude-classes")
-            excluded.formUnion(try ForgetSelection.classes(classes).resolve(in: dataset).forget)
+            excluded.formUnion(try ForgetSelection.classes(classes).resolve(in: trueDataset).forget)
         }
         if let excludeIndices { excluded.formUnion(try readIndexFile(excludeIndices, count: dataset.count)) }
         let indices = (0..<dataset.count).filter { !excluded.contains($0) }
@@ -80,10 +107,12 @@ struct TrainCommand: AsyncParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         let url = URL(fileURLWithPath: out)
         let recipeJSON = String(decoding: try JSONEncoder.sorted.encode(recipe), as: UTF8.self)
+        let splitJSON = String(decoding: try JSONEncoder.sorted.encode(split), as: UTF8.self)
         try ModelCheckpoint.save(
             model, to: url,
             metadata: [
-                "lethe.recipe": recipeJSON, "lethe.dataset": dataset.name, "lethe.samples": "\(indices.count)",
+                "lethe.recipe": recipeJSON, "lethe.split": splitJSON, "lethe.dataset": dataset.name,
+                "lethe.samples": "\(indices.count)",
                 "lethe.blas": BLASInfo.current.kernelIdentity,
             ])
         let sha = try FileDigest.sha256(of: url)

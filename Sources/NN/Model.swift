@@ -92,6 +92,13 @@ public final class Model {
         )
     }
 
+    /// Every layer path a `FeatureTap` can record or inject at, in forward order.
+    public var layerPaths: [String] {
+        var paths: [String] = []
+        root.visitBlocks { block in paths += block.children.compactMap { $0.name.map(block.childPath) } }
+        return paths
+    }
+
     private func setTap(_ tap: FeatureTap?) {
         root.visitBlocks { $0.tap = tap }
     }

@@ -5,10 +5,15 @@ import Tensor
 /// name so it can be saved and restored with a checkpoint.
 public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
-    /// Applies one step to every trainable parameter of `model` using its `grad`.
-    func update(model: Model)
+    /// Applies one step to each of `parameters` using its `grad`; state is kept under the given names.
+    func update(parameters: [(name: String, parameter: Parameter)])
     /// Per-parameter state tensors (e.g. `fc1.weight.momentum`), for persistence.
     var state: [String: Tensor] { get set }
+}
+
+extension Optimizer {
+    /// Applies one step to every trainable parameter of `model` using its `grad`.
+    public func update(model: Model) { update(parameters: model.namedParameters) }
 }
 
 /// Stochastic gradient descent with PyTorch's semantics: weight decay added to the gradient, momentum
@@ -32,8 +37,8 @@ public final class SGD: Optimizer {
         self.dampening = dampening
     }
 
-    public func update(model: Model) {
-        for (name, parameter) in model.namedParameters {
+    public func update(parameters: [(name: String, parameter: Parameter)]) {
+        for (name, parameter) in parameters {
             let key = "\(name).momentum"
             var buffer = state[key]
             let (lr, shape) = (learningRate, parameter.value.shape)
@@ -85,13 +90,13 @@ public final class Adam: Optimizer {
         set { state["step"] = Tensor(shape: [], scalars: [Float(newValue)]) }
     }
 
-    public func update(model: Model) {
+    public func update(parameters: [(name: String, parameter: Parameter)]) {
         steps += 1
         let correction1 = 1 - pow(Double(beta1), Double(steps))
         let correction2 = 1 - pow(Double(beta2), Double(steps))
         let stepSize = Float(Double(learningRate) / correction1)
         let root2 = Float(correction2.squareRoot())
-        for (name, parameter) in model.namedParameters {
+        for (name, parameter) in parameters {
             var m = state["\(name).exp_avg"] ?? Tensor(zeros: parameter.value.shape)
             var v = state["\(name).exp_avg_sq"] ?? Tensor(zeros: parameter.value.shape)
             parameter.value.withUnsafeMutableBufferPointer { p in

@@ -34,6 +34,20 @@ extension Tensor {
         }
     }
 
+    /// Rows [start, start + other.rows) += factor · other.
+    public mutating func addRows(_ other: Tensor, at start: Int, scaledBy factor: Float = 1) {
+        let rowSize = shape.dropFirst().reduce(1, *)
+        precondition(
+            Array(other.shape.dropFirst()) == Array(shape.dropFirst()) && start >= 0
+                && start + other.shape[0] <= shape[0], "addRows: \(other.shape) at row \(start) of \(shape)")
+        other.scalars.withUnsafeBufferPointer { source in
+            scalars.withUnsafeMutableBufferPointer { target in
+                let base = start * rowSize
+                for i in 0..<source.count { target[base + i] += factor * source[i] }
+            }
+        }
+    }
+
     public mutating func scale(by factor: Float) {
         scalars.withUnsafeMutableBufferPointer { target in
             for i in 0..<target.count { target[i] *= factor }

@@ -9,17 +9,25 @@ public enum ForgetSelection: Sendable, Equatable, Codable, CustomStringConvertib
     case fraction(Double, seed: UInt64)
     /// Explicit training indices.
     case indices([Int])
+    /// The confusion scenario's mislabelled samples (the original was trained with `count` labels of each of
+    /// the two classes swapped; see `TrainingSplit.Confusion`).
+    case confusion(classes: [Int], count: Int)
 
     public var description: String {
         switch self {
         case .classes(let classes): "classes \(classes.map(String.init).joined(separator: ","))"
         case .fraction(let fraction, let seed): "random \(fraction * 100)% (stratified, seed \(seed))"
         case .indices(let indices): "\(indices.count) listed samples"
+        case .confusion(let classes, let count):
+            "\(count) + \(count) swapped labels of classes \(classes.map(String.init).joined(separator: " and "))"
         }
     }
 
-    /// The forget and retain indices of `dataset`, or why the selection does not fit it.
-    public func resolve(in dataset: Dataset) throws(ForgetSelectionError) -> ForgetSet {
+    /// The forget and retain indices among the samples `split` trains on, with `dataset`'s true labels.
+    public func resolve(in dataset: Dataset, split: TrainingSplit = TrainingSplit()) throws(ForgetSelectionError)
+        -> ForgetSet
+    {
+        let pool = split.trainingIndices(in: dataset)
         let forget: [Int]
         switch self {
         case .classes(let classes):
@@ -28,31 +36,34 @@ public enum ForgetSelection: Sendable, Equatable, Codable, CustomStringConvertib
                 throw .outOfRange("class \(bad) does not exist (\(dataset.classCount) classes)")
             }
             guard Set(classes).count < dataset.classCount else { throw .empty("forgetting every class leaves nothing") }
-            forget = dataset.indices(ofClasses: classes)
+            let wanted = Set(classes)
+            forget = pool.filter { wanted.contains(dataset.labels[$0]) }
         case .fraction(let fraction, let seed):
             guard fraction > 0 && fraction < 1 else { throw .outOfRange("the fraction must be between 0 and 1") }
-            var picked: [Int] = []
-            for label in 0..<dataset.classCount {
-                let members = dataset.indices(ofClasses: [label])
-                var generator = SeededGenerator(seed: seed, stream: "forget-fraction-class-\(label)")
-                let order = generator.permutation(members.count)
-                let count = Int((fraction * Double(members.count)).rounded())
-                picked += order.prefix(count).map { members[$0] }
-            }
-            forget = picked.sorted()
+            forget = dataset.stratifiedSample(of: pool, fraction: fraction, seed: seed, stream: "forget-fraction")
         case .indices(let indices):
             if let bad = indices.first(where: { $0 < 0 || $0 >= dataset.count }) {
                 throw .outOfRange("index \(bad) is not a training index in 0..<\(dataset.count)")
             }
+            let held = Set(split.validationIndices(in: dataset))
+            if let bad = indices.first(where: { held.contains($0) }) {
+                throw .outOfRange("index \(bad) is in the validation split, which the model never trained on")
+            }
             forget = Array(Set(indices)).sorted()
+        case .confusion(let classes, let count):
+            guard let confusion = split.confusion, confusion.classes == classes, confusion.count == count else {
+                throw .outOfRange(
+                    "the model was not trained with \(count) swapped labels of classes \(classes.map(String.init).joined(separator: ",")); train it with lethe train --confuse-classes … --confuse-count …"
+                )
+            }
+            forget = split.swappedIndices(in: dataset)
         }
         guard !forget.isEmpty else { throw .empty("the selection \(self) contains no training sample") }
-        guard forget.count < dataset.count else { throw .empty("the selection \(self) leaves nothing to retain") }
+        guard forget.count < pool.count else { throw .empty("the selection \(self) leaves nothing to retain") }
         let forgotten = Set(forget)
         let classes: [Int]? = if case .classes(let classes) = self { Array(Set(classes)).sorted() } else { nil }
         return ForgetSet(
-            selection: self, forget: forget, retain: (0..<dataset.count).filter { !forgotten.contains($0) },
-            forgottenClasses: classes)
+            selection: self, forget: forget, retain: pool.filter { !forgotten.contains($0) }, forgottenClasses: classes)
     }
 }
 

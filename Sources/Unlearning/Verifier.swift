@@ -24,6 +24,8 @@ public struct VerificationReport: Sendable, Codable, Equatable {
     /// outputs and mean Jensen–Shannon divergence on the forget set.
     public var activationDistance: Double?
     public var jsDivergence: Double?
+    /// Confusion scenarios: test samples of class A predicted as B, and of B predicted as A.
+    public var confusion: ConfusionCounts?
     public var forgetSamples: Int
     public var retainSamples: Int
     public var testSamples: Int
@@ -79,6 +81,13 @@ public struct Verifier: Sendable {
             report.testForgetAccuracy = accuracy(testPredictions, at: split[true] ?? [])
             report.testRetainAccuracy = accuracy(testPredictions, at: split[false] ?? [])
         }
+        if case .confusion(let classes, _) = forgetSet.selection {
+            let (a, b) = (classes[0], classes[1])
+            let pairs = zip(testPredictions.labels, testPredictions.predicted)
+            report.confusion = ConfusionCounts(
+                classes: classes, aPredictedAsB: pairs.filter { $0 == a && $1 == b }.count,
+                bPredictedAsA: pairs.filter { $0 == b && $1 == a }.count)
+        }
         if let reference {
             let referenceLogits = Evaluator.predict(reference, on: train, indices: forgetSet.forget).logits
             report.activationDistance = activationDistance(forget.logits, referenceLogits)
@@ -92,4 +101,11 @@ public struct Verifier: Sendable {
         let correct = positions.filter { predictions.labels[$0] == predictions.predicted[$0] }.count
         return Double(correct) / Double(positions.count)
     }
+}
+
+/// How often the test set's samples of two classes are mistaken for each other.
+public struct ConfusionCounts: Sendable, Codable, Equatable {
+    public var classes: [Int]
+    public var aPredictedAsB: Int
+    public var bPredictedAsA: Int
 }

@@ -16,11 +16,15 @@ struct ShardedStepTests {
 
     func gradients(shards: Int, images: Tensor, labels: [Int]) -> (loss: Double, grads: [Tensor]) {
         let model = ModelZoo.fmnistCNN(seed: 2)
-        let loss = ShardedStep.accumulate(model: model, images: images, labels: labels, shards: shards, mode: .train())
-        {
-            logits, labels, _ in crossEntropy(logits: logits, labels: labels, reduction: .sum)
-        }
-        return (loss, model.namedParameters.map(\.parameter.grad))
+        let dataset = Dataset(name: "random", images: images, labels: labels, classCount: 10)
+        let executor = LocalExecutor(dataset: dataset, shards: shards, original: model) { ModelZoo.fmnistCNN(seed: $0) }
+        let step = GradientStep(
+            parts: [
+                BatchPart(inputs: .samples(Array(labels.indices)), labels: labels, losses: [.crossEntropy(weight: 1)])
+            ],
+            seed: 0)
+        let outcome = try! executor.gradient(step, state: PlanState(student: model))
+        return (outcome.loss, model.namedParameters.map(\.parameter.grad))
     }
 
     @Test func shardRowsCoverTheBatchInOrder() {

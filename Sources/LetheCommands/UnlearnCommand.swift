@@ -1,0 +1,154 @@
+import ArgumentParser
+import Checkpoint
+import Data
+import Foundation
+import NN
+import Unlearning
+
+struct UnlearnCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unlearn",
+        abstract: "Make a trained model forget part of its training data, and report the metrics before and after.",
+        discussion:
+            "Methods: \(UnlearningMethods.all.map(\.name).joined(separator: ", ")). `lethe methods` lists their parameters."
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var forgetOptions: ForgetOptions
+    @OptionGroup var compute: ComputeOptions
+    @OptionGroup var output: FormatOptions
+
+    @Option(help: "Unlearning method (see `lethe methods`).") var method: String
+    @Option(help: "The trained model to unlearn from (safetensors).") var weights: String
+    @Option(name: .customLong("param"), help: "A method parameter, key=value (repeatable).") var params: [String] = []
+    @Option(help: "Seed for the method's random choices, the forget fraction and the metrics.") var seed: UInt64 = 1
+    @Option(help: "Logical shards per minibatch (changes the bits of the result, not who computes them).")
+    var shards = 1
+    @Option(help: "A reference checkpoint (e.g. retrained without the forget set) to compare outputs with.")
+    var reference: String?
+    @Option(help: "Validation fraction for checkpoints that do not record their split (e.g. from PyTorch).")
+    var validationFraction: Double?
+    @Option(help: "Where to write the unlearned weights (safetensors).") var out: String
+    @Option(help: "Write the JSON report here.") var report: String?
+    @Option(help: "Write a self-contained HTML report here.") var html: String?
+
+    func validate() throws {
+        guard UnlearningMethods.named(method) != nil else {
+            throw ValidationError(
+                "unknown method '\(method)'; choose one of \(UnlearningMethods.all.map(\.name).joined(separator: ", "))"
+            )
+        }
+        if shards < 1 { throw ValidationError("--shards must be at least 1") }
+    }
+
+    func run() async throws {
+        compute.apply()
+        let method = UnlearningMethods.named(method)!
+        let parameters = try MethodParameters(method.parameters, overrides: MethodParameters.parseOverrides(params))
+        let scenario = try Scenario.load(
+            modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
+            seed: seed, validationFraction: validationFraction)
+        let problem = UnlearningProblem(
+            train: scenario.train, forgetSet: scenario.forgetSet, validation: scenario.validation,
+            parameters: parameters, seed: seed, recipe: scenario.recipe, architecture: modelOptions.build(seed:))
+        let plan = try method.plan(for: problem)
+        let referenceModel = try reference.map { try modelOptions.load(weights: $0) }
+        let original = scenario.model
+        let forget = scenario.forgetSet
+        log(
+            "\(method.name) on \(original.architecture): forgetting \(forget.selection) (\(forget.forget.count) samples, \(forget.retain.count) retained, \(scenario.validation.count) validation), \(plan.totalSteps) steps"
+        )
+
+        let verifier = Verifier(train: scenario.train, test: scenario.test, forgetSet: forget, seed: seed)
+        let randomModel = modelOptions.build(seed: seed &+ 0x5EED)
+        let progress = ProgressBar()
+        let before = try verifier.verify(original, randomModel: randomModel, reference: referenceModel)
+
+        let student = original.copy()
+        let executor = LocalExecutor(
+            dataset: scenario.train, shards: shards, original: original, architecture: modelOptions.build(seed:))
+        let state = PlanState(student: student, optimizers: plan.makeOptimizers())
+        let start = Date()
+        let phases = try PlanRunner(executor: executor, progress: progress.handler).run(plan, state: state)
+        let seconds = Date().timeIntervalSince(start)
+
+        let after = try verifier.verify(student, randomModel: randomModel, reference: referenceModel)
+        let url = URL(fileURLWithPath: out)
+        var metadata = scenario.metadata.filter { $0.key.hasPrefix("lethe.") }
+        metadata["lethe.unlearning"] = String(
+            decoding: try JSONEncoder.sorted.encode(
+                [
+                    "method": method.name, "forget": forget.selection.description,
+                    "source_sha256": try FileDigest.sha256(of: URL(fileURLWithPath: weights)),
+                ]
+            ), as: UTF8.self)
+        metadata["lethe.blas"] = BLASInfo.current.kernelIdentity
+        try ModelCheckpoint.save(student, to: url, metadata: metadata)
+
+        let touched = executor.touchedSamples
+        let validation = Set(scenario.validation)
+        let result = UnlearningReport(
+            method: method.name, params: parameters.values, model: original.architecture, weights: weights,
+            inputSha256: try FileDigest.sha256(of: URL(fileURLWithPath: weights)),
+            forget: ForgetDescription(
+                selection: forget.selection.description, forgetSamples: forget.forget.count,
+                retainSamples: forget.retain.count, validationSamples: validation.count,
+                classes: forget.forgottenClasses),
+            seed: seed, shards: shards, seconds: seconds, before: before, after: after,
+            outputSha256: try FileDigest.sha256(of: url), out: out, reference: reference,
+            dataTouched: DataTouched(
+                forget: forget.forget.filter(touched.contains).count,
+                retain: forget.retain.filter(touched.contains).count,
+                validation: validation.filter(touched.contains).count),
+            phases: phases, chosenEpoch: state.scalars["rewind.chosen-epoch"].map(Int.init),
+            blas: BLASInfo.current.kernelIdentity)
+        if let report {
+            try JSONEncoder.sorted.encode(result).write(to: URL(fileURLWithPath: report), options: .atomic)
+        }
+        if let html {
+            try Data(HTMLReport.render(result).utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
+        }
+        switch output.format {
+        case .json: try printJSON(result)
+        case .text: print(result.summary)
+        }
+    }
+}
+
+/// Lists the methods and their parameters.
+struct MethodsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "methods", abstract: "List the unlearning methods and their parameters (with defaults).")
+
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+        switch output.format {
+        case .json:
+            try printJSON(
+                UnlearningMethods.all.map { method in
+                    MethodDescription(
+                        name: method.name, summary: method.summary,
+                        parameters: method.parameters.map {
+                            ["key": $0.key, "default": $0.defaultValue, "help": $0.help]
+                        })
+                })
+        case .text:
+            for method in UnlearningMethods.all {
+                print("\(method.name)\n  \(method.summary)")
+                for parameter in method.parameters {
+                    print(
+                        "    \(parameter.key)=\(parameter.defaultValue)".padding(
+                            toLength: 32, withPad: " ", startingAt: 0) + parameter.help)
+                }
+            }
+        }
+    }
+}
+
+struct MethodDescription: Encodable {
+    let name: String
+    let summary: String
+    let parameters: [[String: String]]
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Unlearning
+
+/// The JSON report of `lethe unlearn`.
+struct UnlearningReport: Codable {
+    let method: String
+    let params: [String: String]
+    let model: String
+    let weights: String
+    let inputSha256: String
+    let forget: ForgetDescription
+    let seed: UInt64
+    let shards: Int
+    /// Wall time of the method itself (not of the verification).
+    let seconds: Double
+    let before: VerificationReport
+    let after: VerificationReport
+    let outputSha256: String
+    let out: String
+    let reference: String?
+    let dataTouched: DataTouched
+    let phases: [PhaseLog]
+    /// `scrub+r`: the epoch it rewound to.
+    let chosenEpoch: Int?
+    let blas: String
+
+    var summary: String {
+        func percent(_ value: Double?) -> String { value.map { String(format: "%6.2f%%", 100 * $0) } ?? "     –" }
+        var rows = [
+            "\(method) forgot \(forget.selection) in \(String(format: "%.1f", seconds))s (\(forget.forgetSamples) forget, \(forget.retainSamples) retain samples)",
+            "                      before     after",
+            "forget accuracy      \(percent(before.forgetAccuracy))   \(percent(after.forgetAccuracy))",
+            "retain accuracy      \(percent(before.retainAccuracy))   \(percent(after.retainAccuracy))",
+            "test accuracy        \(percent(before.testAccuracy))   \(percent(after.testAccuracy))",
+        ]
+        if before.testForgetAccuracy != nil {
+            rows.append(
+                "test, forgotten      \(percent(before.testForgetAccuracy))   \(percent(after.testForgetAccuracy))")
+            rows.append(
+                "test, other classes  \(percent(before.testRetainAccuracy))   \(percent(after.testRetainAccuracy))")
+        }
+        if let confusion = before.confusion, let afterConfusion = after.confusion {
+            let (a, b) = (confusion.classes[0], confusion.classes[1])
+            rows.append(
+                "test \(a)→\(b) / \(b)→\(a)         \(confusion.aPredictedAsB) / \(confusion.bPredictedAsA)      \(afterConfusion.aPredictedAsB) / \(afterConfusion.bPredictedAsA)"
+            )
+        }
+        rows.append("MIA (loss)           \(percent(before.mia))   \(percent(after.mia))")
+        rows.append("MIA (entropy)        \(percent(before.miaEntropy))   \(percent(after.miaEntropy))")
+        rows.append(String(format: "ZRF                   %.4f    %.4f", before.zrf, after.zrf))
+        if let distance = after.activationDistance, let js = after.jsDivergence {
+            rows.append(String(format: "vs reference          activation distance %.4f, JS %.4f (after)", distance, js))
+        }
+        if let chosenEpoch { rows.append("rewound to epoch \(chosenEpoch)") }
+        rows.append("wrote \(out) (sha256 \(outputSha256))")
+        return rows.joined(separator: "\n")
+    }
+}
+
+struct ForgetDescription: Codable {
+    let selection: String
+    let forgetSamples: Int
+    let retainSamples: Int
+    let validationSamples: Int
+    let classes: [Int]?
+}
+
+/// How many samples of each set the method read.
+struct DataTouched: Codable {
+    let forget: Int
+    let retain: Int
+    let validation: Int
+}

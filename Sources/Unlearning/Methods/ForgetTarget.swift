@@ -1,0 +1,32 @@
+/// The accuracy on the forget set at which ascent-style phases stop (SCRUB's max-epochs, NegGrad): for
+/// classes a small fixed value (a model that never saw them scores 0), for samples the original's accuracy
+/// on held-out validation samples like them (what a model that never saw them scores). `stop-accuracy`
+/// overrides it.
+enum ForgetTarget {
+    static let key = "forget-target-accuracy"
+    static let classDefault = 0.05
+
+    /// Phases that put the target into the plan state (a validation pass when it has to be measured).
+    static func phases(for problem: UnlearningProblem, override: Float) -> [any PlanPhase] {
+        if override >= 0 || problem.forgetSet.forgottenClasses != nil {
+            let target = override >= 0 ? Double(override) : classDefault
+            return [LocalPhase(name: "forget target") { $0.scalars[key] = target }]
+        }
+        let validation = problem.forgetLikeValidation
+        guard !validation.isEmpty else { return [] }  // no validation split: no early stop
+        return [
+            PredictionPhase(
+                name: "forget target",
+                request: { _ in PredictionRequest(subject: .frozen(.original), indices: validation) },
+                keep: { predictions, state in
+                    state.scalars[key] = Evaluator.summarize(predictions, classCount: problem.train.classCount).accuracy
+                })
+        ]
+    }
+
+    /// Whether part `part` of a step's batch scored below the target.
+    static func reached(_ outcome: StepOutcome, part: Int = 0, _ state: PlanState) -> Bool {
+        guard let target = state.scalars[key] else { return false }
+        return outcome.accuracy(ofPart: part) < target
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// A method's hyperparameters: declared with defaults and help, overridden by `--param key=value`.
+public struct MethodParameters: Sendable, Equatable {
+    public struct Declaration: Sendable, Equatable {
+        public let key: String
+        public let defaultValue: String
+        public let help: String
+
+        public init(_ key: String, _ defaultValue: String, _ help: String) {
+            self.key = key
+            self.defaultValue = defaultValue
+            self.help = help
+        }
+    }
+
+    public let declarations: [Declaration]
+    /// Every declared key with its value (the default unless overridden).
+    public let values: [String: String]
+
+    /// Resolves `overrides` against the declarations, refusing unknown keys and unparsable values.
+    public init(_ declarations: [Declaration], overrides: [String: String] = [:]) throws(MethodParameterError) {
+        let known = Set(declarations.map(\.key))
+        if let unknown = overrides.keys.sorted().first(where: { !known.contains($0) }) {
+            throw .unknown(key: unknown, known: declarations.map(\.key))
+        }
+        self.declarations = declarations
+        var values: [String: String] = [:]
+        for declaration in declarations {
+            values[declaration.key] = overrides[declaration.key] ?? declaration.defaultValue
+        }
+        self.values = values
+        for declaration in declarations {
+            let value = values[declaration.key]!
+            let parses: Bool =
+                switch MethodParameters.kind(of: declaration.defaultValue) {
+                case .integer: Int(value) != nil
+                case .number: Float(value)?.isFinite == true
+                case .boolean: Bool(value) != nil
+                case .text: true
+                }
+            guard parses else { throw .invalid(key: declaration.key, value: value, example: declaration.defaultValue) }
+        }
+    }
+
+    /// Parses `key=value` pairs (each may hold several, separated by commas only where a key follows).
+    public static func parseOverrides(_ arguments: [String]) throws(MethodParameterError) -> [String: String] {
+        var overrides: [String: String] = [:]
+        for argument in arguments {
+            guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
+                throw .malformed(argument)
+            }
+            let key = String(argument[..<equals]).trimmingCharacters(in: .whitespaces)
+            overrides[key] = String(argument[argument.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
+        }
+        return overrides
+    }
+
+    public func string(_ key: String) -> String {
+        guard let value = values[key] else { preconditionFailure("parameter '\(key)' is not declared") }
+        return value
+    }
+
+    public func float(_ key: String) -> Float { Float(string(key))! }
+    public func int(_ key: String) -> Int { Int(string(key))! }
+    public func bool(_ key: String) -> Bool { Bool(string(key))! }
+
+    private enum Kind { case integer, number, boolean, text }
+
+    private static func kind(of example: String) -> Kind {
+        if Int(example) != nil { return .integer }
+        if Float(example) != nil { return .number }
+        if Bool(example) != nil { return .boolean }
+        return .text
+    }
+}
+
+public enum MethodParameterError: Error, Equatable, CustomStringConvertible {
+    case unknown(key: String, known: [String])
+    case invalid(key: String, value: String, example: String)
+    case malformed(String)
+    case outOfRange(String)
+
+    public var description: String {
+        switch self {
+        case .unknown(let key, let known):
+            "unknown parameter '\(key)'; this method takes \(known.joined(separator: ", "))"
+        case .invalid(let key, let value, let example):
+            "parameter \(key)=\(value) is not valid (expected a value like \(example))"
+        case .malformed(let text): "--param expects key=value, got '\(text)'"
+        case .outOfRange(let message): message
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import NN
+import Tensor
+
+/// `random-label` (Graves et al., "Amnesiac Machine Learning"): relabel every forget sample with a random
+/// other class and train on those pairs together with (a seeded subset of) the retain set.
+public struct RandomLabel: UnlearningMethod {
+    public let name = "random-label"
+    public let summary = "Train on the forget samples relabelled at random, mixed with retain samples."
+    public let parameters: [MethodParameters.Declaration] = [
+        .init("epochs", "1", "Epochs"),
+        .init("lr", "0.01", "SGD learning rate"),
+        .init("batch-size", "128", "Minibatch size"),
+        .init("retain-fraction", "0.2", "Seeded fraction of the retain set mixed in per epoch"),
+    ]
+
+    public init() {}
+
+    public func plan(for problem: UnlearningProblem) throws -> Plan {
+        let p = problem.parameters
+        guard p.float("retain-fraction") >= 0 && p.float("retain-fraction") <= 1 else {
+            throw MethodParameterError.outOfRange("retain-fraction must be in [0, 1]")
+        }
+        let classes = problem.train.classCount
+        var generator = SeededGenerator(seed: problem.seed, stream: "random-labels")
+        let randomLabels = problem.forgetSet.forget.map { index in
+            let label = problem.train.labels[index]
+            return (label + 1 + generator.nextInt(below: classes - 1)) % classes
+        }
+        var phases: [any PlanPhase] = []
+        for epoch in 0..<max(p.int("epochs"), 0) {
+            let retain = problem.retainSubset(fraction: p.float("retain-fraction"), draw: "random-label-\(epoch)")
+            let batches = MixedBatches(
+                sources: [
+                    BatchSource(
+                        inputs: .samples, items: problem.forgetSet.forget, labels: randomLabels,
+                        losses: [.crossEntropy(weight: 1)]),
+                    BatchSource(
+                        inputs: .samples, items: retain, labels: problem.labels(of: retain),
+                        losses: [.crossEntropy(weight: 1)]),
+                ], batchSize: p.int("batch-size"), seed: problem.seed("random-label-\(epoch)"))
+            phases.append(
+                GradientPhase(name: "random-label epoch \(epoch + 1)", steps: batches.count, optimizer: "sgd") {
+                    step, _ in batches.step(step, seed: problem.seed("random-label-\(epoch)-\(step)"))
+                })
+        }
+        return Plan(phases: phases) { ["sgd": SGD(learningRate: p.float("lr"), momentum: 0.9, weightDecay: 5e-4)] }
+    }
+}
+
+/// `scrub-and-learn` (sub-maximum one-hot re-encoding): relabel every forget sample with the original
+/// model's highest-scoring class other than its label, and fine-tune on those pairs only.
+public struct SCRUBAndLearn: UnlearningMethod {
+    public let name = "scrub-and-learn"
+    public let summary = "Fine-tune on the forget samples relabelled with their runner-up class."
+    public let parameters: [MethodParameters.Declaration] = [
+        .init("epochs", "1", "Epochs over the forget set"),
+        .init("lr", "0.001", "SGD learning rate"),
+        .init("batch-size", "64", "Minibatch size"),
+    ]
+
+    public init() {}
+
+    public func plan(for problem: UnlearningProblem) throws -> Plan {
+        let p = problem.parameters
+        let forget = problem.forgetSet.forget
+        let relabel = PredictionPhase(
+            name: "runner-up labels", request: { _ in PredictionRequest(subject: .frozen(.original), indices: forget) },
+            keep: { predictions, state in
+                state.labels["relabelled"] = SCRUBAndLearn.runnerUp(predictions.logits, excluding: predictions.labels)
+            })
+        var phases: [any PlanPhase] = [relabel]
+        for epoch in 0..<max(p.int("epochs"), 0) {
+            let batches = problem.batches(of: Array(forget.indices), size: p.int("batch-size"), draw: "learn-\(epoch)")
+            phases.append(
+                GradientPhase(name: "relabelled epoch \(epoch + 1)", steps: batches.count, optimizer: "sgd") {
+                    step, state in
+                    let positions = batches[step]  // into the forget set, whose new labels the first phase chose
+                    let labels = state.labels["relabelled"]!
+                    return GradientStep(
+                        parts: [
+                            BatchPart(
+                                inputs: .samples(positions.map { forget[$0] }), labels: positions.map { labels[$0] },
+                                losses: [.crossEntropy(weight: 1)])
+                        ], seed: problem.seed("learn-\(epoch)-\(step)"))
+                })
+        }
+        return Plan(phases: phases) { ["sgd": SGD(learningRate: p.float("lr"), momentum: 0.9, weightDecay: 5e-4)] }
+    }
+
+    /// Each row's highest-scoring class other than `excluding[row]`.
+    static func runnerUp(_ logits: Tensor, excluding labels: [Int]) -> [Int] {
+        let classes = logits.shape[1]
+        return logits.withUnsafeBufferPointer { z in
+            labels.enumerated().map { row, label in
+                (0..<classes).filter { $0 != label }.max { z[row * classes + $0] < z[row * classes + $1] }!
+            }
+        }
+    }
+}

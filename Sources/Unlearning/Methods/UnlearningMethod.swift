@@ -1,0 +1,87 @@
+import Data
+import NN
+import Tensor
+
+/// What every method gets to plan with.
+public struct UnlearningProblem {
+    /// The training set as the original model saw it (confusion scenarios keep their swapped labels).
+    public let train: Dataset
+    public let forgetSet: ForgetSet
+    /// Held-out training indices the original never trained on (for tuning, rewinding and stopping rules).
+    public let validation: [Int]
+    public let parameters: MethodParameters
+    public let seed: UInt64
+    /// The recipe the original was trained with (retrain repeats it).
+    public let recipe: TrainingRecipe
+    /// Builds the architecture at a seeded initialisation.
+    public let architecture: (UInt64) -> Model
+
+    public init(
+        train: Dataset, forgetSet: ForgetSet, validation: [Int], parameters: MethodParameters, seed: UInt64,
+        recipe: TrainingRecipe, architecture: @escaping (UInt64) -> Model
+    ) {
+        self.train = train
+        self.forgetSet = forgetSet
+        self.validation = validation
+        self.parameters = parameters
+        self.seed = seed
+        self.recipe = recipe
+        self.architecture = architecture
+    }
+
+    /// A seed for one named use, derived from the run's seed.
+    public func seed(_ stream: String) -> UInt64 {
+        var generator = SeededGenerator(seed: seed, stream: stream)
+        return generator.next()
+    }
+
+    /// Validation samples distributed like the forget set: of the forgotten classes for class forgetting,
+    /// of the forget set's labels otherwise.
+    public var forgetLikeValidation: [Int] {
+        let labels = Set(forgetSet.forgottenClasses ?? forgetSet.forget.map { train.labels[$0] })
+        return validation.filter { labels.contains(train.labels[$0]) }
+    }
+
+    /// A seeded subset of `fraction` of the retain set, drawn afresh for each `draw`.
+    public func retainSubset(fraction: Float, draw: String) -> [Int] {
+        guard fraction < 1 else { return forgetSet.retain }
+        var generator = SeededGenerator(seed: seed, stream: "retain-subset-\(draw)")
+        let count = max(1, Int((fraction * Float(forgetSet.retain.count)).rounded()))
+        return generator.permutation(forgetSet.retain.count).prefix(count).map { forgetSet.retain[$0] }.sorted()
+    }
+
+    /// Shuffled batches of `indices` for one pass, named `draw`.
+    public func batches(of indices: [Int], size: Int, draw: String, minimum: Int = 1) -> [[Int]] {
+        BatchSchedule.batches(indices: indices, batchSize: size, seed: seed("batches-\(draw)"), epoch: 0)
+            .filter { $0.count >= minimum }
+    }
+
+    /// The true labels of training samples.
+    public func labels(of indices: [Int]) -> [Int] { indices.map { train.labels[$0] } }
+}
+
+/// An unlearning method: its parameters and the plan it runs for a problem.
+public protocol UnlearningMethod: Sendable {
+    /// The name used on the command line (`--method`).
+    var name: String { get }
+    var summary: String { get }
+    var parameters: [MethodParameters.Declaration] { get }
+    /// The plan, or why the method does not apply (e.g. UNSIR on a random subset).
+    func plan(for problem: UnlearningProblem) throws -> Plan
+}
+
+/// Why a method cannot run on a problem.
+public struct MethodNotApplicable: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Every method `lethe unlearn --method` knows.
+public enum UnlearningMethods {
+    public static let all: [any UnlearningMethod] = [
+        Retrain(), Finetune(), NegGrad(), NegGradPlus(), SCRUB(variant: .plain), SCRUB(variant: .rewind),
+        SCRUB(variant: .features), UNSIR(), BadTeacher(), SSD(), SCRUBAndLearn(), RandomLabel(),
+    ]
+
+    public static func named(_ name: String) -> (any UnlearningMethod)? { all.first { $0.name == name } }
+}

@@ -1,0 +1,34 @@
+import NN
+import Tensor
+
+/// Everything a running plan changes: the student's weights, the optimizers' state, named tensors (learned
+/// noise, Fisher sums, rewind snapshots), label lists and scalars. Phases read and write it between steps;
+/// together with the position reached it is all a resumed run needs.
+public final class PlanState {
+    public let student: Model
+    public var optimizers: [String: Optimizer]
+    public var tensors: [String: Tensor] = [:]
+    public var labels: [String: [Int]] = [:]
+    public var scalars: [String: Double] = [:]
+
+    public init(student: Model, optimizers: [String: Optimizer] = [:]) {
+        self.student = student
+        self.optimizers = optimizers
+    }
+
+    /// The optimizer a phase named; plans create every optimizer they use up front.
+    public func optimizer(_ name: String) -> Optimizer {
+        guard let optimizer = optimizers[name] else { preconditionFailure("the plan has no optimizer '\(name)'") }
+        return optimizer
+    }
+
+    /// Copies the student's state into tensors named `prefix` + parameter name.
+    public func saveStudent(as prefix: String) {
+        for (name, tensor) in student.stateDict() { tensors[prefix + name] = tensor }
+    }
+
+    /// Restores a copy made by `saveStudent(as:)`.
+    public func restoreStudent(from prefix: String) throws(StateDictMismatch) {
+        try student.load(stateDict: student.stateDict().map { (name: $0.name, tensor: tensors[prefix + $0.name]!) })
+    }
+}

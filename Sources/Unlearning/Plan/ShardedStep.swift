@@ -1,0 +1,132 @@
+import Data
+import NN
+import Tensor
+
+/// What one logical shard of a gradient step produced. Workers send this back; the executor sums shards in
+/// shard order.
+public struct ShardResult: Sendable {
+    /// ∂loss/∂parameter for every trainable parameter, in `namedParameters` order (empty for `.inputs` steps).
+    public var parameterGradients: [Tensor]
+    /// Σ weight · loss over the shard's rows (not yet divided by the step's normalizer).
+    public var weightedLoss: Double
+    /// Per part: the shard's rows predicted as their label.
+    public var correct: [Int]
+    /// For `.inputs` steps: ∂loss/∂input of the shard's rows of each state-tensor part.
+    public var inputGradients: [Tensor?]
+}
+
+/// The inputs a shard computation reads besides the step itself.
+public struct ShardInputs {
+    public let student: Model
+    public let dataset: Dataset
+    /// Named state tensors the step's `.tensorRows` parts read.
+    public let tensors: [String: Tensor]
+    public let frozen: (FrozenModel) -> Model
+
+    public init(student: Model, dataset: Dataset, tensors: [String: Tensor], frozen: @escaping (FrozenModel) -> Model) {
+        self.student = student
+        self.dataset = dataset
+        self.tensors = tensors
+        self.frozen = frozen
+    }
+}
+
+/// DESIGN §4: a step's batch is cut into a fixed number of logical shards; each shard's gradient is computed
+/// from zero and the shard results are summed in shard order, so the sum has the same bits whoever computes
+/// each shard.
+public enum ShardedStep {
+    /// Rows of shard `index` out of `count` for a batch of `rows`.
+    public static func rows(ofShard index: Int, count: Int, batch rows: Int) -> Range<Int> {
+        (rows * index / count)..<(rows * (index + 1) / count)
+    }
+
+    /// One shard of `step`: a single forward and backward pass over the shard's rows of every part.
+    public static func compute(_ step: GradientStep, shard: Int, of count: Int, inputs: ShardInputs) -> ShardResult {
+        let ranges = step.parts.map { Self.rows(ofShard: shard, count: count, batch: $0.labels.count) }
+        let offsets = ranges.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+        let student = inputs.student
+        guard offsets.last! > 0 else {
+            return ShardResult(
+                parameterGradients: step.target == .parameters
+                    ? student.namedParameters.map { Tensor(zeros: $0.parameter.value.shape) } : [],
+                weightedLoss: 0, correct: step.parts.map { _ in 0 }, inputGradients: step.parts.map { _ in nil })
+        }
+        let partImages = zip(step.parts, ranges).map { part, range in Self.images(of: part.inputs, rows: range, inputs)
+        }
+        let batch = Tensor.concatenate(partImages)
+        let layers = Set(step.parts.flatMap(\.losses).flatMap(\.featureLayers))
+        let tap = layers.isEmpty ? nil : FeatureTap(paths: layers)
+
+        student.zeroGradients()
+        let mode = ForwardMode(isTraining: step.isTraining, seed: step.seed &+ UInt64(shard))
+        let logits = student.forward(batch, mode: mode, tap: tap)
+        var logitsGradient = Tensor(zeros: logits.shape)
+        var weightedLoss = 0.0
+        var correct: [Int] = []
+        for (index, part) in step.parts.enumerated() {
+            let partRows = offsets[index]..<offsets[index + 1]
+            let labels = Array(part.labels[ranges[index]])
+            let partLogits = logits.slice(rows: partRows)
+            correct.append(zip(partLogits.argmaxRows(), labels).filter { $0 == $1 }.count)
+            guard !partRows.isEmpty else { continue }
+            let teacher = TeacherOutputs(images: partImages[index], layers: layers, frozen: inputs.frozen)
+            for loss in part.losses {
+                let scale = loss.weight / step.normalizer
+                let result = LossTerms.evaluate(
+                    loss, studentLogits: partLogits, labels: labels, teacher: teacher, tap: tap, rows: partRows)
+                weightedLoss += Double(loss.weight) * Double(result.value)
+                if let gradient = result.logitsGradient {
+                    logitsGradient.addRows(gradient, at: partRows.lowerBound, scaledBy: scale)
+                }
+                for (path, gradient) in result.featureGradients {
+                    tap!.gradients[path, default: Tensor(zeros: gradient.shape)].add(gradient, scaledBy: scale)
+                }
+            }
+        }
+        let inputGradient = student.backward(logitsGradient, tap: tap, inputGradient: step.target == .inputs)
+        return ShardResult(
+            parameterGradients: step.target == .parameters ? student.namedParameters.map(\.parameter.grad) : [],
+            weightedLoss: weightedLoss, correct: correct,
+            inputGradients: step.parts.indices.map { index -> Tensor? in
+                guard step.target == .inputs, case .tensorRows = step.parts[index].inputs else { return nil }
+                return inputGradient.slice(rows: offsets[index]..<offsets[index + 1])
+            })
+    }
+
+    /// Sums shard results in shard order into the step's outcome; parameter gradients go to `student`'s `grad`.
+    public static func combine(_ shards: [ShardResult], of step: GradientStep, into student: Model) -> StepOutcome {
+        precondition(!shards.isEmpty, "a step has at least one shard")
+        if step.target == .parameters {
+            var totals = shards[0].parameterGradients
+            for shard in shards.dropFirst() {
+                for index in totals.indices { totals[index].add(shard.parameterGradients[index]) }
+            }
+            for ((_, parameter), total) in zip(student.namedParameters, totals) { parameter.grad = total }
+        }
+        var loss = 0.0
+        var correct = [Int](repeating: 0, count: step.parts.count)
+        for shard in shards {
+            loss += shard.weightedLoss
+            for index in correct.indices { correct[index] += shard.correct[index] }
+        }
+        let inputGradients: [Tensor?] = step.parts.indices.map { index in
+            let pieces = shards.compactMap { $0.inputGradients[index] }.filter { $0.shape[0] > 0 }
+            return pieces.isEmpty ? nil : Tensor.concatenate(pieces)
+        }
+        return StepOutcome(
+            loss: loss / Double(step.normalizer), correct: correct, rows: step.parts.map(\.labels.count),
+            inputGradients: inputGradients)
+    }
+
+    private static func images(of source: InputSource, rows: Range<Int>, _ inputs: ShardInputs) -> Tensor {
+        switch source {
+        case .samples(let indices):
+            return inputs.dataset.batch(indices: Array(indices[rows])).images
+        case .tensorRows(let name, let tensorRows):
+            guard let tensor = inputs.tensors[name] else {
+                preconditionFailure("the plan state has no tensor '\(name)'")
+            }
+            return tensor.gather(rows: Array(tensorRows[rows]))
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import LetheTesting
+import Testing
+
+/// `lethe unlearn` as a real process on a small subset of the real FashionMNIST.
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist")))
+struct UnlearnEndToEndTests {
+    let helpers = EndToEndTests()
+
+    func trainOriginal(in directory: TemporaryDirectory, extra: [String] = []) throws -> (data: String, weights: String)
+    {
+        let data = try helpers.makeSubset(in: directory, train: 2000, test: 500)
+        let weights = directory.path("original.safetensors")
+        let train = try LetheProcess.run(
+            [
+                "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "3", "--batch-size", "64", "--lr", "0.05",
+                "--seed", "3", "--out", weights,
+            ] + extra)
+        try #require(train.status == 0, "\(train.standardError)")
+        return (data, weights)
+    }
+
+    @Test func scrubForgetsAClassWritesReportsAndRepeatsBitForBit() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (data, weights) = try trainOriginal(in: directory)
+        func unlearn(_ name: String) throws -> [String: Any] {
+            let result = try LetheProcess.run([
+                "unlearn", "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data,
+                "--forget-classes", "0", "--seed", "2", "--shards", "2", "--param", "lr=0.01",
+                "--out", directory.path("\(name).safetensors"), "--report", directory.path("\(name).json"),
+                "--html", directory.path("\(name).html"), "--format", "json",
+            ])
+            try #require(result.status == 0, "\(result.standardError)")
+            return try helpers.json(
+                String(
+                    decoding: try Data(contentsOf: directory.url.appendingPathComponent("\(name).json")), as: UTF8.self)
+            )
+        }
+        let report = try unlearn("first")
+        #expect(report["method"] as? String == "scrub")
+        #expect((report["params"] as? [String: String])?["lr"] == "0.01")
+        #expect((report["seconds"] as? Double).map { $0 > 0 } == true)
+        let before = try #require(report["before"] as? [String: Any])
+        let after = try #require(report["after"] as? [String: Any])
+        for key in [
+            "forget_accuracy", "retain_accuracy", "test_accuracy", "test_forget_accuracy", "test_retain_accuracy",
+            "mia",
+            "mia_entropy", "zrf",
+        ] {
+            #expect(before[key] is Double && after[key] is Double, "\(key)")
+        }
+        #expect((after["per_class_accuracy"] as? [Any])?.count == 10)
+        #expect(
+            try #require(after["test_forget_accuracy"] as? Double) < (before["test_forget_accuracy"] as? Double ?? 0))
+        let touched = try #require(report["data_touched"] as? [String: Int])
+        #expect(touched["forget"]! > 0 && touched["validation"] == 0)
+        let html = try String(contentsOf: directory.url.appendingPathComponent("first.html"), encoding: .utf8)
+        #expect(html.contains("<svg") && html.contains("min epoch 1") && html.contains("Membership inference"))
+
+        let again = try unlearn("second")
+        #expect(report["output_sha256"] as? String == again["output_sha256"] as? String)
+        #expect((report["output_sha256"] as? String)?.count == 64)
+    }
+
+    @Test func confusionScenarioForgetsTheSwappedLabels() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (data, weights) = try trainOriginal(
+            in: directory, extra: ["--confuse-classes", "3,5", "--confuse-count", "40"])
+        let result = try LetheProcess.run([
+            "unlearn", "--method", "finetune", "--model", "fmnist-mlp", "--weights", weights, "--data", data,
+            "--confuse-classes", "3,5", "--confuse-count", "40", "--param", "epochs=1",
+            "--out", directory.path("out.safetensors"), "--format", "json",
+        ])
+        try #require(result.status == 0, "\(result.standardError)")
+        let report = try helpers.json(result.standardOutput)
+        #expect((report["forget"] as? [String: Any])?["forget_samples"] as? Int == 80)
+        let confusion = try #require((report["after"] as? [String: Any])?["confusion"] as? [String: Any])
+        #expect(confusion["classes"] as? [Int] == [3, 5])
+        #expect(confusion["a_predicted_as_b"] is Int && confusion["b_predicted_as_a"] is Int)
+
+        let mismatched = try LetheProcess.run([
+            "unlearn", "--method", "finetune", "--model", "fmnist-mlp", "--weights", weights, "--data", data,
+            "--confuse-classes", "3,5", "--confuse-count", "41", "--out", directory.path("x.safetensors"),
+        ])
+        #expect(mismatched.status == 2)
+        #expect(mismatched.standardError.contains("swapped labels"))
+    }
+
+    @Test func badRequestsExitWithTwoAndSayWhy() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (data, weights) = try trainOriginal(in: directory)
+        let common = [
+            "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--out", directory.path("o.safetensors"),
+        ]
+        let cases: [([String], String)] = [
+            (["--method", "forgetful", "--forget-classes", "0"], "unknown method"),
+            (["--method", "unsir", "--forget-fraction", "0.1"], "whole classes"),
+            (["--method", "scrub", "--forget-classes", "0", "--param", "speed=11"], "unknown parameter"),
+            (["--method", "scrub", "--forget-classes", "0", "--param", "lr=fast"], "not valid"),
+            (["--method", "scrub", "--forget-classes", "12"], "does not exist"),
+        ]
+        for (arguments, message) in cases {
+            let result = try LetheProcess.run(["unlearn"] + arguments + common)
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.standardError.contains(message), "\(arguments): \(result.standardError)")
+        }
+    }
+}

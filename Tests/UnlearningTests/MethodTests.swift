@@ -1,0 +1,174 @@
+import Data
+import LetheTesting
+import NN
+import Tensor
+import Testing
+import Unlearning
+
+/// A toy problem: an MLP trained on a 10-class toy set with a 10% validation split.
+struct ToyProblem {
+    let train = labelledDataset(perClass: [Int](repeating: 60, count: 10), seed: 11)
+    let split = TrainingSplit(validationFraction: 0.1, validationSeed: 3)
+
+    var recipe: TrainingRecipe {
+        var recipe = TrainingRecipe()
+        recipe.epochs = 3
+        recipe.batchSize = 32
+        recipe.learningRate = 0.05
+        return recipe
+    }
+
+    func original() throws -> Model {
+        let model = ModelZoo.fmnistMLP(seed: 1)
+        _ = try Trainer(model: model, recipe: recipe).fit(train, indices: split.trainingIndices(in: train))
+        return model
+    }
+
+    func problem(
+        _ method: any UnlearningMethod, _ selection: ForgetSelection, params: [String: String] = [:], seed: UInt64 = 1
+    ) throws -> UnlearningProblem {
+        UnlearningProblem(
+            train: train, forgetSet: try selection.resolve(in: train, split: split),
+            validation: split.validationIndices(in: train),
+            parameters: try MethodParameters(method.parameters, overrides: params), seed: seed,
+            recipe: recipe, architecture: { ModelZoo.fmnistMLP(seed: $0) })
+    }
+
+    /// Runs `method` and returns the original and the unlearned student.
+    func run(
+        _ name: String, _ selection: ForgetSelection = .classes([0]), params: [String: String] = [:], shards: Int = 1,
+        seed: UInt64 = 1
+    ) throws -> (original: Model, student: Model, forgetSet: ForgetSet, state: PlanState) {
+        let method = try #require(UnlearningMethods.named(name))
+        let problem = try problem(method, selection, params: params, seed: seed)
+        let original = try original()
+        let plan = try method.plan(for: problem)
+        let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())
+        let executor = LocalExecutor(dataset: train, shards: shards, original: original) {
+            ModelZoo.fmnistMLP(seed: $0)
+        }
+        try PlanRunner(executor: executor).run(plan, state: state)
+        return (original, state.student, problem.forgetSet, state)
+    }
+
+    func accuracy(_ model: Model, _ indices: [Int]) -> Double {
+        Evaluator.evaluate(model, on: train, indices: indices).accuracy
+    }
+}
+
+struct MethodTests {
+    let toy = ToyProblem()
+
+    @Test(arguments: UnlearningMethods.all.map(\.name))
+    func everyMethodRunsAndChangesTheModel(name: String) throws {
+        let (original, student, forgetSet, _) = try toy.run(
+            name, params: name == "scrub-feature" ? ["layers": "fc2"] : [:])
+        #expect(student.namedParameters.allSatisfy { $0.parameter.value.isFinite })
+        #expect(BitHash.of(student.stateDict().map(\.tensor)) != BitHash.of(original.stateDict().map(\.tensor)))
+        #expect(toy.accuracy(original, forgetSet.forget) > 0.9)
+    }
+
+    @Test(arguments: [
+        ("retrain", [String: String]()),
+        (
+            "scrub",
+            [
+                "lr": "0.05", "retain-fraction": "1.0", "epochs": "4", "max-epochs": "2", "forget-batch": "8",
+                "retain-batch": "32",
+            ]
+        ),
+        ("unsir", ["impair-lr": "0.01", "noise-batch": "32", "batch-size": "32"]),
+        ("neggrad", ["lr": "0.05", "epochs": "3", "batch-size": "8"]),
+        ("random-label", ["lr": "0.05", "epochs": "5", "retain-fraction": "1.0", "batch-size": "32"]),
+    ])
+    func classForgettingMethodsForgetTheClassAndKeepTheRest(name: String, params: [String: String]) throws {
+        let (_, student, forgetSet, _) = try toy.run(name, params: params)
+        // UNSIR's noise is weaker on this toy MLP than on the real CNN (see docs/RESULTS.md).
+        let limit = name == "unsir" ? 0.5 : 0.2
+        #expect(toy.accuracy(student, forgetSet.forget) < limit, "\(name) still knows the forgotten class")
+        #expect(toy.accuracy(student, forgetSet.retain) > 0.85, "\(name) lost the retained classes")
+    }
+
+    @Test(arguments: ["scrub", "unsir", "ssd", "bad-teacher", "scrub-feature"])
+    func sameSeedAndShardsGiveTheSameBits(name: String) throws {
+        let params = name == "scrub-feature" ? ["layers": "fc1+fc2"] : [:]
+        let first = try toy.run(name, params: params, shards: 3).student
+        let second = try toy.run(name, params: params, shards: 3).student
+        #expect(BitHash.of(first.stateDict().map(\.tensor)) == BitHash.of(second.stateDict().map(\.tensor)))
+        // Adam's normalised steps and SSD's thresholds amplify the last bits; SGD-only SCRUB stays close.
+        guard ["scrub", "scrub-feature"].contains(name) else { return }
+        let single = try toy.run(name, params: params, shards: 1).student
+        for ((_, a), (_, b)) in zip(first.stateDict(), single.stateDict()) {
+            #expect(Tolerance.mismatch(a, b, relative: 1e-2, absolute: 1e-3) == nil)
+        }
+    }
+
+    @Test func rewindingPicksAnEpochAndRestoresIt() throws {
+        let (_, _, _, state) = try toy.run("scrub+r", params: ["epochs": "2"])
+        let chosen = try #require(state.scalars["rewind.chosen-epoch"])
+        #expect(chosen == 1 || chosen == 2)
+        #expect(!state.tensors.keys.contains { $0.hasPrefix("rewind.0.") })
+    }
+
+    @Test func unsirRefusesSampleForgetting() throws {
+        let unsir = try #require(UnlearningMethods.named("unsir"))
+        let problem = try toy.problem(unsir, .fraction(0.1, seed: 1))
+        #expect(throws: MethodNotApplicable.self) { try unsir.plan(for: problem) }
+    }
+
+    @Test func zeroShotUnsirUsesNoTrainingSample() throws {
+        let unsir = try #require(UnlearningMethods.named("unsir"))
+        let problem = try toy.problem(unsir, .classes([0]), params: ["zero-shot": "true", "noise-batch": "16"])
+        let original = try toy.original()
+        let plan = try unsir.plan(for: problem)
+        let executor = LocalExecutor(dataset: toy.train, shards: 1, original: original) { ModelZoo.fmnistMLP(seed: $0) }
+        try PlanRunner(executor: executor).run(
+            plan, state: PlanState(student: original.copy(), optimizers: plan.makeOptimizers()))
+        #expect(executor.touchedSamples.isEmpty)
+    }
+
+    @Test func scrubRewindNeedsAValidationSplit() throws {
+        let method = try #require(UnlearningMethods.named("scrub+r"))
+        let problem = UnlearningProblem(
+            train: toy.train, forgetSet: try ForgetSelection.classes([0]).resolve(in: toy.train), validation: [],
+            parameters: try MethodParameters(method.parameters), seed: 1, recipe: TrainingRecipe(),
+            architecture: { ModelZoo.fmnistMLP(seed: $0) })
+        #expect(throws: MethodNotApplicable.self) { try method.plan(for: problem) }
+    }
+
+    @Test func featureLayersMustExist() throws {
+        #expect(throws: MethodParameterError.self) { try toy.run("scrub-feature", params: ["layers": "conv2"]) }
+    }
+
+    @Test func divergingAscentIsReportedNotReturned() throws {
+        #expect(throws: DivergenceError.self) {
+            _ = try toy.run("neggrad", params: ["lr": "1000000.0", "clip": "0", "stop-accuracy": "0", "epochs": "5"])
+        }
+    }
+}
+
+struct MethodParameterTests {
+    let declarations: [MethodParameters.Declaration] = [
+        .init("lr", "0.01", "rate"), .init("epochs", "2", "epochs"), .init("zero-shot", "false", "flag"),
+        .init("layers", "conv2", "layers"),
+    ]
+
+    @Test func defaultsAndOverrides() throws {
+        let parameters = try MethodParameters(
+            declarations, overrides: MethodParameters.parseOverrides(["lr=0.5", "layers=conv1+conv2"]))
+        #expect(abs(parameters.float("lr") - 0.5) < 1e-7)
+        #expect(parameters.int("epochs") == 2)
+        #expect(parameters.bool("zero-shot") == false)
+        #expect(parameters.string("layers") == "conv1+conv2")
+    }
+
+    @Test func badParametersAreNamed() {
+        #expect(throws: MethodParameterError.unknown(key: "momentum", known: ["lr", "epochs", "zero-shot", "layers"])) {
+            try MethodParameters(declarations, overrides: ["momentum": "0.9"])
+        }
+        #expect(throws: MethodParameterError.invalid(key: "epochs", value: "two", example: "2")) {
+            try MethodParameters(declarations, overrides: ["epochs": "two"])
+        }
+        #expect(throws: MethodParameterError.malformed("lr")) { try MethodParameters.parseOverrides(["lr"]) }
+    }
+}
