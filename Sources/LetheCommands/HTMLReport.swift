@@ -79,6 +79,14 @@ enum HTMLReport {
                     String(format: "%.4f", js)
                 ))
         }
+        if let anamnesis = report.anamnesis {
+            let steps = { (value: Int?) in value.map(String.init) ?? ">\(anamnesis.maximumSteps)" }
+            rows.append(
+                (
+                    "Relearn steps (reference \(steps(anamnesis.referenceSteps))); AIN ≈ 1 is ideal", "–",
+                    "\(steps(anamnesis.steps)); AIN \(String(format: "%.2f", anamnesis.index))"
+                ))
+        }
         let body = rows.map { "<tr><td>\(escape($0.0))</td><td>\($0.1)</td><td>\($0.2)</td></tr>" }.joined()
         return "<table><tr><th>Metric</th><th>Before</th><th>After</th></tr>\(body)</table>"
     }

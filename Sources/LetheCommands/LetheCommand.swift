@@ -12,6 +12,7 @@ public struct LetheCommand: AsyncParsableCommand {
             version: "lethe \(version) (OpenBLAS \(BLAS.coreName) kernels, libzmq \(ZeroMQLibrary.version))",
             subcommands: [
                 TrainCommand.self, EvalCommand.self, UnlearnCommand.self, MetricsCommand.self, MethodsCommand.self,
+                SummarizeCommand.self,
                 BenchCommand.self,
             ]
         )

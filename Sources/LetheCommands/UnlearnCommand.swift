@@ -74,6 +74,15 @@ struct UnlearnCommand: AsyncParsableCommand {
         let seconds = Date().timeIntervalSince(start)
 
         let after = try verifier.verify(student, randomModel: randomModel, reference: referenceModel)
+        let anamnesis = referenceModel.map { reference in
+            let relearning = Relearning(seed: seed)
+            return Anamnesis(
+                steps: relearning.steps(
+                    student, on: scenario.train, forget: forget.forget, target: before.forgetAccuracy),
+                referenceSteps: relearning.steps(
+                    reference, on: scenario.train, forget: forget.forget, target: before.forgetAccuracy),
+                maximumSteps: relearning.maximumSteps)
+        }
         let url = URL(fileURLWithPath: out)
         var metadata = scenario.metadata.filter { $0.key.hasPrefix("lethe.") }
         metadata["lethe.unlearning"] = String(
@@ -92,7 +101,8 @@ struct UnlearnCommand: AsyncParsableCommand {
             method: method.name, params: parameters.values, model: original.architecture, weights: weights,
             inputSha256: try FileDigest.sha256(of: URL(fileURLWithPath: weights)),
             forget: ForgetDescription(
-                selection: forget.selection.description, forgetSamples: forget.forget.count,
+                selection: forget.selection.description, scenario: forget.selection.scenario,
+                forgetSamples: forget.forget.count,
                 retainSamples: forget.retain.count, validationSamples: validation.count,
                 classes: forget.forgottenClasses),
             seed: seed, shards: shards, seconds: seconds, before: before, after: after,
@@ -101,7 +111,7 @@ struct UnlearnCommand: AsyncParsableCommand {
                 forget: forget.forget.filter(touched.contains).count,
                 retain: forget.retain.filter(touched.contains).count,
                 validation: validation.filter(touched.contains).count),
-            phases: phases, chosenEpoch: state.scalars["rewind.chosen-epoch"].map(Int.init),
+            anamnesis: anamnesis, phases: phases, chosenEpoch: state.scalars["rewind.chosen-epoch"].map(Int.init),
             blas: BLASInfo.current.kernelIdentity)
         if let report {
             try JSONEncoder.sorted.encode(result).write(to: URL(fileURLWithPath: report), options: .atomic)

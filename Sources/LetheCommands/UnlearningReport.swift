@@ -19,6 +19,8 @@ struct UnlearningReport: Codable {
     let out: String
     let reference: String?
     let dataTouched: DataTouched
+    /// With a reference: relearn steps of the unlearned and the reference model, and their ratio (AIN).
+    let anamnesis: Anamnesis?
     let phases: [PhaseLog]
     /// `scrub+r`: the epoch it rewound to.
     let chosenEpoch: Int?
@@ -51,6 +53,12 @@ struct UnlearningReport: Codable {
         if let distance = after.activationDistance, let js = after.jsDivergence {
             rows.append(String(format: "vs reference          activation distance %.4f, JS %.4f (after)", distance, js))
         }
+        if let anamnesis {
+            let steps = { (value: Int?) in value.map(String.init) ?? ">\(anamnesis.maximumSteps)" }
+            rows.append(
+                "relearn steps         \(steps(anamnesis.steps)) (reference \(steps(anamnesis.referenceSteps))), AIN \(String(format: "%.2f", anamnesis.index))"
+            )
+        }
         if let chosenEpoch { rows.append("rewound to epoch \(chosenEpoch)") }
         rows.append("wrote \(out) (sha256 \(outputSha256))")
         return rows.joined(separator: "\n")
@@ -59,6 +67,10 @@ struct UnlearningReport: Codable {
 
 struct ForgetDescription: Codable {
     let selection: String
+    /// The selection without its seed (for grouping runs of several seeds).
+    let scenario: String?
+
+    var group: String { scenario ?? selection }
     let forgetSamples: Int
     let retainSamples: Int
     let validationSamples: Int

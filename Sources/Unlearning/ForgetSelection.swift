@@ -1,4 +1,5 @@
 import Data
+import Foundation
 import Tensor
 
 /// Which training samples to forget (DESIGN §3). Resolved against a dataset into a `ForgetSet`.
@@ -20,6 +21,14 @@ public enum ForgetSelection: Sendable, Equatable, Codable, CustomStringConvertib
         case .indices(let indices): "\(indices.count) listed samples"
         case .confusion(let classes, let count):
             "\(count) + \(count) swapped labels of classes \(classes.map(String.init).joined(separator: " and "))"
+        }
+    }
+
+    /// The selection without its seed: what stays the same across the seeds of one experiment.
+    public var scenario: String {
+        switch self {
+        case .fraction(let fraction, _): "random \(String(format: "%g", fraction * 100))%"
+        default: description
         }
     }
 

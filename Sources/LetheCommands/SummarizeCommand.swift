@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import Unlearning
+
+/// Tables of many `lethe unlearn` reports: per scenario, one row per method (mean ± standard deviation over
+/// seeds), retrain first, with the speed-up over retrain; runs with non-default parameters in their own rows.
+struct SummarizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "summarize", abstract: "Summarise unlearning reports (JSON) as Markdown tables.")
+
+    @Argument(help: "Report files written by `lethe unlearn --report`.") var reports: [String]
+
+    func run() throws {
+        let runs = try reports.map { path in
+            do {
+                return try JSONDecoder.snakeCase.decode(
+                    UnlearningReport.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch {
+                throw ValidationError("\(path) is not a lethe unlearn report: \(error)")
+            }
+        }
+        print(ResultsTable.markdown(runs))
+    }
+}
+
+enum ResultsTable {
+    struct Row {
+        let label: String
+        let runs: [UnlearningReport]
+    }
+
+    static func markdown(_ runs: [UnlearningReport]) -> String {
+        var sections: [String] = []
+        for scenario in Array(Set(runs.map(\.forget.group))).sorted() {
+            let inScenario = runs.filter { $0.forget.group == scenario }
+            let rows = Dictionary(grouping: inScenario, by: label).map { Row(label: $0.key, runs: $0.value) }
+                .sorted { order($0.label) < order($1.label) }
+            let retrainSeconds = rows.first { $0.label == "retrain" }.map { mean($0.runs.map(\.seconds)) }
+            let classes = inScenario.first?.before.testForgetAccuracy != nil
+            var lines = [
+                "### Forgetting \(scenario) (\(inScenario[0].forget.forgetSamples) samples)", "",
+                classes
+                    ? "| method | seeds | T_f test, forgotten % | T_r test, other % | forget acc. % | MIA % | AIN | seconds | speed-up |"
+                    : "| method | seeds | forget acc. % | retain acc. % | test acc. % | MIA % | AIN | seconds | speed-up |",
+                "|---|---|---|---|---|---|---|---|---|",
+            ]
+            let original = inScenario.map(\.before)
+            lines.append(
+                classes
+                    ? "| *original* | \(original.count) | \(stat(original.map { $0.testForgetAccuracy ?? 0 })) | \(stat(original.map { $0.testRetainAccuracy ?? 0 })) | \(stat(original.map(\.forgetAccuracy))) | \(stat(original.map(\.mia))) | – | – | – |"
+                    : "| *original* | \(original.count) | \(stat(original.map(\.forgetAccuracy))) | \(stat(original.map(\.retainAccuracy))) | \(stat(original.map(\.testAccuracy))) | \(stat(original.map(\.mia))) | – | – | – |"
+            )
+            for row in rows {
+                let after = row.runs.map(\.after)
+                let seconds = mean(row.runs.map(\.seconds))
+                let speedUp = retrainSeconds.map { String(format: "%.1f×", $0 / seconds) } ?? "–"
+                let first =
+                    classes
+                    ? "\(stat(after.map { $0.testForgetAccuracy ?? 0 })) | \(stat(after.map { $0.testRetainAccuracy ?? 0 }))"
+                    : "\(stat(after.map(\.forgetAccuracy))) | \(stat(after.map(\.retainAccuracy)))"
+                let second = classes ? stat(after.map(\.forgetAccuracy)) : stat(after.map(\.testAccuracy))
+                let indices = row.runs.compactMap(\.anamnesis?.index)
+                let ain = indices.isEmpty ? "–" : String(format: "%.2f", mean(indices))
+                lines.append(
+                    "| \(row.label) | \(row.runs.count) | \(first) | \(second) | \(stat(after.map(\.mia))) | \(ain) | \(String(format: "%.1f", seconds)) | \(speedUp) |"
+                )
+            }
+            sections.append(lines.joined(separator: "\n"))
+        }
+        return sections.joined(separator: "\n\n")
+    }
+
+    /// The method, with every parameter that differs from its default.
+    static func label(_ run: UnlearningReport) -> String {
+        guard let method = UnlearningMethods.named(run.method) else { return run.method }
+        let changed = method.parameters.filter { run.params[$0.key] != nil && run.params[$0.key] != $0.defaultValue }
+        return ([run.method] + changed.map { "\($0.key)=\(run.params[$0.key]!)" }).joined(separator: " ")
+    }
+
+    /// Retrain first, then the methods in `lethe methods` order, variants after their default.
+    static func order(_ label: String) -> (Int, String) {
+        let name = String(label.split(separator: " ")[0])
+        return (UnlearningMethods.all.firstIndex { $0.name == name } ?? Int.max, label)
+    }
+
+    static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
+
+    /// "mean ± sd" in percent.
+    static func stat(_ values: [Double]) -> String {
+        let average = mean(values)
+        guard values.count > 1 else { return String(format: "%.1f", 100 * average) }
+        let variance = values.reduce(0) { $0 + ($1 - average) * ($1 - average) } / Double(values.count - 1)
+        return String(format: "%.1f ± %.1f", 100 * average, 100 * variance.squareRoot())
+    }
+}

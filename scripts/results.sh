@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Reproduces docs/RESULTS.md: every unlearning method × scenario × seed on FashionMNIST fmnist-cnn, then the
+# SSD trade-off sweep, then the summary tables. Resumable: finished runs (their JSON reports) are kept.
+#   scripts/results.sh [OUT_DIR]            (default: out/results; SEEDS="1 2 3" and METHODS=... override)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-out/results}
+seeds=${SEEDS:-"1 2 3"}
+methods=${METHODS:-"retrain finetune neggrad neggrad+ scrub scrub+r scrub-feature unsir bad-teacher ssd scrub-and-learn random-label"}
+scenarios=${SCENARIOS:-"class0 classes06 random10"}
+mkdir -p "$out"
+swift build -c release --product lethe >&2
+lethe=.build/release/lethe
+
+selection() {
+    case $1 in
+    class0) echo "--forget-classes 0" ;;
+    classes06) echo "--forget-classes 0,6" ;;
+    random10) echo "--forget-fraction 0.1" ;;
+    esac
+}
+
+for seed in $seeds; do
+    original=$out/original-$seed.safetensors
+    [ -f "$original" ] || $lethe train --model fmnist-cnn --epochs 5 --seed "$seed" --out "$original" >&2
+    for scenario in $scenarios; do
+        for method in $methods; do
+            report=$out/$scenario-$method-$seed.json
+            [ -f "$report" ] && continue
+            if [ "$method" = unsir ] && [ "$scenario" = random10 ]; then continue; fi  # class forgetting only
+            reference=()
+            [ -f "$out/$scenario-retrain-$seed.safetensors" ] && reference=(--reference "$out/$scenario-retrain-$seed.safetensors")
+            # shellcheck disable=SC2046
+            $lethe unlearn --method "$method" --weights "$original" $(selection "$scenario") --seed "$seed" \
+                "${reference[@]}" --out "$out/$scenario-$method-$seed.safetensors" --report "$report.partial" >&2
+            mv "$report.partial" "$report"
+        done
+    done
+done
+
+# SSD's trade-off between forgetting and keeping the rest, on class 0 with seed 1.
+for alpha in ${SSD_ALPHAS:-"1 3 10 30 100"}; do
+    for lambda in ${SSD_LAMBDAS:-"0.1 1"}; do
+        report=$out/ssd-sweep-a$alpha-l$lambda.json
+        [ -f "$report" ] && continue
+        $lethe unlearn --method ssd --weights "$out/original-1.safetensors" --forget-classes 0 --seed 1 \
+            --param "alpha=$alpha" --param "lambda=$lambda" --out "$out/ssd-sweep.safetensors" --report "$report.partial" >&2
+        mv "$report.partial" "$report"
+    done
+done
+
+$lethe summarize "$out"/*.json
