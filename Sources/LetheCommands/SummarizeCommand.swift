@@ -44,7 +44,7 @@ enum ResultsTable {
                     : "| method | seeds | forget acc. % | retain acc. % | test acc. % | MIA % | AIN | seconds | speed-up |",
                 "|---|---|---|---|---|---|---|---|---|",
             ]
-            let original = inScenario.map(\.before)
+            let original = Dictionary(grouping: inScenario, by: \.inputSha256).values.map { $0[0].before }
             lines.append(
                 classes
                     ? "| *original* | \(original.count) | \(stat(original.map { $0.testForgetAccuracy ?? 0 })) | \(stat(original.map { $0.testRetainAccuracy ?? 0 })) | \(stat(original.map(\.forgetAccuracy))) | \(stat(original.map(\.mia))) | – | – | – |"

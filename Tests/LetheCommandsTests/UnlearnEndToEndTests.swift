@@ -61,6 +61,12 @@ struct UnlearnEndToEndTests {
         let again = try unlearn("second")
         #expect(report["output_sha256"] as? String == again["output_sha256"] as? String)
         #expect((report["output_sha256"] as? String)?.count == 64)
+
+        let summary = try LetheProcess.run(["summarize", directory.path("first.json"), directory.path("second.json")])
+        #expect(summary.status == 0, "\(summary.standardError)")
+        #expect(summary.standardOutput.contains("### Forgetting classes 0"))
+        #expect(summary.standardOutput.contains("| scrub lr=0.01 | 2 |"))
+        #expect(summary.standardOutput.contains("| *original* | 1 |"))
     }
 
     @Test func confusionScenarioForgetsTheSwappedLabels() throws {
