@@ -84,12 +84,13 @@ struct UnlearnCommand: AsyncParsableCommand {
                 maximumSteps: relearning.maximumSteps)
         }
         let url = URL(fileURLWithPath: out)
+        let inputSha256 = try FileDigest.sha256(of: URL(fileURLWithPath: weights))
         var metadata = scenario.metadata.filter { $0.key.hasPrefix("lethe.") }
         metadata["lethe.unlearning"] = String(
             decoding: try JSONEncoder.sorted.encode(
                 [
                     "method": method.name, "forget": forget.selection.description,
-                    "source_sha256": try FileDigest.sha256(of: URL(fileURLWithPath: weights)),
+                    "source_sha256": inputSha256,
                 ]
             ), as: UTF8.self)
         metadata["lethe.blas"] = BLASInfo.current.kernelIdentity
@@ -99,7 +100,7 @@ struct UnlearnCommand: AsyncParsableCommand {
         let validation = Set(scenario.validation)
         let result = UnlearningReport(
             method: method.name, params: parameters.values, model: original.architecture, weights: weights,
-            inputSha256: try FileDigest.sha256(of: URL(fileURLWithPath: weights)),
+            inputSha256: inputSha256,
             forget: ForgetDescription(
                 selection: forget.selection.description, scenario: forget.selection.scenario,
                 forgetSamples: forget.forget.count,
