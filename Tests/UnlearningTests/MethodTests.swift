@@ -162,6 +162,19 @@ struct MethodParameterTests {
         #expect(parameters.string("layers") == "conv1+conv2")
     }
 
+    @Test func fractionsAndSwitchesAreChecked() throws {
+        let declarations: [MethodParameters.Declaration] = [.init("share", "0.2", "f"), .init("clip", "5.0", "c")]
+        let off = try MethodParameters(declarations, overrides: ["share": "0", "clip": "0"])
+        #expect(throws: MethodParameterError.outOfRange("share must be in (0, 1]")) { try off.fraction("share") }
+        #expect(try off.fraction("share", allowingZero: true) == 0)
+        #expect(off.positiveOrOff("clip") == nil)
+        let high = try MethodParameters(declarations, overrides: ["share": "1.5"])
+        #expect(throws: MethodParameterError.outOfRange("share must be in [0, 1]")) {
+            try high.fraction("share", allowingZero: true)
+        }
+        #expect(high.positiveOrOff("clip") == 5)
+    }
+
     @Test func badParametersAreNamed() {
         #expect(throws: MethodParameterError.unknown(key: "momentum", known: ["lr", "epochs", "zero-shot", "layers"])) {
             try MethodParameters(declarations, overrides: ["momentum": "0.9"])

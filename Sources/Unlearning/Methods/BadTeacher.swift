@@ -18,15 +18,13 @@ public struct BadTeacher: UnlearningMethod {
 
     public func plan(for problem: UnlearningProblem) throws -> Plan {
         let p = problem.parameters
-        guard p.float("retain-fraction") >= 0 && p.float("retain-fraction") <= 1 else {
-            throw MethodParameterError.outOfRange("retain-fraction must be in [0, 1]")
-        }
+        let retainFraction = try p.fraction("retain-fraction", allowingZero: true)
         let temperature = p.float("temperature")
         let incompetent = FrozenModel.randomInitialization(seed: problem.seed("incompetent-teacher"))
         var phases: [any PlanPhase] = []
         for epoch in 0..<max(p.int("epochs"), 0) {
             let forget = problem.forgetSet.forget
-            let retain = problem.retainSubset(fraction: p.float("retain-fraction"), draw: "bad-teacher-\(epoch)")
+            let retain = problem.retainSubset(fraction: retainFraction, draw: "bad-teacher-\(epoch)")
             let batches = MixedBatches(
                 sources: [
                     BatchSource(

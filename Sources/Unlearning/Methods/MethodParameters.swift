@@ -65,6 +65,18 @@ public struct MethodParameters: Sendable, Equatable {
     public func int(_ key: String) -> Int { Int(string(key))! }
     public func bool(_ key: String) -> Bool { Bool(string(key))! }
 
+    /// A fraction in (0, 1], or [0, 1] when `allowingZero`.
+    public func fraction(_ key: String, allowingZero: Bool = false) throws(MethodParameterError) -> Float {
+        let value = float(key)
+        guard value <= 1 && (allowingZero ? value >= 0 : value > 0) else {
+            throw .outOfRange("\(key) must be in \(allowingZero ? "[" : "(")0, 1]")
+        }
+        return value
+    }
+
+    /// The value, or nil where 0 (or less) switches the feature off (e.g. `clip=0`).
+    public func positiveOrOff(_ key: String) -> Float? { float(key) > 0 ? float(key) : nil }
+
     private enum Kind { case integer, number, boolean, text }
 
     private static func kind(of example: String) -> Kind {

@@ -27,7 +27,7 @@ public struct NegGrad: UnlearningMethod {
             phases.append(
                 GradientPhase(
                     name: "ascent epoch \(epoch + 1)", steps: batches.count, optimizer: "sgd",
-                    clipNorm: p.float("clip") > 0 ? p.float("clip") : nil,
+                    clipNorm: p.positiveOrOff("clip"),
                     makeStep: { step, _ in
                         GradientStep(
                             parts: [
@@ -62,19 +62,17 @@ public struct NegGradPlus: UnlearningMethod {
         let p = problem.parameters
         let alpha = p.float("alpha")
         guard alpha >= 0 && alpha <= 1 else { throw MethodParameterError.outOfRange("alpha must be in [0, 1]") }
-        guard p.float("retain-fraction") > 0 && p.float("retain-fraction") <= 1 else {
-            throw MethodParameterError.outOfRange("retain-fraction must be in (0, 1]")
-        }
+        let retainFraction = try p.fraction("retain-fraction")
         var phases: [any PlanPhase] = []
         for epoch in 0..<max(p.int("epochs"), 0) {
-            let retain = problem.retainSubset(fraction: p.float("retain-fraction"), draw: "neggrad+-\(epoch)")
+            let retain = problem.retainSubset(fraction: retainFraction, draw: "neggrad+-\(epoch)")
             let retainBatches = problem.batches(of: retain, size: p.int("retain-batch"), draw: "retain-\(epoch)")
             let forgetBatches = problem.batches(
                 of: problem.forgetSet.forget, size: p.int("forget-batch"), draw: "forget-\(epoch)")
             phases.append(
                 GradientPhase(
                     name: "neggrad+ epoch \(epoch + 1)", steps: retainBatches.count, optimizer: "sgd",
-                    clipNorm: p.float("clip") > 0 ? p.float("clip") : nil
+                    clipNorm: p.positiveOrOff("clip")
                 ) { step, _ in
                     let (retain, forget) = (retainBatches[step], forgetBatches[step % forgetBatches.count])
                     return GradientStep(

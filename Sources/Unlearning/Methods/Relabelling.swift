@@ -17,9 +17,7 @@ public struct RandomLabel: UnlearningMethod {
 
     public func plan(for problem: UnlearningProblem) throws -> Plan {
         let p = problem.parameters
-        guard p.float("retain-fraction") >= 0 && p.float("retain-fraction") <= 1 else {
-            throw MethodParameterError.outOfRange("retain-fraction must be in [0, 1]")
-        }
+        let retainFraction = try p.fraction("retain-fraction", allowingZero: true)
         let classes = problem.train.classCount
         var generator = SeededGenerator(seed: problem.seed, stream: "random-labels")
         let randomLabels = problem.forgetSet.forget.map { index in
@@ -28,7 +26,7 @@ public struct RandomLabel: UnlearningMethod {
         }
         var phases: [any PlanPhase] = []
         for epoch in 0..<max(p.int("epochs"), 0) {
-            let retain = problem.retainSubset(fraction: p.float("retain-fraction"), draw: "random-label-\(epoch)")
+            let retain = problem.retainSubset(fraction: retainFraction, draw: "random-label-\(epoch)")
             let batches = MixedBatches(
                 sources: [
                     BatchSource(

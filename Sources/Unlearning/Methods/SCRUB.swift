@@ -63,12 +63,9 @@ public struct SCRUB: UnlearningMethod {
         let p = problem.parameters
         let (epochs, maxEpochs, temperature) = (p.int("epochs"), p.int("max-epochs"), p.float("temperature"))
         let (forgetBatch, retainBatch) = (p.int("forget-batch"), p.int("retain-batch"))
-        let retainFraction = p.float("retain-fraction")
+        let retainFraction = try p.fraction("retain-fraction")
         guard epochs >= 1, maxEpochs >= 0, forgetBatch >= 1, retainBatch >= 1 else {
             throw MethodParameterError.outOfRange("epochs and batch sizes must be ≥ 1, max-epochs ≥ 0")
-        }
-        guard retainFraction > 0 && retainFraction <= 1 else {
-            throw MethodParameterError.outOfRange("retain-fraction must be in (0, 1]")
         }
         let layers = variant == .features ? p.string("layers").split(separator: "+").map(String.init) : []
         let featureWeight = variant == .features ? p.float("feature-weight") : 0
@@ -83,7 +80,7 @@ public struct SCRUB: UnlearningMethod {
                 "scrub+r needs held-out validation samples like the forget set; train the original with a validation split"
             )
         }
-        let clip = p.float("clip") > 0 ? p.float("clip") : nil
+        let clip = p.positiveOrOff("clip")
         func features(_ weight: Float) -> [LossComponent] {
             layers.isEmpty ? [] : [.featureMatching(teacher: .original, layers: layers, weight: weight)]
         }

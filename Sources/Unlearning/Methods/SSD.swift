@@ -1,3 +1,4 @@
+import Data
 import NN
 import Tensor
 
@@ -71,9 +72,7 @@ struct ImportancePhase: PlanPhase {
     init(name: String, key: String, problem: UnlearningProblem, indices: [Int], batchSize: Int) {
         self.name = name
         self.key = key
-        batches = stride(from: 0, to: indices.count, by: batchSize).map {
-            Array(indices[$0..<min($0 + batchSize, indices.count)])
-        }
+        batches = BatchSchedule.batches(indices: indices, batchSize: batchSize, seed: 0, epoch: 0, shuffle: false)
         labels = problem.train.labels
         seed = problem.seed(key)
     }

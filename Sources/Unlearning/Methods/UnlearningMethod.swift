@@ -51,9 +51,8 @@ public struct UnlearningProblem {
     }
 
     /// Shuffled batches of `indices` for one pass, named `draw`.
-    public func batches(of indices: [Int], size: Int, draw: String, minimum: Int = 1) -> [[Int]] {
+    public func batches(of indices: [Int], size: Int, draw: String) -> [[Int]] {
         BatchSchedule.batches(indices: indices, batchSize: size, seed: seed("batches-\(draw)"), epoch: 0)
-            .filter { $0.count >= minimum }
     }
 
     /// The true labels of training samples.

@@ -88,8 +88,6 @@ public struct GradientStep: Equatable, Sendable, Codable {
         self.isTraining = isTraining
         self.seed = seed
     }
-
-    public var rowCount: Int { parts.reduce(0) { $0 + $1.labels.count } }
 }
 
 /// What a gradient step measured, summed over its shards in shard order.
