@@ -9,20 +9,15 @@ struct ForgetOptions: ParsableArguments {
     var forgetFraction: Double?
     @Option(help: "Forget the training indices listed in this file, one per line.")
     var forgetIndices: String?
-    @Option(help: "Forget the mislabelled samples of a model trained with these two classes confused, e.g. 3,5.")
-    var confuseClasses: String?
-    @Option(help: "With --confuse-classes: how many labels of each class were swapped.")
-    var confuseCount: Int?
+    /// Forgets the mislabelled samples of a model trained with these swapped labels.
+    @OptionGroup var confusion: ConfusionOptions
 
     func validate() throws {
-        let given = [forgetClasses != nil, forgetFraction != nil, forgetIndices != nil, confuseClasses != nil]
+        let given = [forgetClasses != nil, forgetFraction != nil, forgetIndices != nil, confusion.isGiven]
             .filter { $0 }.count
         guard given == 1 else {
             throw ValidationError(
                 "give exactly one of --forget-classes, --forget-fraction, --forget-indices and --confuse-classes")
-        }
-        if (confuseClasses == nil) != (confuseCount == nil) {
-            throw ValidationError("--confuse-classes and --confuse-count go together")
         }
         if let forgetFraction, !(forgetFraction > 0 && forgetFraction < 1) {
             throw ValidationError("--forget-fraction must be between 0 and 1 (got \(forgetFraction))")
@@ -33,10 +28,28 @@ struct ForgetOptions: ParsableArguments {
     func selection(seed: UInt64, trainingSamples: Int) throws -> ForgetSelection {
         if let forgetClasses { return .classes(try parseClassList(forgetClasses, option: "--forget-classes")) }
         if let forgetFraction { return .fraction(forgetFraction, seed: seed) }
-        if let confuseClasses, let confuseCount {
-            return .confusion(
-                classes: try parseClassList(confuseClasses, option: "--confuse-classes"), count: confuseCount)
-        }
+        if let (classes, count) = try confusion.classesAndCount() { return .confusion(classes: classes, count: count) }
         return .indices(try readIndexFile(forgetIndices!, count: trainingSamples))
+    }
+}
+
+/// The confusion scenario: `lethe train` swaps the labels, `unlearn` and `metrics` forget those samples.
+struct ConfusionOptions: ParsableArguments {
+    @Option(help: "Confusion scenario: the two classes whose labels are swapped, e.g. 3,5.")
+    var confuseClasses: String?
+    @Option(help: "With --confuse-classes: how many labels of each class are swapped (chosen by the training seed).")
+    var confuseCount: Int?
+
+    var isGiven: Bool { confuseClasses != nil }
+
+    func validate() throws {
+        if (confuseClasses == nil) != (confuseCount == nil) {
+            throw ValidationError("--confuse-classes and --confuse-count go together")
+        }
+    }
+
+    func classesAndCount() throws -> (classes: [Int], count: Int)? {
+        guard let confuseClasses, let confuseCount else { return nil }
+        return (try parseClassList(confuseClasses, option: "--confuse-classes"), confuseCount)
     }
 }

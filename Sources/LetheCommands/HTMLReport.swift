@@ -80,11 +80,10 @@ enum HTMLReport {
                 ))
         }
         if let anamnesis = report.anamnesis {
-            let steps = { (value: Int?) in value.map(String.init) ?? ">\(anamnesis.maximumSteps)" }
             rows.append(
                 (
-                    "Relearn steps (reference \(steps(anamnesis.referenceSteps))); AIN ≈ 1 is ideal", "–",
-                    "\(steps(anamnesis.steps)); AIN \(String(format: "%.2f", anamnesis.index))"
+                    "Relearn steps (reference \(anamnesis.describe(anamnesis.referenceSteps))); AIN ≈ 1 is ideal", "–",
+                    "\(anamnesis.describe(anamnesis.steps)); AIN \(String(format: "%.2f", anamnesis.index))"
                 ))
         }
         let body = rows.map { "<tr><td>\(escape($0.0))</td><td>\($0.1)</td><td>\($0.2)</td></tr>" }.joined()

@@ -55,7 +55,6 @@ struct MetricsReport: Encodable {
 extension VerificationReport {
     /// A human-readable table (percentages).
     func table(forget: String) -> String {
-        func percent(_ value: Double?) -> String { value.map { String(format: "%6.2f%%", 100 * $0) } ?? "     –" }
         var rows = [
             "forget selection      \(forget) (\(forgetSamples) samples, \(retainSamples) retained)",
             "forget accuracy       \(percent(forgetAccuracy))",

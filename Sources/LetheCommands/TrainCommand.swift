@@ -35,17 +35,13 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Hold out this stratified fraction of the training set for validation (never trained on).")
     var validationFraction = 0.1
     @Option(help: "Seed of the validation split.") var validationSeed: UInt64 = 0
-    @Option(help: "Confusion scenario: swap the labels of --confuse-count samples of each of these two classes.")
-    var confuseClasses: String?
-    @Option(help: "With --confuse-classes: how many labels of each class to swap (chosen by --seed).")
-    var confuseCount: Int?
+    @OptionGroup var confusion: ConfusionOptions
     @Option(help: "Where to write the trained weights (safetensors).") var out: String
 
     var split: TrainingSplit {
         get throws {
-            let confusion = try confuseClasses.map {
-                TrainingSplit.Confusion(
-                    classes: try parseClassList($0, option: "--confuse-classes"), count: confuseCount ?? 0, seed: seed)
+            let confusion = try confusion.classesAndCount().map {
+                TrainingSplit.Confusion(classes: $0.classes, count: $0.count, seed: seed)
             }
             return TrainingSplit(
                 validationFraction: validationFraction, validationSeed: validationSeed, confusion: confusion)
@@ -71,9 +67,6 @@ struct TrainCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let problem = try recipe.problem { throw ValidationError(problem) }
-        if (confuseClasses == nil) != (confuseCount == nil) {
-            throw ValidationError("--confuse-classes and --confuse-count go together")
-        }
         if !(validationFraction >= 0 && validationFraction < 1) {
             throw ValidationError("--validation-fraction must be in [0, 1)")
         }

@@ -27,7 +27,6 @@ struct UnlearningReport: Codable {
     let blas: String
 
     var summary: String {
-        func percent(_ value: Double?) -> String { value.map { String(format: "%6.2f%%", 100 * $0) } ?? "     –" }
         var rows = [
             "\(method) forgot \(forget.selection) in \(String(format: "%.1f", seconds))s (\(forget.forgetSamples) forget, \(forget.retainSamples) retain samples)",
             "                      before     after",
@@ -54,9 +53,8 @@ struct UnlearningReport: Codable {
             rows.append(String(format: "vs reference          activation distance %.4f, JS %.4f (after)", distance, js))
         }
         if let anamnesis {
-            let steps = { (value: Int?) in value.map(String.init) ?? ">\(anamnesis.maximumSteps)" }
             rows.append(
-                "relearn steps         \(steps(anamnesis.steps)) (reference \(steps(anamnesis.referenceSteps))), AIN \(String(format: "%.2f", anamnesis.index))"
+                "relearn steps         \(anamnesis.describe(anamnesis.steps)) (reference \(anamnesis.describe(anamnesis.referenceSteps))), AIN \(String(format: "%.2f", anamnesis.index))"
             )
         }
         if let chosenEpoch { rows.append("rewound to epoch \(chosenEpoch)") }
@@ -75,6 +73,14 @@ struct ForgetDescription: Codable {
     let retainSamples: Int
     let validationSamples: Int
     let classes: [Int]?
+}
+
+/// A fraction as a fixed-width percentage for text tables ("–" when absent).
+func percent(_ value: Double?) -> String { value.map { String(format: "%6.2f%%", 100 * $0) } ?? "     –" }
+
+extension Anamnesis {
+    /// A relearn step count, or ">maximum" for a model that did not relearn within the budget.
+    func describe(_ steps: Int?) -> String { steps.map(String.init) ?? ">\(maximumSteps)" }
 }
 
 /// How many samples of each set the method read.

@@ -107,6 +107,7 @@ struct UnlearnEndToEndTests {
             (["--method", "scrub", "--forget-classes", "0", "--param", "speed=11"], "unknown parameter"),
             (["--method", "scrub", "--forget-classes", "0", "--param", "lr=fast"], "not valid"),
             (["--method", "scrub", "--forget-classes", "12"], "does not exist"),
+            (["--method", "scrub", "--confuse-classes", "3,5"], "go together"),
         ]
         for (arguments, message) in cases {
             let result = try LetheProcess.run(["unlearn"] + arguments + common)
