@@ -61,9 +61,10 @@ struct UnlearnCommand: AsyncParsableCommand {
         )
 
         let verifier = Verifier(train: scenario.train, test: scenario.test, forgetSet: forget, seed: seed)
-        let randomModel = modelOptions.build(seed: seed &+ 0x5EED)
+        let baselines = verifier.baselines(
+            randomModel: modelOptions.build(seed: seed &+ 0x5EED), reference: referenceModel)
         let progress = ProgressBar()
-        let before = try verifier.verify(original, randomModel: randomModel, reference: referenceModel)
+        let before = try verifier.verify(original, against: baselines)
 
         let student = original.copy()
         let executor = LocalExecutor(
@@ -73,7 +74,7 @@ struct UnlearnCommand: AsyncParsableCommand {
         let phases = try PlanRunner(executor: executor, progress: progress.handler).run(plan, state: state)
         let seconds = Date().timeIntervalSince(start)
 
-        let after = try verifier.verify(student, randomModel: randomModel, reference: referenceModel)
+        let after = try verifier.verify(student, against: baselines)
         let anamnesis = referenceModel.map { reference in
             let relearning = Relearning(seed: seed)
             return Anamnesis(

@@ -51,9 +51,28 @@ public struct Verifier: Sendable {
         forgetSet.forgottenClasses.map { test.indices(ofClasses: $0) } ?? Array(0..<test.count)
     }
 
-    /// `randomModel` is the same architecture at a random initialisation (for ZRF); `reference` is optional.
+    /// What verified models are compared with, on the forget set: a random initialisation's logits (for ZRF)
+    /// and an optional reference model's. Computed once, it serves every model verified for this forget set.
+    public struct Baselines: Sendable {
+        public let randomLogits: Tensor
+        public let referenceLogits: Tensor?
+    }
+
+    /// `randomModel` is the same architecture at a random initialisation; `reference` is optional.
+    public func baselines(randomModel: Model, reference: Model? = nil) -> Baselines {
+        Baselines(
+            randomLogits: Evaluator.predict(randomModel, on: train, indices: forgetSet.forget).logits,
+            referenceLogits: reference.map { Evaluator.predict($0, on: train, indices: forgetSet.forget).logits })
+    }
+
     public func verify(
         _ model: Model, randomModel: Model, reference: Model? = nil, progress: ProgressHandler? = nil
+    ) throws(MembershipInferenceError) -> VerificationReport {
+        try verify(model, against: baselines(randomModel: randomModel, reference: reference), progress: progress)
+    }
+
+    public func verify(
+        _ model: Model, against baselines: Baselines, progress: ProgressHandler? = nil
     ) throws(MembershipInferenceError) -> VerificationReport {
         let forget = Evaluator.predict(model, on: train, indices: forgetSet.forget, progress: progress)
         let retain = Evaluator.evaluate(model, on: train, indices: forgetSet.retain, progress: progress)
@@ -71,9 +90,7 @@ public struct Verifier: Sendable {
             miaEntropy: try MembershipInference.attackAccuracy(
                 members: MembershipInference.features(.entropy, of: forget),
                 nonMembers: MembershipInference.features(.entropy, of: nonMembers), seed: seed),
-            zrf: zrfScore(
-                modelLogits: forget.logits,
-                randomModelLogits: Evaluator.predict(randomModel, on: train, indices: forgetSet.forget).logits),
+            zrf: zrfScore(modelLogits: forget.logits, randomModelLogits: baselines.randomLogits),
             forgetSamples: forgetSet.forget.count, retainSamples: forgetSet.retain.count, testSamples: test.count)
         if let classes = forgetSet.forgottenClasses {
             let forgotten = Set(classes)
@@ -88,8 +105,7 @@ public struct Verifier: Sendable {
                 classes: classes, aPredictedAsB: pairs.filter { $0 == a && $1 == b }.count,
                 bPredictedAsA: pairs.filter { $0 == b && $1 == a }.count)
         }
-        if let reference {
-            let referenceLogits = Evaluator.predict(reference, on: train, indices: forgetSet.forget).logits
+        if let referenceLogits = baselines.referenceLogits {
             report.activationDistance = activationDistance(forget.logits, referenceLogits)
             report.jsDivergence = meanJensenShannon(forget.logits, referenceLogits)
         }
