@@ -8,6 +8,8 @@ out=${1:-out/results}
 seeds=${SEEDS:-"1 2 3"}
 methods=${METHODS:-"retrain finetune neggrad neggrad+ scrub scrub+r scrub-feature unsir bad-teacher ssd scrub-and-learn random-label"}
 scenarios=${SCENARIOS:-"class0 classes06 random10"}
+ssd_alphas=${SSD_ALPHAS:-"1 3 10 30 100"}
+ssd_lambdas=${SSD_LAMBDAS:-"0.1 1"}
 mkdir -p "$out"
 swift build -c release --product lethe >&2
 lethe=.build/release/lethe
@@ -39,8 +41,8 @@ for seed in $seeds; do
 done
 
 # SSD's trade-off between forgetting and keeping the rest, on class 0 with seed 1.
-for alpha in ${SSD_ALPHAS:-"1 3 10 30 100"}; do
-    for lambda in ${SSD_LAMBDAS:-"0.1 1"}; do
+for alpha in $ssd_alphas; do
+    for lambda in $ssd_lambdas; do
         report=$out/ssd-sweep-a$alpha-l$lambda.json
         [ -f "$report" ] && continue
         $lethe unlearn --method ssd --weights "$out/original-1.safetensors" --forget-classes 0 --seed 1 \
