@@ -24,6 +24,9 @@ let package = Package(
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
         .target(name: "Unlearning", dependencies: ["NN", "Data"], swiftSettings: fast),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
+        // protobuf-c code generated from proto/lethe.proto by scripts/gen-proto.sh (committed).
+        .target(name: "LetheProtoC", dependencies: ["CProtobufC"]),
+        .target(name: "Wire", dependencies: ["LetheProtoC", "Tensor", "Unlearning"]),
         .target(
             name: "LetheCommands",
             dependencies: [
@@ -41,6 +44,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "LetheTesting"]),
         .testTarget(name: "UnlearningTests", dependencies: ["Unlearning", "LetheTesting"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "LetheTesting"]),
         .testTarget(name: "LetheCommandsTests", dependencies: ["LetheCommands", "Data", "LetheTesting"]),
     ],
     swiftLanguageModes: [.v6]

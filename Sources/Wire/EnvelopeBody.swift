@@ -1,0 +1,156 @@
+import LetheProtoC
+import Unlearning
+
+/// Maps `Message` to the envelope's oneof body and back. Decoding validates every field it reads.
+enum EnvelopeBody {
+    static func encode(_ message: Message, into root: UnsafeMutablePointer<Lethe__Envelope>, _ arena: CArena) {
+        switch message {
+        case .hello(let hello):
+            root.pointee.body_case = LETHE__ENVELOPE__BODY_HELLO
+            root.pointee.hello = arena.new {
+                lethe__hello__init($0)
+                $0.pointee.name = arena.string(hello.name)
+                $0.pointee.kernel_identity = arena.string(hello.kernelIdentity)
+                $0.pointee.threads = UInt32(clamping: hello.threads)
+                $0.pointee.software_version = arena.string(hello.softwareVersion)
+            }
+        case .welcome(let welcome):
+            root.pointee.body_case = LETHE__ENVELOPE__BODY_WELCOME
+            root.pointee.welcome = arena.new {
+                lethe__welcome__init($0)
+                $0.pointee.coordinator_kernel_identity = arena.string(welcome.coordinatorKernelIdentity)
+                $0.pointee.heartbeat_interval_ms = UInt32(clamping: welcome.heartbeatIntervalMilliseconds)
+                $0.pointee.liveness = UInt32(clamping: welcome.liveness)
+            }
+        case .ready(let credit):
+            root.pointee.body_case = LETHE__ENVELOPE__BODY_READY
+            root.pointee.ready = arena.new {
+                lethe__ready__init($0)
+                $0.pointee.credit = UInt32(clamping: credit)
+            }
+        case .heartbeat:
+            root.pointee.body_case = LETHE__ENVELOPE__BODY_HEARTBEAT
+            root.pointee.heartbeat = arena.new { lethe__heartbeat__init($0) }
+        case .goodbye(let reason):
+            root.pointee.body_case = LETHE__ENVELOPE__BODY_GOODBYE
+            root.pointee.goodbye = arena.new {
+                lethe__goodbye__init($0)
+                $0.pointee.reason = arena.string(reason)
+            }
+        case .shardTask(let task):
+            root.pointee.body_case = LETHE__ENVELOPE__BODY_SHARD_TASK
+            root.pointee.shard_task = StepCoding.encode(task, arena)
+        case .shardResult(let report):
+            root.pointee.body_case = LETHE__ENVELOPE__BODY_SHARD_RESULT
+            root.pointee.shard_result = arena.new {
+                lethe__shard_result__init($0)
+                $0.pointee.id = StepCoding.encode(report.id, arena)
+                $0.pointee.weighted_loss = report.weightedLoss
+                $0.pointee.n_correct = report.correct.count
+                $0.pointee.correct = arena.array(report.correct.map { UInt32(clamping: $0) })
+                $0.pointee.n_predicted = report.predicted.count
+                $0.pointee.predicted = arena.array(report.predicted.map { UInt32(clamping: $0) })
+                $0.pointee.seconds = report.seconds
+            }
+        case .blobRequest(let request):
+            root.pointee.body_case = LETHE__ENVELOPE__BODY_BLOB_REQUEST
+            root.pointee.blob_request = arena.new {
+                lethe__blob_request__init($0)
+                $0.pointee.sha256 = arena.string(request.sha256)
+                $0.pointee.offset = UInt64(clamping: request.offset)
+                $0.pointee.max_bytes = UInt32(clamping: request.maximumBytes)
+            }
+        case .blobChunk(let chunk):
+            root.pointee.body_case = LETHE__ENVELOPE__BODY_BLOB_CHUNK
+            root.pointee.blob_chunk = arena.new {
+                lethe__blob_chunk__init($0)
+                $0.pointee.sha256 = arena.string(chunk.sha256)
+                $0.pointee.offset = UInt64(clamping: chunk.offset)
+                $0.pointee.total_bytes = UInt64(clamping: chunk.totalBytes)
+                let (count, pointer) = arena.bytes(chunk.data)
+                $0.pointee.data = ProtobufCBinaryData(len: count, data: pointer)
+            }
+        case .error(let error):
+            root.pointee.body_case = LETHE__ENVELOPE__BODY_ERROR
+            root.pointee.error = arena.new {
+                lethe__error__init($0)
+                $0.pointee.code = Lethe__Error__Code(rawValue: UInt32(error.code.rawValue))
+                $0.pointee.message = arena.string(error.message)
+            }
+        }
+    }
+
+    static func decode(_ root: Lethe__Envelope) throws(WireError) -> Message {
+        switch root.body_case {
+        case LETHE__ENVELOPE__BODY_HELLO:
+            let hello = try present(root.hello, "hello")
+            return .hello(
+                Hello(
+                    name: CRead.string(hello.name), kernelIdentity: CRead.string(hello.kernel_identity),
+                    threads: Int(hello.threads), softwareVersion: CRead.string(hello.software_version)))
+        case LETHE__ENVELOPE__BODY_WELCOME:
+            let welcome = try present(root.welcome, "welcome")
+            return .welcome(
+                Welcome(
+                    coordinatorKernelIdentity: CRead.string(welcome.coordinator_kernel_identity),
+                    heartbeatIntervalMilliseconds: Int(welcome.heartbeat_interval_ms),
+                    liveness: Int(welcome.liveness)))
+        case LETHE__ENVELOPE__BODY_READY:
+            return .ready(credit: Int(try present(root.ready, "ready").credit))
+        case LETHE__ENVELOPE__BODY_HEARTBEAT:
+            return .heartbeat
+        case LETHE__ENVELOPE__BODY_GOODBYE:
+            return .goodbye(reason: CRead.string(try present(root.goodbye, "goodbye").reason))
+        case LETHE__ENVELOPE__BODY_SHARD_TASK:
+            return .shardTask(try StepCoding.decode(try present(root.shard_task, "shard task")))
+        case LETHE__ENVELOPE__BODY_SHARD_RESULT:
+            let result = try present(root.shard_result, "shard result")
+            return .shardResult(
+                ShardReport(
+                    id: try StepCoding.decode(try present(result.id, "shard result id")),
+                    weightedLoss: result.weighted_loss, correct: CRead.ints(result.correct, result.n_correct),
+                    predicted: CRead.ints(result.predicted, result.n_predicted), seconds: result.seconds))
+        case LETHE__ENVELOPE__BODY_BLOB_REQUEST:
+            let request = try present(root.blob_request, "blob request")
+            return .blobRequest(
+                BlobRequest(
+                    sha256: try sha256(request.sha256), offset: try count(request.offset, "offset"),
+                    maximumBytes: Int(request.max_bytes)))
+        case LETHE__ENVELOPE__BODY_BLOB_CHUNK:
+            let chunk = try present(root.blob_chunk, "blob chunk")
+            return .blobChunk(
+                BlobChunk(
+                    sha256: try sha256(chunk.sha256), offset: try count(chunk.offset, "offset"),
+                    totalBytes: try count(chunk.total_bytes, "total_bytes"),
+                    data: CRead.array(chunk.data.data, chunk.data.len)))
+        case LETHE__ENVELOPE__BODY_ERROR:
+            let error = try present(root.error, "error")
+            return .error(
+                ProtocolError(
+                    ProtocolError.Code(rawValue: Int(error.code.rawValue)) ?? .unspecified,
+                    CRead.string(error.message)))
+        case LETHE__ENVELOPE__BODY__NOT_SET:
+            throw .invalidField("the envelope has no body")
+        default:
+            throw .unexpected("body #\(root.body_case.rawValue) is not handled by this peer")
+        }
+    }
+
+    static func present<T>(_ pointer: UnsafeMutablePointer<T>?, _ what: String) throws(WireError) -> T {
+        guard let pointer else { throw .invalidField("\(what) is missing") }
+        return pointer.pointee
+    }
+
+    /// A lowercase hex SHA-256 (64 characters), the only blob address the protocol knows.
+    static func sha256(_ pointer: UnsafePointer<CChar>?) throws(WireError) -> String {
+        let value = CRead.string(pointer)
+        guard value.utf8.count == 64, value.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })
+        else { throw .invalidField("'\(value.prefix(80))' is not a lowercase hex SHA-256") }
+        return value
+    }
+
+    static func count(_ value: UInt64, _ what: String) throws(WireError) -> Int {
+        guard value <= UInt64(Int32.max) * 1024 else { throw .invalidField("\(what) \(value) is out of range") }
+        return Int(value)
+    }
+}

@@ -1,0 +1,202 @@
+import Tensor
+import Testing
+import Unlearning
+
+@testable import Wire
+
+let hashA = String(repeating: "a", count: 64)
+let hashB = String(repeating: "0123456789abcdef", count: 4)
+
+func roundTrip(_ envelope: Envelope) throws -> Envelope {
+    try WireCodec.decode(WireCodec.encode(envelope).map(\.array))
+}
+
+let sampleStep = GradientStep(
+    parts: [
+        BatchPart(
+            inputs: .samples([4, 8, 15]), labels: [1, 2, 3],
+            losses: [
+                .crossEntropy(weight: 0.5),
+                .distillation(teacher: .original, temperature: 4, weight: -1),
+            ]),
+        BatchPart(
+            inputs: .tensorRows(name: "input/1", rows: [0, 1]), labels: [7, 9],
+            losses: [.featureMatching(teacher: .randomInitialization(seed: 42), layers: ["conv1", "fc1"], weight: 2)]
+        ),
+    ], normalizer: 5, target: .inputs, isTraining: false, seed: 0xDEAD_BEEF_0000_0001)
+
+let sampleContext = JobContext(
+    datasetSHA256: hashA, originalSHA256: hashB, architecture: "fmnist-cnn", weightsSHA256: hashA,
+    weightsIncluded: true)
+
+struct WireCodecTests {
+    @Test func everyMessageSurvivesARoundTrip() throws {
+        let id = TaskID(job: "job-1", phase: 2, step: 17, shard: 3, attempt: 1)
+        let messages: [Message] = [
+            .hello(Hello(name: "w1", kernelIdentity: "SkylakeX/x86_64", threads: 2, softwareVersion: "0.4")),
+            .welcome(Welcome(coordinatorKernelIdentity: "Haswell", heartbeatIntervalMilliseconds: 500, liveness: 4)),
+            .ready(credit: 3), .heartbeat, .goodbye(reason: "shutting down"),
+            .shardTask(ShardTask(id: id, context: sampleContext, work: .gradient(sampleStep))),
+            .shardTask(
+                ShardTask(
+                    id: id, context: sampleContext,
+                    work: .prediction(PredictionRequest(subject: .frozen(.original), indices: [3, 1, 2])))),
+            .shardTask(
+                ShardTask(
+                    id: id, context: sampleContext,
+                    work: .prediction(PredictionRequest(subject: .student, indices: [])))),
+            .shardResult(ShardReport(id: id, weightedLoss: -1.25, correct: [2, 0], predicted: [5], seconds: 0.5)),
+            .blobRequest(BlobRequest(sha256: hashB, offset: 1 << 20, maximumBytes: 4096)),
+            .blobChunk(BlobChunk(sha256: hashB, offset: 7, totalBytes: 10, data: [1, 2, 3])),
+            .error(ProtocolError(.unknownJob, "no job 'x'")),
+        ]
+        for message in messages {
+            let envelope = Envelope(message, requestID: 99)
+            #expect(try roundTrip(envelope) == envelope, "\(message.kind)")
+        }
+    }
+
+    @Test func tensorsTravelAsRawFramesAfterTheEnvelope() throws {
+        let tensors = [
+            NamedTensor("conv1.weight", Tensor(shape: [2, 1, 2, 2], scalars: (0..<8).map { Float($0) * 0.5 - 1 })),
+            NamedTensor("empty", Tensor(zeros: [0, 10])),
+            NamedTensor("scalar", Tensor(shape: [], scalars: [.pi])),
+        ]
+        let envelope = Envelope(.heartbeat, tensors: tensors)
+        let frames = WireCodec.encode(envelope)
+        #expect(frames.count == 5)
+        #expect(frames[0].array == Array("lethe/1".utf8))
+        #expect(frames[2].count == 32)
+        #expect(try WireCodec.decode(frames.map(\.array)) == envelope)
+    }
+
+    @Test func wrongVersionIsRefusedWithBothVersionsNamed() throws {
+        var frames = WireCodec.encode(Envelope(.heartbeat)).map(\.array)
+        frames[0] = Array("lethe/2".utf8)
+        #expect(throws: WireError.wrongVersion(received: "lethe/2")) { try WireCodec.decode(frames) }
+        #expect(WireError.wrongVersion(received: "lethe/2").description.contains("lethe/1"))
+        #expect(throws: WireError.missingFrames(count: 1)) { try WireCodec.decode([frames[0]]) }
+    }
+
+    @Test func tensorFramesMustMatchTheirDescription() throws {
+        let frames = WireCodec.encode(Envelope(.heartbeat, tensors: [NamedTensor("w", Tensor(zeros: [3, 2]))]))
+            .map(\.array)
+        // A frame missing, an extra frame, and a frame of the wrong length.
+        #expect(throws: WireError.self) { try WireCodec.decode(Array(frames.prefix(2))) }
+        #expect(throws: WireError.self) { try WireCodec.decode(frames + [[0, 0, 0, 0]]) }
+        var short = frames
+        short[2].removeLast()
+        #expect(throws: WireError.self) { try WireCodec.decode(short) }
+    }
+
+    @Test func oversizedShapesAreRefusedBeforeAllocating() throws {
+        var envelope = ProtobufWriter()
+        envelope.message(2) {
+            $0.string(1, "huge")
+            $0.packed(2, [1 << 20, 1 << 20, 1 << 20])
+            $0.varint(3, 4)
+        }
+        envelope.message(13) { _ in }
+        let error = #expect(throws: WireError.self) {
+            try WireCodec.decode([WireProtocol.versionFrame, envelope.bytes, [0, 0, 0, 0]])
+        }
+        #expect(error?.description.contains("huge") == true)
+    }
+
+    @Test func hostileFieldsGetClearErrors() throws {
+        func shardTask(_ part: @escaping (inout ProtobufWriter) -> Void, normalizer: Float = 1) -> [UInt8] {
+            var envelope = ProtobufWriter()
+            envelope.message(14) { task in
+                task.message(1) { $0.string(1, "job") }
+                task.message(2) {
+                    $0.string(1, hashA)
+                    $0.string(2, hashA)
+                    $0.string(4, hashA)
+                }
+                task.message(3) { work in
+                    work.message(1, part)
+                    work.fixed32(2, normalizer)
+                }
+            }
+            return envelope.bytes
+        }
+        let cases: [([UInt8], String)] = [
+            (
+                shardTask({
+                    $0.packed(1, [1, 2]); $0.packed(3, [0])
+                }), "2 samples but 1 labels"
+            ),
+            (
+                shardTask({
+                    $0.packed(1, [1]); $0.string(2, "t"); $0.packed(3, [0])
+                }), "both samples and a tensor"
+            ),
+            (shardTask({ $0.packed(3, []) }, normalizer: 0), "normalizer"),
+            (
+                shardTask({
+                    $0.packed(1, [1]); $0.packed(3, [0]);
+                    $0.message(4) {
+                        $0.varint(1, 1); $0.fixed32(2, 1)
+                    }
+                }),
+                "temperature"
+            ),
+            (
+                shardTask({
+                    $0.packed(1, [1]); $0.packed(3, [0]); $0.message(4) { $0.varint(1, 9) }
+                }), "loss kind"
+            ),
+            ([], "no body"),
+        ]
+        for (bytes, expected) in cases {
+            let error = #expect(throws: WireError.self) { try WireCodec.decode([WireProtocol.versionFrame, bytes]) }
+            #expect(error?.description.contains(expected) == true, "\(String(describing: error)) ≠ \(expected)")
+        }
+        var badHash = ProtobufWriter()
+        badHash.message(16) { $0.string(1, "../../etc/passwd") }
+        #expect(throws: WireError.self) { try WireCodec.decode([WireProtocol.versionFrame, badHash.bytes]) }
+    }
+
+    /// Mutated, truncated and random envelopes: each decodes or throws `WireError`, never crashes.
+    @Test func fuzzedEnvelopesNeverCrashTheDecoder() throws {
+        let seeds = [
+            Envelope(
+                .shardTask(
+                    ShardTask(
+                        id: TaskID(job: "j", phase: 1, step: 2, shard: 0, attempt: 0),
+                        context: sampleContext, work: .gradient(sampleStep)))),
+            Envelope(.blobChunk(BlobChunk(sha256: hashA, offset: 0, totalBytes: 3, data: [1, 2, 3]))),
+            Envelope(
+                .hello(Hello(name: "w", kernelIdentity: "k", threads: 1, softwareVersion: "v")),
+                tensors: [NamedTensor("t", Tensor(zeros: [2, 2]))]),
+        ].map { WireCodec.encode($0).map(\.array) }
+        var random = SeededGenerator(seed: 7)
+        var (accepted, refused) = (0, 0)
+        for iteration in 0..<20_000 {
+            var frames = seeds[iteration % seeds.count]
+            switch iteration % 4 {
+            case 0:  // flip bytes
+                for _ in 0..<Int.random(in: 1...4, using: &random) where !frames[1].isEmpty {
+                    frames[1][Int.random(in: 0..<frames[1].count, using: &random)] = UInt8.random(
+                        in: 0...255, using: &random)
+                }
+            case 1:  // truncate
+                frames[1] = Array(frames[1].prefix(Int.random(in: 0...frames[1].count, using: &random)))
+            case 2:  // random bytes
+                frames[1] = (0..<Int.random(in: 0..<64, using: &random)).map { _ in
+                    UInt8.random(in: 0...255, using: &random)
+                }
+            default:  // drop or add frames
+                if Bool.random(using: &random) { frames.removeLast() } else { frames.append([1, 2, 3, 4]) }
+            }
+            do {
+                _ = try WireCodec.decode(frames)
+                accepted += 1
+            } catch {
+                refused += 1
+            }
+        }
+        #expect(refused > 1000)
+        #expect(accepted + refused == 20_000)
+    }
+}
