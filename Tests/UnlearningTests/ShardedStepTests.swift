@@ -113,3 +113,49 @@ struct EvaluatorTests {
         #expect(evaluation.perClassAccuracy[3] == nil)
     }
 }
+
+struct ShardTaskTests {
+    let toy = ToyProblem()
+
+    /// What a worker computes from a cut-out shard task has the bits of the in-place shard.
+    @Test func aCutShardComputesTheSameBitsAsTheShardInPlace() throws {
+        let original = try toy.original()
+        var generator = SeededGenerator(seed: 3)
+        let noise = Tensor.normal(shape: [6, 1, 28, 28], using: &generator)
+        let step = GradientStep(
+            parts: [
+                BatchPart(
+                    inputs: .samples(Array(0..<11)), labels: Array(toy.train.labels[0..<11]),
+                    losses: [
+                        .crossEntropy(weight: 1),
+                        .distillation(teacher: .randomInitialization(seed: 9), temperature: 4, weight: 0.5),
+                    ]),
+                BatchPart(
+                    inputs: .tensorRows(name: "noise", rows: [5, 0, 3, 3, 1]), labels: [1, 2, 3, 4, 5],
+                    losses: [.crossEntropy(weight: -1)]),
+            ], seed: 4)
+        let frozen = FrozenModels(original: original) { ModelZoo.fmnistMLP(seed: $0) }
+        for target in [GradientTarget.parameters, .inputs] {
+            var step = step
+            step.target = target
+            for shard in 0..<3 {
+                let student = original.copy()
+                let inPlace = ShardedStep.compute(
+                    step, shard: shard, of: 3,
+                    inputs: ShardInputs(
+                        student: student, dataset: toy.train, tensors: ["noise": noise], frozen: frozen.model))
+                let (cut, tensors) = ShardedStep.task(step, shard: shard, of: 3, tensors: ["noise": noise])
+                let worker = ShardedStep.compute(
+                    cut, shard: 0, of: 1,
+                    inputs: ShardInputs(
+                        student: original.copy(), dataset: toy.train, tensors: tensors, frozen: frozen.model))
+                #expect(BitHash.of(worker.parameterGradients) == BitHash.of(inPlace.parameterGradients))
+                #expect(worker.weightedLoss.bitPattern == inPlace.weightedLoss.bitPattern)
+                #expect(worker.correct == inPlace.correct)
+                #expect(
+                    BitHash.of(worker.inputGradients.compactMap { $0 })
+                        == BitHash.of(inPlace.inputGradients.compactMap { $0 }))
+            }
+        }
+    }
+}

@@ -93,6 +93,32 @@ public enum ShardedStep {
             })
     }
 
+    /// Shard `index` of `step` as a step of its own, for a worker: every part cut to the shard's rows, state-tensor
+    /// rows gathered into tensors named "input/<part>" (returned alongside), and the seed advanced by `index`.
+    /// Computing it as shard 0 of 1 gives the bits `compute(step, shard: index, of: count, …)` gives.
+    public static func task(_ step: GradientStep, shard index: Int, of count: Int, tensors: [String: Tensor])
+        -> (step: GradientStep, tensors: [String: Tensor])
+    {
+        var cut = step
+        var inputs: [String: Tensor] = [:]
+        for (partIndex, part) in step.parts.enumerated() {
+            let range = rows(ofShard: index, count: count, batch: part.labels.count)
+            let source: InputSource
+            switch part.inputs {
+            case .samples(let indices):
+                source = .samples(Array(indices[range]))
+            case .tensorRows(let name, let tensorRows):
+                guard let tensor = tensors[name] else { preconditionFailure("the plan state has no tensor '\(name)'") }
+                let inputName = "input/\(partIndex)"
+                inputs[inputName] = tensor.gather(rows: Array(tensorRows[range]))
+                source = .tensorRows(name: inputName, rows: Array(0..<range.count))
+            }
+            cut.parts[partIndex] = BatchPart(inputs: source, labels: Array(part.labels[range]), losses: part.losses)
+        }
+        cut.seed = step.seed &+ UInt64(index)
+        return (cut, inputs)
+    }
+
     /// Sums shard results in shard order into the step's outcome; parameter gradients go to `student`'s `grad`.
     public static func combine(_ shards: [ShardResult], of step: GradientStep, into student: Model) -> StepOutcome {
         precondition(!shards.isEmpty, "a step has at least one shard")
