@@ -27,6 +27,13 @@ let package = Package(
         // protobuf-c code generated from proto/lethe.proto by scripts/gen-proto.sh (committed).
         .target(name: "LetheProtoC", dependencies: ["CProtobufC"]),
         .target(name: "Wire", dependencies: ["LetheProtoC", "Tensor", "Unlearning"]),
+        // Coordinator and worker daemons: plans run over workers, parameter-server style.
+        .target(
+            name: "Cluster",
+            dependencies: [
+                "Wire", "ZeroMQ", "Unlearning", "Checkpoint", "Data", "NN", "Tensor",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .target(
             name: "LetheCommands",
             dependencies: [
@@ -36,7 +43,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "lethe", dependencies: ["LetheCommands", "Tensor"]),
-        .target(name: "LetheTesting", dependencies: ["Tensor", "NN", "Checkpoint"]),
+        .target(name: "LetheTesting", dependencies: ["Tensor", "NN", "Checkpoint", "Data"]),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "LetheTesting"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Checkpoint", "LetheTesting"]),
@@ -45,6 +52,9 @@ let package = Package(
         .testTarget(name: "UnlearningTests", dependencies: ["Unlearning", "LetheTesting"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "LetheTesting"]),
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: ["Cluster", "Wire", "Unlearning", "Checkpoint", "Data", "NN", "Tensor", "LetheTesting"]),
         .testTarget(name: "LetheCommandsTests", dependencies: ["LetheCommands", "Data", "LetheTesting"]),
     ],
     swiftLanguageModes: [.v6]

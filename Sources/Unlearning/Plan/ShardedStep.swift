@@ -13,6 +13,13 @@ public struct ShardResult: Sendable {
     public var correct: [Int]
     /// For `.inputs` steps: ∂loss/∂input of the shard's rows of each state-tensor part.
     public var inputGradients: [Tensor?]
+
+    public init(parameterGradients: [Tensor], weightedLoss: Double, correct: [Int], inputGradients: [Tensor?]) {
+        self.parameterGradients = parameterGradients
+        self.weightedLoss = weightedLoss
+        self.correct = correct
+        self.inputGradients = inputGradients
+    }
 }
 
 /// The inputs a shard computation reads besides the step itself.

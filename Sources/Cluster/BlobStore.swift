@@ -1,0 +1,114 @@
+import Crypto
+import Foundation
+
+/// A content-addressed store of immutable blobs (datasets, checkpoints, reports) in a directory: each blob is
+/// the file `<dir>/<first two hex digits>/<sha256>`, written atomically. Downloads in progress live next to it
+/// as `<sha256>.partial` and resume from their length.
+public final class BlobStore: @unchecked Sendable {
+    public let directory: URL
+    private let lock = NSLock()
+
+    public init(directory: URL) throws {
+        self.directory = directory
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    public static func sha256(_ data: some DataProtocol) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public func url(of sha256: String) -> URL {
+        directory.appendingPathComponent(String(sha256.prefix(2))).appendingPathComponent(sha256)
+    }
+
+    public func contains(_ sha256: String) -> Bool { FileManager.default.fileExists(atPath: url(of: sha256).path) }
+
+    /// Stores `data` and returns its address (storing the same bytes twice is a no-op).
+    @discardableResult
+    public func put(_ data: Data) throws -> String {
+        let sha256 = Self.sha256(data)
+        guard !contains(sha256) else { return sha256 }
+        let target = url(of: sha256)
+        try FileManager.default.createDirectory(
+            at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try data.write(to: target, options: .atomic)
+        return sha256
+    }
+
+    /// Stores the file at `source` (copied) and returns its address.
+    @discardableResult
+    public func put(contentsOf source: URL) throws -> String {
+        try put(Data(contentsOf: source, options: .mappedIfSafe))
+    }
+
+    public func data(_ sha256: String) throws -> Data {
+        guard contains(sha256) else { throw BlobError.unknown(sha256) }
+        return try Data(contentsOf: url(of: sha256), options: .mappedIfSafe)
+    }
+
+    public func size(of sha256: String) throws -> Int {
+        guard contains(sha256) else { throw BlobError.unknown(sha256) }
+        return (try FileManager.default.attributesOfItem(atPath: url(of: sha256).path)[.size] as? Int) ?? 0
+    }
+
+    /// Up to `count` bytes of a stored blob from `offset`.
+    public func read(_ sha256: String, offset: Int, count: Int) throws -> [UInt8] {
+        let handle = try FileHandle(forReadingFrom: url(of: sha256))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        return [UInt8](try handle.read(upToCount: count) ?? Data())
+    }
+
+    /// How many bytes of an interrupted download of `sha256` are already here.
+    public func partialLength(_ sha256: String) -> Int {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: partialURL(sha256).path)
+        return (attributes?[.size] as? Int) ?? 0
+    }
+
+    /// Appends a chunk at `offset` (which must be the partial length); once `total` bytes are in, checks the hash
+    /// and moves the blob into place. Returns whether the blob is complete.
+    public func append(_ sha256: String, offset: Int, total: Int, bytes: [UInt8]) throws -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if contains(sha256) { return true }
+        let partial = partialURL(sha256)
+        try FileManager.default.createDirectory(
+            at: partial.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let have = partialLength(sha256)
+        guard offset == have, offset + bytes.count <= total else {
+            throw BlobError.outOfOrder(sha256, expected: have, received: offset)
+        }
+        if !FileManager.default.fileExists(atPath: partial.path) {
+            FileManager.default.createFile(atPath: partial.path, contents: nil)
+        }
+        let handle = try FileHandle(forWritingTo: partial)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: bytes)
+        try handle.close()
+        guard offset + bytes.count == total else { return false }
+        let actual = Self.sha256(try Data(contentsOf: partial, options: .mappedIfSafe))
+        guard actual == sha256 else {
+            try? FileManager.default.removeItem(at: partial)
+            throw BlobError.corrupt(sha256, actual: actual)
+        }
+        try FileManager.default.moveItem(at: partial, to: url(of: sha256))
+        return true
+    }
+
+    private func partialURL(_ sha256: String) -> URL { url(of: sha256).appendingPathExtension("partial") }
+}
+
+public enum BlobError: Error, CustomStringConvertible, Equatable {
+    case unknown(String)
+    case outOfOrder(String, expected: Int, received: Int)
+    case corrupt(String, actual: String)
+
+    public var description: String {
+        switch self {
+        case .unknown(let sha256): "no blob \(sha256) in the store"
+        case .outOfOrder(let sha256, let expected, let received):
+            "blob \(sha256): chunk at offset \(received), expected \(expected)"
+        case .corrupt(let sha256, let actual): "blob \(sha256) arrived with hash \(actual); discarded"
+        }
+    }
+}

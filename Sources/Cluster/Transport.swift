@@ -1,0 +1,41 @@
+import Wire
+
+/// A peer of a server socket, as the transport knows it: its routing id and the key it authenticated with.
+public struct Peer: Hashable, Sendable, CustomStringConvertible {
+    public var routingID: [UInt8]
+    /// The CURVE public key the peer proved it holds (Z85), or nil on an insecure transport.
+    public var key: String?
+
+    public init(routingID: [UInt8], key: String?) {
+        self.routingID = routingID
+        self.key = key
+    }
+
+    public var description: String {
+        key.map { "key \($0.prefix(8))…" } ?? "peer \(routingID.map { String($0, radix: 16) }.joined())"
+    }
+}
+
+/// One received multipart message.
+public struct Received: Sendable {
+    public var peer: Peer
+    public var frames: [[UInt8]]
+
+    public init(peer: Peer, frames: [[UInt8]]) {
+        self.peer = peer
+        self.frames = frames
+    }
+}
+
+/// What the daemons need from the network (DESIGN §1): send frames to a peer and receive messages. The ZeroMQ
+/// implementation owns its sockets on one I/O thread; `send` may be called from any thread.
+public protocol Transport: AnyObject, Sendable {
+    /// Sends one message; a server names the peer, a client (one connection) passes nil.
+    func send(_ frames: [FramePayload], to peer: Peer?)
+    var incoming: AsyncStream<Received> { get }
+    func close()
+}
+
+extension Transport {
+    public func send(_ envelope: Envelope, to peer: Peer?) { send(WireCodec.encode(envelope), to: peer) }
+}

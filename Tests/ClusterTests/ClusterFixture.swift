@@ -1,0 +1,80 @@
+import Checkpoint
+import Cluster
+import Data
+import Foundation
+import LetheTesting
+import NN
+import Tensor
+import Testing
+import Unlearning
+import Wire
+
+/// A toy unlearning job (SCRUB on class 0 of a small MLP) with its blobs in a temporary store.
+final class ClusterFixture: @unchecked Sendable {
+    let directory: URL
+    let train = labelledDataset(perClass: [Int](repeating: 24, count: 10), seed: 5)
+    let original: Model
+    let blobs: BlobStore
+    let datasetSHA256: String
+    let originalSHA256: String
+    let kernel = BLAS.kernelIdentity
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-cluster-\(UUID())")
+        var recipe = TrainingRecipe()
+        recipe.epochs = 2
+        recipe.batchSize = 32
+        recipe.learningRate = 0.05
+        original = ModelZoo.fmnistMLP(seed: 1)
+        _ = try Trainer(model: original, recipe: recipe).fit(train, indices: Array(0..<train.count))
+        blobs = try BlobStore(directory: directory.appendingPathComponent("coordinator"))
+        datasetSHA256 = try blobs.put(DatasetBlob.encode(train))
+        let checkpoint = directory.appendingPathComponent("original.safetensors")
+        try ModelCheckpoint.save(original, to: checkpoint)
+        originalSHA256 = try blobs.put(contentsOf: checkpoint)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    func plan() throws -> Plan {
+        let method = try #require(UnlearningMethods.named("scrub"))
+        let problem = UnlearningProblem(
+            train: train, forgetSet: try ForgetSelection.classes([0]).resolve(in: train), validation: [],
+            parameters: try MethodParameters(
+                method.parameters,
+                overrides: ["epochs": "2", "max-epochs": "1", "forget-batch": "8", "retain-batch": "32", "lr": "0.05"]),
+            seed: 3, recipe: TrainingRecipe(), architecture: { ModelZoo.fmnistMLP(seed: $0) })
+        return try method.plan(for: problem)
+    }
+
+    /// Runs the plan with `executor` and returns the bit hash of the result.
+    func run(_ executor: StepExecutor) throws -> String {
+        let plan = try plan()
+        let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())
+        try PlanRunner(executor: executor).run(plan, state: state)
+        return BitHash.of(state.student.stateDict().map(\.tensor))
+    }
+
+    func localHash(shards: Int) throws -> String {
+        try run(LocalExecutor(dataset: train, shards: shards, original: original) { ModelZoo.fmnistMLP(seed: $0) })
+    }
+
+    func remoteExecutor(_ pool: WorkerPool, shards: Int) -> RemoteExecutor {
+        RemoteExecutor(
+            pool: pool, job: "job-1", shards: shards, datasetSHA256: datasetSHA256, labels: train.labels,
+            originalSHA256: originalSHA256, architecture: "fmnist-mlp")
+    }
+
+    func poolSettings() -> WorkerPool.Settings {
+        var settings = WorkerPool.Settings(kernelIdentity: kernel)
+        settings.heartbeatMilliseconds = 50
+        settings.liveness = 6
+        return settings
+    }
+
+    func worker(_ transport: Transport, name: String) throws -> WorkerNode {
+        WorkerNode(
+            transport: transport, blobs: try BlobStore(directory: directory.appendingPathComponent(name)),
+            hello: Hello(name: name, kernelIdentity: kernel, threads: 1, softwareVersion: "test"))
+    }
+}

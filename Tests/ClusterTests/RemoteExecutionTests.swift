@@ -1,0 +1,51 @@
+import Cluster
+import Foundation
+import LetheTesting
+import Testing
+import Wire
+
+struct RemoteExecutionTests {
+    /// DESIGN §4: the same job, seed and shard count give the same bits locally and on any number of workers.
+    @Test(arguments: [1, 3])
+    func workersRepeatTheLocalBits(workers: Int) async throws {
+        let fixture = try ClusterFixture()
+        let local = try fixture.localHash(shards: 3)
+        let hub = InMemoryHub()
+        let pool = WorkerPool(transport: hub.server, blobs: fixture.blobs, settings: fixture.poolSettings())
+        pool.start()
+        defer { pool.stop() }
+        let nodes = try (0..<workers).map { try fixture.worker(hub.connect(), name: "w\($0)") }
+        let runs = nodes.map { node in Task { await node.run() } }
+        defer { runs.forEach { $0.cancel() } }
+        let remote = try await DedicatedThread.run(name: "job") {
+            try fixture.run(fixture.remoteExecutor(pool, shards: 3))
+        }
+        #expect(remote == local)
+        #expect(nodes.allSatisfy { $0.tasksDone > 0 })
+    }
+
+    /// A worker that vanishes mid-job loses nothing: its shards are recomputed elsewhere, with the same bits.
+    @Test func aLostWorkerChangesNothing() async throws {
+        let fixture = try ClusterFixture()
+        let local = try fixture.localHash(shards: 2)
+        let hub = InMemoryHub()
+        let pool = WorkerPool(transport: hub.server, blobs: fixture.blobs, settings: fixture.poolSettings())
+        pool.start()
+        defer { pool.stop() }
+        let doomedTransport = hub.connect()
+        let doomed = try fixture.worker(doomedTransport, name: "doomed")
+        let survivor = try fixture.worker(hub.connect(), name: "survivor")
+        let runs = [Task { await doomed.run() }, Task { await survivor.run() }]
+        defer { runs.forEach { $0.cancel() } }
+        let killer = Task {
+            while doomed.tasksDone < 3 { try await Task.sleep(for: .milliseconds(5)) }
+            doomedTransport.close()
+        }
+        let remote = try await DedicatedThread.run(name: "job") {
+            try fixture.run(fixture.remoteExecutor(pool, shards: 2))
+        }
+        try await killer.value
+        #expect(remote == local)
+        #expect(pool.workerList.map(\.name) == ["survivor"])
+    }
+}
