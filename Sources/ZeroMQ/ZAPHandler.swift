@@ -2,8 +2,9 @@
 /// public keys, on its own thread.
 ///
 /// Binds a REP socket to `inproc://zeromq.zap.01` in the context, so there can be only one handler per context
-/// (a second one fails with `EADDRINUSE`). Create it before CURVE servers accept connections. An allowed CURVE
-/// client gets its Z85 public key as user id, so every message it sends carries it as `Message.userID`.
+/// (a second one fails with `EADDRINUSE`). libzmq asks it only about sockets with a ZAP domain, which
+/// `makeCurveServer` sets. An allowed CURVE client gets its Z85 public key as user id, so every message it sends
+/// carries it as `Message.userID`.
 /// The allowlist is checked at each handshake: `revoke` keeps already authenticated connections open.
 /// Thread-safe. `stop()` or `deinit` ends the thread.
 public final class ZAPHandler: Sendable {
