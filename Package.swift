@@ -37,7 +37,7 @@ let package = Package(
         .target(
             name: "LetheCommands",
             dependencies: [
-                "Tensor", "NN", "Checkpoint", "Data", "Unlearning", "ZeroMQ",
+                "Tensor", "NN", "Checkpoint", "Data", "Unlearning", "ZeroMQ", "Cluster", "Wire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -14,3 +14,9 @@ public enum DedicatedThread {
         }
     }
 }
+
+/// Hands a value that is not `Sendable` to exactly one other thread (which alone uses it from then on).
+public struct Handoff<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
+}

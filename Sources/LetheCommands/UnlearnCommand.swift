@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checkpoint
+import Cluster
 import Data
 import Foundation
 import NN
@@ -25,6 +26,10 @@ struct UnlearnCommand: AsyncParsableCommand {
     @Option(help: "Seed for the method's random choices, the forget fraction and the metrics.") var seed: UInt64 = 1
     @Option(help: "Logical shards per minibatch (changes the bits of the result, not who computes them).")
     var shards = 1
+    @Option(
+        help:
+            "Run on N local workers through an embedded coordinator, over the real protocol (same bits as without).")
+    var workers: Int?
     @Option(help: "A reference checkpoint (e.g. retrained without the forget set) to compare outputs with.")
     var reference: String?
     @Option(help: "Validation fraction for checkpoints that do not record their split (e.g. from PyTorch).")
@@ -40,6 +45,7 @@ struct UnlearnCommand: AsyncParsableCommand {
             )
         }
         if shards < 1 { throw ValidationError("--shards must be at least 1") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
     }
 
     func run() async throws {
@@ -67,11 +73,9 @@ struct UnlearnCommand: AsyncParsableCommand {
         let before = try verifier.verify(original, against: baselines)
 
         let student = original.copy()
-        let executor = LocalExecutor(
-            dataset: scenario.train, shards: shards, original: original, architecture: modelOptions.build(seed:))
         let state = PlanState(student: student, optimizers: plan.makeOptimizers())
         let start = Date()
-        let phases = try PlanRunner(executor: executor, progress: progress.handler).run(plan, state: state)
+        let (phases, touched) = try await execute(plan, state: state, scenario: scenario, progress: progress.handler)
         let seconds = Date().timeIntervalSince(start)
 
         let after = try verifier.verify(student, against: baselines)
@@ -97,7 +101,6 @@ struct UnlearnCommand: AsyncParsableCommand {
         metadata["lethe.blas"] = BLASInfo.current.kernelIdentity
         try ModelCheckpoint.save(student, to: url, metadata: metadata)
 
-        let touched = executor.touchedSamples
         let validation = Set(scenario.validation)
         let result = UnlearningReport(
             method: method.name, params: parameters.values, model: original.architecture, weights: weights,
@@ -125,6 +128,37 @@ struct UnlearnCommand: AsyncParsableCommand {
         case .json: try printJSON(result)
         case .text: print(result.summary)
         }
+    }
+}
+
+extension UnlearnCommand {
+    /// Runs the plan in this process, or with `--workers N` on an embedded coordinator and N workers.
+    func execute(_ plan: Plan, state: PlanState, scenario: Scenario, progress: ProgressHandler?) async throws
+        -> (phases: [PhaseLog], touched: Set<Int>)
+    {
+        guard let workers else {
+            let executor = LocalExecutor(
+                dataset: scenario.train, shards: shards, original: scenario.model,
+                architecture: modelOptions.build(seed:))
+            let phases = try PlanRunner(executor: executor, progress: progress).run(plan, state: state)
+            return (phases, executor.touchedSamples)
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-embedded-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cluster = try EmbeddedCluster(workers: workers, directory: directory) { log($0) }
+        defer { cluster.stop() }
+        let executor = RemoteExecutor(
+            pool: cluster.pool, job: "local", shards: shards,
+            datasetSHA256: try cluster.blobs.put(DatasetBlob.encode(scenario.train)), labels: scenario.train.labels,
+            originalSHA256: try cluster.blobs.put(contentsOf: URL(fileURLWithPath: weights)),
+            architecture: modelOptions.model)
+        log("running on \(workers) local worker(s) over the wire protocol")
+        let job = Handoff((plan, state, PlanRunner(executor: executor, progress: progress)))
+        let phases = try await DedicatedThread.run(name: "lethe.job") {
+            let (plan, state, runner) = job.value
+            return try runner.run(plan, state: state)
+        }
+        return (phases, executor.touchedSamples)
     }
 }
 

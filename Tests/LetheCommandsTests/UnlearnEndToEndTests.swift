@@ -24,13 +24,14 @@ struct UnlearnEndToEndTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (data, weights) = try trainOriginal(in: directory)
-        func unlearn(_ name: String) throws -> [String: Any] {
-            let result = try LetheProcess.run([
-                "unlearn", "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data,
-                "--forget-classes", "0", "--seed", "2", "--shards", "2", "--param", "lr=0.01",
-                "--out", directory.path("\(name).safetensors"), "--report", directory.path("\(name).json"),
-                "--html", directory.path("\(name).html"), "--format", "json",
-            ])
+        func unlearn(_ name: String, extra: [String] = []) throws -> [String: Any] {
+            let result = try LetheProcess.run(
+                [
+                    "unlearn", "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data,
+                    "--forget-classes", "0", "--seed", "2", "--shards", "2", "--param", "lr=0.01",
+                    "--out", directory.path("\(name).safetensors"), "--report", directory.path("\(name).json"),
+                    "--html", directory.path("\(name).html"), "--format", "json",
+                ] + extra)
             try #require(result.status == 0, "\(result.standardError)")
             return try helpers.json(
                 String(
@@ -58,8 +59,10 @@ struct UnlearnEndToEndTests {
         let html = try String(contentsOf: directory.url.appendingPathComponent("first.html"), encoding: .utf8)
         #expect(html.contains("<svg") && html.contains("min epoch 1") && html.contains("Membership inference"))
 
-        let again = try unlearn("second")
+        // Again, on two workers through an embedded coordinator over the wire protocol: the same bits.
+        let again = try unlearn("second", extra: ["--workers", "2"])
         #expect(report["output_sha256"] as? String == again["output_sha256"] as? String)
+        #expect(again["data_touched"] as? [String: Int] == touched)
         #expect((report["output_sha256"] as? String)?.count == 64)
 
         let summary = try LetheProcess.run(["summarize", directory.path("first.json"), directory.path("second.json")])

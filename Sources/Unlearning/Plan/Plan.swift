@@ -67,4 +67,6 @@ public protocol StepExecutor: AnyObject {
     /// student's `grad`.
     func gradient(_ step: GradientStep, state: PlanState) throws -> StepOutcome
     func predict(_ request: PredictionRequest, state: PlanState) throws -> Evaluator.Predictions
+    /// Every training index a step or prediction has read so far (what the method touched).
+    var touchedSamples: Set<Int> { get }
 }
