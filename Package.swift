@@ -54,7 +54,9 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "LetheTesting"]),
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["Cluster", "Wire", "Unlearning", "Checkpoint", "Data", "NN", "Tensor", "LetheTesting"]),
+            dependencies: [
+                "Cluster", "Wire", "ZeroMQ", "Unlearning", "Checkpoint", "Data", "NN", "Tensor", "LetheTesting",
+            ]),
         .testTarget(name: "LetheCommandsTests", dependencies: ["LetheCommands", "Data", "LetheTesting"]),
     ],
     swiftLanguageModes: [.v6]
