@@ -55,69 +55,14 @@ struct UnlearnCommand: AsyncParsableCommand {
         let scenario = try Scenario.load(
             modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
             seed: seed, validationFraction: validationFraction)
-        let problem = UnlearningProblem(
-            train: scenario.train, forgetSet: scenario.forgetSet, validation: scenario.validation,
-            parameters: parameters, seed: seed, recipe: scenario.recipe, architecture: modelOptions.build(seed:))
-        let plan = try method.plan(for: problem)
-        let referenceModel = try reference.map { try modelOptions.load(weights: $0) }
-        let original = scenario.model
-        let forget = scenario.forgetSet
-        log(
-            "\(method.name) on \(original.architecture): forgetting \(forget.selection) (\(forget.forget.count) samples, \(forget.retain.count) retained, \(scenario.validation.count) validation), \(plan.totalSteps) steps"
-        )
-
-        let verifier = Verifier(train: scenario.train, test: scenario.test, forgetSet: forget, seed: seed)
-        let baselines = verifier.baselines(
-            randomModel: modelOptions.build(seed: seed &+ 0x5EED), reference: referenceModel)
+        let run = UnlearningRun(
+            method: method, parameters: parameters, scenario: scenario, architecture: modelOptions.model,
+            weights: weights, inputSha256: try FileDigest.sha256(of: URL(fileURLWithPath: weights)), seed: seed,
+            shards: shards, reference: try reference.map { ($0, try modelOptions.load(weights: $0)) })
         let progress = ProgressBar()
-        let before = try verifier.verify(original, against: baselines)
-
-        let student = original.copy()
-        let state = PlanState(student: student, optimizers: plan.makeOptimizers())
-        let start = Date()
-        let (phases, touched) = try await execute(plan, state: state, scenario: scenario, progress: progress.handler)
-        let seconds = Date().timeIntervalSince(start)
-
-        let after = try verifier.verify(student, against: baselines)
-        let anamnesis = referenceModel.map { reference in
-            let relearning = Relearning(seed: seed)
-            return Anamnesis(
-                steps: relearning.steps(
-                    student, on: scenario.train, forget: forget.forget, target: before.forgetAccuracy),
-                referenceSteps: relearning.steps(
-                    reference, on: scenario.train, forget: forget.forget, target: before.forgetAccuracy),
-                maximumSteps: relearning.maximumSteps)
+        let (result, _) = try await run.perform(out: URL(fileURLWithPath: out), outName: out) { plan, state in
+            try await execute(plan, state: state, scenario: scenario, progress: progress.handler)
         }
-        let url = URL(fileURLWithPath: out)
-        let inputSha256 = try FileDigest.sha256(of: URL(fileURLWithPath: weights))
-        var metadata = scenario.metadata.filter { $0.key.hasPrefix("lethe.") }
-        metadata["lethe.unlearning"] = String(
-            decoding: try JSONEncoder.sorted.encode(
-                [
-                    "method": method.name, "forget": forget.selection.description,
-                    "source_sha256": inputSha256,
-                ]
-            ), as: UTF8.self)
-        metadata["lethe.blas"] = BLASInfo.current.kernelIdentity
-        try ModelCheckpoint.save(student, to: url, metadata: metadata)
-
-        let validation = Set(scenario.validation)
-        let result = UnlearningReport(
-            method: method.name, params: parameters.values, model: original.architecture, weights: weights,
-            inputSha256: inputSha256,
-            forget: ForgetDescription(
-                selection: forget.selection.description, scenario: forget.selection.scenario,
-                forgetSamples: forget.forget.count,
-                retainSamples: forget.retain.count, validationSamples: validation.count,
-                classes: forget.forgottenClasses),
-            seed: seed, shards: shards, seconds: seconds, before: before, after: after,
-            outputSha256: try FileDigest.sha256(of: url), out: out, reference: reference,
-            dataTouched: DataTouched(
-                forget: forget.forget.filter(touched.contains).count,
-                retain: forget.retain.filter(touched.contains).count,
-                validation: validation.filter(touched.contains).count),
-            anamnesis: anamnesis, phases: phases, chosenEpoch: state.scalars["rewind.chosen-epoch"].map(Int.init),
-            blas: BLASInfo.current.kernelIdentity)
         if let report {
             try JSONEncoder.sorted.encode(result).write(to: URL(fileURLWithPath: report), options: .atomic)
         }
@@ -138,8 +83,7 @@ extension UnlearnCommand {
     {
         guard let workers else {
             let executor = LocalExecutor(
-                dataset: scenario.train, shards: shards, original: scenario.model,
-                architecture: modelOptions.build(seed:))
+                dataset: scenario.train, shards: shards, original: scenario.model, architecture: modelOptions.build(seed:))
             let phases = try PlanRunner(executor: executor, progress: progress).run(plan, state: state)
             return (phases, executor.touchedSamples)
         }
@@ -147,18 +91,12 @@ extension UnlearnCommand {
         defer { try? FileManager.default.removeItem(at: directory) }
         let cluster = try EmbeddedCluster(workers: workers, directory: directory) { log($0) }
         defer { cluster.stop() }
-        let executor = RemoteExecutor(
-            pool: cluster.pool, job: "local", shards: shards,
+        log("running on \(workers) local worker(s) over the wire protocol")
+        return try await UnlearningRun.onWorkers(
+            cluster.pool, job: "local", shards: shards,
             datasetSHA256: try cluster.blobs.put(DatasetBlob.encode(scenario.train)), labels: scenario.train.labels,
             originalSHA256: try cluster.blobs.put(contentsOf: URL(fileURLWithPath: weights)),
-            architecture: modelOptions.model)
-        log("running on \(workers) local worker(s) over the wire protocol")
-        let job = Handoff((plan, state, PlanRunner(executor: executor, progress: progress)))
-        let phases = try await DedicatedThread.run(name: "lethe.job") {
-            let (plan, state, runner) = job.value
-            return try runner.run(plan, state: state)
-        }
-        return (phases, executor.touchedSamples)
+            architecture: modelOptions.model, progress: progress)(plan, state)
     }
 }
 

@@ -77,7 +77,7 @@ public enum ForgetSelection: Sendable, Equatable, Codable, CustomStringConvertib
 }
 
 /// A selection resolved against a training set: which indices to forget and which to retain.
-public struct ForgetSet: Sendable, Equatable {
+public struct ForgetSet: Sendable, Equatable, Codable {
     public let selection: ForgetSelection
     /// Training indices to forget, ascending.
     public let forget: [Int]

@@ -1,0 +1,102 @@
+import Checkpoint
+import Cluster
+import Foundation
+import NN
+import Tensor
+import Unlearning
+
+/// One unlearning request from scenario to report and weights: what `lethe unlearn` runs in process and the
+/// coordinator runs for `lethe submit`. `execute` runs the plan (locally or on workers) and says which training
+/// samples it read.
+struct UnlearningRun {
+    typealias Execute = (Plan, PlanState) async throws -> (phases: [PhaseLog], touched: Set<Int>)
+
+    let method: any UnlearningMethod
+    let parameters: MethodParameters
+    let scenario: Scenario
+    let architecture: String
+    /// The input checkpoint as the user named it, and its hash.
+    let weights: String
+    let inputSha256: String
+    let seed: UInt64
+    let shards: Int
+    let reference: (name: String, model: Model)?
+
+    func build(seed: UInt64) -> Model { try! ModelSpec.build(architecture, seed: seed) }
+
+    /// Runs the method, verifies before and after, and writes the unlearned weights to `out`.
+    func perform(out: URL, outName: String, execute: Execute) async throws -> (report: UnlearningReport, student: Model) {
+        let problem = UnlearningProblem(
+            train: scenario.train, forgetSet: scenario.forgetSet, validation: scenario.validation,
+            parameters: parameters, seed: seed, recipe: scenario.recipe, architecture: build(seed:))
+        let plan = try method.plan(for: problem)
+        let original = scenario.model
+        let forget = scenario.forgetSet
+        log(
+            "\(method.name) on \(original.architecture): forgetting \(forget.selection) (\(forget.forget.count) samples, \(forget.retain.count) retained, \(scenario.validation.count) validation), \(plan.totalSteps) steps"
+        )
+        let verifier = Verifier(train: scenario.train, test: scenario.test, forgetSet: forget, seed: seed)
+        let baselines = verifier.baselines(randomModel: build(seed: seed &+ 0x5EED), reference: reference?.model)
+        let before = try verifier.verify(original, against: baselines)
+
+        let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())
+        let start = Date()
+        let (phases, touched) = try await execute(plan, state)
+        let seconds = Date().timeIntervalSince(start)
+        let student = state.student
+
+        let after = try verifier.verify(student, against: baselines)
+        let anamnesis = reference.map { reference in
+            let relearning = Relearning(seed: seed)
+            return Anamnesis(
+                steps: relearning.steps(
+                    student, on: scenario.train, forget: forget.forget, target: before.forgetAccuracy),
+                referenceSteps: relearning.steps(
+                    reference.model, on: scenario.train, forget: forget.forget, target: before.forgetAccuracy),
+                maximumSteps: relearning.maximumSteps)
+        }
+        var metadata = scenario.metadata.filter { $0.key.hasPrefix("lethe.") }
+        metadata["lethe.unlearning"] = String(
+            decoding: try JSONEncoder.sorted.encode(
+                ["method": method.name, "forget": forget.selection.description, "source_sha256": inputSha256]),
+            as: UTF8.self)
+        metadata["lethe.blas"] = BLAS.kernelIdentity
+        try ModelCheckpoint.save(student, to: out, metadata: metadata)
+
+        let validation = Set(scenario.validation)
+        let report = UnlearningReport(
+            method: method.name, params: parameters.values, model: original.architecture, weights: weights,
+            inputSha256: inputSha256,
+            forget: ForgetDescription(
+                selection: forget.selection.description, scenario: forget.selection.scenario,
+                forgetSamples: forget.forget.count, retainSamples: forget.retain.count,
+                validationSamples: validation.count, classes: forget.forgottenClasses),
+            seed: seed, shards: shards, seconds: seconds, before: before, after: after,
+            outputSha256: try FileDigest.sha256(of: out), out: outName, reference: reference?.name,
+            dataTouched: DataTouched(
+                forget: forget.forget.filter(touched.contains).count,
+                retain: forget.retain.filter(touched.contains).count,
+                validation: validation.filter(touched.contains).count),
+            anamnesis: anamnesis, phases: phases, chosenEpoch: state.scalars["rewind.chosen-epoch"].map(Int.init),
+            blas: BLAS.kernelIdentity)
+        return (report, student)
+    }
+
+    /// Runs the plan on `pool`'s workers from a thread of its own; the job's dataset and original must be blobs.
+    static func onWorkers(
+        _ pool: WorkerPool, job: String, shards: Int, datasetSHA256: String, labels: [Int], originalSHA256: String,
+        architecture: String, progress: ProgressHandler?
+    ) -> Execute {
+        { plan, state in
+            let executor = RemoteExecutor(
+                pool: pool, job: job, shards: shards, datasetSHA256: datasetSHA256, labels: labels,
+                originalSHA256: originalSHA256, architecture: architecture)
+            let handoff = Handoff((plan, state, PlanRunner(executor: executor, progress: progress)))
+            let phases = try await DedicatedThread.run(name: "lethe.job.\(job)") {
+                let (plan, state, runner) = handoff.value
+                return try runner.run(plan, state: state)
+            }
+            return (phases, executor.touchedSamples)
+        }
+    }
+}
