@@ -83,7 +83,8 @@ extension UnlearnCommand {
     {
         guard let workers else {
             let executor = LocalExecutor(
-                dataset: scenario.train, shards: shards, original: scenario.model, architecture: modelOptions.build(seed:))
+                dataset: scenario.train, shards: shards, original: scenario.model,
+                architecture: modelOptions.build(seed:))
             let phases = try PlanRunner(executor: executor, progress: progress).run(plan, state: state)
             return (phases, executor.touchedSamples)
         }

@@ -25,7 +25,8 @@ struct UnlearningRun {
     func build(seed: UInt64) -> Model { try! ModelSpec.build(architecture, seed: seed) }
 
     /// Runs the method, verifies before and after, and writes the unlearned weights to `out`.
-    func perform(out: URL, outName: String, execute: Execute) async throws -> (report: UnlearningReport, student: Model) {
+    func perform(out: URL, outName: String, execute: Execute) async throws -> (report: UnlearningReport, student: Model)
+    {
         let problem = UnlearningProblem(
             train: scenario.train, forgetSet: scenario.forgetSet, validation: scenario.validation,
             parameters: parameters, seed: seed, recipe: scenario.recipe, architecture: build(seed:))

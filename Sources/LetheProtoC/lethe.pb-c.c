@@ -952,51 +952,6 @@ void   lethe__blob_stored__free_unpacked
   assert(message->base.descriptor == &lethe__blob_stored__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   lethe__forget_selection__init
-                     (Lethe__ForgetSelection         *message)
-{
-  static const Lethe__ForgetSelection init_value = LETHE__FORGET_SELECTION__INIT;
-  *message = init_value;
-}
-size_t lethe__forget_selection__get_packed_size
-                     (const Lethe__ForgetSelection *message)
-{
-  assert(message->base.descriptor == &lethe__forget_selection__descriptor);
-  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
-}
-size_t lethe__forget_selection__pack
-                     (const Lethe__ForgetSelection *message,
-                      uint8_t       *out)
-{
-  assert(message->base.descriptor == &lethe__forget_selection__descriptor);
-  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
-}
-size_t lethe__forget_selection__pack_to_buffer
-                     (const Lethe__ForgetSelection *message,
-                      ProtobufCBuffer *buffer)
-{
-  assert(message->base.descriptor == &lethe__forget_selection__descriptor);
-  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
-}
-Lethe__ForgetSelection *
-       lethe__forget_selection__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data)
-{
-  return (Lethe__ForgetSelection *)
-     protobuf_c_message_unpack (&lethe__forget_selection__descriptor,
-                                allocator, len, data);
-}
-void   lethe__forget_selection__free_unpacked
-                     (Lethe__ForgetSelection *message,
-                      ProtobufCAllocator *allocator)
-{
-  if(!message)
-    return;
-  assert(message->base.descriptor == &lethe__forget_selection__descriptor);
-  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
-}
 void   lethe__job_spec__params_entry__init
                      (Lethe__JobSpec__ParamsEntry         *message)
 {
@@ -3367,96 +3322,6 @@ const ProtobufCMessageDescriptor lethe__blob_stored__descriptor =
   (ProtobufCMessageInit) lethe__blob_stored__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor lethe__forget_selection__field_descriptors[5] =
-{
-  {
-    "classes",
-    1,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_UINT32,
-    offsetof(Lethe__ForgetSelection, n_classes),
-    offsetof(Lethe__ForgetSelection, classes),
-    NULL,
-    NULL,
-    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "fraction",
-    2,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_DOUBLE,
-    0,   /* quantifier_offset */
-    offsetof(Lethe__ForgetSelection, fraction),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "indices_sha256",
-    3,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Lethe__ForgetSelection, indices_sha256),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "confuse_classes",
-    4,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_UINT32,
-    offsetof(Lethe__ForgetSelection, n_confuse_classes),
-    offsetof(Lethe__ForgetSelection, confuse_classes),
-    NULL,
-    NULL,
-    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "confuse_count",
-    5,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT32,
-    0,   /* quantifier_offset */
-    offsetof(Lethe__ForgetSelection, confuse_count),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-};
-static const unsigned lethe__forget_selection__field_indices_by_name[] = {
-  0,   /* field[0] = classes */
-  3,   /* field[3] = confuse_classes */
-  4,   /* field[4] = confuse_count */
-  1,   /* field[1] = fraction */
-  2,   /* field[2] = indices_sha256 */
-};
-static const ProtobufCIntRange lethe__forget_selection__number_ranges[1 + 1] =
-{
-  { 1, 0 },
-  { 0, 5 }
-};
-const ProtobufCMessageDescriptor lethe__forget_selection__descriptor =
-{
-  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "lethe.ForgetSelection",
-  "ForgetSelection",
-  "Lethe__ForgetSelection",
-  "lethe",
-  sizeof(Lethe__ForgetSelection),
-  5,
-  lethe__forget_selection__field_descriptors,
-  lethe__forget_selection__field_indices_by_name,
-  1,  lethe__forget_selection__number_ranges,
-  (ProtobufCMessageInit) lethe__forget_selection__init,
-  NULL,NULL,NULL    /* reserved[123] */
-};
 static const ProtobufCFieldDescriptor lethe__job_spec__params_entry__field_descriptors[2] =
 {
   {
@@ -3508,7 +3373,7 @@ const ProtobufCMessageDescriptor lethe__job_spec__params_entry__descriptor =
   (ProtobufCMessageInit) lethe__job_spec__params_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[13] =
+static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[12] =
 {
   {
     "method",
@@ -3559,20 +3424,8 @@ static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[13] =
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "dataset",
-    5,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Lethe__JobSpec, dataset),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
     "train_sha256",
-    6,
+    5,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
@@ -3584,7 +3437,7 @@ static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[13] =
   },
   {
     "test_sha256",
-    7,
+    6,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
@@ -3595,20 +3448,20 @@ static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[13] =
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "forget",
-    8,
+    "scenario_sha256",
+    7,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_MESSAGE,
+    PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
-    offsetof(Lethe__JobSpec, forget),
-    &lethe__forget_selection__descriptor,
+    offsetof(Lethe__JobSpec, scenario_sha256),
     NULL,
+    &protobuf_c_empty_string,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
     "seed",
-    9,
+    8,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
@@ -3620,7 +3473,7 @@ static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[13] =
   },
   {
     "shards",
-    10,
+    9,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT32,
     0,   /* quantifier_offset */
@@ -3631,20 +3484,8 @@ static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[13] =
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "validation_fraction",
-    11,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_DOUBLE,
-    0,   /* quantifier_offset */
-    offsetof(Lethe__JobSpec, validation_fraction),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
     "reference_sha256",
-    12,
+    10,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
@@ -3655,12 +3496,24 @@ static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[13] =
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "name",
-    13,
+    "weights_name",
+    11,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
-    offsetof(Lethe__JobSpec, name),
+    offsetof(Lethe__JobSpec, weights_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "forget",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__JobSpec, forget),
     NULL,
     &protobuf_c_empty_string,
     0,             /* flags */
@@ -3669,23 +3522,22 @@ static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[13] =
 };
 static const unsigned lethe__job_spec__field_indices_by_name[] = {
   2,   /* field[2] = architecture */
-  4,   /* field[4] = dataset */
-  7,   /* field[7] = forget */
+  11,   /* field[11] = forget */
   0,   /* field[0] = method */
-  12,   /* field[12] = name */
   1,   /* field[1] = params */
-  11,   /* field[11] = reference_sha256 */
-  8,   /* field[8] = seed */
-  9,   /* field[9] = shards */
-  6,   /* field[6] = test_sha256 */
-  5,   /* field[5] = train_sha256 */
-  10,   /* field[10] = validation_fraction */
+  9,   /* field[9] = reference_sha256 */
+  6,   /* field[6] = scenario_sha256 */
+  7,   /* field[7] = seed */
+  8,   /* field[8] = shards */
+  5,   /* field[5] = test_sha256 */
+  4,   /* field[4] = train_sha256 */
+  10,   /* field[10] = weights_name */
   3,   /* field[3] = weights_sha256 */
 };
 static const ProtobufCIntRange lethe__job_spec__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor lethe__job_spec__descriptor =
 {
@@ -3695,7 +3547,7 @@ const ProtobufCMessageDescriptor lethe__job_spec__descriptor =
   "Lethe__JobSpec",
   "lethe",
   sizeof(Lethe__JobSpec),
-  13,
+  12,
   lethe__job_spec__field_descriptors,
   lethe__job_spec__field_indices_by_name,
   1,  lethe__job_spec__number_ranges,
@@ -3893,7 +3745,7 @@ const ProtobufCMessageDescriptor lethe__phase_progress__descriptor =
   (ProtobufCMessageInit) lethe__phase_progress__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor lethe__job_status__field_descriptors[10] =
+static const ProtobufCFieldDescriptor lethe__job_status__field_descriptors[11] =
 {
   {
     "id",
@@ -4015,8 +3867,21 @@ static const ProtobufCFieldDescriptor lethe__job_status__field_descriptors[10] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "forget",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__JobStatus, forget),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned lethe__job_status__field_indices_by_name[] = {
+  10,   /* field[10] = forget */
   0,   /* field[0] = id */
   4,   /* field[4] = message */
   2,   /* field[2] = method */
@@ -4031,7 +3896,7 @@ static const unsigned lethe__job_status__field_indices_by_name[] = {
 static const ProtobufCIntRange lethe__job_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor lethe__job_status__descriptor =
 {
@@ -4041,7 +3906,7 @@ const ProtobufCMessageDescriptor lethe__job_status__descriptor =
   "Lethe__JobStatus",
   "lethe",
   sizeof(Lethe__JobStatus),
-  10,
+  11,
   lethe__job_status__field_descriptors,
   lethe__job_status__field_indices_by_name,
   1,  lethe__job_status__number_ranges,
@@ -4162,7 +4027,7 @@ const ProtobufCMessageDescriptor lethe__job_result_request__descriptor =
   (ProtobufCMessageInit) lethe__job_result_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor lethe__job_result__field_descriptors[3] =
+static const ProtobufCFieldDescriptor lethe__job_result__field_descriptors[4] =
 {
   {
     "id",
@@ -4200,8 +4065,21 @@ static const ProtobufCFieldDescriptor lethe__job_result__field_descriptors[3] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "html_sha256",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__JobResult, html_sha256),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned lethe__job_result__field_indices_by_name[] = {
+  3,   /* field[3] = html_sha256 */
   0,   /* field[0] = id */
   2,   /* field[2] = report_sha256 */
   1,   /* field[1] = weights_sha256 */
@@ -4209,7 +4087,7 @@ static const unsigned lethe__job_result__field_indices_by_name[] = {
 static const ProtobufCIntRange lethe__job_result__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor lethe__job_result__descriptor =
 {
@@ -4219,7 +4097,7 @@ const ProtobufCMessageDescriptor lethe__job_result__descriptor =
   "Lethe__JobResult",
   "lethe",
   sizeof(Lethe__JobResult),
-  3,
+  4,
   lethe__job_result__field_descriptors,
   lethe__job_result__field_indices_by_name,
   1,  lethe__job_result__number_ranges,

@@ -4,6 +4,7 @@ import Unlearning
 /// Maps `Message` to the envelope's oneof body and back. Decoding validates every field it reads.
 enum EnvelopeBody {
     static func encode(_ message: Message, into root: UnsafeMutablePointer<Lethe__Envelope>, _ arena: CArena) {
+        if ControlCoding.encode(message, into: root, arena) { return }
         switch message {
         case .hello(let hello):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_HELLO
@@ -77,10 +78,13 @@ enum EnvelopeBody {
                 $0.pointee.code = Lethe__Error__Code(rawValue: UInt32(error.code.rawValue))
                 $0.pointee.message = arena.string(error.message)
             }
+        default:
+            preconditionFailure("\(message.kind) is encoded by ControlCoding")
         }
     }
 
     static func decode(_ root: Lethe__Envelope) throws(WireError) -> Message {
+        if let message = try ControlCoding.decode(root) { return message }
         switch root.body_case {
         case LETHE__ENVELOPE__BODY_HELLO:
             let hello = try present(root.hello, "hello")

@@ -168,6 +168,20 @@ public enum Message: Sendable, Equatable {
     case blobRequest(BlobRequest)
     case blobChunk(BlobChunk)
     case error(ProtocolError)
+    // CLI ⇄ coordinator.
+    case jobSubmit(JobSpec)
+    case jobAccepted(id: String)
+    case jobQuery(id: String)
+    case jobStatus(JobStatus)
+    case jobList([JobStatus])
+    case jobCancel(id: String)
+    case jobResultRequest(id: String)
+    case jobResult(JobOutputs)
+    case workerQuery
+    case workerList([WorkerSummary])
+    case blobOffer(BlobOffer)
+    case blobUpload(BlobChunk)
+    case blobStored(BlobStored)
 
     /// The message's kind, for logs and errors.
     public var kind: String {
@@ -182,6 +196,19 @@ public enum Message: Sendable, Equatable {
         case .blobRequest: "blob request"
         case .blobChunk: "blob chunk"
         case .error: "error"
+        case .jobSubmit: "job submit"
+        case .jobAccepted: "job accepted"
+        case .jobQuery: "job query"
+        case .jobStatus: "job status"
+        case .jobList: "job list"
+        case .jobCancel: "job cancel"
+        case .jobResultRequest: "job result request"
+        case .jobResult: "job result"
+        case .workerQuery: "worker query"
+        case .workerList: "worker list"
+        case .blobOffer: "blob offer"
+        case .blobUpload: "blob upload"
+        case .blobStored: "blob stored"
         }
     }
 }

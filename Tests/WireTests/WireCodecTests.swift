@@ -29,6 +29,18 @@ let sampleContext = JobContext(
     datasetSHA256: hashA, originalSHA256: hashB, architecture: "fmnist-cnn", weightsSHA256: hashA,
     weightsIncluded: true)
 
+let sampleSpec = JobSpec(
+    method: "scrub", params: ["lr": "0.01", "epochs": "3"], architecture: "fmnist-cnn", weightsSHA256: hashA,
+    trainSHA256: hashB, testSHA256: hashA, scenarioSHA256: hashB, seed: 7, shards: 4, referenceSHA256: nil,
+    weightsName: "original.safetensors", forget: "classes 0")
+
+let sampleStatus = JobStatus(
+    id: "j-1", state: "running", method: "scrub", forget: "classes 0",
+    phases: [
+        PhaseStatus(name: "max epoch 1", completed: 3, total: 10, lastLoss: -0.5),
+        PhaseStatus(name: "min epoch 1", completed: 0, total: 10, lastLoss: nil),
+    ], message: "", submittedAt: 1, updatedAt: 2, submittedBy: "key", stepsDone: 3, stepsTotal: 20)
+
 struct WireCodecTests {
     @Test func everyMessageSurvivesARoundTrip() throws {
         let id = TaskID(job: "job-1", phase: 2, step: 17, shard: 3, attempt: 1)
@@ -49,6 +61,18 @@ struct WireCodecTests {
             .blobRequest(BlobRequest(sha256: hashB, offset: 1 << 20, maximumBytes: 4096)),
             .blobChunk(BlobChunk(sha256: hashB, offset: 7, totalBytes: 10, data: [1, 2, 3])),
             .error(ProtocolError(.unknownJob, "no job 'x'")),
+            .jobSubmit(sampleSpec), .jobAccepted(id: "j-1"), .jobQuery(id: "j-1"), .jobStatus(sampleStatus),
+            .jobList([sampleStatus, sampleStatus]), .jobList([]), .jobCancel(id: "j-1"), .jobResultRequest(id: "j-1"),
+            .jobResult(JobOutputs(id: "j-1", weightsSHA256: hashA, reportSHA256: hashB, htmlSHA256: hashA)),
+            .workerQuery,
+            .workerList([
+                WorkerSummary(
+                    name: "w", key: "k", kernelIdentity: "openblas/Haswell", state: "ready", tasksDone: 3, lastSeen: 5,
+                    kernelMatches: true)
+            ]),
+            .blobOffer(BlobOffer(sha256: hashA, totalBytes: 1 << 30, kind: "dataset")),
+            .blobUpload(BlobChunk(sha256: hashA, offset: 0, totalBytes: 2, data: [9, 9])),
+            .blobStored(BlobStored(sha256: hashA, storedBytes: 2, complete: true)),
         ]
         for message in messages {
             let envelope = Envelope(message, requestID: 99)

@@ -36,7 +36,6 @@ typedef struct Lethe__BlobChunk Lethe__BlobChunk;
 typedef struct Lethe__BlobOffer Lethe__BlobOffer;
 typedef struct Lethe__BlobUpload Lethe__BlobUpload;
 typedef struct Lethe__BlobStored Lethe__BlobStored;
-typedef struct Lethe__ForgetSelection Lethe__ForgetSelection;
 typedef struct Lethe__JobSpec Lethe__JobSpec;
 typedef struct Lethe__JobSpec__ParamsEntry Lethe__JobSpec__ParamsEntry;
 typedef struct Lethe__JobSubmit Lethe__JobSubmit;
@@ -484,22 +483,6 @@ struct  Lethe__BlobStored
     , (char *)protobuf_c_empty_string, 0, 0 }
 
 
-struct  Lethe__ForgetSelection
-{
-  ProtobufCMessage base;
-  size_t n_classes;
-  uint32_t *classes;
-  double fraction;
-  char *indices_sha256;
-  size_t n_confuse_classes;
-  uint32_t *confuse_classes;
-  uint32_t confuse_count;
-};
-#define LETHE__FORGET_SELECTION__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&lethe__forget_selection__descriptor) \
-    , 0,NULL, 0, (char *)protobuf_c_empty_string, 0,NULL, 0 }
-
-
 struct  Lethe__JobSpec__ParamsEntry
 {
   ProtobufCMessage base;
@@ -511,6 +494,9 @@ struct  Lethe__JobSpec__ParamsEntry
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
+/*
+ * An unlearning job: everything the coordinator needs travels as blobs, named here by hash.
+ */
 struct  Lethe__JobSpec
 {
   ProtobufCMessage base;
@@ -518,20 +504,34 @@ struct  Lethe__JobSpec
   size_t n_params;
   Lethe__JobSpec__ParamsEntry **params;
   char *architecture;
+  /*
+   * The original checkpoint (safetensors).
+   */
   char *weights_sha256;
-  char *dataset;
+  /*
+   * Dataset blobs: the training set as the model saw it, and the test set.
+   */
   char *train_sha256;
   char *test_sha256;
-  Lethe__ForgetSelection *forget;
+  /*
+   * JSON: the resolved forget set, validation indices, training recipe and checkpoint metadata.
+   */
+  char *scenario_sha256;
   uint64_t seed;
   uint32_t shards;
-  double validation_fraction;
+  /*
+   * Optional reference checkpoint (e.g. retrained without the forget set).
+   */
   char *reference_sha256;
-  char *name;
+  /*
+   * What the user called the weights file, and the forget selection, for reports.
+   */
+  char *weights_name;
+  char *forget;
 };
 #define LETHE__JOB_SPEC__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&lethe__job_spec__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Lethe__JobSubmit
@@ -594,10 +594,11 @@ struct  Lethe__JobStatus
   char *submitted_by;
   uint32_t steps_done;
   uint32_t steps_total;
+  char *forget;
 };
 #define LETHE__JOB_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&lethe__job_status__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Lethe__JobList
@@ -640,10 +641,11 @@ struct  Lethe__JobResult
   char *id;
   char *weights_sha256;
   char *report_sha256;
+  char *html_sha256;
 };
 #define LETHE__JOB_RESULT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&lethe__job_result__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Lethe__WorkerQuery
@@ -1092,25 +1094,6 @@ Lethe__BlobStored *
 void   lethe__blob_stored__free_unpacked
                      (Lethe__BlobStored *message,
                       ProtobufCAllocator *allocator);
-/* Lethe__ForgetSelection methods */
-void   lethe__forget_selection__init
-                     (Lethe__ForgetSelection         *message);
-size_t lethe__forget_selection__get_packed_size
-                     (const Lethe__ForgetSelection   *message);
-size_t lethe__forget_selection__pack
-                     (const Lethe__ForgetSelection   *message,
-                      uint8_t             *out);
-size_t lethe__forget_selection__pack_to_buffer
-                     (const Lethe__ForgetSelection   *message,
-                      ProtobufCBuffer     *buffer);
-Lethe__ForgetSelection *
-       lethe__forget_selection__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data);
-void   lethe__forget_selection__free_unpacked
-                     (Lethe__ForgetSelection *message,
-                      ProtobufCAllocator *allocator);
 /* Lethe__JobSpec__ParamsEntry methods */
 void   lethe__job_spec__params_entry__init
                      (Lethe__JobSpec__ParamsEntry         *message);
@@ -1445,9 +1428,6 @@ typedef void (*Lethe__BlobUpload_Closure)
 typedef void (*Lethe__BlobStored_Closure)
                  (const Lethe__BlobStored *message,
                   void *closure_data);
-typedef void (*Lethe__ForgetSelection_Closure)
-                 (const Lethe__ForgetSelection *message,
-                  void *closure_data);
 typedef void (*Lethe__JobSpec__ParamsEntry_Closure)
                  (const Lethe__JobSpec__ParamsEntry *message,
                   void *closure_data);
@@ -1521,7 +1501,6 @@ extern const ProtobufCMessageDescriptor lethe__blob_chunk__descriptor;
 extern const ProtobufCMessageDescriptor lethe__blob_offer__descriptor;
 extern const ProtobufCMessageDescriptor lethe__blob_upload__descriptor;
 extern const ProtobufCMessageDescriptor lethe__blob_stored__descriptor;
-extern const ProtobufCMessageDescriptor lethe__forget_selection__descriptor;
 extern const ProtobufCMessageDescriptor lethe__job_spec__descriptor;
 extern const ProtobufCMessageDescriptor lethe__job_spec__params_entry__descriptor;
 extern const ProtobufCMessageDescriptor lethe__job_submit__descriptor;

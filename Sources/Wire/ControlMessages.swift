@@ -1,0 +1,153 @@
+/// An unlearning job as submitted: the method and settings, and every input as a blob hash.
+public struct JobSpec: Sendable, Equatable, Codable {
+    public var method: String
+    public var params: [String: String]
+    public var architecture: String
+    public var weightsSHA256: String
+    public var trainSHA256: String
+    public var testSHA256: String
+    /// JSON: the resolved forget set, validation indices, recipe and checkpoint metadata.
+    public var scenarioSHA256: String
+    public var seed: UInt64
+    public var shards: Int
+    public var referenceSHA256: String?
+    /// What the user called the weights file, and the forget selection, for reports and listings.
+    public var weightsName: String
+    public var forget: String
+
+    public init(
+        method: String, params: [String: String], architecture: String, weightsSHA256: String, trainSHA256: String,
+        testSHA256: String, scenarioSHA256: String, seed: UInt64, shards: Int, referenceSHA256: String?,
+        weightsName: String, forget: String
+    ) {
+        self.method = method
+        self.params = params
+        self.architecture = architecture
+        self.weightsSHA256 = weightsSHA256
+        self.trainSHA256 = trainSHA256
+        self.testSHA256 = testSHA256
+        self.scenarioSHA256 = scenarioSHA256
+        self.seed = seed
+        self.shards = shards
+        self.referenceSHA256 = referenceSHA256
+        self.weightsName = weightsName
+        self.forget = forget
+    }
+
+    /// Every blob the job reads.
+    public var blobs: [String] {
+        [weightsSHA256, trainSHA256, testSHA256, scenarioSHA256] + (referenceSHA256.map { [$0] } ?? [])
+    }
+}
+
+public struct PhaseStatus: Sendable, Equatable, Codable {
+    public var name: String
+    public var completed: Int
+    public var total: Int
+    public var lastLoss: Double?
+
+    public init(name: String, completed: Int, total: Int, lastLoss: Double?) {
+        self.name = name
+        self.completed = completed
+        self.total = total
+        self.lastLoss = lastLoss
+    }
+}
+
+/// Where a job is. `state` is one of `queued`, `running`, `succeeded`, `failed`, `cancelled`.
+public struct JobStatus: Sendable, Equatable, Codable {
+    public var id: String
+    public var state: String
+    public var method: String
+    public var forget: String
+    public var phases: [PhaseStatus]
+    public var message: String
+    public var submittedAt: Double
+    public var updatedAt: Double
+    public var submittedBy: String
+    public var stepsDone: Int
+    public var stepsTotal: Int
+
+    public init(
+        id: String, state: String, method: String, forget: String, phases: [PhaseStatus], message: String,
+        submittedAt: Double, updatedAt: Double, submittedBy: String, stepsDone: Int, stepsTotal: Int
+    ) {
+        self.id = id
+        self.state = state
+        self.method = method
+        self.forget = forget
+        self.phases = phases
+        self.message = message
+        self.submittedAt = submittedAt
+        self.updatedAt = updatedAt
+        self.submittedBy = submittedBy
+        self.stepsDone = stepsDone
+        self.stepsTotal = stepsTotal
+    }
+
+    public var isFinished: Bool { ["succeeded", "failed", "cancelled"].contains(state) }
+}
+
+/// A finished job's outputs, as blobs to download.
+public struct JobOutputs: Sendable, Equatable, Codable {
+    public var id: String
+    public var weightsSHA256: String
+    public var reportSHA256: String
+    public var htmlSHA256: String
+
+    public init(id: String, weightsSHA256: String, reportSHA256: String, htmlSHA256: String) {
+        self.id = id
+        self.weightsSHA256 = weightsSHA256
+        self.reportSHA256 = reportSHA256
+        self.htmlSHA256 = htmlSHA256
+    }
+}
+
+/// A worker as `lethe workers` lists it.
+public struct WorkerSummary: Sendable, Equatable, Codable {
+    public var name: String
+    public var key: String
+    public var kernelIdentity: String
+    public var state: String
+    public var tasksDone: Int
+    public var lastSeen: Double
+    public var kernelMatches: Bool
+
+    public init(
+        name: String, key: String, kernelIdentity: String, state: String, tasksDone: Int, lastSeen: Double,
+        kernelMatches: Bool
+    ) {
+        self.name = name
+        self.key = key
+        self.kernelIdentity = kernelIdentity
+        self.state = state
+        self.tasksDone = tasksDone
+        self.lastSeen = lastSeen
+        self.kernelMatches = kernelMatches
+    }
+}
+
+/// An offer to upload a blob; the coordinator answers how much of it it already holds.
+public struct BlobOffer: Sendable, Equatable {
+    public var sha256: String
+    public var totalBytes: Int
+    public var kind: String
+
+    public init(sha256: String, totalBytes: Int, kind: String) {
+        self.sha256 = sha256
+        self.totalBytes = totalBytes
+        self.kind = kind
+    }
+}
+
+public struct BlobStored: Sendable, Equatable {
+    public var sha256: String
+    public var storedBytes: Int
+    public var complete: Bool
+
+    public init(sha256: String, storedBytes: Int, complete: Bool) {
+        self.sha256 = sha256
+        self.storedBytes = storedBytes
+        self.complete = complete
+    }
+}
