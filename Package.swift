@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // System libraries (pkg-config). Only the thin Swift wrapper directly above each imports it.
@@ -33,6 +34,7 @@ let package = Package(
             dependencies: [
                 "Wire", "ZeroMQ", "Unlearning", "Checkpoint", "Data", "NN", "Tensor",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .target(
             name: "LetheCommands",

@@ -65,9 +65,8 @@ public struct KeyDirectory: Sendable {
         guard let text = try? String(contentsOf: file("\(list).allow"), encoding: .utf8) else { return [] }
         var keys = Set<String>()
         for line in text.split(separator: "\n") {
-            let key = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
-                .trimmingCharacters(in: .whitespaces)
-            guard !key.isEmpty else { continue }
+            // Z85 keys may contain '#': a comment is a line starting with '#' or what follows the key.
+            guard let key = line.split(separator: " ").first.map(String.init), !key.hasPrefix("#") else { continue }
             do { try CurveKeyPair.validate(key) } catch {
                 throw KeyError("\(list).allow: '\(key)' is not a key: \(error)")
             }

@@ -61,11 +61,15 @@ public final class WorkerPool: @unchecked Sendable {
     private var nextRequestID: UInt64 = 1
     private let blobs: BlobStore
     private var refusals: [String: Int] = [:]
+    private var cancelledJobs = Set<String>()
+    private var resultsByKey: [String: [String: Int]] = [:]
     public private(set) var bytesSent = 0
     public private(set) var bytesReceived = 0
     private var listener: _Concurrency.Task<Void, Never>?
     private var ticker: _Concurrency.Task<Void, Never>?
     public var log: @Sendable (String) -> Void = { _ in }
+    /// Called (under the pool's lock) when a worker says hello.
+    public var onWorkerJoined: @Sendable (WorkerInfo) -> Void = { _ in }
 
     public init(transport: Transport, blobs: BlobStore, settings: Settings) {
         self.transport = transport
@@ -92,18 +96,33 @@ public final class WorkerPool: @unchecked Sendable {
         listener?.cancel()
         ticker?.cancel()
         lock.withLock {
-            for pending in queue + Array(dispatched.values) { pending.group.fail("the coordinator is stopping") }
+            for pending in queue + Array(dispatched.values) {
+                pending.group.fail(ProtocolError(.internalError, "the coordinator is stopping"))
+            }
         }
     }
 
     /// Computes every task (one per shard) and returns their results in the order given.
     public func run(_ tasks: [Task], weights: [NamedTensor]) throws -> [Envelope] {
         let group = Group(count: tasks.count, weights: weights)
-        lock.withLock {
+        try lock.withLock {
+            if let job = tasks.first?.id.job, cancelledJobs.contains(job) { throw JobCancelled(job: job) }
             queue += tasks.enumerated().map { Pending(task: $1, index: $0, group: group) }
             dispatch()
         }
         return try group.wait()
+    }
+
+    /// Stops a job's tasks: queued ones are dropped, waiting steps fail with `JobCancelled`, later ones too.
+    public func cancel(job: String) {
+        lock.withLock {
+            cancelledJobs.insert(job)
+            for pending in queue + Array(dispatched.values) where pending.task.id.job == job {
+                pending.group.fail(JobCancelled(job: job))
+            }
+            queue.removeAll { $0.task.id.job == job }
+            dispatched = dispatched.filter { $0.value.task.id.job != job }
+        }
     }
 
     public var workerList: [WorkerInfo] {
@@ -115,6 +134,9 @@ public final class WorkerPool: @unchecked Sendable {
             }.sorted { $0.name < $1.name }
         }
     }
+
+    /// How many of a job's shard results each authenticated key computed.
+    public func resultCounts(job: String) -> [String: Int] { lock.withLock { resultsByKey[job] ?? [:] } }
 
     /// Messages refused so far, by reason (for logs and tests).
     public var refusalCounts: [String: Int] { lock.withLock { refusals } }
@@ -170,6 +192,10 @@ public final class WorkerPool: @unchecked Sendable {
         if let previous = workers[peer] { remove(previous) }
         let worker = Worker(peer: peer, name: hello.name, kernelIdentity: hello.kernelIdentity, kernelMatches: matches)
         workers[peer] = worker
+        onWorkerJoined(
+            WorkerInfo(
+                peer: peer, name: hello.name, kernelIdentity: hello.kernelIdentity, kernelMatches: matches, credit: 0,
+                inFlight: 0, tasksDone: 0, lastSeen: worker.lastSeen))
         if !matches {
             log(
                 "worker \(hello.name) uses BLAS kernels \(hello.kernelIdentity), not \(settings.kernelIdentity): "
@@ -201,6 +227,7 @@ public final class WorkerPool: @unchecked Sendable {
             return
         }
         worker.tasksDone += 1
+        resultsByKey[report.id.job, default: [:]][worker.peer.key ?? "insecure", default: 0] += 1
         pending.group.deliver(envelope, at: pending.index)
     }
 
@@ -218,7 +245,10 @@ public final class WorkerPool: @unchecked Sendable {
         var pending = pending
         pending.task.id.attempt += 1
         guard pending.task.id.attempt < settings.maximumAttempts else {
-            pending.group.fail("shard \(pending.task.id) failed \(settings.maximumAttempts) times; last: \(reason)")
+            pending.group.fail(
+                ProtocolError(
+                    .internalError, "shard \(pending.task.id) failed \(settings.maximumAttempts) times; last: \(reason)"
+                ))
             return
         }
         log("re-queueing \(pending.task.id): \(reason)")
@@ -343,7 +373,7 @@ private final class Group: @unchecked Sendable {
     let weights: [NamedTensor]
     private var results: [Envelope?]
     private var remaining: Int
-    private var failure: String?
+    private var failure: (any Error)?
     private let done = DispatchSemaphore(value: 0)
 
     init(count: Int, weights: [NamedTensor]) {
@@ -361,15 +391,21 @@ private final class Group: @unchecked Sendable {
         if remaining == 0 { done.signal() }
     }
 
-    func fail(_ reason: String) {
+    func fail(_ error: any Error) {
         guard failure == nil, remaining > 0 else { return }
-        failure = reason
+        failure = error
         done.signal()
     }
 
     func wait() throws -> [Envelope] {
         done.wait()  // signalled exactly once: all delivered, or the first failure
-        if let failure { throw ProtocolError(.internalError, failure) }
+        if let failure { throw failure }
         return results.map { $0! }
     }
+}
+
+/// A job's steps stop because the job was cancelled.
+public struct JobCancelled: Error, CustomStringConvertible {
+    public let job: String
+    public var description: String { "job \(job) was cancelled" }
 }

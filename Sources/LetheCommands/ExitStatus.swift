@@ -1,9 +1,11 @@
 import ArgumentParser
 import Checkpoint
+import Cluster
 import Data
 import Foundation
 import NN
 import Unlearning
+import Wire
 
 /// DESIGN §8 exit codes: 0 ok, 1 failure, 2 bad usage or bad input (unreadable, malformed or mismatched
 /// files, unknown names). Errors go to standard error as one message saying what was wrong.
@@ -12,6 +14,10 @@ enum ExitStatus {
         switch error {
         case is SafetensorsError, is ModelCheckpoint.LoadError, is DatasetError, is ModelSpecError, is ValidationError,
             is ForgetSelectionError, is MembershipInferenceError, is MethodParameterError, is MethodNotApplicable:
+            return 2
+        case let refusal as ProtocolError:
+            return [.badRequest, .unknownJob, .unknownBlob, .badShape, .badMessage].contains(refusal.code) ? 2 : 1
+        case is KeyError:
             return 2
         default:
             let code = LetheCommand.exitCode(for: error)

@@ -12,8 +12,9 @@ public struct LetheCommand: AsyncParsableCommand {
             version: "lethe \(version) (OpenBLAS \(BLAS.coreName) kernels, libzmq \(ZeroMQLibrary.version))",
             subcommands: [
                 TrainCommand.self, EvalCommand.self, UnlearnCommand.self, MetricsCommand.self, MethodsCommand.self,
-                SummarizeCommand.self,
-                BenchCommand.self,
+                SummarizeCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self,
+                StatusCommand.self, WatchCommand.self, ResultCommand.self, CancelCommand.self, JobsCommand.self,
+                WorkersCommand.self, KeysCommand.self, BenchCommand.self,
             ]
         )
     }

@@ -50,3 +50,31 @@ struct Scenario {
             validation: split.validationIndices(in: trueTrain))
     }
 }
+
+/// What a coordinator needs, besides the model and the two datasets, to rebuild a `Scenario` exactly as the
+/// submitting CLI resolved it (uploaded as a JSON blob).
+struct ScenarioBundle: Codable {
+    let forgetSet: ForgetSet
+    let validation: [Int]
+    let recipe: TrainingRecipe
+    let split: TrainingSplit
+    /// The checkpoint's `lethe.*` metadata.
+    let metadata: [String: String]
+
+    init(_ scenario: Scenario) {
+        forgetSet = scenario.forgetSet
+        validation = scenario.validation
+        recipe = scenario.recipe
+        split = scenario.split
+        metadata = scenario.metadata.filter { $0.key.hasPrefix("lethe.") }
+    }
+
+    func scenario(model: Model, train: Dataset, test: Dataset) throws -> Scenario {
+        guard forgetSet.forget.allSatisfy({ $0 < train.count }), forgetSet.retain.allSatisfy({ $0 < train.count }),
+            validation.allSatisfy({ $0 < train.count })
+        else { throw ValidationError("the scenario names training samples beyond the \(train.count) uploaded") }
+        return Scenario(
+            model: model, metadata: metadata, recipe: recipe, split: split, train: train, test: test,
+            forgetSet: forgetSet, validation: validation)
+    }
+}

@@ -34,6 +34,22 @@ public enum LetheProcess {
     }
 }
 
+extension LetheProcess {
+    /// Starts `lethe` in the background (a daemon), its output going to `log`; terminate it when done.
+    public static func start(_ arguments: [String], log: URL, environment: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+}
+
 /// A fresh directory under the system's temporary directory, removed by `remove()`.
 public struct TemporaryDirectory {
     public let url: URL

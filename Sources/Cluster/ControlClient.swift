@@ -1,0 +1,106 @@
+import Foundation
+import Wire
+
+/// The CLI's connection to a coordinator's control endpoint: one request at a time, each answered by a reply
+/// with the same request id (or a timeout). Uploads and downloads blobs in bounded chunks, resuming from what
+/// the other side already holds.
+public final class ControlClient: @unchecked Sendable {
+    private let transport: Transport
+    private let mailbox = Locked<[Received]>([])
+    private var pump: Task<Void, Never>?
+    private var nextRequestID: UInt64 = 1
+    public var timeoutSeconds: Double
+
+    public init(transport: Transport, timeoutSeconds: Double = 30) {
+        self.transport = transport
+        self.timeoutSeconds = timeoutSeconds
+        let incoming = transport.incoming
+        pump = Task { [mailbox] in
+            for await received in incoming { mailbox.withLock { $0.append(received) } }
+        }
+    }
+
+    public func close() {
+        pump?.cancel()
+        transport.close()
+    }
+
+    /// Sends `message` and returns the reply's message; an error reply is thrown as `ProtocolError`.
+    public func request(_ message: Message) async throws -> Message {
+        let id = nextRequestID
+        nextRequestID += 1
+        transport.send(Envelope(message, requestID: id), to: nil)
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while true {
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { throw ControlError.timeout(seconds: timeoutSeconds) }
+            let received = try await next(within: remaining)
+            guard let received else { throw ControlError.timeout(seconds: timeoutSeconds) }
+            let envelope = try WireCodec.decode(received.frames)
+            guard envelope.requestID == id else { continue }  // a late reply to an abandoned request
+            if case .error(let error) = envelope.message { throw error }
+            return envelope.message
+        }
+    }
+
+    /// Uploads `data` unless the coordinator already has it; returns its hash.
+    @discardableResult
+    public func upload(_ data: Data, kind: String) async throws -> String {
+        let sha256 = BlobStore.sha256(data)
+        guard
+            case .blobStored(var stored) = try await request(
+                .blobOffer(BlobOffer(sha256: sha256, totalBytes: data.count, kind: kind)))
+        else { throw ControlError.unexpectedReply }
+        while !stored.complete {
+            let end = min(stored.storedBytes + WireProtocol.Limits.blobChunkBytes, data.count)
+            let chunk = BlobChunk(
+                sha256: sha256, offset: stored.storedBytes, totalBytes: data.count,
+                data: [UInt8](data[stored.storedBytes..<end]))
+            guard case .blobStored(let next) = try await request(.blobUpload(chunk)) else {
+                throw ControlError.unexpectedReply
+            }
+            stored = next
+        }
+        return sha256
+    }
+
+    /// Downloads a blob and checks its hash.
+    public func download(_ sha256: String) async throws -> Data {
+        var data = Data()
+        var total = Int.max
+        while data.count < total {
+            guard
+                case .blobChunk(let chunk) = try await request(
+                    .blobRequest(BlobRequest(sha256: sha256, offset: data.count)))
+            else { throw ControlError.unexpectedReply }
+            total = chunk.totalBytes
+            guard !chunk.data.isEmpty || data.count == total else { throw ControlError.unexpectedReply }
+            data.append(contentsOf: chunk.data)
+        }
+        guard BlobStore.sha256(data) == sha256 else { throw BlobError.corrupt(sha256, actual: BlobStore.sha256(data)) }
+        return data
+    }
+
+    /// The next received message, or nil after `seconds` (the CLI polls its mailbox; requests are rare).
+    private func next(within seconds: Double) async throws -> Received? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let received = mailbox.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { return received }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        return nil
+    }
+}
+
+public enum ControlError: Error, CustomStringConvertible {
+    case timeout(seconds: Double)
+    case unexpectedReply
+
+    public var description: String {
+        switch self {
+        case .timeout(let seconds):
+            "the coordinator did not answer within \(Int(seconds)) s (is it running, and are the address and keys right?)"
+        case .unexpectedReply: "the coordinator sent an unexpected reply"
+        }
+    }
+}

@@ -1,0 +1,282 @@
+import Foundation
+import Unlearning
+import Wire
+
+/// The coordinator daemon's logic, over any transport (DESIGN §5–6): a worker pool on one transport, the CLI's
+/// requests on another, jobs queued in the state directory and run one at a time by `runner`. Every request
+/// is audited with the key it authenticated with.
+public final class Coordinator: @unchecked Sendable {
+    /// What a running job may use.
+    public struct JobEnvironment: Sendable {
+        public let pool: WorkerPool
+        public let blobs: BlobStore
+        /// Reports a phase's progress (for `lethe status` and `lethe watch`).
+        public let progress: @Sendable (PhaseStatus) -> Void
+    }
+
+    public typealias JobRunner = @Sendable (StoredJob, JobEnvironment) async throws -> JobOutputs
+
+    public let state: StateDirectory
+    public let pool: WorkerPool
+    private let control: Transport
+    private let runner: JobRunner
+    private let lock = NSLock()
+    private var live: [String: [PhaseStatus]] = [:]
+    private var wake: AsyncStream<Void>.Continuation?
+    private var tasks: [Task<Void, Never>] = []
+    public var log: @Sendable (String) -> Void = { _ in }
+
+    public init(
+        state: StateDirectory, workers: Transport, control: Transport, settings: WorkerPool.Settings,
+        runner: @escaping JobRunner
+    ) {
+        self.state = state
+        self.control = control
+        self.runner = runner
+        pool = WorkerPool(transport: workers, blobs: state.blobs, settings: settings)
+    }
+
+    /// Serves workers and the CLI and runs queued jobs (after a restart, the ones that were running first).
+    public func start() throws {
+        pool.log = log
+        pool.onWorkerJoined = { [state] worker in
+            try? state.recordWorker(
+                key: worker.peer.key ?? "insecure", name: worker.name, kernel: worker.kernelIdentity)
+        }
+        pool.start()
+        let resumed = try state.requeueRunningJobs()
+        if !resumed.isEmpty { log("resuming \(resumed.joined(separator: ", ")) after a restart") }
+        let (signals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.wake = wake
+        let requests = control.incoming
+        tasks.append(Task { [weak self] in for await received in requests { self?.handle(received) } })
+        tasks.append(Task { [weak self] in await self?.runJobs(signals) })
+        wake.yield()
+    }
+
+    public func stop() {
+        tasks.forEach { $0.cancel() }
+        wake?.finish()
+        pool.stop()
+    }
+
+    // MARK: jobs
+
+    private func runJobs(_ signals: AsyncStream<Void>) async {
+        for await _ in signals {
+            while !Task.isCancelled, let job = try? state.startNextJob() {
+                await run(job)
+            }
+        }
+    }
+
+    private func run(_ job: StoredJob) async {
+        log("running \(job.id): \(job.spec.method) forgetting \(job.spec.forget)")
+        let lastWrite = Locked(Date.distantPast)
+        let environment = JobEnvironment(pool: pool, blobs: state.blobs) { [weak self] phase in
+            guard let self else { return }
+            let (done, total) = self.record(phase, of: job.id)
+            if lastWrite.exchange(ifOlderThan: 1) { try? self.state.update(job.id, stepsDone: done, stepsTotal: total) }
+        }
+        do {
+            let outputs = try await runner(job, environment)
+            let (done, total) = progress(of: job.id)
+            try state.update(
+                job.id, state: "succeeded", message: "", stepsDone: done, stepsTotal: total, outputs: outputs)
+            try state.audit(
+                key: job.submittedBy, action: "job succeeded", job: job.id,
+                detail: [
+                    "weights_sha256": outputs.weightsSHA256, "report_sha256": outputs.reportSHA256,
+                    "input_sha256": job.spec.weightsSHA256,
+                ])
+            try state.audit(
+                key: job.submittedBy, action: "results by worker key", job: job.id,
+                detail: pool.resultCounts(job: job.id).mapValues(String.init))
+            log("\(job.id) succeeded: weights \(outputs.weightsSHA256)")
+        } catch let cancelled as JobCancelled {
+            try? state.update(job.id, state: "cancelled", message: "\(cancelled)")
+        } catch {
+            try? state.update(job.id, state: "failed", message: "\(error)")
+            try? state.audit(key: job.submittedBy, action: "job failed", job: job.id, detail: ["error": "\(error)"])
+            log("\(job.id) failed: \(error)")
+        }
+    }
+
+    private func record(_ phase: PhaseStatus, of job: String) -> (Int, Int) {
+        lock.withLock {
+            var phases = live[job, default: []]
+            if let index = phases.firstIndex(where: { $0.name == phase.name }) {
+                phases[index] = phase
+            } else {
+                phases.append(phase)
+            }
+            live[job] = phases
+        }
+        return progress(of: job)
+    }
+
+    private func progress(of job: String) -> (Int, Int) {
+        lock.withLock {
+            let phases = live[job, default: []]
+            return (phases.reduce(0) { $0 + $1.completed }, phases.reduce(0) { $0 + $1.total })
+        }
+    }
+
+    func status(_ job: StoredJob) -> JobStatus {
+        let phases = lock.withLock { live[job.id] } ?? []
+        return JobStatus(
+            id: job.id, state: job.state, method: job.spec.method, forget: job.spec.forget, phases: phases,
+            message: job.message, submittedAt: job.submittedAt, updatedAt: job.updatedAt, submittedBy: job.submittedBy,
+            stepsDone: job.stepsDone, stepsTotal: job.stepsTotal)
+    }
+
+    // MARK: requests
+
+    func handle(_ received: Received) {
+        let envelope: Envelope
+        do throws(WireError) {
+            envelope = try WireCodec.decode(received.frames)
+        } catch {
+            log("refused a request from \(received.peer): \(error)")
+            reply(Envelope(.error(ProtocolError(error.code, "\(error)"))), to: received.peer)
+            return
+        }
+        let key = received.peer.key ?? "insecure"
+        do {
+            let answer = try respond(to: envelope.message, from: key)
+            reply(Envelope(answer, requestID: envelope.requestID), to: received.peer)
+        } catch {
+            let refusal = error as? ProtocolError ?? ProtocolError(.internalError, "\(error)")
+            try? state.audit(key: key, action: "refused \(envelope.message.kind)", detail: ["error": refusal.message])
+            reply(Envelope(.error(refusal), requestID: envelope.requestID), to: received.peer)
+        }
+    }
+
+    private func respond(to message: Message, from key: String) throws -> Message {
+        switch message {
+        case .jobSubmit(let spec):
+            try check(spec)
+            let id = try state.submit(spec, by: key)
+            try state.audit(
+                key: key, action: "submit", job: id,
+                detail: [
+                    "method": spec.method, "forget": spec.forget, "input_sha256": spec.weightsSHA256,
+                    "train_sha256": spec.trainSHA256, "seed": String(spec.seed), "shards": String(spec.shards),
+                    "params": spec.params.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: ","),
+                ])
+            log("\(id) queued by \(key.prefix(8))…: \(spec.method) forgetting \(spec.forget)")
+            wake?.yield()
+            return .jobAccepted(id: id)
+        case .jobQuery(let id):
+            return .jobStatus(status(try known(id)))
+        case .jobList:
+            return .jobList(try state.jobs().map(status))
+        case .jobCancel(let id):
+            let job = try known(id)
+            guard !["succeeded", "failed", "cancelled"].contains(job.state) else {
+                throw ProtocolError(.badRequest, "\(id) already \(job.state)")
+            }
+            try state.audit(key: key, action: "cancel", job: id)
+            if job.state == "queued" { try state.update(id, state: "cancelled", message: "cancelled before it ran") }
+            pool.cancel(job: id)
+            return .jobStatus(status(try known(id)))
+        case .jobResultRequest(let id):
+            let job = try known(id)
+            guard job.state == "succeeded", let outputs = job.outputs else {
+                throw ProtocolError(
+                    .badRequest, "\(id) is \(job.state)\(job.message.isEmpty ? "" : ": \(job.message)")")
+            }
+            try state.audit(key: key, action: "fetch result", job: id)
+            return .jobResult(outputs)
+        case .workerQuery:
+            return .workerList(
+                pool.workerList.map {
+                    WorkerSummary(
+                        name: $0.name, key: $0.peer.key ?? "", kernelIdentity: $0.kernelIdentity,
+                        state: $0.inFlight > 0 ? "busy" : "idle", tasksDone: $0.tasksDone,
+                        lastSeen: $0.lastSeen.timeIntervalSince1970, kernelMatches: $0.kernelMatches)
+                })
+        case .blobOffer(let offer):
+            let blobs = state.blobs
+            if blobs.contains(offer.sha256) {
+                return .blobStored(BlobStored(sha256: offer.sha256, storedBytes: offer.totalBytes, complete: true))
+            }
+            return .blobStored(
+                BlobStored(sha256: offer.sha256, storedBytes: blobs.partialLength(offer.sha256), complete: false))
+        case .blobUpload(let chunk):
+            do {
+                let complete = try state.blobs.append(
+                    chunk.sha256, offset: chunk.offset, total: chunk.totalBytes, bytes: chunk.data)
+                if complete {
+                    try state.recordBlob(chunk.sha256, kind: "upload", bytes: chunk.totalBytes)
+                    try state.audit(key: key, action: "upload", detail: ["sha256": chunk.sha256])
+                }
+                return .blobStored(
+                    BlobStored(
+                        sha256: chunk.sha256,
+                        storedBytes: complete ? chunk.totalBytes : state.blobs.partialLength(chunk.sha256),
+                        complete: complete))
+            } catch {
+                throw ProtocolError(.badRequest, "\(error)")
+            }
+        case .blobRequest(let request):
+            do {
+                let total = try state.blobs.size(of: request.sha256)
+                let data = try state.blobs.read(
+                    request.sha256, offset: min(request.offset, total),
+                    count: min(max(request.maximumBytes, 1), WireProtocol.Limits.blobChunkBytes))
+                return .blobChunk(
+                    BlobChunk(sha256: request.sha256, offset: request.offset, totalBytes: total, data: data))
+            } catch {
+                throw ProtocolError(.unknownBlob, "\(error)")
+            }
+        default:
+            throw ProtocolError(.badRequest, "the control endpoint does not take \(message.kind) messages")
+        }
+    }
+
+    private func known(_ id: String) throws -> StoredJob {
+        guard let job = try state.job(id) else {
+            throw ProtocolError(.unknownJob, "no job '\(id)'; `lethe jobs` lists them")
+        }
+        return job
+    }
+
+    private func check(_ spec: JobSpec) throws {
+        guard let method = UnlearningMethods.named(spec.method) else {
+            throw ProtocolError(
+                .badRequest,
+                "unknown method '\(spec.method)'; choose one of \(UnlearningMethods.all.map(\.name).joined(separator: ", "))"
+            )
+        }
+        do {
+            _ = try MethodParameters(method.parameters, overrides: spec.params)
+        } catch {
+            throw ProtocolError(.badRequest, "\(error)")
+        }
+        if let missing = spec.blobs.first(where: { !state.blobs.contains($0) }) {
+            throw ProtocolError(.unknownBlob, "blob \(missing) has not been uploaded")
+        }
+    }
+
+    private func reply(_ envelope: Envelope, to peer: Peer) { control.send(envelope, to: peer) }
+}
+
+/// A value behind a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&value) } }
+}
+
+extension Locked where Value == Date {
+    /// Sets the date to now if it is older than `seconds`; returns whether it did.
+    func exchange(ifOlderThan seconds: Double) -> Bool {
+        withLock {
+            guard Date().timeIntervalSince($0) > seconds else { return false }
+            $0 = Date()
+            return true
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Cluster
+import Foundation
+import ZeroMQ
+
+/// How a command reaches the coordinator's control endpoint: address and credentials.
+struct ClusterOptions: ParsableArguments {
+    @Option(help: "The coordinator's control endpoint (default: $LETHE_COORDINATOR or tcp://127.0.0.1:7701).")
+    var coordinator: String?
+    @Option(help: "Key directory (`lethe keys init`), default $LETHE_KEYS; uses its user key.")
+    var keys: String?
+    @Flag(help: "Talk to a coordinator that runs with --insecure (plaintext, no authentication).")
+    var insecure = false
+    @Option(help: "Seconds to wait for each answer from the coordinator.") var timeout = 30.0
+
+    var endpoint: String {
+        coordinator ?? ProcessInfo.processInfo.environment["LETHE_COORDINATOR"] ?? "tcp://127.0.0.1:7701"
+    }
+
+    func connect() throws -> ControlClient {
+        let context = try ZeroMQContext()
+        let transport = try ZeroMQTransport.client(
+            context, connect: endpoint, security: try security(role: .user, insecure: insecure, keys: keys))
+        return ControlClient(transport: transport, timeoutSeconds: timeout)
+    }
+}
+
+/// CURVE credentials of `role` from `--keys` / $LETHE_KEYS, or plaintext with `--insecure` (explicit only).
+func security(role: KeyDirectory.Role, insecure: Bool, keys: String?) throws -> TransportSecurity {
+    if insecure { return .insecure }
+    guard let path = keys ?? ProcessInfo.processInfo.environment["LETHE_KEYS"] else {
+        throw ValidationError(
+            "give --keys DIR (or set LETHE_KEYS; create keys with `lethe keys init DIR`), or --insecure for plaintext")
+    }
+    let directory = KeyDirectory(path)
+    switch role {
+    case .coordinator: return .curveServer(try directory.keyPair(.coordinator))
+    case .worker, .user:
+        return .curveClient(try directory.keyPair(role), serverPublicKey: try directory.publicKey(.coordinator))
+    }
+}
+
+/// Warns when plaintext is used beyond this machine.
+func warnIfExposed(_ endpoint: String, insecure: Bool) {
+    guard insecure else { return }
+    let local = ["inproc://", "ipc://", "tcp://127.", "tcp://localhost", "tcp://[::1]"]
+    if !local.contains(where: endpoint.hasPrefix) {
+        log(
+            "warning: \(endpoint) is served in plaintext without authentication (--insecure); anyone who can reach it can submit jobs or join as a worker"
+        )
+    }
+}

@@ -1,0 +1,156 @@
+import ArgumentParser
+import Checkpoint
+import Cluster
+import Data
+import Foundation
+import NN
+import Tensor
+import Unlearning
+import Wire
+import ZeroMQ
+
+/// `lethe coordinator`: the daemon that keeps jobs and runs them on workers.
+struct CoordinatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Run the coordinator: queue jobs, hand their shards to workers, keep state in --state-dir.")
+
+    @Option(help: "Endpoint workers connect to.") var bind = "tcp://0.0.0.0:7700"
+    @Option(help: "Endpoint the CLI (submit, status, …) connects to.") var control = "tcp://127.0.0.1:7701"
+    @Option(help: "State directory (SQLite database and blob store); created if missing.") var stateDir: String
+    @Option(help: "Key directory (`lethe keys init`), default $LETHE_KEYS.") var keys: String?
+    @Flag(help: "Plaintext without authentication (only sensible on loopback).") var insecure = false
+    @Option(help: "Milliseconds between heartbeats.") var heartbeatMs = 1000
+    @Flag(help: "Also give tasks to workers whose BLAS kernels differ (results then differ in low bits).")
+    var allowMixedKernels = false
+
+    func run() async throws {
+        let state = try StateDirectory(stateDir)
+        let workerContext = try ZeroMQContext()
+        let controlContext = try ZeroMQContext()
+        var guards: [AllowlistGuard] = []
+        if !insecure {
+            // One ZAP handler per context: workers and users have separate allowlists.
+            let directory = KeyDirectory(keys ?? ProcessInfo.processInfo.environment["LETHE_KEYS"] ?? "")
+            guards.append(try AllowlistGuard(context: workerContext, directory: directory, list: .workers))
+            guards.append(try AllowlistGuard(context: controlContext, directory: directory, list: .users))
+        }
+        let serverSecurity = try security(role: .coordinator, insecure: insecure, keys: keys)
+        warnIfExposed(bind, insecure: insecure)
+        warnIfExposed(control, insecure: insecure)
+        let workers = try ZeroMQTransport.server(workerContext, bind: bind, security: serverSecurity)
+        let controlTransport = try ZeroMQTransport.server(controlContext, bind: control, security: serverSecurity)
+        var settings = WorkerPool.Settings(kernelIdentity: BLAS.kernelIdentity)
+        settings.heartbeatMilliseconds = heartbeatMs
+        settings.allowMixedKernels = allowMixedKernels
+        let coordinator = Coordinator(
+            state: state, workers: workers, control: controlTransport, settings: settings, runner: JobRunner.run)
+        coordinator.log = { log($0) }
+        try coordinator.start()
+        log(
+            "coordinator: workers on \(workers.endpoint), control on \(controlTransport.endpoint), state in \(stateDir)"
+        )
+        while true {
+            try await Task.sleep(for: .seconds(2))
+            for allowlist in guards { allowlist.reloadIfChanged() }
+        }
+    }
+}
+
+/// A ZAP handler whose allowlist follows its file (revocations apply to new connections within seconds).
+final class AllowlistGuard {
+    let handler: ZAPHandler
+    let directory: KeyDirectory
+    let list: KeyDirectory.Allowlist
+    private var keys: Set<String> = []
+
+    init(context: ZeroMQContext, directory: KeyDirectory, list: KeyDirectory.Allowlist) throws {
+        handler = try ZAPHandler(context: context) { reason, key in
+            log(
+                "refused a \(list == .workers ? "worker" : "user") connection (\(reason))\(key.map { ": key \($0)" } ?? "")"
+            )
+        }
+        self.directory = directory
+        self.list = list
+        reloadIfChanged()
+    }
+
+    func reloadIfChanged() {
+        guard let current = try? directory.allowed(list), current != keys else { return }
+        for key in current.subtracting(keys) { try? handler.allow(key) }
+        for key in keys.subtracting(current) { handler.revoke(key) }
+        keys = current
+    }
+}
+
+/// `lethe worker`: computes shards for a coordinator.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "Run a worker: compute shard gradients and evaluations for a coordinator.")
+
+    @Option(help: "The coordinator's worker endpoint.") var coordinator = "tcp://127.0.0.1:7700"
+    @Option(help: "Key directory (`lethe keys init`), default $LETHE_KEYS; uses its worker key.") var keys: String?
+    @Flag(help: "Plaintext without authentication.") var insecure = false
+    @Option(help: "Name shown by `lethe workers` (default: host name and process id).") var name: String?
+    @Option(help: "Where downloaded datasets and checkpoints are cached (by hash).") var cacheDir: String?
+    @OptionGroup var compute: ComputeOptions
+
+    func run() async throws {
+        compute.apply()
+        let context = try ZeroMQContext()
+        let transport = try ZeroMQTransport.client(
+            context, connect: coordinator, security: try security(role: .worker, insecure: insecure, keys: keys))
+        let cache =
+            cacheDir.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("lethe-worker-cache")
+        let workerName = name ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        let node = WorkerNode(
+            transport: transport, blobs: try BlobStore(directory: cache),
+            hello: Hello(
+                name: workerName, kernelIdentity: BLAS.kernelIdentity, threads: BLAS.threads,
+                softwareVersion: LetheCommand.version))
+        node.log = { log("\(workerName): \($0)") }
+        log("worker \(workerName) connecting to \(coordinator), cache \(cache.path)")
+        await node.run()
+    }
+}
+
+/// What the coordinator runs for each job: the same `UnlearningRun` as `lethe unlearn`, on the pool's workers.
+enum JobRunner {
+    @Sendable static func run(_ job: StoredJob, _ environment: Coordinator.JobEnvironment) async throws -> JobOutputs {
+        let spec = job.spec
+        let blobs = environment.blobs
+        guard let method = UnlearningMethods.named(spec.method) else { throw ValidationError("unknown method") }
+        let model = try ModelSpec.build(spec.architecture, seed: 0)
+        try ModelCheckpoint.load(blobs.url(of: spec.weightsSHA256), into: model)
+        let train = try DatasetBlob.decode(try blobs.data(spec.trainSHA256))
+        let test = try DatasetBlob.decode(try blobs.data(spec.testSHA256))
+        let bundle = try JSONDecoder().decode(ScenarioBundle.self, from: try blobs.data(spec.scenarioSHA256))
+        let scenario = try bundle.scenario(model: model, train: train, test: test)
+        let reference = try spec.referenceSHA256.map { sha256 -> (String, Model) in
+            let model = try ModelSpec.build(spec.architecture, seed: 0)
+            try ModelCheckpoint.load(blobs.url(of: sha256), into: model)
+            return ("blob \(sha256)", model)
+        }
+        let run = UnlearningRun(
+            method: method, parameters: try MethodParameters(method.parameters, overrides: spec.params),
+            scenario: scenario, architecture: spec.architecture, weights: spec.weightsName,
+            inputSha256: spec.weightsSHA256, seed: spec.seed, shards: spec.shards, reference: reference)
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-\(job.id)-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let progress: ProgressHandler = { phase in
+            environment.progress(
+                PhaseStatus(name: phase.phase, completed: phase.completed, total: phase.total, lastLoss: phase.loss))
+        }
+        let (report, _) = try await run.perform(out: out, outName: "\(job.id).safetensors") { plan, state in
+            try await UnlearningRun.onWorkers(
+                environment.pool, job: job.id, shards: spec.shards, datasetSHA256: spec.trainSHA256,
+                labels: train.labels, originalSHA256: spec.weightsSHA256, architecture: spec.architecture,
+                progress: progress)(plan, state)
+        }
+        return JobOutputs(
+            id: job.id, weightsSHA256: try blobs.put(contentsOf: out),
+            reportSHA256: try blobs.put(JSONEncoder.sorted.encode(report)),
+            htmlSHA256: try blobs.put(Data(HTMLReport.render(report).utf8)))
+    }
+}

@@ -1,0 +1,259 @@
+import ArgumentParser
+import Cluster
+import Data
+import Foundation
+import Unlearning
+import Wire
+
+/// `lethe submit`: the same request as `lethe unlearn`, queued on a coordinator.
+struct SubmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Queue an unlearning job on a coordinator (inputs are uploaded once, by hash); prints the job id.")
+
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var forgetOptions: ForgetOptions
+    @OptionGroup var output: FormatOptions
+
+    @Option(help: "Unlearning method (see `lethe methods`).") var method: String
+    @Option(help: "The trained model to unlearn from (safetensors).") var weights: String
+    @Option(name: .customLong("param"), help: "A method parameter, key=value (repeatable).") var params: [String] = []
+    @Option(help: "Seed for the method's random choices, the forget fraction and the metrics.") var seed: UInt64 = 1
+    @Option(help: "Logical shards per minibatch.") var shards = 1
+    @Option(help: "A reference checkpoint (e.g. retrained without the forget set).") var reference: String?
+    @Option(help: "Validation fraction for checkpoints that do not record their split.") var validationFraction: Double?
+
+    func validate() throws {
+        guard let method = UnlearningMethods.named(method) else {
+            throw ValidationError(
+                "unknown method '\(method)'; choose one of \(UnlearningMethods.all.map(\.name).joined(separator: ", "))"
+            )
+        }
+        _ = try MethodParameters(method.parameters, overrides: MethodParameters.parseOverrides(params))
+        if shards < 1 { throw ValidationError("--shards must be at least 1") }
+    }
+
+    func run() async throws {
+        let scenario = try Scenario.load(
+            modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
+            seed: seed, validationFraction: validationFraction)
+        let client = try cluster.connect()
+        defer { client.close() }
+        let weightsSHA256 = try await client.upload(Data(contentsOf: URL(fileURLWithPath: weights)), kind: "checkpoint")
+        let spec = JobSpec(
+            method: method, params: try MethodParameters.parseOverrides(params), architecture: modelOptions.model,
+            weightsSHA256: weightsSHA256,
+            trainSHA256: try await client.upload(DatasetBlob.encode(scenario.train), kind: "dataset"),
+            testSHA256: try await client.upload(DatasetBlob.encode(scenario.test), kind: "dataset"),
+            scenarioSHA256: try await client.upload(JSONEncoder().encode(ScenarioBundle(scenario)), kind: "scenario"),
+            seed: seed, shards: shards,
+            referenceSHA256: try await reference.asyncMap {
+                try await client.upload(Data(contentsOf: URL(fileURLWithPath: $0)), kind: "checkpoint")
+            }, weightsName: weights, forget: scenario.forgetSet.selection.description)
+        guard case .jobAccepted(let id) = try await client.request(.jobSubmit(spec)) else {
+            throw ControlError.unexpectedReply
+        }
+        switch output.format {
+        case .json: try printJSON(["id": id])
+        case .text: print(id)
+        }
+    }
+}
+
+/// `lethe status [JOB]`.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show a job's state and progress (or every job's).")
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var output: FormatOptions
+    @Argument(help: "Job id (default: all jobs).") var job: String?
+
+    func run() async throws {
+        let client = try cluster.connect()
+        defer { client.close() }
+        guard let job else {
+            try await JobsCommand.list(client, format: output.format)
+            return
+        }
+        guard case .jobStatus(let status) = try await client.request(.jobQuery(id: job)) else {
+            throw ControlError.unexpectedReply
+        }
+        switch output.format {
+        case .json: try printJSON(status)
+        case .text: print(status.describe())
+        }
+    }
+}
+
+/// `lethe jobs`.
+struct JobsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "jobs", abstract: "List the coordinator's jobs.")
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var output: FormatOptions
+
+    func run() async throws {
+        let client = try cluster.connect()
+        defer { client.close() }
+        try await Self.list(client, format: output.format)
+    }
+
+    static func list(_ client: ControlClient, format: OutputFormat) async throws {
+        guard case .jobList(let jobs) = try await client.request(.jobList([])) else {
+            throw ControlError.unexpectedReply
+        }
+        switch format {
+        case .json: try printJSON(jobs)
+        case .text:
+            print("ID          STATE      STEPS        METHOD           FORGET")
+            for job in jobs {
+                print(
+                    job.id.padding(toLength: 12, withPad: " ", startingAt: 0)
+                        + job.state.padding(toLength: 11, withPad: " ", startingAt: 0)
+                        + "\(job.stepsDone)/\(job.stepsTotal)".padding(toLength: 13, withPad: " ", startingAt: 0)
+                        + job.method.padding(toLength: 17, withPad: " ", startingAt: 0) + job.forget)
+            }
+        }
+    }
+}
+
+/// `lethe watch JOB`: live progress until the job finishes.
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch", abstract: "Follow a job's progress per phase until it finishes.")
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var output: FormatOptions
+    @Argument(help: "Job id.") var job: String
+    @Option(help: "Seconds between polls.") var interval = 0.5
+
+    func run() async throws {
+        let client = try cluster.connect()
+        defer { client.close() }
+        let bar = ProgressBar()
+        var reported: [String: Int] = [:]
+        while true {
+            guard case .jobStatus(let status) = try await client.request(.jobQuery(id: job)) else {
+                throw ControlError.unexpectedReply
+            }
+            for phase in status.phases where reported[phase.name] != phase.completed {
+                reported[phase.name] = phase.completed
+                if output.format == .json {
+                    try printJSON(phase)
+                } else {
+                    bar.handler(
+                        PhaseProgress(
+                            phase: phase.name, completed: phase.completed, total: phase.total, loss: phase.lastLoss))
+                }
+            }
+            if status.isFinished {
+                switch output.format {
+                case .json: try printJSON(status)
+                case .text: print(status.describe())
+                }
+                if status.state != "succeeded" { throw ExitCode.failure }
+                return
+            }
+            try await Task.sleep(for: .seconds(interval))
+        }
+    }
+}
+
+/// `lethe result JOB --out W.safetensors [--report R.json] [--html R.html]`.
+struct ResultCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "result", abstract: "Download a finished job's unlearned weights and reports.")
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var output: FormatOptions
+    @Argument(help: "Job id.") var job: String
+    @Option(help: "Where to write the unlearned weights (safetensors).") var out: String
+    @Option(help: "Write the JSON report here.") var report: String?
+    @Option(help: "Write the HTML report here.") var html: String?
+
+    func run() async throws {
+        let client = try cluster.connect()
+        defer { client.close() }
+        guard case .jobResult(let outputs) = try await client.request(.jobResultRequest(id: job)) else {
+            throw ControlError.unexpectedReply
+        }
+        try await client.download(outputs.weightsSHA256).write(to: URL(fileURLWithPath: out), options: .atomic)
+        let reportData = try await client.download(outputs.reportSHA256)
+        if let report { try reportData.write(to: URL(fileURLWithPath: report), options: .atomic) }
+        if let html {
+            try await client.download(outputs.htmlSHA256).write(to: URL(fileURLWithPath: html), options: .atomic)
+        }
+        switch output.format {
+        case .json: print(String(decoding: reportData, as: UTF8.self))
+        case .text: print(try JSONDecoder.snakeCase.decode(UnlearningReport.self, from: reportData).summary)
+        }
+    }
+}
+
+/// `lethe cancel JOB`.
+struct CancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a queued or running job.")
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var output: FormatOptions
+    @Argument(help: "Job id.") var job: String
+
+    func run() async throws {
+        let client = try cluster.connect()
+        defer { client.close() }
+        guard case .jobStatus(let status) = try await client.request(.jobCancel(id: job)) else {
+            throw ControlError.unexpectedReply
+        }
+        switch output.format {
+        case .json: try printJSON(status)
+        case .text: print("\(job): cancel requested (\(status.state))")
+        }
+    }
+}
+
+/// `lethe workers`.
+struct WorkersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workers", abstract: "List the workers connected to the coordinator.")
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var output: FormatOptions
+
+    func run() async throws {
+        let client = try cluster.connect()
+        defer { client.close() }
+        guard case .workerList(let workers) = try await client.request(.workerQuery) else {
+            throw ControlError.unexpectedReply
+        }
+        switch output.format {
+        case .json: try printJSON(workers)
+        case .text:
+            print("NAME                 STATE  TASKS   KERNELS                 KEY")
+            for worker in workers {
+                print(
+                    worker.name.padding(toLength: 21, withPad: " ", startingAt: 0)
+                        + worker.state.padding(toLength: 7, withPad: " ", startingAt: 0)
+                        + String(worker.tasksDone).padding(toLength: 8, withPad: " ", startingAt: 0)
+                        + (worker.kernelIdentity + (worker.kernelMatches ? "" : " (differs!)")).padding(
+                            toLength: 24, withPad: " ", startingAt: 0) + String(worker.key.prefix(12)))
+            }
+        }
+    }
+}
+
+extension JobStatus {
+    func describe() -> String {
+        var lines = ["\(id) \(state): \(method) forgetting \(forget), \(stepsDone)/\(stepsTotal) steps"]
+        for phase in phases {
+            lines.append(
+                "  \(phase.name): \(phase.completed)/\(phase.total)"
+                    + (phase.lastLoss.map { String(format: ", loss %.4f", $0) } ?? ""))
+        }
+        if !message.isEmpty { lines.append("  \(message)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}
