@@ -41,6 +41,8 @@ public final class BlobStore: @unchecked Sendable {
         try put(Data(contentsOf: source, options: .mappedIfSafe))
     }
 
+    public func remove(_ sha256: String) { try? FileManager.default.removeItem(at: url(of: sha256)) }
+
     public func data(_ sha256: String) throws -> Data {
         guard contains(sha256) else { throw BlobError.unknown(sha256) }
         return try Data(contentsOf: url(of: sha256), options: .mappedIfSafe)

@@ -12,6 +12,11 @@ public final class Coordinator: @unchecked Sendable {
         public let blobs: BlobStore
         /// Reports a phase's progress (for `lethe status` and `lethe watch`).
         public let progress: @Sendable (PhaseStatus) -> Void
+        /// The job's latest persisted snapshot: a job resumed after a restart continues from it.
+        public let snapshot: PlanSnapshot?
+        /// Call at every barrier; persists the snapshot `make` builds when one is due (at phase ends and at
+        /// least every `checkpointSeconds`).
+        public let persist: @Sendable (_ phaseEnded: Bool, _ make: () -> PlanSnapshot) -> Void
     }
 
     public typealias JobRunner = @Sendable (StoredJob, JobEnvironment) async throws -> JobOutputs
@@ -25,6 +30,8 @@ public final class Coordinator: @unchecked Sendable {
     private var wake: AsyncStream<Void>.Continuation?
     private var tasks: [Task<Void, Never>] = []
     public var log: @Sendable (String) -> Void = { _ in }
+    /// Longest time between two persisted snapshots of a running job.
+    public var checkpointSeconds = 10.0
 
     public init(
         state: StateDirectory, workers: Transport, control: Transport, settings: WorkerPool.Settings,
@@ -73,11 +80,34 @@ public final class Coordinator: @unchecked Sendable {
     private func run(_ job: StoredJob) async {
         log("running \(job.id): \(job.spec.method) forgetting \(job.spec.forget)")
         let lastWrite = Locked(Date.distantPast)
-        let environment = JobEnvironment(pool: pool, blobs: state.blobs) { [weak self] phase in
-            guard let self else { return }
-            let (done, total) = self.record(phase, of: job.id)
-            if lastWrite.exchange(ifOlderThan: 1) { try? self.state.update(job.id, stepsDone: done, stepsTotal: total) }
+        let lastSnapshot = Locked(Date())
+        let snapshot: PlanSnapshot?
+        do {
+            snapshot = try state.snapshot(of: job.id).map(SnapshotBlob.decode)
+        } catch {
+            log("\(job.id): its snapshot does not load (\(error)); starting over")
+            snapshot = nil
         }
+        if let snapshot {
+            log("\(job.id) resumes at phase \(snapshot.header.progress.phase), step \(snapshot.header.progress.step)")
+        }
+        let (state, interval) = (state, checkpointSeconds)
+        let environment = JobEnvironment(
+            pool: pool, blobs: state.blobs,
+            progress: { [weak self] phase in
+                guard let self else { return }
+                let (done, total) = self.record(phase, of: job.id)
+                if lastWrite.exchange(ifOlderThan: 1) { try? state.update(job.id, stepsDone: done, stepsTotal: total) }
+            }, snapshot: snapshot,
+            persist: { phaseEnded, make in
+                guard phaseEnded || lastSnapshot.exchange(ifOlderThan: interval) else { return }
+                do {
+                    try state.saveSnapshot(try SnapshotBlob.encode(make()), of: job.id)
+                } catch {
+                    self.log("\(job.id): could not persist a snapshot: \(error)")
+                }
+            })
+        defer { try? state.clearSnapshot(of: job.id) }
         do {
             let outputs = try await runner(job, environment)
             let (done, total) = progress(of: job.id)

@@ -56,6 +56,9 @@ public final class StateDirectory: @unchecked Sendable {
                 table.column("detail", .text).notNull()
             }
         }
+        migrator.registerMigration("v2: job snapshots") { db in
+            try db.alter(table: "job") { table in table.add(column: "snapshot", .text) }
+        }
         return migrator
     }
 
@@ -116,7 +119,36 @@ public final class StateDirectory: @unchecked Sendable {
         }
     }
 
-    /// After a restart: jobs that were running go back to the queue (their runs repeat the same bits).
+    /// Persists a running job's latest snapshot (replacing the previous one, whose blob is deleted).
+    public func saveSnapshot(_ data: Data, of job: String) throws {
+        let sha256 = try blobs.put(data)
+        let previous = try database.write { db in
+            let previous = try String.fetchOne(db, sql: "SELECT snapshot FROM job WHERE id = ?", arguments: [job])
+            try db.execute(sql: "UPDATE job SET snapshot = ? WHERE id = ?", arguments: [sha256, job])
+            return previous
+        }
+        if let previous, previous != sha256 { blobs.remove(previous) }
+    }
+
+    /// The latest snapshot of a job, if one was persisted.
+    public func snapshot(of job: String) throws -> Data? {
+        let sha256 = try database.read { db in
+            try String.fetchOne(db, sql: "SELECT snapshot FROM job WHERE id = ?", arguments: [job])
+        }
+        return try sha256.map { try blobs.data($0) }
+    }
+
+    /// Drops a finished job's snapshot.
+    public func clearSnapshot(of job: String) throws {
+        let previous = try database.write { db in
+            let previous = try String.fetchOne(db, sql: "SELECT snapshot FROM job WHERE id = ?", arguments: [job])
+            try db.execute(sql: "UPDATE job SET snapshot = NULL WHERE id = ?", arguments: [job])
+            return previous
+        }
+        if let previous { blobs.remove(previous) }
+    }
+
+    /// After a restart: jobs that were running go back to the queue (they resume from their snapshots).
     @discardableResult
     public func requeueRunningJobs() throws -> [String] {
         try database.write { db in

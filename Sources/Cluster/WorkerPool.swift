@@ -11,7 +11,8 @@ public final class WorkerPool: @unchecked Sendable {
         public var heartbeatMilliseconds = 500
         /// Heartbeat intervals a worker may stay silent before its tasks go to others.
         public var liveness = 6
-        /// Attempts per shard before the step fails (a task that fails everywhere is a bad task).
+        /// Failed attempts per shard before the step fails (a task that fails everywhere is a bad task; a lost
+        /// worker does not count).
         public var maximumAttempts = 4
         /// Run on workers whose BLAS kernels differ from ours (results then differ in low bits).
         public var allowMixedKernels = false
@@ -237,14 +238,18 @@ public final class WorkerPool: @unchecked Sendable {
             return
         }
         worker.inFlight.remove(requestID)
-        if error.message.hasPrefix("stale weights") { worker.weights = nil }
-        retry(pending, because: "\(worker.name): \(error.message)")
+        let stale = error.message.hasPrefix("stale weights")
+        if stale { worker.weights = nil }
+        retry(pending, because: "\(worker.name): \(error.message)", blamingTheTask: !stale)
     }
 
-    private func retry(_ pending: Pending, because reason: String) {
+    /// Queues a task again. `blamingTheTask` counts towards `maximumAttempts` (a bad result or an error computing
+    /// it); a lost worker does not: its tasks are simply recomputed elsewhere.
+    private func retry(_ pending: Pending, because reason: String, blamingTheTask: Bool = true) {
         var pending = pending
         pending.task.id.attempt += 1
-        guard pending.task.id.attempt < settings.maximumAttempts else {
+        if blamingTheTask { pending.failures += 1 }
+        guard pending.failures < settings.maximumAttempts else {
             pending.group.fail(
                 ProtocolError(
                     .internalError, "shard \(pending.task.id) failed \(settings.maximumAttempts) times; last: \(reason)"
@@ -318,7 +323,7 @@ public final class WorkerPool: @unchecked Sendable {
         workers[worker.peer] = nil
         for requestID in worker.inFlight.sorted().reversed() {
             if let pending = dispatched.removeValue(forKey: requestID) {
-                retry(pending, because: "worker \(worker.name) is gone")
+                retry(pending, because: "worker \(worker.name) is gone", blamingTheTask: false)
             }
         }
         worker.inFlight.removeAll()
@@ -366,6 +371,8 @@ private struct Pending {
     var task: WorkerPool.Task
     let index: Int
     let group: Group
+    /// Attempts that failed because of the task itself.
+    var failures = 0
 }
 
 /// The shards of one step: the job's thread waits until all are in (or the step fails).

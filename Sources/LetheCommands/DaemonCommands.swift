@@ -21,6 +21,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Key directory (`lethe keys init`), default $LETHE_KEYS.") var keys: String?
     @Flag(help: "Plaintext without authentication (only sensible on loopback).") var insecure = false
     @Option(help: "Milliseconds between heartbeats.") var heartbeatMs = 1000
+    @Option(help: "Longest time in seconds between two persisted snapshots of a running job.")
+    var checkpointSeconds = 10.0
     @Flag(help: "Also give tasks to workers whose BLAS kernels differ (results then differ in low bits).")
     var allowMixedKernels = false
 
@@ -46,6 +48,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let coordinator = Coordinator(
             state: state, workers: workers, control: controlTransport, settings: settings, runner: JobRunner.run)
         coordinator.log = { log($0) }
+        coordinator.checkpointSeconds = checkpointSeconds
         try coordinator.start()
         log(
             "coordinator: workers on \(workers.endpoint), control on \(controlTransport.endpoint), state in \(stateDir)"
@@ -146,7 +149,7 @@ enum JobRunner {
             try await UnlearningRun.onWorkers(
                 environment.pool, job: job.id, shards: spec.shards, datasetSHA256: spec.trainSHA256,
                 labels: train.labels, originalSHA256: spec.weightsSHA256, architecture: spec.architecture,
-                progress: progress)(plan, state)
+                progress: progress, snapshot: environment.snapshot, persist: environment.persist)(plan, state)
         }
         return JobOutputs(
             id: job.id, weightsSHA256: try blobs.put(contentsOf: out),

@@ -84,19 +84,25 @@ struct UnlearningRun {
     }
 
     /// Runs the plan on `pool`'s workers from a thread of its own; the job's dataset and original must be blobs.
+    /// With a `snapshot` it continues that run; `persist` is offered a snapshot at every barrier.
     static func onWorkers(
         _ pool: WorkerPool, job: String, shards: Int, datasetSHA256: String, labels: [Int], originalSHA256: String,
-        architecture: String, progress: ProgressHandler?
+        architecture: String, progress: ProgressHandler?, snapshot: PlanSnapshot? = nil,
+        persist: (@Sendable (Bool, () -> PlanSnapshot) -> Void)? = nil
     ) -> Execute {
         { plan, state in
             let executor = RemoteExecutor(
                 pool: pool, job: job, shards: shards, datasetSHA256: datasetSHA256, labels: labels,
                 originalSHA256: originalSHA256, architecture: architecture)
+            try snapshot?.restore(into: state)
             let handoff = Handoff((plan, state, PlanRunner(executor: executor, progress: progress)))
             let phases = try await DedicatedThread.run(name: "lethe.job.\(job)") {
                 let (plan, state, runner) = handoff.value
-                return try runner.run(plan, state: state)
+                return try runner.run(plan, state: state, resume: snapshot?.header.progress) { progress, phaseEnded in
+                    persist?(phaseEnded) { PlanSnapshot(state, progress: progress) }
+                }
             }
+            // After a coordinator restart this counts what the resumed part of the run read.
             return (phases, executor.touchedSamples)
         }
     }

@@ -67,8 +67,9 @@ final class ClusterFixture: @unchecked Sendable {
 
     func poolSettings() -> WorkerPool.Settings {
         var settings = WorkerPool.Settings(kernelIdentity: kernel)
-        settings.heartbeatMilliseconds = 50
-        settings.liveness = 6
+        // A lost worker is noticed within 2 s; a starved test process only causes harmless re-queueing.
+        settings.heartbeatMilliseconds = 100
+        settings.liveness = 20
         return settings
     }
 

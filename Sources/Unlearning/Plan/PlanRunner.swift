@@ -28,17 +28,32 @@ public final class PlanRunner {
     }
 
     /// Runs `plan` on `state` and returns a log per phase; throws `DivergenceError` rather than leaving a broken
-    /// student behind.
+    /// student behind. With `resume` (and `state` restored from the same snapshot) it continues where that run
+    /// stopped. `barrier` is called after every step with the progress so far, when the state is consistent
+    /// (e.g. to persist a `PlanSnapshot`); `phaseEnded` marks the last step of a phase.
     @discardableResult
-    public func run(_ plan: Plan, state: PlanState) throws -> [PhaseLog] {
-        var logs: [PhaseLog] = []
-        for phase in plan.phases {
+    public func run(
+        _ plan: Plan, state: PlanState, resume: RunProgress? = nil,
+        barrier: ((_ progress: RunProgress, _ phaseEnded: Bool) throws -> Void)? = nil
+    ) throws -> [PhaseLog] {
+        var logs = resume?.logs ?? []
+        for (phaseIndex, phase) in plan.phases.enumerated() where phaseIndex >= (resume?.phase ?? 0) {
             let start = Date()
-            var losses: [Double] = []
-            var (rows, correct, lossSum) = (0, 0, 0.0)
+            let partial = phaseIndex == resume?.phase ? resume?.current : nil
+            var losses = partial?.losses ?? []
+            var (rows, correct) = (partial?.rows ?? 0, partial?.correct ?? 0)
+            var lossSum = (partial?.meanLoss ?? 0) * Double(rows)
+            let earlier = partial?.seconds ?? 0
             try phase.begin(state)
-            var step = 0
-            while step < phase.stepCount {
+            var step = phaseIndex == resume?.phase ? resume?.step ?? 0 : 0
+            func log() -> PhaseLog {
+                PhaseLog(
+                    name: phase.name, losses: losses, rows: rows, correct: correct,
+                    meanLoss: rows == 0 ? 0 : lossSum / Double(rows), steps: step, plannedSteps: phase.stepCount,
+                    seconds: earlier + Date().timeIntervalSince(start))
+            }
+            var stopped = false
+            while step < phase.stepCount && !stopped {
                 let result: WorkResult
                 switch try phase.work(at: step, state) {
                 case .gradient(let gradientStep):
@@ -57,19 +72,20 @@ public final class PlanRunner {
                 case .local:
                     result = .local
                 }
-                let control = try phase.finish(step: step, result: result, state)
+                stopped = try phase.finish(step: step, result: result, state) == .stopPhase
                 step += 1
                 progress?(
                     PhaseProgress(
-                        phase: phase.name, completed: control == .stopPhase ? phase.stepCount : step,
-                        total: phase.stepCount, loss: losses.last))
-                if control == .stopPhase { break }
+                        phase: phase.name, completed: stopped ? phase.stepCount : step, total: phase.stepCount,
+                        loss: losses.last))
+                if stopped || step == phase.stepCount {
+                    logs.append(log())
+                    try barrier?(RunProgress(phase: phaseIndex + 1, step: 0, logs: logs), true)
+                } else {
+                    try barrier?(RunProgress(phase: phaseIndex, step: step, logs: logs, current: log()), false)
+                }
             }
-            logs.append(
-                PhaseLog(
-                    name: phase.name, losses: losses, rows: rows, correct: correct,
-                    meanLoss: rows == 0 ? 0 : lossSum / Double(rows), steps: step, plannedSteps: phase.stepCount,
-                    seconds: Date().timeIntervalSince(start)))
+            if phase.stepCount == 0 { logs.append(log()) }
         }
         if let broken = state.student.namedParameters.first(where: { !$0.parameter.value.isFinite }) {
             throw DivergenceError(phase: "result", step: 0, loss: .nan, detail: "\(broken.name) is not finite")
