@@ -76,8 +76,66 @@ struct DaemonEndToEndTests {
         #expect(try LetheProcess.run(["jobs"] + cli).status == 0)
     }
 
-    func log(_ directory: TemporaryDirectory) -> String {
-        ["coordinator", "alpha", "beta"].map {
+    /// `kill -9` of the coordinator mid-job: restarted on the same state directory, it resumes the job from its
+    /// last snapshot, the workers rejoin, and the result has the bits of an uninterrupted local run.
+    @Test(.timeLimit(.minutes(5)))
+    func aKilledCoordinatorResumesWithTheSameBits() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (data, weights) = try UnlearnEndToEndTests().trainOriginal(in: directory)
+        let workers = "ipc://\(directory.path("workers.sock"))"
+        let control = "ipc://\(directory.path("control.sock"))"
+        func coordinator(_ name: String) throws -> Process {
+            try LetheProcess.start(
+                [
+                    "coordinator", "--bind", workers, "--control", control, "--state-dir", directory.path("state"),
+                    "--insecure", "--heartbeat-ms", "200", "--checkpoint-seconds", "0",
+                ], log: directory.url.appendingPathComponent("\(name).log"))
+        }
+        var first = try coordinator("coordinator")
+        let worker = try LetheProcess.start(
+            ["worker", "--coordinator", workers, "--insecure", "--name", "alpha", "--threads", "1"],
+            log: directory.url.appendingPathComponent("alpha.log"))
+        defer {
+            worker.terminate()
+            first.terminate()
+        }
+        let cli = ["--coordinator", control, "--insecure", "--format", "json"]
+        let request = [
+            "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "0",
+            "--seed", "4", "--shards", "2", "--param", "epochs=4", "--param", "retain-fraction=1.0",
+        ]
+        let submit = try LetheProcess.run(["submit"] + request + cli)
+        try #require(submit.status == 0, "\(submit.standardError)")
+        let id = try #require(try helpers.json(submit.standardOutput)["id"] as? String)
+        var done = 0
+        while done < 5 {
+            Thread.sleep(forTimeInterval: 0.2)
+            let status = try helpers.json(try LetheProcess.run(["status", id] + cli).standardOutput)
+            done = status["steps_done"] as? Int ?? 0
+            try #require(
+                status["state"] as? String != "succeeded", "the job finished before the coordinator was killed")
+        }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        first = try coordinator("restarted")
+
+        let watch = try LetheProcess.run(["watch", id] + cli)
+        #expect(watch.status == 0, "\(watch.standardError)\(log(directory, ["coordinator", "restarted", "alpha"]))")
+        let result = try LetheProcess.run(["result", id, "--out", directory.path("remote.safetensors")] + cli)
+        try #require(result.status == 0, "\(result.standardError)")
+        let local = try LetheProcess.run(
+            ["unlearn"] + request + ["--out", directory.path("local.safetensors"), "--format", "json"])
+        try #require(local.status == 0, "\(local.standardError)")
+        #expect(
+            FileManager.default.contentsEqual(
+                atPath: directory.path("remote.safetensors"), andPath: directory.path("local.safetensors")))
+        let restarted = try String(contentsOfFile: directory.path("restarted.log"), encoding: .utf8)
+        #expect(restarted.contains("resumes at phase"))
+    }
+
+    func log(_ directory: TemporaryDirectory, _ names: [String] = ["coordinator", "alpha", "beta"]) -> String {
+        names.map {
             "\n--- \($0) ---\n" + ((try? String(contentsOfFile: directory.path("\($0).log"), encoding: .utf8)) ?? "")
         }.joined()
     }
