@@ -13,12 +13,16 @@ public final class EmbeddedCluster {
     private let clients: [ZeroMQTransport]
     private let runs: [Task<Void, Never>]
 
-    /// Blobs live under `directory` (the coordinator's store and one cache per worker).
-    public init(workers count: Int, directory: URL, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+    /// Blobs live under `directory` (the coordinator's store and one cache per worker). `endpoint` defaults to a
+    /// fresh inproc name; `tcp://127.0.0.1:*` puts the workers behind real loopback sockets.
+    public init(
+        workers count: Int, directory: URL, endpoint: String? = nil,
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws {
         precondition(count >= 1, "an embedded cluster needs a worker")
         context = try ZeroMQContext()
         blobs = try BlobStore(directory: directory.appendingPathComponent("coordinator"))
-        server = try .server(context, bind: "inproc://lethe-coordinator-\(UUID())", security: .insecure)
+        server = try .server(context, bind: endpoint ?? "inproc://lethe-coordinator-\(UUID())", security: .insecure)
         pool = WorkerPool(
             transport: server, blobs: blobs, settings: WorkerPool.Settings(kernelIdentity: BLAS.kernelIdentity))
         pool.log = log

@@ -64,8 +64,8 @@ public final class WorkerPool: @unchecked Sendable {
     private var refusals: [String: Int] = [:]
     private var cancelledJobs = Set<String>()
     private var resultsByKey: [String: [String: Int]] = [:]
-    public private(set) var bytesSent = 0
-    public private(set) var bytesReceived = 0
+    private var bytesSent = 0
+    private var bytesReceived = 0
     private var listener: _Concurrency.Task<Void, Never>?
     private var ticker: _Concurrency.Task<Void, Never>?
     public var log: @Sendable (String) -> Void = { _ in }
@@ -135,6 +135,9 @@ public final class WorkerPool: @unchecked Sendable {
             }.sorted { $0.name < $1.name }
         }
     }
+
+    /// Bytes sent and received on the worker socket so far (all frames).
+    public var bytesMoved: Int { lock.withLock { bytesSent + bytesReceived } }
 
     /// How many of a job's shard results each authenticated key computed.
     public func resultCounts(job: String) -> [String: Int] { lock.withLock { resultsByKey[job] ?? [:] } }

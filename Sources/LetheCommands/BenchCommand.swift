@@ -8,7 +8,7 @@ import Unlearning
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks that print machine-readable figures.",
-        subcommands: [EngineBench.self])
+        subcommands: [EngineBench.self, DistributedBench.self])
 }
 
 /// Training throughput of the engine against OpenBLAS's sgemm peak measured in the same run.

@@ -10,13 +10,20 @@ public enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
+        singleThreaded()
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
-    /// Threads OpenBLAS may use. Its level-3 kernels split only the output (never the summed dimension), so
-    /// this changes speed, not results.
+    /// OpenBLAS starts with one thread per core, and its threaded driver blocks products differently (other
+    /// low bits). The engine threads GEMMs itself (`Parallel`), so OpenBLAS runs single-threaded from its first
+    /// use on, whatever the process configured or not: results never depend on what ran before.
+    private static let singleThreadedOnce: Void = openblas_set_num_threads(1)
+
+    @usableFromInline static func singleThreaded() { _ = singleThreadedOnce }
+
+    /// Threads OpenBLAS may use (1 unless a benchmark raises it on purpose).
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
