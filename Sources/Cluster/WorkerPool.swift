@@ -227,6 +227,8 @@ public final class WorkerPool: @unchecked Sendable {
         worker.inFlight.remove(envelope.requestID)
         if let problem = pending.task.validate(envelope) {
             refuse(worker.peer, requestID: envelope.requestID, code: .badShape, problem, reason: "bad result")
+            var pending = pending
+            pending.excluded.insert(worker.peer)
             retry(pending, because: "\(worker.name) sent a bad result: \(problem)")
             return
         }
@@ -236,13 +238,13 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     private func failed(requestID: UInt64, worker: Worker, _ error: ProtocolError) {
-        guard let pending = dispatched.removeValue(forKey: requestID) else {
+        guard var pending = dispatched.removeValue(forKey: requestID) else {
             log("worker \(worker.name) reported: \(error.message)")
             return
         }
         worker.inFlight.remove(requestID)
         let stale = error.message.hasPrefix("stale weights")
-        if stale { worker.weights = nil }
+        if stale { worker.weights = nil } else { pending.excluded.insert(worker.peer) }
         retry(pending, because: "\(worker.name): \(error.message)", blamingTheTask: !stale)
     }
 
@@ -281,16 +283,23 @@ public final class WorkerPool: @unchecked Sendable {
 
     // MARK: dispatch and liveness
 
-    /// Hands queued tasks to eligible workers with credit (the one with most credit first).
+    /// Hands queued tasks, oldest first, to eligible workers with credit (least in flight first). A task does
+    /// not go back to a worker that failed it while any other eligible worker exists.
     private func dispatch() {
-        while !queue.isEmpty {
-            let eligible = workers.values.filter { $0.credit > 0 && ($0.kernelMatches || settings.allowMixedKernels) }
+        let eligible = workers.values.filter { $0.kernelMatches || settings.allowMixedKernels }
+        var index = 0
+        while index < queue.count {
+            let fresh = eligible.filter { !queue[index].excluded.contains($0.peer) }
             guard
-                let worker = eligible.min(by: {
+                let worker = (fresh.isEmpty ? eligible : fresh).filter({ $0.credit > 0 }).min(by: {
                     ($0.inFlight.count, -$0.credit, $0.name) < ($1.inFlight.count, -$1.credit, $1.name)
                 })
-            else { return }
-            let pending = queue.removeFirst()
+            else {
+                if !eligible.contains(where: { $0.credit > 0 }) { return }
+                index += 1
+                continue
+            }
+            let pending = queue.remove(at: index)
             var context = pending.task.context
             context.weightsIncluded = worker.weights != context.weightsSHA256
             let tensors = (context.weightsIncluded ? pending.group.weights : []) + pending.task.tensors
@@ -376,6 +385,8 @@ private struct Pending {
     let group: Group
     /// Attempts that failed because of the task itself.
     var failures = 0
+    /// Workers that failed this task (it goes elsewhere when it can).
+    var excluded = Set<Peer>()
 }
 
 /// The shards of one step: the job's thread waits until all are in (or the step fails).
