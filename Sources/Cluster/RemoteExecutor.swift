@@ -35,6 +35,13 @@ public final class RemoteExecutor: StepExecutor {
     }
 
     public func gradient(_ step: GradientStep, state: PlanState) throws -> StepOutcome {
+        if step.isTraining, state.student.stateDict().contains(where: { $0.name.hasSuffix("running_mean") }) {
+            // Training-mode passes update BatchNorm's running statistics, which would stay on the workers.
+            throw ProtocolError(
+                .badRequest,
+                "\(state.student.architecture) has BatchNorm layers, whose running statistics distributed steps do not carry back yet; run this job with `lethe unlearn` (no --workers)"
+            )
+        }
         for part in step.parts { if case .samples(let indices) = part.inputs { touchedSamples.formUnion(indices) } }
         let (weights, context) = weightsAndContext(state.student)
         let parameters = state.student.namedParameters.map { (name: $0.name, shape: $0.parameter.value.shape) }

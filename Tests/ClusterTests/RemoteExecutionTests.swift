@@ -1,7 +1,9 @@
 import Cluster
 import Foundation
 import LetheTesting
+import NN
 import Testing
+import Unlearning
 import Wire
 
 struct RemoteExecutionTests {
@@ -50,5 +52,22 @@ struct RemoteExecutionTests {
         let deadline = Date().addingTimeInterval(60)
         while pool.workerList.count > 1 && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(pool.workerList.map(\.name) == ["survivor"])
+    }
+}
+
+struct BatchNormRefusalTests {
+    /// BatchNorm running statistics would stay on the workers: such steps are refused with a clear error
+    /// instead of returning a model that silently differs from a local run.
+    @Test func trainingStepsOfBatchNormModelsAreRefused() throws {
+        let fixture = try ClusterFixture()
+        let pool = WorkerPool(transport: InMemoryHub().server, blobs: fixture.blobs, settings: fixture.poolSettings())
+        let executor = fixture.remoteExecutor(pool, shards: 1)
+        let model = try ModelSpec.build("resnet18:width=4,classes=10,channels=1,size=8", seed: 1)
+        let step = GradientStep(
+            parts: [BatchPart(inputs: .samples([0]), labels: [0], losses: [.crossEntropy(weight: 1)])], seed: 1)
+        let error = #expect(throws: ProtocolError.self) {
+            try executor.gradient(step, state: PlanState(student: model))
+        }
+        #expect(error?.message.contains("BatchNorm") == true)
     }
 }
