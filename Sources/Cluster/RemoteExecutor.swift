@@ -16,7 +16,8 @@ public final class RemoteExecutor: StepExecutor {
     private let labels: [Int]
     /// Position of the next task group, part of every task id.
     public private(set) var stepsRun = 0
-    public private(set) var touchedSamples = Set<Int>()
+    /// Training indices read so far; a resumed run starts from what its snapshot recorded.
+    public var touchedSamples = Set<Int>()
     static let predictionChunk = 250
 
     /// `datasetSHA256` and `originalSHA256` name blobs the pool serves; `labels` are that dataset's labels.

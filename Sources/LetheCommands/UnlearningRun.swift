@@ -95,15 +95,17 @@ struct UnlearningRun {
                 pool: pool, job: job, shards: shards, datasetSHA256: datasetSHA256, labels: labels,
                 originalSHA256: originalSHA256, architecture: architecture)
             try snapshot?.restore(into: state)
-            let handoff = Handoff((plan, state, PlanRunner(executor: executor, progress: progress)))
+            executor.touchedSamples = Set(snapshot?.header.touched ?? [])
+            let handoff = Handoff((plan, state, executor, PlanRunner(executor: executor, progress: progress)))
             let phases = try await DedicatedThread.run(name: "lethe.job.\(job)") {
-                let (plan, state, runner) = handoff.value
+                let (plan, state, executor, runner) = handoff.value
                 return try runner.run(plan, state: state, resume: snapshot?.header.progress) { progress, phaseEnded in
-                    persist?(phaseEnded) { PlanSnapshot(state, progress: progress) }
+                    persist?(phaseEnded) {
+                        PlanSnapshot(state, progress: progress, touched: executor.touchedSamples)
+                    }
                 }
             }
-            // After a coordinator restart this counts what the resumed part of the run read.
-            return (phases, executor.touchedSamples)
+            return (phases, handoff.value.2.touchedSamples)
         }
     }
 }

@@ -130,6 +130,10 @@ struct DaemonEndToEndTests {
         #expect(
             FileManager.default.contentsEqual(
                 atPath: directory.path("remote.safetensors"), andPath: directory.path("local.safetensors")))
+        // The data touched before the crash counts too.
+        #expect(
+            try helpers.json(result.standardOutput)["data_touched"] as? [String: Int]
+                == (try helpers.json(local.standardOutput))["data_touched"] as? [String: Int])
         let restarted = try String(contentsOfFile: directory.path("restarted.log"), encoding: .utf8)
         #expect(restarted.contains("resumes at phase"))
     }

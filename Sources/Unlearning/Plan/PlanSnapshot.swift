@@ -28,6 +28,8 @@ public struct PlanSnapshot: Sendable, Equatable {
         public var labels: [String: [Int]]
         public var scalars: [String: Double]
         public var learningRates: [String: Float]
+        /// Training indices the run has read so far (for the report's `data_touched`).
+        public var touched: [Int] = []
     }
 
     public var header: Header
@@ -39,7 +41,7 @@ public struct PlanSnapshot: Sendable, Equatable {
         self.tensors = tensors
     }
 
-    public init(_ state: PlanState, progress: RunProgress) {
+    public init(_ state: PlanState, progress: RunProgress, touched: Set<Int> = []) {
         var tensors: [String: Tensor] = [:]
         for (name, tensor) in state.student.stateDict() { tensors["student/" + name] = tensor }
         for (optimizerName, optimizer) in state.optimizers {
@@ -48,7 +50,7 @@ public struct PlanSnapshot: Sendable, Equatable {
         for (name, tensor) in state.tensors { tensors["tensor/" + name] = tensor }
         header = Header(
             progress: progress, labels: state.labels, scalars: state.scalars,
-            learningRates: state.optimizers.mapValues(\.learningRate))
+            learningRates: state.optimizers.mapValues(\.learningRate), touched: touched.sorted())
         self.tensors = tensors
     }
 
