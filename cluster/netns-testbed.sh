@@ -45,11 +45,12 @@ if [ ! -f "$work/original.safetensors" ]; then
     "$lethe" train --model fmnist-mlp --epochs 1 --seed 1 --out "$work/original.safetensors" 2>"$work/train.log"
 fi
 
-in_ns "${namespaces[1]}" "$lethe" coordinator --bind tcp://10.77.0.1:7700 --control tcp://127.0.0.1:7701 \
+# Daemons start with `ip netns exec` directly (not through a function), so $! is the daemon itself.
+ip netns exec "${namespaces[1]}" "$lethe" coordinator --bind tcp://10.77.0.1:7700 --control tcp://127.0.0.1:7701 \
     --state-dir "$work/state" 2>"$work/coordinator.log" &
 pids+=($!)
 for index in $(seq 1 "$workers"); do
-    in_ns "${namespaces[$((index + 1))]}" "$lethe" worker --coordinator tcp://10.77.0.1:7700 --name "host-$index" \
+    ip netns exec "${namespaces[$((index + 1))]}" "$lethe" worker --coordinator tcp://10.77.0.1:7700 --name "host-$index" \
         --threads 1 --cache-dir "$work/cache-$index" 2>"$work/worker-$index.log" &
     pids+=($!)
 done
