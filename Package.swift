@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // System libraries (pkg-config). Only the thin Swift wrapper directly above each imports it.
@@ -42,6 +43,7 @@ let package = Package(
                 "Tensor", "NN", "Checkpoint", "Data", "Unlearning", "ZeroMQ", "Cluster", "Wire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(name: "lethe", dependencies: ["LetheCommands", "Tensor"]),

@@ -29,7 +29,7 @@ enum ExitStatus {
 extension LetheCommand {
     public static func launch() async {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(try JobFile.expand(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

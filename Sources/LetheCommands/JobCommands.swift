@@ -24,6 +24,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "Logical shards per minibatch.") var shards = 1
     @Option(help: "A reference checkpoint (e.g. retrained without the forget set).") var reference: String?
     @Option(help: "Validation fraction for checkpoints that do not record their split.") var validationFraction: Double?
+    /// Documents `--job` in `--help`; `JobFile.expand` replaces it with the file's flags before parsing.
+    @Option(help: "A YAML job file whose keys are these flags (e.g. `method: scrub`); flags given here win.")
+    var job: String?
 
     func validate() throws {
         guard let method = UnlearningMethods.named(method) else {

@@ -37,7 +37,19 @@ struct DaemonEndToEndTests {
             "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "0",
             "--seed", "2", "--shards", "3", "--param", "lr=0.01",
         ]
-        let submit = try LetheProcess.run(["submit"] + request + cli)
+        // The same request as a YAML job file (keys are the flags; the command line's --seed wins).
+        let job = """
+            method: scrub
+            model: fmnist-mlp
+            weights: \(weights)
+            data: \(data)
+            forget-classes: [0]
+            seed: 9
+            shards: 3
+            param: {lr: 0.01}
+            """
+        try job.write(toFile: directory.path("job.yaml"), atomically: true, encoding: .utf8)
+        let submit = try LetheProcess.run(["submit", "--job", directory.path("job.yaml"), "--seed", "2"] + cli)
         try #require(submit.status == 0, "\(submit.standardError)")
         let id = try #require(try helpers.json(submit.standardOutput)["id"] as? String)
 
