@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Wire
 
 /// A content-addressed store of immutable blobs (datasets, checkpoints, reports) in a directory: each blob is
 /// the file `<dir>/<first two hex digits>/<sha256>`, written atomically. Downloads in progress live next to it
@@ -59,6 +60,15 @@ public final class BlobStore: @unchecked Sendable {
         defer { try? handle.close() }
         try handle.seek(toOffset: UInt64(offset))
         return [UInt8](try handle.read(upToCount: count) ?? Data())
+    }
+
+    /// The chunk of a stored blob that `request` asks for (at most one protocol chunk).
+    public func chunk(for request: BlobRequest) throws -> BlobChunk {
+        let total = try size(of: request.sha256)
+        let data = try read(
+            request.sha256, offset: min(request.offset, total),
+            count: min(max(request.maximumBytes, 1), WireProtocol.Limits.blobChunkBytes))
+        return BlobChunk(sha256: request.sha256, offset: request.offset, totalBytes: total, data: data)
     }
 
     /// How many bytes of an interrupted download of `sha256` are already here.

@@ -251,12 +251,7 @@ public final class Coordinator: @unchecked Sendable {
             }
         case .blobRequest(let request):
             do {
-                let total = try state.blobs.size(of: request.sha256)
-                let data = try state.blobs.read(
-                    request.sha256, offset: min(request.offset, total),
-                    count: min(max(request.maximumBytes, 1), WireProtocol.Limits.blobChunkBytes))
-                return .blobChunk(
-                    BlobChunk(sha256: request.sha256, offset: request.offset, totalBytes: total, data: data))
+                return .blobChunk(try state.blobs.chunk(for: request))
             } catch {
                 throw ProtocolError(.unknownBlob, "\(error)")
             }

@@ -268,14 +268,7 @@ public final class WorkerPool: @unchecked Sendable {
 
     private func serve(_ request: BlobRequest, requestID: UInt64, to peer: Peer) {
         do {
-            let total = try blobs.size(of: request.sha256)
-            let count = min(max(request.maximumBytes, 1), WireProtocol.Limits.blobChunkBytes)
-            let data = try blobs.read(request.sha256, offset: min(request.offset, total), count: count)
-            send(
-                Envelope(
-                    .blobChunk(
-                        BlobChunk(sha256: request.sha256, offset: request.offset, totalBytes: total, data: data)),
-                    requestID: requestID), to: peer)
+            send(Envelope(.blobChunk(try blobs.chunk(for: request)), requestID: requestID), to: peer)
         } catch {
             refuse(peer, requestID: requestID, code: .unknownBlob, "\(error)", reason: "unknown blob")
         }
