@@ -42,7 +42,6 @@ let package = Package(
             dependencies: [
                 "Tensor", "NN", "Checkpoint", "Data", "Unlearning", "ZeroMQ", "Cluster", "Wire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

@@ -14,8 +14,12 @@ public final class BlobStore: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
-    public static func sha256(_ data: some DataProtocol) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    /// The hex SHA-256 that addresses `data`.
+    public static func sha256(_ data: some DataProtocol) -> String { SHA256.hash(data: data).hex }
+
+    /// The hex SHA-256 of a file's bytes.
+    public static func sha256(contentsOf url: URL) throws -> String {
+        sha256(try Data(contentsOf: url, options: .mappedIfSafe))
     }
 
     public func url(of sha256: String) -> URL {
@@ -108,6 +112,11 @@ public final class BlobStore: @unchecked Sendable {
     }
 
     private func partialURL(_ sha256: String) -> URL { url(of: sha256).appendingPathExtension("partial") }
+}
+
+extension SHA256.Digest {
+    /// Lowercase hex, as blobs are named.
+    var hex: String { map { String(format: "%02x", $0) }.joined() }
 }
 
 public enum BlobError: Error, CustomStringConvertible, Equatable {

@@ -36,7 +36,8 @@ public final class RemoteExecutor: StepExecutor {
     }
 
     public func gradient(_ step: GradientStep, state: PlanState) throws -> StepOutcome {
-        if step.isTraining, state.student.stateDict().contains(where: { $0.name.hasSuffix("running_mean") }) {
+        let (weights, context) = weightsAndContext(state.student)
+        if step.isTraining, weights.contains(where: { $0.name.hasSuffix("running_mean") }) {
             // Training-mode passes update BatchNorm's running statistics, which would stay on the workers.
             throw ProtocolError(
                 .badRequest,
@@ -44,7 +45,6 @@ public final class RemoteExecutor: StepExecutor {
             )
         }
         for part in step.parts { if case .samples(let indices) = part.inputs { touchedSamples.formUnion(indices) } }
-        let (weights, context) = weightsAndContext(state.student)
         let parameters = state.student.namedParameters.map { (name: $0.name, shape: $0.parameter.value.shape) }
         let tasks = (0..<shards).map { shard in
             let (cut, inputs) = ShardedStep.task(step, shard: shard, of: shards, tensors: state.tensors)

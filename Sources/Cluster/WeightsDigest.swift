@@ -12,7 +12,7 @@ public enum WeightsDigest {
             hasher.update(data: Data(tensor.shape.map(String.init).joined(separator: ",").utf8))
             tensor.withUnsafeBufferPointer { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hex
     }
 
     public static func sha256(_ model: Model) -> String { sha256(model.stateDict()) }

@@ -38,10 +38,7 @@ struct EngineBench: AsyncParsableCommand {
             trainMflopPerSample: flopsPerSample / 1e6, trainGflops: trainGflops,
             fractionOfSgemmPeak: trainGflops / sgemm.gflops, layers: layers)
         switch output.format {
-        case .json:
-            let encoder = JSONEncoder.sorted
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        case .json: try printJSONLine(report)
         case .text:
             print(
                 String(

@@ -83,10 +83,7 @@ struct DistributedBench: AsyncParsableCommand {
             parameterBytes: model.stateDict().reduce(0) { $0 + 4 * $1.tensor.count },
             bytesPerStep: bytes / steps, sameBits: local.weights == remote.weights)
         switch output.format {
-        case .json:
-            let encoder = JSONEncoder.sorted
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        case .json: try printJSONLine(report)
         case .text:
             print(
                 String(

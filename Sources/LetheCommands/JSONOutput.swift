@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Tensor
 import ZeroMQ
@@ -24,6 +23,13 @@ extension JSONDecoder {
     }
 }
 
+/// One compact line of sorted-key JSON (benchmark figures, for machines that read line by line).
+func printJSONLine(_ value: some Encodable) throws {
+    let encoder = JSONEncoder.sorted
+    encoder.outputFormatting = [.sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
 func printJSON(_ value: some Encodable) throws {
     print(String(decoding: try JSONEncoder.sorted.encode(value), as: UTF8.self))
 }
@@ -39,13 +45,5 @@ struct BLASInfo: Encodable {
         BLASInfo(
             kernels: BLAS.coreName, kernelIdentity: BLAS.kernelIdentity, configuration: BLAS.configuration,
             coretypeOverride: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"])
-    }
-}
-
-enum FileDigest {
-    /// Hex SHA-256 of a file's bytes.
-    static func sha256(of url: URL) throws -> String {
-        let data = try Data(contentsOf: url)
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 }

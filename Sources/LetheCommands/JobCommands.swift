@@ -12,46 +12,31 @@ struct SubmitCommand: AsyncParsableCommand {
         abstract: "Queue an unlearning job on a coordinator (inputs are uploaded once, by hash); prints the job id.")
 
     @OptionGroup var cluster: ClusterOptions
-    @OptionGroup var modelOptions: ModelOptions
-    @OptionGroup var dataOptions: DataOptions
-    @OptionGroup var forgetOptions: ForgetOptions
+    @OptionGroup var request: UnlearningRequest
     @OptionGroup var output: FormatOptions
 
-    @Option(help: "Unlearning method (see `lethe methods`).") var method: String
-    @Option(help: "The trained model to unlearn from (safetensors).") var weights: String
-    @Option(name: .customLong("param"), help: "A method parameter, key=value (repeatable).") var params: [String] = []
-    @Option(help: "Seed for the method's random choices, the forget fraction and the metrics.") var seed: UInt64 = 1
-    @Option(help: "Logical shards per minibatch.") var shards = 1
-    @Option(help: "A reference checkpoint (e.g. retrained without the forget set).") var reference: String?
-    @Option(help: "Validation fraction for checkpoints that do not record their split.") var validationFraction: Double?
     /// Documents `--job` in `--help`; `JobFile.expand` replaces it with the file's flags before parsing.
     @Option(help: "A YAML job file whose keys are these flags (e.g. `method: scrub`); flags given here win.")
     var job: String?
 
     func validate() throws {
-        guard let method = UnlearningMethods.named(method) else {
-            throw ValidationError(
-                "unknown method '\(method)'; choose one of \(UnlearningMethods.all.map(\.name).joined(separator: ", "))"
-            )
-        }
-        _ = try MethodParameters(method.parameters, overrides: MethodParameters.parseOverrides(params))
-        if shards < 1 { throw ValidationError("--shards must be at least 1") }
+        _ = try request.methodAndParameters()  // refuse bad parameters before loading or uploading anything
     }
 
     func run() async throws {
-        let scenario = try Scenario.load(
-            modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
-            seed: seed, validationFraction: validationFraction)
+        let scenario = try request.loadScenario()
+        let (weights, reference) = (request.weights, request.reference)
         let client = try cluster.connect()
         defer { client.close() }
         let weightsSHA256 = try await client.upload(Data(contentsOf: URL(fileURLWithPath: weights)), kind: "checkpoint")
         let spec = JobSpec(
-            method: method, params: try MethodParameters.parseOverrides(params), architecture: modelOptions.model,
+            method: request.method, params: try MethodParameters.parseOverrides(request.params),
+            architecture: request.modelOptions.model,
             weightsSHA256: weightsSHA256,
             trainSHA256: try await client.upload(DatasetBlob.encode(scenario.train), kind: "dataset"),
             testSHA256: try await client.upload(DatasetBlob.encode(scenario.test), kind: "dataset"),
             scenarioSHA256: try await client.upload(JSONEncoder().encode(ScenarioBundle(scenario)), kind: "scenario"),
-            seed: seed, shards: shards,
+            seed: request.seed, shards: request.shards,
             referenceSHA256: try await reference.asyncMap {
                 try await client.upload(Data(contentsOf: URL(fileURLWithPath: $0)), kind: "checkpoint")
             }, weightsName: weights, forget: scenario.forgetSet.selection.description)
@@ -112,10 +97,9 @@ struct JobsCommand: AsyncParsableCommand {
             print("ID          STATE      STEPS        METHOD           FORGET")
             for job in jobs {
                 print(
-                    job.id.padding(toLength: 12, withPad: " ", startingAt: 0)
-                        + job.state.padding(toLength: 11, withPad: " ", startingAt: 0)
-                        + "\(job.stepsDone)/\(job.stepsTotal)".padding(toLength: 13, withPad: " ", startingAt: 0)
-                        + job.method.padding(toLength: 17, withPad: " ", startingAt: 0) + job.forget)
+                    tableRow(
+                        [job.id, job.state, "\(job.stepsDone)/\(job.stepsTotal)", job.method, job.forget],
+                        widths: [12, 11, 13, 17]))
             }
         }
     }
@@ -231,14 +215,22 @@ struct WorkersCommand: AsyncParsableCommand {
             print("NAME                 STATE  TASKS   KERNELS                 KEY")
             for worker in workers {
                 print(
-                    worker.name.padding(toLength: 21, withPad: " ", startingAt: 0)
-                        + worker.state.padding(toLength: 7, withPad: " ", startingAt: 0)
-                        + String(worker.tasksDone).padding(toLength: 8, withPad: " ", startingAt: 0)
-                        + (worker.kernelIdentity + (worker.kernelMatches ? "" : " (differs!)")).padding(
-                            toLength: 24, withPad: " ", startingAt: 0) + String(worker.key.prefix(12)))
+                    tableRow(
+                        [
+                            worker.name, worker.state, String(worker.tasksDone),
+                            worker.kernelIdentity + (worker.kernelMatches ? "" : " (differs!)"),
+                            String(worker.key.prefix(12)),
+                        ], widths: [21, 7, 8, 24]))
             }
         }
     }
+}
+
+/// Cells padded to their column widths (the last cell, without a width, is not padded).
+func tableRow(_ cells: [String], widths: [Int]) -> String {
+    cells.enumerated().map { index, cell in
+        index < widths.count ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) : cell
+    }.joined()
 }
 
 extension JobStatus {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checkpoint
+import Cluster
 import Data
 import Foundation
 import NN
@@ -108,7 +109,7 @@ struct TrainCommand: AsyncParsableCommand {
                 "lethe.samples": "\(indices.count)",
                 "lethe.blas": BLASInfo.current.kernelIdentity,
             ])
-        let sha = try FileDigest.sha256(of: url)
+        let sha = try BlobStore.sha256(contentsOf: url)
         switch output.format {
         case .json:
             try printJSON(

@@ -14,51 +14,33 @@ struct UnlearnCommand: AsyncParsableCommand {
             "Methods: \(UnlearningMethods.all.map(\.name).joined(separator: ", ")). `lethe methods` lists their parameters."
     )
 
-    @OptionGroup var modelOptions: ModelOptions
-    @OptionGroup var dataOptions: DataOptions
-    @OptionGroup var forgetOptions: ForgetOptions
+    @OptionGroup var request: UnlearningRequest
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var output: FormatOptions
 
-    @Option(help: "Unlearning method (see `lethe methods`).") var method: String
-    @Option(help: "The trained model to unlearn from (safetensors).") var weights: String
-    @Option(name: .customLong("param"), help: "A method parameter, key=value (repeatable).") var params: [String] = []
-    @Option(help: "Seed for the method's random choices, the forget fraction and the metrics.") var seed: UInt64 = 1
-    @Option(help: "Logical shards per minibatch (changes the bits of the result, not who computes them).")
-    var shards = 1
     @Option(
         help:
             "Run on N local workers through an embedded coordinator, over the real protocol (same bits as without).")
     var workers: Int?
-    @Option(help: "A reference checkpoint (e.g. retrained without the forget set) to compare outputs with.")
-    var reference: String?
-    @Option(help: "Validation fraction for checkpoints that do not record their split (e.g. from PyTorch).")
-    var validationFraction: Double?
     @Option(help: "Where to write the unlearned weights (safetensors).") var out: String
     @Option(help: "Write the JSON report here.") var report: String?
     @Option(help: "Write a self-contained HTML report here.") var html: String?
 
     func validate() throws {
-        guard UnlearningMethods.named(method) != nil else {
-            throw ValidationError(
-                "unknown method '\(method)'; choose one of \(UnlearningMethods.all.map(\.name).joined(separator: ", "))"
-            )
-        }
-        if shards < 1 { throw ValidationError("--shards must be at least 1") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
     }
 
     func run() async throws {
         compute.apply()
-        let method = UnlearningMethods.named(method)!
-        let parameters = try MethodParameters(method.parameters, overrides: MethodParameters.parseOverrides(params))
-        let scenario = try Scenario.load(
-            modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
-            seed: seed, validationFraction: validationFraction)
+        let (method, parameters) = try request.methodAndParameters()
+        let scenario = try request.loadScenario()
+        let model = request.modelOptions
         let run = UnlearningRun(
-            method: method, parameters: parameters, scenario: scenario, architecture: modelOptions.model,
-            weights: weights, inputSha256: try FileDigest.sha256(of: URL(fileURLWithPath: weights)), seed: seed,
-            shards: shards, reference: try reference.map { ($0, try modelOptions.load(weights: $0)) })
+            method: method, parameters: parameters, scenario: scenario, architecture: model.model,
+            weights: request.weights,
+            inputSha256: try BlobStore.sha256(contentsOf: URL(fileURLWithPath: request.weights)),
+            seed: request.seed, shards: request.shards,
+            reference: try request.reference.map { ($0, try model.load(weights: $0)) })
         let progress = ProgressBar()
         let (result, _) = try await run.perform(out: URL(fileURLWithPath: out), outName: out) { plan, state in
             try await execute(plan, state: state, scenario: scenario, progress: progress.handler)
@@ -83,8 +65,8 @@ extension UnlearnCommand {
     {
         guard let workers else {
             let executor = LocalExecutor(
-                dataset: scenario.train, shards: shards, original: scenario.model,
-                architecture: modelOptions.build(seed:))
+                dataset: scenario.train, shards: request.shards, original: scenario.model,
+                architecture: request.modelOptions.build(seed:))
             let phases = try PlanRunner(executor: executor, progress: progress).run(plan, state: state)
             return (phases, executor.touchedSamples)
         }
@@ -94,10 +76,10 @@ extension UnlearnCommand {
         defer { cluster.stop() }
         log("running on \(workers) local worker(s) over the wire protocol")
         return try await UnlearningRun.onWorkers(
-            cluster.pool, job: "local", shards: shards,
+            cluster.pool, job: "local", shards: request.shards,
             datasetSHA256: try cluster.blobs.put(DatasetBlob.encode(scenario.train)), labels: scenario.train.labels,
-            originalSHA256: try cluster.blobs.put(contentsOf: URL(fileURLWithPath: weights)),
-            architecture: modelOptions.model, progress: progress)(plan, state)
+            originalSHA256: try cluster.blobs.put(contentsOf: URL(fileURLWithPath: request.weights)),
+            architecture: request.modelOptions.model, progress: progress)(plan, state)
     }
 }
 

@@ -73,7 +73,7 @@ struct UnlearningRun {
                 forgetSamples: forget.forget.count, retainSamples: forget.retain.count,
                 validationSamples: validation.count, classes: forget.forgottenClasses),
             seed: seed, shards: shards, seconds: seconds, before: before, after: after,
-            outputSha256: try FileDigest.sha256(of: out), out: outName, reference: reference?.name,
+            outputSha256: try BlobStore.sha256(contentsOf: out), out: outName, reference: reference?.name,
             dataTouched: DataTouched(
                 forget: forget.forget.filter(touched.contains).count,
                 retain: forget.retain.filter(touched.contains).count,
