@@ -150,6 +150,25 @@ struct DaemonEndToEndTests {
         #expect(restarted.contains("resumes at phase"))
     }
 
+    @Test func badJobFilesExitWithTwoAndSayWhy() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let cases = [
+            ("method: [scrub", "not valid YAML"),
+            ("- scrub", "must be a mapping"),
+            ("method: scrub\nweights: w.safetensors\nforget-classes: 0\nshard: 2", "shard"),
+        ]
+        for (index, (text, expected)) in cases.enumerated() {
+            let path = directory.path("job-\(index).yaml")
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let result = try LetheProcess.run(["submit", "--job", path, "--insecure", "--timeout", "1"])
+            #expect(result.status == 2, "\(text)")
+            #expect(result.standardError.contains(expected), "\(result.standardError)")
+        }
+        let missing = try LetheProcess.run(["submit", "--job", directory.path("none.yaml"), "--insecure"])
+        #expect(missing.status == 2 && missing.standardError.contains("cannot read the job file"))
+    }
+
     func log(_ directory: TemporaryDirectory, _ names: [String] = ["coordinator", "alpha", "beta"]) -> String {
         names.map {
             "\n--- \($0) ---\n" + ((try? String(contentsOfFile: directory.path("\($0).log"), encoding: .utf8)) ?? "")
