@@ -25,6 +25,8 @@ let package = Package(
         .target(name: "Checkpoint", dependencies: ["Tensor", "NN"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
         .target(name: "Unlearning", dependencies: ["NN", "Data"], swiftSettings: fast),
+        // Federated learning's arithmetic: client partitions, backdoors, FedAvg, contribution ledgers, ConDa.
+        .target(name: "Federated", dependencies: ["Tensor", "NN", "Data"], swiftSettings: fast),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
         // protobuf-c code generated from proto/lethe.proto by scripts/gen-proto.sh (committed).
         .target(name: "LetheProtoC", dependencies: ["CProtobufC"]),
@@ -33,14 +35,14 @@ let package = Package(
         .target(
             name: "Cluster",
             dependencies: [
-                "Wire", "ZeroMQ", "Unlearning", "Checkpoint", "Data", "NN", "Tensor",
+                "Wire", "ZeroMQ", "Unlearning", "Federated", "Checkpoint", "Data", "NN", "Tensor",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .target(
             name: "LetheCommands",
             dependencies: [
-                "Tensor", "NN", "Checkpoint", "Data", "Unlearning", "ZeroMQ", "Cluster", "Wire",
+                "Tensor", "NN", "Checkpoint", "Data", "Unlearning", "Federated", "ZeroMQ", "Cluster", "Wire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -53,12 +55,14 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "NN", "LetheTesting"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "LetheTesting"]),
         .testTarget(name: "UnlearningTests", dependencies: ["Unlearning", "LetheTesting"]),
+        .testTarget(name: "FederatedTests", dependencies: ["Federated", "LetheTesting"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "LetheTesting"]),
         .testTarget(
             name: "ClusterTests",
             dependencies: [
-                "Cluster", "Wire", "ZeroMQ", "Unlearning", "Checkpoint", "Data", "NN", "Tensor", "LetheTesting",
+                "Cluster", "Wire", "ZeroMQ", "Unlearning", "Federated", "Checkpoint", "Data", "NN", "Tensor",
+                "LetheTesting",
             ]),
         .testTarget(name: "LetheCommandsTests", dependencies: ["LetheCommands", "Data", "LetheTesting"]),
     ],

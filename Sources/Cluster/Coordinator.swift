@@ -17,12 +17,18 @@ public final class Coordinator: @unchecked Sendable {
         /// Call at every barrier; persists the snapshot `make` builds when one is due (at phase ends and at
         /// least every `checkpointSeconds`).
         public let persist: @Sendable (_ phaseEnded: Bool, _ make: () -> PlanSnapshot) -> Void
+        /// Federated jobs: the clients, the latest persisted federation state, and where to persist it.
+        public let clients: ClientRoster
+        public let federation: FederationState?
+        public let persistFederation: @Sendable (FederationState) -> Void
     }
 
     public typealias JobRunner = @Sendable (StoredJob, JobEnvironment) async throws -> JobOutputs
 
     public let state: StateDirectory
     public let pool: WorkerPool
+    public let clients: ClientRoster
+    private let endpoint: RoleSwitch
     private let control: Transport
     private let runner: JobRunner
     private let lock = NSLock()
@@ -40,7 +46,12 @@ public final class Coordinator: @unchecked Sendable {
         self.state = state
         self.control = control
         self.runner = runner
-        pool = WorkerPool(transport: workers, blobs: state.blobs, settings: settings)
+        endpoint = RoleSwitch(workers)
+        pool = WorkerPool(transport: endpoint.workers, blobs: state.blobs, settings: settings)
+        var clientSettings = ClientRoster.Settings()
+        clientSettings.heartbeatMilliseconds = settings.heartbeatMilliseconds
+        clientSettings.liveness = settings.liveness
+        clients = ClientRoster(transport: endpoint.clients, settings: clientSettings)
     }
 
     /// Serves workers and the CLI and runs queued jobs (after a restart, the ones that were running first).
@@ -51,6 +62,8 @@ public final class Coordinator: @unchecked Sendable {
                 key: worker.peer.key ?? "insecure", name: worker.name, kernel: worker.kernelIdentity)
         }
         pool.start()
+        clients.log = log
+        clients.start()
         let resumed = try state.requeueRunningJobs()
         if !resumed.isEmpty { log("resuming \(resumed.joined(separator: ", ")) after a restart") }
         let (signals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -65,6 +78,7 @@ public final class Coordinator: @unchecked Sendable {
         tasks.forEach { $0.cancel() }
         wake?.finish()
         pool.stop()
+        clients.stop()
     }
 
     // MARK: jobs
@@ -81,16 +95,23 @@ public final class Coordinator: @unchecked Sendable {
         log("running \(job.id): \(job.spec.method) forgetting \(job.spec.forget)")
         let lastWrite = Locked(Date.distantPast)
         let lastSnapshot = Locked(Date())
-        let snapshot: PlanSnapshot?
+        var snapshot: PlanSnapshot?
+        var federation: FederationState?
         do {
-            snapshot = try state.snapshot(of: job.id).map(SnapshotBlob.decode)
+            if let data = try state.snapshot(of: job.id) {
+                if job.spec.kind == nil {
+                    snapshot = try SnapshotBlob.decode(data)
+                } else {
+                    federation = try FederationState(decoding: data)
+                }
+            }
         } catch {
             log("\(job.id): its snapshot does not load (\(error)); starting over")
-            snapshot = nil
         }
         if let snapshot {
             log("\(job.id) resumes at phase \(snapshot.header.progress.phase), step \(snapshot.header.progress.step)")
         }
+        if let federation { log("\(job.id) resumes after round \(federation.round)") }
         let (state, interval) = (state, checkpointSeconds)
         let environment = JobEnvironment(
             pool: pool, blobs: state.blobs,
@@ -106,6 +127,13 @@ public final class Coordinator: @unchecked Sendable {
                 } catch {
                     self.log("\(job.id): could not persist a snapshot: \(error)")
                 }
+            }, clients: clients, federation: federation,
+            persistFederation: { federation in
+                do {
+                    try state.saveSnapshot(try federation.encoded(), of: job.id)
+                } catch {
+                    self.log("\(job.id): could not persist round \(federation.round): \(error)")
+                }
             })
         defer { try? state.clearSnapshot(of: job.id) }
         do {
@@ -117,8 +145,9 @@ public final class Coordinator: @unchecked Sendable {
                 key: job.submittedBy, action: "job succeeded", job: job.id,
                 detail: [
                     "weights_sha256": outputs.weightsSHA256, "report_sha256": outputs.reportSHA256,
-                    "input_sha256": job.spec.weightsSHA256,
-                ])
+                    "input_sha256": job.spec.weightsSHA256, "ledger_sha256": outputs.ledgerSHA256 ?? "",
+                    "client": job.spec.client ?? "", "source_job": job.spec.sourceJob ?? "",
+                ].filter { !$0.value.isEmpty })
             try state.audit(
                 key: job.submittedBy, action: "results by worker key", job: job.id,
                 detail: pool.resultCounts(job: job.id).mapValues(String.init))
@@ -184,7 +213,8 @@ public final class Coordinator: @unchecked Sendable {
 
     private func respond(to message: Message, from key: String) throws -> Message {
         switch message {
-        case .jobSubmit(let spec):
+        case .jobSubmit(let submitted):
+            let spec = try resolve(submitted)
             try check(spec)
             let id = try state.submit(spec, by: key)
             try state.audit(
@@ -193,7 +223,8 @@ public final class Coordinator: @unchecked Sendable {
                     "method": spec.method, "forget": spec.forget, "input_sha256": spec.weightsSHA256,
                     "train_sha256": spec.trainSHA256, "seed": String(spec.seed), "shards": String(spec.shards),
                     "params": spec.params.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: ","),
-                ])
+                    "kind": spec.kind ?? "unlearning", "client": spec.client ?? "", "source_job": spec.sourceJob ?? "",
+                ].filter { !$0.value.isEmpty })
             log("\(id) queued by \(key.prefix(8))…: \(spec.method) forgetting \(spec.forget)")
             wake?.yield()
             return .jobAccepted(id: id)
@@ -209,6 +240,7 @@ public final class Coordinator: @unchecked Sendable {
             try state.audit(key: key, action: "cancel", job: id)
             if job.state == "queued" { try state.update(id, state: "cancelled", message: "cancelled before it ran") }
             pool.cancel(job: id)
+            clients.cancel(job: id)
             return .jobStatus(status(try known(id)))
         case .jobResultRequest(let id):
             let job = try known(id)
@@ -219,13 +251,20 @@ public final class Coordinator: @unchecked Sendable {
             try state.audit(key: key, action: "fetch result", job: id)
             return .jobResult(outputs)
         case .workerQuery:
-            return .workerList(
-                pool.workerList.map {
-                    WorkerSummary(
-                        name: $0.name, key: $0.peer.key ?? "", kernelIdentity: $0.kernelIdentity,
-                        state: $0.inFlight > 0 ? "busy" : "idle", tasksDone: $0.tasksDone,
-                        lastSeen: $0.lastSeen.timeIntervalSince1970, kernelMatches: $0.kernelMatches)
-                })
+            let workers = pool.workerList.map {
+                WorkerSummary(
+                    name: $0.name, key: $0.peer.key ?? "", kernelIdentity: $0.kernelIdentity,
+                    state: $0.inFlight > 0 ? "busy" : "idle", tasksDone: $0.tasksDone,
+                    lastSeen: $0.lastSeen.timeIntervalSince1970, kernelMatches: $0.kernelMatches)
+            }
+            let clients = clients.clientList.map {
+                WorkerSummary(
+                    name: $0.name, key: $0.key ?? "", kernelIdentity: $0.partition,
+                    state: $0.online ? "online" : "offline", tasksDone: $0.tasksDone,
+                    lastSeen: $0.lastSeen.timeIntervalSince1970, kernelMatches: true, role: "client",
+                    samples: $0.samples)
+            }
+            return .workerList(workers + clients)
         case .blobOffer(let offer):
             let blobs = state.blobs
             if blobs.contains(offer.sha256) {
@@ -267,7 +306,66 @@ public final class Coordinator: @unchecked Sendable {
         return job
     }
 
+    /// A forget-client job starts from its source job's outputs: they become its inputs (for the audit trail).
+    private func resolve(_ spec: JobSpec) throws -> JobSpec {
+        guard spec.kind == JobKind.forgetClient else { return spec }
+        guard let source = spec.sourceJob, let client = spec.client, !client.isEmpty else {
+            throw ProtocolError(.badRequest, "forget-client needs the federated job and the client to forget")
+        }
+        let job = try known(source)
+        guard job.spec.kind == JobKind.federated else {
+            throw ProtocolError(.badRequest, "\(source) is not a federated training job")
+        }
+        guard job.state == "succeeded", let outputs = job.outputs, let ledger = outputs.ledgerSHA256 else {
+            throw ProtocolError(.badRequest, "\(source) is \(job.state); forget a client once its training succeeded")
+        }
+        var resolved = spec
+        resolved.architecture = job.spec.architecture
+        resolved.weightsSHA256 = outputs.weightsSHA256
+        resolved.testSHA256 = job.spec.testSHA256
+        resolved.referenceSHA256 = ledger
+        resolved.seed = job.spec.seed
+        resolved.weightsName = "\(source).safetensors"
+        resolved.forget = "client \(client)"
+        for (key, value) in job.spec.params where FederatedSettings.declarations.contains(where: { $0.key == key }) {
+            resolved.params["training.\(key)"] = value
+        }
+        return resolved
+    }
+
     private func check(_ spec: JobSpec) throws {
+        switch spec.kind {
+        case nil: try checkUnlearning(spec)
+        case JobKind.federated?:
+            do {
+                guard spec.method == "fedavg" else {
+                    throw ProtocolError(.badRequest, "federated jobs train with fedavg")
+                }
+                _ = try FederatedSettings(spec.params)
+            } catch let error as ProtocolError {
+                throw error
+            } catch {
+                throw ProtocolError(.badRequest, "\(error)")
+            }
+        case JobKind.forgetClient?:
+            do {
+                _ = try ForgettingSettings(
+                    method: spec.method, params: spec.params.filter { !$0.key.hasPrefix("training.") })
+            } catch {
+                throw ProtocolError(.badRequest, "\(error)")
+            }
+        case let kind?:
+            throw ProtocolError(.badRequest, "unknown job kind '\(kind)'; use federated or forget-client")
+        }
+        if spec.kind != nil, spec.weightsSHA256.isEmpty || spec.testSHA256.isEmpty {
+            throw ProtocolError(.badRequest, "a federated job needs initial weights and a test set")
+        }
+        if let missing = spec.blobs.first(where: { !state.blobs.contains($0) }) {
+            throw ProtocolError(.unknownBlob, "blob \(missing) has not been uploaded")
+        }
+    }
+
+    private func checkUnlearning(_ spec: JobSpec) throws {
         guard let method = UnlearningMethods.named(spec.method) else {
             throw ProtocolError(
                 .badRequest,
@@ -279,12 +377,18 @@ public final class Coordinator: @unchecked Sendable {
         } catch {
             throw ProtocolError(.badRequest, "\(error)")
         }
-        if let missing = spec.blobs.first(where: { !state.blobs.contains($0) }) {
-            throw ProtocolError(.unknownBlob, "blob \(missing) has not been uploaded")
+        if spec.trainSHA256.isEmpty || spec.scenarioSHA256.isEmpty || spec.weightsSHA256.isEmpty {
+            throw ProtocolError(.badRequest, "an unlearning job needs weights, a training set and a scenario")
         }
     }
 
     private func reply(_ envelope: Envelope, to peer: Peer) { control.send(envelope, to: peer) }
+}
+
+/// The kinds of job besides unlearning (`JobSpec.kind`).
+public enum JobKind {
+    public static let federated = "federated"
+    public static let forgetClient = "forget-client"
 }
 
 /// A value behind a lock.

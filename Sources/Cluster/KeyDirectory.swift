@@ -60,6 +60,39 @@ public struct KeyDirectory: Sendable {
         return key
     }
 
+    /// Creates a federated client's own key pair (`clients/<name>.secret|.public`) and allows it on the worker
+    /// endpoint: every client needs its own key, since the coordinator keeps one contribution ledger per key.
+    @discardableResult
+    public func addClient(_ name: String) throws -> String {
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+            throw KeyError("a client name may hold letters, digits, '-', '_' and '.', not '\(name)'")
+        }
+        try FileManager.default.createDirectory(at: file("clients"), withIntermediateDirectories: true)
+        guard !FileManager.default.fileExists(atPath: file("clients/\(name).secret").path) else {
+            throw KeyError("\(file("clients/\(name).secret").path) exists; refusing to replace keys")
+        }
+        let keys = try CurveKeyPair.generate()
+        try write(keys.secretKey + "\n", to: "clients/\(name).secret", mode: 0o600)
+        try write(keys.publicKey + "\n", to: "clients/\(name).public", mode: 0o644)
+        try add(keys.publicKey, to: .workers, comment: "client \(name)")
+        return keys.publicKey
+    }
+
+    /// A federated client's key pair made by `addClient`.
+    public func clientKeyPair(_ name: String) throws -> CurveKeyPair {
+        let path = file("clients/\(name).secret")
+        guard let text = try? String(contentsOf: path, encoding: .utf8) else {
+            throw KeyError(
+                "no key for client '\(name)' at \(path.path); create one with `lethe keys add-client --keys \(url.path) \(name)`"
+            )
+        }
+        do {
+            return try CurveKeyPair(secretKey: text.trimmingCharacters(in: .whitespacesAndNewlines))
+        } catch {
+            throw KeyError("\(path.path) is not a CURVE secret key: \(error)")
+        }
+    }
+
     /// The keys on an allowlist (an absent file is an empty list).
     public func allowed(_ list: Allowlist) throws -> Set<String> {
         guard let text = try? String(contentsOf: file("\(list).allow"), encoding: .utf8) else { return [] }

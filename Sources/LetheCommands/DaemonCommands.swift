@@ -121,6 +121,11 @@ struct WorkerCommand: AsyncParsableCommand {
 /// What the coordinator runs for each job: the same `UnlearningRun` as `lethe unlearn`, on the pool's workers.
 enum JobRunner {
     @Sendable static func run(_ job: StoredJob, _ environment: Coordinator.JobEnvironment) async throws -> JobOutputs {
+        switch job.spec.kind {
+        case JobKind.federated?: return try await FederatedJobs.train(job, environment)
+        case JobKind.forgetClient?: return try await FederatedJobs.forget(job, environment)
+        default: break
+        }
         let spec = job.spec
         let blobs = environment.blobs
         guard let method = UnlearningMethods.named(spec.method) else { throw ValidationError("unknown method") }

@@ -29,7 +29,8 @@ enum ExitStatus {
 extension LetheCommand {
     public static func launch() async {
         do {
-            var command = try parseAsRoot(try JobFile.expand(Array(CommandLine.arguments.dropFirst())))
+            var command = try parseAsRoot(
+                FederatedSubmitCommand.route(try JobFile.expand(Array(CommandLine.arguments.dropFirst()))))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -6,36 +6,45 @@ import Unlearning
 enum HTMLReport {
     static func render(_ report: UnlearningReport) -> String {
         let forgotten = Set(report.forget.classes ?? [])
-        return """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8">
-            <title>Lethe: \(escape(report.method)) forgetting \(escape(report.forget.selection))</title>
-            <style>
-            body { font: 15px/1.5 system-ui, sans-serif; max-width: 960px; margin: 2em auto; color: #222; padding: 0 1em; }
-            h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2em; }
-            table { border-collapse: collapse; } td, th { padding: .25em .8em; text-align: right; border-bottom: 1px solid #ddd; }
-            th:first-child, td:first-child { text-align: left; }
-            .before { fill: #9aa5b1; } .after { fill: #1f6feb; } .forgotten { fill: #d1242f; }
-            .muted { color: #666; } svg text { font: 11px system-ui, sans-serif; fill: #444; }
-            </style></head><body>
-            <h1>\(escape(report.method)) forgot \(escape(report.forget.selection))</h1>
-            <p>Model <b>\(escape(report.model))</b> from <code>\(escape(report.weights))</code>:
-            \(report.forget.forgetSamples) samples forgotten, \(report.forget.retainSamples) retained,
-            \(report.forget.validationSamples) held out for validation. The method took
-            <b>\(String(format: "%.1f", report.seconds)) s</b> and read \(report.dataTouched.forget) forget,
-            \(report.dataTouched.retain) retain and \(report.dataTouched.validation) validation samples.
-            Seed \(report.seed), \(report.shards) logical shard(s).</p>
-            <p class="muted">Parameters: \(escape(report.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")))<br>
-            Output <code>\(escape(report.out))</code>, sha256 <code>\(report.outputSha256)</code></p>
-            <h2>Metrics</h2>
-            \(metricsTable(report))
-            <h2>Test accuracy per class</h2>
-            <p class="muted">Grey: before; blue: after; red: after, for a forgotten class.</p>
-            \(perClassChart(before: report.before.perClassAccuracy, after: report.after.perClassAccuracy, forgotten: forgotten))
-            <h2>Loss per step</h2>
-            \(report.phases.filter { !$0.losses.isEmpty }.map(lossCurve).joined(separator: "\n"))
-            </body></html>
-            """
+        return page(
+            title: "Lethe: \(report.method) forgetting \(report.forget.selection)",
+            body: """
+                <h1>\(escape(report.method)) forgot \(escape(report.forget.selection))</h1>
+                <p>Model <b>\(escape(report.model))</b> from <code>\(escape(report.weights))</code>:
+                \(report.forget.forgetSamples) samples forgotten, \(report.forget.retainSamples) retained,
+                \(report.forget.validationSamples) held out for validation. The method took
+                <b>\(String(format: "%.1f", report.seconds)) s</b> and read \(report.dataTouched.forget) forget,
+                \(report.dataTouched.retain) retain and \(report.dataTouched.validation) validation samples.
+                Seed \(report.seed), \(report.shards) logical shard(s).</p>
+                <p class="muted">Parameters: \(escape(report.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")))<br>
+                Output <code>\(escape(report.out))</code>, sha256 <code>\(report.outputSha256)</code></p>
+                <h2>Metrics</h2>
+                \(metricsTable(report))
+                <h2>Test accuracy per class</h2>
+                <p class="muted">Grey: before; blue: after; red: after, for a forgotten class.</p>
+                \(perClassChart(before: report.before.perClassAccuracy, after: report.after.perClassAccuracy, forgotten: forgotten))
+                <h2>Loss per step</h2>
+                \(report.phases.filter { !$0.losses.isEmpty }.map(lossCurve).joined(separator: "\n"))
+                """)
+    }
+
+    /// A self-contained page: the shared style, `title` and `body`.
+    static func page(title: String, body: String) -> String {
+        """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8">
+        <title>\(escape(title))</title>
+        <style>
+        body { font: 15px/1.5 system-ui, sans-serif; max-width: 960px; margin: 2em auto; color: #222; padding: 0 1em; }
+        h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2em; }
+        table { border-collapse: collapse; } td, th { padding: .25em .8em; text-align: right; border-bottom: 1px solid #ddd; }
+        th:first-child, td:first-child { text-align: left; }
+        .before { fill: #9aa5b1; } .after { fill: #1f6feb; } .forgotten { fill: #d1242f; }
+        .muted { color: #666; } svg text { font: 11px system-ui, sans-serif; fill: #444; }
+        </style></head><body>
+        \(body)
+        </body></html>
+        """
     }
 
     static func metricsTable(_ report: UnlearningReport) -> String {
@@ -120,24 +129,29 @@ enum HTMLReport {
     }
 
     static func lossCurve(_ phase: PhaseLog) -> String {
-        let (width, height, margin) = (640.0, 140.0, 30.0)
-        let (low, high) = (phase.losses.min()!, phase.losses.max()!)
-        let span = high > low ? high - low : 1
-        let points = phase.losses.enumerated().map { step, loss in
-            let x =
-                margin + (width - 2 * margin)
-                * (phase.losses.count == 1 ? 0 : Double(step) / Double(phase.losses.count - 1))
-            let y = 10 + (height - 30) * (1 - (loss - low) / span)
-            return String(format: "%.1f,%.1f", x, y)
-        }.joined(separator: " ")
         let stopped =
             phase.steps < phase.plannedSteps ? " (stopped after \(phase.steps) of \(phase.plannedSteps) steps)" : ""
+        return curve(
+            title: phase.name + stopped, values: phase.losses,
+            caption: "\(phase.losses.count) steps, \(String(format: "%.1f", phase.seconds)) s")
+    }
+
+    /// A line chart of `values` (one point per step or round) with its range and a caption.
+    static func curve(title: String, values: [Double], caption: String) -> String {
+        let (width, height, margin) = (640.0, 140.0, 30.0)
+        guard let low = values.min(), let high = values.max() else { return "" }
+        let span = high > low ? high - low : 1
+        let points = values.enumerated().map { step, value in
+            let x = margin + (width - 2 * margin) * (values.count == 1 ? 0 : Double(step) / Double(values.count - 1))
+            let y = 10 + (height - 30) * (1 - (value - low) / span)
+            return String(format: "%.1f,%.1f", x, y)
+        }.joined(separator: " ")
         return """
-            <h3>\(escape(phase.name))\(stopped)</h3>
-            <svg width="\(Int(width))" height="\(Int(height))" role="img" aria-label="loss of \(escape(phase.name))">
+            <h3>\(escape(title))</h3>
+            <svg width="\(Int(width))" height="\(Int(height))" role="img" aria-label="\(escape(title))">
             <polyline fill="none" stroke="#1f6feb" stroke-width="1.5" points="\(points)"/>
             <text x="0" y="14">\(String(format: "%.3g", high))</text><text x="0" y="\(Int(height) - 16)">\(String(format: "%.3g", low))</text>
-            <text x="\(Int(width) - 80)" y="\(Int(height) - 2)">\(phase.losses.count) steps, \(String(format: "%.1f", phase.seconds)) s</text>
+            <text x="\(Int(width) - 120)" y="\(Int(height) - 2)">\(escape(caption))</text>
             </svg>
             """
     }

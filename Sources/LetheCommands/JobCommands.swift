@@ -9,7 +9,10 @@ import Wire
 struct SubmitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "submit",
-        abstract: "Queue an unlearning job on a coordinator (inputs are uploaded once, by hash); prints the job id.")
+        abstract: "Queue an unlearning job on a coordinator (inputs are uploaded once, by hash); prints the job id.",
+        discussion: "With --federated, queues FedAvg training with the coordinator's clients instead: "
+            + "`lethe submit --federated --rounds R --local-epochs E --clients N [--model M] [--data D] [--param k=v]` "
+            + "(see `lethe submit-federated --help`).")
 
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var request: UnlearningRequest
@@ -40,13 +43,7 @@ struct SubmitCommand: AsyncParsableCommand {
             referenceSHA256: try await reference.asyncMap {
                 try await client.upload(Data(contentsOf: URL(fileURLWithPath: $0)), kind: "checkpoint")
             }, weightsName: weights, forget: scenario.forgetSet.selection.description)
-        guard case .jobAccepted(let id) = try await client.request(.jobSubmit(spec)) else {
-            throw ControlError.unexpectedReply
-        }
-        switch output.format {
-        case .json: try printJSON(["id": id])
-        case .text: print(id)
-        }
+        try await submit(spec, with: client, format: output.format)
     }
 }
 
@@ -160,19 +157,36 @@ struct ResultCommand: AsyncParsableCommand {
     func run() async throws {
         let client = try cluster.connect()
         defer { client.close() }
+        try await Self.fetch(job, from: client, out: out, report: report, html: html, format: output.format)
+    }
+
+    /// Downloads what was asked for and prints the report (JSON) or its summary (text).
+    static func fetch(
+        _ job: String, from client: ControlClient, out: String?, report: String?, html: String?, format: OutputFormat
+    ) async throws {
         guard case .jobResult(let outputs) = try await client.request(.jobResultRequest(id: job)) else {
             throw ControlError.unexpectedReply
         }
-        try await client.download(outputs.weightsSHA256).write(to: URL(fileURLWithPath: out), options: .atomic)
+        if let out {
+            try await client.download(outputs.weightsSHA256).write(to: URL(fileURLWithPath: out), options: .atomic)
+        }
         let reportData = try await client.download(outputs.reportSHA256)
         if let report { try reportData.write(to: URL(fileURLWithPath: report), options: .atomic) }
         if let html {
             try await client.download(outputs.htmlSHA256).write(to: URL(fileURLWithPath: html), options: .atomic)
         }
-        switch output.format {
+        switch format {
         case .json: print(String(decoding: reportData, as: UTF8.self))
-        case .text: print(try JSONDecoder.snakeCase.decode(UnlearningReport.self, from: reportData).summary)
+        case .text: print(try summary(of: reportData))
         }
+    }
+
+    /// The text summary of whichever report a job wrote.
+    static func summary(of data: Data) throws -> String {
+        let decoder = JSONDecoder.snakeCase
+        if let report = try? decoder.decode(ClientForgettingReport.self, from: data) { return report.summary }
+        if let report = try? decoder.decode(FederatedTrainingReport.self, from: data) { return report.summary }
+        return try decoder.decode(UnlearningReport.self, from: data).summary
     }
 }
 
@@ -199,7 +213,7 @@ struct CancelCommand: AsyncParsableCommand {
 /// `lethe workers`.
 struct WorkersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "workers", abstract: "List the workers connected to the coordinator.")
+        commandName: "workers", abstract: "List the workers and federated clients known to the coordinator.")
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var output: FormatOptions
 
@@ -212,15 +226,15 @@ struct WorkersCommand: AsyncParsableCommand {
         switch output.format {
         case .json: try printJSON(workers)
         case .text:
-            print("NAME                 STATE  TASKS   KERNELS                 KEY")
+            print("NAME                 ROLE    STATE    TASKS   KERNELS / PARTITION     KEY")
             for worker in workers {
                 print(
                     tableRow(
                         [
-                            worker.name, worker.state, String(worker.tasksDone),
+                            worker.name, worker.role, worker.state, String(worker.tasksDone),
                             worker.kernelIdentity + (worker.kernelMatches ? "" : " (differs!)"),
                             String(worker.key.prefix(12)),
-                        ], widths: [21, 7, 8, 24]))
+                        ], widths: [21, 8, 9, 8, 24]))
             }
         }
     }

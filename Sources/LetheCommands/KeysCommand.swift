@@ -5,7 +5,7 @@ import Cluster
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys", abstract: "Create CURVE keys and manage the coordinator's allowlists.",
-        subcommands: [Initialize.self, AddWorker.self, AddUser.self, Revoke.self])
+        subcommands: [Initialize.self, AddWorker.self, AddUser.self, AddClient.self, Revoke.self])
 
     struct Initialize: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -37,6 +37,15 @@ struct KeysCommand: ParsableCommand {
         @Option(help: "A note kept next to the key.") var comment: String?
         @Argument(help: "The user's Z85 public key.") var publicKey: String
         func run() throws { try KeyDirectory(keys).add(publicKey, to: .users, comment: comment) }
+    }
+
+    struct AddClient: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-client",
+            abstract: "Create a federated client's own key pair in DIR/clients and allow it (prints its public key).")
+        @Option(help: "Key directory.") var keys: String
+        @Argument(help: "The client's name (`lethe client --name`).") var name: String
+        func run() throws { print(try KeyDirectory(keys).addClient(name)) }
     }
 
     struct Revoke: ParsableCommand {

@@ -727,6 +727,96 @@ void   lethe__shard_result__free_unpacked
   assert(message->base.descriptor == &lethe__shard_result__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   lethe__round_task__init
+                     (Lethe__RoundTask         *message)
+{
+  static const Lethe__RoundTask init_value = LETHE__ROUND_TASK__INIT;
+  *message = init_value;
+}
+size_t lethe__round_task__get_packed_size
+                     (const Lethe__RoundTask *message)
+{
+  assert(message->base.descriptor == &lethe__round_task__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t lethe__round_task__pack
+                     (const Lethe__RoundTask *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &lethe__round_task__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t lethe__round_task__pack_to_buffer
+                     (const Lethe__RoundTask *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &lethe__round_task__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Lethe__RoundTask *
+       lethe__round_task__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Lethe__RoundTask *)
+     protobuf_c_message_unpack (&lethe__round_task__descriptor,
+                                allocator, len, data);
+}
+void   lethe__round_task__free_unpacked
+                     (Lethe__RoundTask *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &lethe__round_task__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   lethe__round_update__init
+                     (Lethe__RoundUpdate         *message)
+{
+  static const Lethe__RoundUpdate init_value = LETHE__ROUND_UPDATE__INIT;
+  *message = init_value;
+}
+size_t lethe__round_update__get_packed_size
+                     (const Lethe__RoundUpdate *message)
+{
+  assert(message->base.descriptor == &lethe__round_update__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t lethe__round_update__pack
+                     (const Lethe__RoundUpdate *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &lethe__round_update__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t lethe__round_update__pack_to_buffer
+                     (const Lethe__RoundUpdate *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &lethe__round_update__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Lethe__RoundUpdate *
+       lethe__round_update__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Lethe__RoundUpdate *)
+     protobuf_c_message_unpack (&lethe__round_update__descriptor,
+                                allocator, len, data);
+}
+void   lethe__round_update__free_unpacked
+                     (Lethe__RoundUpdate *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &lethe__round_update__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   lethe__blob_request__init
                      (Lethe__BlobRequest         *message)
 {
@@ -1652,7 +1742,7 @@ const ProtobufCMessageDescriptor lethe__tensor_info__descriptor =
   (ProtobufCMessageInit) lethe__tensor_info__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor lethe__envelope__field_descriptors[25] =
+static const ProtobufCFieldDescriptor lethe__envelope__field_descriptors[27] =
 {
   {
     "request_id",
@@ -1782,6 +1872,30 @@ static const ProtobufCFieldDescriptor lethe__envelope__field_descriptors[25] =
     offsetof(Lethe__Envelope, body_case),
     offsetof(Lethe__Envelope, goodbye),
     &lethe__goodbye__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "round_task",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Lethe__Envelope, body_case),
+    offsetof(Lethe__Envelope, round_task),
+    &lethe__round_task__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "round_update",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Lethe__Envelope, body_case),
+    offsetof(Lethe__Envelope, round_update),
+    &lethe__round_update__descriptor,
     NULL,
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -1957,38 +2071,40 @@ static const ProtobufCFieldDescriptor lethe__envelope__field_descriptors[25] =
 };
 static const unsigned lethe__envelope__field_indices_by_name[] = {
   9,   /* field[9] = blob_chunk */
-  21,   /* field[21] = blob_offer */
+  23,   /* field[23] = blob_offer */
   8,   /* field[8] = blob_request */
-  23,   /* field[23] = blob_stored */
-  22,   /* field[22] = blob_upload */
-  24,   /* field[24] = error */
+  25,   /* field[25] = blob_stored */
+  24,   /* field[24] = blob_upload */
+  26,   /* field[26] = error */
   10,   /* field[10] = goodbye */
   5,   /* field[5] = heartbeat */
   2,   /* field[2] = hello */
-  12,   /* field[12] = job_accepted */
-  16,   /* field[16] = job_cancel */
-  15,   /* field[15] = job_list */
-  13,   /* field[13] = job_query */
-  18,   /* field[18] = job_result */
-  17,   /* field[17] = job_result_request */
-  14,   /* field[14] = job_status */
-  11,   /* field[11] = job_submit */
+  14,   /* field[14] = job_accepted */
+  18,   /* field[18] = job_cancel */
+  17,   /* field[17] = job_list */
+  15,   /* field[15] = job_query */
+  20,   /* field[20] = job_result */
+  19,   /* field[19] = job_result_request */
+  16,   /* field[16] = job_status */
+  13,   /* field[13] = job_submit */
   4,   /* field[4] = ready */
   0,   /* field[0] = request_id */
+  11,   /* field[11] = round_task */
+  12,   /* field[12] = round_update */
   7,   /* field[7] = shard_result */
   6,   /* field[6] = shard_task */
   1,   /* field[1] = tensors */
   3,   /* field[3] = welcome */
-  20,   /* field[20] = worker_list */
-  19,   /* field[19] = worker_query */
+  22,   /* field[22] = worker_list */
+  21,   /* field[21] = worker_query */
 };
 static const ProtobufCIntRange lethe__envelope__number_ranges[4 + 1] =
 {
   { 1, 0 },
   { 10, 2 },
-  { 30, 11 },
-  { 50, 24 },
-  { 0, 25 }
+  { 30, 13 },
+  { 50, 26 },
+  { 0, 27 }
 };
 const ProtobufCMessageDescriptor lethe__envelope__descriptor =
 {
@@ -1998,14 +2114,42 @@ const ProtobufCMessageDescriptor lethe__envelope__descriptor =
   "Lethe__Envelope",
   "lethe",
   sizeof(Lethe__Envelope),
-  25,
+  27,
   lethe__envelope__field_descriptors,
   lethe__envelope__field_indices_by_name,
   4,  lethe__envelope__number_ranges,
   (ProtobufCMessageInit) lethe__envelope__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor lethe__hello__field_descriptors[4] =
+static const ProtobufCEnumValue lethe__hello__role__enum_values_by_number[2] =
+{
+  { "WORKER", "LETHE__HELLO__ROLE__WORKER", 0 },
+  { "CLIENT", "LETHE__HELLO__ROLE__CLIENT", 1 },
+};
+static const ProtobufCIntRange lethe__hello__role__value_ranges[] = {
+{0, 0},{0, 2}
+};
+static const ProtobufCEnumValueIndex lethe__hello__role__enum_values_by_name[2] =
+{
+  { "CLIENT", 1 },
+  { "WORKER", 0 },
+};
+const ProtobufCEnumDescriptor lethe__hello__role__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "lethe.Hello.Role",
+  "Role",
+  "Lethe__Hello__Role",
+  "lethe",
+  2,
+  lethe__hello__role__enum_values_by_number,
+  2,
+  lethe__hello__role__enum_values_by_name,
+  1,
+  lethe__hello__role__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCFieldDescriptor lethe__hello__field_descriptors[7] =
 {
   {
     "name",
@@ -2055,17 +2199,56 @@ static const ProtobufCFieldDescriptor lethe__hello__field_descriptors[4] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "role",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__Hello, role),
+    &lethe__hello__role__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "class_counts",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Lethe__Hello, n_class_counts),
+    offsetof(Lethe__Hello, class_counts),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "partition",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__Hello, partition),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned lethe__hello__field_indices_by_name[] = {
+  5,   /* field[5] = class_counts */
   1,   /* field[1] = kernel_identity */
   0,   /* field[0] = name */
+  6,   /* field[6] = partition */
+  4,   /* field[4] = role */
   3,   /* field[3] = software_version */
   2,   /* field[2] = threads */
 };
 static const ProtobufCIntRange lethe__hello__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor lethe__hello__descriptor =
 {
@@ -2075,7 +2258,7 @@ const ProtobufCMessageDescriptor lethe__hello__descriptor =
   "Lethe__Hello",
   "lethe",
   sizeof(Lethe__Hello),
-  4,
+  7,
   lethe__hello__field_descriptors,
   lethe__hello__field_indices_by_name,
   1,  lethe__hello__number_ranges,
@@ -2976,6 +3159,346 @@ const ProtobufCMessageDescriptor lethe__shard_result__descriptor =
   (ProtobufCMessageInit) lethe__shard_result__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCEnumValue lethe__round_task__kind__enum_values_by_number[3] =
+{
+  { "TRAIN", "LETHE__ROUND_TASK__KIND__TRAIN", 0 },
+  { "EVALUATE", "LETHE__ROUND_TASK__KIND__EVALUATE", 1 },
+  { "ASCEND", "LETHE__ROUND_TASK__KIND__ASCEND", 2 },
+};
+static const ProtobufCIntRange lethe__round_task__kind__value_ranges[] = {
+{0, 0},{0, 3}
+};
+static const ProtobufCEnumValueIndex lethe__round_task__kind__enum_values_by_name[3] =
+{
+  { "ASCEND", 2 },
+  { "EVALUATE", 1 },
+  { "TRAIN", 0 },
+};
+const ProtobufCEnumDescriptor lethe__round_task__kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "lethe.RoundTask.Kind",
+  "Kind",
+  "Lethe__RoundTask__Kind",
+  "lethe",
+  3,
+  lethe__round_task__kind__enum_values_by_number,
+  3,
+  lethe__round_task__kind__enum_values_by_name,
+  1,
+  lethe__round_task__kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCFieldDescriptor lethe__round_task__field_descriptors[12] =
+{
+  {
+    "job",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundTask, job),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "round",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundTask, round),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundTask, kind),
+    &lethe__round_task__kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "architecture",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundTask, architecture),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "epochs",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundTask, epochs),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "batch_size",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundTask, batch_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "learning_rate",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundTask, learning_rate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "momentum",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundTask, momentum),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "weight_decay",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundTask, weight_decay),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "seed",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundTask, seed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "radius",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundTask, radius),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "membership_samples",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundTask, membership_samples),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned lethe__round_task__field_indices_by_name[] = {
+  3,   /* field[3] = architecture */
+  5,   /* field[5] = batch_size */
+  4,   /* field[4] = epochs */
+  0,   /* field[0] = job */
+  2,   /* field[2] = kind */
+  6,   /* field[6] = learning_rate */
+  11,   /* field[11] = membership_samples */
+  7,   /* field[7] = momentum */
+  10,   /* field[10] = radius */
+  1,   /* field[1] = round */
+  9,   /* field[9] = seed */
+  8,   /* field[8] = weight_decay */
+};
+static const ProtobufCIntRange lethe__round_task__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 12 }
+};
+const ProtobufCMessageDescriptor lethe__round_task__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "lethe.RoundTask",
+  "RoundTask",
+  "Lethe__RoundTask",
+  "lethe",
+  sizeof(Lethe__RoundTask),
+  12,
+  lethe__round_task__field_descriptors,
+  lethe__round_task__field_indices_by_name,
+  1,  lethe__round_task__number_ranges,
+  (ProtobufCMessageInit) lethe__round_task__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor lethe__round_update__field_descriptors[8] =
+{
+  {
+    "job",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundUpdate, job),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "round",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundUpdate, round),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundUpdate, kind),
+    &lethe__round_task__kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "samples",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundUpdate, samples),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "mean_loss",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundUpdate, mean_loss),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "seconds",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__RoundUpdate, seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "correct",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Lethe__RoundUpdate, n_correct),
+    offsetof(Lethe__RoundUpdate, correct),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Lethe__RoundUpdate, n_total),
+    offsetof(Lethe__RoundUpdate, total),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned lethe__round_update__field_indices_by_name[] = {
+  6,   /* field[6] = correct */
+  0,   /* field[0] = job */
+  2,   /* field[2] = kind */
+  4,   /* field[4] = mean_loss */
+  1,   /* field[1] = round */
+  3,   /* field[3] = samples */
+  5,   /* field[5] = seconds */
+  7,   /* field[7] = total */
+};
+static const ProtobufCIntRange lethe__round_update__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor lethe__round_update__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "lethe.RoundUpdate",
+  "RoundUpdate",
+  "Lethe__RoundUpdate",
+  "lethe",
+  sizeof(Lethe__RoundUpdate),
+  8,
+  lethe__round_update__field_descriptors,
+  lethe__round_update__field_indices_by_name,
+  1,  lethe__round_update__number_ranges,
+  (ProtobufCMessageInit) lethe__round_update__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor lethe__blob_request__field_descriptors[3] =
 {
   {
@@ -3373,7 +3896,7 @@ const ProtobufCMessageDescriptor lethe__job_spec__params_entry__descriptor =
   (ProtobufCMessageInit) lethe__job_spec__params_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[12] =
+static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[15] =
 {
   {
     "method",
@@ -3519,16 +4042,55 @@ static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[12] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "kind",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__JobSpec, kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source_job",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__JobSpec, source_job),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "client",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__JobSpec, client),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned lethe__job_spec__field_indices_by_name[] = {
   2,   /* field[2] = architecture */
+  14,   /* field[14] = client */
   11,   /* field[11] = forget */
+  12,   /* field[12] = kind */
   0,   /* field[0] = method */
   1,   /* field[1] = params */
   9,   /* field[9] = reference_sha256 */
   6,   /* field[6] = scenario_sha256 */
   7,   /* field[7] = seed */
   8,   /* field[8] = shards */
+  13,   /* field[13] = source_job */
   5,   /* field[5] = test_sha256 */
   4,   /* field[4] = train_sha256 */
   10,   /* field[10] = weights_name */
@@ -3537,7 +4099,7 @@ static const unsigned lethe__job_spec__field_indices_by_name[] = {
 static const ProtobufCIntRange lethe__job_spec__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor lethe__job_spec__descriptor =
 {
@@ -3547,7 +4109,7 @@ const ProtobufCMessageDescriptor lethe__job_spec__descriptor =
   "Lethe__JobSpec",
   "lethe",
   sizeof(Lethe__JobSpec),
-  12,
+  15,
   lethe__job_spec__field_descriptors,
   lethe__job_spec__field_indices_by_name,
   1,  lethe__job_spec__number_ranges,
@@ -4027,7 +4589,7 @@ const ProtobufCMessageDescriptor lethe__job_result_request__descriptor =
   (ProtobufCMessageInit) lethe__job_result_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor lethe__job_result__field_descriptors[4] =
+static const ProtobufCFieldDescriptor lethe__job_result__field_descriptors[5] =
 {
   {
     "id",
@@ -4077,17 +4639,30 @@ static const ProtobufCFieldDescriptor lethe__job_result__field_descriptors[4] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "ledger_sha256",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__JobResult, ledger_sha256),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned lethe__job_result__field_indices_by_name[] = {
   3,   /* field[3] = html_sha256 */
   0,   /* field[0] = id */
+  4,   /* field[4] = ledger_sha256 */
   2,   /* field[2] = report_sha256 */
   1,   /* field[1] = weights_sha256 */
 };
 static const ProtobufCIntRange lethe__job_result__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor lethe__job_result__descriptor =
 {
@@ -4097,7 +4672,7 @@ const ProtobufCMessageDescriptor lethe__job_result__descriptor =
   "Lethe__JobResult",
   "lethe",
   sizeof(Lethe__JobResult),
-  4,
+  5,
   lethe__job_result__field_descriptors,
   lethe__job_result__field_indices_by_name,
   1,  lethe__job_result__number_ranges,
@@ -4122,7 +4697,7 @@ const ProtobufCMessageDescriptor lethe__worker_query__descriptor =
   (ProtobufCMessageInit) lethe__worker_query__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor lethe__worker_info__field_descriptors[7] =
+static const ProtobufCFieldDescriptor lethe__worker_info__field_descriptors[9] =
 {
   {
     "name",
@@ -4208,6 +4783,30 @@ static const ProtobufCFieldDescriptor lethe__worker_info__field_descriptors[7] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "role",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__WorkerInfo, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "samples",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__WorkerInfo, samples),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned lethe__worker_info__field_indices_by_name[] = {
   2,   /* field[2] = kernel_identity */
@@ -4215,13 +4814,15 @@ static const unsigned lethe__worker_info__field_indices_by_name[] = {
   1,   /* field[1] = key */
   5,   /* field[5] = last_seen */
   0,   /* field[0] = name */
+  7,   /* field[7] = role */
+  8,   /* field[8] = samples */
   3,   /* field[3] = state */
   4,   /* field[4] = tasks_done */
 };
 static const ProtobufCIntRange lethe__worker_info__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor lethe__worker_info__descriptor =
 {
@@ -4231,7 +4832,7 @@ const ProtobufCMessageDescriptor lethe__worker_info__descriptor =
   "Lethe__WorkerInfo",
   "lethe",
   sizeof(Lethe__WorkerInfo),
-  7,
+  9,
   lethe__worker_info__field_descriptors,
   lethe__worker_info__field_indices_by_name,
   1,  lethe__worker_info__number_ranges,

@@ -54,6 +54,7 @@ enum ControlCoding {
                 $0.pointee.weights_sha256 = arena.string(outputs.weightsSHA256)
                 $0.pointee.report_sha256 = arena.string(outputs.reportSHA256)
                 $0.pointee.html_sha256 = arena.string(outputs.htmlSHA256)
+                $0.pointee.ledger_sha256 = arena.string(outputs.ledgerSHA256 ?? "")
             }
         case .workerQuery:
             root.pointee.body_case = LETHE__ENVELOPE__BODY_WORKER_QUERY
@@ -72,6 +73,8 @@ enum ControlCoding {
                         $0.pointee.tasks_done = UInt32(clamping: worker.tasksDone)
                         $0.pointee.last_seen = worker.lastSeen
                         $0.pointee.kernel_matches = worker.kernelMatches ? 1 : 0
+                        $0.pointee.role = arena.string(worker.role)
+                        $0.pointee.samples = UInt32(clamping: worker.samples)
                     }
                 }
                 $0.pointee.n_workers = items.count
@@ -132,6 +135,9 @@ enum ControlCoding {
             $0.pointee.reference_sha256 = arena.string(spec.referenceSHA256 ?? "")
             $0.pointee.weights_name = arena.string(spec.weightsName)
             $0.pointee.forget = arena.string(spec.forget)
+            $0.pointee.kind = arena.string(spec.kind ?? "")
+            $0.pointee.source_job = arena.string(spec.sourceJob ?? "")
+            $0.pointee.client = arena.string(spec.client ?? "")
         }
     }
 
@@ -189,7 +195,8 @@ enum ControlCoding {
                 JobOutputs(
                     id: CRead.string(result.id), weightsSHA256: try EnvelopeBody.sha256(result.weights_sha256),
                     reportSHA256: try EnvelopeBody.sha256(result.report_sha256),
-                    htmlSHA256: try EnvelopeBody.sha256(result.html_sha256)))
+                    htmlSHA256: try EnvelopeBody.sha256(result.html_sha256),
+                    ledgerSHA256: try EnvelopeBody.optionalSHA256(result.ledger_sha256)))
         case LETHE__ENVELOPE__BODY_WORKER_QUERY:
             return .workerQuery
         case LETHE__ENVELOPE__BODY_WORKER_LIST:
@@ -199,7 +206,8 @@ enum ControlCoding {
                     WorkerSummary(
                         name: CRead.string($0.name), key: CRead.string($0.key),
                         kernelIdentity: CRead.string($0.kernel_identity), state: CRead.string($0.state),
-                        tasksDone: Int($0.tasks_done), lastSeen: $0.last_seen, kernelMatches: $0.kernel_matches != 0)
+                        tasksDone: Int($0.tasks_done), lastSeen: $0.last_seen, kernelMatches: $0.kernel_matches != 0,
+                        role: CRead.string($0.role), samples: Int($0.samples))
                 })
         case LETHE__ENVELOPE__BODY_BLOB_OFFER:
             let offer = try EnvelopeBody.present(root.blob_offer, "blob offer")
@@ -238,16 +246,22 @@ enum ControlCoding {
         guard spec.shards >= 1, spec.shards <= 4096 else {
             throw .invalidField("shards \(spec.shards) must be between 1 and 4096")
         }
-        let reference = CRead.string(spec.reference_sha256)
-        return JobSpec(
+        // Which blobs a job needs depends on its kind; the coordinator checks that they are there.
+        var decoded = JobSpec(
             method: method, params: params, architecture: CRead.string(spec.architecture),
-            weightsSHA256: try EnvelopeBody.sha256(spec.weights_sha256),
-            trainSHA256: try EnvelopeBody.sha256(spec.train_sha256),
-            testSHA256: try EnvelopeBody.sha256(spec.test_sha256),
-            scenarioSHA256: try EnvelopeBody.sha256(spec.scenario_sha256), seed: spec.seed, shards: Int(spec.shards),
-            referenceSHA256: reference.isEmpty ? nil : try EnvelopeBody.sha256(spec.reference_sha256),
+            weightsSHA256: try EnvelopeBody.optionalSHA256(spec.weights_sha256) ?? "",
+            trainSHA256: try EnvelopeBody.optionalSHA256(spec.train_sha256) ?? "",
+            testSHA256: try EnvelopeBody.optionalSHA256(spec.test_sha256) ?? "",
+            scenarioSHA256: try EnvelopeBody.optionalSHA256(spec.scenario_sha256) ?? "", seed: spec.seed,
+            shards: Int(spec.shards), referenceSHA256: try EnvelopeBody.optionalSHA256(spec.reference_sha256),
             weightsName: CRead.string(spec.weights_name), forget: CRead.string(spec.forget))
+        decoded.kind = nonEmpty(CRead.string(spec.kind))
+        decoded.sourceJob = nonEmpty(CRead.string(spec.source_job))
+        decoded.client = nonEmpty(CRead.string(spec.client))
+        return decoded
     }
+
+    private static func nonEmpty(_ value: String) -> String? { value.isEmpty ? nil : value }
 
     static func decode(_ status: Lethe__JobStatus) -> JobStatus {
         JobStatus(

@@ -14,6 +14,11 @@ public struct JobSpec: Sendable, Equatable, Codable {
     /// What the user called the weights file, and the forget selection, for reports and listings.
     public var weightsName: String
     public var forget: String
+    /// nil for unlearning, "federated" for FedAvg training with clients, "forget-client" for forgetting one.
+    public var kind: String?
+    /// forget-client: the federated job whose model and ledgers it starts from, and the client (key or name).
+    public var sourceJob: String?
+    public var client: String?
 
     public init(
         method: String, params: [String: String], architecture: String, weightsSHA256: String, trainSHA256: String,
@@ -36,7 +41,9 @@ public struct JobSpec: Sendable, Equatable, Codable {
 
     /// Every blob the job reads.
     public var blobs: [String] {
-        [weightsSHA256, trainSHA256, testSHA256, scenarioSHA256] + (referenceSHA256.map { [$0] } ?? [])
+        ([weightsSHA256, trainSHA256, testSHA256, scenarioSHA256] + (referenceSHA256.map { [$0] } ?? [])).filter {
+            !$0.isEmpty
+        }
     }
 }
 
@@ -94,16 +101,21 @@ public struct JobOutputs: Sendable, Equatable, Codable {
     public var weightsSHA256: String
     public var reportSHA256: String
     public var htmlSHA256: String
+    /// Federated jobs: the federation's state (initial weights and contribution ledgers).
+    public var ledgerSHA256: String?
 
-    public init(id: String, weightsSHA256: String, reportSHA256: String, htmlSHA256: String) {
+    public init(
+        id: String, weightsSHA256: String, reportSHA256: String, htmlSHA256: String, ledgerSHA256: String? = nil
+    ) {
         self.id = id
         self.weightsSHA256 = weightsSHA256
         self.reportSHA256 = reportSHA256
         self.htmlSHA256 = htmlSHA256
+        self.ledgerSHA256 = ledgerSHA256
     }
 }
 
-/// A worker as `lethe workers` lists it.
+/// A worker or a federated client as `lethe workers` lists it.
 public struct WorkerSummary: Sendable, Equatable, Codable {
     public var name: String
     public var key: String
@@ -112,11 +124,17 @@ public struct WorkerSummary: Sendable, Equatable, Codable {
     public var tasksDone: Int
     public var lastSeen: Double
     public var kernelMatches: Bool
+    /// "worker" or "client".
+    public var role: String
+    /// A client's training samples.
+    public var samples: Int
 
     public init(
         name: String, key: String, kernelIdentity: String, state: String, tasksDone: Int, lastSeen: Double,
-        kernelMatches: Bool
+        kernelMatches: Bool, role: String = "worker", samples: Int = 0
     ) {
+        self.role = role
+        self.samples = samples
         self.name = name
         self.key = key
         self.kernelIdentity = kernelIdentity

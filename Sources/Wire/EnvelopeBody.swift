@@ -4,7 +4,7 @@ import Unlearning
 /// Maps `Message` to the envelope's oneof body and back. Decoding validates every field it reads.
 enum EnvelopeBody {
     static func encode(_ message: Message, into root: UnsafeMutablePointer<Lethe__Envelope>, _ arena: CArena) {
-        if ControlCoding.encode(message, into: root, arena) { return }
+        if ControlCoding.encode(message, into: root, arena) || RoundCoding.encode(message, into: root, arena) { return }
         switch message {
         case .hello(let hello):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_HELLO
@@ -14,6 +14,10 @@ enum EnvelopeBody {
                 $0.pointee.kernel_identity = arena.string(hello.kernelIdentity)
                 $0.pointee.threads = UInt32(clamping: hello.threads)
                 $0.pointee.software_version = arena.string(hello.softwareVersion)
+                $0.pointee.role = Lethe__Hello__Role(rawValue: UInt32(hello.role.rawValue))
+                $0.pointee.n_class_counts = hello.classCounts.count
+                $0.pointee.class_counts = arena.array(hello.classCounts.map { UInt32(clamping: $0) })
+                $0.pointee.partition = arena.string(hello.partition)
             }
         case .welcome(let welcome):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_WELCOME
@@ -79,19 +83,28 @@ enum EnvelopeBody {
                 $0.pointee.message = arena.string(error.message)
             }
         default:
-            preconditionFailure("\(message.kind) is encoded by ControlCoding")
+            preconditionFailure("\(message.kind) is encoded by ControlCoding or RoundCoding")
         }
     }
 
     static func decode(_ root: Lethe__Envelope) throws(WireError) -> Message {
         if let message = try ControlCoding.decode(root) { return message }
+        if let message = try RoundCoding.decode(root) { return message }
         switch root.body_case {
         case LETHE__ENVELOPE__BODY_HELLO:
             let hello = try present(root.hello, "hello")
+            guard let role = Hello.Role(rawValue: Int(hello.role.rawValue)) else {
+                throw .invalidField("hello role #\(hello.role.rawValue) is unknown")
+            }
+            guard hello.n_class_counts <= WireProtocol.Limits.classes else {
+                throw .invalidField("\(hello.n_class_counts) class counts exceed \(WireProtocol.Limits.classes)")
+            }
             return .hello(
                 Hello(
                     name: CRead.string(hello.name), kernelIdentity: CRead.string(hello.kernel_identity),
-                    threads: Int(hello.threads), softwareVersion: CRead.string(hello.software_version)))
+                    threads: Int(hello.threads), softwareVersion: CRead.string(hello.software_version), role: role,
+                    classCounts: CRead.ints(hello.class_counts, hello.n_class_counts),
+                    partition: CRead.string(hello.partition)))
         case LETHE__ENVELOPE__BODY_WELCOME:
             let welcome = try present(root.welcome, "welcome")
             return .welcome(
@@ -151,6 +164,11 @@ enum EnvelopeBody {
         guard value.utf8.count == 64, value.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })
         else { throw .invalidField("'\(value.prefix(80))' is not a lowercase hex SHA-256") }
         return value
+    }
+
+    /// A SHA-256 that may be absent (the empty string).
+    static func optionalSHA256(_ pointer: UnsafePointer<CChar>?) throws(WireError) -> String? {
+        CRead.string(pointer).isEmpty ? nil : try sha256(pointer)
     }
 
     static func count(_ value: UInt64, _ what: String) throws(WireError) -> Int {

@@ -1,19 +1,35 @@
 import Tensor
 import Unlearning
 
-/// A worker's introduction.
+/// A worker's or a federated client's introduction.
 public struct Hello: Sendable, Equatable {
+    public enum Role: Int, Sendable {
+        case worker = 0
+        case client = 1
+    }
+
     public var name: String
     /// The BLAS kernel identity: a job only runs on workers whose identity matches the coordinator's.
     public var kernelIdentity: String
     public var threads: Int
     public var softwareVersion: String
+    public var role: Role
+    /// A client's local training samples per class (the data itself never leaves the client).
+    public var classCounts: [Int]
+    /// How a client's partition was drawn, e.g. "3/10 dirichlet:0.5 seed 1".
+    public var partition: String
 
-    public init(name: String, kernelIdentity: String, threads: Int, softwareVersion: String) {
+    public init(
+        name: String, kernelIdentity: String, threads: Int, softwareVersion: String, role: Role = .worker,
+        classCounts: [Int] = [], partition: String = ""
+    ) {
         self.name = name
         self.kernelIdentity = kernelIdentity
         self.threads = threads
         self.softwareVersion = softwareVersion
+        self.role = role
+        self.classCounts = classCounts
+        self.partition = partition
     }
 }
 
@@ -168,6 +184,9 @@ public enum Message: Sendable, Equatable {
     case blobRequest(BlobRequest)
     case blobChunk(BlobChunk)
     case error(ProtocolError)
+    // Federated client ⇄ coordinator.
+    case roundTask(RoundTask)
+    case roundUpdate(RoundUpdate)
     // CLI ⇄ coordinator.
     case jobSubmit(JobSpec)
     case jobAccepted(id: String)
@@ -196,6 +215,8 @@ public enum Message: Sendable, Equatable {
         case .blobRequest: "blob request"
         case .blobChunk: "blob chunk"
         case .error: "error"
+        case .roundTask: "round task"
+        case .roundUpdate: "round update"
         case .jobSubmit: "job submit"
         case .jobAccepted: "job accepted"
         case .jobQuery: "job query"

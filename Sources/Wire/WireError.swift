@@ -44,6 +44,8 @@ public enum WireProtocol {
         public static let tensorElements = 1 << 28
         /// Most dimensions of one tensor.
         public static let rank = 8
+        /// Most classes a per-class count may cover.
+        public static let classes = 1 << 16
         /// Size of the chunks blobs travel in.
         public static let blobChunkBytes = 1 << 20
     }

@@ -31,6 +31,8 @@ typedef struct Lethe__BatchPart Lethe__BatchPart;
 typedef struct Lethe__GradientWork Lethe__GradientWork;
 typedef struct Lethe__PredictionWork Lethe__PredictionWork;
 typedef struct Lethe__ShardResult Lethe__ShardResult;
+typedef struct Lethe__RoundTask Lethe__RoundTask;
+typedef struct Lethe__RoundUpdate Lethe__RoundUpdate;
 typedef struct Lethe__BlobRequest Lethe__BlobRequest;
 typedef struct Lethe__BlobChunk Lethe__BlobChunk;
 typedef struct Lethe__BlobOffer Lethe__BlobOffer;
@@ -55,12 +57,32 @@ typedef struct Lethe__Error Lethe__Error;
 
 /* --- enums --- */
 
+typedef enum _Lethe__Hello__Role {
+  LETHE__HELLO__ROLE__WORKER = 0,
+  LETHE__HELLO__ROLE__CLIENT = 1
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LETHE__HELLO__ROLE)
+} Lethe__Hello__Role;
 typedef enum _Lethe__LossTerm__Kind {
   LETHE__LOSS_TERM__KIND__CROSS_ENTROPY = 0,
   LETHE__LOSS_TERM__KIND__DISTILLATION = 1,
   LETHE__LOSS_TERM__KIND__FEATURE_MATCHING = 2
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LETHE__LOSS_TERM__KIND)
 } Lethe__LossTerm__Kind;
+typedef enum _Lethe__RoundTask__Kind {
+  /*
+   * Local SGD epochs from the global weights (FedAvg); answer with the new weights.
+   */
+  LETHE__ROUND_TASK__KIND__TRAIN = 0,
+  /*
+   * Accuracy per class and per-sample losses on the local data; answer without weights.
+   */
+  LETHE__ROUND_TASK__KIND__EVALUATE = 1,
+  /*
+   * Gradient ascent on the local data (a leaving client's NegGrad / PGA); answer with the new weights.
+   */
+  LETHE__ROUND_TASK__KIND__ASCEND = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LETHE__ROUND_TASK__KIND)
+} Lethe__RoundTask__Kind;
 typedef enum _Lethe__Error__Code {
   LETHE__ERROR__CODE__UNSPECIFIED = 0,
   LETHE__ERROR__CODE__BAD_MESSAGE = 1,
@@ -108,6 +130,8 @@ typedef enum {
   LETHE__ENVELOPE__BODY_BLOB_REQUEST = 16,
   LETHE__ENVELOPE__BODY_BLOB_CHUNK = 17,
   LETHE__ENVELOPE__BODY_GOODBYE = 18,
+  LETHE__ENVELOPE__BODY_ROUND_TASK = 19,
+  LETHE__ENVELOPE__BODY_ROUND_UPDATE = 20,
   LETHE__ENVELOPE__BODY_JOB_SUBMIT = 30,
   LETHE__ENVELOPE__BODY_JOB_ACCEPTED = 31,
   LETHE__ENVELOPE__BODY_JOB_QUERY = 32,
@@ -149,6 +173,11 @@ struct  Lethe__Envelope
     Lethe__BlobChunk *blob_chunk;
     Lethe__Goodbye *goodbye;
     /*
+     * Federated client ⇄ coordinator (clients say Hello with role CLIENT on the worker endpoint).
+     */
+    Lethe__RoundTask *round_task;
+    Lethe__RoundUpdate *round_update;
+    /*
      * CLI ⇄ coordinator.
      */
     Lethe__JobSubmit *job_submit;
@@ -176,7 +205,7 @@ struct  Lethe__Envelope
 
 
 /*
- * A worker introduces itself; the coordinator answers Welcome or Error.
+ * A worker or a federated client introduces itself; the coordinator answers Welcome or Error.
  */
 struct  Lethe__Hello
 {
@@ -188,10 +217,17 @@ struct  Lethe__Hello
   char *kernel_identity;
   uint32_t threads;
   char *software_version;
+  Lethe__Hello__Role role;
+  /*
+   * A client's local training samples, per class (its data never leaves it), and how they were drawn.
+   */
+  size_t n_class_counts;
+  uint32_t *class_counts;
+  char *partition;
 };
 #define LETHE__HELLO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&lethe__hello__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, LETHE__HELLO__ROLE__WORKER, 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Lethe__Welcome
@@ -416,6 +452,60 @@ struct  Lethe__ShardResult
 
 
 /*
+ * Federated work for one client in one round. The global weights travel as tensor frames named by parameter;
+ * for projected gradient ascent also "reference/<parameter>", the centre of the ball it stays in.
+ */
+struct  Lethe__RoundTask
+{
+  ProtobufCMessage base;
+  char *job;
+  uint32_t round;
+  Lethe__RoundTask__Kind kind;
+  char *architecture;
+  uint32_t epochs;
+  uint32_t batch_size;
+  float learning_rate;
+  float momentum;
+  float weight_decay;
+  uint64_t seed;
+  /*
+   * ASCEND: keep the weights within this L2 distance of the reference (0: no projection).
+   */
+  float radius;
+  /*
+   * EVALUATE: how many per-sample losses to return (a seeded subset) for membership inference.
+   */
+  uint32_t membership_samples;
+};
+#define LETHE__ROUND_TASK__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&lethe__round_task__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, LETHE__ROUND_TASK__KIND__TRAIN, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+
+/*
+ * A client's answer: its weights after local work (tensor frames named by parameter) or, for EVALUATE, the
+ * per-class counts and a "losses" frame.
+ */
+struct  Lethe__RoundUpdate
+{
+  ProtobufCMessage base;
+  char *job;
+  uint32_t round;
+  Lethe__RoundTask__Kind kind;
+  uint32_t samples;
+  double mean_loss;
+  double seconds;
+  size_t n_correct;
+  uint32_t *correct;
+  size_t n_total;
+  uint32_t *total;
+};
+#define LETHE__ROUND_UPDATE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&lethe__round_update__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, LETHE__ROUND_TASK__KIND__TRAIN, 0, 0, 0, 0,NULL, 0,NULL }
+
+
+/*
  * Blob transfer, resumable by offset.
  */
 struct  Lethe__BlobRequest
@@ -528,10 +618,19 @@ struct  Lethe__JobSpec
    */
   char *weights_name;
   char *forget;
+  /*
+   * "" (unlearning), "federated" (FedAvg training with clients) or "forget-client".
+   */
+  char *kind;
+  /*
+   * forget-client: the federated job whose model and ledgers to start from, and the client to forget.
+   */
+  char *source_job;
+  char *client;
 };
 #define LETHE__JOB_SPEC__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&lethe__job_spec__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Lethe__JobSubmit
@@ -642,10 +741,14 @@ struct  Lethe__JobResult
   char *weights_sha256;
   char *report_sha256;
   char *html_sha256;
+  /*
+   * Federated jobs: the federation's state (initial weights and contribution ledgers), a safetensors blob.
+   */
+  char *ledger_sha256;
 };
 #define LETHE__JOB_RESULT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&lethe__job_result__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Lethe__WorkerQuery
@@ -667,10 +770,15 @@ struct  Lethe__WorkerInfo
   uint32_t tasks_done;
   double last_seen;
   protobuf_c_boolean kernel_matches;
+  /*
+   * "worker" or "client"; a client's training samples.
+   */
+  char *role;
+  uint32_t samples;
 };
 #define LETHE__WORKER_INFO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&lethe__worker_info__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Lethe__WorkerList
@@ -998,6 +1106,44 @@ Lethe__ShardResult *
                       const uint8_t       *data);
 void   lethe__shard_result__free_unpacked
                      (Lethe__ShardResult *message,
+                      ProtobufCAllocator *allocator);
+/* Lethe__RoundTask methods */
+void   lethe__round_task__init
+                     (Lethe__RoundTask         *message);
+size_t lethe__round_task__get_packed_size
+                     (const Lethe__RoundTask   *message);
+size_t lethe__round_task__pack
+                     (const Lethe__RoundTask   *message,
+                      uint8_t             *out);
+size_t lethe__round_task__pack_to_buffer
+                     (const Lethe__RoundTask   *message,
+                      ProtobufCBuffer     *buffer);
+Lethe__RoundTask *
+       lethe__round_task__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   lethe__round_task__free_unpacked
+                     (Lethe__RoundTask *message,
+                      ProtobufCAllocator *allocator);
+/* Lethe__RoundUpdate methods */
+void   lethe__round_update__init
+                     (Lethe__RoundUpdate         *message);
+size_t lethe__round_update__get_packed_size
+                     (const Lethe__RoundUpdate   *message);
+size_t lethe__round_update__pack
+                     (const Lethe__RoundUpdate   *message,
+                      uint8_t             *out);
+size_t lethe__round_update__pack_to_buffer
+                     (const Lethe__RoundUpdate   *message,
+                      ProtobufCBuffer     *buffer);
+Lethe__RoundUpdate *
+       lethe__round_update__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   lethe__round_update__free_unpacked
+                     (Lethe__RoundUpdate *message,
                       ProtobufCAllocator *allocator);
 /* Lethe__BlobRequest methods */
 void   lethe__blob_request__init
@@ -1413,6 +1559,12 @@ typedef void (*Lethe__PredictionWork_Closure)
 typedef void (*Lethe__ShardResult_Closure)
                  (const Lethe__ShardResult *message,
                   void *closure_data);
+typedef void (*Lethe__RoundTask_Closure)
+                 (const Lethe__RoundTask *message,
+                  void *closure_data);
+typedef void (*Lethe__RoundUpdate_Closure)
+                 (const Lethe__RoundUpdate *message,
+                  void *closure_data);
 typedef void (*Lethe__BlobRequest_Closure)
                  (const Lethe__BlobRequest *message,
                   void *closure_data);
@@ -1482,6 +1634,7 @@ typedef void (*Lethe__Error_Closure)
 extern const ProtobufCMessageDescriptor lethe__tensor_info__descriptor;
 extern const ProtobufCMessageDescriptor lethe__envelope__descriptor;
 extern const ProtobufCMessageDescriptor lethe__hello__descriptor;
+extern const ProtobufCEnumDescriptor    lethe__hello__role__descriptor;
 extern const ProtobufCMessageDescriptor lethe__welcome__descriptor;
 extern const ProtobufCMessageDescriptor lethe__ready__descriptor;
 extern const ProtobufCMessageDescriptor lethe__heartbeat__descriptor;
@@ -1496,6 +1649,9 @@ extern const ProtobufCMessageDescriptor lethe__batch_part__descriptor;
 extern const ProtobufCMessageDescriptor lethe__gradient_work__descriptor;
 extern const ProtobufCMessageDescriptor lethe__prediction_work__descriptor;
 extern const ProtobufCMessageDescriptor lethe__shard_result__descriptor;
+extern const ProtobufCMessageDescriptor lethe__round_task__descriptor;
+extern const ProtobufCEnumDescriptor    lethe__round_task__kind__descriptor;
+extern const ProtobufCMessageDescriptor lethe__round_update__descriptor;
 extern const ProtobufCMessageDescriptor lethe__blob_request__descriptor;
 extern const ProtobufCMessageDescriptor lethe__blob_chunk__descriptor;
 extern const ProtobufCMessageDescriptor lethe__blob_offer__descriptor;

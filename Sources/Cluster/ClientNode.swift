@@ -1,0 +1,101 @@
+import Foundation
+import Wire
+
+/// A federated client's side of the protocol: introduces itself with its partition's class counts, computes
+/// each round task on its own thread (its data never leaves it) and answers with its update. Like a worker it
+/// says hello again when the coordinator stops hearing it, so it rejoins after a restart or a network cut.
+public final class ClientNode: @unchecked Sendable {
+    private let transport: Transport
+    private let computer: ClientComputer
+    private let hello: Hello
+    private let lock = NSLock()
+    private let compute = DispatchQueue(label: "lethe.client.compute")
+    private var heartbeatMilliseconds = 500
+    private var liveness = 6
+    private var lastHeard = Date()
+    private var lastHello = Date.distantPast
+    public private(set) var tasksDone = 0
+    public var log: @Sendable (String) -> Void = { _ in }
+
+    public init(transport: Transport, computer: ClientComputer, hello: Hello) {
+        self.transport = transport
+        self.computer = computer
+        self.hello = hello
+    }
+
+    /// Serves until the transport closes or the task is cancelled.
+    public func run() async {
+        lock.withLock { sayHello() }
+        let heartbeat = Task { [weak self] in
+            while !Task.isCancelled {
+                let interval = self?.lock.withLock { self?.heartbeatMilliseconds } ?? 500
+                try? await Task.sleep(for: .milliseconds(interval ?? 500))
+                self?.tick()
+            }
+        }
+        defer { heartbeat.cancel() }
+        for await received in transport.incoming { handle(received) }
+    }
+
+    func handle(_ received: Received) {
+        let envelope: Envelope
+        do throws(WireError) {
+            envelope = try WireCodec.decode(received.frames)
+        } catch {
+            log("refused a message from the coordinator: \(error)")
+            return
+        }
+        lock.withLock {
+            lastHeard = Date()
+            switch envelope.message {
+            case .welcome(let welcome):
+                heartbeatMilliseconds = max(welcome.heartbeatIntervalMilliseconds, 10)
+                liveness = max(welcome.liveness, 2)
+                log("joined the federation with \(computer.data.count) samples")
+            case .heartbeat:
+                break
+            case .roundTask(let task):
+                log("round \(task.round) of \(task.job): \(task.kind)")
+                compute.async { [self] in
+                    let reply: Envelope
+                    do throws(ProtocolError) {
+                        reply = try computer.run(task, tensors: envelope.tensors)
+                    } catch {
+                        reply = Envelope(.error(error))
+                    }
+                    lock.withLock {
+                        if case .roundUpdate = reply.message { tasksDone += 1 }
+                        var answer = reply
+                        answer.requestID = envelope.requestID
+                        transport.send(answer, to: nil)
+                    }
+                }
+            case .error(let error):
+                if error.message.contains("send hello first") {
+                    sayHello()
+                } else {
+                    log("coordinator: \(error.message)")
+                }
+            default:
+                log("ignored an unexpected \(envelope.message.kind) from the coordinator")
+            }
+        }
+    }
+
+    private func sayHello() {
+        lastHello = Date()
+        transport.send(Envelope(.hello(hello)), to: nil)
+    }
+
+    private func tick() {
+        lock.withLock {
+            let limit = Double(heartbeatMilliseconds * liveness) / 1000
+            if Date().timeIntervalSince(lastHeard) > limit, Date().timeIntervalSince(lastHello) > limit {
+                log("the coordinator is silent; saying hello again")
+                sayHello()
+            } else {
+                transport.send(Envelope(.heartbeat), to: nil)
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Cluster
+import Data
+import Federated
+import Foundation
+import Tensor
+import Wire
+import ZeroMQ
+
+/// `lethe client`: a federated client daemon that owns one partition of a dataset and trains on it when the
+/// coordinator asks. Its samples never leave it; only weights, counts and a sample of losses do.
+struct ClientCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "client",
+        abstract: "Run a federated client: hold one partition of a dataset and train locally for a coordinator.")
+
+    @Option(help: "The coordinator's worker endpoint.") var coordinator = "tcp://127.0.0.1:7700"
+    @Option(help: "Key directory; uses the client's own key (`lethe keys add-client --keys DIR NAME`).")
+    var keys: String?
+    @Flag(help: "Plaintext without authentication.") var insecure = false
+    @Option(help: "The client's name (and key name); default client-K.") var name: String?
+    @OptionGroup var dataOptions: DataOptions
+    @Option(help: "This client's partition K/N: the K-th (1-based) of N partitions of the training set.")
+    var partition: String
+    @Option(help: "How the training set is split among the N clients: iid or dirichlet:ALPHA.") var split = "iid"
+    @Option(help: "Seed of the split (the same on every client) and of the backdoor.") var seed: UInt64 = 1
+    @Option(help: "Poison this partition with triggered copies, e.g. fraction:0.1,target:0,patch:3.")
+    var backdoor: String?
+    @OptionGroup var compute: ComputeOptions
+
+    func run() async throws {
+        compute.apply()
+        let (index, count) = try parsePartition()
+        let scheme = try PartitionScheme(parsing: split)
+        let poison = try backdoor.map { try Backdoor(parsing: $0) }
+        let train = try DatasetLoader.load(dataOptions.data, split: .train)
+        let parts = try Partition.split(
+            labels: train.labels, classCount: train.classCount, clients: count, scheme: scheme, seed: seed)
+        var data = train.subset(indices: parts[index - 1])
+        if let poison { data = try poison.poisoned(data, seed: seed &+ UInt64(index)) }
+        let clientName = name ?? "client-\(index)"
+        let description =
+            "\(index)/\(count) \(scheme) seed \(seed)" + (poison.map { " backdoor \($0)" } ?? "")
+        let transport = try ZeroMQTransport.client(
+            try ZeroMQContext(), connect: coordinator, security: try clientSecurity(clientName))
+        let node = ClientNode(
+            transport: transport, computer: ClientComputer(data: data),
+            hello: Hello(
+                name: clientName, kernelIdentity: BLAS.kernelIdentity, threads: BLAS.threads,
+                softwareVersion: LetheCommand.version, role: .client, classCounts: data.classCounts,
+                partition: description))
+        node.log = { log("\(clientName): \($0)") }
+        log("client \(clientName): \(data.count) samples (\(description)), connecting to \(coordinator)")
+        await node.run()
+    }
+
+    private func parsePartition() throws -> (Int, Int) {
+        let parts = partition.split(separator: "/").compactMap { Int($0) }
+        guard parts.count == 2, parts[1] >= 1, (1...parts[1]).contains(parts[0]) else {
+            throw ValidationError("--partition expects K/N with 1 ≤ K ≤ N, like 3/10 (got '\(partition)')")
+        }
+        return (parts[0], parts[1])
+    }
+
+    private func clientSecurity(_ name: String) throws -> TransportSecurity {
+        if insecure { return .insecure }
+        guard let path = keys ?? ProcessInfo.processInfo.environment["LETHE_KEYS"] else {
+            throw ValidationError("give --keys DIR (or set LETHE_KEYS), or --insecure for plaintext")
+        }
+        let directory = KeyDirectory(path)
+        return .curveClient(try directory.clientKeyPair(name), serverPublicKey: try directory.publicKey(.coordinator))
+    }
+}

@@ -1,0 +1,163 @@
+import ArgumentParser
+import Checkpoint
+import Cluster
+import Data
+import Foundation
+import NN
+import Unlearning
+import Wire
+
+/// `lethe submit --federated`: queue FedAvg training with the coordinator's clients. (`lethe submit --federated …`
+/// is routed here before parsing, since an unlearning submission's required flags do not apply.)
+struct FederatedSubmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit-federated",
+        abstract: "Queue federated (FedAvg) training with the clients connected to a coordinator; prints the job id.",
+        discussion: "Also reachable as `lethe submit --federated`. Clients keep their data; the coordinator keeps "
+            + "one contribution ledger per client key so `lethe forget-client` can remove one later.",
+        shouldDisplay: false)
+
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var output: FormatOptions
+    @Option(help: "FedAvg rounds.") var rounds = 10
+    @Option(help: "Local epochs per round.") var localEpochs = 1
+    @Option(help: "Clients that must be online before the first round.") var clients = 2
+    @Option(help: "Initial weights (safetensors); default: the architecture's seeded initialisation.")
+    var weights: String?
+    @Option(name: .customLong("param"), help: "A training setting, key=value (repeatable; see below).")
+    var params: [String] = []
+    @Option(help: "Seed of the initialisation, client selection and local training.") var seed: UInt64 = 1
+
+    static let settingsHelp = FederatedSettings.declarations.map {
+        "\($0.key) (default \($0.defaultValue.isEmpty ? "none" : $0.defaultValue)): \($0.help)"
+    }
+
+    func validate() throws {
+        _ = try settings()
+    }
+
+    func settings() throws -> [String: String] {
+        var values = try MethodParameters.parseOverrides(params)
+        values["rounds"] = String(rounds)
+        values["local-epochs"] = String(localEpochs)
+        values["clients"] = String(clients)
+        _ = try FederatedSettings(values)
+        return values
+    }
+
+    func run() async throws {
+        let model =
+            try weights.map { try modelOptions.load(weights: $0) } ?? modelOptions.build(seed: seed)
+        let test = try DatasetLoader.load(dataOptions.data, split: .test)
+        guard model.inputShape == test.imageShape, model.classCount == test.classCount else {
+            throw ValidationError(
+                "\(modelOptions.model) takes \(model.inputShape) inputs and \(model.classCount) classes; \(dataOptions.data) has \(test.imageShape) images of \(test.classCount) classes"
+            )
+        }
+        let initial = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "lethe-initial-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: initial) }
+        try ModelCheckpoint.save(model, to: initial, metadata: ["lethe.seed": String(seed)])
+        let client = try cluster.connect()
+        defer { client.close() }
+        var spec = JobSpec(
+            method: "fedavg", params: try settings(), architecture: modelOptions.model,
+            weightsSHA256: try await client.upload(Data(contentsOf: initial), kind: "checkpoint"), trainSHA256: "",
+            testSHA256: try await client.upload(DatasetBlob.encode(test), kind: "dataset"), scenarioSHA256: "",
+            seed: seed, shards: 1, referenceSHA256: nil, weightsName: weights ?? "seeded initialisation",
+            forget: "nothing (federated training on \(dataOptions.data))")
+        spec.kind = JobKind.federated
+        try await submit(spec, with: client, format: output.format)
+    }
+
+    /// `lethe submit --federated …` → `lethe submit-federated …`.
+    static func route(_ arguments: [String]) -> [String] {
+        guard arguments.first == "submit", arguments.contains("--federated") else { return arguments }
+        return ["submit-federated"] + arguments.dropFirst().filter { $0 != "--federated" }
+    }
+}
+
+/// `lethe forget-client JOB --client KEY|NAME --method conda`: forgets one client of a finished federated job on
+/// the coordinator, waits for it and prints before/after metrics (writes weights and reports when asked).
+struct ForgetClientCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forget-client",
+        abstract: "Forget one client of a federated job (conda needs no client data), then verify and report.",
+        discussion: "Methods: " + ForgettingSettings.methods.joined(separator: ", ") + ". Parameters: "
+            + ForgettingSettings.declarations.map {
+                "\($0.key) (\($0.defaultValue.isEmpty ? "none" : $0.defaultValue)): \($0.help)"
+            }
+            .joined(separator: "; "))
+
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var output: FormatOptions
+    @Argument(help: "The federated training job.") var job: String
+    @Option(help: "The client to forget: its key or its name.") var client: String
+    @Option(help: "conda, retrain, neggrad or pga.") var method = "conda"
+    @Option(name: .customLong("param"), help: "A method parameter, key=value (repeatable).") var params: [String] = []
+    @Option(help: "FedAvg rounds with the remaining clients afterwards.") var repairRounds: Int?
+    @Option(help: "Write the weights after forgetting here (safetensors).") var out: String?
+    @Option(help: "Write the JSON report here.") var report: String?
+    @Option(help: "Write the HTML report here.") var html: String?
+    @Flag(help: "Print the job id and return without waiting.") var detach = false
+
+    func settings() throws -> [String: String] {
+        var values = try MethodParameters.parseOverrides(params)
+        if let repairRounds { values["repair-rounds"] = String(repairRounds) }
+        _ = try ForgettingSettings(method: method, params: values)
+        return values
+    }
+
+    func validate() throws { _ = try settings() }
+
+    func run() async throws {
+        let connection = try cluster.connect()
+        defer { connection.close() }
+        var spec = JobSpec(
+            method: method, params: try settings(), architecture: "", weightsSHA256: "", trainSHA256: "",
+            testSHA256: "", scenarioSHA256: "", seed: 0, shards: 1, referenceSHA256: nil, weightsName: "",
+            forget: "client \(client)")
+        spec.kind = JobKind.forgetClient
+        spec.sourceJob = job
+        spec.client = client
+        guard case .jobAccepted(let id) = try await connection.request(.jobSubmit(spec)) else {
+            throw ControlError.unexpectedReply
+        }
+        if detach {
+            try printID(id, format: output.format)
+            return
+        }
+        log("\(id): forgetting \(client) of \(job) with \(method)")
+        while true {
+            guard case .jobStatus(let status) = try await connection.request(.jobQuery(id: id)) else {
+                throw ControlError.unexpectedReply
+            }
+            if status.isFinished {
+                guard status.state == "succeeded" else {
+                    throw ValidationError("\(id) \(status.state): \(status.message)")
+                }
+                break
+            }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        try await ResultCommand.fetch(
+            id, from: connection, out: out, report: report, html: html, format: output.format)
+    }
+}
+
+/// Submits a job and prints its id.
+func submit(_ spec: JobSpec, with client: ControlClient, format: OutputFormat) async throws {
+    guard case .jobAccepted(let id) = try await client.request(.jobSubmit(spec)) else {
+        throw ControlError.unexpectedReply
+    }
+    try printID(id, format: format)
+}
+
+func printID(_ id: String, format: OutputFormat) throws {
+    switch format {
+    case .json: try printJSON(["id": id])
+    case .text: print(id)
+    }
+}
