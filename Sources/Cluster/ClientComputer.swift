@@ -32,12 +32,8 @@ public struct ClientComputer {
             answer = model.stateDict().map { NamedTensor($0.name, $0.tensor) }
         case .evaluate:
             let predictions = Evaluator.predict(model, on: data, indices: Array(0..<data.count))
-            let evaluation = Evaluator.summarize(predictions, classCount: data.classCount)
-            update.meanLoss = evaluation.loss
-            update.total = evaluation.perClassSamples
-            update.correct = zip(evaluation.perClassAccuracy, evaluation.perClassSamples).map {
-                Int((($0 ?? 0) * Double($1)).rounded())
-            }
+            (update.correct, update.total) = Evaluator.perClassCounts(predictions, classCount: data.classCount)
+            update.meanLoss = Evaluator.summarize(predictions, classCount: data.classCount).loss
             var generator = SeededGenerator(seed: task.seed, stream: "membership-subset")
             let subset = generator.permutation(data.count).prefix(task.membershipSamples).sorted()
             answer = [

@@ -7,34 +7,24 @@ import Wire
 public final class ClientNode: @unchecked Sendable {
     private let transport: Transport
     private let computer: ClientComputer
-    private let hello: Hello
     private let lock = NSLock()
     private let compute = DispatchQueue(label: "lethe.client.compute")
-    private var heartbeatMilliseconds = 500
-    private var liveness = 6
-    private var lastHeard = Date()
-    private var lastHello = Date.distantPast
+    private var link: CoordinatorLink
     public private(set) var tasksDone = 0
     public var log: @Sendable (String) -> Void = { _ in }
 
     public init(transport: Transport, computer: ClientComputer, hello: Hello) {
         self.transport = transport
         self.computer = computer
-        self.hello = hello
+        link = CoordinatorLink(transport: transport, hello: hello)
     }
 
     /// Serves until the transport closes or the task is cancelled.
     public func run() async {
-        lock.withLock { sayHello() }
-        let heartbeat = Task { [weak self] in
-            while !Task.isCancelled {
-                let interval = self?.lock.withLock { self?.heartbeatMilliseconds } ?? 500
-                try? await Task.sleep(for: .milliseconds(interval ?? 500))
-                self?.tick()
-            }
-        }
-        defer { heartbeat.cancel() }
-        for await received in transport.incoming { handle(received) }
+        await CoordinatorLink.serve(
+            transport, hello: { lock.withLock { link.sayHello() } },
+            interval: { [weak self] in self?.lock.withLock { self?.link.heartbeatMilliseconds } },
+            tick: { [weak self] in self?.tick() }, handle: handle)
     }
 
     func handle(_ received: Received) {
@@ -46,11 +36,10 @@ public final class ClientNode: @unchecked Sendable {
             return
         }
         lock.withLock {
-            lastHeard = Date()
+            link.heard()
             switch envelope.message {
             case .welcome(let welcome):
-                heartbeatMilliseconds = max(welcome.heartbeatIntervalMilliseconds, 10)
-                liveness = max(welcome.liveness, 2)
+                link.welcomed(welcome)
                 log("joined the federation with \(computer.data.count) samples")
             case .heartbeat:
                 break
@@ -72,7 +61,7 @@ public final class ClientNode: @unchecked Sendable {
                 }
             case .error(let error):
                 if error.message.contains("send hello first") {
-                    sayHello()
+                    link.sayHello()
                 } else {
                     log("coordinator: \(error.message)")
                 }
@@ -82,20 +71,9 @@ public final class ClientNode: @unchecked Sendable {
         }
     }
 
-    private func sayHello() {
-        lastHello = Date()
-        transport.send(Envelope(.hello(hello)), to: nil)
-    }
-
     private func tick() {
         lock.withLock {
-            let limit = Double(heartbeatMilliseconds * liveness) / 1000
-            if Date().timeIntervalSince(lastHeard) > limit, Date().timeIntervalSince(lastHello) > limit {
-                log("the coordinator is silent; saying hello again")
-                sayHello()
-            } else {
-                transport.send(Envelope(.heartbeat), to: nil)
-            }
+            if link.tick() { log("the coordinator is silent; saying hello again") }
         }
     }
 }

@@ -7,14 +7,10 @@ import Wire
 public final class WorkerNode: @unchecked Sendable {
     private let transport: Transport
     private let computer: ShardComputer
-    private let hello: Hello
     private let blobs: BlobStore
     private let lock = NSLock()
     private let compute = DispatchQueue(label: "lethe.worker.compute")
-    private var heartbeatMilliseconds = 500
-    private var liveness = 6
-    private var lastHeard = Date()
-    private var lastHello = Date.distantPast
+    private var link: CoordinatorLink
     /// Tasks in arrival order, with their request ids and tensors; the first one is downloading or computing.
     private var tasks: [(requestID: UInt64, task: ShardTask, tensors: [NamedTensor])] = []
     private var computing = false
@@ -24,24 +20,16 @@ public final class WorkerNode: @unchecked Sendable {
     public init(transport: Transport, blobs: BlobStore, hello: Hello) {
         self.transport = transport
         self.blobs = blobs
-        self.hello = hello
+        link = CoordinatorLink(transport: transport, hello: hello)
         computer = ShardComputer(blobs: blobs)
     }
 
     /// Serves until the transport closes or the task is cancelled.
     public func run() async {
-        lock.withLock { sayHello() }
-        let heartbeat = Task { [weak self] in
-            while !Task.isCancelled {
-                let interval = self?.lock.withLock { self?.heartbeatMilliseconds } ?? 500
-                try? await Task.sleep(for: .milliseconds(interval ?? 500))
-                self?.tick()
-            }
-        }
-        defer { heartbeat.cancel() }
-        for await received in transport.incoming {
-            handle(received)
-        }
+        await CoordinatorLink.serve(
+            transport, hello: { lock.withLock { link.sayHello() } },
+            interval: { [weak self] in self?.lock.withLock { self?.link.heartbeatMilliseconds } },
+            tick: { [weak self] in self?.tick() }, handle: handle)
     }
 
     func handle(_ received: Received) {
@@ -53,14 +41,13 @@ public final class WorkerNode: @unchecked Sendable {
             return
         }
         lock.withLock {
-            lastHeard = Date()
+            link.heard()
             switch envelope.message {
             case .welcome(let welcome):
-                heartbeatMilliseconds = max(welcome.heartbeatIntervalMilliseconds, 10)
-                liveness = max(welcome.liveness, 2)
-                if welcome.coordinatorKernelIdentity != hello.kernelIdentity {
+                link.welcomed(welcome)
+                if welcome.coordinatorKernelIdentity != link.hello.kernelIdentity {
                     log(
-                        "the coordinator's BLAS kernels are \(welcome.coordinatorKernelIdentity), ours \(hello.kernelIdentity)"
+                        "the coordinator's BLAS kernels are \(welcome.coordinatorKernelIdentity), ours \(link.hello.kernelIdentity)"
                     )
                 }
                 transport.send(Envelope(.ready(credit: 1)), to: nil)
@@ -72,7 +59,7 @@ public final class WorkerNode: @unchecked Sendable {
                 store(chunk, requestID: envelope.requestID)
             case .error(let error):
                 if error.message.hasPrefix("unknown worker") {
-                    sayHello()
+                    link.sayHello()
                 } else if !computing, let first = tasks.first, first.requestID == envelope.requestID {
                     tasks.removeFirst()
                     answer(Envelope(.error(error), requestID: first.requestID))
@@ -138,22 +125,9 @@ public final class WorkerNode: @unchecked Sendable {
         transport.send(Envelope(.ready(credit: 1)), to: nil)
     }
 
-    private func sayHello() {
-        lastHello = Date()
-        transport.send(Envelope(.hello(hello)), to: nil)
-    }
-
     private func tick() {
         lock.withLock {
-            let silence = Date().timeIntervalSince(lastHeard) * 1000
-            if silence > Double(heartbeatMilliseconds * liveness),
-                Date().timeIntervalSince(lastHello) * 1000 > Double(heartbeatMilliseconds * liveness)
-            {
-                log("the coordinator is silent; saying hello again")
-                sayHello()
-            } else {
-                transport.send(Envelope(.heartbeat), to: nil)
-            }
+            if link.tick() { log("the coordinator is silent; saying hello again") }
         }
     }
 }

@@ -42,7 +42,8 @@ struct ClientCommand: AsyncParsableCommand {
         let description =
             "\(index)/\(count) \(scheme) seed \(seed)" + (poison.map { " backdoor \($0)" } ?? "")
         let transport = try ZeroMQTransport.client(
-            try ZeroMQContext(), connect: coordinator, security: try clientSecurity(clientName))
+            try ZeroMQContext(), connect: coordinator,
+            security: try security(role: .worker, insecure: insecure, keys: keys, client: clientName))
         let node = ClientNode(
             transport: transport, computer: ClientComputer(data: data),
             hello: Hello(
@@ -60,14 +61,5 @@ struct ClientCommand: AsyncParsableCommand {
             throw ValidationError("--partition expects K/N with 1 ≤ K ≤ N, like 3/10 (got '\(partition)')")
         }
         return (parts[0], parts[1])
-    }
-
-    private func clientSecurity(_ name: String) throws -> TransportSecurity {
-        if insecure { return .insecure }
-        guard let path = keys ?? ProcessInfo.processInfo.environment["LETHE_KEYS"] else {
-            throw ValidationError("give --keys DIR (or set LETHE_KEYS), or --insecure for plaintext")
-        }
-        let directory = KeyDirectory(path)
-        return .curveClient(try directory.clientKeyPair(name), serverPublicKey: try directory.publicKey(.coordinator))
     }
 }

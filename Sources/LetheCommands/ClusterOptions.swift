@@ -25,14 +25,20 @@ struct ClusterOptions: ParsableArguments {
     }
 }
 
-/// CURVE credentials of `role` from `--keys` / $LETHE_KEYS, or plaintext with `--insecure` (explicit only).
-func security(role: KeyDirectory.Role, insecure: Bool, keys: String?) throws -> TransportSecurity {
+/// CURVE credentials of `role` from `--keys` / $LETHE_KEYS, or plaintext with `--insecure` (explicit only). A
+/// federated client (`client` names it) connects like a worker, with its own key pair.
+func security(role: KeyDirectory.Role, insecure: Bool, keys: String?, client: String? = nil) throws
+    -> TransportSecurity
+{
     if insecure { return .insecure }
     guard let path = keys ?? ProcessInfo.processInfo.environment["LETHE_KEYS"] else {
         throw ValidationError(
             "give --keys DIR (or set LETHE_KEYS; create keys with `lethe keys init DIR`), or --insecure for plaintext")
     }
     let directory = KeyDirectory(path)
+    if let client {
+        return .curveClient(try directory.clientKeyPair(client), serverPublicKey: try directory.publicKey(.coordinator))
+    }
     switch role {
     case .coordinator: return .curveServer(try directory.keyPair(.coordinator))
     case .worker, .user:

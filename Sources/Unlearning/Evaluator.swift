@@ -70,13 +70,19 @@ public enum Evaluator {
         return summarize(predictions, classCount: dataset.classCount)
     }
 
-    public static func summarize(_ predictions: Predictions, classCount: Int) -> Evaluation {
+    /// Correct predictions and samples, per class.
+    public static func perClassCounts(_ predictions: Predictions, classCount: Int) -> (correct: [Int], totals: [Int]) {
         var correct = [Int](repeating: 0, count: classCount)
         var totals = [Int](repeating: 0, count: classCount)
         for (label, guess) in zip(predictions.labels, predictions.predicted) {
             totals[label] += 1
             if label == guess { correct[label] += 1 }
         }
+        return (correct, totals)
+    }
+
+    public static func summarize(_ predictions: Predictions, classCount: Int) -> Evaluation {
+        let (correct, totals) = perClassCounts(predictions, classCount: classCount)
         let samples = predictions.labels.count
         return Evaluation(
             samples: samples,
