@@ -64,7 +64,9 @@ let package = Package(
                 "Cluster", "Wire", "ZeroMQ", "Unlearning", "Federated", "Checkpoint", "Data", "NN", "Tensor",
                 "LetheTesting",
             ]),
-        .testTarget(name: "LetheCommandsTests", dependencies: ["LetheCommands", "Data", "LetheTesting"]),
+        .testTarget(
+            name: "LetheCommandsTests",
+            dependencies: ["LetheCommands", "Checkpoint", "Data", "LetheTesting", "Wire", "ZeroMQ"]),
     ],
     swiftLanguageModes: [.v6]
 )

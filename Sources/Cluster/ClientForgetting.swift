@@ -49,7 +49,12 @@ public struct ClientForgetting: Sendable {
         return member
     }
 
-    public func run(forgetting member: FederationState.Member) throws -> Outcome {
+    /// Forgets `member`. Retrain and repair rounds are handed to `persist` after each round; `resume` (what was
+    /// persisted before a coordinator restart) continues them instead of starting over.
+    public func run(
+        forgetting member: FederationState.Member, resume: FederationState? = nil,
+        persist: (FederationState) -> Void = { _ in }
+    ) throws -> Outcome {
         let others = source.members.keys.filter { $0 != member.identity }.sorted()
         guard !others.isEmpty else { throw ProtocolError(.badRequest, "\(member.name) is the only client") }
         var outcome = Outcome(
@@ -70,10 +75,12 @@ public struct ClientForgetting: Sendable {
             outcome.dampenable = dampening.total
         case "retrain":
             var state = FederationState(names: source.names, initial: source.initial)
+            state.stage = .retrain
+            if let resume, resume.stage == .retrain { state = resume }
             var retraining = rounds
             retraining.settings.excluded.append(member.identity)
             retraining.phase = "retrain rounds"
-            try retraining.run(&state, rounds: training.rounds) { _ in }
+            try retraining.run(&state, rounds: training.rounds, persist: persist)
             outcome.weights = state.globalStateDict
             outcome.rounds = state.history
         case "neggrad", "pga":
@@ -84,7 +91,8 @@ public struct ClientForgetting: Sendable {
                 radius = settings.radius ?? Float(distance(reference, source.initial) / 3)
                 repair = max(repair, 1)
             }
-            outcome.weights = try ascend(member, reference: reference, radius: radius)
+            // After a restart during the repair rounds, the ascent's result is already in their state.
+            if resume?.stage != .repair { outcome.weights = try ascend(member, reference: reference, radius: radius) }
         default:
             throw ProtocolError(.badRequest, "unknown method \(settings.method)")
         }
@@ -95,10 +103,12 @@ public struct ClientForgetting: Sendable {
             state.global = Dictionary(uniqueKeysWithValues: outcome.weights.map { ($0.name, $0.tensor) })
             state.round = 0
             state.history = []
+            state.stage = .repair
+            if let resume, resume.stage == .repair { state = resume }
             var repairing = rounds
             repairing.settings.excluded.append(member.identity)
             repairing.phase = "repair rounds"
-            try repairing.run(&state, rounds: repair) { _ in }
+            try repairing.run(&state, rounds: repair, persist: persist)
             outcome.weights = state.globalStateDict
             outcome.rounds += state.history
             outcome.repairSeconds = Date().timeIntervalSince(repairStarted)

@@ -98,8 +98,10 @@ public final class ClientRoster: @unchecked Sendable {
     /// Messages refused so far, by reason.
     public var refusalCounts: [String: Int] { lock.withLock { refusals } }
 
-    /// Blocks until at least `count` clients are online (or `job` is cancelled, which throws).
-    public func waitForClients(_ count: Int, job: String) throws {
+    /// Blocks until at least `count` clients are online (true) or `deadline` passes (false); throws when `job` is
+    /// cancelled.
+    @discardableResult
+    public func waitForClients(_ count: Int, job: String, until deadline: Date = .distantFuture) throws -> Bool {
         changed.lock()
         defer { changed.unlock() }
         while true {
@@ -107,8 +109,9 @@ public final class ClientRoster: @unchecked Sendable {
                 (clients.values.filter(\.info.online).count, cancelledJobs.contains(job))
             }
             if cancelled { throw JobCancelled(job: job) }
-            if online >= count { return }
-            _ = changed.wait(until: Date().addingTimeInterval(0.25))
+            if online >= count { return true }
+            if Date() >= deadline { return false }
+            _ = changed.wait(until: min(deadline, Date().addingTimeInterval(0.25)))
         }
     }
 

@@ -36,7 +36,14 @@ public struct FederatedRounds: Sendable {
     /// Runs rounds until `state.round == rounds`, calling `persist` after each.
     public func run(_ state: inout FederationState, rounds: Int, persist: (FederationState) -> Void) throws {
         let parameterNames = Set(try ModelSpec.build(architecture, seed: 0).namedParameters.map(\.name))
-        if state.round == 0 { try roster.waitForClients(settings.clients, job: job) }
+        if state.round == 0 {
+            try roster.waitForClients(settings.clients, job: job)
+        } else if try !roster.waitForClients(
+            settings.clients, job: job, until: Date().addingTimeInterval(settings.deadlineSeconds))
+        {
+            // Resumed (after a restart, the clients say hello again one by one): carry on with those back in time.
+            log("\(job) resumes round \(state.round + 1) with the clients back within its deadline")
+        }
         while state.round < rounds {
             let started = Date()
             let round = state.round
@@ -65,6 +72,9 @@ public struct FederatedRounds: Sendable {
             var missed: [String: String] = [:]
             for client in selected {
                 switch outcomes[client.identity] {
+                case .update(let update, _)? where update.samples != client.samples:
+                    // FedAvg weights by samples: a client may not claim more (or fewer) than it registered with.
+                    missed[client.identity] = "claimed \(update.samples) samples, registered \(client.samples)"
                 case .update(let update, let tensors)?:
                     updates.append(
                         (

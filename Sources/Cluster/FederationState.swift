@@ -41,6 +41,12 @@ public struct FederationState: Sendable {
     /// Each client's weights after its last local training.
     public var lastModels: [String: [String: Tensor]]
     public var history: [RoundRecord]
+    /// Which rounds these are: FedAvg training (`rounds`), or a forget-client job's `retrain` or `repair` rounds.
+    public var stage = Stage.rounds
+
+    public enum Stage: String, Sendable, Codable {
+        case rounds, retrain, repair
+    }
 
     public init(names: [String], initial: [String: Tensor]) {
         self.names = names
@@ -65,6 +71,7 @@ public struct FederationState: Sendable {
         var members: [Member]
         var ledgerRounds: [String: Int]
         var history: [RoundRecord]
+        var stage: Stage?
     }
 
     static let headerKey = "lethe.federation"
@@ -82,7 +89,7 @@ public struct FederationState: Sendable {
         }
         let header = Header(
             names: names, round: round, members: identities.map { members[$0]! },
-            ledgerRounds: ledgers.mapValues(\.rounds), history: history)
+            ledgerRounds: ledgers.mapValues(\.rounds), history: history, stage: stage)
         let file = SafetensorsFile(
             tensors: tensors.sorted { $0.name < $1.name },
             metadata: [Self.headerKey: String(decoding: try JSONEncoder().encode(header), as: UTF8.self)])
@@ -116,6 +123,7 @@ public struct FederationState: Sendable {
         self.global = global
         round = header.round
         history = header.history
+        stage = header.stage ?? .rounds
         for (index, member) in header.members.enumerated() {
             members[member.identity] = member
             if let sums = ledgerSums[index] {

@@ -81,9 +81,10 @@ enum FederatedJobs {
             backdoor: settings.backdoor ?? training.backdoor, seed: spec.seed)
         let remaining = source.members.keys.filter { $0 != member.identity }.sorted()
         let forgetting = ClientForgetting(settings: settings, source: source, training: training, rounds: engine)
+        let (resume, persist) = (environment.federation, environment.persistFederation)
         let (before, outcome, after) = try await DedicatedThread.run(name: "lethe-\(job.id)") {
             let before = try verifier.verify(source.globalStateDict, forgotten: member.identity, remaining: remaining)
-            let outcome = try forgetting.run(forgetting: member)
+            let outcome = try forgetting.run(forgetting: member, resume: resume, persist: persist)
             let after = try verifier.verify(outcome.weights, forgotten: member.identity, remaining: remaining)
             return (before, Handoff(outcome), after)
         }

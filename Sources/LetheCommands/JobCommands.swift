@@ -226,15 +226,15 @@ struct WorkersCommand: AsyncParsableCommand {
         switch output.format {
         case .json: try printJSON(workers)
         case .text:
-            print("NAME                 ROLE    STATE    TASKS   KERNELS / PARTITION     KEY")
+            print("NAME                 ROLE    STATE    TASKS   KEY           KERNELS / PARTITION")
             for worker in workers {
                 print(
                     tableRow(
                         [
                             worker.name, worker.role, worker.state, String(worker.tasksDone),
-                            worker.kernelIdentity + (worker.kernelMatches ? "" : " (differs!)"),
                             String(worker.key.prefix(12)),
-                        ], widths: [21, 8, 9, 8, 24]))
+                            worker.kernelIdentity + (worker.kernelMatches ? "" : " (differs!)"),
+                        ], widths: [21, 8, 9, 8, 14]))
             }
         }
     }

@@ -15,7 +15,17 @@ public enum LetheProcess {
         return Fixtures.packageRoot.appendingPathComponent(".build/debug/lethe")
     }
 
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    /// Runs `lethe` to completion on a thread of its own, so that a long command does not hold one of the few
+    /// threads of the cooperative pool that the other tests (and their async daemons) share.
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Swift.Result { try runBlocking(arguments, environment: environment) })
+            }
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments

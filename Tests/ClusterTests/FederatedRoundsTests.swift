@@ -141,6 +141,23 @@ struct FederatedRoundsTests {
         #expect(state.global.values.allSatisfy { $0.isFinite })
     }
 
+    /// FedAvg weights by samples, so a client that claims more than it registered with misses the round.
+    @Test func anInflatedSampleCountIsRefused() async throws {
+        let fixture = FederationFixture()
+        (0..<2).forEach { fixture.startClient($0) }
+        let boaster = FakeClient(fixture.hub.connect(key: "key-boaster"), name: "boaster") { task, tensors in
+            Envelope(
+                .roundUpdate(
+                    RoundUpdate(
+                        job: task.job, round: task.round, kind: task.kind, samples: 1_000_000, meanLoss: 1, seconds: 0)
+                ), tensors: tensors)
+        }
+        defer { boaster.stop() }
+        let state = try await fixture.train(try fixture.rounds(), to: 1)
+        #expect(state.members.keys.sorted() == ["key-0", "key-1"])
+        #expect(state.history[0].missed["key-boaster"] == "claimed 1000000 samples, registered 10")
+    }
+
     /// A client that goes silent mid-round misses it (the round does not wait for its deadline) and takes part
     /// again once it says hello.
     @Test func aClientThatDropsOutRejoinsLater() async throws {
@@ -168,6 +185,30 @@ struct FederatedRoundsTests {
         let afterTwo = try await fixture.train(rounds, to: 2, from: afterOne)
         #expect(afterTwo.history[1].participants == ["key-0", "key-1", "key-flaky"])
         #expect(afterTwo.members["key-flaky"]?.rounds == [1])
+    }
+
+    /// Retraining without a client persists its rounds; resumed from one (a coordinator restart), it repeats the
+    /// uninterrupted retraining's bits.
+    @Test func aResumedRetrainRepeatsTheBits() async throws {
+        let fixture = FederationFixture()
+        (0..<3).forEach { fixture.startClient($0) }
+        let rounds = try fixture.rounds()
+        let source = try await fixture.train(rounds, to: 2)
+        let forgetting = ClientForgetting(
+            settings: try ForgettingSettings(method: "retrain", params: [:]), source: source,
+            training: rounds.settings, rounds: rounds)
+        let member = try ClientForgetting.member("client-2", in: source)
+        let (uninterrupted, afterOne) = try await DedicatedThread.run(name: "retrain") {
+            var afterOne: FederationState?
+            let outcome = try forgetting.run(forgetting: member) { if $0.round == 1 { afterOne = $0 } }
+            return (BitHash.of(outcome.weights.map(\.tensor)), try afterOne.map { try $0.encoded() })
+        }
+        let persisted = try FederationState(decoding: try #require(afterOne))
+        #expect(persisted.stage == .retrain && persisted.round == 1)
+        let resumed = try await DedicatedThread.run(name: "retrain-resumed") {
+            BitHash.of(try forgetting.run(forgetting: member, resume: persisted).weights.map(\.tensor))
+        }
+        #expect(resumed == uninterrupted)
     }
 
     /// ConDa on a trained federation needs no client: it dampens some parameters of the forgotten client's.

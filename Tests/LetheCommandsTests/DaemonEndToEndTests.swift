@@ -8,12 +8,12 @@ struct DaemonEndToEndTests {
     let helpers = EndToEndTests()
 
     @Test(.timeLimit(.minutes(5)))
-    func submittedJobsRepeatTheLocalBitsOnWorkerProcesses() throws {
+    func submittedJobsRepeatTheLocalBitsOnWorkerProcesses() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let (data, weights) = try UnlearnEndToEndTests().trainOriginal(in: directory)
+        let (data, weights) = try await UnlearnEndToEndTests().trainOriginal(in: directory)
         let keys = directory.path("keys")
-        #expect(try LetheProcess.run(["keys", "init", keys]).status == 0)
+        #expect(try await LetheProcess.run(["keys", "init", keys]).status == 0)
         let workers = "ipc://\(directory.path("workers.sock"))"
         let control = "ipc://\(directory.path("control.sock"))"
         var daemons = [
@@ -49,19 +49,19 @@ struct DaemonEndToEndTests {
             param: {lr: 0.01}
             """
         try job.write(toFile: directory.path("job.yaml"), atomically: true, encoding: .utf8)
-        let submit = try LetheProcess.run(["submit", "--job", directory.path("job.yaml"), "--seed", "2"] + cli)
+        let submit = try await LetheProcess.run(["submit", "--job", directory.path("job.yaml"), "--seed", "2"] + cli)
         try #require(submit.status == 0, "\(submit.standardError)")
         let id = try #require(try helpers.json(submit.standardOutput)["id"] as? String)
 
-        let watch = try LetheProcess.run(["watch", id] + cli)
+        let watch = try await LetheProcess.run(["watch", id] + cli)
         #expect(watch.status == 0, "\(watch.standardError)\(log(directory))")
-        let result = try LetheProcess.run(
+        let result = try await LetheProcess.run(
             ["result", id, "--out", directory.path("remote.safetensors"), "--html", directory.path("remote.html")] + cli
         )
         try #require(result.status == 0, "\(result.standardError)\(log(directory))")
         let remote = try helpers.json(result.standardOutput)
 
-        let local = try LetheProcess.run(
+        let local = try await LetheProcess.run(
             ["unlearn"] + request + ["--out", directory.path("local.safetensors"), "--format", "json"])
         try #require(local.status == 0, "\(local.standardError)")
         #expect(
@@ -70,31 +70,33 @@ struct DaemonEndToEndTests {
             FileManager.default.contentsEqual(
                 atPath: directory.path("remote.safetensors"), andPath: directory.path("local.safetensors")))
 
-        let status = try helpers.json(try LetheProcess.run(["status", id] + cli).standardOutput)
+        let status = try helpers.json(try await LetheProcess.run(["status", id] + cli).standardOutput)
         #expect(status["state"] as? String == "succeeded")
-        let listed = try LetheProcess.run(["workers"] + cli)
+        let listed = try await LetheProcess.run(["workers"] + cli)
         #expect(listed.standardOutput.contains("alpha") && listed.standardOutput.contains("beta"))
 
         // Unknown jobs and unknown users get clear refusals; the coordinator keeps serving.
-        let unknown = try LetheProcess.run(["status", "job-999"] + cli)
+        let unknown = try await LetheProcess.run(["status", "job-999"] + cli)
         #expect(unknown.status == 2 && unknown.standardError.contains("no job 'job-999'"))
         let strangers = directory.path("other-keys")
-        _ = try LetheProcess.run(["keys", "init", strangers])
+        _ = try await LetheProcess.run(["keys", "init", strangers])
         try FileManager.default.removeItem(atPath: directory.path("other-keys/coordinator.public"))
         try FileManager.default.copyItem(
             atPath: directory.path("keys/coordinator.public"), toPath: directory.path("other-keys/coordinator.public"))
-        let refused = try LetheProcess.run(["jobs", "--coordinator", control, "--keys", strangers, "--timeout", "2"])
+        let refused = try await LetheProcess.run([
+            "jobs", "--coordinator", control, "--keys", strangers, "--timeout", "2",
+        ])
         #expect(refused.status != 0 && refused.standardError.contains("did not answer"))
-        #expect(try LetheProcess.run(["jobs"] + cli).status == 0)
+        #expect(try await LetheProcess.run(["jobs"] + cli).status == 0)
     }
 
     /// `kill -9` of the coordinator mid-job: restarted on the same state directory, it resumes the job from its
     /// last snapshot, the workers rejoin, and the result has the bits of an uninterrupted local run.
     @Test(.timeLimit(.minutes(5)))
-    func aKilledCoordinatorResumesWithTheSameBits() throws {
+    func aKilledCoordinatorResumesWithTheSameBits() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let (data, weights) = try UnlearnEndToEndTests().trainOriginal(in: directory)
+        let (data, weights) = try await UnlearnEndToEndTests().trainOriginal(in: directory)
         let workers = "ipc://\(directory.path("workers.sock"))"
         let control = "ipc://\(directory.path("control.sock"))"
         func coordinator(_ name: String) throws -> Process {
@@ -117,13 +119,13 @@ struct DaemonEndToEndTests {
             "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "0",
             "--seed", "4", "--shards", "2", "--param", "epochs=4", "--param", "retain-fraction=1.0",
         ]
-        let submit = try LetheProcess.run(["submit"] + request + cli)
+        let submit = try await LetheProcess.run(["submit"] + request + cli)
         try #require(submit.status == 0, "\(submit.standardError)")
         let id = try #require(try helpers.json(submit.standardOutput)["id"] as? String)
         var done = 0
         while done < 5 {
-            Thread.sleep(forTimeInterval: 0.2)
-            let status = try helpers.json(try LetheProcess.run(["status", id] + cli).standardOutput)
+            try await Task.sleep(for: .milliseconds(200))
+            let status = try helpers.json(try await LetheProcess.run(["status", id] + cli).standardOutput)
             done = status["steps_done"] as? Int ?? 0
             try #require(
                 status["state"] as? String != "succeeded", "the job finished before the coordinator was killed")
@@ -132,11 +134,11 @@ struct DaemonEndToEndTests {
         first.waitUntilExit()
         first = try coordinator("restarted")
 
-        let watch = try LetheProcess.run(["watch", id] + cli)
+        let watch = try await LetheProcess.run(["watch", id] + cli)
         #expect(watch.status == 0, "\(watch.standardError)\(log(directory, ["coordinator", "restarted", "alpha"]))")
-        let result = try LetheProcess.run(["result", id, "--out", directory.path("remote.safetensors")] + cli)
+        let result = try await LetheProcess.run(["result", id, "--out", directory.path("remote.safetensors")] + cli)
         try #require(result.status == 0, "\(result.standardError)")
-        let local = try LetheProcess.run(
+        let local = try await LetheProcess.run(
             ["unlearn"] + request + ["--out", directory.path("local.safetensors"), "--format", "json"])
         try #require(local.status == 0, "\(local.standardError)")
         #expect(
@@ -150,7 +152,7 @@ struct DaemonEndToEndTests {
         #expect(restarted.contains("resumes at phase"))
     }
 
-    @Test func badJobFilesExitWithTwoAndSayWhy() throws {
+    @Test func badJobFilesExitWithTwoAndSayWhy() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let cases = [
@@ -161,11 +163,11 @@ struct DaemonEndToEndTests {
         for (index, (text, expected)) in cases.enumerated() {
             let path = directory.path("job-\(index).yaml")
             try text.write(toFile: path, atomically: true, encoding: .utf8)
-            let result = try LetheProcess.run(["submit", "--job", path, "--insecure", "--timeout", "1"])
+            let result = try await LetheProcess.run(["submit", "--job", path, "--insecure", "--timeout", "1"])
             #expect(result.status == 2, "\(text)")
             #expect(result.standardError.contains(expected), "\(result.standardError)")
         }
-        let missing = try LetheProcess.run(["submit", "--job", directory.path("none.yaml"), "--insecure"])
+        let missing = try await LetheProcess.run(["submit", "--job", directory.path("none.yaml"), "--insecure"])
         #expect(missing.status == 2 && missing.standardError.contains("cannot read the job file"))
     }
 

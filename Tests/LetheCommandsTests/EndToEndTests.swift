@@ -30,12 +30,12 @@ struct EndToEndTests {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
-    @Test func trainThenEvaluateReachesSensibleAccuracy() throws {
+    @Test func trainThenEvaluateReachesSensibleAccuracy() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let data = try makeSubset(in: directory, train: 3000, test: 1000)
         let weights = directory.path("mlp.safetensors")
-        let train = try LetheProcess.run([
+        let train = try await LetheProcess.run([
             "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "3", "--batch-size", "64", "--lr", "0.05",
             "--seed", "3", "--out", weights, "--format", "json",
         ])
@@ -44,7 +44,7 @@ struct EndToEndTests {
         #expect(trained["samples"] as? Int == 2700)  // 10% held out for validation
         #expect((trained["sha256"] as? String)?.count == 64)
 
-        let eval = try LetheProcess.run([
+        let eval = try await LetheProcess.run([
             "eval", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--format", "json",
         ])
         #expect(eval.status == 0, "\(eval.standardError)")
@@ -56,12 +56,12 @@ struct EndToEndTests {
         #expect((report["loss"] as? Double).map { $0 > 0 && $0 < 1.5 } == true)
     }
 
-    @Test func excludedClassIsNeverLearned() throws {
+    @Test func excludedClassIsNeverLearned() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let data = try makeSubset(in: directory, train: 2000, test: 500)
         let weights = directory.path("retrain.safetensors")
-        let train = try LetheProcess.run([
+        let train = try await LetheProcess.run([
             "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "2", "--batch-size", "64", "--lr", "0.05",
             "--exclude-classes", "0", "--out", weights, "--format", "json",
         ])
@@ -69,7 +69,7 @@ struct EndToEndTests {
         let trained = try json(train.standardOutput)
         let excluded = try #require(trained["excluded"] as? Int)
         #expect(excluded > 100 && (trained["samples"] as? Int) == 2000 - excluded)
-        let eval = try LetheProcess.run([
+        let eval = try await LetheProcess.run([
             "eval", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--format", "json",
         ])
         let perClass = try #require(try json(eval.standardOutput)["per_class_accuracy"] as? [Double])
@@ -77,18 +77,20 @@ struct EndToEndTests {
         #expect(perClass[1...].reduce(0, +) / 9 > 0.6)
     }
 
-    @Test func badInputsGiveClearErrorsAndExitCode2() throws {
+    @Test func badInputsGiveClearErrorsAndExitCode2() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let data = try makeSubset(in: directory, train: 200, test: 100)
         let weights = directory.path("mlp.safetensors")
-        let train = try LetheProcess.run([
+        let train = try await LetheProcess.run([
             "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "1", "--out", weights,
         ])
         #expect(train.status == 0, "\(train.standardError)")
 
         // The checkpoint of another architecture: every offending tensor is named.
-        let wrongModel = try LetheProcess.run(["eval", "--model", "fmnist-cnn", "--weights", weights, "--data", data])
+        let wrongModel = try await LetheProcess.run([
+            "eval", "--model", "fmnist-cnn", "--weights", weights, "--data", data,
+        ])
         #expect(wrongModel.status == 2)
         #expect(wrongModel.standardError.contains("missing: conv1.weight"))
         #expect(wrongModel.standardError.contains("unexpected: fc3.weight"))
@@ -98,21 +100,25 @@ struct EndToEndTests {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: weights))
         let truncated = directory.path("truncated.safetensors")
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: truncated))
-        let broken = try LetheProcess.run(["eval", "--model", "fmnist-mlp", "--weights", truncated, "--data", data])
+        let broken = try await LetheProcess.run([
+            "eval", "--model", "fmnist-mlp", "--weights", truncated, "--data", data,
+        ])
         #expect(broken.status == 2)
         #expect(broken.standardError.contains("truncated.safetensors"))
 
-        let unknownModel = try LetheProcess.run(["eval", "--model", "vgg99", "--weights", weights, "--data", data])
+        let unknownModel = try await LetheProcess.run([
+            "eval", "--model", "vgg99", "--weights", weights, "--data", data,
+        ])
         #expect(unknownModel.status == 2 && unknownModel.standardError.contains("unknown model 'vgg99'"))
 
         let indexFile = directory.path("forget.txt")
         try "1\n2\nthree\n".write(toFile: indexFile, atomically: true, encoding: .utf8)
-        let badIndices = try LetheProcess.run([
+        let badIndices = try await LetheProcess.run([
             "train", "--model", "fmnist-mlp", "--data", data, "--exclude-indices", indexFile, "--out", weights,
         ])
         #expect(badIndices.status == 2 && badIndices.standardError.contains("forget.txt:3"))
 
-        let missingData = try LetheProcess.run([
+        let missingData = try await LetheProcess.run([
             "eval", "--model", "fmnist-mlp", "--weights", weights, "--data", directory.path("none"),
         ])
         #expect(missingData.status == 2)
@@ -120,16 +126,16 @@ struct EndToEndTests {
 }
 
 extension EndToEndTests {
-    @Test func metricsReportsTheVerificationNumbers() throws {
+    @Test func metricsReportsTheVerificationNumbers() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let data = try makeSubset(in: directory, train: 1000, test: 500)
         let weights = directory.path("mlp.safetensors")
-        let train = try LetheProcess.run([
+        let train = try await LetheProcess.run([
             "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "2", "--lr", "0.05", "--out", weights,
         ])
         #expect(train.status == 0, "\(train.standardError)")
-        let run = try LetheProcess.run([
+        let run = try await LetheProcess.run([
             "metrics", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "0",
             "--reference", weights, "--format", "json",
         ])
@@ -144,12 +150,12 @@ extension EndToEndTests {
         }
         #expect((metrics["per_class_accuracy"] as? [Any])?.count == 10)
 
-        let twoSelectors = try LetheProcess.run([
+        let twoSelectors = try await LetheProcess.run([
             "metrics", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "0",
             "--forget-fraction", "0.1",
         ])
         #expect(twoSelectors.status == 2 && twoSelectors.standardError.contains("exactly one of"))
-        let noSuchClass = try LetheProcess.run([
+        let noSuchClass = try await LetheProcess.run([
             "metrics", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "12",
         ])
         #expect(noSuchClass.status == 2 && noSuchClass.standardError.contains("class 12 does not exist"))

@@ -7,11 +7,12 @@ import Testing
 struct UnlearnEndToEndTests {
     let helpers = EndToEndTests()
 
-    func trainOriginal(in directory: TemporaryDirectory, extra: [String] = []) throws -> (data: String, weights: String)
-    {
+    func trainOriginal(in directory: TemporaryDirectory, extra: [String] = []) async throws -> (
+        data: String, weights: String
+    ) {
         let data = try helpers.makeSubset(in: directory, train: 2000, test: 500)
         let weights = directory.path("original.safetensors")
-        let train = try LetheProcess.run(
+        let train = try await LetheProcess.run(
             [
                 "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "3", "--batch-size", "64", "--lr", "0.05",
                 "--seed", "3", "--out", weights,
@@ -20,12 +21,12 @@ struct UnlearnEndToEndTests {
         return (data, weights)
     }
 
-    @Test func scrubForgetsAClassWritesReportsAndRepeatsBitForBit() throws {
+    @Test func scrubForgetsAClassWritesReportsAndRepeatsBitForBit() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let (data, weights) = try trainOriginal(in: directory)
-        func unlearn(_ name: String, extra: [String] = []) throws -> [String: Any] {
-            let result = try LetheProcess.run(
+        let (data, weights) = try await trainOriginal(in: directory)
+        func unlearn(_ name: String, extra: [String] = []) async throws -> [String: Any] {
+            let result = try await LetheProcess.run(
                 [
                     "unlearn", "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data,
                     "--forget-classes", "0", "--seed", "2", "--shards", "2", "--param", "lr=0.01",
@@ -38,7 +39,7 @@ struct UnlearnEndToEndTests {
                     decoding: try Data(contentsOf: directory.url.appendingPathComponent("\(name).json")), as: UTF8.self)
             )
         }
-        let report = try unlearn("first")
+        let report = try await unlearn("first")
         #expect(report["method"] as? String == "scrub")
         #expect((report["params"] as? [String: String])?["lr"] == "0.01")
         #expect((report["seconds"] as? Double).map { $0 > 0 } == true)
@@ -60,24 +61,26 @@ struct UnlearnEndToEndTests {
         #expect(html.contains("<svg") && html.contains("min epoch 1") && html.contains("Membership inference"))
 
         // Again, on two workers through an embedded coordinator over the wire protocol: the same bits.
-        let again = try unlearn("second", extra: ["--workers", "2"])
+        let again = try await unlearn("second", extra: ["--workers", "2"])
         #expect(report["output_sha256"] as? String == again["output_sha256"] as? String)
         #expect(again["data_touched"] as? [String: Int] == touched)
         #expect((report["output_sha256"] as? String)?.count == 64)
 
-        let summary = try LetheProcess.run(["summarize", directory.path("first.json"), directory.path("second.json")])
+        let summary = try await LetheProcess.run([
+            "summarize", directory.path("first.json"), directory.path("second.json"),
+        ])
         #expect(summary.status == 0, "\(summary.standardError)")
         #expect(summary.standardOutput.contains("### Forgetting classes 0"))
         #expect(summary.standardOutput.contains("| scrub lr=0.01 | 2 |"))
         #expect(summary.standardOutput.contains("| *original* | 1 |"))
     }
 
-    @Test func confusionScenarioForgetsTheSwappedLabels() throws {
+    @Test func confusionScenarioForgetsTheSwappedLabels() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let (data, weights) = try trainOriginal(
+        let (data, weights) = try await trainOriginal(
             in: directory, extra: ["--confuse-classes", "3,5", "--confuse-count", "40"])
-        let result = try LetheProcess.run([
+        let result = try await LetheProcess.run([
             "unlearn", "--method", "finetune", "--model", "fmnist-mlp", "--weights", weights, "--data", data,
             "--confuse-classes", "3,5", "--confuse-count", "40", "--param", "epochs=1",
             "--out", directory.path("out.safetensors"), "--format", "json",
@@ -89,7 +92,7 @@ struct UnlearnEndToEndTests {
         #expect(confusion["classes"] as? [Int] == [3, 5])
         #expect(confusion["a_predicted_as_b"] is Int && confusion["b_predicted_as_a"] is Int)
 
-        let mismatched = try LetheProcess.run([
+        let mismatched = try await LetheProcess.run([
             "unlearn", "--method", "finetune", "--model", "fmnist-mlp", "--weights", weights, "--data", data,
             "--confuse-classes", "3,5", "--confuse-count", "41", "--out", directory.path("x.safetensors"),
         ])
@@ -97,10 +100,10 @@ struct UnlearnEndToEndTests {
         #expect(mismatched.standardError.contains("swapped labels"))
     }
 
-    @Test func badRequestsExitWithTwoAndSayWhy() throws {
+    @Test func badRequestsExitWithTwoAndSayWhy() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let (data, weights) = try trainOriginal(in: directory)
+        let (data, weights) = try await trainOriginal(in: directory)
         let common = [
             "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--out", directory.path("o.safetensors"),
         ]
@@ -113,7 +116,7 @@ struct UnlearnEndToEndTests {
             (["--method", "scrub", "--confuse-classes", "3,5"], "go together"),
         ]
         for (arguments, message) in cases {
-            let result = try LetheProcess.run(["unlearn"] + arguments + common)
+            let result = try await LetheProcess.run(["unlearn"] + arguments + common)
             #expect(result.status == 2, "\(arguments)")
             #expect(result.standardError.contains(message), "\(arguments): \(result.standardError)")
         }

@@ -162,6 +162,18 @@ struct MethodParameterTests {
         #expect(parameters.string("layers") == "conv1+conv2")
     }
 
+    /// `--param alpha=0.5,lambda=1` sets two; a comma inside a value (no "=" after it) stays in the value.
+    @Test func oneArgumentMaySetSeveral() throws {
+        let overrides = try MethodParameters.parseOverrides([
+            "alpha=0.5,lambda=1", "backdoor=target:0,patch:3,upper=0.5", "layers=conv1,conv2",
+        ])
+        #expect(
+            overrides == [
+                "alpha": "0.5", "lambda": "1", "backdoor": "target:0,patch:3", "upper": "0.5", "layers": "conv1,conv2",
+            ])
+        #expect(throws: MethodParameterError.malformed("=1")) { try MethodParameters.parseOverrides(["lr=2,=1"]) }
+    }
+
     @Test func fractionsAndSwitchesAreChecked() throws {
         let declarations: [MethodParameters.Declaration] = [.init("share", "0.2", "f"), .init("clip", "5.0", "c")]
         let off = try MethodParameters(declarations, overrides: ["share": "0", "clip": "0"])

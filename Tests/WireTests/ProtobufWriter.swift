@@ -26,6 +26,11 @@ struct ProtobufWriter {
         withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 }
     }
 
+    mutating func fixed64(_ field: Int, _ value: Double) {
+        key(field, wireType: 1)
+        withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 }
+    }
+
     mutating func packed(_ field: Int, _ values: [UInt32]) {
         var payload = ProtobufWriter()
         for value in values { payload.append(varint: UInt64(value)) }

@@ -46,7 +46,7 @@ public struct MethodParameters: Sendable, Equatable {
     /// Parses `key=value` pairs (each may hold several, separated by commas only where a key follows).
     public static func parseOverrides(_ arguments: [String]) throws(MethodParameterError) -> [String: String] {
         var overrides: [String: String] = [:]
-        for argument in arguments {
+        for argument in arguments.flatMap(splitAssignments) {
             guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
                 throw .malformed(argument)
             }
@@ -54,6 +54,20 @@ public struct MethodParameters: Sendable, Equatable {
             overrides[key] = String(argument[argument.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
         }
         return overrides
+    }
+
+    /// "alpha=0.5,lambda=1" → ["alpha=0.5", "lambda=1"]; a piece without "=" belongs to the value before it, so
+    /// "backdoor=target:0,patch:3" stays whole.
+    private static func splitAssignments(_ argument: String) -> [String] {
+        var assignments: [String] = []
+        for piece in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            if piece.contains("=") || assignments.isEmpty {
+                assignments.append(String(piece))
+            } else {
+                assignments[assignments.count - 1] += "," + piece
+            }
+        }
+        return assignments
     }
 
     public func string(_ key: String) -> String {

@@ -1,0 +1,185 @@
+import Checkpoint
+import Foundation
+import LetheTesting
+import Testing
+
+/// A federation of real processes: a coordinator and `lethe client` daemons over ipc sockets, driven by the CLI.
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist")))
+struct FederatedDaemonTests {
+    let helpers = EndToEndTests()
+
+    /// With CURVE keys: a client whose key is not on the allowlist never joins, and `kill -9` of the coordinator
+    /// between rounds loses nothing: restarted on its state directory, it resumes the federation once the clients
+    /// are back and ends with the bits of an uninterrupted run.
+    @Test(.timeLimit(.minutes(5)))
+    func aKilledCoordinatorResumesTheFederationWithTheSameBits() async throws {
+        let federation = try await Federation(heartbeatMilliseconds: 500, keys: true)
+        defer { federation.stop() }
+        let strangers = federation.directory.path("stranger-keys")
+        #expect(try await LetheProcess.run(["keys", "init", strangers]).status == 0)
+        #expect(try await LetheProcess.run(["keys", "add-client", "--keys", strangers, "stranger"]).status == 0)
+        try FileManager.default.removeItem(atPath: "\(strangers)/coordinator.public")
+        try FileManager.default.copyItem(
+            atPath: federation.directory.path("keys/coordinator.public"), toPath: "\(strangers)/coordinator.public")
+        federation.startClient(1, of: 3, name: "stranger", keys: strangers)
+        (1...3).forEach { federation.startClient($0, of: 3) }
+
+        let uninterrupted = try await federation.submit(rounds: 12)
+        #expect(try await federation.watch(uninterrupted))
+        let expected = try await federation.result(uninterrupted)
+
+        let interrupted = try await federation.submit(rounds: 12)
+        try await federation.waitForRounds(2, of: interrupted)
+        federation.killCoordinator()
+        federation.startCoordinator()
+        #expect(try await federation.watch(interrupted), "\(federation.logs)")
+        let resumed = try await federation.result(interrupted)
+        #expect(resumed.weights == expected.weights, "\(federation.logs)")
+        #expect(federation.log("coordinator-2").contains("\(interrupted) resumes after round"))
+
+        let clients = (resumed.report["clients"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(Set(clients) == ["client-1", "client-2", "client-3"])
+        let listed = try await LetheProcess.run(["workers"] + federation.cli)
+        #expect(listed.status == 0 && listed.standardOutput.contains("client-2"))
+        #expect(!listed.standardOutput.contains("stranger"))
+    }
+
+    /// `kill -9` of a client mid-training: the rounds go on without it (it misses them) and, restarted, it takes
+    /// part again in later rounds of the same job.
+    @Test(.timeLimit(.minutes(5)))
+    func aKilledClientMissesRoundsAndRejoins() async throws {
+        let federation = try await Federation(heartbeatMilliseconds: 200, keys: false)
+        defer { federation.stop() }
+        (1...3).forEach { federation.startClient($0, of: 3) }
+        let job = try await federation.submit(rounds: 40, extra: ["--local-epochs", "2"])
+        try await federation.waitForRounds(1, of: job)
+        federation.killClient(3)
+        try await federation.waitForRounds(4, of: job)
+        federation.startClient(3, of: 3)
+        #expect(try await federation.watch(job), "\(federation.logs)")
+        let report = try await federation.result(job).report
+        let rounds = report["rounds"] as? [[String: Any]] ?? []
+        let missed = rounds.filter { ($0["missed"] as? [String: String])?["client-3"] != nil }
+        #expect(!missed.isEmpty, "client-3 missed no round")
+        let participants = rounds.last?["participants"] as? [String] ?? []
+        #expect(participants == ["client-1", "client-2", "client-3"], "\(federation.logs)")
+        #expect(rounds.count == 40)
+    }
+}
+
+/// A coordinator and its federated clients as processes in a temporary directory.
+final class Federation {
+    let directory: TemporaryDirectory
+    let data: String
+    let clientEndpoint: String
+    let cli: [String]
+    private let security: [String]
+    private let heartbeatMilliseconds: Int
+    private var coordinator: Process?
+    private var coordinatorStarts = 0
+    private var clients: [String: Process] = [:]
+    private let helpers = EndToEndTests()
+
+    init(heartbeatMilliseconds: Int, keys: Bool) async throws {
+        directory = try TemporaryDirectory()
+        data = try helpers.makeSubset(in: directory, train: 1200, test: 300)
+        clientEndpoint = "ipc://\(directory.path("workers.sock"))"
+        self.heartbeatMilliseconds = heartbeatMilliseconds
+        if keys {
+            let keyDirectory = directory.path("keys")
+            try #require(try await LetheProcess.run(["keys", "init", keyDirectory]).status == 0)
+            for k in 1...3 {
+                try #require(
+                    try await LetheProcess.run(["keys", "add-client", "--keys", keyDirectory, "client-\(k)"]).status
+                        == 0)
+            }
+            security = ["--keys", keyDirectory]
+        } else {
+            security = ["--insecure"]
+        }
+        cli = ["--coordinator", "ipc://\(directory.path("control.sock"))", "--format", "json"] + security
+        startCoordinator()
+    }
+
+    func startCoordinator() {
+        coordinatorStarts += 1
+        coordinator = try? LetheProcess.start(
+            [
+                "coordinator", "--bind", clientEndpoint, "--control", "ipc://\(directory.path("control.sock"))",
+                "--state-dir", directory.path("state"), "--heartbeat-ms", String(heartbeatMilliseconds),
+            ] + security, log: directory.url.appendingPathComponent("coordinator-\(coordinatorStarts).log"))
+    }
+
+    func killCoordinator() {
+        guard let coordinator else { return }
+        kill(coordinator.processIdentifier, SIGKILL)
+        coordinator.waitUntilExit()
+    }
+
+    /// Starts client K of N (its own key when the federation has keys, or those of `keys`).
+    func startClient(_ index: Int, of count: Int, name: String? = nil, keys: String? = nil) {
+        let name = name ?? "client-\(index)"
+        let security = keys.map { ["--keys", $0] } ?? self.security
+        clients[name] = try? LetheProcess.start(
+            [
+                "client", "--coordinator", clientEndpoint, "--name", name, "--data", data, "--partition",
+                "\(index)/\(count)", "--split", "iid", "--seed", "3", "--threads", "1",
+            ] + security, log: directory.url.appendingPathComponent("\(name).log"))
+    }
+
+    func killClient(_ index: Int) {
+        guard let client = clients["client-\(index)"] else { return }
+        kill(client.processIdentifier, SIGKILL)
+        client.waitUntilExit()
+    }
+
+    func submit(rounds: Int, extra: [String] = []) async throws -> String {
+        let submit = try await LetheProcess.run(
+            [
+                "submit", "--federated", "--model", "fmnist-mlp", "--data", data, "--rounds", String(rounds),
+                "--clients", "3", "--seed", "5", "--param", "batch-size=32", "--param", "lr=0.05",
+            ] + extra + cli)
+        try #require(submit.status == 0, "\(submit.standardError)")
+        return try #require(try helpers.json(submit.standardOutput)["id"] as? String)
+    }
+
+    func waitForRounds(_ rounds: Int, of job: String) async throws {
+        while true {
+            try await Task.sleep(for: .milliseconds(100))
+            let status = try helpers.json(try await LetheProcess.run(["status", job] + cli).standardOutput)
+            try #require(status["state"] as? String == "running" || status["state"] as? String == "queued")
+            if status["steps_done"] as? Int ?? 0 >= rounds { return }
+        }
+    }
+
+    func watch(_ job: String) async throws -> Bool {
+        try await LetheProcess.run(["watch", job] + cli).status == 0
+    }
+
+    /// The job's weights (a hash of their bits; the file's metadata names the job) and its JSON report.
+    func result(_ job: String) async throws -> (weights: String, report: [String: Any]) {
+        let (weights, report) = (directory.path("\(job).safetensors"), directory.path("\(job).json"))
+        let result = try await LetheProcess.run(["result", job, "--out", weights, "--report", report] + cli)
+        try #require(result.status == 0, "\(result.standardError)")
+        let file = try SafetensorsFile(data: try Data(contentsOf: URL(fileURLWithPath: weights)))
+        return (
+            BitHash.of(file.entries.map(\.tensor)),
+            try helpers.json(try String(contentsOfFile: report, encoding: .utf8))
+        )
+    }
+
+    func log(_ name: String) -> String {
+        (try? String(contentsOfFile: directory.path("\(name).log"), encoding: .utf8)) ?? ""
+    }
+
+    var logs: String {
+        let names = (1...coordinatorStarts).map { "coordinator-\($0)" } + clients.keys.sorted()
+        return names.map { "\n--- \($0) ---\n" + log($0) }.joined()
+    }
+
+    func stop() {
+        coordinator?.terminate()
+        clients.values.forEach { $0.terminate() }
+        directory.remove()
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import LetheTesting
+import Testing
+import Wire
+import ZeroMQ
+
+/// Worker processes that die and peers that send garbage, against a real coordinator process.
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist")))
+struct WorkerFailureDaemonTests {
+    let helpers = EndToEndTests()
+
+    /// Garbage on both of the coordinator's sockets gets error replies, and `kill -9` of one of two worker processes
+    /// mid-job re-queues its shards: the job ends with the bits of an uninterrupted local run.
+    @Test(.timeLimit(.minutes(5)))
+    func aKilledWorkerAndGarbageChangeNoBits() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (data, weights) = try await UnlearnEndToEndTests().trainOriginal(in: directory)
+        let workers = "ipc://\(directory.path("workers.sock"))"
+        let control = "ipc://\(directory.path("control.sock"))"
+        let coordinator = try LetheProcess.start(
+            [
+                "coordinator", "--bind", workers, "--control", control, "--state-dir", directory.path("state"),
+                "--insecure", "--heartbeat-ms", "200",
+            ], log: directory.url.appendingPathComponent("coordinator.log"))
+        let (alpha, beta) = try (worker("alpha", workers, directory), worker("beta", workers, directory))
+        defer { [coordinator, alpha, beta].forEach { $0.terminate() } }
+        let cli = ["--coordinator", control, "--insecure", "--format", "json"]
+
+        for endpoint in [workers, control] {
+            let replies = try sendGarbage(to: endpoint)
+            #expect(replies.count == garbage.count, "\(endpoint) answered \(replies.count) of \(garbage.count)")
+            #expect(replies.allSatisfy { if case .error = $0.message { true } else { false } })
+        }
+
+        let request = [
+            "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "0",
+            "--seed", "6", "--shards", "4", "--param", "epochs=4", "--param", "retain-fraction=1.0",
+        ]
+        let submit = try await LetheProcess.run(["submit"] + request + cli)
+        try #require(submit.status == 0, "\(submit.standardError)")
+        let id = try #require(try helpers.json(submit.standardOutput)["id"] as? String)
+        var done = 0
+        while done < 4 {
+            try await Task.sleep(for: .milliseconds(200))
+            let status = try helpers.json(try await LetheProcess.run(["status", id] + cli).standardOutput)
+            done = status["steps_done"] as? Int ?? 0
+            try #require(status["state"] as? String != "succeeded", "the job finished before the worker was killed")
+        }
+        kill(beta.processIdentifier, SIGKILL)
+
+        let watch = try await LetheProcess.run(["watch", id] + cli)
+        #expect(watch.status == 0, "\(watch.standardError)")
+        let result = try await LetheProcess.run(["result", id, "--out", directory.path("remote.safetensors")] + cli)
+        try #require(result.status == 0, "\(result.standardError)")
+        let local = try await LetheProcess.run(
+            ["unlearn"] + request + ["--out", directory.path("local.safetensors"), "--format", "json"])
+        try #require(local.status == 0, "\(local.standardError)")
+        #expect(
+            FileManager.default.contentsEqual(
+                atPath: directory.path("remote.safetensors"), andPath: directory.path("local.safetensors")))
+        let listed = try await LetheProcess.run(["workers"] + cli.dropLast(2))
+        // The dead worker has left the pool; the live one is still there.
+        let names = listed.standardOutput.split(separator: "\n").compactMap { $0.split(separator: " ").first }
+        #expect(names.contains("alpha") && !names.contains("beta"), "\(listed.standardOutput)")
+    }
+
+    private func worker(_ name: String, _ endpoint: String, _ directory: TemporaryDirectory) throws -> Process {
+        try LetheProcess.start(
+            ["worker", "--coordinator", endpoint, "--insecure", "--name", name, "--threads", "1"],
+            log: directory.url.appendingPathComponent("\(name).log"))
+    }
+
+    /// Messages no peer should send: random bytes, a wrong version, a right version with junk, a missing body.
+    private let garbage: [[Frame]] = [
+        [Frame([0xDE, 0xAD, 0xBE, 0xEF])],
+        [Frame("lethe/0"), Frame([1, 2, 3])],
+        [Frame(WireProtocol.versionFrame), Frame(Array(repeating: 0xFF, count: 64))],
+        [Frame(WireProtocol.versionFrame), Frame([UInt8]())],
+    ]
+
+    /// Sends each garbage message from a fresh DEALER and collects the replies (5 s each at most).
+    private func sendGarbage(to endpoint: String) throws -> [Envelope] {
+        let context = try ZeroMQContext()
+        var replies: [Envelope] = []
+        for message in garbage {
+            let socket = try ZeroMQSocket(context, type: .dealer)
+            defer { socket.close() }
+            try socket.set(.receiveTimeout, to: 5000)
+            try socket.set(.linger, to: 0)
+            try socket.connect(endpoint)
+            try socket.send(message)
+            if let reply = try socket.receive() {
+                replies.append(try WireCodec.decode(reply.frames))
+            }
+        }
+        return replies
+    }
+}
