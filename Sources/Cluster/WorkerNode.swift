@@ -45,6 +45,9 @@ public final class WorkerNode: @unchecked Sendable {
             switch envelope.message {
             case .welcome(let welcome):
                 link.welcomed(welcome)
+                // A welcome after the first means the coordinator had dropped us (or restarted) and re-queued
+                // what we held: forget those tasks, or one stuck waiting for a blob chunk would block us forever.
+                tasks = computing ? Array(tasks.prefix(1)) : []
                 if welcome.coordinatorKernelIdentity != link.hello.kernelIdentity {
                     log(
                         "the coordinator's BLAS kernels are \(welcome.coordinatorKernelIdentity), ours \(link.hello.kernelIdentity)"
