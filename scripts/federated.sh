@@ -2,7 +2,8 @@
 # Federated forgetting end to end on this machine: a coordinator and 10 client processes on loopback with CURVE
 # keys, each holding a Dirichlet(0.5) partition of FashionMNIST (client-10's poisoned with a backdoor); FedAvg
 # trains fmnist-cnn, then client-10 is forgotten with ConDa (no client data) and, for comparison, by federated
-# retraining without it. Reports go to out/federated/. Settings: ROUNDS, LOCAL_EPOCHS, CLIENTS, CONDA_PARAMS.
+# retraining without it. Reports go to out/federated/ (out/federated-seedS/ for SEED=S other than 1).
+# Settings: ROUNDS, LOCAL_EPOCHS, CLIENTS, SEED (of the split, the backdoor and the job), CONDA_PARAMS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -12,7 +13,8 @@ rounds=${ROUNDS:-20}
 local_epochs=${LOCAL_EPOCHS:-1}
 clients=${CLIENTS:-10}
 backdoor=target:0,patch:3
-out=out/federated
+seed=${SEED:-1}
+out=out/federated$([ "$seed" = 1 ] || echo "-seed$seed")
 workers_endpoint=${LETHE_WORKERS_ENDPOINT:-tcp://127.0.0.1:7710}
 export LETHE_COORDINATOR=${LETHE_COORDINATOR:-tcp://127.0.0.1:7711}
 export LETHE_KEYS=$out/keys
@@ -32,12 +34,12 @@ for k in $(seq 1 "$clients"); do
     poison=()
     [ "$k" = "$clients" ] && poison=(--backdoor "fraction:0.1,$backdoor")
     "$lethe" client --coordinator "$workers_endpoint" --name "client-$k" --partition "$k/$clients" \
-        --split dirichlet:0.5 --seed 1 --threads 1 "${poison[@]}" 2>"$out/client-$k.log" &
+        --split dirichlet:0.5 --seed "$seed" --threads 1 "${poison[@]}" 2>"$out/client-$k.log" &
     daemons+=($!)
 done
 
 job=$("$lethe" submit --federated --model fmnist-cnn --data fashion-mnist --rounds "$rounds" \
-    --local-epochs "$local_epochs" --clients "$clients" --param "backdoor=$backdoor" --seed 1)
+    --local-epochs "$local_epochs" --clients "$clients" --param "backdoor=$backdoor" --seed "$seed")
 echo "federated training $job: $rounds rounds with $clients clients"
 "$lethe" watch "$job" >/dev/null
 "$lethe" result "$job" --out "$out/global.safetensors" --report "$out/training.json" --html "$out/training.html"

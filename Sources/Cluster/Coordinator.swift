@@ -3,8 +3,8 @@ import Unlearning
 import Wire
 
 /// The coordinator daemon's logic, over any transport (DESIGN §5–6): a worker pool on one transport, the CLI's
-/// requests on another, jobs queued in the state directory and run one at a time by `runner`. Every request
-/// is audited with the key it authenticated with.
+/// requests on another, jobs queued in the state directory and run by `runner`, up to `maxConcurrentJobs` at a
+/// time in submission order. Every request is audited with the key it authenticated with.
 public final class Coordinator: @unchecked Sendable {
     /// What a running job may use.
     public struct JobEnvironment: Sendable {
@@ -38,6 +38,9 @@ public final class Coordinator: @unchecked Sendable {
     public var log: @Sendable (String) -> Void = { _ in }
     /// Longest time between two persisted snapshots of a running job.
     public var checkpointSeconds = 10.0
+    /// Jobs that run at once (they share the workers and clients; each job's bits do not depend on it).
+    public var maxConcurrentJobs = 1
+    private var runningJobs = 0
 
     public init(
         state: StateDirectory, workers: Transport, control: Transport, settings: WorkerPool.Settings,
@@ -83,11 +86,26 @@ public final class Coordinator: @unchecked Sendable {
 
     // MARK: jobs
 
+    /// Starts queued jobs while fewer than `maxConcurrentJobs` run; a job that ends signals for the next.
     private func runJobs(_ signals: AsyncStream<Void>) async {
-        for await _ in signals {
-            while !Task.isCancelled, let job = try? state.startNextJob() {
-                await run(job)
+        await withDiscardingTaskGroup { group in
+            for await _ in signals {
+                while !Task.isCancelled, let job = nextJob() {
+                    group.addTask { [self] in
+                        await run(job)
+                        lock.withLock { runningJobs -= 1 }
+                        wake?.yield()
+                    }
+                }
             }
+        }
+    }
+
+    private func nextJob() -> StoredJob? {
+        lock.withLock {
+            guard runningJobs < maxConcurrentJobs, let job = try? state.startNextJob() else { return nil }
+            runningJobs += 1
+            return job
         }
     }
 

@@ -25,6 +25,12 @@ struct CoordinatorCommand: AsyncParsableCommand {
     var checkpointSeconds = 10.0
     @Flag(help: "Also give tasks to workers whose BLAS kernels differ (results then differ in low bits).")
     var allowMixedKernels = false
+    @Option(help: "Jobs that run at once, sharing the workers and clients (each job's result is the same).")
+    var maxJobs = 1
+
+    func validate() throws {
+        guard maxJobs >= 1 else { throw ValidationError("--max-jobs must be at least 1") }
+    }
 
     func run() async throws {
         let state = try StateDirectory(stateDir)
@@ -49,6 +55,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             state: state, workers: workers, control: controlTransport, settings: settings, runner: JobRunner.run)
         coordinator.log = { log($0) }
         coordinator.checkpointSeconds = checkpointSeconds
+        coordinator.maxConcurrentJobs = maxJobs
         try coordinator.start()
         log(
             "coordinator: workers on \(workers.endpoint), control on \(controlTransport.endpoint), state in \(stateDir)"

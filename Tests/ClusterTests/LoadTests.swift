@@ -5,8 +5,8 @@ import Testing
 import Wire
 
 struct LoadTests {
-    /// 20 jobs queued at once while workers join and leave: every job finishes, none is lost, and each has the
-    /// bits of the local run.
+    /// 20 jobs queued at once, three running at a time, while workers join and leave: every job finishes, none
+    /// is lost, and each has the bits of the local run.
     @Test(.timeLimit(.minutes(10)))
     func twentyQueuedJobsFinishWhileWorkersComeAndGo() async throws {
         let fixture = try ClusterFixture()
@@ -17,9 +17,12 @@ struct LoadTests {
             contentsOf: fixture.directory.appendingPathComponent("original.safetensors"))
         let workerHub = InMemoryHub()
         let controlHub = InMemoryHub()
+        let running = RunningCount()
         let coordinator = Coordinator(
             state: state, workers: workerHub.server, control: controlHub.server, settings: fixture.poolSettings()
         ) { job, environment in
+            running.enter()
+            defer { running.leave() }
             let hash = try await DedicatedThread.run(name: job.id) {
                 try fixture.run(
                     RemoteExecutor(
@@ -29,6 +32,7 @@ struct LoadTests {
             let sha256 = try environment.blobs.put(Data(hash.utf8))
             return JobOutputs(id: job.id, weightsSHA256: sha256, reportSHA256: sha256, htmlSHA256: sha256)
         }
+        coordinator.maxConcurrentJobs = 3
         try coordinator.start()
         defer { coordinator.stop() }
         let client = ControlClient(transport: controlHub.connect(key: "tester"))
@@ -73,7 +77,25 @@ struct LoadTests {
             #expect(String(decoding: try await client.download(outputs.weightsSHA256), as: UTF8.self) == local)
         }
         #expect(joined > 2)
+        #expect(running.peak == 3)
         let audit = try state.auditEvents()
         #expect(audit.filter { $0.action == "submit" && $0.key == "tester" }.count == 20)
     }
+}
+
+/// How many jobs run at once, and the most there ever were.
+final class RunningCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var now = 0
+    private var most = 0
+
+    func enter() {
+        lock.withLock {
+            now += 1
+            most = max(most, now)
+        }
+    }
+
+    func leave() { lock.withLock { now -= 1 } }
+    var peak: Int { lock.withLock { most } }
 }
