@@ -54,6 +54,8 @@ public final class ClientRoster: @unchecked Sendable {
     private var waiting: [UInt64: (identity: String, round: RoundGroup, check: @Sendable (Envelope) -> String?)] = [:]
     private var nextRequestID: UInt64 = 1
     private var refusals: [String: Int] = [:]
+    private lazy var stallGuard = StallGuard(
+        heartbeatMilliseconds: settings.heartbeatMilliseconds, liveness: settings.liveness)
     private var cancelledJobs = Set<String>()
     private var tasks: [Task<Void, Never>] = []
     private let changed = NSCondition()
@@ -253,7 +255,11 @@ public final class ClientRoster: @unchecked Sendable {
 
     func tick() {
         lock.withLock {
-            let silence = Date().addingTimeInterval(-Double(settings.heartbeatMilliseconds * settings.liveness) / 1000)
+            let now = Date()
+            if stallGuard.stalled(now: now) {
+                for client in clients.values { client.info.lastSeen = max(client.info.lastSeen, now) }
+            }
+            let silence = now.addingTimeInterval(-Double(settings.heartbeatMilliseconds * settings.liveness) / 1000)
             for client in clients.values where client.info.online {
                 if client.info.lastSeen < silence {
                     log("client \(client.info.name) is silent; it misses what it was doing")

@@ -37,35 +37,36 @@ public final class RemoteExecutor: StepExecutor {
 
     public func gradient(_ step: GradientStep, state: PlanState) throws -> StepOutcome {
         let (weights, context) = weightsAndContext(state.student)
-        if step.isTraining, weights.contains(where: { $0.name.hasSuffix("running_mean") }) {
-            // Training-mode passes update BatchNorm's running statistics, which would stay on the workers.
-            throw ProtocolError(
-                .badRequest,
-                "\(state.student.architecture) has BatchNorm layers, whose running statistics distributed steps do not carry back yet; run this job with `lethe unlearn` (no --workers)"
-            )
-        }
+        // Training-mode shards of models with BatchNorm return each layer's batch statistics.
+        let channels = step.isTraining ? state.student.batchNorms.map(\.channels) : []
         for part in step.parts { if case .samples(let indices) = part.inputs { touchedSamples.formUnion(indices) } }
         let parameters = state.student.namedParameters.map { (name: $0.name, shape: $0.parameter.value.shape) }
-        let tasks = (0..<shards).map { shard in
-            let (cut, inputs) = ShardedStep.task(step, shard: shard, of: shards, tensors: state.tensors)
+        let cuts = (0..<shards).map { ShardedStep.task(step, shard: $0, of: shards, tensors: state.tensors) }
+        // A shard without rows runs no forward pass and so has no statistics.
+        let expected = cuts.map { cut in cut.step.parts.contains { !$0.labels.isEmpty } ? channels : [] }
+        let tasks = cuts.enumerated().map { shard, task in
+            let (cut, inputs) = task
             let inputShapes = step.target == .inputs ? inputs.mapValues(\.shape) : [:]
             return WorkerPool.Task(
                 id: taskID(shard), context: context, work: .gradient(cut),
                 tensors: inputs.sorted { $0.key < $1.key }.map { NamedTensor($0.key, $0.value) },
-                validate: {
+                validate: { [statistics = expected[shard]] in
                     Self.validateGradient(
                         $0, parameters: step.target == .parameters ? parameters : [],
                         inputs: inputShapes, parts: cut.parts.count)
+                        ?? (BatchStatisticsFrames.decode(Self.tensors(of: $0), channels: statistics) == nil
+                            ? "the result lacks valid BatchNorm statistics for \(statistics.count) layers" : nil)
                 })
         }
         stepsRun += 1
-        let results = try pool.run(tasks, weights: weights).map { envelope in
-            let tensors = Dictionary(envelope.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        let results = try pool.run(tasks, weights: weights).enumerated().map { shard, envelope in
+            let tensors = Self.tensors(of: envelope)
             guard case .shardResult(let report) = envelope.message else { preconditionFailure("validated") }
             return ShardResult(
                 parameterGradients: step.target == .parameters ? parameters.map { tensors[$0.name]! } : [],
                 weightedLoss: report.weightedLoss, correct: report.correct,
-                inputGradients: step.parts.indices.map { tensors["input/\($0)"] })
+                inputGradients: step.parts.indices.map { tensors["input/\($0)"] },
+                batchStatistics: BatchStatisticsFrames.decode(tensors, channels: expected[shard]) ?? [])
         }
         return ShardedStep.combine(results, of: step, into: state.student)
     }
@@ -124,6 +125,10 @@ public final class RemoteExecutor: StepExecutor {
             return "input gradient '\(name)' has shape \(shapes[name].map { "\($0)" } ?? "missing"), expected \(shape)"
         }
         return nil
+    }
+
+    private static func tensors(of envelope: Envelope) -> [String: Tensor] {
+        Dictionary(envelope.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
     }
 
     static func validatePredictions(_ envelope: Envelope, rows: Int, classes: Int) -> String? {

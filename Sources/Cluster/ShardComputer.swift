@@ -49,6 +49,7 @@ public final class ShardComputer {
             for (index, gradient) in result.inputGradients.enumerated() {
                 if let gradient { out.append(NamedTensor("input/\(index)", gradient)) }
             }
+            out += BatchStatisticsFrames.encode(result.batchStatistics)
             return Envelope(
                 .shardResult(
                     ShardReport(

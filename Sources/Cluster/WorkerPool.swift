@@ -62,6 +62,8 @@ public final class WorkerPool: @unchecked Sendable {
     private var nextRequestID: UInt64 = 1
     private let blobs: BlobStore
     private var refusals: [String: Int] = [:]
+    private lazy var stallGuard = StallGuard(
+        heartbeatMilliseconds: settings.heartbeatMilliseconds, liveness: settings.liveness)
     private var cancelledJobs = Set<String>()
     private var resultsByKey: [String: [String: Int]] = [:]
     private var bytesSent = 0
@@ -311,7 +313,11 @@ public final class WorkerPool: @unchecked Sendable {
 
     func tick() {
         lock.withLock {
-            let deadline = Date().addingTimeInterval(-Double(settings.heartbeatMilliseconds * settings.liveness) / 1000)
+            let now = Date()
+            if stallGuard.stalled(now: now) {
+                for worker in workers.values { worker.lastSeen = now }
+            }
+            let deadline = now.addingTimeInterval(-Double(settings.heartbeatMilliseconds * settings.liveness) / 1000)
             for worker in workers.values {
                 if worker.lastSeen < deadline {
                     log("worker \(worker.name) is silent; its \(worker.inFlight.count) task(s) go to others")

@@ -12,6 +12,23 @@ public final class BatchNorm2d: Layer {
     public let epsilon: Float
     public let momentum: Float
 
+    /// What a training-mode forward pass measured: the batch mean and biased variance per channel, and the
+    /// factor that makes the variance unbiased for the running estimate.
+    public struct BatchStatistics: Sendable, Equatable {
+        public var mean: [Float]
+        public var variance: [Float]
+        public var unbiased: Float
+
+        public init(mean: [Float], variance: [Float], unbiased: Float) {
+            self.mean = mean
+            self.variance = variance
+            self.unbiased = unbiased
+        }
+    }
+
+    /// The statistics of the last training-mode forward pass.
+    public private(set) var lastBatchStatistics: BatchStatistics?
+
     private var normalized = Tensor(zeros: [0])
     private var inverseStd: [Float] = []
     private var wasTraining = false
@@ -39,6 +56,17 @@ public final class BatchNorm2d: Layer {
         let layer = BatchNorm2d(channels, epsilon: epsilon, momentum: momentum)
         copyState(from: self, to: layer)
         return layer
+    }
+
+    /// The running-average update of one training-mode batch (what `forward` does in training mode).
+    public func updateRunningStatistics(with statistics: BatchStatistics) {
+        for c in 0..<channels {
+            runningMean.value.scalars[c] =
+                (1 - momentum) * runningMean.value.scalars[c] + momentum * statistics.mean[c]
+            runningVar.value.scalars[c] =
+                (1 - momentum) * runningVar.value.scalars[c] + momentum * statistics.variance[c] * statistics.unbiased
+        }
+        batchesTracked.value.scalars[0] += 1
     }
 
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
@@ -70,13 +98,10 @@ public final class BatchNorm2d: Layer {
                     variance[c] = Float(squares / Double(count))
                 }
             }
-            let unbiased = Float(count) / Float(count - 1)
-            for c in 0..<channels {
-                runningMean.value.scalars[c] = (1 - momentum) * runningMean.value.scalars[c] + momentum * mean[c]
-                runningVar.value.scalars[c] =
-                    (1 - momentum) * runningVar.value.scalars[c] + momentum * variance[c] * unbiased
-            }
-            batchesTracked.value.scalars[0] += 1
+            let statistics = BatchStatistics(
+                mean: mean, variance: variance, unbiased: Float(count) / Float(count - 1))
+            lastBatchStatistics = statistics
+            updateRunningStatistics(with: statistics)
         } else {
             mean = runningMean.value.scalars
             variance = runningVar.value.scalars

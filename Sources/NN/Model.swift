@@ -24,6 +24,14 @@ public final class Model {
         namedState.filter { $0.parameter.isTrainable }
     }
 
+    /// The BatchNorm layers, in forward order.
+    public var batchNorms: [BatchNorm2d] {
+        func collect(_ layer: Layer) -> [BatchNorm2d] {
+            (layer as? BatchNorm2d).map { [$0] } ?? layer.sublayers.flatMap(collect)
+        }
+        return collect(root)
+    }
+
     public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.parameter.value.count } }
 
     /// Logits for a batch [N, C, H, W] (or [N, features] for models that start with `Flatten`).

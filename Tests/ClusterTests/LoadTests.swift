@@ -35,7 +35,7 @@ struct LoadTests {
         coordinator.maxConcurrentJobs = 3
         try coordinator.start()
         defer { coordinator.stop() }
-        let client = ControlClient(transport: controlHub.connect(key: "tester"))
+        let client = ControlClient(transport: controlHub.connect(key: "tester"), timeoutSeconds: 300)
         defer { client.close() }
         let spec = JobSpec(
             method: "scrub", params: [:], architecture: "fmnist-mlp", weightsSHA256: originalSHA256,

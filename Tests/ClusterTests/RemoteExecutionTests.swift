@@ -1,3 +1,4 @@
+import Checkpoint
 import Cluster
 import Foundation
 import LetheTesting
@@ -55,19 +56,59 @@ struct RemoteExecutionTests {
     }
 }
 
-struct BatchNormRefusalTests {
-    /// BatchNorm running statistics would stay on the workers: such steps are refused with a clear error
-    /// instead of returning a model that silently differs from a local run.
-    @Test func trainingStepsOfBatchNormModelsAreRefused() throws {
+struct BatchNormShardingTests {
+    /// Training-mode steps of a model with BatchNorm: each shard returns its batch statistics and the running
+    /// averages are updated in shard order, so two workers give the local run's gradients and running statistics
+    /// bit for bit.
+    @Test func batchNormStepsRepeatTheLocalBits() async throws {
         let fixture = try ClusterFixture()
-        let pool = WorkerPool(transport: InMemoryHub().server, blobs: fixture.blobs, settings: fixture.poolSettings())
-        let executor = fixture.remoteExecutor(pool, shards: 1)
-        let model = try ModelSpec.build("resnet18:width=4,classes=10,channels=1,size=8", seed: 1)
+        let spec = "resnet18:width=4,classes=10,channels=1,size=28"
+        let model = try ModelSpec.build(spec, seed: 1)
+        let checkpoint = fixture.directory.appendingPathComponent("resnet.safetensors")
+        try ModelCheckpoint.save(model, to: checkpoint)
+        let modelSHA256 = try fixture.blobs.put(contentsOf: checkpoint)
+        let rows = Array(0..<30)
         let step = GradientStep(
-            parts: [BatchPart(inputs: .samples([0]), labels: [0], losses: [.crossEntropy(weight: 1)])], seed: 1)
-        let error = #expect(throws: ProtocolError.self) {
-            try executor.gradient(step, state: PlanState(student: model))
+            parts: [
+                BatchPart(
+                    inputs: .samples(rows), labels: rows.map { fixture.train.labels[$0] },
+                    losses: [.crossEntropy(weight: 1)])
+            ], seed: 4)
+        let local = try await DedicatedThread.run(name: "bn-local") {
+            let model = try ModelSpec.build(spec, seed: 1)
+            return try Self.outcome(
+                of: LocalExecutor(dataset: fixture.train, shards: 3, original: model) {
+                    try! ModelSpec.build(spec, seed: $0)
+                }, step: step, model: model)
         }
-        #expect(error?.message.contains("BatchNorm") == true)
+        #expect(local.state != BitHash.of(model.stateDict().map(\.tensor)), "the running statistics moved")
+
+        let hub = InMemoryHub()
+        let pool = WorkerPool(transport: hub.server, blobs: fixture.blobs, settings: fixture.poolSettings())
+        pool.start()
+        defer { pool.stop() }
+        let nodes = try (0..<2).map { try fixture.worker(hub.connect(), name: "w\($0)") }
+        let runs = nodes.map { node in Task { await node.run() } }
+        defer { runs.forEach { $0.cancel() } }
+        let remote = try await DedicatedThread.run(name: "bn") {
+            let executor = RemoteExecutor(
+                pool: pool, job: "job-bn", shards: 3, datasetSHA256: fixture.datasetSHA256,
+                labels: fixture.train.labels, originalSHA256: modelSHA256, architecture: spec)
+            return try Self.outcome(of: executor, step: step, model: try ModelSpec.build(spec, seed: 1))
+        }
+        #expect(remote.state == local.state)
+        #expect(remote.gradients == local.gradients)
+    }
+
+    /// The student's state and gradients after one step from `model`.
+    static func outcome(of executor: StepExecutor, step: GradientStep, model: Model) throws -> (
+        state: String, gradients: String
+    ) {
+        let state = PlanState(student: model.copy())
+        _ = try executor.gradient(step, state: state)
+        return (
+            BitHash.of(state.student.stateDict().map(\.tensor)),
+            BitHash.of(state.student.namedParameters.map(\.parameter.grad))
+        )
     }
 }

@@ -13,12 +13,19 @@ public struct ShardResult: Sendable {
     public var correct: [Int]
     /// For `.inputs` steps: ∂loss/∂input of the shard's rows of each state-tensor part.
     public var inputGradients: [Tensor?]
+    /// Training-mode steps of models with BatchNorm: each layer's batch statistics (in `batchNorms` order), for
+    /// the running averages; empty otherwise, and for a shard without rows.
+    public var batchStatistics: [BatchNorm2d.BatchStatistics]
 
-    public init(parameterGradients: [Tensor], weightedLoss: Double, correct: [Int], inputGradients: [Tensor?]) {
+    public init(
+        parameterGradients: [Tensor], weightedLoss: Double, correct: [Int], inputGradients: [Tensor?],
+        batchStatistics: [BatchNorm2d.BatchStatistics] = []
+    ) {
         self.parameterGradients = parameterGradients
         self.weightedLoss = weightedLoss
         self.correct = correct
         self.inputGradients = inputGradients
+        self.batchStatistics = batchStatistics
     }
 }
 
@@ -40,7 +47,8 @@ public struct ShardInputs {
 
 /// DESIGN §4: a step's batch is cut into a fixed number of logical shards; each shard's gradient is computed
 /// from zero and the shard results are summed in shard order, so the sum has the same bits whoever computes
-/// each shard.
+/// each shard. BatchNorm running averages work the same way: a shard leaves them as they were and returns its
+/// batch statistics, which `combine` applies in shard order.
 public enum ShardedStep {
     /// Rows of shard `index` out of `count` for a batch of `rows`.
     public static func rows(ofShard index: Int, count: Int, batch rows: Int) -> Range<Int> {
@@ -66,7 +74,15 @@ public enum ShardedStep {
 
         student.zeroGradients()
         let mode = ForwardMode(isTraining: step.isTraining, seed: step.seed &+ UInt64(shard))
+        let norms = step.isTraining ? student.batchNorms : []
+        let running = norms.map { [$0.runningMean, $0.runningVar, $0.batchesTracked].map(\.value) }
         let logits = student.forward(batch, mode: mode, tap: tap)
+        let batchStatistics = norms.map { $0.lastBatchStatistics! }
+        for (norm, saved) in zip(norms, running) {
+            for (buffer, value) in zip([norm.runningMean, norm.runningVar, norm.batchesTracked], saved) {
+                buffer.value = value
+            }
+        }
         var logitsGradient = Tensor(zeros: logits.shape)
         var weightedLoss = 0.0
         var correct: [Int] = []
@@ -97,7 +113,7 @@ public enum ShardedStep {
             inputGradients: step.parts.indices.map { index -> Tensor? in
                 guard step.target == .inputs, case .tensorRows = step.parts[index].inputs else { return nil }
                 return inputGradient.slice(rows: offsets[index]..<offsets[index + 1])
-            })
+            }, batchStatistics: batchStatistics)
     }
 
     /// Shard `index` of `step` as a step of its own, for a worker: every part cut to the shard's rows, state-tensor
@@ -135,6 +151,12 @@ public enum ShardedStep {
                 for index in totals.indices { totals[index].add(shard.parameterGradients[index]) }
             }
             for ((_, parameter), total) in zip(student.namedParameters, totals) { parameter.grad = total }
+        }
+        let norms = student.batchNorms
+        for shard in shards {
+            for (norm, statistics) in zip(norms, shard.batchStatistics) {
+                norm.updateRunningStatistics(with: statistics)
+            }
         }
         var loss = 0.0
         var correct = [Int](repeating: 0, count: step.parts.count)
