@@ -131,11 +131,10 @@ extension EngineBench {
                 backward[index].append(Date().timeIntervalSince(start))
             }
         }
-        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] * 1000 }
         return children.enumerated().map { index, child in
             LayerTime(
-                name: child.name ?? String(describing: type(of: child.layer)), forwardMs: median(forward[index]),
-                backwardMs: median(backward[index]))
+                name: child.name ?? String(describing: type(of: child.layer)), forwardMs: 1000 * median(forward[index]),
+                backwardMs: 1000 * median(backward[index]))
         }
     }
 }
