@@ -89,18 +89,38 @@ struct ClientForgettingReport: Codable {
           R-set accuracy      \(percent(before.remainingAccuracy))     \(percent(after.remainingAccuracy))
           U-set accuracy      \(percent(before.forgottenAccuracy))     \(percent(after.forgottenAccuracy))
           backdoor success    \(percent(before.backdoorSuccessRate))     \(percent(after.backdoorSuccessRate))
-          MIA (U vs test)     \(percent(before.membershipAttack))     \(percent(after.membershipAttack))
+          MIA (U vs test)     \(percent(before.membershipAttack))     \(percent(after.membershipAttack))\(classLine)
         """
     }
 
+    private var classLine: String {
+        guard let drop = largestClassDrop else { return "" }
+        return "\n  class \(drop.index) (most hurt) \(percent(drop.before))     \(percent(drop.after))"
+    }
+
+    /// The test class whose accuracy fell the most (overall accuracy can hide a class that paid for the
+    /// forgetting, such as a backdoor's target class), if any fell.
+    var largestClassDrop: (index: Int, before: Double, after: Double)? {
+        var largest: (index: Int, before: Double, after: Double)?
+        for (index, pair) in zip(before.perClassTestAccuracy, after.perClassTestAccuracy).enumerated() {
+            guard let old = pair.0, let new = pair.1, new < old else { continue }
+            if let current = largest, current.before - current.after >= old - new { continue }
+            largest = (index, old, new)
+        }
+        return largest
+    }
+
     var html: String {
-        let rows: [(String, Double?, Double?)] = [
-            ("Test accuracy", before.testAccuracy, after.testAccuracy),
-            ("Remaining clients' data (R-set)", before.remainingAccuracy, after.remainingAccuracy),
-            ("Forgotten client's data (U-set)", before.forgottenAccuracy, after.forgottenAccuracy),
-            ("Backdoor success rate", before.backdoorSuccessRate, after.backdoorSuccessRate),
-            ("Membership attack, U-set vs test", before.membershipAttack, after.membershipAttack),
-        ]
+        let rows: [(String, Double?, Double?)] =
+            [
+                ("Test accuracy", before.testAccuracy, after.testAccuracy),
+                ("Remaining clients' data (R-set)", before.remainingAccuracy, after.remainingAccuracy),
+                ("Forgotten client's data (U-set)", before.forgottenAccuracy, after.forgottenAccuracy),
+                ("Backdoor success rate", before.backdoorSuccessRate, after.backdoorSuccessRate),
+                ("Membership attack, U-set vs test", before.membershipAttack, after.membershipAttack),
+            ]
+            + (largestClassDrop.map { [("Test accuracy of class \($0.index), the most hurt", $0.before, $0.after)] }
+                ?? [])
         return HTMLReport.page(
             title: "Lethe: \(method) forgot client \(client.name)",
             body: """

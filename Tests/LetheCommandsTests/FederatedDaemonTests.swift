@@ -42,6 +42,21 @@ struct FederatedDaemonTests {
         let listed = try await LetheProcess.run(["workers"] + federation.cli)
         #expect(listed.status == 0 && listed.standardOutput.contains("client-2"))
         #expect(!listed.standardOutput.contains("stranger"))
+
+        // Forgetting client-2 with conda: a job on the coordinator, reported before and after, and audited.
+        let report = federation.directory.path("conda.json")
+        let forget = try await LetheProcess.run(
+            ["forget-client", interrupted, "--client", "client-2", "--method", "conda", "--report", report]
+                + federation.cli)
+        try #require(forget.status == 0, "\(forget.standardError)\(federation.logs)")
+        let conda = try helpers.json(try String(contentsOfFile: report, encoding: .utf8))
+        #expect(conda["method"] as? String == "conda" && conda["source_job"] as? String == interrupted)
+        #expect((conda["dampened_parameters"] as? Int ?? 0) > 0)
+        let after = conda["after"] as? [String: Any] ?? [:]
+        #expect(after["test_accuracy"] is Double && after["forgotten_accuracy"] is Double)
+        let unknown = try await LetheProcess.run(
+            ["forget-client", interrupted, "--client", "nobody", "--method", "conda"] + federation.cli)
+        #expect(unknown.status != 0 && unknown.standardError.contains("no client 'nobody'"))
     }
 
     /// `kill -9` of a client mid-training: the rounds go on without it and, restarted, it takes part again in
