@@ -64,6 +64,25 @@ enum HTMLReport {
             rows.append(
                 ("Test accuracy, other classes", percent(before.testRetainAccuracy), percent(after.testRetainAccuracy)))
         }
+        if before.validationAccuracy != nil {
+            rows.append(
+                (
+                    "Validation accuracy (for tuning)", percent(before.validationAccuracy),
+                    percent(after.validationAccuracy)
+                ))
+        }
+        if before.validationForgetAccuracy != nil {
+            rows.append(
+                (
+                    "Validation accuracy, forgotten classes", percent(before.validationForgetAccuracy),
+                    percent(after.validationForgetAccuracy)
+                ))
+            rows.append(
+                (
+                    "Validation accuracy, other classes", percent(before.validationRetainAccuracy),
+                    percent(after.validationRetainAccuracy)
+                ))
+        }
         if let b = before.confusion, let a = after.confusion {
             rows.append(
                 ("Test \(b.classes[0]) predicted as \(b.classes[1])", "\(b.aPredictedAsB)", "\(a.aPredictedAsB)"))

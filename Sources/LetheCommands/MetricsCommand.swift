@@ -29,7 +29,9 @@ struct MetricsCommand: AsyncParsableCommand {
             modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
             seed: seed, validationFraction: validationFraction)
         let referenceModel = try reference.map { try modelOptions.load(weights: $0) }
-        let verifier = Verifier(train: scenario.train, test: scenario.test, forgetSet: scenario.forgetSet, seed: seed)
+        let verifier = Verifier(
+            train: scenario.train, test: scenario.test, forgetSet: scenario.forgetSet, seed: seed,
+            validation: scenario.validation)
         let report = try verifier.verify(
             scenario.model, randomModel: modelOptions.build(seed: seed &+ 0x5EED), reference: referenceModel,
             progress: ProgressBar().handler)
@@ -64,6 +66,13 @@ extension VerificationReport {
         if testForgetAccuracy != nil {
             rows.append("test, forgotten       \(percent(testForgetAccuracy))")
             rows.append("test, other classes   \(percent(testRetainAccuracy))")
+        }
+        if validationAccuracy != nil {
+            rows.append("validation            \(percent(validationAccuracy))")
+        }
+        if validationForgetAccuracy != nil {
+            rows.append("validation, forgotten \(percent(validationForgetAccuracy))")
+            rows.append("validation, others    \(percent(validationRetainAccuracy))")
         }
         rows.append("MIA (loss)            \(percent(mia))   (≈50% when members look like non-members)")
         rows.append("MIA (entropy)         \(percent(miaEntropy))")

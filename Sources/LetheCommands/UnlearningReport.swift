@@ -40,6 +40,18 @@ struct UnlearningReport: Codable {
             rows.append(
                 "test, other classes  \(percent(before.testRetainAccuracy))   \(percent(after.testRetainAccuracy))")
         }
+        if before.validationAccuracy != nil {
+            rows.append(
+                "validation           \(percent(before.validationAccuracy))   \(percent(after.validationAccuracy))")
+        }
+        if before.validationForgetAccuracy != nil {
+            rows.append(
+                "validation, forgotten \(percent(before.validationForgetAccuracy))  \(percent(after.validationForgetAccuracy))"
+            )
+            rows.append(
+                "validation, others   \(percent(before.validationRetainAccuracy))   \(percent(after.validationRetainAccuracy))"
+            )
+        }
         if let confusion = before.confusion, let afterConfusion = after.confusion {
             let (a, b) = (confusion.classes[0], confusion.classes[1])
             rows.append(

@@ -36,7 +36,8 @@ struct UnlearningRun {
         log(
             "\(method.name) on \(original.architecture): forgetting \(forget.selection) (\(forget.forget.count) samples, \(forget.retain.count) retained, \(scenario.validation.count) validation), \(plan.totalSteps) steps"
         )
-        let verifier = Verifier(train: scenario.train, test: scenario.test, forgetSet: forget, seed: seed)
+        let verifier = Verifier(
+            train: scenario.train, test: scenario.test, forgetSet: forget, seed: seed, validation: scenario.validation)
         let baselines = verifier.baselines(randomModel: build(seed: seed &+ 0x5EED), reference: reference?.model)
         let before = try verifier.verify(original, against: baselines)
 

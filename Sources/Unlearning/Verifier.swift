@@ -11,6 +11,12 @@ public struct VerificationReport: Sendable, Codable, Equatable {
     /// Class scenarios: test accuracy on the forgotten classes and on the others.
     public var testForgetAccuracy: Double?
     public var testRetainAccuracy: Double?
+    /// Accuracy on the validation split (training samples held out from the original's training, never
+    /// forgotten or retained): overall, and for class scenarios on the forgotten classes and on the others.
+    /// Tune hyperparameters on these, not on the test numbers. Nil without a validation split.
+    public var validationAccuracy: Double?
+    public var validationForgetAccuracy: Double?
+    public var validationRetainAccuracy: Double?
     /// Test accuracy per class (nil for a class without test samples).
     public var perClassAccuracy: [Double?]
     /// Membership inference on per-sample loss: forget samples (members) against test samples of the same
@@ -37,12 +43,15 @@ public struct Verifier: Sendable {
     public let test: Dataset
     public let forgetSet: ForgetSet
     public let seed: UInt64
+    /// Indices in `train` of the validation split (may be empty).
+    public let validation: [Int]
 
-    public init(train: Dataset, test: Dataset, forgetSet: ForgetSet, seed: UInt64) {
+    public init(train: Dataset, test: Dataset, forgetSet: ForgetSet, seed: UInt64, validation: [Int] = []) {
         self.train = train
         self.test = test
         self.forgetSet = forgetSet
         self.seed = seed
+        self.validation = validation
     }
 
     /// Test indices that play the non-members of the membership attack: test samples of the forgotten
@@ -92,11 +101,21 @@ public struct Verifier: Sendable {
                 nonMembers: MembershipInference.features(.entropy, of: nonMembers), seed: seed),
             zrf: zrfScore(modelLogits: forget.logits, randomModelLogits: baselines.randomLogits),
             forgetSamples: forgetSet.forget.count, retainSamples: forgetSet.retain.count, testSamples: test.count)
+        let validationPredictions =
+            validation.isEmpty ? nil : Evaluator.predict(model, on: train, indices: validation, progress: progress)
+        if let validationPredictions {
+            report.validationAccuracy = accuracy(validationPredictions, at: Array(validation.indices))
+        }
         if let classes = forgetSet.forgottenClasses {
             let forgotten = Set(classes)
             let split = Dictionary(grouping: test.labels.indices) { forgotten.contains(test.labels[$0]) }
             report.testForgetAccuracy = accuracy(testPredictions, at: split[true] ?? [])
             report.testRetainAccuracy = accuracy(testPredictions, at: split[false] ?? [])
+            if let validationPredictions {
+                let held = Dictionary(grouping: validation.indices) { forgotten.contains(train.labels[validation[$0]]) }
+                report.validationForgetAccuracy = accuracy(validationPredictions, at: held[true] ?? [])
+                report.validationRetainAccuracy = accuracy(validationPredictions, at: held[false] ?? [])
+            }
         }
         if case .confusion(let classes, _) = forgetSet.selection {
             let (a, b) = (classes[0], classes[1])

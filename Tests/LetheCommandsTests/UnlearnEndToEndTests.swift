@@ -48,7 +48,7 @@ struct UnlearnEndToEndTests {
         for key in [
             "forget_accuracy", "retain_accuracy", "test_accuracy", "test_forget_accuracy", "test_retain_accuracy",
             "mia",
-            "mia_entropy", "zrf",
+            "mia_entropy", "zrf", "validation_accuracy", "validation_forget_accuracy", "validation_retain_accuracy",
         ] {
             #expect(before[key] is Double && after[key] is Double, "\(key)")
         }

@@ -78,5 +78,20 @@ struct VerifierTests {
         #expect(abs(report.zrf - 1) < 1e-9)
         #expect(report.activationDistance.map { abs($0) < 1e-9 } == true)
         #expect(report.jsDivergence.map { abs($0) < 1e-9 } == true)
+        #expect(report.validationAccuracy == nil && report.validationForgetAccuracy == nil)
+
+        // With a validation split (here: every tenth training sample), its accuracies by hand.
+        let validation = Array(stride(from: 0, to: train.count, by: 10))
+        let validated = try Verifier(train: train, test: test, forgetSet: forgetSet, seed: 5, validation: validation)
+            .verify(model, randomModel: model)
+        let predicted = Evaluator.predict(model, on: train, indices: validation).predicted
+        func handCount(_ keep: (Int) -> Bool) -> Double {
+            let positions = validation.indices.filter { keep(train.labels[validation[$0]]) }
+            return Double(positions.filter { predicted[$0] == train.labels[validation[$0]] }.count)
+                / Double(positions.count)
+        }
+        #expect(abs(validated.validationAccuracy! - handCount { _ in true }) < 1e-12)
+        #expect(abs(validated.validationForgetAccuracy! - handCount { $0 == 1 }) < 1e-12)
+        #expect(abs(validated.validationRetainAccuracy! - handCount { $0 != 1 }) < 1e-12)
     }
 }
