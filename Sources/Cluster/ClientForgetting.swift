@@ -67,10 +67,18 @@ public struct ClientForgetting: Sendable {
                 throw ProtocolError(.badRequest, "\(member.name) has no contribution ledger")
             }
             let parameters = ledger.sums.keys
+            // Dampening scales toward zero (ConDa), or toward the initial weights: θ₀ + factor · (θ − θ₀).
+            let anchor = settings.towardInitial ? source.initial : [:]
+            var moved: [String: Tensor] = [:]
+            for (name, weight) in source.global where parameters.contains(name) {
+                moved[name] = anchor[name].map { weight - $0 } ?? weight
+            }
             let dampening = try settings.conda.dampen(
-                source.global.filter { parameters.contains($0.key) }, forgotten: ledger,
-                remaining: others.compactMap { source.ledgers[$0] })
-            outcome.weights = source.names.map { (name: $0, tensor: dampening.weights[$0] ?? source.global[$0]!) }
+                moved, forgotten: ledger, remaining: others.compactMap { source.ledgers[$0] })
+            outcome.weights = source.names.map { name in
+                guard let weight = dampening.weights[name] else { return (name: name, tensor: source.global[name]!) }
+                return (name: name, tensor: anchor[name].map { weight + $0 } ?? weight)
+            }
             outcome.dampened = dampening.dampened
             outcome.dampenable = dampening.total
         case "retrain":

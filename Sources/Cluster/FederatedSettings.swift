@@ -77,6 +77,7 @@ public struct ForgettingSettings: Sendable, Equatable {
         .init("lambda", "0.7", "conda: dampening factor min(lambda·ratio, upper)"),
         .init("upper", "1.0", "conda: largest dampening factor"),
         .init("repo-compat", "false", "conda: the inverted ratio of the ConDa reference code"),
+        .init("toward", "zero", "conda: dampen toward zero (ConDa) or toward the initial weights (initial)"),
         .init("repair-rounds", "0", "FedAvg rounds with the remaining clients afterwards"),
         .init("lr", "0.01", "neggrad/pga: the forgotten client's gradient-ascent learning rate"),
         .init("epochs", "1", "neggrad/pga: ascent epochs on the forgotten client"),
@@ -93,6 +94,8 @@ public struct ForgettingSettings: Sendable, Equatable {
     public var ascentEpochs: Int
     public var radius: Float?
     public var backdoor: Backdoor?
+    /// conda: scale θ − θ₀ instead of θ.
+    public var towardInitial: Bool
 
     public init(method: String, params: [String: String]) throws {
         guard Self.methods.contains(method) else {
@@ -104,6 +107,10 @@ public struct ForgettingSettings: Sendable, Equatable {
         conda = ConDa(
             alpha: p.float("alpha"), lambda: p.float("lambda"), upper: p.float("upper"),
             repoCompat: p.bool("repo-compat"))
+        guard ["zero", "initial"].contains(p.string("toward")) else {
+            throw MethodParameterError.outOfRange("toward must be zero or initial")
+        }
+        towardInitial = p.string("toward") == "initial"
         repairRounds = p.int("repair-rounds")
         ascentLearningRate = p.float("lr")
         ascentEpochs = p.int("epochs")

@@ -224,6 +224,23 @@ struct FederatedRoundsTests {
         #expect((outcome.dampened ?? 0) > 0 && outcome.dampened! < outcome.dampenable!)
         #expect(outcome.weights.map(\.name) == state.names)
         #expect(throws: (any Error).self) { try ClientForgetting.member("nobody", in: state) }
+
+        // toward=initial scales the move away from the initial weights instead: θ₀ + factor · (θ − θ₀).
+        let anchored = ClientForgetting(
+            settings: try ForgettingSettings(method: "conda", params: ["toward": "initial"]), source: state,
+            training: rounds.settings, rounds: rounds)
+        let moved = try anchored.run(forgetting: try ClientForgetting.member("client-2", in: state))
+        #expect(moved.dampened == outcome.dampened)
+        let weights = Dictionary(uniqueKeysWithValues: moved.weights.map { ($0.name, $0.tensor) })
+        let (initial, global) = (state.initial["fc1.weight"]!.scalars, state.global["fc1.weight"]!.scalars)
+        var (scaled, outside) = (0, 0)
+        for (index, value) in weights["fc1.weight"]!.scalars.enumerated() {
+            let (from, to) = (global[index] - initial[index], value - initial[index])
+            if abs(to) > abs(from) + 1e-6 || to * from < -1e-12 { outside += 1 }
+            if abs(to - from) > 1e-6 { scaled += 1 }
+        }
+        #expect(scaled > 0 && outside == 0)
+        #expect(throws: (any Error).self) { try ForgettingSettings(method: "conda", params: ["toward": "sideways"]) }
     }
 }
 
