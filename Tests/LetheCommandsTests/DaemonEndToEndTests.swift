@@ -49,9 +49,7 @@ struct DaemonEndToEndTests {
             param: {lr: 0.01}
             """
         try job.write(toFile: directory.path("job.yaml"), atomically: true, encoding: .utf8)
-        let submit = try await LetheProcess.run(["submit", "--job", directory.path("job.yaml"), "--seed", "2"] + cli)
-        try #require(submit.status == 0, "\(submit.standardError)")
-        let id = try #require(try helpers.json(submit.standardOutput)["id"] as? String)
+        let id = try await helpers.submit(["--job", directory.path("job.yaml"), "--seed", "2"] + cli)
 
         let watch = try await LetheProcess.run(["watch", id] + cli)
         #expect(watch.status == 0, "\(watch.standardError)\(log(directory))")
@@ -119,17 +117,8 @@ struct DaemonEndToEndTests {
             "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "0",
             "--seed", "4", "--shards", "2", "--param", "epochs=4", "--param", "retain-fraction=1.0",
         ]
-        let submit = try await LetheProcess.run(["submit"] + request + cli)
-        try #require(submit.status == 0, "\(submit.standardError)")
-        let id = try #require(try helpers.json(submit.standardOutput)["id"] as? String)
-        var done = 0
-        while done < 5 {
-            try await Task.sleep(for: .milliseconds(200))
-            let status = try helpers.json(try await LetheProcess.run(["status", id] + cli).standardOutput)
-            done = status["steps_done"] as? Int ?? 0
-            try #require(
-                status["state"] as? String != "succeeded", "the job finished before the coordinator was killed")
-        }
+        let id = try await helpers.submit(request + cli)
+        try await helpers.waitForSteps(5, of: id, cli: cli, before: "the coordinator was killed")
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
         first = try coordinator("restarted")

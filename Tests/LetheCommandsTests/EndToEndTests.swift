@@ -30,6 +30,25 @@ struct EndToEndTests {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
+    /// `lethe submit ARGUMENTS` (with `--format json` among them); returns the job id.
+    func submit(_ arguments: [String]) async throws -> String {
+        let submit = try await LetheProcess.run(["submit"] + arguments)
+        try #require(submit.status == 0, "\(submit.standardError)")
+        return try #require(try json(submit.standardOutput)["id"] as? String)
+    }
+
+    /// Polls `lethe status` until job `id` has done `steps` steps (rounds, for federated jobs); fails if it ends
+    /// first, before `event` (what the caller is about to do to it) could happen.
+    func waitForSteps(_ steps: Int, of id: String, cli: [String], before event: String) async throws {
+        while true {
+            try await Task.sleep(for: .milliseconds(100))
+            let status = try json(try await LetheProcess.run(["status", id] + cli).standardOutput)
+            let state = status["state"] as? String ?? "unknown"
+            try #require(state == "running" || state == "queued", "\(id) was \(state) before \(event)")
+            if status["steps_done"] as? Int ?? 0 >= steps { return }
+        }
+    }
+
     @Test func trainThenEvaluateReachesSensibleAccuracy() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -29,7 +29,8 @@ struct FederatedDaemonTests {
         let expected = try await federation.result(uninterrupted)
 
         let interrupted = try await federation.submit(rounds: 12)
-        try await federation.waitForRounds(2, of: interrupted)
+        try await federation.helpers.waitForSteps(
+            2, of: interrupted, cli: federation.cli, before: "the coordinator was killed")
         federation.killCoordinator()
         federation.startCoordinator()
         #expect(try await federation.watch(interrupted), "\(federation.logs)")
@@ -67,7 +68,7 @@ struct FederatedDaemonTests {
         defer { federation.stop() }
         (1...3).forEach { federation.startClient($0, of: 3) }
         let job = try await federation.submit(rounds: 40)
-        try await federation.waitForRounds(1, of: job)
+        try await federation.helpers.waitForSteps(1, of: job, cli: federation.cli, before: "client-3 was killed")
         federation.killClient(3)
         try await federation.waitUntil(client: "client-3", is: "offline", during: job)
         federation.startClient(3, of: 3)
@@ -92,7 +93,7 @@ final class Federation {
     private var coordinator: Process?
     private var coordinatorStarts = 0
     private var clients: [String: Process] = [:]
-    private let helpers = EndToEndTests()
+    let helpers = EndToEndTests()
 
     init(heartbeatMilliseconds: Int, keys: Bool) async throws {
         directory = try TemporaryDirectory()
@@ -148,22 +149,11 @@ final class Federation {
     }
 
     func submit(rounds: Int, extra: [String] = []) async throws -> String {
-        let submit = try await LetheProcess.run(
+        try await helpers.submit(
             [
-                "submit", "--federated", "--model", "fmnist-mlp", "--data", data, "--rounds", String(rounds),
-                "--clients", "3", "--seed", "5", "--param", "batch-size=32", "--param", "lr=0.05",
+                "--federated", "--model", "fmnist-mlp", "--data", data, "--rounds", String(rounds), "--clients", "3",
+                "--seed", "5", "--param", "batch-size=32", "--param", "lr=0.05",
             ] + extra + cli)
-        try #require(submit.status == 0, "\(submit.standardError)")
-        return try #require(try helpers.json(submit.standardOutput)["id"] as? String)
-    }
-
-    func waitForRounds(_ rounds: Int, of job: String) async throws {
-        while true {
-            try await Task.sleep(for: .milliseconds(100))
-            let status = try helpers.json(try await LetheProcess.run(["status", job] + cli).standardOutput)
-            try #require(status["state"] as? String == "running" || status["state"] as? String == "queued")
-            if status["steps_done"] as? Int ?? 0 >= rounds { return }
-        }
     }
 
     /// Waits until `lethe workers` shows the client in `state`; `job` must still be running meanwhile.

@@ -37,16 +37,8 @@ struct WorkerFailureDaemonTests {
             "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "0",
             "--seed", "6", "--shards", "4", "--param", "epochs=4", "--param", "retain-fraction=1.0",
         ]
-        let submit = try await LetheProcess.run(["submit"] + request + cli)
-        try #require(submit.status == 0, "\(submit.standardError)")
-        let id = try #require(try helpers.json(submit.standardOutput)["id"] as? String)
-        var done = 0
-        while done < 4 {
-            try await Task.sleep(for: .milliseconds(200))
-            let status = try helpers.json(try await LetheProcess.run(["status", id] + cli).standardOutput)
-            done = status["steps_done"] as? Int ?? 0
-            try #require(status["state"] as? String != "succeeded", "the job finished before the worker was killed")
-        }
+        let id = try await helpers.submit(request + cli)
+        try await helpers.waitForSteps(4, of: id, cli: cli, before: "the worker was killed")
         kill(beta.processIdentifier, SIGKILL)
 
         let watch = try await LetheProcess.run(["watch", id] + cli)
