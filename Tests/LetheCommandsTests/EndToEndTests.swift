@@ -130,6 +130,11 @@ struct EndToEndTests {
         ])
         #expect(unknownModel.status == 2 && unknownModel.standardError.contains("unknown model 'vgg99'"))
 
+        let noJobs = try await LetheProcess.run([
+            "coordinator", "--state-dir", directory.path("state"), "--insecure", "--max-jobs", "0",
+        ])
+        #expect(noJobs.status != 0 && noJobs.standardError.contains("--max-jobs must be at least 1"))
+
         let indexFile = directory.path("forget.txt")
         try "1\n2\nthree\n".write(toFile: indexFile, atomically: true, encoding: .utf8)
         let badIndices = try await LetheProcess.run([
