@@ -17,10 +17,11 @@ final class FederationFixture: @unchecked Sendable {
     let initial = try! ModelSpec.build("fmnist-mlp", seed: 7)
     private var runs: [Task<Void, Never>] = []
 
-    /// `liveness` heartbeats of 100 ms may pass in silence before a client is dropped. The default (30 s) is
-    /// generous because a loaded test machine can starve the clients' tasks for seconds; only a test that needs
-    /// a silent client detected shortens it.
-    init(liveness: Int = 300) {
+    /// `liveness` heartbeats of 100 ms may pass in silence before a client is dropped. The default (5 min) is
+    /// generous because the tests share Swift's cooperative pool (two threads on CI) with heavy synchronous
+    /// tests: a heartbeat's round trip then waits twice in its queue, and on CI that once took over 30 s. Only a
+    /// test that needs a silent client detected shortens it.
+    init(liveness: Int = 3000) {
         var settings = ClientRoster.Settings()
         settings.heartbeatMilliseconds = 100
         settings.liveness = liveness
@@ -52,7 +53,7 @@ final class FederationFixture: @unchecked Sendable {
     }
 
     func rounds(clients: Int = 3, _ extra: [String: String] = [:]) throws -> FederatedRounds {
-        let params = ["clients": String(clients), "batch-size": "16", "deadline": "60", "lr": "0.05"].merging(extra) {
+        let params = ["clients": String(clients), "batch-size": "16", "deadline": "600", "lr": "0.05"].merging(extra) {
             $1
         }
         return FederatedRounds(
