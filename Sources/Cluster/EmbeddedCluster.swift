@@ -34,7 +34,7 @@ public final class EmbeddedCluster {
             let node = WorkerNode(
                 transport: client, blobs: try BlobStore(directory: directory.appendingPathComponent("worker-\(index)")),
                 hello: Hello(
-                    name: "local-\(index)", kernelIdentity: BLAS.kernelIdentity, threads: BLAS.threads,
+                    name: "local-\(index)", kernelIdentity: BLAS.kernelIdentity, threads: Parallel.maxThreads,
                     softwareVersion: WireProtocol.versionTag))
             node.log = log
             clients.append(client)

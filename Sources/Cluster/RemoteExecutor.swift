@@ -32,7 +32,7 @@ public final class RemoteExecutor: StepExecutor {
         self.labels = labels
         context = JobContext(
             datasetSHA256: datasetSHA256, originalSHA256: originalSHA256, architecture: architecture,
-            weightsSHA256: "", weightsIncluded: false)
+            weightsVersion: "", weightsIncluded: false)
     }
 
     public func gradient(_ step: GradientStep, state: PlanState) throws -> StepOutcome {
@@ -106,7 +106,7 @@ public final class RemoteExecutor: StepExecutor {
     private func weightsAndContext(_ student: Model) -> ([NamedTensor], JobContext) {
         let state = student.stateDict()
         var context = context
-        context.weightsSHA256 = WeightsDigest.sha256(state)
+        context.weightsVersion = WeightsVersion.of(state)
         return (state.map { NamedTensor($0.name, $0.tensor) }, context)
     }
 

@@ -125,16 +125,16 @@ public final class ShardComputer {
                 replica = nil
                 throw ProtocolError(.badShape, "the weights sent do not fit \(context.architecture): \(error)")
             }
-            let digest = WeightsDigest.sha256(model)
-            guard digest == context.weightsSHA256 else {
+            let digest = WeightsVersion.of(model)
+            guard digest == context.weightsVersion else {
                 replica = nil
-                throw ProtocolError(.badRequest, "the weights sent hash to \(digest), not \(context.weightsSHA256)")
+                throw ProtocolError(.badRequest, "the weights sent hash to \(digest), not \(context.weightsVersion)")
             }
             replica = (context.architecture, digest, model)
         }
-        guard let replica, replica.weights == context.weightsSHA256, replica.architecture == context.architecture
+        guard let replica, replica.weights == context.weightsVersion, replica.architecture == context.architecture
         else {
-            throw ProtocolError(.badRequest, "stale weights: this worker does not hold \(context.weightsSHA256)")
+            throw ProtocolError(.badRequest, "stale weights: this worker does not hold \(context.weightsVersion)")
         }
         return replica.model
     }

@@ -296,14 +296,14 @@ public final class WorkerPool: @unchecked Sendable {
             }
             let pending = queue.remove(at: index)
             var context = pending.task.context
-            context.weightsIncluded = worker.weights != context.weightsSHA256
+            context.weightsIncluded = worker.weights != context.weightsVersion
             let tensors = (context.weightsIncluded ? pending.group.weights : []) + pending.task.tensors
             let requestID = nextRequestID
             nextRequestID += 1
             dispatched[requestID] = pending
             worker.inFlight.insert(requestID)
             worker.credit -= 1
-            worker.weights = context.weightsSHA256
+            worker.weights = context.weightsVersion
             send(
                 Envelope(
                     .shardTask(ShardTask(id: pending.task.id, context: context, work: pending.task.work)),

@@ -58,24 +58,9 @@ public final class ZeroMQTransport: Transport {
         loop = try SocketLoop(sockets: [socket], name: isServer ? "lethe.server-io" : "lethe.client-io")
         self.isServer = isServer
         self.endpoint = endpoint
-        let source = loop.incoming
-        incoming = AsyncStream { continuation in
-            let forwarding = Task {
-                for await (_, message) in source {
-                    if isServer {
-                        guard let routingID = message.frames.first else { continue }
-                        let key = message.userID.flatMap { $0.isEmpty ? nil : $0 }
-                        continuation.yield(
-                            Received(
-                                peer: Peer(routingID: routingID, key: key), frames: Array(message.frames.dropFirst())))
-                    } else {
-                        continuation.yield(Received(peer: Peer(routingID: [], key: nil), frames: message.frames))
-                    }
-                }
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in forwarding.cancel() }
-        }
+        // The consumer reads the loop's stream itself (no forwarding task: one hop less per message).
+        let reader = IncomingReader(loop.incoming.makeAsyncIterator(), isServer: isServer)
+        incoming = AsyncStream { await reader.next() }
     }
 
     public func send(_ frames: [FramePayload], to peer: Peer?) {
@@ -91,4 +76,25 @@ public final class ZeroMQTransport: Transport {
     }
 
     public func close() { loop.stop() }
+}
+
+/// Turns the loop's messages into `Received` ones for the transport's single consumer.
+private final class IncomingReader: @unchecked Sendable {  // only the transport's one consumer calls `next`
+    private var source: AsyncStream<SocketLoop.Incoming>.Iterator
+    private let isServer: Bool
+
+    init(_ source: AsyncStream<SocketLoop.Incoming>.Iterator, isServer: Bool) {
+        self.source = source
+        self.isServer = isServer
+    }
+
+    func next() async -> Received? {
+        while let (_, message) = await source.next() {
+            guard isServer else { return Received(peer: Peer(routingID: [], key: nil), frames: message.frames) }
+            guard let routingID = message.frames.first else { continue }
+            let key = message.userID.flatMap { $0.isEmpty ? nil : $0 }
+            return Received(peer: Peer(routingID: routingID, key: key), frames: Array(message.frames.dropFirst()))
+        }
+        return nil
+    }
 }

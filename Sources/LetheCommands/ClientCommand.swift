@@ -47,7 +47,7 @@ struct ClientCommand: AsyncParsableCommand {
         let node = ClientNode(
             transport: transport, computer: ClientComputer(data: data),
             hello: Hello(
-                name: clientName, kernelIdentity: BLAS.kernelIdentity, threads: BLAS.threads,
+                name: clientName, kernelIdentity: BLAS.kernelIdentity, threads: Parallel.maxThreads,
                 softwareVersion: LetheCommand.version, role: .client, classCounts: data.classCounts,
                 partition: description))
         node.log = { log("\(clientName): \($0)") }

@@ -117,7 +117,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let node = WorkerNode(
             transport: transport, blobs: try BlobStore(directory: cache),
             hello: Hello(
-                name: workerName, kernelIdentity: BLAS.kernelIdentity, threads: BLAS.threads,
+                name: workerName, kernelIdentity: BLAS.kernelIdentity, threads: Parallel.maxThreads,
                 softwareVersion: LetheCommand.version))
         node.log = { log("\(workerName): \($0)") }
         log("worker \(workerName) connecting to \(coordinator), cache \(cache.path)")

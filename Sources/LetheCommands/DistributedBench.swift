@@ -18,9 +18,7 @@ struct DistributedBench: AsyncParsableCommand {
     @Option(help: "Workers (threads in this process, behind real loopback sockets).") var workers = 2
     @Option(help: "Logical shards per step (default: one per worker).") var shards: Int?
     @Option(help: "Minibatch size.") var batchSize = 128
-    @Option(help: "Steps measured (after 2 warm-up steps) per round.") var steps = 20
-    @Option(help: "Rounds, each measuring in process then on the workers; the median round counts.")
-    var rounds = 5
+    @Option(help: "Steps measured (after 2 warm-up steps) on each executor, in interleaved pairs.") var steps = 60
 
     func run() async throws {
         let shards = shards ?? workers
@@ -41,21 +39,6 @@ struct DistributedBench: AsyncParsableCommand {
                         losses: [.crossEntropy(weight: 1)])
                 ], seed: UInt64(index))
         }
-        /// Seconds per measured step, and the final weights' hash; `warm` is called when measuring starts.
-        func measure(_ executor: StepExecutor, warm: () -> Void = {}) throws -> (seconds: Double, weights: String) {
-            let state = PlanState(student: model.copy(), optimizers: ["sgd": SGD(learningRate: 0.01, momentum: 0.9)])
-            var start = Date()
-            for index in 0..<(steps + 2) {
-                if index == 2 {
-                    warm()
-                    start = Date()
-                }
-                _ = try executor.gradient(gradientStep(index), state: state)
-                state.optimizer("sgd").update(model: state.student)
-            }
-            return (Date().timeIntervalSince(start) / Double(steps), WeightsDigest.sha256(state.student))
-        }
-
         let localExecutor = LocalExecutor(dataset: dataset, shards: shards, original: model) {
             try! ModelSpec.build(modelOptions.model, seed: $0)
         }
@@ -69,29 +52,35 @@ struct DistributedBench: AsyncParsableCommand {
             pool: cluster.pool, job: "bench", shards: shards,
             datasetSHA256: try cluster.blobs.put(DatasetBlob.encode(dataset)), labels: dataset.labels,
             originalSHA256: try cluster.blobs.put(contentsOf: checkpoint), architecture: modelOptions.model)
+        // Each step runs on both executors back to back, first one then the other in turn, so a machine whose
+        // speed drifts (shared cores) weighs on both alike; the median pair's ratio is the overhead. Bytes are
+        // counted from the third step on (warm-up steps move the dataset and model blobs).
         let pool = cluster.pool
-        // Rounds alternate the two executors, so a machine whose speed drifts (shared cores) weighs on both
-        // alike; the median round's ratio is the overhead. Bytes are counted from the third step on (warm-up
-        // steps move the dataset and model blobs).
-        var (localSeconds, remoteSeconds, bytes, sameBits) = ([Double](), [Double](), 0, true)
-        for _ in 0..<max(rounds, 1) {
-            let local = try measure(localExecutor)
-            let job = Handoff {
-                var before = 0
-                let result = try measure(executor) { before = pool.bytesMoved }
-                return (result, pool.bytesMoved - before)
+        let job = Handoff {
+            let states = (0..<2).map { _ in
+                PlanState(student: model.copy(), optimizers: ["sgd": SGD(learningRate: 0.01, momentum: 0.9)])
             }
-            let (remote, moved) = try await DedicatedThread.run(name: "bench") { try job.value() }
-            localSeconds.append(local.seconds)
-            remoteSeconds.append(remote.seconds)
-            bytes = moved
-            sameBits = sameBits && local.weights == remote.weights
+            let executors: [StepExecutor] = [localExecutor, executor]
+            var (seconds, bytesBefore) = ([[Double]](repeating: [], count: 2), 0)
+            for index in 0..<(steps + 2) {
+                if index == 2 { bytesBefore = pool.bytesMoved }
+                for which in index % 2 == 0 ? [0, 1] : [1, 0] {
+                    let start = Date()
+                    _ = try executors[which].gradient(gradientStep(index), state: states[which])
+                    states[which].optimizer("sgd").update(model: states[which].student)
+                    if index >= 2 { seconds[which].append(Date().timeIntervalSince(start)) }
+                }
+            }
+            let weights = states.map { WeightsVersion.of($0.student) }
+            return (seconds, pool.bytesMoved - bytesBefore, weights[0] == weights[1])
         }
-        let ratios = zip(remoteSeconds, localSeconds).map { $0 / $1 - 1 }
+        let (seconds, bytes, sameBits) = try await DedicatedThread.run(name: "bench") { try job.value() }
+        let ratios = zip(seconds[1], seconds[0]).map { $0 / $1 - 1 }
         let report = DistributedBenchReport(
             model: model.architecture, batchSize: batchSize, workers: workers, shards: shards, steps: steps,
-            rounds: ratios.count, blas: BLAS.kernelIdentity, localStepMs: 1000 * median(localSeconds),
-            remoteStepMs: 1000 * median(remoteSeconds), overhead: median(ratios), overheadPerRound: ratios,
+            threads: Parallel.maxThreads,
+            blas: BLAS.kernelIdentity, localStepMs: 1000 * median(seconds[0]), remoteStepMs: 1000 * median(seconds[1]),
+            overhead: median(ratios), overheadQuartiles: [quantile(ratios, 0.25), quantile(ratios, 0.75)],
             parameterBytes: model.stateDict().reduce(0) { $0 + 4 * $1.tensor.count },
             bytesPerStep: bytes / steps, sameBits: sameBits)
         switch output.format {
@@ -100,9 +89,10 @@ struct DistributedBench: AsyncParsableCommand {
             print(
                 String(
                     format:
-                        "%@, batch %d, %d shards, median of %d rounds: in process %.1f ms/step, %d loopback workers %.1f ms/step (%+.0f%%), %.2f MB/step, same bits: %@",
-                    report.model, batchSize, shards, report.rounds, report.localStepMs, workers, report.remoteStepMs,
-                    100 * report.overhead, Double(report.bytesPerStep) / 1e6, report.sameBits ? "yes" : "NO"))
+                        "%@, batch %d, %d shards, median of %d steps: in process %.1f ms/step, %d loopback workers %.1f ms/step (%+.1f%%, quartiles %+.1f%% %+.1f%%), %.2f MB/step, same bits: %@",
+                    report.model, batchSize, shards, steps, report.localStepMs, workers, report.remoteStepMs,
+                    100 * report.overhead, 100 * report.overheadQuartiles[0], 100 * report.overheadQuartiles[1],
+                    Double(report.bytesPerStep) / 1e6, report.sameBits ? "yes" : "NO"))
         }
     }
 }
@@ -113,23 +103,29 @@ struct DistributedBenchReport: Encodable {
     let workers: Int
     let shards: Int
     let steps: Int
-    let rounds: Int
+    /// Threads of the in-process executor and of each worker.
+    let threads: Int
     let blas: String
-    /// The reference measured in the same run: the same steps with the in-process executor.
+    /// The reference measured in the same run: the same steps with the in-process executor (medians).
     let localStepMs: Double
     let remoteStepMs: Double
-    /// The median round's remote ÷ local − 1.
+    /// The median over steps of remote ÷ local − 1, each step timed on both back to back.
     let overhead: Double
-    let overheadPerRound: [Double]
+    /// The first and third quartiles of those ratios.
+    let overheadQuartiles: [Double]
     let parameterBytes: Int
     let bytesPerStep: Int
     let sameBits: Bool
 }
 
 /// The middle value (the mean of the two middle ones for an even count).
-func median(_ values: [Double]) -> Double {
+func median(_ values: [Double]) -> Double { quantile(values, 0.5) }
+
+/// The `q` quantile, interpolating linearly between the two nearest values.
+func quantile(_ values: [Double], _ q: Double) -> Double {
     let sorted = values.sorted()
     guard !sorted.isEmpty else { return .nan }
-    let middle = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    let position = q * Double(sorted.count - 1)
+    let (lower, upper) = (Int(position.rounded(.down)), Int(position.rounded(.up)))
+    return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
 }

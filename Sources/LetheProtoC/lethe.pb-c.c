@@ -2552,12 +2552,12 @@ static const ProtobufCFieldDescriptor lethe__job_context__field_descriptors[5] =
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "weights_sha256",
+    "weights_version",
     4,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
-    offsetof(Lethe__JobContext, weights_sha256),
+    offsetof(Lethe__JobContext, weights_version),
     NULL,
     &protobuf_c_empty_string,
     0,             /* flags */
@@ -2581,7 +2581,7 @@ static const unsigned lethe__job_context__field_indices_by_name[] = {
   0,   /* field[0] = dataset_sha256 */
   1,   /* field[1] = original_sha256 */
   4,   /* field[4] = weights_included */
-  3,   /* field[3] = weights_sha256 */
+  3,   /* field[3] = weights_version */
 };
 static const ProtobufCIntRange lethe__job_context__number_ranges[1 + 1] =
 {

@@ -166,6 +166,14 @@ enum EnvelopeBody {
         return value
     }
 
+    /// A weights version: 16 lowercase hex digits.
+    static func weightsVersion(_ pointer: UnsafePointer<CChar>?) throws(WireError) -> String {
+        let value = CRead.string(pointer)
+        guard value.utf8.count == 16, value.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })
+        else { throw .invalidField("'\(value.prefix(80))' is not a weights version (16 lowercase hex digits)") }
+        return value
+    }
+
     /// A SHA-256 that may be absent (the empty string).
     static func optionalSHA256(_ pointer: UnsafePointer<CChar>?) throws(WireError) -> String? {
         CRead.string(pointer).isEmpty ? nil : try sha256(pointer)

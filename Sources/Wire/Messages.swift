@@ -70,19 +70,19 @@ public struct JobContext: Sendable, Equatable {
     public var datasetSHA256: String
     public var originalSHA256: String
     public var architecture: String
-    /// The student weights the task is computed on.
-    public var weightsSHA256: String
+    /// The version of the student weights the task is computed on (16 hex digits, `WeightsVersion`).
+    public var weightsVersion: String
     /// Whether the weights ride along as tensor frames (named by parameter) because the worker's replica is stale.
     public var weightsIncluded: Bool
 
     public init(
-        datasetSHA256: String, originalSHA256: String, architecture: String, weightsSHA256: String,
+        datasetSHA256: String, originalSHA256: String, architecture: String, weightsVersion: String,
         weightsIncluded: Bool
     ) {
         self.datasetSHA256 = datasetSHA256
         self.originalSHA256 = originalSHA256
         self.architecture = architecture
-        self.weightsSHA256 = weightsSHA256
+        self.weightsVersion = weightsVersion
         self.weightsIncluded = weightsIncluded
     }
 }

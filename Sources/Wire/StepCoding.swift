@@ -12,7 +12,7 @@ enum StepCoding {
                 context.pointee.dataset_sha256 = arena.string(task.context.datasetSHA256)
                 context.pointee.original_sha256 = arena.string(task.context.originalSHA256)
                 context.pointee.architecture = arena.string(task.context.architecture)
-                context.pointee.weights_sha256 = arena.string(task.context.weightsSHA256)
+                context.pointee.weights_version = arena.string(task.context.weightsVersion)
                 context.pointee.weights_included = task.context.weightsIncluded ? 1 : 0
             }
             switch task.work {
@@ -129,7 +129,7 @@ enum StepCoding {
                 datasetSHA256: try EnvelopeBody.sha256(context.dataset_sha256),
                 originalSHA256: try EnvelopeBody.sha256(context.original_sha256),
                 architecture: CRead.string(context.architecture),
-                weightsSHA256: try EnvelopeBody.sha256(context.weights_sha256),
+                weightsVersion: try EnvelopeBody.weightsVersion(context.weights_version),
                 weightsIncluded: context.weights_included != 0),
             work: work)
     }

@@ -39,7 +39,7 @@ struct WorkerRejoinTests {
                 normalizer: 1, target: .inputs, isTraining: true, seed: 1)
             let context = JobContext(
                 datasetSHA256: fixture.datasetSHA256, originalSHA256: fixture.originalSHA256,
-                architecture: "fmnist-mlp", weightsSHA256: fixture.originalSHA256, weightsIncluded: false)
+                architecture: "fmnist-mlp", weightsVersion: "0123456789abcdef", weightsIncluded: false)
             return Envelope(
                 .shardTask(
                     ShardTask(

@@ -26,7 +26,7 @@ let sampleStep = GradientStep(
     ], normalizer: 5, target: .inputs, isTraining: false, seed: 0xDEAD_BEEF_0000_0001)
 
 let sampleContext = JobContext(
-    datasetSHA256: hashA, originalSHA256: hashB, architecture: "fmnist-cnn", weightsSHA256: hashA,
+    datasetSHA256: hashA, originalSHA256: hashB, architecture: "fmnist-cnn", weightsVersion: "0123456789abcdef",
     weightsIncluded: true)
 
 let sampleSpec = JobSpec(

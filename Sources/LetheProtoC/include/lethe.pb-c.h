@@ -307,10 +307,10 @@ struct  Lethe__JobContext
    */
   char *architecture;
   /*
-   * Content hash of the student weights the task must be computed on; the weights travel as tensor frames
-   * named by parameter when the worker's replica is stale (field weights_included).
+   * Version (XXH64 content hash, 16 hex digits) of the student weights the task must be computed on; the
+   * weights travel as tensor frames named by parameter when the worker's replica is stale (weights_included).
    */
-  char *weights_sha256;
+  char *weights_version;
   protobuf_c_boolean weights_included;
 };
 #define LETHE__JOB_CONTEXT__INIT \
