@@ -4,12 +4,12 @@ import Wire
 /// A federated client's side of the protocol: introduces itself with its partition's class counts, computes
 /// each round task on its own thread (its data never leaves it) and answers with its update. Like a worker it
 /// says hello again when the coordinator stops hearing it, so it rejoins after a restart or a network cut.
-public final class ClientNode: @unchecked Sendable {
-    private let transport: Transport
+public final class ClientNode: CoordinatorLinked, @unchecked Sendable {
+    let transport: Transport
     private let computer: ClientComputer
-    private let lock = NSLock()
+    let lock = NSLock()
     private let compute = DispatchQueue(label: "lethe.client.compute")
-    private var link: CoordinatorLink
+    var link: CoordinatorLink
     public private(set) var tasksDone = 0
     public var log: @Sendable (String) -> Void = { _ in }
 
@@ -20,60 +20,39 @@ public final class ClientNode: @unchecked Sendable {
     }
 
     /// Serves until the transport closes or the task is cancelled.
-    public func run() async {
-        await CoordinatorLink.serve(
-            transport, hello: { lock.withLock { link.sayHello() } },
-            interval: { [weak self] in self?.lock.withLock { self?.link.heartbeatMilliseconds } },
-            tick: { [weak self] in self?.tick() }, handle: handle)
-    }
+    public func run() async { await serve() }
 
-    func handle(_ received: Received) {
-        let envelope: Envelope
-        do throws(WireError) {
-            envelope = try WireCodec.decode(received.frames)
-        } catch {
-            log("refused a message from the coordinator: \(error)")
-            return
-        }
-        lock.withLock {
-            link.heard()
-            switch envelope.message {
-            case .welcome(let welcome):
-                link.welcomed(welcome)
-                log("joined the federation with \(computer.data.count) samples")
-            case .heartbeat:
-                break
-            case .roundTask(let task):
-                log("round \(task.round) of \(task.job): \(task.kind)")
-                compute.async { [self] in
-                    let reply: Envelope
-                    do throws(ProtocolError) {
-                        reply = try computer.run(task, tensors: envelope.tensors)
-                    } catch {
-                        reply = Envelope(.error(error))
-                    }
-                    lock.withLock {
-                        if case .roundUpdate = reply.message { tasksDone += 1 }
-                        var answer = reply
-                        answer.requestID = envelope.requestID
-                        transport.send(answer, to: nil)
-                    }
+    func receive(_ envelope: Envelope) {
+        switch envelope.message {
+        case .welcome(let welcome):
+            link.welcomed(welcome)
+            log("joined the federation with \(computer.data.count) samples")
+        case .heartbeat:
+            break
+        case .roundTask(let task):
+            log("round \(task.round) of \(task.job): \(task.kind)")
+            compute.async { [self] in
+                let reply: Envelope
+                do throws(ProtocolError) {
+                    reply = try computer.run(task, tensors: envelope.tensors)
+                } catch {
+                    reply = Envelope(.error(error))
                 }
-            case .error(let error):
-                if error.message.contains("send hello first") {
-                    link.sayHello()
-                } else {
-                    log("coordinator: \(error.message)")
+                lock.withLock {
+                    if case .roundUpdate = reply.message { tasksDone += 1 }
+                    var answer = reply
+                    answer.requestID = envelope.requestID
+                    transport.send(answer, to: nil)
                 }
-            default:
-                log("ignored an unexpected \(envelope.message.kind) from the coordinator")
             }
-        }
-    }
-
-    private func tick() {
-        lock.withLock {
-            if link.tick() { log("the coordinator is silent; saying hello again") }
+        case .error(let error):
+            if error.message.contains("send hello first") {
+                link.sayHello()
+            } else {
+                log("coordinator: \(error.message)")
+            }
+        default:
+            log("ignored an unexpected \(envelope.message.kind) from the coordinator")
         }
     }
 }

@@ -39,21 +39,51 @@ struct CoordinatorLink {
         transport.send(Envelope(.heartbeat), to: nil)
         return false
     }
+}
 
-    /// Says hello, then hands every message to `handle` while a timer calls `tick` every heartbeat interval, until
-    /// the transport closes or the task is cancelled.
-    static func serve(
-        _ transport: Transport, hello: () -> Void, interval: @escaping @Sendable () -> Int?,
-        tick: @escaping @Sendable () -> Void, handle: (Received) -> Void
-    ) async {
-        hello()
-        let heartbeat = Task {
-            while !Task.isCancelled, let milliseconds = interval() {
+/// A worker or client: one lock guards its link and its own state, and `receive` gets each decoded message.
+protocol CoordinatorLinked: AnyObject, Sendable {
+    var transport: Transport { get }
+    var lock: NSLock { get }
+    /// Guarded by `lock`.
+    var link: CoordinatorLink { get set }
+    var log: @Sendable (String) -> Void { get }
+    /// Handles one message from the coordinator; called with `lock` held.
+    func receive(_ envelope: Envelope)
+}
+
+extension CoordinatorLinked {
+    /// Says hello, then handles every message while a timer ticks every heartbeat interval, until the transport
+    /// closes or the task is cancelled.
+    func serve() async {
+        lock.withLock { link.sayHello() }
+        let heartbeat = Task { [weak self] in
+            while !Task.isCancelled, let milliseconds = self?.lock.withLock({ self?.link.heartbeatMilliseconds }) {
                 try? await Task.sleep(for: .milliseconds(milliseconds))
-                tick()
+                self?.tick()
             }
         }
         defer { heartbeat.cancel() }
         for await received in transport.incoming { handle(received) }
+    }
+
+    func handle(_ received: Received) {
+        let envelope: Envelope
+        do throws(WireError) {
+            envelope = try WireCodec.decode(received.frames)
+        } catch {
+            log("refused a message from the coordinator: \(error)")
+            return
+        }
+        lock.withLock {
+            link.heard()
+            receive(envelope)
+        }
+    }
+
+    private func tick() {
+        lock.withLock {
+            if link.tick() { log("the coordinator is silent; saying hello again") }
+        }
     }
 }

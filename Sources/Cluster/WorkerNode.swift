@@ -4,13 +4,13 @@ import Wire
 /// A worker's side of the protocol: introduces itself, asks for one task at a time, downloads the blobs a task
 /// needs (resumable, checked by hash, cached), computes on its own thread and answers. It says hello again when
 /// the coordinator stops hearing it or goes silent, so it survives coordinator restarts.
-public final class WorkerNode: @unchecked Sendable {
-    private let transport: Transport
+public final class WorkerNode: CoordinatorLinked, @unchecked Sendable {
+    let transport: Transport
     private let computer: ShardComputer
     private let blobs: BlobStore
-    private let lock = NSLock()
+    let lock = NSLock()
     private let compute = DispatchQueue(label: "lethe.worker.compute")
-    private var link: CoordinatorLink
+    var link: CoordinatorLink
     /// Tasks in arrival order, with their request ids and tensors; the first one is downloading or computing.
     private var tasks: [(requestID: UInt64, task: ShardTask, tensors: [NamedTensor])] = []
     private var computing = false
@@ -25,54 +25,39 @@ public final class WorkerNode: @unchecked Sendable {
     }
 
     /// Serves until the transport closes or the task is cancelled.
-    public func run() async {
-        await CoordinatorLink.serve(
-            transport, hello: { lock.withLock { link.sayHello() } },
-            interval: { [weak self] in self?.lock.withLock { self?.link.heartbeatMilliseconds } },
-            tick: { [weak self] in self?.tick() }, handle: handle)
-    }
+    public func run() async { await serve() }
 
-    func handle(_ received: Received) {
-        let envelope: Envelope
-        do throws(WireError) {
-            envelope = try WireCodec.decode(received.frames)
-        } catch {
-            log("refused a message from the coordinator: \(error)")
-            return
-        }
-        lock.withLock {
-            link.heard()
-            switch envelope.message {
-            case .welcome(let welcome):
-                link.welcomed(welcome)
-                // A welcome after the first means the coordinator had dropped us (or restarted) and re-queued
-                // what we held: forget those tasks, or one stuck waiting for a blob chunk would block us forever.
-                tasks = computing ? Array(tasks.prefix(1)) : []
-                if welcome.coordinatorKernelIdentity != link.hello.kernelIdentity {
-                    log(
-                        "the coordinator's BLAS kernels are \(welcome.coordinatorKernelIdentity), ours \(link.hello.kernelIdentity)"
-                    )
-                }
-                transport.send(Envelope(.ready(credit: 1)), to: nil)
-            case .heartbeat:
-                break
-            case .shardTask(let task):
-                start(task, requestID: envelope.requestID, tensors: envelope.tensors)
-            case .blobChunk(let chunk):
-                store(chunk, requestID: envelope.requestID)
-            case .error(let error):
-                if error.message.hasPrefix("unknown worker") {
-                    link.sayHello()
-                } else if !computing, let first = tasks.first, first.requestID == envelope.requestID {
-                    tasks.removeFirst()
-                    answer(Envelope(.error(error), requestID: first.requestID))
-                    fetchOrCompute()
-                } else {
-                    log("coordinator: \(error.message)")
-                }
-            default:
-                log("ignored an unexpected \(envelope.message.kind) from the coordinator")
+    func receive(_ envelope: Envelope) {
+        switch envelope.message {
+        case .welcome(let welcome):
+            link.welcomed(welcome)
+            // A welcome after the first means the coordinator had dropped us (or restarted) and re-queued
+            // what we held: forget those tasks, or one stuck waiting for a blob chunk would block us forever.
+            tasks = computing ? Array(tasks.prefix(1)) : []
+            if welcome.coordinatorKernelIdentity != link.hello.kernelIdentity {
+                log(
+                    "the coordinator's BLAS kernels are \(welcome.coordinatorKernelIdentity), ours \(link.hello.kernelIdentity)"
+                )
             }
+            transport.send(Envelope(.ready(credit: 1)), to: nil)
+        case .heartbeat:
+            break
+        case .shardTask(let task):
+            start(task, requestID: envelope.requestID, tensors: envelope.tensors)
+        case .blobChunk(let chunk):
+            store(chunk, requestID: envelope.requestID)
+        case .error(let error):
+            if error.message.hasPrefix("unknown worker") {
+                link.sayHello()
+            } else if !computing, let first = tasks.first, first.requestID == envelope.requestID {
+                tasks.removeFirst()
+                answer(Envelope(.error(error), requestID: first.requestID))
+                fetchOrCompute()
+            } else {
+                log("coordinator: \(error.message)")
+            }
+        default:
+            log("ignored an unexpected \(envelope.message.kind) from the coordinator")
         }
     }
 
@@ -126,11 +111,5 @@ public final class WorkerNode: @unchecked Sendable {
     private func answer(_ envelope: Envelope) {
         transport.send(envelope, to: nil)
         transport.send(Envelope(.ready(credit: 1)), to: nil)
-    }
-
-    private func tick() {
-        lock.withLock {
-            if link.tick() { log("the coordinator is silent; saying hello again") }
-        }
     }
 }
