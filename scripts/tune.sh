@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tunes a method's defaults on the validation split (never the test set): runs `lethe unlearn` once per
-# parameter set on seed 1's original from scripts/results.sh and prints the validation accuracies.
+# parameter set on seed 1's original from scripts/results.sh and prints the validation accuracies (and the
+# forget set's, which for a random subset should end near the validation accuracy, not at zero).
 #   scripts/tune.sh METHOD SCENARIO 'k=v,k=v' ['k=v,...' ...]      (SCENARIO: class0, classes06 or random10)
 # Resumable: finished runs (their JSON reports under out/tune) are kept. OUT=dir overrides out/tune.
 set -euo pipefail
@@ -29,11 +30,15 @@ for params in "$@"; do
 done
 python3 - "${reports[@]}" <<'PY'
 import json, sys
-print(f"{'params':<44} {'val forget %':>12} {'val other %':>11} {'val all %':>9} {'seconds':>7}")
+def percent(value):
+    return "–" if value is None else f"{100 * value:.1f}"
+columns = ["forget set", "val forgotten", "val other", "val all", "seconds"]
+print(f"{'params':<40}" + "".join(f"{c:>14}" for c in columns))
 for params, path in zip(sys.argv[1::2], sys.argv[2::2]):
     report = json.load(open(path))
     after = report["after"]
-    print(f"{params:<44} {100 * after['validation_forget_accuracy']:>12.1f} "
-          f"{100 * after['validation_retain_accuracy']:>11.1f} {100 * after['validation_accuracy']:>9.1f} "
-          f"{report['seconds']:>7.1f}")
+    values = [percent(after["forget_accuracy"]), percent(after.get("validation_forget_accuracy")),
+              percent(after.get("validation_retain_accuracy")), percent(after["validation_accuracy"]),
+              f"{report['seconds']:.1f}"]
+    print(f"{params:<40}" + "".join(f"{v:>14}" for v in values))
 PY

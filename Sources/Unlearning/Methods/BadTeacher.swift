@@ -8,7 +8,7 @@ public struct BadTeacher: UnlearningMethod {
     public let summary = "Distil retain samples from the original and forget samples from a random model."
     public let parameters: [MethodParameters.Declaration] = [
         .init("epochs", "1", "Epochs"),
-        .init("lr", "0.0001", "Adam learning rate"),
+        .init("lr", "0.001", "Adam learning rate"),
         .init("batch-size", "256", "Minibatch size"),
         .init("temperature", "1.0", "Distillation temperature"),
         .init("retain-fraction", "0.3", "Seeded fraction of the retain set mixed in"),

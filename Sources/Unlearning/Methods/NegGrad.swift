@@ -49,7 +49,7 @@ public struct NegGradPlus: UnlearningMethod {
     public let parameters: [MethodParameters.Declaration] = [
         .init("epochs", "1", "Epochs over the retain subset"),
         .init("alpha", "0.99", "Weight of the retain term (the forget term gets 1 − alpha)"),
-        .init("lr", "0.01", "SGD learning rate"),
+        .init("lr", "0.005", "SGD learning rate"),
         .init("retain-batch", "128", "Retain minibatch size"),
         .init("forget-batch", "64", "Forget minibatch size"),
         .init("retain-fraction", "0.2", "Seeded fraction of the retain set visited per epoch"),
