@@ -22,6 +22,10 @@ struct PlanTests {
     @Test func runnerUpSkipsTheTrueLabel() {
         let logits = Tensor(shape: [2, 3], scalars: [5, 4, 1, 0, 2, 3])
         #expect(SCRUBAndLearn.runnerUp(logits, excluding: [0, 2]) == [1, 1])
+        // Forgetting classes 0 and 1: the runner-up is never another forgotten class.
+        #expect(SCRUBAndLearn.runnerUp(logits, excluding: [0, 1], forgotten: [0, 1]) == [2, 2])
+        // Every other class forgotten: only the row's own label is skipped.
+        #expect(SCRUBAndLearn.runnerUp(logits, excluding: [0, 2], forgotten: [0, 1, 2]) == [1, 1])
     }
 
     @Test func featureDistanceGradientMatchesFiniteDifferences() {

@@ -46,7 +46,9 @@ public struct RandomLabel: UnlearningMethod {
 }
 
 /// `scrub-and-learn` (sub-maximum one-hot re-encoding): relabel every forget sample with the original
-/// model's highest-scoring class other than its label, and fine-tune on those pairs only.
+/// model's highest-scoring class other than its label and the other forgotten classes, and fine-tune on those
+/// pairs only. (Relabelling a T-shirt as a shirt while forgetting both would only teach one forgotten class
+/// as the other.)
 public struct SCRUBAndLearn: UnlearningMethod {
     public let name = "scrub-and-learn"
     public let summary = "Fine-tune on the forget samples relabelled with their runner-up class."
@@ -61,10 +63,12 @@ public struct SCRUBAndLearn: UnlearningMethod {
     public func plan(for problem: UnlearningProblem) throws -> Plan {
         let p = problem.parameters
         let forget = problem.forgetSet.forget
+        let forgotten = Set(problem.forgetSet.forgottenClasses ?? [])
         let relabel = PredictionPhase(
             name: "runner-up labels", request: { _ in PredictionRequest(subject: .frozen(.original), indices: forget) },
             keep: { predictions, state in
-                state.labels["relabelled"] = SCRUBAndLearn.runnerUp(predictions.logits, excluding: predictions.labels)
+                state.labels["relabelled"] = SCRUBAndLearn.runnerUp(
+                    predictions.logits, excluding: predictions.labels, forgotten: forgotten)
             })
         var phases: [any PlanPhase] = [relabel]
         for epoch in 0..<max(p.int("epochs"), 0) {
@@ -85,12 +89,15 @@ public struct SCRUBAndLearn: UnlearningMethod {
         return Plan(phases: phases) { ["sgd": SGD(learningRate: p.float("lr"), momentum: 0.9, weightDecay: 5e-4)] }
     }
 
-    /// Each row's highest-scoring class other than `excluding[row]`.
-    static func runnerUp(_ logits: Tensor, excluding labels: [Int]) -> [Int] {
+    /// Each row's highest-scoring class other than `excluding[row]` and the `forgotten` classes (only the row's
+    /// label is skipped when every other class is forgotten).
+    static func runnerUp(_ logits: Tensor, excluding labels: [Int], forgotten: Set<Int> = []) -> [Int] {
         let classes = logits.shape[1]
         return logits.withUnsafeBufferPointer { z in
             labels.enumerated().map { row, label in
-                (0..<classes).filter { $0 != label }.max { z[row * classes + $0] < z[row * classes + $1] }!
+                let others = (0..<classes).filter { $0 != label }
+                let kept = others.filter { !forgotten.contains($0) }
+                return (kept.isEmpty ? others : kept).max { z[row * classes + $0] < z[row * classes + $1] }!
             }
         }
     }
