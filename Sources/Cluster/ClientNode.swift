@@ -46,11 +46,7 @@ public final class ClientNode: CoordinatorLinked, @unchecked Sendable {
                 }
             }
         case .error(let error):
-            if error.message.contains("send hello first") {
-                link.sayHello()
-            } else {
-                log("coordinator: \(error.message)")
-            }
+            log("coordinator: \(error.message)")
         default:
             log("ignored an unexpected \(envelope.message.kind) from the coordinator")
         }

@@ -41,7 +41,8 @@ struct CoordinatorLink {
     }
 }
 
-/// A worker or client: one lock guards its link and its own state, and `receive` gets each decoded message.
+/// A worker or client: one lock guards its link and its own state, and `receive` gets each decoded message
+/// (except the coordinator's "send hello first", which it answers with hello).
 protocol CoordinatorLinked: AnyObject, Sendable {
     var transport: Transport { get }
     var lock: NSLock { get }
@@ -77,7 +78,11 @@ extension CoordinatorLinked {
         }
         lock.withLock {
             link.heard()
-            receive(envelope)
+            if case .error(let error) = envelope.message, error.message.hasSuffix("send hello first") {
+                link.sayHello()  // the coordinator dropped us or restarted
+            } else {
+                receive(envelope)
+            }
         }
     }
 

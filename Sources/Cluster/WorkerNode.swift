@@ -47,9 +47,7 @@ public final class WorkerNode: CoordinatorLinked, @unchecked Sendable {
         case .blobChunk(let chunk):
             store(chunk, requestID: envelope.requestID)
         case .error(let error):
-            if error.message.hasPrefix("unknown worker") {
-                link.sayHello()
-            } else if !computing, let first = tasks.first, first.requestID == envelope.requestID {
+            if !computing, let first = tasks.first, first.requestID == envelope.requestID {
                 tasks.removeFirst()
                 answer(Envelope(.error(error), requestID: first.requestID))
                 fetchOrCompute()

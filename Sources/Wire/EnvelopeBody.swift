@@ -160,17 +160,20 @@ enum EnvelopeBody {
 
     /// A lowercase hex SHA-256 (64 characters), the only blob address the protocol knows.
     static func sha256(_ pointer: UnsafePointer<CChar>?) throws(WireError) -> String {
-        let value = CRead.string(pointer)
-        guard value.utf8.count == 64, value.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })
-        else { throw .invalidField("'\(value.prefix(80))' is not a lowercase hex SHA-256") }
-        return value
+        try lowercaseHex(pointer, digits: 64, "a lowercase hex SHA-256")
     }
 
     /// A weights version: 16 lowercase hex digits.
     static func weightsVersion(_ pointer: UnsafePointer<CChar>?) throws(WireError) -> String {
+        try lowercaseHex(pointer, digits: 16, "a weights version (16 lowercase hex digits)")
+    }
+
+    private static func lowercaseHex(_ pointer: UnsafePointer<CChar>?, digits: Int, _ what: String)
+        throws(WireError) -> String
+    {
         let value = CRead.string(pointer)
-        guard value.utf8.count == 16, value.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })
-        else { throw .invalidField("'\(value.prefix(80))' is not a weights version (16 lowercase hex digits)") }
+        guard value.utf8.count == digits, value.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })
+        else { throw .invalidField("'\(value.prefix(80))' is not \(what)") }
         return value
     }
 
