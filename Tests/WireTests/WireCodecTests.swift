@@ -128,14 +128,17 @@ struct WireCodecTests {
     }
 
     @Test func hostileFieldsGetClearErrors() throws {
-        func shardTask(_ part: @escaping (inout ProtobufWriter) -> Void, normalizer: Float = 1) -> [UInt8] {
+        func shardTask(
+            _ part: @escaping (inout ProtobufWriter) -> Void, normalizer: Float = 1,
+            weightsVersion: String = "0123456789abcdef"
+        ) -> [UInt8] {
             var envelope = ProtobufWriter()
             envelope.message(14) { task in
                 task.message(1) { $0.string(1, "job") }
                 task.message(2) {
                     $0.string(1, hashA)
                     $0.string(2, hashA)
-                    $0.string(4, hashA)
+                    $0.string(4, weightsVersion)
                 }
                 task.message(3) { work in
                     work.message(1, part)
@@ -169,6 +172,18 @@ struct WireCodecTests {
                 shardTask({
                     $0.packed(1, [1]); $0.packed(3, [0]); $0.message(4) { $0.varint(1, 9) }
                 }), "loss kind"
+            ),
+            (
+                shardTask(
+                    {
+                        $0.packed(1, [1]); $0.packed(3, [0])
+                    }, weightsVersion: hashA), "not a weights version"
+            ),
+            (
+                shardTask(
+                    {
+                        $0.packed(1, [1]); $0.packed(3, [0])
+                    }, weightsVersion: "0123456789ABCDEF"), "not a weights version"
             ),
             ([], "no body"),
         ]
