@@ -29,7 +29,7 @@ for seed in $seeds; do
         for method in $methods; do
             report=$out/$scenario-$method-$seed.json
             [ -f "$report" ] && continue
-            if [ "$method" = unsir ] && [ "$scenario" = random10 ]; then continue; fi  # class forgetting only
+            case $method/$scenario in unsir/random10 | scrub-and-learn/random10) continue ;; esac  # classes only
             reference=()
             [ -f "$out/$scenario-retrain-$seed.safetensors" ] && reference=(--reference "$out/$scenario-retrain-$seed.safetensors")
             # shellcheck disable=SC2046

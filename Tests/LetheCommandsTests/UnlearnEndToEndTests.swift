@@ -110,6 +110,7 @@ struct UnlearnEndToEndTests {
         let cases: [([String], String)] = [
             (["--method", "forgetful", "--forget-classes", "0"], "unknown method"),
             (["--method", "unsir", "--forget-fraction", "0.1"], "whole classes"),
+            (["--method", "scrub-and-learn", "--forget-fraction", "0.1"], "ruins the model"),
             (["--method", "scrub", "--forget-classes", "0", "--param", "speed=11"], "unknown parameter"),
             (["--method", "scrub", "--forget-classes", "0", "--param", "lr=fast"], "not valid"),
             (["--method", "scrub", "--forget-classes", "12"], "does not exist"),

@@ -110,10 +110,14 @@ struct MethodTests {
         #expect(!state.tensors.keys.contains { $0.hasPrefix("rewind.0.") })
     }
 
-    @Test func unsirRefusesSampleForgetting() throws {
-        let unsir = try #require(UnlearningMethods.named("unsir"))
-        let problem = try toy.problem(unsir, .fraction(0.1, seed: 1))
-        #expect(throws: MethodNotApplicable.self) { try unsir.plan(for: problem) }
+    @Test(arguments: ["unsir", "scrub-and-learn"])
+    func classMethodsRefuseRandomAndListedSamples(name: String) throws {
+        let method = try #require(UnlearningMethods.named(name))
+        let listed = Array(toy.split.trainingIndices(in: toy.train).prefix(3))
+        for selection in [ForgetSelection.fraction(0.1, seed: 1), .indices(listed)] {
+            let problem = try toy.problem(method, selection)
+            #expect(throws: MethodNotApplicable.self) { try method.plan(for: problem) }
+        }
     }
 
     @Test func zeroShotUnsirUsesNoTrainingSample() throws {

@@ -7,7 +7,7 @@ public struct NegGrad: UnlearningMethod {
     public let summary = "Gradient ascent on the forget set."
     public let parameters: [MethodParameters.Declaration] = [
         .init("epochs", "1", "Epochs over the forget set"),
-        .init("lr", "0.001", "SGD learning rate"),
+        .init("lr", "0.0005", "SGD learning rate"),
         .init("batch-size", "64", "Forget minibatch size"),
         .init("clip", "5.0", "Clip the gradient to this global L2 norm (0: off)"),
         .init("stop-accuracy", "-1.0", "Stop below this forget batch accuracy (-1: automatic)"),

@@ -68,7 +68,7 @@ public struct Finetune: UnlearningMethod {
     public let summary = "Continue training on the retain set (catastrophic forgetting)."
     public let parameters: [MethodParameters.Declaration] = [
         .init("epochs", "2", "Epochs over the retain set"),
-        .init("lr", "0.01", "SGD learning rate"),
+        .init("lr", "0.02", "SGD learning rate"),
         .init("batch-size", "128", "Minibatch size"),
     ]
 
