@@ -165,13 +165,11 @@ public final class ClientRoster: @unchecked Sendable {
 
     func handle(_ received: Received) {
         lock.withLock {
-            let envelope: Envelope
-            do throws(WireError) {
-                envelope = try WireCodec.decode(received.frames)
-            } catch {
-                refuse(received.peer, requestID: 0, code: error.code, "\(error)", reason: "malformed")
-                return
-            }
+            guard
+                let envelope = received.envelope(refusing: {
+                    refuse(received.peer, requestID: 0, code: $0.code, "\($0)", reason: "malformed")
+                })
+            else { return }
             if case .hello(let hello) = envelope.message {
                 welcome(received.peer, hello)
                 return

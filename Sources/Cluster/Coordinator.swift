@@ -210,14 +210,12 @@ public final class Coordinator: @unchecked Sendable {
     // MARK: requests
 
     func handle(_ received: Received) {
-        let envelope: Envelope
-        do throws(WireError) {
-            envelope = try WireCodec.decode(received.frames)
-        } catch {
-            log("refused a request from \(received.peer): \(error)")
-            reply(Envelope(.error(ProtocolError(error.code, "\(error)"))), to: received.peer)
-            return
-        }
+        guard
+            let envelope = received.envelope(refusing: { error in
+                log("refused a request from \(received.peer): \(error)")
+                reply(Envelope(.error(ProtocolError(error.code, "\(error)"))), to: received.peer)
+            })
+        else { return }
         let key = received.peer.key ?? "insecure"
         do {
             let answer = try respond(to: envelope.message, from: key)

@@ -69,13 +69,8 @@ extension CoordinatorLinked {
     }
 
     func handle(_ received: Received) {
-        let envelope: Envelope
-        do throws(WireError) {
-            envelope = try WireCodec.decode(received.frames)
-        } catch {
-            log("refused a message from the coordinator: \(error)")
-            return
-        }
+        guard let envelope = received.envelope(refusing: { log("refused a message from the coordinator: \($0)") })
+        else { return }
         lock.withLock {
             link.heard()
             if case .error(let error) = envelope.message, error.message.hasSuffix("send hello first") {

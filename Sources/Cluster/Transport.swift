@@ -25,6 +25,16 @@ public struct Received: Sendable {
         self.peer = peer
         self.frames = frames
     }
+
+    /// The decoded envelope, or nil after handing the reason it cannot be decoded to `refuse`.
+    func envelope(refusing refuse: (WireError) -> Void) -> Envelope? {
+        do throws(WireError) {
+            return try WireCodec.decode(frames)
+        } catch {
+            refuse(error)
+            return nil
+        }
+    }
 }
 
 /// What the daemons need from the network (DESIGN §1): send frames to a peer and receive messages. The ZeroMQ

@@ -152,13 +152,11 @@ public final class WorkerPool: @unchecked Sendable {
     func handle(_ received: Received) {
         lock.withLock {
             bytesReceived += received.frames.reduce(0) { $0 + $1.count }
-            let envelope: Envelope
-            do throws(WireError) {
-                envelope = try WireCodec.decode(received.frames)
-            } catch {
-                refuse(received.peer, requestID: 0, code: error.code, "\(error)", reason: "malformed")
-                return
-            }
+            guard
+                let envelope = received.envelope(refusing: {
+                    refuse(received.peer, requestID: 0, code: $0.code, "\($0)", reason: "malformed")
+                })
+            else { return }
             if case .hello(let hello) = envelope.message {
                 welcome(received.peer, hello)
                 return
