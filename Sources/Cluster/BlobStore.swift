@@ -4,10 +4,13 @@ import Wire
 
 /// A content-addressed store of immutable blobs (datasets, checkpoints, reports) in a directory: each blob is
 /// the file `<dir>/<first two hex digits>/<sha256>`, written atomically. Downloads in progress live next to it
-/// as `<sha256>.partial` and resume from their length.
+/// as `<sha256>.partial-<pid>-<store>` and resume from their length: each store writes its own, so processes
+/// sharing a directory (two workers with the default cache) never interleave chunks, and a store adopts what a
+/// dead process left half done.
 public final class BlobStore: @unchecked Sendable {
     public let directory: URL
     private let lock = NSLock()
+    private let partialSuffix = "partial-\(getpid())-\(UUID().uuidString.prefix(8))"
 
     public init(directory: URL) throws {
         self.directory = directory
@@ -77,6 +80,13 @@ public final class BlobStore: @unchecked Sendable {
 
     /// How many bytes of an interrupted download of `sha256` are already here.
     public func partialLength(_ sha256: String) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return ownPartialLength(sha256)
+    }
+
+    private func ownPartialLength(_ sha256: String) -> Int {
+        if !FileManager.default.fileExists(atPath: partialURL(sha256).path) { adoptOrphanedPartial(sha256) }
         let attributes = try? FileManager.default.attributesOfItem(atPath: partialURL(sha256).path)
         return (attributes?[.size] as? Int) ?? 0
     }
@@ -86,11 +96,14 @@ public final class BlobStore: @unchecked Sendable {
     public func append(_ sha256: String, offset: Int, total: Int, bytes: [UInt8]) throws -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        if contains(sha256) { return true }
         let partial = partialURL(sha256)
+        if contains(sha256) {
+            try? FileManager.default.removeItem(at: partial)
+            return true
+        }
         try FileManager.default.createDirectory(
             at: partial.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let have = partialLength(sha256)
+        let have = ownPartialLength(sha256)
         guard offset == have, offset + bytes.count <= total else {
             throw BlobError.outOfOrder(sha256, expected: have, received: offset)
         }
@@ -107,11 +120,26 @@ public final class BlobStore: @unchecked Sendable {
             try? FileManager.default.removeItem(at: partial)
             throw BlobError.corrupt(sha256, actual: actual)
         }
-        try FileManager.default.moveItem(at: partial, to: url(of: sha256))
+        // rename(2) replaces atomically: another process that finished the same blob first wrote the same bytes.
+        guard rename(partial.path, url(of: sha256).path) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         return true
     }
 
-    private func partialURL(_ sha256: String) -> URL { url(of: sha256).appendingPathExtension("partial") }
+    private func partialURL(_ sha256: String) -> URL { url(of: sha256).appendingPathExtension(partialSuffix) }
+
+    /// Takes over (by an atomic rename, so only one store wins) a partial download of `sha256` whose process has
+    /// died, so a restarted worker or coordinator resumes instead of starting over.
+    private func adoptOrphanedPartial(_ sha256: String) {
+        let folder = url(of: sha256).deletingLastPathComponent()
+        let prefix = "\(sha256).partial-"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid != getpid(),
+                kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            if rename(folder.appendingPathComponent(name).path, partialURL(sha256).path) == 0 { return }
+        }
+    }
 }
 
 extension SHA256.Digest {

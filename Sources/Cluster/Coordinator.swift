@@ -301,6 +301,9 @@ public final class Coordinator: @unchecked Sendable {
                         sha256: chunk.sha256,
                         storedBytes: complete ? chunk.totalBytes : state.blobs.partialLength(chunk.sha256),
                         complete: complete))
+            } catch BlobError.outOfOrder(_, let expected, _) {
+                // Two users uploading the same bytes at once: each goes on from what the other stored.
+                return .blobStored(BlobStored(sha256: chunk.sha256, storedBytes: expected, complete: false))
             } catch {
                 throw ProtocolError(.badRequest, "\(error)")
             }

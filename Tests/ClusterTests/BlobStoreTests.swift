@@ -25,4 +25,50 @@ struct BlobStoreTests {
         #expect(!store.contains(claimed) && store.partialLength(claimed) == 0)
         #expect(throws: BlobError.unknown(claimed)) { try store.data(claimed) }
     }
+
+    /// Two stores on one directory (two worker processes with the default cache) download the same blob chunk by
+    /// chunk, interleaved: each keeps its own partial download, and both end with the right bytes.
+    @Test func storesSharingADirectoryDoNotInterleaveDownloads() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (first, second) = (try BlobStore(directory: directory.url), try BlobStore(directory: directory.url))
+        let data = [UInt8]((0..<10_000).map { UInt8($0 % 253) })
+        let sha256 = BlobStore.sha256(data)
+        for start in stride(from: 0, to: data.count, by: 2500) {
+            let chunk = Array(data[start..<start + 2500])
+            for store in [first, second] {
+                #expect(store.partialLength(sha256) == start)
+                _ = try store.append(sha256, offset: start, total: data.count, bytes: chunk)
+            }
+        }
+        #expect(try first.data(sha256) == Data(data) && second.data(sha256) == Data(data))
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: directory.url.path).filter {
+            $0.contains("partial")
+        }
+        #expect(leftovers.isEmpty)
+    }
+
+    /// A partial download left by a process that has died is taken over and resumed; one whose process is alive
+    /// (here, another store of this process) is left to it.
+    @Test func aDeadProcessesPartialDownloadIsResumed() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = [UInt8]((0..<10_000).map { UInt8($0 % 241) })
+        let sha256 = BlobStore.sha256(data)
+        let living = try BlobStore(directory: directory.url)
+        _ = try living.append(sha256, offset: 0, total: data.count, bytes: Array(data[0..<1000]))
+        #expect(try BlobStore(directory: directory.url).partialLength(sha256) == 0)
+
+        let exited = Process()
+        exited.executableURL = URL(fileURLWithPath: "/bin/true")
+        try exited.run()
+        exited.waitUntilExit()
+        let orphan = living.url(of: sha256).appendingPathExtension("partial-\(exited.processIdentifier)-0")
+        try Data(data[0..<4000]).write(to: orphan)
+        let restarted = try BlobStore(directory: directory.url)
+        #expect(restarted.partialLength(sha256) == 4000)
+        #expect(!FileManager.default.fileExists(atPath: orphan.path))
+        #expect(try restarted.append(sha256, offset: 4000, total: data.count, bytes: Array(data[4000...])))
+        #expect(try restarted.data(sha256) == Data(data))
+    }
 }
