@@ -18,6 +18,7 @@ enum HTMLReport {
                 Seed \(report.seed), \(report.shards) logical shard(s).</p>
                 <p class="muted">Parameters: \(escape(report.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")))<br>
                 Output <code>\(escape(report.out))</code>, sha256 <code>\(report.outputSha256)</code></p>
+                \(choices(report))
                 <h2>Metrics</h2>
                 \(metricsTable(report))
                 <h2>Test accuracy per class</h2>
@@ -26,6 +27,12 @@ enum HTMLReport {
                 <h2>Loss per step</h2>
                 \(report.phases.filter { !$0.losses.isEmpty }.map(lossCurve).joined(separator: "\n"))
                 """)
+    }
+
+    /// What the method chose while it ran (`scrub+r`'s epoch, `ssd`'s α), if anything.
+    static func choices(_ report: UnlearningReport) -> String {
+        let made = [report.chosenEpoch.map { "Rewound to epoch \($0)." }, report.chosenAlpha.map { "\($0.summary)." }]
+        return made.compactMap { $0 }.map { "<p>\(escape($0))</p>" }.joined()
     }
 
     /// A self-contained page: the shared style, `title` and `body`.

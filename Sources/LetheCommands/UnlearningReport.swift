@@ -24,6 +24,8 @@ struct UnlearningReport: Codable {
     let phases: [PhaseLog]
     /// `scrub+r`: the epoch it rewound to.
     let chosenEpoch: Int?
+    /// `ssd`: the α it dampened with and, when `alpha=auto` searched, what the search measured.
+    let chosenAlpha: ChosenAlpha?
     let blas: String
 
     var summary: String {
@@ -70,8 +72,33 @@ struct UnlearningReport: Codable {
             )
         }
         if let chosenEpoch { rows.append("rewound to epoch \(chosenEpoch)") }
+        if let chosenAlpha { rows.append(chosenAlpha.summary) }
         rows.append("wrote \(out) (sha256 \(outputSha256))")
         return rows.joined(separator: "\n")
+    }
+}
+
+struct ChosenAlpha: Codable {
+    let alpha: Double
+    /// The student's accuracy on the checked forget samples, and the target it had to get below.
+    let checkedForgetAccuracy: Double?
+    let target: Double?
+
+    init?(_ scalars: [String: Double]) {
+        guard let alpha = scalars[SSD.chosenAlpha] else { return nil }
+        self.alpha = alpha
+        checkedForgetAccuracy = scalars[SSD.checkedAccuracy]
+        target = checkedForgetAccuracy == nil ? nil : scalars[ForgetTarget.key]
+    }
+
+    var summary: String {
+        let dampened = String(format: "dampened with α %g", alpha)
+        guard let checkedForgetAccuracy, let target else { return dampened }
+        let verdict = checkedForgetAccuracy < target ? "below" : "NOT below (no candidate got there)"
+        let (checked, goal) = (
+            String(format: "%.1f%%", 100 * checkedForgetAccuracy), String(format: "%.1f%%", 100 * target)
+        )
+        return "\(dampened): checked forget accuracy \(checked), \(verdict) the target \(goal)"
     }
 }
 

@@ -80,6 +80,7 @@ struct UnlearningRun {
                 retain: forget.retain.filter(touched.contains).count,
                 validation: validation.filter(touched.contains).count),
             anamnesis: anamnesis, phases: phases, chosenEpoch: state.scalars["rewind.chosen-epoch"].map(Int.init),
+            chosenAlpha: ChosenAlpha(state.scalars),
             blas: BLAS.kernelIdentity)
         return (report, student)
     }

@@ -103,6 +103,29 @@ struct MethodTests {
         }
     }
 
+    /// `alpha=auto` passes over a candidate that forgets nothing, keeps the first that gets the checked forget
+    /// samples below the target, and leaves exactly the model a run with that α fixed leaves.
+    @Test func autoAlphaKeepsTheFirstCandidateThatForgets() throws {
+        let auto = try toy.run("ssd", params: ["alpha-candidates": "1e9:20:10:5:2:1"])
+        let alpha = try #require(auto.state.scalars[SSD.chosenAlpha])
+        #expect(alpha < 1e9)
+        let checked = try #require(auto.state.scalars[SSD.checkedAccuracy])
+        #expect(checked < ForgetTarget.classDefault || alpha == 1)
+        #expect(!auto.state.tensors.keys.contains { $0.hasPrefix("ssd.") })
+        let fixed = try toy.run("ssd", params: ["alpha": "\(Float(alpha))"])
+        #expect(
+            BitHash.of(auto.student.stateDict().map(\.tensor)) == BitHash.of(fixed.student.stateDict().map(\.tensor)))
+        #expect(fixed.state.scalars[SSD.chosenAlpha] == alpha && fixed.state.scalars[SSD.checkedAccuracy] == nil)
+    }
+
+    @Test(arguments: [["alpha": "0"], ["alpha": "many"], ["alpha-candidates": "10:x"], ["alpha-candidates": ""]])
+    func ssdRefusesBadAlphas(params: [String: String]) throws {
+        let ssd = try #require(UnlearningMethods.named("ssd"))
+        #expect(throws: MethodParameterError.self) {
+            try ssd.plan(for: try toy.problem(ssd, .classes([0]), params: params))
+        }
+    }
+
     @Test func rewindingPicksAnEpochAndRestoresIt() throws {
         let (_, _, _, state) = try toy.run("scrub+r", params: ["epochs": "2"])
         let chosen = try #require(state.scalars["rewind.chosen-epoch"])

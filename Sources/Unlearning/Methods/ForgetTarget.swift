@@ -2,9 +2,9 @@
 /// classes a small fixed value (a model that never saw them scores 0), for samples the original's accuracy
 /// on held-out validation samples like them (what a model that never saw them scores). `stop-accuracy`
 /// overrides it.
-enum ForgetTarget {
-    static let key = "forget-target-accuracy"
-    static let classDefault = 0.05
+public enum ForgetTarget {
+    public static let key = "forget-target-accuracy"
+    public static let classDefault = 0.05
 
     /// Phases that put the target into the plan state (a validation pass when it has to be measured).
     static func phases(for problem: UnlearningProblem, override: Float) -> [any PlanPhase] {

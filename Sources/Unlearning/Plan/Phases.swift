@@ -43,14 +43,14 @@ public struct GradientPhase: PlanPhase {
     }
 }
 
-/// One forward-only pass whose predictions the phase keeps in the plan state.
+/// One forward-only pass whose predictions the phase keeps in the plan state (none when `request` gives nil).
 public struct PredictionPhase: PlanPhase {
     public let name: String
-    public let request: (PlanState) -> PredictionRequest
+    public let request: (PlanState) -> PredictionRequest?
     public let keep: (Evaluator.Predictions, PlanState) throws -> Void
 
     public init(
-        name: String, request: @escaping (PlanState) -> PredictionRequest,
+        name: String, request: @escaping (PlanState) -> PredictionRequest?,
         keep: @escaping (Evaluator.Predictions, PlanState) throws -> Void
     ) {
         self.name = name
@@ -59,9 +59,9 @@ public struct PredictionPhase: PlanPhase {
     }
 
     public var stepCount: Int { 1 }
-    public func work(at step: Int, _ state: PlanState) throws -> Work { .predict(request(state)) }
+    public func work(at step: Int, _ state: PlanState) throws -> Work { request(state).map { .predict($0) } ?? .local }
     public func finish(step: Int, result: WorkResult, _ state: PlanState) throws -> PhaseControl {
-        try keep(result.predictions!, state)
+        if let predictions = result.predictions { try keep(predictions, state) }
         return .proceed
     }
 }
