@@ -80,25 +80,28 @@ struct UnlearningReport: Codable {
 
 struct ChosenAlpha: Codable {
     let alpha: Double
-    /// The student's accuracy on the checked forget samples, and the target it had to get below.
+    /// When `alpha=auto` searched: the accuracy on its checked forget samples, the target it had to get below,
+    /// and the accuracy its checked retain samples lost.
     let checkedForgetAccuracy: Double?
     let target: Double?
+    let checkedRetainDrop: Double?
 
     init?(_ scalars: [String: Double]) {
         guard let alpha = scalars[SSD.chosenAlpha] else { return nil }
         self.alpha = alpha
-        checkedForgetAccuracy = scalars[SSD.checkedAccuracy]
+        checkedForgetAccuracy = scalars[SSD.checkedForgetAccuracy]
         target = checkedForgetAccuracy == nil ? nil : scalars[ForgetTarget.key]
+        checkedRetainDrop = scalars[SSD.checkedRetainDrop]
     }
 
     var summary: String {
         let dampened = String(format: "dampened with α %g", alpha)
-        guard let checkedForgetAccuracy, let target else { return dampened }
-        let verdict = checkedForgetAccuracy < target ? "below" : "NOT below (no candidate got there)"
-        let (checked, goal) = (
-            String(format: "%.1f%%", 100 * checkedForgetAccuracy), String(format: "%.1f%%", 100 * target)
-        )
-        return "\(dampened): checked forget accuracy \(checked), \(verdict) the target \(goal)"
+        guard let checkedForgetAccuracy, let target, let checkedRetainDrop else { return dampened }
+        return dampened
+            + String(
+                format:
+                    " (alpha=auto): checked forget accuracy %.1f%% < target %.1f%%, checked retain accuracy %+.1f points",
+                100 * checkedForgetAccuracy, 100 * target, -100 * checkedRetainDrop)
     }
 }
 

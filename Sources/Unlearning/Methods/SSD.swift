@@ -10,10 +10,7 @@ import Tensor
 ///
 /// No single α suits every forget set of `fmnist-cnn` (docs/RESULTS.md): the paper's α = 10 wrecks the other
 /// classes when forgetting class 0, where α = 100 is best, yet α = 100 leaves two forgotten classes 80%
-/// recognised. So `alpha=auto` (the default) dampens the original with each candidate from the gentlest down and
-/// keeps the first whose forget-set accuracy falls below the forget target (`ForgetTarget`); it returns the
-/// last candidate, and says so, when none does. Without a target (samples and no validation split) it keeps
-/// the first candidate.
+/// recognised. So `alpha=auto` (the default) searches (`SSDAlphaSearch`); a number fixes α.
 public struct SSD: UnlearningMethod {
     public let name = "ssd"
     public let summary = "Dampen the parameters far more important to the forget set than to the training set."
@@ -22,8 +19,9 @@ public struct SSD: UnlearningMethod {
         .init("alpha-candidates", "100:50:30:20:15:10:8:7:6:5:4:3", "α values alpha=auto tries, gentlest first"),
         .init("lambda", "1.0", "Dampening strength λ: multiply by min(λ·I_D/I_f, 1)"),
         .init("batch-size", "128", "Minibatch size of the importance passes"),
-        .init("check-samples", "2000", "Forget samples (seeded) on which alpha=auto measures forgetting"),
-        .init("stop-accuracy", "-1.0", "Forget-set accuracy alpha=auto must get below (-1: the forget target)"),
+        .init("check-samples", "2000", "Seeded forget and retain samples on which alpha=auto checks each α"),
+        .init("stop-accuracy", "-1.0", "Forget accuracy alpha=auto must get below (-1: the forget target)"),
+        .init("max-retain-drop", "0.05", "Retain accuracy alpha=auto may lose (0.05: 5 points)"),
     ]
 
     public init() {}
@@ -32,8 +30,10 @@ public struct SSD: UnlearningMethod {
         let p = problem.parameters
         let lambda = p.float("lambda")
         let candidates = try alphas(p)
-        guard lambda > 0, p.int("batch-size") >= 1, p.int("check-samples") >= 1 else {
-            throw MethodParameterError.outOfRange("lambda must be > 0, batch-size and check-samples ≥ 1")
+        guard lambda > 0, p.int("batch-size") >= 1, p.int("check-samples") >= 1, p.float("max-retain-drop") >= 0
+        else {
+            throw MethodParameterError.outOfRange(
+                "lambda must be > 0, batch-size and check-samples ≥ 1, max-retain-drop ≥ 0")
         }
         let everything = (problem.forgetSet.forget + problem.forgetSet.retain).sorted()
         let importances: [any PlanPhase] = [
@@ -46,44 +46,22 @@ public struct SSD: UnlearningMethod {
         ]
         let target = candidates.count > 1 ? ForgetTarget.phases(for: problem, override: p.float("stop-accuracy")) : []
         guard !target.isEmpty else {
-            return Plan(phases: importances + [dampenPhase(alpha: candidates[0], lambda: lambda, search: false)])
+            return Plan(phases: importances + [dampenPhase(alpha: candidates[0], lambda: lambda)])
         }
-        var generator = SeededGenerator(seed: problem.seed, stream: "ssd-check")
-        let forget = problem.forgetSet.forget
-        let checked = generator.permutation(forget.count).prefix(p.int("check-samples")).map { forget[$0] }.sorted()
-        var search: [any PlanPhase] = [LocalPhase(name: "keep the original") { $0.saveStudent(as: Self.original) }]
-        for (index, alpha) in candidates.enumerated() {
-            let isLast = index == candidates.count - 1
-            search.append(dampenPhase(alpha: alpha, lambda: lambda, search: true))
-            search.append(
-                PredictionPhase(
-                    name: "forget accuracy (α \(Self.format(alpha)))",
-                    request: { state in
-                        state.scalars[Self.chosenAlpha] == nil
-                            ? PredictionRequest(subject: .student, indices: checked) : nil
-                    },
-                    keep: { predictions, state in
-                        let accuracy = Evaluator.summarize(predictions, classCount: problem.train.classCount).accuracy
-                        state.scalars[Self.checkedAccuracy] = accuracy
-                        if accuracy < state.scalars[ForgetTarget.key]! || isLast {
-                            state.scalars[Self.chosenAlpha] = Double(alpha)
-                        }
-                    }))
-        }
-        search.append(
-            LocalPhase(name: "drop the original") { state in
-                state.tensors = state.tensors.filter { !$0.key.hasPrefix(Self.original) }
-            })
-        return Plan(phases: importances + target + search)
+        let search = SSDAlphaSearch(
+            problem: problem, candidates: candidates, checkSamples: p.int("check-samples"),
+            maxRetainDrop: Double(p.float("max-retain-drop")))
+        return Plan(phases: importances + target + search.phases { self.dampenPhase(alpha: $0, lambda: lambda) })
     }
 
-    /// The state scalar that holds the α the run kept.
+    /// The state scalar that holds the α the run dampened with.
     public static let chosenAlpha = "ssd.chosen-alpha"
-    /// The state scalar that holds the search's last measured accuracy on the checked forget samples.
-    public static let checkedAccuracy = "ssd.checked-forget-accuracy"
-    private static let original = "ssd.original/"
+    /// The state scalars that hold, for the α `alpha=auto` kept, the accuracy on the checked forget samples and
+    /// the accuracy the checked retain samples lost.
+    public static let checkedForgetAccuracy = "ssd.checked-forget-accuracy"
+    public static let checkedRetainDrop = "ssd.checked-retain-drop"
 
-    private static func format(_ alpha: Float) -> String { String(format: "%g", alpha) }
+    static func format(_ alpha: Float) -> String { String(format: "%g", alpha) }
 
     private func alphas(_ p: MethodParameters) throws -> [Float] {
         let alpha = p.string("alpha")
@@ -98,15 +76,9 @@ public struct SSD: UnlearningMethod {
         return values.map { $0! }
     }
 
-    /// Dampens the student with `alpha`: in a search, the original again, unless an earlier α was kept.
-    private func dampenPhase(alpha: Float, lambda: Float, search: Bool) -> LocalPhase {
-        LocalPhase(name: search ? "dampen (α \(Self.format(alpha)))" : "dampen") { state in
-            if search {
-                guard state.scalars[Self.chosenAlpha] == nil else { return }
-                try state.restoreStudent(from: Self.original)
-            } else {
-                state.scalars[Self.chosenAlpha] = Double(alpha)
-            }
+    /// Dampens the student with `alpha` and records it.
+    private func dampenPhase(alpha: Float, lambda: Float) -> LocalPhase {
+        LocalPhase(name: "dampen (α \(Self.format(alpha)))") { state in
             var dampened = 0
             for (name, parameter) in state.student.namedParameters {
                 let forget = state.tensors["importance.forget/\(name)"]!
@@ -114,6 +86,7 @@ public struct SSD: UnlearningMethod {
                 dampened += SSD.dampen(&parameter.value, forget: forget, full: full, alpha: alpha, lambda: lambda)
             }
             state.scalars["dampened-parameters"] = Double(dampened)
+            state.scalars[Self.chosenAlpha] = Double(alpha)
         }
     }
 

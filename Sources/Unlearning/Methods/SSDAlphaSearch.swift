@@ -1,0 +1,105 @@
+import Foundation
+import Tensor
+
+/// SSD's `alpha=auto`: dampens the original with each candidate α, gentlest first, and keeps the first that gets
+/// a seeded check of the forget set below the forget target (`ForgetTarget`) while a seeded check of the retain
+/// set loses at most `maxRetainDrop` of its accuracy. When no candidate does both, the run fails with the
+/// measured curve rather than return a model that still knows the forget set or has lost the rest.
+struct SSDAlphaSearch {
+    let candidates: [Float]
+    let forgetChecks: [Int]
+    let retainChecks: [Int]
+    let maxRetainDrop: Double
+    let classCount: Int
+
+    init(problem: UnlearningProblem, candidates: [Float], checkSamples: Int, maxRetainDrop: Double) {
+        func sample(_ indices: [Int], _ stream: String) -> [Int] {
+            var generator = SeededGenerator(seed: problem.seed, stream: stream)
+            return generator.permutation(indices.count).prefix(checkSamples).map { indices[$0] }.sorted()
+        }
+        self.candidates = candidates
+        forgetChecks = sample(problem.forgetSet.forget, "ssd-forget-check")
+        retainChecks = sample(problem.forgetSet.retain, "ssd-retain-check")
+        self.maxRetainDrop = maxRetainDrop
+        classCount = problem.train.classCount
+    }
+
+    private static let original = "ssd.original/"
+    private static let retainBefore = "ssd.checked-retain-before"
+
+    /// The search's phases; `dampen(α)` dampens the student in place.
+    func phases(dampen: (Float) -> LocalPhase) -> [any PlanPhase] {
+        var phases: [any PlanPhase] = [
+            LocalPhase(name: "keep the original") { $0.saveStudent(as: Self.original) },
+            PredictionPhase(
+                name: "retain accuracy before",
+                request: { _ in PredictionRequest(subject: .student, indices: retainChecks) },
+                keep: { predictions, state in
+                    state.scalars[Self.retainBefore] = Evaluator.summarize(predictions, classCount: classCount).accuracy
+                }),
+        ]
+        for (index, alpha) in candidates.enumerated() {
+            let dampening = dampen(alpha)
+            phases.append(
+                LocalPhase(name: dampening.name) { state in
+                    guard !Self.settled(state) else { return }
+                    try state.restoreStudent(from: Self.original)
+                    try dampening.body(state)
+                })
+            phases.append(
+                PredictionPhase(
+                    name: "check (α \(SSD.format(alpha)))",
+                    request: { state in
+                        Self.settled(state)
+                            ? nil : PredictionRequest(subject: .student, indices: forgetChecks + retainChecks)
+                    },
+                    keep: { predictions, state in try check(predictions, candidate: index, state) }))
+        }
+        phases.append(
+            LocalPhase(name: "drop the original") { state in
+                state.tensors = state.tensors.filter { !$0.key.hasPrefix(Self.original) }
+            })
+        return phases
+    }
+
+    private static func settled(_ state: PlanState) -> Bool { state.scalars["ssd.settled"] != nil }
+
+    private func check(_ predictions: Evaluator.Predictions, candidate: Int, _ state: PlanState) throws {
+        let split = forgetChecks.count
+        let forget = Evaluator.summarize(predictions.selecting(Array(0..<split)), classCount: classCount).accuracy
+        let retain = Evaluator.summarize(
+            predictions.selecting(Array(split..<predictions.labels.count)), classCount: classCount
+        ).accuracy
+        let drop = state.scalars[Self.retainBefore]! - retain
+        state.scalars["ssd.check.\(candidate).forget"] = forget
+        state.scalars["ssd.check.\(candidate).retain-drop"] = drop
+        let target = state.scalars[ForgetTarget.key]!
+        if forget < target && drop <= maxRetainDrop {
+            state.scalars["ssd.settled"] = 1
+            state.scalars[SSD.checkedForgetAccuracy] = forget
+            state.scalars[SSD.checkedRetainDrop] = drop
+        } else if candidate == candidates.count - 1 {
+            let curve = candidates.indices.map { i in
+                let forget = state.scalars["ssd.check.\(i).forget"]!
+                let drop = state.scalars["ssd.check.\(i).retain-drop"]!
+                return "α \(SSD.format(candidates[i])): forget \(percent(forget)), retain −\(points(drop))"
+            }
+            throw ForgetTargetMissed(
+                method: "ssd",
+                message: "no α brought the checked forget samples below \(percent(target)) while losing at most "
+                    + "\(points(maxRetainDrop)) points of the retain set (\(curve.joined(separator: "; "))). "
+                    + "Pass --param alpha=N to accept a trade-off, or use scrub, neggrad+ or finetune.")
+        }
+    }
+
+    private func percent(_ value: Double) -> String { String(format: "%.1f%%", 100 * value) }
+    private func points(_ value: Double) -> String { String(format: "%.1f", 100 * value) }
+}
+
+/// A method could not reach its forget target within its limits; it returns no model.
+public struct ForgetTargetMissed: Error, CustomStringConvertible {
+    public let method: String
+    public let message: String
+
+    public var description: String { "\(method): \(message)" }
+}
