@@ -82,18 +82,19 @@ struct SSDAlphaSearch {
             let curve = candidates.indices.map { i in
                 let forget = state.scalars["ssd.check.\(i).forget"]!
                 let drop = state.scalars["ssd.check.\(i).retain-drop"]!
-                return "α \(SSD.format(candidates[i])): forget \(percent(forget)), retain −\(points(drop))"
+                return "α \(SSD.format(candidates[i])): forget \(percent(forget)), retain \(points(-drop)) points"
             }
             throw ForgetTargetMissed(
                 method: "ssd",
                 message: "no α brought the checked forget samples below \(percent(target)) while losing at most "
-                    + "\(points(maxRetainDrop)) points of the retain set (\(curve.joined(separator: "; "))). "
+                    + "\(String(format: "%.1f", 100 * maxRetainDrop)) points of the retain set (\(curve.joined(separator: "; "))). "
                     + "Pass --param alpha=N to accept a trade-off, or use scrub, neggrad+ or finetune.")
         }
     }
 
     private func percent(_ value: Double) -> String { String(format: "%.1f%%", 100 * value) }
-    private func points(_ value: Double) -> String { String(format: "%.1f", 100 * value) }
+    /// Signed percentage points ("+0.0" rather than "-0.0").
+    private func points(_ value: Double) -> String { String(format: "%+.1f", 100 * value + 0) }
 }
 
 /// A method could not reach its forget target within its limits; it returns no model.
