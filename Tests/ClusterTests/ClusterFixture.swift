@@ -36,27 +36,34 @@ final class ClusterFixture: @unchecked Sendable {
 
     deinit { try? FileManager.default.removeItem(at: directory) }
 
-    func plan() throws -> Plan {
-        let method = try #require(UnlearningMethods.named("scrub"))
+    /// Small settings for the methods the cluster tests run: SCRUB's gradient steps, and SSD's Fisher passes and
+    /// α search (its forward passes; one candidate that dampens nothing, a retain budget the toy can meet).
+    static let settings = [
+        "scrub": ["epochs": "2", "max-epochs": "1", "forget-batch": "8", "retain-batch": "32", "lr": "0.05"],
+        "ssd": ["alpha-candidates": "1e9:50:10", "max-retain-drop": "1", "check-samples": "50"],
+    ]
+
+    func plan(_ name: String = "scrub") throws -> Plan {
+        let method = try #require(UnlearningMethods.named(name))
         let problem = UnlearningProblem(
             train: train, forgetSet: try ForgetSelection.classes([0]).resolve(in: train), validation: [],
-            parameters: try MethodParameters(
-                method.parameters,
-                overrides: ["epochs": "2", "max-epochs": "1", "forget-batch": "8", "retain-batch": "32", "lr": "0.05"]),
+            parameters: try MethodParameters(method.parameters, overrides: Self.settings[name] ?? [:]),
             seed: 3, recipe: TrainingRecipe(), architecture: { ModelZoo.fmnistMLP(seed: $0) })
         return try method.plan(for: problem)
     }
 
-    /// Runs the plan with `executor` and returns the bit hash of the result.
-    func run(_ executor: StepExecutor) throws -> String {
-        let plan = try plan()
+    /// Runs method `name`'s plan with `executor` and returns the bit hash of the result.
+    func run(_ executor: StepExecutor, method name: String = "scrub") throws -> String {
+        let plan = try plan(name)
         let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())
         try PlanRunner(executor: executor).run(plan, state: state)
         return BitHash.of(state.student.stateDict().map(\.tensor))
     }
 
-    func localHash(shards: Int) throws -> String {
-        try run(LocalExecutor(dataset: train, shards: shards, original: original) { ModelZoo.fmnistMLP(seed: $0) })
+    func localHash(shards: Int, method: String = "scrub") throws -> String {
+        try run(
+            LocalExecutor(dataset: train, shards: shards, original: original) { ModelZoo.fmnistMLP(seed: $0) },
+            method: method)
     }
 
     func remoteExecutor(_ pool: WorkerPool, shards: Int) -> RemoteExecutor {

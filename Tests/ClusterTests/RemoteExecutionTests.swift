@@ -8,11 +8,12 @@ import Unlearning
 import Wire
 
 struct RemoteExecutionTests {
-    /// DESIGN §4: the same job, seed and shard count give the same bits locally and on any number of workers.
-    @Test(arguments: [1, 3])
-    func workersRepeatTheLocalBits(workers: Int) async throws {
+    /// DESIGN §4: the same job, seed and shard count give the same bits locally and on any number of workers
+    /// (SSD: its Fisher passes and the forward passes of its α search).
+    @Test(arguments: [("scrub", 1), ("scrub", 3), ("ssd", 2)])
+    func workersRepeatTheLocalBits(method: String, workers: Int) async throws {
         let fixture = try ClusterFixture()
-        let local = try fixture.localHash(shards: 3)
+        let local = try fixture.localHash(shards: 3, method: method)
         let hub = InMemoryHub()
         let pool = WorkerPool(transport: hub.server, blobs: fixture.blobs, settings: fixture.poolSettings())
         pool.start()
@@ -21,7 +22,7 @@ struct RemoteExecutionTests {
         let runs = nodes.map { node in Task { await node.run() } }
         defer { runs.forEach { $0.cancel() } }
         let remote = try await DedicatedThread.run(name: "job") {
-            try fixture.run(fixture.remoteExecutor(pool, shards: 3))
+            try fixture.run(fixture.remoteExecutor(pool, shards: 3), method: method)
         }
         #expect(remote == local)
         #expect(nodes.allSatisfy { $0.tasksDone > 0 })
