@@ -36,38 +36,68 @@ enum ResultsTable {
             let rows = Dictionary(grouping: inScenario, by: label).map { Row(label: $0.key, runs: $0.value) }
                 .sorted { order($0.label) < order($1.label) }
             let retrainSeconds = rows.first { $0.label == "retrain" }.map { mean($0.runs.map(\.seconds)) }
-            let classes = inScenario.first?.before.testForgetAccuracy != nil
+            let columns = Columns(inScenario[0].before)
             var lines = [
                 "### Forgetting \(scenario) (\(inScenario[0].forget.forgetSamples) samples)", "",
-                classes
-                    ? "| method | seeds | T_f test, forgotten % | T_r test, other % | forget acc. % | MIA % | AIN | seconds | speed-up |"
-                    : "| method | seeds | forget acc. % | retain acc. % | test acc. % | MIA % | AIN | seconds | speed-up |",
-                "|---|---|---|---|---|---|---|---|---|",
+                "| method | seeds | \(columns.headers.joined(separator: " | ")) | MIA % | AIN | seconds | speed-up |",
+                "|---|---|" + String(repeating: "---|", count: columns.headers.count + 4),
             ]
             let original = Dictionary(grouping: inScenario, by: \.inputSha256).values.map { $0[0].before }
             lines.append(
-                classes
-                    ? "| *original* | \(original.count) | \(stat(original.map { $0.testForgetAccuracy ?? 0 })) | \(stat(original.map { $0.testRetainAccuracy ?? 0 })) | \(stat(original.map(\.forgetAccuracy))) | \(stat(original.map(\.mia))) | – | – | – |"
-                    : "| *original* | \(original.count) | \(stat(original.map(\.forgetAccuracy))) | \(stat(original.map(\.retainAccuracy))) | \(stat(original.map(\.testAccuracy))) | \(stat(original.map(\.mia))) | – | – | – |"
+                "| *original* | \(original.count) | \(columns.cells(original)) | \(stat(original.map(\.mia))) | – | – | – |"
             )
             for row in rows {
                 let after = row.runs.map(\.after)
                 let seconds = mean(row.runs.map(\.seconds))
                 let speedUp = retrainSeconds.map { String(format: "%.1f×", $0 / seconds) } ?? "–"
-                let first =
-                    classes
-                    ? "\(stat(after.map { $0.testForgetAccuracy ?? 0 })) | \(stat(after.map { $0.testRetainAccuracy ?? 0 }))"
-                    : "\(stat(after.map(\.forgetAccuracy))) | \(stat(after.map(\.retainAccuracy)))"
-                let second = classes ? stat(after.map(\.forgetAccuracy)) : stat(after.map(\.testAccuracy))
                 let indices = row.runs.compactMap(\.anamnesis?.index)
                 let ain = indices.isEmpty ? "–" : String(format: "%.2f", mean(indices))
                 lines.append(
-                    "| \(row.label) | \(row.runs.count) | \(first) | \(second) | \(stat(after.map(\.mia))) | \(ain) | \(String(format: "%.1f", seconds)) | \(speedUp) |"
+                    "| \(row.label) | \(row.runs.count) | \(columns.cells(after)) | \(stat(after.map(\.mia))) | \(ain) | \(String(format: "%.1f", seconds)) | \(speedUp) |"
                 )
             }
             sections.append(lines.joined(separator: "\n"))
         }
         return sections.joined(separator: "\n\n")
+    }
+
+    /// A scenario's own columns: accuracy on the forgotten classes and the rest (classes), on the forget, retain
+    /// and test sets (samples), and the test A→B and B→A mistakes (the confusion scenario).
+    struct Columns {
+        let headers: [String]
+        let cells: ([VerificationReport]) -> String
+
+        init(_ example: VerificationReport) {
+            if let confusion = example.confusion {
+                let (a, b) = (confusion.classes[0], confusion.classes[1])
+                headers = ["forget acc. % (given labels)", "test acc. %", "test \(a)→\(b)", "test \(b)→\(a)"]
+                cells = { reports in
+                    let counts = reports.compactMap(\.confusion)
+                    return [
+                        stat(reports.map(\.forgetAccuracy)), stat(reports.map(\.testAccuracy)),
+                        count(counts.map(\.aPredictedAsB)), count(counts.map(\.bPredictedAsA)),
+                    ].joined(separator: " | ")
+                }
+            } else if example.testForgetAccuracy != nil {
+                headers = ["T_f test, forgotten %", "T_r test, other %", "forget acc. %"]
+                cells = { reports in
+                    [
+                        stat(reports.map { $0.testForgetAccuracy ?? 0 }),
+                        stat(reports.map { $0.testRetainAccuracy ?? 0 }),
+                        stat(reports.map(\.forgetAccuracy)),
+                    ].joined(separator: " | ")
+                }
+            } else {
+                headers = ["forget acc. %", "retain acc. %", "test acc. %"]
+                cells = { reports in
+                    [
+                        stat(reports.map(\.forgetAccuracy)), stat(reports.map(\.retainAccuracy)),
+                        stat(reports.map(\.testAccuracy)),
+                    ]
+                    .joined(separator: " | ")
+                }
+            }
+        }
     }
 
     /// The method, with every parameter that differs from its default.
@@ -84,6 +114,12 @@ enum ResultsTable {
     }
 
     static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
+
+    /// A mean count (one decimal when it is not whole).
+    static func count(_ values: [Int]) -> String {
+        let average = mean(values.map(Double.init))
+        return average == average.rounded() ? String(Int(average)) : String(format: "%.1f", average)
+    }
 
     /// "mean ± sd" in percent.
     static func stat(_ values: [Double]) -> String {

@@ -83,14 +83,22 @@ struct UnlearnEndToEndTests {
         let result = try await LetheProcess.run([
             "unlearn", "--method", "finetune", "--model", "fmnist-mlp", "--weights", weights, "--data", data,
             "--confuse-classes", "3,5", "--confuse-count", "40", "--param", "epochs=1",
-            "--out", directory.path("out.safetensors"), "--format", "json",
+            "--out", directory.path("out.safetensors"), "--report", directory.path("report.json"), "--format", "json",
         ])
         try #require(result.status == 0, "\(result.standardError)")
         let report = try helpers.json(result.standardOutput)
         #expect((report["forget"] as? [String: Any])?["forget_samples"] as? Int == 80)
         let confusion = try #require((report["after"] as? [String: Any])?["confusion"] as? [String: Any])
         #expect(confusion["classes"] as? [Int] == [3, 5])
-        #expect(confusion["a_predicted_as_b"] is Int && confusion["b_predicted_as_a"] is Int)
+        let (aAsB, bAsA) = try (
+            #require(confusion["a_predicted_as_b"] as? Int), #require(confusion["b_predicted_as_a"] as? Int)
+        )
+
+        // Its results table counts the test mistakes between the two classes.
+        let summary = try await LetheProcess.run(["summarize", directory.path("report.json")])
+        #expect(summary.status == 0, "\(summary.standardError)")
+        #expect(summary.standardOutput.contains("| test 3→5 | test 5→3 |"))
+        #expect(summary.standardOutput.contains(" | \(aAsB) | \(bAsA) | "), "\(summary.standardOutput)")
 
         let mismatched = try await LetheProcess.run([
             "unlearn", "--method", "finetune", "--model", "fmnist-mlp", "--weights", weights, "--data", data,

@@ -26,6 +26,7 @@ struct SSDAlphaSearch {
 
     private static let original = "ssd.original/"
     private static let retainBefore = "ssd.checked-retain-before"
+    private static let settledKey = "ssd.settled"
 
     /// The search's phases; `dampen(α)` dampens the student in place.
     func phases(dampen: (Float) -> LocalPhase) -> [any PlanPhase] {
@@ -62,7 +63,7 @@ struct SSDAlphaSearch {
         return phases
     }
 
-    private static func settled(_ state: PlanState) -> Bool { state.scalars["ssd.settled"] != nil }
+    private static func settled(_ state: PlanState) -> Bool { state.scalars[settledKey] != nil }
 
     private func check(_ predictions: Evaluator.Predictions, candidate: Int, _ state: PlanState) throws {
         let split = forgetChecks.count
@@ -75,7 +76,7 @@ struct SSDAlphaSearch {
         state.scalars["ssd.check.\(candidate).retain-drop"] = drop
         let target = state.scalars[ForgetTarget.key]!
         if forget < target && drop <= maxRetainDrop {
-            state.scalars["ssd.settled"] = 1
+            state.scalars[Self.settledKey] = 1
             state.scalars[SSD.checkedForgetAccuracy] = forget
             state.scalars[SSD.checkedRetainDrop] = drop
         } else if candidate == candidates.count - 1 {
