@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 out=${1:-out/results}
 seeds=${SEEDS:-"1 2 3"}
 methods=${METHODS:-"retrain finetune neggrad neggrad+ scrub scrub+r scrub-feature unsir bad-teacher ssd scrub-and-learn random-label"}
-scenarios=${SCENARIOS:-"class0 classes06 random10"}
+scenarios=${SCENARIOS:-"class0 classes06 random10 confusion24"}
 ssd_alphas=${SSD_ALPHAS:-"1 3 10 30 100"}
 ssd_lambdas=${SSD_LAMBDAS:-"0.1 1"}
 mkdir -p "$out"
@@ -19,17 +19,30 @@ selection() {
     class0) echo "--forget-classes 0" ;;
     classes06) echo "--forget-classes 0,6" ;;
     random10) echo "--forget-fraction 0.1" ;;
+    confusion24) echo "--confuse-classes 2,4 --confuse-count 1000" ;;
+    esac
+}
+
+# The confusion scenario needs an original trained with those labels swapped.
+original_for() {
+    case $1 in
+    confusion24) echo "$out/original-confused24-$2.safetensors" ;;
+    *) echo "$out/original-$2.safetensors" ;;
     esac
 }
 
 for seed in $seeds; do
-    original=$out/original-$seed.safetensors
-    [ -f "$original" ] || $lethe train --model fmnist-cnn --epochs 5 --seed "$seed" --out "$original" >&2
     for scenario in $scenarios; do
+        original=$(original_for "$scenario" "$seed")
+        if [ ! -f "$original" ]; then
+            confusion=()
+            [ "$scenario" = confusion24 ] && read -ra confusion <<<"$(selection "$scenario")"
+            $lethe train --model fmnist-cnn --epochs 5 --seed "$seed" "${confusion[@]}" --out "$original" >&2
+        fi
         for method in $methods; do
             report=$out/$scenario-$method-$seed.json
             [ -f "$report" ] && continue
-            case $method/$scenario in unsir/random10 | scrub-and-learn/random10) continue ;; esac  # classes only
+            case $method/$scenario in unsir/random10 | scrub-and-learn/random10 | unsir/confusion24) continue ;; esac
             reference=()
             [ -f "$out/$scenario-retrain-$seed.safetensors" ] && reference=(--reference "$out/$scenario-retrain-$seed.safetensors")
             # A method that cannot reach its forget target within its limits (ssd) fails and says why: keep that.

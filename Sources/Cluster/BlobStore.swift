@@ -6,7 +6,7 @@ import Wire
 /// the file `<dir>/<first two hex digits>/<sha256>`, written atomically. Downloads in progress live next to it
 /// as `<sha256>.partial-<pid>-<store>` and resume from their length: each store writes its own, so processes
 /// sharing a directory (two workers with the default cache) never interleave chunks, and a store adopts what a
-/// dead process left half done.
+/// dead process left half done (or deletes it, once another process has finished that blob).
 public final class BlobStore: @unchecked Sendable {
     public let directory: URL
     private let lock = NSLock()
@@ -15,6 +15,7 @@ public final class BlobStore: @unchecked Sendable {
     public init(directory: URL) throws {
         self.directory = directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        removeFinishedOrphans()
     }
 
     /// The hex SHA-256 that addresses `data`.
@@ -131,14 +132,31 @@ public final class BlobStore: @unchecked Sendable {
     /// died, so a restarted worker or coordinator resumes instead of starting over.
     private func adoptOrphanedPartial(_ sha256: String) {
         let folder = url(of: sha256).deletingLastPathComponent()
-        let prefix = "\(sha256).partial-"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        for name in names where name.hasPrefix(prefix) {
-            guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid != getpid(),
-                kill(pid, 0) != 0, errno == ESRCH
-            else { continue }
+        for name in names where Self.orphan(name)?.sha256 == sha256 {
             if rename(folder.appendingPathComponent(name).path, partialURL(sha256).path) == 0 { return }
         }
+    }
+
+    /// Deletes the partial downloads of dead processes whose blob another process has since finished.
+    private func removeFinishedOrphans() {
+        let folders = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for folder in folders.map(directory.appendingPathComponent) {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
+                guard let orphan = Self.orphan(name), contains(orphan.sha256) else { continue }
+                try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+            }
+        }
+    }
+
+    /// The blob a file named `<sha256>.partial-<pid>-<store>` was downloading, if its process has died.
+    private static func orphan(_ name: String) -> (sha256: String, pid: Int32)? {
+        let parts = name.split(separator: ".", maxSplits: 1)
+        guard parts.count == 2, parts[1].hasPrefix("partial-"),
+            let pid = Int32(parts[1].dropFirst("partial-".count).prefix { $0 != "-" }), pid != getpid(),
+            kill(pid, 0) != 0, errno == ESRCH
+        else { return nil }
+        return (String(parts[0]), pid)
     }
 }
 

@@ -49,7 +49,7 @@ struct BlobStoreTests {
     }
 
     /// A partial download left by a process that has died is taken over and resumed; one whose process is alive
-    /// (here, another store of this process) is left to it.
+    /// (here, another store of this process) is left to it; one whose blob is complete is deleted.
     @Test func aDeadProcessesPartialDownloadIsResumed() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -70,5 +70,10 @@ struct BlobStoreTests {
         #expect(!FileManager.default.fileExists(atPath: orphan.path))
         #expect(try restarted.append(sha256, offset: 4000, total: data.count, bytes: Array(data[4000...])))
         #expect(try restarted.data(sha256) == Data(data))
+
+        // A dead process's partial download of a blob that is complete by now is deleted by the next store.
+        try Data(data[0..<4000]).write(to: orphan)
+        _ = try BlobStore(directory: directory.url)
+        #expect(!FileManager.default.fileExists(atPath: orphan.path))
     }
 }
