@@ -10,7 +10,8 @@ import Tensor
 ///
 /// No single α suits every forget set of `fmnist-cnn` (docs/RESULTS.md): the paper's α = 10 wrecks the other
 /// classes when forgetting class 0, where α = 100 is best, yet α = 100 leaves two forgotten classes 80%
-/// recognised. So `alpha=auto` (the default) searches (`SSDAlphaSearch`); a number fixes α.
+/// recognised. So `alpha=auto` (the default) searches (`SSDAlphaSearch`); a number fixes α. Without a forget
+/// target to search for (listed or random samples and no validation split), auto uses the first candidate.
 public struct SSD: UnlearningMethod {
     public let name = "ssd"
     public let summary = "Dampen the parameters far more important to the forget set than to the training set."
