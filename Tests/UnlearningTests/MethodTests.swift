@@ -140,6 +140,33 @@ struct MethodTests {
         }
     }
 
+    /// In the confusion scenario the forget target is how often the original gives a held-out sample of either
+    /// class the other's label (what a model that never saw the swapped labels scores on them), not its
+    /// accuracy on those classes.
+    @Test func confusionTargetIsTheOriginalsSwapRateOnValidation() throws {
+        let split = TrainingSplit(
+            validationFraction: 0.1, validationSeed: 3, confusion: .init(classes: [1, 3], count: 10, seed: 5))
+        let confused = split.applying(to: toy.train)
+        let scrub = try #require(UnlearningMethods.named("scrub"))
+        let problem = UnlearningProblem(
+            train: confused,
+            forgetSet: try ForgetSelection.confusion(classes: [1, 3], count: 10).resolve(in: toy.train, split: split),
+            validation: split.validationIndices(in: toy.train), parameters: try MethodParameters(scrub.parameters),
+            seed: 1, recipe: toy.recipe, architecture: { ModelZoo.fmnistMLP(seed: $0) })
+        let original = try toy.original()
+        let target = try #require(try scrub.plan(for: problem).phases.first)
+        let state = PlanState(student: original.copy())
+        try PlanRunner(executor: LocalExecutor(dataset: confused, shards: 1, original: original) { _ in original })
+            .run(Plan(phases: [target]), state: state)
+
+        let validation = problem.validation.filter { [1, 3].contains(confused.labels[$0]) }
+        let predictions = Evaluator.predict(original, on: confused, indices: validation)
+        let swapped = zip(predictions.labels, predictions.predicted).filter { $0 == 1 ? $1 == 3 : $1 == 1 }.count
+        let expected = Double(swapped) / Double(validation.count)
+        #expect(abs(try #require(state.scalars[ForgetTarget.key]) - expected) < 1e-12)
+        #expect(expected < 0.5)  // the class accuracy it replaced would be near 1
+    }
+
     @Test func rewindingPicksAnEpochAndRestoresIt() throws {
         let (_, _, _, state) = try toy.run("scrub+r", params: ["epochs": "2"])
         let chosen = try #require(state.scalars["rewind.chosen-epoch"])

@@ -1,7 +1,8 @@
 /// The accuracy on the forget set at which ascent-style phases stop (SCRUB's max-epochs, NegGrad): for
 /// classes a small fixed value (a model that never saw them scores 0), for samples the original's accuracy
-/// on held-out validation samples like them (what a model that never saw them scores). `stop-accuracy`
-/// overrides it.
+/// on held-out validation samples like them (what a model that never saw them scores). For the confusion
+/// scenario's swapped labels, that is how often the original gives a validation sample of A or B the other
+/// class's label. `stop-accuracy` overrides it.
 public enum ForgetTarget {
     public static let key = "forget-target-accuracy"
     public static let classDefault = 0.05
@@ -14,12 +15,22 @@ public enum ForgetTarget {
         }
         let validation = problem.forgetLikeValidation
         guard !validation.isEmpty else { return [] }  // no validation split: no early stop
+        var swapped: [Int: Int] = [:]
+        if case .confusion(let classes, _) = problem.forgetSet.selection {
+            swapped = [classes[0]: classes[1], classes[1]: classes[0]]
+        }
         return [
             PredictionPhase(
                 name: "forget target",
                 request: { _ in PredictionRequest(subject: .frozen(.original), indices: validation) },
-                keep: { predictions, state in
-                    state.scalars[key] = Evaluator.summarize(predictions, classCount: problem.train.classCount).accuracy
+                keep: { [swapped] predictions, state in
+                    if swapped.isEmpty {
+                        state.scalars[key] =
+                            Evaluator.summarize(predictions, classCount: problem.train.classCount).accuracy
+                    } else {
+                        let given = zip(predictions.labels, predictions.predicted).filter { swapped[$0] == $1 }.count
+                        state.scalars[key] = Double(given) / Double(predictions.labels.count)
+                    }
                 })
         ]
     }
