@@ -15,24 +15,23 @@ public enum ForgetTarget {
         }
         let validation = problem.forgetLikeValidation
         guard !validation.isEmpty else { return [] }  // no validation split: no early stop
-        var swapped: [Int: Int] = [:]
-        if case .confusion(let classes, _) = problem.forgetSet.selection {
-            swapped = [classes[0]: classes[1], classes[1]: classes[0]]
-        }
         return [
             PredictionPhase(
                 name: "forget target",
                 request: { _ in PredictionRequest(subject: .frozen(.original), indices: validation) },
-                keep: { [swapped] predictions, state in
-                    if swapped.isEmpty {
-                        state.scalars[key] =
-                            Evaluator.summarize(predictions, classCount: problem.train.classCount).accuracy
-                    } else {
-                        let given = zip(predictions.labels, predictions.predicted).filter { swapped[$0] == $1 }.count
-                        state.scalars[key] = Double(given) / Double(predictions.labels.count)
-                    }
-                })
+                keep: { predictions, state in state.scalars[key] = heldOutAccuracy(predictions, problem) })
         ]
+    }
+
+    /// The accuracy of predictions for held-out samples like the forget set (`forgetLikeValidation`) in the forget
+    /// set's terms: against their labels, or in the confusion scenario how often they get the other class's label.
+    static func heldOutAccuracy(_ predictions: Evaluator.Predictions, _ problem: UnlearningProblem) -> Double {
+        guard case .confusion(let classes, _) = problem.forgetSet.selection else {
+            return Evaluator.summarize(predictions, classCount: problem.train.classCount).accuracy
+        }
+        let swapped = [classes[0]: classes[1], classes[1]: classes[0]]
+        let given = zip(predictions.labels, predictions.predicted).filter { swapped[$0] == $1 }.count
+        return predictions.labels.isEmpty ? 0 : Double(given) / Double(predictions.labels.count)
     }
 
     /// Whether part `part` of a step's batch scored below the target.

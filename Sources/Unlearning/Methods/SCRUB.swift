@@ -149,8 +149,7 @@ enum Rewinding {
                 name: "validation error",
                 request: { _ in PredictionRequest(subject: .student, indices: validation) },
                 keep: { predictions, state in
-                    let accuracy = Evaluator.summarize(predictions, classCount: problem.train.classCount).accuracy
-                    state.scalars["rewind.validation-error"] = 1 - accuracy
+                    state.scalars["rewind.validation-error"] = 1 - ForgetTarget.heldOutAccuracy(predictions, problem)
                 }),
             LocalPhase(name: "rewind") { state in
                 let target = state.scalars["rewind.validation-error"]!
