@@ -117,8 +117,8 @@ enum ResultsTable {
 
     /// A mean count (one decimal when it is not whole).
     static func count(_ values: [Int]) -> String {
-        let average = mean(values.map(Double.init))
-        return average == average.rounded() ? String(Int(average)) : String(format: "%.1f", average)
+        let (total, runs) = (values.reduce(0, +), max(values.count, 1))
+        return total % runs == 0 ? String(total / runs) : String(format: "%.1f", Double(total) / Double(runs))
     }
 
     /// "mean ± sd" in percent.
