@@ -1,5 +1,4 @@
 import Foundation
-import Tensor
 
 /// SSD's `alpha=auto`: dampens the original with each candidate α, gentlest first, and keeps the first that gets
 /// a seeded check of the forget set below the forget target (`ForgetTarget`) while a seeded check of the retain
@@ -13,13 +12,11 @@ struct SSDAlphaSearch {
     let classCount: Int
 
     init(problem: UnlearningProblem, candidates: [Float], checkSamples: Int, maxRetainDrop: Double) {
-        func sample(_ indices: [Int], _ stream: String) -> [Int] {
-            var generator = SeededGenerator(seed: problem.seed, stream: stream)
-            return generator.permutation(indices.count).prefix(checkSamples).map { indices[$0] }.sorted()
-        }
         self.candidates = candidates
-        forgetChecks = sample(problem.forgetSet.forget, "ssd-forget-check")
-        retainChecks = sample(problem.forgetSet.retain, "ssd-retain-check")
+        forgetChecks = problem.seededSubset(
+            of: problem.forgetSet.forget, count: checkSamples, stream: "ssd-forget-check")
+        retainChecks = problem.seededSubset(
+            of: problem.forgetSet.retain, count: checkSamples, stream: "ssd-retain-check")
         self.maxRetainDrop = maxRetainDrop
         classCount = problem.train.classCount
     }

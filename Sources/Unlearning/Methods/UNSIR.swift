@@ -85,9 +85,9 @@ public struct UNSIR: UnlearningMethod {
             }
         } else {
             let subset = retained.flatMap { label in
-                var generator = SeededGenerator(seed: problem.seed, stream: "unsir-retain-\(label)")
-                let members = problem.forgetSet.retain.filter { problem.train.labels[$0] == label }
-                return generator.permutation(members.count).prefix(p.int("retain-per-class")).map { members[$0] }
+                problem.seededSubset(
+                    of: problem.forgetSet.retain.filter { problem.train.labels[$0] == label },
+                    count: p.int("retain-per-class"), stream: "unsir-retain-\(label)")
             }.sorted()
             retainSources = [
                 BatchSource(

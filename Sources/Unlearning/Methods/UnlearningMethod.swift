@@ -45,9 +45,14 @@ public struct UnlearningProblem {
     /// A seeded subset of `fraction` of the retain set, drawn afresh for each `draw`.
     public func retainSubset(fraction: Float, draw: String) -> [Int] {
         guard fraction < 1 else { return forgetSet.retain }
-        var generator = SeededGenerator(seed: seed, stream: "retain-subset-\(draw)")
         let count = max(1, Int((fraction * Float(forgetSet.retain.count)).rounded()))
-        return generator.permutation(forgetSet.retain.count).prefix(count).map { forgetSet.retain[$0] }.sorted()
+        return seededSubset(of: forgetSet.retain, count: count, stream: "retain-subset-\(draw)")
+    }
+
+    /// `count` of `indices` (all of them if fewer), drawn with the run's seed in `stream`, in ascending order.
+    public func seededSubset(of indices: [Int], count: Int, stream: String) -> [Int] {
+        var generator = SeededGenerator(seed: seed, stream: stream)
+        return generator.permutation(indices.count).prefix(count).map { indices[$0] }.sorted()
     }
 
     /// Shuffled batches of `indices` for one pass, named `draw`.
