@@ -123,11 +123,20 @@ struct UnlearnEndToEndTests {
             (["--method", "scrub", "--forget-classes", "0", "--param", "lr=fast"], "not valid"),
             (["--method", "scrub", "--forget-classes", "12"], "does not exist"),
             (["--method", "scrub", "--confuse-classes", "3,5"], "go together"),
+            (["--method", "ssd", "--forget-classes", "0", "--param", "alpha=many"], "alpha must be auto"),
         ]
         for (arguments, message) in cases {
             let result = try await LetheProcess.run(["unlearn"] + arguments + common)
             #expect(result.status == 2, "\(arguments)")
             #expect(result.standardError.contains(message), "\(arguments): \(result.standardError)")
         }
+
+        // SSD that finds no α to forget with (these two dampen nothing) fails, says why, and writes no model.
+        let missed = try await LetheProcess.run(
+            ["unlearn", "--method", "ssd", "--forget-classes", "0", "--param", "alpha-candidates=1e9:1e8"] + common)
+        #expect(missed.status == 1)
+        #expect(
+            missed.standardError.contains("no α brought the checked forget samples below"), "\(missed.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("o.safetensors")))
     }
 }
