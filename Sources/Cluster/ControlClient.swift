@@ -37,8 +37,10 @@ public final class ControlClient: @unchecked Sendable {
             let received = try await next(within: remaining)
             guard let received else { throw ControlError.timeout(seconds: timeoutSeconds) }
             let envelope = try WireCodec.decode(received.frames)
+            if case .error(let error) = envelope.message, envelope.requestID == id || envelope.requestID == 0 {
+                throw error  // request id 0: the coordinator could not even read which request it refuses
+            }
             guard envelope.requestID == id else { continue }  // a late reply to an abandoned request
-            if case .error(let error) = envelope.message { throw error }
             return envelope.message
         }
     }

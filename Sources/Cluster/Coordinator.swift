@@ -170,6 +170,12 @@ public final class Coordinator: @unchecked Sendable {
                 key: job.submittedBy, action: "results by worker key", job: job.id,
                 detail: pool.resultCounts(job: job.id).mapValues(String.init))
             log("\(job.id) succeeded: weights \(outputs.weightsSHA256)")
+        } catch let failure as JobFailedWithOutputs {
+            try? state.update(job.id, state: "failed", message: "\(failure.reason)", outputs: failure.outputs)
+            try? state.audit(
+                key: job.submittedBy, action: "job failed", job: job.id,
+                detail: ["error": "\(failure.reason)", "weights_sha256": failure.outputs.weightsSHA256])
+            log("\(job.id) failed (outputs kept): \(failure.reason)")
         } catch let cancelled as JobCancelled {
             try? state.update(job.id, state: "cancelled", message: "\(cancelled)")
         } catch {
@@ -213,7 +219,11 @@ public final class Coordinator: @unchecked Sendable {
         guard
             let envelope = received.envelope(refusing: { error in
                 log("refused a request from \(received.peer): \(error)")
-                reply(Envelope(.error(ProtocolError(error.code, "\(error)"))), to: received.peer)
+                // Answer the refused request by its id where it can be read, so the requester hears why at once.
+                reply(
+                    Envelope(
+                        .error(ProtocolError(error.code, "\(error)")),
+                        requestID: WireCodec.requestID(received.frames) ?? 0), to: received.peer)
             })
         else { return }
         let key = received.peer.key ?? "insecure"
@@ -260,7 +270,8 @@ public final class Coordinator: @unchecked Sendable {
             return .jobStatus(status(try known(id)))
         case .jobResultRequest(let id):
             let job = try known(id)
-            guard job.state == "succeeded", let outputs = job.outputs else {
+            // A failed job has outputs only when it was asked to keep them (`keep-failed`); its report says why.
+            guard ["succeeded", "failed"].contains(job.state), let outputs = job.outputs else {
                 throw ProtocolError(
                     .badRequest, "\(id) is \(job.state)\(job.message.isEmpty ? "" : ": \(job.message)")")
             }
@@ -392,7 +403,7 @@ public final class Coordinator: @unchecked Sendable {
             )
         }
         do {
-            _ = try MethodParameters(method.parameters, overrides: spec.params)
+            try MethodParameters(method.allParameters, overrides: spec.params).checkShards(spec.shards, recipe: nil)
         } catch {
             throw ProtocolError(.badRequest, "\(error)")
         }
@@ -402,6 +413,18 @@ public final class Coordinator: @unchecked Sendable {
     }
 
     private func reply(_ envelope: Envelope, to peer: Peer) { control.send(envelope, to: peer) }
+}
+
+/// A job that ran to the end but failed its checks, and was asked to keep what it produced: it ends `failed`
+/// with `reason`, and `lethe result` still fetches `outputs`.
+public struct JobFailedWithOutputs: Error {
+    public let outputs: JobOutputs
+    public let reason: any Error & CustomStringConvertible
+
+    public init(outputs: JobOutputs, reason: any Error & CustomStringConvertible) {
+        self.outputs = outputs
+        self.reason = reason
+    }
 }
 
 /// The kinds of job besides unlearning (`JobSpec.kind`).

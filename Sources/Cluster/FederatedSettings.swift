@@ -5,19 +5,21 @@ import Unlearning
 /// A federated training job's settings, from `lethe submit --federated` flags and `--param key=value`.
 public struct FederatedSettings: Sendable, Equatable {
     public static let declarations: [MethodParameters.Declaration] = [
-        .init("rounds", "10", "FedAvg rounds"),
-        .init("local-epochs", "1", "Local epochs per round"),
-        .init("clients", "2", "Clients that must be online before the first round"),
-        .init("fraction", "1.0", "Fraction of the online clients chosen each round (seeded)"),
-        .init("lr", "0.01", "Local SGD learning rate"),
-        .init("momentum", "0.9", "Local SGD momentum (reset every round)"),
-        .init("weight-decay", "0.0", "Local SGD weight decay"),
-        .init("batch-size", "64", "Local minibatch size"),
-        .init("deadline", "600.0", "Seconds a round waits for its clients; the late miss it"),
-        .init("quorum", "0.5", "Fraction of a round's clients that must answer, or the round is run again"),
+        .init("rounds", "10", "FedAvg rounds", .count(1...10_000)),
+        .init("local-epochs", "1", "Local epochs per round", .count(1...UnlearningLimits.epochs)),
+        .init("clients", "2", "Clients that must be online before the first round", .count(1...10_000)),
+        .init("fraction", "1.0", "Fraction of the online clients chosen each round (seeded)", .fraction),
+        .init("lr", "0.01", "Local SGD learning rate", .positive),
+        .init("momentum", "0.9", "Local SGD momentum (reset every round)", .belowOne),
+        .init("weight-decay", "0.0", "Local SGD weight decay", .nonNegative),
+        .init("batch-size", "64", "Local minibatch size", .batchSize),
+        .init("deadline", "600.0", "Seconds a round waits for its clients; the late miss it", .positive),
+        .init("quorum", "0.5", "Fraction of a round's clients that must answer, or the round is run again", .fraction),
         .init("reference", "initial", "Contribution ledger reference: initial (ConDa) or round (each round's start)"),
         .init("exclude", "", "Clients (key or name, '+'-separated) left out of every round"),
-        .init("membership-samples", "1000", "Per-sample losses each client returns for membership inference"),
+        .init(
+            "membership-samples", "1000", "Per-sample losses each client returns for membership inference",
+            .count(0...UnlearningLimits.samples)),
         .init("backdoor", "", "Measure this backdoor's success rate on the test set, e.g. target:0,patch:3"),
     ]
 
@@ -73,17 +75,20 @@ public struct ForgettingSettings: Sendable, Equatable {
     public static let declarations: [MethodParameters.Declaration] = [
         // Tuned on the 10-client FashionMNIST runs of docs/RESULTS.md (two split seeds); the paper's alpha=0.5,
         // lambda=1 left most of a backdoor in place there.
-        .init("alpha", "0.7", "conda: dampen parameters whose remaining/forgotten ledger ratio is below this"),
-        .init("lambda", "0.7", "conda: dampening factor min(lambda·ratio, upper)"),
-        .init("upper", "1.0", "conda: largest dampening factor"),
+        .init(
+            "alpha", "0.7", "conda: dampen parameters whose remaining/forgotten ledger ratio is below this",
+            .positive),
+        .init("lambda", "0.7", "conda: dampening factor min(lambda·ratio, upper)", .positive),
+        .init("upper", "1.0", "conda: largest dampening factor", .positive),
         .init("repo-compat", "false", "conda: the inverted ratio of the ConDa reference code"),
         .init("toward", "zero", "conda: dampen toward zero (ConDa) or toward the initial weights (initial)"),
-        .init("repair-rounds", "0", "FedAvg rounds with the remaining clients afterwards"),
-        .init("lr", "0.01", "neggrad/pga: the forgotten client's gradient-ascent learning rate"),
-        .init("epochs", "1", "neggrad/pga: ascent epochs on the forgotten client"),
+        .init("repair-rounds", "0", "FedAvg rounds with the remaining clients afterwards", .count(0...10_000)),
+        .init("lr", "0.01", "neggrad/pga: the forgotten client's gradient-ascent learning rate", .positive),
+        .init("epochs", "1", "neggrad/pga: ascent epochs on the forgotten client", .count(1...UnlearningLimits.epochs)),
         .init(
             "radius", "-1.0",
-            "pga: L2 ball radius around the other clients' mean (-1: a third of its distance from the initial model)"),
+            "pga: L2 ball radius around the other clients' mean (-1: a third of its distance from the initial model)",
+            .automaticOr(.positive)),
         .init("backdoor", "", "Measure this backdoor's success rate on the test set, e.g. target:0,patch:3"),
     ]
 

@@ -4,15 +4,19 @@ import Wire
 
 /// The coordinator's durable state (DESIGN §6): `state.sqlite` (jobs, workers, blobs, audit events) and a
 /// content-addressed blob store under `blobs/`. Every change is one SQLite transaction; blobs are written
-/// atomically, so a crash at any moment leaves a consistent directory.
+/// atomically, so a crash at any moment leaves a consistent directory. One process at a time holds it.
 public final class StateDirectory: @unchecked Sendable {
     public let url: URL
     public let blobs: BlobStore
     private let database: DatabaseQueue
+    private let lock: StateDirectoryLock
 
+    /// Opens (creating if needed) the state directory at `path`, locked for this process until it is released;
+    /// throws `StateDirectoryError.locked` while another process holds it.
     public init(_ path: String) throws {
         url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        lock = try StateDirectoryLock(directory: url)
         blobs = try BlobStore(directory: url.appendingPathComponent("blobs"))
         database = try DatabaseQueue(path: url.appendingPathComponent("state.sqlite").path)
         try Self.migrator.migrate(database)

@@ -23,6 +23,13 @@ struct EngineBench: AsyncParsableCommand {
     @Option(help: "Minibatch size.") var batchSize = 128
     @Option(help: "Seconds to spend measuring each figure.") var seconds: Double = 5
 
+    func validate() throws {
+        guard (1...UnlearningLimits.batchSize).contains(batchSize) else {
+            throw ValidationError("--batch-size must be between 1 and \(UnlearningLimits.batchSize)")
+        }
+        guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600]") }
+    }
+
     func run() async throws {
         compute.apply()
         let sgemm = measureSgemm(seconds: seconds)

@@ -29,7 +29,11 @@ struct CoordinatorCommand: AsyncParsableCommand {
     var maxJobs = 1
 
     func validate() throws {
-        guard maxJobs >= 1 else { throw ValidationError("--max-jobs must be at least 1") }
+        guard (1...64).contains(maxJobs) else { throw ValidationError("--max-jobs must be between 1 and 64") }
+        guard (10...60_000).contains(heartbeatMs) else {
+            throw ValidationError("--heartbeat-ms must be between 10 and 60000")
+        }
+        guard checkpointSeconds >= 0 else { throw ValidationError("--checkpoint-seconds must be ≥ 0") }
     }
 
     func run() async throws {
@@ -148,7 +152,7 @@ enum JobRunner {
             return ("blob \(sha256)", model)
         }
         let run = UnlearningRun(
-            method: method, parameters: try MethodParameters(method.parameters, overrides: spec.params),
+            method: method, parameters: try MethodParameters(method.allParameters, overrides: spec.params),
             scenario: scenario, architecture: spec.architecture, weights: spec.weightsName,
             inputSha256: spec.weightsSHA256, seed: spec.seed, shards: spec.shards, reference: reference)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-\(job.id)-\(UUID()).safetensors")
@@ -163,9 +167,13 @@ enum JobRunner {
                 labels: train.labels, originalSHA256: spec.weightsSHA256, architecture: spec.architecture,
                 progress: progress, snapshot: environment.snapshot, persist: environment.persist)(plan, state)
         }
-        return JobOutputs(
+        let missed = report.missedTargets
+        if let missed, !missed.kept { throw missed }
+        let outputs = JobOutputs(
             id: job.id, weightsSHA256: try blobs.put(contentsOf: out),
             reportSHA256: try blobs.put(JSONEncoder.sorted.encode(report)),
             htmlSHA256: try blobs.put(Data(HTMLReport.render(report).utf8)))
+        if let missed { throw JobFailedWithOutputs(outputs: outputs, reason: missed) }
+        return outputs
     }
 }

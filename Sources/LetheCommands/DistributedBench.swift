@@ -20,6 +20,17 @@ struct DistributedBench: AsyncParsableCommand {
     @Option(help: "Minibatch size.") var batchSize = 128
     @Option(help: "Steps measured (after 2 warm-up steps) on each executor, in interleaved pairs.") var steps = 60
 
+    func validate() throws {
+        guard (1...64).contains(workers) else { throw ValidationError("--workers must be between 1 and 64") }
+        guard (1...UnlearningLimits.batchSize).contains(batchSize) else {
+            throw ValidationError("--batch-size must be between 1 and \(UnlearningLimits.batchSize)")
+        }
+        guard (1...batchSize).contains(shards ?? workers) else {
+            throw ValidationError("--shards must be between 1 and the batch size \(batchSize)")
+        }
+        guard (1...100_000).contains(steps) else { throw ValidationError("--steps must be between 1 and 100000") }
+    }
+
     func run() async throws {
         let shards = shards ?? workers
         let model = try ModelSpec.build(modelOptions.model, seed: 1)

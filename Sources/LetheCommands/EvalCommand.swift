@@ -18,7 +18,9 @@ struct EvalCommand: AsyncParsableCommand {
     @Option(help: "Samples per forward pass.") var batchSize = 250
 
     func validate() throws {
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if !(1...UnlearningLimits.batchSize).contains(batchSize) {
+            throw ValidationError("--batch-size must be between 1 and \(UnlearningLimits.batchSize)")
+        }
     }
 
     func run() async throws {

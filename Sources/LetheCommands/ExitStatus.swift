@@ -39,7 +39,8 @@ extension LetheCommand {
         } catch {
             let code = ExitStatus.code(for: error)
             if code == 0 { exit(withError: error) }  // --help, --version
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            let message = plainFileErrorMessage(error) ?? fullMessage(for: error)
+            FileHandle.standardError.write(Data((message + "\n").utf8))
             Foundation.exit(code)
         }
     }

@@ -110,7 +110,12 @@ struct ForgetClientCommand: AsyncParsableCommand {
         return values
     }
 
-    func validate() throws { _ = try settings() }
+    func validate() throws {
+        _ = try settings()
+        try checkWritable(out, option: "--out")
+        try checkWritable(report, option: "--report")
+        try checkWritable(html, option: "--html")
+    }
 
     func run() async throws {
         let connection = try cluster.connect()

@@ -46,6 +46,7 @@ struct ConfusionOptions: ParsableArguments {
         if (confuseClasses == nil) != (confuseCount == nil) {
             throw ValidationError("--confuse-classes and --confuse-count go together")
         }
+        if let confuseCount, confuseCount < 1 { throw ValidationError("--confuse-count must be at least 1") }
     }
 
     func classesAndCount() throws -> (classes: [Int], count: Int)? {

@@ -9,7 +9,8 @@ enum HTMLReport {
         return page(
             title: "Lethe: \(report.method) forgetting \(report.forget.selection)",
             body: """
-                <h1>\(escape(report.method)) forgot \(escape(report.forget.selection))</h1>
+                <h1>\(escape(report.method)) \(escape(report.outcome)) \(escape(report.forget.selection))</h1>
+                \(verdict(report))
                 <p>Model <b>\(escape(report.model))</b> from <code>\(escape(report.weights))</code>:
                 \(report.forget.forgetSamples) samples forgotten, \(report.forget.retainSamples) retained,
                 \(report.forget.validationSamples) held out for validation. The method took
@@ -27,6 +28,27 @@ enum HTMLReport {
                 <h2>Loss per step</h2>
                 \(report.phases.filter { !$0.losses.isEmpty }.map(lossCurve).joined(separator: "\n"))
                 """)
+    }
+
+    /// The verdict: the forget target and budgets the run was judged by, and every target it missed.
+    static func verdict(_ report: UnlearningReport) -> String {
+        guard let verdict = report.verdict else { return "" }
+        let target =
+            verdict.forgetTarget.map {
+                String(
+                    format: "forget accuracy %.1f%% against a target of %.1f%%%@ (%@)", 100 * verdict.forgetAccuracy,
+                    100 * $0.accuracy, $0.tolerance > 0 ? String(format: " + %.1f", 100 * $0.tolerance) : "", $0.source)
+            } ?? "no forget target (no held-out samples like the forget set), so forgetting was not judged"
+        let budgets = String(
+            format: "retain accuracy %+.1f points (budget −%.1f), test %+.1f points (budget −%.1f)",
+            -100 * verdict.retainDrop, 100 * verdict.maxRetainDrop, -100 * verdict.testDrop, 100 * verdict.maxTestDrop)
+        let misses = verdict.misses.map { "<li>\(escape($0))</li>" }.joined()
+        return verdict.passed
+            ? "<p><b>Passed:</b> \(escape(target)); \(escape(budgets)).</p>"
+            : """
+            <p style="color:#b00"><b>Failed:</b> \(escape(target)); \(escape(budgets)).</p><ul>\(misses)</ul>
+            \(verdict.hint.map { "<p>Hint: \(escape($0)).</p>" } ?? "")
+            """
     }
 
     /// What the method chose while it ran (`scrub+r`'s epoch, `ssd`'s α), if anything.

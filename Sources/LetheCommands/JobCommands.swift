@@ -22,10 +22,6 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "A YAML job file whose keys are these flags (e.g. `method: scrub`); flags given here win.")
     var job: String?
 
-    func validate() throws {
-        _ = try request.methodAndParameters()  // refuse bad parameters before loading or uploading anything
-    }
-
     func run() async throws {
         let scenario = try request.loadScenario()
         let (weights, reference) = (request.weights, request.reference)
@@ -33,7 +29,7 @@ struct SubmitCommand: AsyncParsableCommand {
         defer { client.close() }
         let weightsSHA256 = try await client.upload(Data(contentsOf: URL(fileURLWithPath: weights)), kind: "checkpoint")
         let spec = JobSpec(
-            method: request.method, params: try MethodParameters.parseOverrides(request.params),
+            method: request.method, params: try request.overrides,
             architecture: request.modelOptions.model,
             weightsSHA256: weightsSHA256,
             trainSHA256: try await client.upload(DatasetBlob.encode(scenario.train), kind: "dataset"),
@@ -154,6 +150,12 @@ struct ResultCommand: AsyncParsableCommand {
     @Option(help: "Write the JSON report here.") var report: String?
     @Option(help: "Write the HTML report here.") var html: String?
 
+    func validate() throws {
+        try checkWritable(out, option: "--out")
+        try checkWritable(report, option: "--report")
+        try checkWritable(html, option: "--html")
+    }
+
     func run() async throws {
         let client = try cluster.connect()
         defer { client.close() }
@@ -178,6 +180,10 @@ struct ResultCommand: AsyncParsableCommand {
         switch format {
         case .json: print(String(decoding: reportData, as: UTF8.self))
         case .text: print(try summary(of: reportData))
+        }
+        // A job kept with `keep-failed`: its outputs are written, and the command fails as the job did.
+        if let missed = (try? JSONDecoder.snakeCase.decode(UnlearningReport.self, from: reportData))?.missedTargets {
+            throw missed
         }
     }
 

@@ -103,7 +103,7 @@ enum ResultsTable {
     /// The method, with every parameter that differs from its default.
     static func label(_ run: UnlearningReport) -> String {
         guard let method = UnlearningMethods.named(run.method) else { return run.method }
-        let changed = method.parameters.filter { run.params[$0.key] != nil && run.params[$0.key] != $0.defaultValue }
+        let changed = method.allParameters.filter { run.params[$0.key] != nil && run.params[$0.key] != $0.defaultValue }
         return ([run.method] + changed.map { "\($0.key)=\(run.params[$0.key]!)" }).joined(separator: " ")
     }
 

@@ -68,6 +68,7 @@ struct TrainCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let problem = try recipe.problem { throw ValidationError(problem) }
+        try checkWritable(out, option: "--out")
         if !(validationFraction >= 0 && validationFraction < 1) {
             throw ValidationError("--validation-fraction must be in [0, 1)")
         }

@@ -27,7 +27,10 @@ struct UnlearnCommand: AsyncParsableCommand {
     @Option(help: "Write a self-contained HTML report here.") var html: String?
 
     func validate() throws {
-        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if let workers, !(1...64).contains(workers) { throw ValidationError("--workers must be between 1 and 64") }
+        try checkWritable(out, option: "--out")
+        try checkWritable(report, option: "--report")
+        try checkWritable(html, option: "--html")
     }
 
     func run() async throws {
@@ -55,20 +58,21 @@ struct UnlearnCommand: AsyncParsableCommand {
         case .json: try printJSON(result)
         case .text: print(result.summary)
         }
+        if let missed = result.missedTargets { throw missed }
     }
 }
 
 extension UnlearnCommand {
     /// Runs the plan in this process, or with `--workers N` on an embedded coordinator and N workers.
     func execute(_ plan: Plan, state: PlanState, scenario: Scenario, progress: ProgressHandler?) async throws
-        -> (phases: [PhaseLog], touched: Set<Int>)
+        -> (phases: [PhaseLog], touched: Set<Int>, earlierSeconds: Double)
     {
         guard let workers else {
             let executor = LocalExecutor(
                 dataset: scenario.train, shards: request.shards, original: scenario.model,
                 architecture: request.modelOptions.build(seed:))
             let phases = try PlanRunner(executor: executor, progress: progress).run(plan, state: state)
-            return (phases, executor.touchedSamples)
+            return (phases, executor.touchedSamples, 0)
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-embedded-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -97,14 +101,14 @@ struct MethodsCommand: ParsableCommand {
                 UnlearningMethods.all.map { method in
                     MethodDescription(
                         name: method.name, summary: method.summary,
-                        parameters: method.parameters.map {
+                        parameters: method.allParameters.map {
                             ["key": $0.key, "default": $0.defaultValue, "help": $0.help]
                         })
                 })
         case .text:
             for method in UnlearningMethods.all {
                 print("\(method.name)\n  \(method.summary)")
-                for parameter in method.parameters {
+                for parameter in method.allParameters {
                     print(
                         "    \(parameter.key)=\(parameter.defaultValue)".padding(
                             toLength: 32, withPad: " ", startingAt: 0) + parameter.help)

@@ -26,11 +26,27 @@ struct UnlearningReport: Codable {
     let chosenEpoch: Int?
     /// `ssd`: the α it dampened with and, when `alpha=auto` searched, what the search measured.
     let chosenAlpha: ChosenAlpha?
+    /// Whether the run met its targets, with the figures it was judged by (nil in reports of older versions).
+    let verdict: Verdict?
     let blas: String
+
+    /// The run as an error when it missed a target (after its report is written), else nil.
+    var missedTargets: TargetMissed? {
+        guard let verdict, !verdict.passed else { return nil }
+        return TargetMissed(method: method, verdict: verdict, kept: params["keep-failed"] == "true")
+    }
+
+    /// What the first line of the summary says the method did: only a run judged against a forget target and
+    /// passing "forgot".
+    var outcome: String {
+        guard let verdict else { return "forgot" }
+        if !verdict.passed { return "missed its targets forgetting" }
+        return verdict.forgetTarget == nil ? "ran (forgetting not judged) on" : "forgot"
+    }
 
     var summary: String {
         var rows = [
-            "\(method) forgot \(forget.selection) in \(String(format: "%.1f", seconds))s (\(forget.forgetSamples) forget, \(forget.retainSamples) retain samples)",
+            "\(method) \(outcome) \(forget.selection) in \(String(format: "%.1f", seconds))s (\(forget.forgetSamples) forget, \(forget.retainSamples) retain samples)",
             "                      before     after",
             "forget accuracy      \(percent(before.forgetAccuracy))   \(percent(after.forgetAccuracy))",
             "retain accuracy      \(percent(before.retainAccuracy))   \(percent(after.retainAccuracy))",
@@ -73,7 +89,19 @@ struct UnlearningReport: Codable {
         }
         if let chosenEpoch { rows.append("rewound to epoch \(chosenEpoch)") }
         if let chosenAlpha { rows.append(chosenAlpha.summary) }
-        rows.append("wrote \(out) (sha256 \(outputSha256))")
+        if let verdict, let target = verdict.forgetTarget {
+            rows.append(
+                String(
+                    format: "forget target %.1f%%%@ (%@): %@", 100 * target.accuracy,
+                    target.tolerance > 0 ? String(format: " + %.1f points", 100 * target.tolerance) : "", target.source,
+                    verdict.passed ? "met, and the rest within budget" : "missed"))
+        } else if verdict != nil {
+            rows.append("forget target: none (no held-out samples like the forget set); forgetting was not judged")
+        }
+        rows += (verdict?.misses ?? []).map { "missed: \($0)" }
+        if missedTargets == nil || params["keep-failed"] == "true" {
+            rows.append("wrote \(out) (sha256 \(outputSha256))")
+        }
         return rows.joined(separator: "\n")
     }
 }

@@ -17,16 +17,32 @@ struct UnlearningRequest: ParsableArguments {
     var reference: String?
     @Option(help: "Validation fraction for checkpoints that do not record their split (e.g. from PyTorch).")
     var validationFraction: Double?
+    @Flag(help: "Write the model even when the run misses its targets (it still exits 1; the report says so).")
+    var keepFailed = false
 
     func validate() throws {
-        _ = try knownMethod()
-        if shards < 1 { throw ValidationError("--shards must be at least 1") }
+        // What can be checked without reading the checkpoint; `loadScenario` checks the rest before any work.
+        // (ArgumentParser exits 1 for any other error type thrown here; bad parameters are bad usage: 2.)
+        do {
+            try methodAndParameters().1.checkShards(shards, recipe: nil)
+        } catch let error as MethodParameterError {
+            throw ValidationError(error.description)
+        }
     }
 
     /// The method with its parameters, refusing unknown or unparsable ones.
     func methodAndParameters() throws -> (any UnlearningMethod, MethodParameters) {
         let method = try knownMethod()
-        return (method, try MethodParameters(method.parameters, overrides: MethodParameters.parseOverrides(params)))
+        return (method, try MethodParameters(method.allParameters, overrides: overrides))
+    }
+
+    /// The `--param` overrides, with `--keep-failed` as the parameter it stands for.
+    var overrides: [String: String] {
+        get throws {
+            var overrides = try MethodParameters.parseOverrides(params)
+            if keepFailed { overrides["keep-failed"] = "true" }
+            return overrides
+        }
     }
 
     private func knownMethod() throws -> any UnlearningMethod {
@@ -38,9 +54,12 @@ struct UnlearningRequest: ParsableArguments {
         return method
     }
 
+    /// The model, data and forget set, refusing `--shards` beyond what the original's recipe allows.
     func loadScenario() throws -> Scenario {
-        try Scenario.load(
+        let scenario = try Scenario.load(
             modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
             seed: seed, validationFraction: validationFraction)
+        try methodAndParameters().1.checkShards(shards, recipe: scenario.recipe)
+        return scenario
     }
 }

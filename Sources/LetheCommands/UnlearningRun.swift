@@ -9,7 +9,11 @@ import Unlearning
 /// coordinator runs for `lethe submit`. `execute` runs the plan (locally or on workers) and says which training
 /// samples it read.
 struct UnlearningRun {
-    typealias Execute = (Plan, PlanState) async throws -> (phases: [PhaseLog], touched: Set<Int>)
+    /// Runs a plan; returns its phase logs, the training samples it read and the seconds an interrupted run had
+    /// spent before it was resumed (0 for a fresh run).
+    typealias Execute = (Plan, PlanState) async throws -> (
+        phases: [PhaseLog], touched: Set<Int>, earlierSeconds: Double
+    )
 
     let method: any UnlearningMethod
     let parameters: MethodParameters
@@ -24,12 +28,15 @@ struct UnlearningRun {
 
     func build(seed: UInt64) -> Model { try! ModelSpec.build(architecture, seed: seed) }
 
-    /// Runs the method, verifies before and after, and writes the unlearned weights to `out`.
+    /// Runs the method, verifies before and after, judges the result against its targets (`Acceptance`) and
+    /// writes the unlearned weights to `out` when it passed (or `keep-failed` is set). The caller reports a
+    /// failed verdict (`UnlearningReport.verdict`) after writing the report.
     func perform(out: URL, outName: String, execute: Execute) async throws -> (report: UnlearningReport, student: Model)
     {
         let problem = UnlearningProblem(
             train: scenario.train, forgetSet: scenario.forgetSet, validation: scenario.validation,
             parameters: parameters, seed: seed, recipe: scenario.recipe, architecture: build(seed:))
+        try parameters.checkShards(shards, recipe: scenario.recipe)
         let plan = try method.plan(for: problem)
         let original = scenario.model
         let forget = scenario.forgetSet
@@ -40,11 +47,14 @@ struct UnlearningRun {
             train: scenario.train, test: scenario.test, forgetSet: forget, seed: seed, validation: scenario.validation)
         let baselines = verifier.baselines(randomModel: build(seed: seed &+ 0x5EED), reference: reference?.model)
         let before = try verifier.verify(original, against: baselines)
+        let target = Acceptance.forgetTarget(
+            parameters, forgetSet: forget,
+            heldOut: ForgetTarget.heldOut(original, problem: problem, test: scenario.test))
 
         let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())
         let start = Date()
-        let (phases, touched) = try await execute(plan, state)
-        let seconds = Date().timeIntervalSince(start)
+        let (phases, touched, earlierSeconds) = try await execute(plan, state)
+        let seconds = earlierSeconds + Date().timeIntervalSince(start)
         let student = state.student
 
         let after = try verifier.verify(student, against: baselines)
@@ -63,7 +73,19 @@ struct UnlearningRun {
                 ["method": method.name, "forget": forget.selection.description, "source_sha256": inputSha256]),
             as: UTF8.self)
         metadata["lethe.blas"] = BLAS.kernelIdentity
-        try ModelCheckpoint.save(student, to: out, metadata: metadata)
+        let verdict = Acceptance.judge(before: before, after: after, target: target, parameters: parameters)
+        // Written beside `out` and moved into place only when it passed, so a failed run leaves no model behind.
+        let written = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).\(UUID())")
+        defer { try? FileManager.default.removeItem(at: written) }
+        try ModelCheckpoint.save(student, to: written, metadata: metadata)
+        let outputSha256 = try BlobStore.sha256(contentsOf: written)
+        if verdict.passed || parameters.bool("keep-failed"), rename(written.path, out.path) != 0 {
+            throw CocoaError(
+                .fileWriteUnknown,
+                userInfo: [
+                    NSFilePathErrorKey: out.path, NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: errno)!),
+                ])
+        }
 
         let validation = Set(scenario.validation)
         let report = UnlearningReport(
@@ -74,13 +96,13 @@ struct UnlearningRun {
                 forgetSamples: forget.forget.count, retainSamples: forget.retain.count,
                 validationSamples: validation.count, classes: forget.forgottenClasses),
             seed: seed, shards: shards, seconds: seconds, before: before, after: after,
-            outputSha256: try BlobStore.sha256(contentsOf: out), out: outName, reference: reference?.name,
+            outputSha256: outputSha256, out: outName, reference: reference?.name,
             dataTouched: DataTouched(
                 forget: forget.forget.filter(touched.contains).count,
                 retain: forget.retain.filter(touched.contains).count,
                 validation: validation.filter(touched.contains).count),
             anamnesis: anamnesis, phases: phases, chosenEpoch: state.scalars["rewind.chosen-epoch"].map(Int.init),
-            chosenAlpha: ChosenAlpha(state.scalars),
+            chosenAlpha: ChosenAlpha(state.scalars), verdict: verdict,
             blas: BLAS.kernelIdentity)
         return (report, student)
     }
@@ -98,16 +120,19 @@ struct UnlearningRun {
                 originalSHA256: originalSHA256, architecture: architecture)
             try snapshot?.restore(into: state)
             executor.touchedSamples = Set(snapshot?.header.touched ?? [])
+            let (earlierSeconds, resumed) = (snapshot?.header.seconds ?? 0, Date())
             let handoff = Handoff((plan, state, executor, PlanRunner(executor: executor, progress: progress)))
             let phases = try await DedicatedThread.run(name: "lethe.job.\(job)") {
                 let (plan, state, executor, runner) = handoff.value
                 return try runner.run(plan, state: state, resume: snapshot?.header.progress) { progress, phaseEnded in
                     persist?(phaseEnded) {
-                        PlanSnapshot(state, progress: progress, touched: executor.touchedSamples)
+                        PlanSnapshot(
+                            state, progress: progress, touched: executor.touchedSamples,
+                            seconds: earlierSeconds + Date().timeIntervalSince(resumed))
                     }
                 }
             }
-            return (phases, handoff.value.2.touchedSamples)
+            return (phases, handoff.value.2.touchedSamples, earlierSeconds)
         }
     }
 }

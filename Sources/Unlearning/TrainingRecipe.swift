@@ -24,8 +24,10 @@ public struct TrainingRecipe: Sendable, Codable, Equatable {
 
     /// Why this recipe cannot run, or nil.
     public var problem: String? {
-        if epochs < 0 { return "epochs must be ≥ 0" }
-        if batchSize < 1 { return "batch size must be ≥ 1" }
+        if !(0...UnlearningLimits.epochs).contains(epochs) { return "epochs must be in 0…\(UnlearningLimits.epochs)" }
+        if !(1...UnlearningLimits.batchSize).contains(batchSize) {
+            return "batch size must be in 1…\(UnlearningLimits.batchSize)"
+        }
         if !(learningRate > 0) { return "learning rate must be > 0" }
         if momentum < 0 || momentum >= 1 { return "momentum must be in [0, 1)" }
         if weightDecay < 0 { return "weight decay must be ≥ 0" }

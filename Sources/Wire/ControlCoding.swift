@@ -1,4 +1,5 @@
 import LetheProtoC
+import Unlearning
 
 /// The CLI ⇄ coordinator messages to protobuf-c and back.
 enum ControlCoding {
@@ -243,8 +244,8 @@ enum ControlCoding {
         }
         let method = CRead.string(spec.method)
         guard !method.isEmpty else { throw .invalidField("a job needs a method") }
-        guard spec.shards >= 1, spec.shards <= 4096 else {
-            throw .invalidField("shards \(spec.shards) must be between 1 and 4096")
+        guard spec.shards >= 1, spec.shards <= UnlearningLimits.shards else {
+            throw .invalidField("shards \(spec.shards) must be between 1 and \(UnlearningLimits.shards)")
         }
         // Which blobs a job needs depends on its kind; the coordinator checks that they are there.
         var decoded = JobSpec(

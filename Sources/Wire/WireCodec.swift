@@ -58,6 +58,20 @@ public enum WireCodec {
         return Envelope(message, requestID: root.pointee.request_id, tensors: tensors)
     }
 
+    /// The request id of `frames` when their envelope parses as protobuf at all, even if its contents are then
+    /// refused, so that a refusal can answer the request it refuses (nil when not even that parses).
+    public static func requestID(_ frames: [[UInt8]]) -> UInt64? {
+        guard frames.count >= 2, frames[0] == WireProtocol.versionFrame,
+            frames[1].count <= WireProtocol.Limits.envelopeBytes
+        else { return nil }
+        let unpacked = frames[1].withUnsafeBufferPointer { buffer in
+            lethe__envelope__unpack(nil, buffer.count, buffer.baseAddress)
+        }
+        guard let root = unpacked else { return nil }
+        defer { lethe__envelope__free_unpacked(root, nil) }
+        return root.pointee.request_id
+    }
+
     private static func tensor(_ info: Lethe__TensorInfo, _ frame: [UInt8]) throws(WireError) -> NamedTensor {
         let name = CRead.string(info.name)
         let shape = CRead.ints(info.shape, info.n_shape)

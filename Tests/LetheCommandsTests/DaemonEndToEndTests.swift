@@ -35,7 +35,7 @@ struct DaemonEndToEndTests {
         let cli = ["--coordinator", control, "--keys", keys, "--format", "json"]
         let request = [
             "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "0",
-            "--seed", "2", "--shards", "3", "--param", "lr=0.01",
+            "--seed", "2", "--shards", "3", "--param", "lr=0.01", "--param", "epochs=4",
         ]
         // The same request as a YAML job file (keys are the flags; the command line's --seed wins).
         let job = """
@@ -46,7 +46,7 @@ struct DaemonEndToEndTests {
             forget-classes: [0]
             seed: 9
             shards: 3
-            param: {lr: 0.01}
+            param: {lr: 0.01, epochs: 4}
             """
         try job.write(toFile: directory.path("job.yaml"), atomically: true, encoding: .utf8)
         let id = try await helpers.submit(["--job", directory.path("job.yaml"), "--seed", "2"] + cli)
@@ -115,7 +115,8 @@ struct DaemonEndToEndTests {
         let cli = ["--coordinator", control, "--insecure", "--format", "json"]
         let request = [
             "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "0",
-            "--seed", "4", "--shards", "2", "--param", "epochs=4", "--param", "retain-fraction=1.0",
+            "--seed", "4", "--shards", "2", "--param", "epochs=4", "--param", "retain-fraction=1.0", "--param",
+            "max-epochs=2",
         ]
         let id = try await helpers.submit(request + cli)
         try await helpers.waitForSteps(5, of: id, cli: cli, before: "the coordinator was killed")

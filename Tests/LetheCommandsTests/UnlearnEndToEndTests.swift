@@ -29,7 +29,8 @@ struct UnlearnEndToEndTests {
             let result = try await LetheProcess.run(
                 [
                     "unlearn", "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data,
-                    "--forget-classes", "0", "--seed", "2", "--shards", "2", "--param", "lr=0.01",
+                    "--forget-classes", "0", "--seed", "2", "--shards", "2", "--param", "lr=0.01", "--param",
+                    "epochs=4",
                     "--out", directory.path("\(name).safetensors"), "--report", directory.path("\(name).json"),
                     "--html", directory.path("\(name).html"), "--format", "json",
                 ] + extra)
@@ -71,7 +72,7 @@ struct UnlearnEndToEndTests {
         ])
         #expect(summary.status == 0, "\(summary.standardError)")
         #expect(summary.standardOutput.contains("### Forgetting classes 0"))
-        #expect(summary.standardOutput.contains("| scrub lr=0.01 | 2 |"))
+        #expect(summary.standardOutput.contains("| scrub epochs=4 lr=0.01 | 2 |"))
         #expect(summary.standardOutput.contains("| *original* | 1 |"))
     }
 

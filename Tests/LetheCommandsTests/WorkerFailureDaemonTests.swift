@@ -35,7 +35,8 @@ struct WorkerFailureDaemonTests {
 
         let request = [
             "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "0",
-            "--seed", "6", "--shards", "4", "--param", "epochs=4", "--param", "retain-fraction=1.0",
+            "--seed", "6", "--shards", "4", "--param", "epochs=4", "--param", "retain-fraction=1.0", "--param",
+            "max-epochs=2",
         ]
         let id = try await helpers.submit(request + cli)
         try await helpers.waitForSteps(1, of: id, cli: cli, before: "the worker was killed")

@@ -7,11 +7,11 @@ public struct BadTeacher: UnlearningMethod {
     public let name = "bad-teacher"
     public let summary = "Distil retain samples from the original and forget samples from a random model."
     public let parameters: [MethodParameters.Declaration] = [
-        .init("epochs", "1", "Epochs"),
-        .init("lr", "0.001", "Adam learning rate"),
-        .init("batch-size", "256", "Minibatch size"),
-        .init("temperature", "1.0", "Distillation temperature"),
-        .init("retain-fraction", "0.3", "Seeded fraction of the retain set mixed in"),
+        .init("epochs", "1", "Epochs", .count(1...UnlearningLimits.epochs)),
+        .init("lr", "0.001", "Adam learning rate", .positive),
+        .init("batch-size", "256", "Minibatch size", .batchSize),
+        .init("temperature", "1.0", "Distillation temperature", .positive),
+        .init("retain-fraction", "0.3", "Seeded fraction of the retain set mixed in", .fraction),
     ]
 
     public init() {}

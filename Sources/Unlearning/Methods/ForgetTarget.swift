@@ -1,3 +1,6 @@
+import Data
+import NN
+
 /// The accuracy on the forget set at which ascent-style phases stop (SCRUB's max-epochs, NegGrad): for
 /// classes a small fixed value (a model that never saw them scores 0), for samples the original's accuracy
 /// on held-out validation samples like them (what a model that never saw them scores). For the confusion
@@ -38,5 +41,24 @@ public enum ForgetTarget {
     static func reached(_ outcome: StepOutcome, part: Int = 0, _ state: PlanState) -> Bool {
         guard let target = state.scalars[key] else { return false }
         return outcome.accuracy(ofPart: part) < target
+    }
+}
+
+extension ForgetTarget {
+    /// For judging a finished sample or confusion scenario (`Acceptance`): the original's accuracy, in the forget
+    /// set's terms, on held-out samples like the forget set — the validation split's, or the test set's when the
+    /// checkpoint records no split. Nil for class scenarios (their target is fixed) or without such samples.
+    public static func heldOut(_ original: Model, problem: UnlearningProblem, test: Dataset)
+        -> (accuracy: Double, samples: Int, source: String)?
+    {
+        guard problem.forgetSet.forgottenClasses == nil else { return nil }
+        let validation = problem.forgetLikeValidation
+        let (dataset, indices, source) =
+            validation.isEmpty
+            ? (test, test.indices(ofClasses: Set(problem.labels(of: problem.forgetSet.forget))), "test")
+            : (problem.train, validation, "validation")
+        guard !indices.isEmpty else { return nil }
+        let predictions = Evaluator.predict(original, on: dataset, indices: indices)
+        return (heldOutAccuracy(predictions, problem), indices.count, source)
     }
 }

@@ -6,11 +6,14 @@ public struct MethodParameters: Sendable, Equatable {
         public let key: String
         public let defaultValue: String
         public let help: String
+        /// The values it may take (checked with the value's type before any work).
+        public let domain: ParameterDomain
 
-        public init(_ key: String, _ defaultValue: String, _ help: String) {
+        public init(_ key: String, _ defaultValue: String, _ help: String, _ domain: ParameterDomain = .unconstrained) {
             self.key = key
             self.defaultValue = defaultValue
             self.help = help
+            self.domain = domain
         }
     }
 
@@ -18,7 +21,8 @@ public struct MethodParameters: Sendable, Equatable {
     /// Every declared key with its value (the default unless overridden).
     public let values: [String: String]
 
-    /// Resolves `overrides` against the declarations, refusing unknown keys and unparsable values.
+    /// Resolves `overrides` against the declarations, refusing unknown keys, unparsable values and values outside
+    /// their declared domain.
     public init(_ declarations: [Declaration], overrides: [String: String] = [:]) throws(MethodParameterError) {
         let known = Set(declarations.map(\.key))
         if let unknown = overrides.keys.sorted().first(where: { !known.contains($0) }) {
@@ -40,7 +44,31 @@ public struct MethodParameters: Sendable, Equatable {
                 case .text: true
                 }
             guard parses else { throw .invalid(key: declaration.key, value: value, example: declaration.defaultValue) }
+            guard declaration.domain.admits(value) else {
+                throw .outOfDomain(key: declaration.key, value: value, domain: declaration.domain)
+            }
         }
+    }
+
+    /// The most logical shards a run with these parameters may use: no more than the smallest minibatch its
+    /// steps split nor the protocol's limit. A method without a batch-size parameter splits the original's
+    /// batches (`recipe`; nil while it is not known yet).
+    public func shardLimit(recipe: TrainingRecipe?) -> (limit: Int, reason: String) {
+        let batches = declarations.filter(\.domain.isBatchSize).compactMap { declaration -> (Int, String)? in
+            guard let rows = Int(string(declaration.key)), rows > 0 else { return nil }
+            return (rows, declaration.key)
+        }
+        let smallest = batches.min { $0.0 < $1.0 } ?? recipe.map { ($0.batchSize, "the original's batch size") }
+        guard let (rows, key) = smallest, rows < UnlearningLimits.shards else {
+            return (UnlearningLimits.shards, "the protocol's limit")
+        }
+        return (rows, "the smallest minibatch it splits (\(key) \(rows))")
+    }
+
+    /// Refuses `shards` beyond `shardLimit`.
+    public func checkShards(_ shards: Int, recipe: TrainingRecipe?) throws(MethodParameterError) {
+        let (limit, reason) = shardLimit(recipe: recipe)
+        guard (1...limit).contains(shards) else { throw .tooManyShards(shards, limit: limit, reason: reason) }
     }
 
     /// Parses `key=value` pairs (each may hold several, separated by commas only where a key follows).
@@ -106,6 +134,8 @@ public enum MethodParameterError: Error, Equatable, CustomStringConvertible {
     case invalid(key: String, value: String, example: String)
     case malformed(String)
     case outOfRange(String)
+    case outOfDomain(key: String, value: String, domain: ParameterDomain)
+    case tooManyShards(Int, limit: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -115,6 +145,10 @@ public enum MethodParameterError: Error, Equatable, CustomStringConvertible {
             "parameter \(key)=\(value) is not valid (expected a value like \(example))"
         case .malformed(let text): "--param expects key=value, got '\(text)'"
         case .outOfRange(let message): message
+        case .outOfDomain(let key, let value, let domain):
+            "parameter \(key)=\(value) is out of range: \(key) must be \(domain)"
+        case .tooManyShards(let shards, let limit, let reason):
+            "--shards \(shards) is not possible here: shards must be between 1 and \(limit), \(reason)"
         }
     }
 }

@@ -6,11 +6,13 @@ public struct NegGrad: UnlearningMethod {
     public let name = "neggrad"
     public let summary = "Gradient ascent on the forget set."
     public let parameters: [MethodParameters.Declaration] = [
-        .init("epochs", "1", "Epochs over the forget set"),
-        .init("lr", "0.0005", "SGD learning rate"),
-        .init("batch-size", "64", "Forget minibatch size"),
-        .init("clip", "5.0", "Clip the gradient to this global L2 norm (0: off)"),
-        .init("stop-accuracy", "-1.0", "Stop below this forget batch accuracy (-1: automatic)"),
+        .init("epochs", "1", "Epochs over the forget set", .count(1...UnlearningLimits.epochs)),
+        .init("lr", "0.0005", "SGD learning rate", .positive),
+        .init("batch-size", "64", "Forget minibatch size", .batchSize),
+        .init("clip", "5.0", "Clip the gradient to this global L2 norm (0: off)", .nonNegative),
+        .init(
+            "stop-accuracy", "-1.0", "Stop below this forget batch accuracy (-1: automatic)",
+            .automaticOr(.unitInterval)),
     ]
 
     public init() {}
@@ -47,13 +49,13 @@ public struct NegGradPlus: UnlearningMethod {
     public let name = "neggrad+"
     public let summary = "Descent on retain batches combined with ascent on (cycled) forget batches."
     public let parameters: [MethodParameters.Declaration] = [
-        .init("epochs", "1", "Epochs over the retain subset"),
-        .init("alpha", "0.99", "Weight of the retain term (the forget term gets 1 − alpha)"),
-        .init("lr", "0.005", "SGD learning rate"),
-        .init("retain-batch", "128", "Retain minibatch size"),
-        .init("forget-batch", "64", "Forget minibatch size"),
-        .init("retain-fraction", "0.2", "Seeded fraction of the retain set visited per epoch"),
-        .init("clip", "5.0", "Clip the gradient to this global L2 norm (0: off)"),
+        .init("epochs", "1", "Epochs over the retain subset", .count(1...UnlearningLimits.epochs)),
+        .init("alpha", "0.99", "Weight of the retain term (the forget term gets 1 − alpha)", .unitInterval),
+        .init("lr", "0.005", "SGD learning rate", .positive),
+        .init("retain-batch", "128", "Retain minibatch size", .batchSize),
+        .init("forget-batch", "64", "Forget minibatch size", .batchSize),
+        .init("retain-fraction", "0.2", "Seeded fraction of the retain set visited per epoch", .fraction),
+        .init("clip", "5.0", "Clip the gradient to this global L2 norm (0: off)", .nonNegative),
     ]
 
     public init() {}

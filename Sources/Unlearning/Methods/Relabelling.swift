@@ -7,10 +7,10 @@ public struct RandomLabel: UnlearningMethod {
     public let name = "random-label"
     public let summary = "Train on the forget samples relabelled at random, mixed with retain samples."
     public let parameters: [MethodParameters.Declaration] = [
-        .init("epochs", "1", "Epochs"),
-        .init("lr", "0.005", "SGD learning rate"),
-        .init("batch-size", "128", "Minibatch size"),
-        .init("retain-fraction", "0.2", "Seeded fraction of the retain set mixed in per epoch"),
+        .init("epochs", "1", "Epochs", .count(1...UnlearningLimits.epochs)),
+        .init("lr", "0.005", "SGD learning rate", .positive),
+        .init("batch-size", "128", "Minibatch size", .batchSize),
+        .init("retain-fraction", "0.2", "Seeded fraction of the retain set mixed in per epoch", .fraction),
     ]
 
     public init() {}
@@ -54,9 +54,9 @@ public struct SCRUBAndLearn: UnlearningMethod {
     public let name = "scrub-and-learn"
     public let summary = "Fine-tune on the forget samples relabelled with their runner-up class."
     public let parameters: [MethodParameters.Declaration] = [
-        .init("epochs", "1", "Epochs over the forget set"),
-        .init("lr", "0.0002", "SGD learning rate"),
-        .init("batch-size", "64", "Minibatch size"),
+        .init("epochs", "1", "Epochs over the forget set", .count(1...UnlearningLimits.epochs)),
+        .init("lr", "0.0002", "SGD learning rate", .positive),
+        .init("batch-size", "64", "Minibatch size", .batchSize),
     ]
 
     public init() {}

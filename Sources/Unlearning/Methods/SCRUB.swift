@@ -36,24 +36,28 @@ public struct SCRUB: UnlearningMethod {
 
     public var parameters: [MethodParameters.Declaration] {
         var declarations: [MethodParameters.Declaration] = [
-            .init("epochs", "3", "Epochs E (each: a max-epoch while e ≤ max-epochs, then a min-epoch)"),
-            .init("max-epochs", "1", "Epochs with a max-epoch (msteps)"),
-            .init("lr", "0.002", "SGD learning rate"),
-            .init("momentum", "0.9", "SGD momentum"),
-            .init("weight-decay", "0.0005", "SGD weight decay"),
-            .init("alpha", "0.001", "Weight of the KL term in min-epochs"),
-            .init("gamma", "1.0", "Weight of the cross-entropy in min-epochs"),
-            .init("temperature", "4.0", "Distillation temperature T"),
-            .init("clip", "5.0", "Clip the gradient to this global L2 norm (0: off)"),
-            .init("forget-batch", "64", "Forget-set minibatch size"),
-            .init("retain-batch", "128", "Retain-set minibatch size"),
-            .init("retain-fraction", "0.2", "Seeded fraction of the retain set visited per min-epoch"),
-            .init("stop-accuracy", "-1.0", "Stop a max-epoch below this forget batch accuracy (-1: automatic)"),
+            .init(
+                "epochs", "3", "Epochs E (each: a max-epoch while e ≤ max-epochs, then a min-epoch)",
+                .count(1...UnlearningLimits.epochs)),
+            .init("max-epochs", "1", "Epochs with a max-epoch (msteps)", .count(0...UnlearningLimits.epochs)),
+            .init("lr", "0.002", "SGD learning rate", .positive),
+            .init("momentum", "0.9", "SGD momentum", .belowOne),
+            .init("weight-decay", "0.0005", "SGD weight decay", .nonNegative),
+            .init("alpha", "0.001", "Weight of the KL term in min-epochs", .nonNegative),
+            .init("gamma", "1.0", "Weight of the cross-entropy in min-epochs", .nonNegative),
+            .init("temperature", "4.0", "Distillation temperature T", .positive),
+            .init("clip", "5.0", "Clip the gradient to this global L2 norm (0: off)", .nonNegative),
+            .init("forget-batch", "64", "Forget-set minibatch size", .batchSize),
+            .init("retain-batch", "128", "Retain-set minibatch size", .batchSize),
+            .init("retain-fraction", "0.2", "Seeded fraction of the retain set visited per min-epoch", .fraction),
+            .init(
+                "stop-accuracy", "-1.0", "Stop a max-epoch below this forget batch accuracy (-1: automatic)",
+                .automaticOr(.unitInterval)),
         ]
         if variant == .features {
             declarations += [
                 .init("layers", "conv2", "Layers to match features at, separated by '+' (e.g. conv1+conv2)"),
-                .init("feature-weight", "1.0", "Weight of the feature term"),
+                .init("feature-weight", "1.0", "Weight of the feature term", .nonNegative),
             ]
         }
         return declarations

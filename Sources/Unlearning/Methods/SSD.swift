@@ -18,11 +18,15 @@ public struct SSD: UnlearningMethod {
     public let parameters: [MethodParameters.Declaration] = [
         .init("alpha", "auto", "Selection threshold α (dampen where I_f > α·I_D), or auto: see alpha-candidates"),
         .init("alpha-candidates", "100:50:30:20:15:10:8:7:6:5:4:3", "α values alpha=auto tries, gentlest first"),
-        .init("lambda", "1.0", "Dampening strength λ: multiply by min(λ·I_D/I_f, 1)"),
-        .init("batch-size", "128", "Minibatch size of the importance passes"),
-        .init("check-samples", "2000", "Seeded forget and retain samples on which alpha=auto checks each α"),
-        .init("stop-accuracy", "-1.0", "Forget accuracy alpha=auto must get below (-1: the forget target)"),
-        .init("max-retain-drop", "0.05", "Retain accuracy alpha=auto may lose (0.05: 5 points)"),
+        .init("lambda", "1.0", "Dampening strength λ: multiply by min(λ·I_D/I_f, 1)", .positive),
+        .init("batch-size", "128", "Minibatch size of the importance passes", .batchSize),
+        .init(
+            "check-samples", "2000", "Seeded forget and retain samples on which alpha=auto checks each α",
+            .count(1...UnlearningLimits.samples)),
+        .init(
+            "stop-accuracy", "-1.0", "Forget accuracy alpha=auto must get below (-1: the forget target)",
+            .automaticOr(.unitInterval)),
+        .init("max-retain-drop", "0.05", "Retain accuracy alpha=auto may lose (0.05: 5 points)", .unitInterval),
     ]
 
     public init() {}

@@ -42,8 +42,8 @@ public struct Retrain: UnlearningMethod {
     public let name = "retrain"
     public let summary = "Train from a fresh initialisation on the retain set with the original recipe."
     public let parameters: [MethodParameters.Declaration] = [
-        .init("epochs", "-1", "Epochs (-1: the original's)"),
-        .init("lr", "-1.0", "Learning rate (-1: the original's)"),
+        .init("epochs", "-1", "Epochs (-1: the original's)", .automaticOr(.count(0...UnlearningLimits.epochs))),
+        .init("lr", "-1.0", "Learning rate (-1: the original's)", .automaticOr(.positive)),
     ]
 
     public init() {}
@@ -67,9 +67,9 @@ public struct Finetune: UnlearningMethod {
     public let name = "finetune"
     public let summary = "Continue training on the retain set (catastrophic forgetting)."
     public let parameters: [MethodParameters.Declaration] = [
-        .init("epochs", "2", "Epochs over the retain set"),
-        .init("lr", "0.02", "SGD learning rate"),
-        .init("batch-size", "128", "Minibatch size"),
+        .init("epochs", "2", "Epochs over the retain set", .count(1...UnlearningLimits.epochs)),
+        .init("lr", "0.02", "SGD learning rate", .positive),
+        .init("batch-size", "128", "Minibatch size", .batchSize),
     ]
 
     public init() {}

@@ -13,15 +13,17 @@ public struct UNSIR: UnlearningMethod {
     public let name = "unsir"
     public let summary = "Impair with learned error-maximising noise for the forgotten classes, then repair."
     public let parameters: [MethodParameters.Declaration] = [
-        .init("noise-batch", "256", "Noise samples learned per class"),
-        .init("noise-steps", "40", "Adam steps learning each noise batch"),
-        .init("noise-lr", "0.1", "Adam learning rate of the noise"),
-        .init("noise-lambda", "0.1", "Weight λ of the noise's mean squared norm"),
-        .init("copies", "5", "Copies of each noise batch in the impair epoch"),
-        .init("retain-per-class", "1000", "Retain samples per retained class (seeded)"),
-        .init("impair-lr", "0.001", "Adam learning rate of the impair epoch"),
-        .init("repair-lr", "0.001", "Adam learning rate of the repair epoch"),
-        .init("batch-size", "256", "Minibatch size of impair and repair"),
+        .init("noise-batch", "256", "Noise samples learned per class", .batchSize),
+        .init("noise-steps", "40", "Adam steps learning each noise batch", .count(1...UnlearningLimits.steps)),
+        .init("noise-lr", "0.1", "Adam learning rate of the noise", .positive),
+        .init("noise-lambda", "0.1", "Weight λ of the noise's mean squared norm", .nonNegative),
+        .init("copies", "5", "Copies of each noise batch in the impair epoch", .count(1...100)),
+        .init(
+            "retain-per-class", "1000", "Retain samples per retained class (seeded)",
+            .count(1...UnlearningLimits.samples)),
+        .init("impair-lr", "0.001", "Adam learning rate of the impair epoch", .positive),
+        .init("repair-lr", "0.001", "Adam learning rate of the repair epoch", .positive),
+        .init("batch-size", "256", "Minibatch size of impair and repair", .batchSize),
         .init("zero-shot", "false", "Use no training samples: learn class impressions instead of a retain subset"),
     ]
 

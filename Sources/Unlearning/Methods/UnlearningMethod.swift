@@ -74,6 +74,15 @@ public protocol UnlearningMethod: Sendable {
     func plan(for problem: UnlearningProblem) throws -> Plan
 }
 
+extension UnlearningMethod {
+    /// The method's parameters and the acceptance checks every run takes (`Acceptance`); the method's own
+    /// declaration of a key wins.
+    public var allParameters: [MethodParameters.Declaration] {
+        let own = Set(parameters.map(\.key))
+        return parameters + Acceptance.declarations.filter { !own.contains($0.key) }
+    }
+}
+
 /// Why a method cannot run on a problem.
 public struct MethodNotApplicable: Error, CustomStringConvertible {
     public let description: String

@@ -30,6 +30,9 @@ public struct PlanSnapshot: Sendable, Equatable {
         public var learningRates: [String: Float]
         /// Training indices the run has read so far (for the report's `data_touched`).
         public var touched: [Int] = []
+        /// Seconds the run had spent in its plan when the snapshot was taken, over every restart before it (nil
+        /// in snapshots of older versions), so that a resumed run's report times the whole run.
+        public var seconds: Double?
     }
 
     public var header: Header
@@ -41,7 +44,7 @@ public struct PlanSnapshot: Sendable, Equatable {
         self.tensors = tensors
     }
 
-    public init(_ state: PlanState, progress: RunProgress, touched: Set<Int> = []) {
+    public init(_ state: PlanState, progress: RunProgress, touched: Set<Int> = [], seconds: Double? = nil) {
         var tensors: [String: Tensor] = [:]
         for (name, tensor) in state.student.stateDict() { tensors["student/" + name] = tensor }
         for (optimizerName, optimizer) in state.optimizers {
@@ -50,7 +53,7 @@ public struct PlanSnapshot: Sendable, Equatable {
         for (name, tensor) in state.tensors { tensors["tensor/" + name] = tensor }
         header = Header(
             progress: progress, labels: state.labels, scalars: state.scalars,
-            learningRates: state.optimizers.mapValues(\.learningRate), touched: touched.sorted())
+            learningRates: state.optimizers.mapValues(\.learningRate), touched: touched.sorted(), seconds: seconds)
         self.tensors = tensors
     }
 
