@@ -2,6 +2,8 @@
 /// attempts since it last was (or since the start) failed. A value folded from `SocketEvent`s with `record`.
 ///
 /// libzmq retries failed connections by itself, so a failure is a state that lasts until a handshake succeeds.
+/// Attempts against one peer can fail differently: a mechanism mismatch is sometimes seen as the peer closing the
+/// connection (EPIPE) when the peer reads the greeting first. So `failure` keeps the most telling one.
 public struct ConnectionStatus: Sendable, Equatable {
     /// How an attempt failed, as far as the events tell.
     public enum Failure: Sendable, Equatable {
@@ -16,6 +18,16 @@ public struct ConnectionStatus: Sendable, Equatable {
         case protocolError(code: UInt32)
         /// The connection broke off during the handshake without a reason (e.g. the server closed it), with errno.
         case closedDuringHandshake(errno: Int32)
+
+        /// How much a failure tells: a more telling one is not replaced by a less telling one.
+        var detail: Int {
+            switch self {
+            case .notAccepted: 0
+            case .closedDuringHandshake: 1
+            case .protocolError: 2
+            case .authenticationRefused, .mechanismMismatch: 3
+            }
+        }
     }
 
     /// Whether a handshake succeeded and the connection has not been lost since.
@@ -24,8 +36,9 @@ public struct ConnectionStatus: Sendable, Equatable {
     public private(set) var hasEverConnected = false
     /// Whether any handshake ever succeeded.
     public private(set) var hasEverBeenReady = false
-    /// The last failure since the last successful handshake (nil while ready, or before anything failed).
-    public private(set) var lastFailure: Failure?
+    /// The most telling failure since the last successful handshake, the latest of equally telling ones (nil while
+    /// ready, or before anything failed).
+    public private(set) var failure: Failure?
     /// When the first failure since the last successful handshake happened.
     public private(set) var failingSince: ContinuousClock.Instant?
     /// Failed attempts since the last successful handshake.
@@ -47,7 +60,7 @@ public struct ConnectionStatus: Sendable, Equatable {
         case .handshakeSucceeded:
             isReady = true
             hasEverBeenReady = true
-            lastFailure = nil
+            failure = nil
             failingSince = nil
             failedAttempts = 0
         case .disconnected:
@@ -68,7 +81,7 @@ public struct ConnectionStatus: Sendable, Equatable {
 
     private mutating func fail(_ failure: Failure, at time: ContinuousClock.Instant) {
         isReady = false
-        lastFailure = failure
+        if failure.detail >= (self.failure?.detail ?? 0) { self.failure = failure }
         failingSince = failingSince ?? time
         failedAttempts += 1
     }
