@@ -83,11 +83,13 @@ public final class ControlClient: @unchecked Sendable {
         return data
     }
 
-    /// The next received message, or nil after `seconds` (the CLI polls its mailbox; requests are rare).
+    /// The next received message, or nil after `seconds` (the CLI polls its mailbox; requests are rare). Throws
+    /// `ControlError.cannotConnect` as soon as the transport knows why the coordinator cannot be reached.
     private func next(within seconds: Double) async throws -> Received? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if let received = mailbox.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { return received }
+            if let problem = transport.connectionProblem { throw ControlError.cannotConnect(problem) }
             try await Task.sleep(for: .milliseconds(2))
         }
         return nil
@@ -95,14 +97,18 @@ public final class ControlClient: @unchecked Sendable {
 }
 
 public enum ControlError: Error, CustomStringConvertible {
+    /// Connected (as far as the transport knows), but no answer came in time.
     case timeout(seconds: Double)
     case unexpectedReply
+    /// The coordinator cannot be reached, for the reason the problem gives.
+    case cannotConnect(ConnectionProblem)
 
     public var description: String {
         switch self {
         case .timeout(let seconds):
             "the coordinator did not answer within \(Int(seconds)) s (is it running, and are the address and keys right?)"
         case .unexpectedReply: "the coordinator sent an unexpected reply"
+        case .cannotConnect(let problem): problem.explanation(allowlist: .users)
         }
     }
 }

@@ -11,6 +11,8 @@ struct CoordinatorLink {
     private var liveness = 6
     private var lastHeard = Date()
     private var lastHello = Date.distantPast
+    /// The connection problem last logged, so that each is logged once, not at every retry.
+    private var reportedProblem: ConnectionProblem?
 
     init(transport: Transport, hello: Hello) {
         self.transport = transport
@@ -27,6 +29,16 @@ struct CoordinatorLink {
     mutating func sayHello() {
         lastHello = Date()
         transport.send(Envelope(.hello(hello)), to: nil)
+    }
+
+    /// A line for the log when the transport's connection problem changed since the last call: the new problem
+    /// (workers and clients have keys on the workers' allowlist), or that the connection works again.
+    mutating func connectionChange() -> String? {
+        let problem = transport.connectionProblem
+        guard problem != reportedProblem else { return nil }
+        defer { reportedProblem = problem }
+        guard let problem else { return "the connection to the coordinator works now" }
+        return problem.explanation(allowlist: .workers) + " (retrying)"
     }
 
     /// Sends a heartbeat, or hello when the coordinator has been silent too long; returns whether it said hello.
@@ -83,6 +95,7 @@ extension CoordinatorLinked {
 
     private func tick() {
         lock.withLock {
+            if let change = link.connectionChange() { log(change) }
             if link.tick() { log("the coordinator is silent; saying hello again") }
         }
     }

@@ -43,9 +43,14 @@ public protocol Transport: AnyObject, Sendable {
     /// Sends one message; a server names the peer, a client (one connection) passes nil.
     func send(_ frames: [FramePayload], to peer: Peer?)
     var incoming: AsyncStream<Received> { get }
+    /// What keeps a client from reaching its server, once the transport can tell; nil while it can not (or there
+    /// is nothing wrong), and always for servers.
+    var connectionProblem: ConnectionProblem? { get }
     func close()
 }
 
 extension Transport {
+    public var connectionProblem: ConnectionProblem? { nil }
+
     public func send(_ envelope: Envelope, to peer: Peer?) { send(WireCodec.encode(envelope), to: peer) }
 }

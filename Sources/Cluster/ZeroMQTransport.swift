@@ -18,8 +18,13 @@ public final class ZeroMQTransport: Transport {
     public static let maximumFrameBytes = (1 << 30) + 4096
     public static let highWaterMark = 10_000
 
+    /// How long connection attempts that never got through must have failed before a client reports that nothing
+    /// listens (ZeroMQ retries every 100 ms; a coordinator that is just starting gets this long to bind).
+    public static let refusalGrace = Duration.seconds(3)
+
     private let loop: SocketLoop
     private let isServer: Bool
+    private let security: TransportSecurity
     public let incoming: AsyncStream<Received>
     /// The endpoint actually bound (a `tcp://…:*` bind resolves its port).
     public let endpoint: String
@@ -31,7 +36,7 @@ public final class ZeroMQTransport: Transport {
         try socket.set(.routerMandatory, to: true)
         try configure(socket, security)
         let bound = try socket.bind(endpoint)
-        return try ZeroMQTransport(socket: socket, isServer: true, endpoint: bound)
+        return try ZeroMQTransport(socket: socket, monitor: nil, endpoint: bound, security: security)
     }
 
     public static func client(_ context: ZeroMQContext, connect endpoint: String, security: TransportSecurity) throws
@@ -39,8 +44,9 @@ public final class ZeroMQTransport: Transport {
     {
         let socket = try ZeroMQSocket(context, type: .dealer)
         try configure(socket, security)
+        let monitor = try socket.monitor()  // before connecting, so that no event is missed
         try socket.connect(endpoint)
-        return try ZeroMQTransport(socket: socket, isServer: false, endpoint: endpoint)
+        return try ZeroMQTransport(socket: socket, monitor: monitor, endpoint: endpoint, security: security)
     }
 
     private static func configure(_ socket: ZeroMQSocket, _ security: TransportSecurity) throws {
@@ -54,10 +60,15 @@ public final class ZeroMQTransport: Transport {
         }
     }
 
-    private init(socket: ZeroMQSocket, isServer: Bool, endpoint: String) throws {
-        loop = try SocketLoop(sockets: [socket], name: isServer ? "lethe.server-io" : "lethe.client-io")
+    /// A server without a monitor, or a client with one.
+    private init(socket: ZeroMQSocket, monitor: SocketMonitor?, endpoint: String, security: TransportSecurity) throws {
+        let isServer = monitor == nil
+        loop = try SocketLoop(
+            sockets: [socket], monitors: monitor.map { [0: $0] } ?? [:],
+            name: isServer ? "lethe.server-io" : "lethe.client-io")
         self.isServer = isServer
         self.endpoint = endpoint
+        self.security = security
         // The consumer reads the loop's stream itself (no forwarding task: one hop less per message).
         let reader = IncomingReader(loop.incoming.makeAsyncIterator(), isServer: isServer)
         incoming = AsyncStream { await reader.next() }
@@ -76,6 +87,33 @@ public final class ZeroMQTransport: Transport {
     }
 
     public func close() { loop.stop() }
+
+    public var connectionProblem: ConnectionProblem? {
+        guard let status = loop.connectionStatus(of: 0), !status.isReady, let failure = status.failure else {
+            return nil
+        }
+        let kind: ConnectionProblem.Kind
+        switch failure {
+        case .notAccepted:
+            // Only when nothing ever got through: a coordinator that restarts is waited for as before.
+            guard !status.hasEverConnected, let since = status.failingSince,
+                since.duration(to: .now) >= Self.refusalGrace
+            else { return nil }
+            kind = .nothingListening
+        case .authenticationRefused(let statusCode):
+            guard case .curveClient(let keys, _) = security else { return nil }  // NULL peers refused by ZAP: rare
+            kind = .keyRefused(publicKey: keys.publicKey, statusCode: statusCode)
+        case .mechanismMismatch:
+            kind = .securityMismatch(clientIsPlaintext: isPlaintext)
+        case .protocolError, .closedDuringHandshake:
+            kind = .handshakeBrokenOff(clientIsPlaintext: isPlaintext)
+        }
+        return ConnectionProblem(kind, endpoint: endpoint)
+    }
+
+    private var isPlaintext: Bool {
+        if case .insecure = security { true } else { false }
+    }
 }
 
 /// Turns the loop's messages into `Received` ones for the transport's single consumer.

@@ -14,7 +14,8 @@ struct ClientCommand: AsyncParsableCommand {
         commandName: "client",
         abstract: "Run a federated client: hold one partition of a dataset and train locally for a coordinator.")
 
-    @Option(help: "The coordinator's worker endpoint.") var coordinator = "tcp://127.0.0.1:7700"
+    @Option(help: "The coordinator's worker endpoint: tcp://HOST:PORT, HOST:PORT or ipc://PATH.")
+    var coordinator = "tcp://127.0.0.1:7700"
     @Option(help: "Key directory; uses the client's own key (`lethe keys add-client --keys DIR NAME`).")
     var keys: String?
     @Flag(help: "Plaintext without authentication.") var insecure = false
@@ -28,8 +29,13 @@ struct ClientCommand: AsyncParsableCommand {
     var backdoor: String?
     @OptionGroup var compute: ComputeOptions
 
+    func validate() throws {
+        _ = try parseEndpoint(coordinator, given: "--coordinator")
+    }
+
     func run() async throws {
         compute.apply()
+        let endpoint = try parseEndpoint(coordinator, given: "--coordinator")
         let (index, count) = try parsePartition()
         let scheme = try PartitionScheme(parsing: split)
         let poison = try backdoor.map { try Backdoor(parsing: $0) }
@@ -42,7 +48,7 @@ struct ClientCommand: AsyncParsableCommand {
         let description =
             "\(index)/\(count) \(scheme) seed \(seed)" + (poison.map { " backdoor \($0)" } ?? "")
         let transport = try ZeroMQTransport.client(
-            try ZeroMQContext(), connect: coordinator,
+            try ZeroMQContext(), connect: endpoint.description,
             security: try security(role: .worker, insecure: insecure, keys: keys, client: clientName))
         let node = ClientNode(
             transport: transport, computer: ClientComputer(data: data),

@@ -5,7 +5,10 @@ import ZeroMQ
 
 /// How a command reaches the coordinator's control endpoint: address and credentials.
 struct ClusterOptions: ParsableArguments {
-    @Option(help: "The coordinator's control endpoint (default: $LETHE_COORDINATOR or tcp://127.0.0.1:7701).")
+    @Option(
+        help:
+            "The coordinator's control endpoint, tcp://HOST:PORT or HOST:PORT or ipc://PATH (default: $LETHE_COORDINATOR or tcp://127.0.0.1:7701)."
+    )
     var coordinator: String?
     @Option(help: "Key directory (`lethe keys init`), default $LETHE_KEYS; uses its user key.")
     var keys: String?
@@ -13,15 +16,35 @@ struct ClusterOptions: ParsableArguments {
     var insecure = false
     @Option(help: "Seconds to wait for each answer from the coordinator.") var timeout = 30.0
 
-    var endpoint: String {
-        coordinator ?? ProcessInfo.processInfo.environment["LETHE_COORDINATOR"] ?? "tcp://127.0.0.1:7701"
+    func validate() throws {
+        _ = try endpoint()  // a malformed endpoint is bad usage, refused before any socket work
+    }
+
+    /// `--coordinator`, else $LETHE_COORDINATOR, else the default.
+    func endpoint() throws(ValidationError) -> Endpoint {
+        if let coordinator { return try parseEndpoint(coordinator, given: "--coordinator") }
+        if let variable = ProcessInfo.processInfo.environment["LETHE_COORDINATOR"] {
+            return try parseEndpoint(variable, given: "LETHE_COORDINATOR")
+        }
+        return try parseEndpoint("tcp://127.0.0.1:7701", given: "the default endpoint")
     }
 
     func connect() throws -> ControlClient {
         let context = try ZeroMQContext()
         let transport = try ZeroMQTransport.client(
-            context, connect: endpoint, security: try security(role: .user, insecure: insecure, keys: keys))
+            context, connect: try endpoint().description,
+            security: try security(role: .user, insecure: insecure, keys: keys))
         return ControlClient(transport: transport, timeoutSeconds: timeout)
+    }
+}
+
+/// `text`, an endpoint that `given` (an option or variable) names, or a `ValidationError` (exit code 2) that says
+/// what is wrong with it and which forms are expected.
+func parseEndpoint(_ text: String, given: String) throws(ValidationError) -> Endpoint {
+    do throws(EndpointError) {
+        return try Endpoint(parsing: text)
+    } catch {
+        throw ValidationError("\(given): \(error)")
     }
 }
 
@@ -47,10 +70,9 @@ func security(role: KeyDirectory.Role, insecure: Bool, keys: String?, client: St
 }
 
 /// Warns when plaintext is used beyond this machine.
-func warnIfExposed(_ endpoint: String, insecure: Bool) {
+func warnIfExposed(_ endpoint: Endpoint, insecure: Bool) {
     guard insecure else { return }
-    let local = ["inproc://", "ipc://", "tcp://127.", "tcp://localhost", "tcp://[::1]"]
-    if !local.contains(where: endpoint.hasPrefix) {
+    if !endpoint.isLocal {
         log(
             "warning: \(endpoint) is served in plaintext without authentication (--insecure); anyone who can reach it can submit jobs or join as a worker"
         )

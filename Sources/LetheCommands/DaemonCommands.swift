@@ -15,7 +15,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
         commandName: "coordinator",
         abstract: "Run the coordinator: queue jobs, hand their shards to workers, keep state in --state-dir.")
 
-    @Option(help: "Endpoint workers connect to.") var bind = "tcp://0.0.0.0:7700"
+    @Option(help: "Endpoint workers connect to: tcp://HOST:PORT, HOST:PORT or ipc://PATH.") var bind =
+        "tcp://0.0.0.0:7700"
     @Option(help: "Endpoint the CLI (submit, status, …) connects to.") var control = "tcp://127.0.0.1:7701"
     @Option(help: "State directory (SQLite database and blob store); created if missing.") var stateDir: String
     @Option(help: "Key directory (`lethe keys init`), default $LETHE_KEYS.") var keys: String?
@@ -34,9 +35,12 @@ struct CoordinatorCommand: AsyncParsableCommand {
             throw ValidationError("--heartbeat-ms must be between 10 and 60000")
         }
         guard checkpointSeconds >= 0 else { throw ValidationError("--checkpoint-seconds must be ≥ 0") }
+        _ = try parseEndpoint(bind, given: "--bind")
+        _ = try parseEndpoint(control, given: "--control")
     }
 
     func run() async throws {
+        let (bind, control) = (try parseEndpoint(bind, given: "--bind"), try parseEndpoint(control, given: "--control"))
         let state = try StateDirectory(stateDir)
         let workerContext = try ZeroMQContext()
         let controlContext = try ZeroMQContext()
@@ -50,8 +54,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let serverSecurity = try security(role: .coordinator, insecure: insecure, keys: keys)
         warnIfExposed(bind, insecure: insecure)
         warnIfExposed(control, insecure: insecure)
-        let workers = try ZeroMQTransport.server(workerContext, bind: bind, security: serverSecurity)
-        let controlTransport = try ZeroMQTransport.server(controlContext, bind: control, security: serverSecurity)
+        let workers = try ZeroMQTransport.server(workerContext, bind: bind.description, security: serverSecurity)
+        let controlTransport = try ZeroMQTransport.server(
+            controlContext, bind: control.description, security: serverSecurity)
         var settings = WorkerPool.Settings(kernelIdentity: BLAS.kernelIdentity)
         settings.heartbeatMilliseconds = heartbeatMs
         settings.allowMixedKernels = allowMixedKernels
@@ -102,18 +107,24 @@ struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker", abstract: "Run a worker: compute shard gradients and evaluations for a coordinator.")
 
-    @Option(help: "The coordinator's worker endpoint.") var coordinator = "tcp://127.0.0.1:7700"
+    @Option(help: "The coordinator's worker endpoint: tcp://HOST:PORT, HOST:PORT or ipc://PATH.")
+    var coordinator = "tcp://127.0.0.1:7700"
     @Option(help: "Key directory (`lethe keys init`), default $LETHE_KEYS; uses its worker key.") var keys: String?
     @Flag(help: "Plaintext without authentication.") var insecure = false
     @Option(help: "Name shown by `lethe workers` (default: host name and process id).") var name: String?
     @Option(help: "Where downloaded datasets and checkpoints are cached (by hash).") var cacheDir: String?
     @OptionGroup var compute: ComputeOptions
 
+    func validate() throws {
+        _ = try parseEndpoint(coordinator, given: "--coordinator")
+    }
+
     func run() async throws {
         compute.apply()
         let context = try ZeroMQContext()
         let transport = try ZeroMQTransport.client(
-            context, connect: coordinator, security: try security(role: .worker, insecure: insecure, keys: keys))
+            context, connect: try parseEndpoint(coordinator, given: "--coordinator").description,
+            security: try security(role: .worker, insecure: insecure, keys: keys))
         let cache =
             cacheDir.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("lethe-worker-cache")

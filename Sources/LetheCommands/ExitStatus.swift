@@ -19,6 +19,8 @@ enum ExitStatus {
             return [.badRequest, .unknownJob, .unknownBlob, .badShape, .badMessage].contains(refusal.code) ? 2 : 1
         case is KeyError:
             return 2
+        case is ControlError:
+            return 1  // the coordinator cannot be reached, did not answer, or answered nonsense
         default:
             let code = LetheCommand.exitCode(for: error)
             return code == .validationFailure ? 2 : code.rawValue

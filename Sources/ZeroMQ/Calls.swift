@@ -62,6 +62,12 @@ enum Calls {
         try check(CZeroMQ.zmq_disconnect(socket, endpoint), "zmq_disconnect")
     }
 
+    /// Makes `socket` publish its events (`events`, a mask of `ZMQ_EVENT_*`) on a PAIR socket it binds to the
+    /// inproc `endpoint`; connect a PAIR of the same context to read them.
+    static func zmq_socket_monitor(_ socket: Handle, _ endpoint: String, _ events: Int32) throws(ZeroMQError) {
+        try check(CZeroMQ.zmq_socket_monitor(socket, endpoint, events), "zmq_socket_monitor")
+    }
+
     // MARK: Messages
 
     static func zmq_msg_init(_ message: MessagePointer) throws(ZeroMQError) {

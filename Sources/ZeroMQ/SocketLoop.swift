@@ -5,6 +5,9 @@
 /// through an inproc PAIR pair, so it never busy-waits. It sends with `dontWait`: a message that cannot be queued
 /// at once (high-water mark reached, no peer, unknown ROUTER peer with `routerMandatory`) is dropped and reported
 /// on `sendFailures`; the loop carries on. `incoming` buffers without bound, so consume it promptly.
+///
+/// Sockets given a `SocketMonitor` have their events read by the loop too and folded into a `ConnectionStatus`
+/// (`connectionStatus(of:)`), so callers can tell why a connection does not come up.
 public final class SocketLoop: Sendable {
     /// A message and the index of the socket it arrived on.
     public typealias Incoming = (socket: Int, message: Message)
@@ -27,20 +30,30 @@ public final class SocketLoop: Sendable {
     public let socketCount: Int
 
     private let outbox = Locked<[(socket: Int, frames: [Frame])]>([])
+    private let statuses: Locked<[Int: ConnectionStatus]>
     private let thread: LoopThread
 
-    /// Starts a loop that owns `sockets` (bound or connected, with their options set). From now on only the loop
-    /// uses them; `stop()` closes them.
-    public init(sockets: [ZeroMQSocket], name: String = "lethe.socket-loop") throws(ZeroMQError) {
+    /// Starts a loop that owns `sockets` (bound or connected, with their options set) and the `monitors` of some
+    /// of them, keyed by socket index (create each before its socket connects). From now on only the loop uses
+    /// them; `stop()` closes them.
+    public init(sockets: [ZeroMQSocket], monitors: [Int: SocketMonitor] = [:], name: String = "lethe.socket-loop")
+        throws(ZeroMQError)
+    {
         precondition(!sockets.isEmpty, "a socket loop needs at least one socket")
+        precondition(monitors.keys.allSatisfy(sockets.indices.contains), "a monitor for a socket the loop lacks")
         let (incoming, received) = AsyncStream.makeStream(of: Incoming.self)
         let (sendFailures, failed) = AsyncStream.makeStream(of: SendFailure.self)
         self.incoming = incoming
         self.sendFailures = sendFailures
         socketCount = sockets.count
         let outbox = outbox
+        let statuses = Locked(monitors.mapValues { _ in ConnectionStatus() })
+        self.statuses = statuses
+        let watched = monitors.sorted { $0.key < $1.key }.map { (socket: $0.key, monitor: $0.value) }
         thread = try LoopThread(context: sockets[0].context, name: name) { thread in
-            let loop = Loop(sockets: sockets, outbox: outbox, received: received, failed: failed)
+            let loop = Loop(
+                sockets: sockets, monitors: watched, statuses: statuses, outbox: outbox, received: received,
+                failed: failed)
             loop.run(until: thread)
         }
     }
@@ -61,6 +74,12 @@ public final class SocketLoop: Sendable {
         return true
     }
 
+    /// What the events of the socket at index `socket` say about its connection so far; nil for a socket
+    /// without a monitor. Thread-safe.
+    public func connectionStatus(of socket: Int) -> ConnectionStatus? {
+        statuses.withLock { $0[socket] }
+    }
+
     /// Stops the loop: sends what is queued (best effort), closes the sockets, finishes both streams, and
     /// returns once the thread has finished. Safe to call twice.
     public func stop() {
@@ -74,6 +93,8 @@ private struct Loop {
     static let batch = 64
 
     let sockets: [ZeroMQSocket]
+    let monitors: [(socket: Int, monitor: SocketMonitor)]
+    let statuses: Locked<[Int: ConnectionStatus]>
     let outbox: Locked<[(socket: Int, frames: [Frame])]>
     let received: AsyncStream<SocketLoop.Incoming>.Continuation
     let failed: AsyncStream<SocketLoop.SendFailure>.Continuation
@@ -81,11 +102,12 @@ private struct Loop {
     func run(until thread: LoopThread) {
         defer {
             for socket in sockets { socket.close() }
+            for (_, monitor) in monitors { monitor.close() }
             received.finish()
             failed.finish()
         }
         let wakeIndex = sockets.count
-        let poller = Poller(sockets + [thread.wake.receiver])
+        let poller = Poller(sockets + [thread.wake.receiver] + monitors.map(\.monitor.socket))
         while true {
             flushOutbox()
             if thread.isStopRequested { return }
@@ -93,6 +115,8 @@ private struct Loop {
             for index in ready {
                 if index == wakeIndex {
                     thread.wake.drain()
+                } else if index > wakeIndex {
+                    readEvents(of: monitors[index - wakeIndex - 1])
                 } else {
                     receive(from: index)
                 }
@@ -104,6 +128,13 @@ private struct Loop {
         for _ in 0..<Self.batch {
             guard let message = try? sockets[index].receive(dontWait: true) else { return }
             received.yield((socket: index, message: message))
+        }
+    }
+
+    private func readEvents(of watched: (socket: Int, monitor: SocketMonitor)) {
+        for _ in 0..<Self.batch {
+            guard let event = try? watched.monitor.next(dontWait: true) else { return }
+            statuses.withLock { $0[watched.socket]?.record(event) }
         }
     }
 

