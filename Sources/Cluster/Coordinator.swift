@@ -64,8 +64,14 @@ public final class Coordinator: @unchecked Sendable {
             try? state.recordWorker(
                 key: worker.peer.key ?? "insecure", name: worker.name, kernel: worker.kernelIdentity)
         }
+        pool.onRefusal = { [state] peer, reason, message in
+            state.audit(Refusal(peer, endpoint: "workers", reason: reason, message: message))
+        }
         pool.start()
         clients.log = log
+        clients.onRefusal = { [state] peer, reason, message in
+            state.audit(Refusal(peer, endpoint: "clients", reason: reason, message: message))
+        }
         clients.start()
         let resumed = try state.requeueRunningJobs()
         if !resumed.isEmpty { log("resuming \(resumed.joined(separator: ", ")) after a restart") }
@@ -74,6 +80,13 @@ public final class Coordinator: @unchecked Sendable {
         let requests = control.incoming
         tasks.append(Task { [weak self] in for await received in requests { self?.handle(received) } })
         tasks.append(Task { [weak self] in await self?.runJobs(signals) })
+        tasks.append(
+            Task { [state] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(max(state.refusalLimits.intervalSeconds, 1)))
+                    state.flushRefusals()
+                }
+            })
         wake.yield()
     }
 
@@ -82,6 +95,7 @@ public final class Coordinator: @unchecked Sendable {
         wake?.finish()
         pool.stop()
         clients.stop()
+        state.flushRefusals(all: true)
     }
 
     // MARK: jobs
@@ -213,6 +227,7 @@ public final class Coordinator: @unchecked Sendable {
         guard
             let envelope = received.envelope(refusing: { error in
                 log("refused a request from \(received.peer): \(error)")
+                state.audit(Refusal(received.peer, endpoint: "control", reason: "malformed", message: "\(error)"))
                 reply(Envelope(.error(ProtocolError(error.code, "\(error)"))), to: received.peer)
             })
         else { return }
@@ -222,7 +237,8 @@ public final class Coordinator: @unchecked Sendable {
             reply(Envelope(answer, requestID: envelope.requestID), to: received.peer)
         } catch {
             let refusal = error as? ProtocolError ?? ProtocolError(.internalError, "\(error)")
-            try? state.audit(key: key, action: "refused \(envelope.message.kind)", detail: ["error": refusal.message])
+            state.audit(
+                Refusal(received.peer, endpoint: "control", reason: envelope.message.kind, message: refusal.message))
             reply(Envelope(.error(refusal), requestID: envelope.requestID), to: received.peer)
         }
     }

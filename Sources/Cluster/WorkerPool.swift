@@ -71,6 +71,8 @@ public final class WorkerPool: @unchecked Sendable {
     private var listener: _Concurrency.Task<Void, Never>?
     private var ticker: _Concurrency.Task<Void, Never>?
     public var log: @Sendable (String) -> Void = { _ in }
+    /// Called (under the pool's lock) with each refused message's peer, reason and what was wrong (for the audit log).
+    public var onRefusal: @Sendable (_ peer: Peer, _ reason: String, _ message: String) -> Void = { _, _, _ in }
     /// Called (under the pool's lock) when a worker says hello.
     public var onWorkerJoined: @Sendable (WorkerInfo) -> Void = { _ in }
 
@@ -347,6 +349,7 @@ public final class WorkerPool: @unchecked Sendable {
     private func refuse(_ peer: Peer, requestID: UInt64, code: ProtocolError.Code, _ message: String, reason: String) {
         refusals[reason, default: 0] += 1
         log("refused a message from \(peer) (\(reason)): \(message)")
+        onRefusal(peer, reason, message)
         send(Envelope(.error(ProtocolError(code, message)), requestID: requestID), to: peer)
     }
 }

@@ -40,8 +40,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
         if !insecure {
             // One ZAP handler per context: workers and users have separate allowlists.
             let directory = KeyDirectory(keys ?? ProcessInfo.processInfo.environment["LETHE_KEYS"] ?? "")
-            guards.append(try AllowlistGuard(context: workerContext, directory: directory, list: .workers))
-            guards.append(try AllowlistGuard(context: controlContext, directory: directory, list: .users))
+            let audit: @Sendable (Refusal) -> Void = { state.audit($0) }
+            guards.append(
+                try AllowlistGuard(context: workerContext, directory: directory, list: .workers, audit: audit))
+            guards.append(try AllowlistGuard(context: controlContext, directory: directory, list: .users, audit: audit))
         }
         let serverSecurity = try security(role: .coordinator, insecure: insecure, keys: keys)
         warnIfExposed(bind, insecure: insecure)
@@ -74,11 +76,19 @@ final class AllowlistGuard {
     let list: KeyDirectory.Allowlist
     private var keys: Set<String> = []
 
-    init(context: ZeroMQContext, directory: KeyDirectory, list: KeyDirectory.Allowlist) throws {
+    /// `audit` gets every refused connection (the coordinator's state directory rate-limits and keeps them).
+    init(
+        context: ZeroMQContext, directory: KeyDirectory, list: KeyDirectory.Allowlist,
+        audit: @escaping @Sendable (Refusal) -> Void = { _ in }
+    ) throws {
         handler = try ZAPHandler(context: context) { reason, key in
             log(
                 "refused a \(list == .workers ? "worker" : "user") connection (\(reason))\(key.map { ": key \($0)" } ?? "")"
             )
+            audit(
+                Refusal(
+                    key: key ?? "no key", endpoint: list == .workers ? "workers" : "control", reason: "connection",
+                    message: reason))
         }
         self.directory = directory
         self.list = list
