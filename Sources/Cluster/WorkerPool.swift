@@ -126,7 +126,9 @@ public final class WorkerPool: @unchecked Sendable {
                 pending.group.fail(JobCancelled(job: job))
             }
             queue.removeAll { $0.task.id.job == job }
-            dispatched = dispatched.filter { $0.value.task.id.job != job }
+            let dropped = Set(dispatched.filter { $0.value.task.id.job == job }.keys)
+            dispatched = dispatched.filter { !dropped.contains($0.key) }
+            for worker in workers.values { worker.inFlight.subtract(dropped) }
         }
     }
 
@@ -220,6 +222,10 @@ public final class WorkerPool: @unchecked Sendable {
         guard let pending = dispatched[envelope.requestID], pending.task.id.job == report.id.job,
             pending.task.id.step == report.id.step, pending.task.id.shard == report.id.shard
         else {
+            if cancelledJobs.contains(report.id.job) {
+                log("dropped \(worker.name)'s late result for \(report.id): its job was cancelled")
+                return
+            }
             refuse(
                 worker.peer, requestID: envelope.requestID, code: .unknownTask,
                 "no task \(report.id) is waiting for a result", reason: "unknown task")
