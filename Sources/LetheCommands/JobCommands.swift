@@ -240,11 +240,14 @@ struct WorkersCommand: AsyncParsableCommand {
     }
 }
 
-/// Cells padded to their column widths (the last cell, without a width, is not padded).
+/// Cells padded to their column widths (the last cell, without a width, is not padded). A cell is never cut.
 func tableRow(_ cells: [String], widths: [Int]) -> String {
-    cells.enumerated().map { index, cell in
-        index < widths.count ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) : cell
-    }.joined()
+    cells.enumerated().map { index, cell in index < widths.count ? padded(cell, to: widths[index]) : cell }.joined()
+}
+
+/// `text` followed by spaces up to `width` characters, and by at least one space when it is as long or longer.
+func padded(_ text: String, to width: Int) -> String {
+    text + String(repeating: " ", count: max(width - text.count, 1))
 }
 
 extension JobStatus {

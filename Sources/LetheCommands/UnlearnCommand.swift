@@ -105,9 +105,7 @@ struct MethodsCommand: ParsableCommand {
             for method in UnlearningMethods.all {
                 print("\(method.name)\n  \(method.summary)")
                 for parameter in method.parameters {
-                    print(
-                        "    \(parameter.key)=\(parameter.defaultValue)".padding(
-                            toLength: 32, withPad: " ", startingAt: 0) + parameter.help)
+                    print(padded("    \(parameter.key)=\(parameter.defaultValue)", to: 32) + parameter.help)
                 }
             }
         }

@@ -1,0 +1,21 @@
+import Foundation
+import LetheTesting
+import Testing
+
+@testable import LetheCommands
+
+/// What the commands print says everything: no value is cut to fit a column.
+struct CommandOutputTests {
+    @Test func methodsListsEveryDefaultInFull() async throws {
+        let methods = try await LetheProcess.run(["methods"])
+        #expect(methods.status == 0)
+        #expect(methods.standardOutput.contains("alpha-candidates=100:50:30:20:15:10:8:7:6:5:4:3 "))
+    }
+
+    @Test func tableCellsAreNeverCut() {
+        #expect(tableRow(["job-1", "running", "x"], widths: [8, 9]) == "job-1   running  x")
+        let long = "a-worker-with-a-very-long-name"
+        #expect(tableRow([long, "idle"], widths: [21]) == long + " idle")
+        #expect(padded("    key=value", to: 8) == "    key=value ")
+    }
+}
