@@ -18,4 +18,17 @@ struct CommandOutputTests {
         #expect(tableRow([long, "idle"], widths: [21]) == long + " idle")
         #expect(padded("    key=value", to: 8) == "    key=value ")
     }
+
+    @Test func aTorchSaveFileIsNamedAndExitsTwo() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path("model.pt")
+        try Data([0x50, 0x4B, 0x03, 0x04] + Array(repeating: 0, count: 100)).write(to: URL(fileURLWithPath: path))
+        let eval = try await LetheProcess.run([
+            "eval", "--model", "fmnist-mlp", "--weights", path, "--data", directory.path("none"),
+        ])
+        #expect(eval.status == 2)
+        #expect(eval.standardError.contains("this is a PyTorch pickle (torch.save"), "\(eval.standardError)")
+        #expect(eval.standardError.contains("save_file(model.state_dict(), path)"))
+    }
 }
