@@ -22,11 +22,10 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "A YAML job file whose keys are these flags (e.g. `method: scrub`); flags given here win.")
     var job: String?
 
-    func validate() throws {
-        _ = try request.methodAndParameters()  // refuse bad parameters before loading or uploading anything
-    }
-
     func run() async throws {
+        // Bad parameters are refused before anything is loaded or uploaded, as `unlearn` refuses them (exit 2). Not
+        // in `validate()`: ArgumentParser wraps what that throws, which then exits 1.
+        _ = try request.methodAndParameters()
         let scenario = try request.loadScenario()
         let (weights, reference) = (request.weights, request.reference)
         let client = try cluster.connect()

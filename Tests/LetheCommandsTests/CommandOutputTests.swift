@@ -31,4 +31,17 @@ struct CommandOutputTests {
         #expect(eval.standardError.contains("this is a PyTorch pickle (torch.save"), "\(eval.standardError)")
         #expect(eval.standardError.contains("save_file(model.state_dict(), path)"))
     }
+
+    /// A bad `--param` is bad input wherever it is given: exit 2 and the same message from unlearn and submit.
+    @Test func aBadParameterExitsTwoFromUnlearnAndSubmit() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let request = ["--method", "scrub", "--param", "lr=abc", "--weights", "w.safetensors", "--forget-classes", "0"]
+        let unlearn = try await LetheProcess.run(
+            ["unlearn"] + request + ["--model", "fmnist-mlp", "--out", directory.path("o.safetensors")])
+        let submit = try await LetheProcess.run(["submit"] + request + ["--insecure", "--timeout", "1"])
+        #expect(unlearn.status == 2 && submit.status == 2)
+        #expect(unlearn.standardError.contains("parameter lr=abc is not valid"), "\(unlearn.standardError)")
+        #expect(submit.standardError == unlearn.standardError)
+    }
 }
