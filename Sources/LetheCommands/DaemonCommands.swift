@@ -165,9 +165,13 @@ enum JobRunner {
         defer { try? FileManager.default.removeItem(at: out) }
         let progress: ProgressHandler = { phase in
             environment.progress(
-                PhaseStatus(name: phase.phase, completed: phase.completed, total: phase.total, lastLoss: phase.loss))
+                PhaseStatus(
+                    name: phase.phase, completed: phase.completed, total: phase.total, lastLoss: phase.loss,
+                    stoppedEarly: phase.stoppedEarly))
         }
-        let (report, _) = try await run.perform(out: out, outName: "\(job.id).safetensors") { plan, state in
+        let (report, _) = try await run.perform(
+            out: out, outName: "\(job.id).safetensors", stage: environment.stage
+        ) { plan, state in
             try await UnlearningRun.onWorkers(
                 environment.pool, job: job.id, shards: spec.shards, datasetSHA256: spec.trainSHA256,
                 labels: train.labels, originalSHA256: spec.weightsSHA256, architecture: spec.architecture,

@@ -114,19 +114,25 @@ struct WatchCommand: AsyncParsableCommand {
         let client = try cluster.connect()
         defer { client.close() }
         let bar = ProgressBar()
-        var reported: [String: Int] = [:]
+        var reported: [String: PhaseStatus] = [:]
+        var stage = ""
         while true {
             guard case .jobStatus(let status) = try await client.request(.jobQuery(id: job)) else {
                 throw ControlError.unexpectedReply
             }
-            for phase in status.phases where reported[phase.name] != phase.completed {
-                reported[phase.name] = phase.completed
+            if output.format == .text, status.stage != stage, !status.stage.isEmpty, status.stage != JobStage.running {
+                log("\(job): \(status.stage)")
+            }
+            stage = status.stage
+            for phase in status.phases where reported[phase.name] != phase {
+                reported[phase.name] = phase
                 if output.format == .json {
                     try printJSON(phase)
                 } else {
                     bar.handler(
                         PhaseProgress(
-                            phase: phase.name, completed: phase.completed, total: phase.total, loss: phase.lastLoss))
+                            phase: phase.name, completed: phase.completed, total: phase.total, loss: phase.lastLoss,
+                            stoppedEarly: phase.stoppedEarly))
                 }
             }
             if status.isFinished {
@@ -251,10 +257,11 @@ func padded(_ text: String, to width: Int) -> String {
 
 extension JobStatus {
     func describe() -> String {
-        var lines = ["\(id) \(state): \(method) forgetting \(forget), \(stepsDone)/\(stepsTotal) steps"]
+        let doing = stage.isEmpty || stage == state ? "" : " (\(stage))"
+        var lines = ["\(id) \(state)\(doing): \(method) forgetting \(forget), \(stepsDone)/\(stepsTotal) steps"]
         for phase in phases {
             lines.append(
-                "  \(phase.name): \(phase.completed)/\(phase.total)"
+                "  \(phase.name): \(phase.completed)/\(phase.total)" + (phase.stoppedEarly ? ", stopped early" : "")
                     + (phase.lastLoss.map { String(format: ", loss %.4f", $0) } ?? ""))
         }
         if !message.isEmpty { lines.append("  \(message)") }

@@ -1,6 +1,7 @@
 import Foundation
 import LetheTesting
 import Testing
+import Wire
 
 @testable import LetheCommands
 
@@ -43,5 +44,22 @@ struct CommandOutputTests {
         #expect(unlearn.status == 2 && submit.status == 2)
         #expect(unlearn.standardError.contains("parameter lr=abc is not valid"), "\(unlearn.standardError)")
         #expect(submit.standardError == unlearn.standardError)
+    }
+
+    /// `lethe status` names the stage and says where a phase stopped early.
+    @Test func statusSaysWhatTheJobIsDoingAndWherePhasesStopped() {
+        let status = JobStatus(
+            id: "job-1", state: "running", method: "scrub", forget: "classes 0",
+            phases: [
+                PhaseStatus(name: "max epoch 1", completed: 14, total: 85, lastLoss: nil, stoppedEarly: true),
+                PhaseStatus(name: "min epoch 1", completed: 3, total: 85, lastLoss: nil),
+            ], message: "", submittedAt: 0, updatedAt: 0, submittedBy: "k", stepsDone: 17, stepsTotal: 170,
+            stage: JobStage.running)
+        let text = status.describe()
+        #expect(text.hasPrefix("job-1 running: scrub forgetting classes 0, 17/170 steps"), "\(text)")
+        #expect(text.contains("max epoch 1: 14/85, stopped early") && !text.contains("3/85, stopped"))
+        var verifying = status
+        (verifying.stage, verifying.phases, verifying.stepsDone) = (JobStage.verifyingBefore, [], 0)
+        #expect(verifying.describe() == "job-1 running (verifying before): scrub forgetting classes 0, 0/170 steps")
     }
 }
