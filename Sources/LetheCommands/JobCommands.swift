@@ -175,15 +175,31 @@ struct ResultCommand: AsyncParsableCommand {
         if let out {
             try await client.download(outputs.weightsSHA256).write(to: URL(fileURLWithPath: out), options: .atomic)
         }
-        let reportData = try await client.download(outputs.reportSHA256)
+        var reportData = try await client.download(outputs.reportSHA256)
+        // The coordinator named the weights after the job; the reports name the file written here.
+        let renamed = try out.flatMap { try unlearningReport(reportData, writtenTo: $0) }
+        if let renamed { reportData = try JSONEncoder.sorted.encode(renamed) }
         if let report { try reportData.write(to: URL(fileURLWithPath: report), options: .atomic) }
         if let html {
-            try await client.download(outputs.htmlSHA256).write(to: URL(fileURLWithPath: html), options: .atomic)
+            var page = renamed.map { Data(HTMLReport.render($0).utf8) }
+            if page == nil { page = try await client.download(outputs.htmlSHA256) }
+            try page?.write(to: URL(fileURLWithPath: html), options: .atomic)
         }
         switch format {
         case .json: print(String(decoding: reportData, as: UTF8.self))
         case .text: print(try summary(of: reportData))
         }
+    }
+
+    /// An unlearning job's report with `out` set to where its weights were written; nil for other reports.
+    static func unlearningReport(_ data: Data, writtenTo out: String) throws -> UnlearningReport? {
+        let decoder = JSONDecoder.snakeCase
+        guard (try? decoder.decode(ClientForgettingReport.self, from: data)) == nil,
+            (try? decoder.decode(FederatedTrainingReport.self, from: data)) == nil,
+            var report = try? decoder.decode(UnlearningReport.self, from: data)
+        else { return nil }
+        report.out = out
+        return report
     }
 
     /// The text summary of whichever report a job wrote.
