@@ -66,7 +66,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "LetheCommandsTests",
-            dependencies: ["LetheCommands", "Checkpoint", "Data", "LetheTesting", "Wire", "ZeroMQ"]),
+            dependencies: ["LetheCommands", "Cluster", "Checkpoint", "Data", "LetheTesting", "Wire", "ZeroMQ"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -9,6 +9,8 @@ public enum SafetensorsError: Error, CustomStringConvertible, Sendable {
     case fileTooShort(file: String, byteCount: Int)
     case headerTooLarge(file: String, headerLength: UInt64, limit: Int)
     case headerBeyondEndOfFile(file: String, headerLength: UInt64, fileSize: Int)
+    /// A PyTorch `torch.save` file (a zip archive, or a pickle from before PyTorch 1.6), not safetensors.
+    case pytorchPickle(file: String, format: String)
 
     // Header structure.
     case invalidHeaderJSON(file: String, reason: String)
@@ -43,6 +45,9 @@ public enum SafetensorsError: Error, CustomStringConvertible, Sendable {
             "\(file): header length \(headerLength) exceeds the limit of \(limit) bytes (corrupt file?)"
         case .headerBeyondEndOfFile(let file, let headerLength, let fileSize):
             "\(file): header length \(headerLength) runs past the end of the \(fileSize)-byte file (truncated?)"
+        case .pytorchPickle(let file, let format):
+            "\(file): this is a PyTorch pickle (torch.save, \(format)), not safetensors; export it with safetensors: "
+                + "`from safetensors.torch import save_file; save_file(model.state_dict(), path)`"
         case .invalidHeaderJSON(let file, let reason):
             "\(file): header is not valid JSON: \(reason)"
         case .headerNotObject(let file):

@@ -81,6 +81,12 @@ extension SafetensorsFile {
     private static func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws(SafetensorsError) -> Self {
         guard bytes.count >= 8 else { throw .fileTooShort(file: file, byteCount: bytes.count) }
         let headerLength = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+        // A length that cannot be right: say so when the bytes are a torch.save file instead.
+        if headerLength > UInt64(SafetensorsHeader.maximumLength) || 8 + Int(headerLength) > bytes.count,
+            let format = PyTorchSignature.format(of: bytes)
+        {
+            throw .pytorchPickle(file: file, format: format)
+        }
         guard headerLength <= UInt64(SafetensorsHeader.maximumLength) else {
             throw .headerTooLarge(file: file, headerLength: headerLength, limit: SafetensorsHeader.maximumLength)
         }

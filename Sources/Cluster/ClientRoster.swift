@@ -60,6 +60,8 @@ public final class ClientRoster: @unchecked Sendable {
     private var tasks: [Task<Void, Never>] = []
     private let changed = NSCondition()
     public var log: @Sendable (String) -> Void = { _ in }
+    /// Called (under the roster's lock) with each refused message's peer, reason and what was wrong (for the audit log).
+    public var onRefusal: @Sendable (_ peer: Peer, _ reason: String, _ message: String) -> Void = { _, _, _ in }
 
     public init(transport: Transport, settings: Settings = Settings()) {
         self.transport = transport
@@ -281,6 +283,7 @@ public final class ClientRoster: @unchecked Sendable {
     private func refuse(_ peer: Peer, requestID: UInt64, code: ProtocolError.Code, _ message: String, reason: String) {
         refusals[reason, default: 0] += 1
         log("refused a message from \(peer) (\(reason)): \(message)")
+        onRefusal(peer, reason, message)
         transport.send(Envelope(.error(ProtocolError(code, message)), requestID: requestID), to: peer)
     }
 }

@@ -12,6 +12,8 @@ public final class Coordinator: @unchecked Sendable {
         public let blobs: BlobStore
         /// Reports a phase's progress (for `lethe status` and `lethe watch`).
         public let progress: @Sendable (PhaseStatus) -> Void
+        /// Reports what the job is doing (`JobStage`) and its plan's steps, known before the first one runs.
+        public let stage: @Sendable (_ stage: String, _ totalSteps: Int) -> Void
         /// The job's latest persisted snapshot: a job resumed after a restart continues from it.
         public let snapshot: PlanSnapshot?
         /// Call at every barrier; persists the snapshot `make` builds when one is due (at phase ends and at
@@ -33,6 +35,7 @@ public final class Coordinator: @unchecked Sendable {
     private let runner: JobRunner
     private let lock = NSLock()
     private var live: [String: [PhaseStatus]] = [:]
+    private var stages: [String: (stage: String, totalSteps: Int)] = [:]
     private var wake: AsyncStream<Void>.Continuation?
     private var tasks: [Task<Void, Never>] = []
     public var log: @Sendable (String) -> Void = { _ in }
@@ -64,8 +67,14 @@ public final class Coordinator: @unchecked Sendable {
             try? state.recordWorker(
                 key: worker.peer.key ?? "insecure", name: worker.name, kernel: worker.kernelIdentity)
         }
+        pool.onRefusal = { [state] peer, reason, message in
+            state.audit(Refusal(peer, endpoint: "workers", reason: reason, message: message))
+        }
         pool.start()
         clients.log = log
+        clients.onRefusal = { [state] peer, reason, message in
+            state.audit(Refusal(peer, endpoint: "clients", reason: reason, message: message))
+        }
         clients.start()
         let resumed = try state.requeueRunningJobs()
         if !resumed.isEmpty { log("resuming \(resumed.joined(separator: ", ")) after a restart") }
@@ -74,6 +83,13 @@ public final class Coordinator: @unchecked Sendable {
         let requests = control.incoming
         tasks.append(Task { [weak self] in for await received in requests { self?.handle(received) } })
         tasks.append(Task { [weak self] in await self?.runJobs(signals) })
+        tasks.append(
+            Task { [state] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(max(state.refusalLimits.intervalSeconds, 1)))
+                    state.flushRefusals()
+                }
+            })
         wake.yield()
     }
 
@@ -82,6 +98,7 @@ public final class Coordinator: @unchecked Sendable {
         wake?.finish()
         pool.stop()
         clients.stop()
+        state.flushRefusals(all: true)
     }
 
     // MARK: jobs
@@ -137,6 +154,12 @@ public final class Coordinator: @unchecked Sendable {
                 guard let self else { return }
                 let (done, total) = self.record(phase, of: job.id)
                 if lastWrite.exchange(ifOlderThan: 1) { try? state.update(job.id, stepsDone: done, stepsTotal: total) }
+            },
+            stage: { [weak self] stage, totalSteps in
+                guard let self else { return }
+                lock.withLock { stages[job.id] = (stage, totalSteps) }
+                let (done, total) = progress(of: job.id)
+                try? state.update(job.id, stepsDone: done, stepsTotal: total)
             }, snapshot: snapshot,
             persist: { phaseEnded, make in
                 guard phaseEnded || lastSnapshot.exchange(ifOlderThan: interval) else { return }
@@ -153,7 +176,10 @@ public final class Coordinator: @unchecked Sendable {
                     self.log("\(job.id): could not persist round \(federation.round): \(error)")
                 }
             })
-        defer { try? state.clearSnapshot(of: job.id) }
+        defer {
+            try? state.clearSnapshot(of: job.id)
+            _ = lock.withLock { stages.removeValue(forKey: job.id) }
+        }
         do {
             let outputs = try await runner(job, environment)
             let (done, total) = progress(of: job.id)
@@ -198,19 +224,26 @@ public final class Coordinator: @unchecked Sendable {
         return progress(of: job)
     }
 
+    /// Steps run so far, and the plan's steps once the job has said (federated jobs: the rounds' sum so far).
     private func progress(of job: String) -> (Int, Int) {
         lock.withLock {
             let phases = live[job, default: []]
-            return (phases.reduce(0) { $0 + $1.completed }, phases.reduce(0) { $0 + $1.total })
+            let total = stages[job]?.totalSteps ?? phases.reduce(0) { $0 + $1.total }
+            return (phases.reduce(0) { $0 + $1.completed }, total)
         }
     }
 
     func status(_ job: StoredJob) -> JobStatus {
-        let phases = lock.withLock { live[job.id] } ?? []
-        return JobStatus(
+        let (phases, stage) = lock.withLock { (live[job.id] ?? [], stages[job.id]) }
+        var status = JobStatus(
             id: job.id, state: job.state, method: job.spec.method, forget: job.spec.forget, phases: phases,
             message: job.message, submittedAt: job.submittedAt, updatedAt: job.updatedAt, submittedBy: job.submittedBy,
             stepsDone: job.stepsDone, stepsTotal: job.stepsTotal)
+        if job.state == "running", let stage {
+            status.stage = stage.stage
+            (status.stepsDone, status.stepsTotal) = progress(of: job.id)
+        }
+        return status
     }
 
     // MARK: requests
@@ -219,6 +252,7 @@ public final class Coordinator: @unchecked Sendable {
         guard
             let envelope = received.envelope(refusing: { error in
                 log("refused a request from \(received.peer): \(error)")
+                state.audit(Refusal(received.peer, endpoint: "control", reason: "malformed", message: "\(error)"))
                 // Answer the refused request by its id where it can be read, so the requester hears why at once.
                 reply(
                     Envelope(
@@ -232,7 +266,8 @@ public final class Coordinator: @unchecked Sendable {
             reply(Envelope(answer, requestID: envelope.requestID), to: received.peer)
         } catch {
             let refusal = error as? ProtocolError ?? ProtocolError(.internalError, "\(error)")
-            try? state.audit(key: key, action: "refused \(envelope.message.kind)", detail: ["error": refusal.message])
+            state.audit(
+                Refusal(received.peer, endpoint: "control", reason: envelope.message.kind, message: refusal.message))
             reply(Envelope(.error(refusal), requestID: envelope.requestID), to: received.peer)
         }
     }

@@ -8,7 +8,8 @@ import Wire
 public final class StateDirectory: @unchecked Sendable {
     public let url: URL
     public let blobs: BlobStore
-    private let database: DatabaseQueue
+    let database: DatabaseQueue
+    let refusalLimiter = RefusalLimiter()
     private let lock: StateDirectoryLock
 
     /// Opens (creating if needed) the state directory at `path`, locked for this process until it is released;
@@ -62,6 +63,13 @@ public final class StateDirectory: @unchecked Sendable {
         }
         migrator.registerMigration("v2: job snapshots") { db in
             try db.alter(table: "job") { table in table.add(column: "snapshot", .text) }
+        }
+        migrator.registerMigration("v3: audited refusals") { db in
+            try db.alter(table: "audit") { table in
+                table.add(column: "refusal", .boolean).notNull().defaults(to: false)
+            }
+            try db.execute(sql: "UPDATE audit SET refusal = 1 WHERE action LIKE 'refused %'")
+            try db.create(index: "audit_refusal", on: "audit", columns: ["refusal", "id"])
         }
         return migrator
     }

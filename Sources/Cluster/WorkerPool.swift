@@ -71,6 +71,8 @@ public final class WorkerPool: @unchecked Sendable {
     private var listener: _Concurrency.Task<Void, Never>?
     private var ticker: _Concurrency.Task<Void, Never>?
     public var log: @Sendable (String) -> Void = { _ in }
+    /// Called (under the pool's lock) with each refused message's peer, reason and what was wrong (for the audit log).
+    public var onRefusal: @Sendable (_ peer: Peer, _ reason: String, _ message: String) -> Void = { _, _, _ in }
     /// Called (under the pool's lock) when a worker says hello.
     public var onWorkerJoined: @Sendable (WorkerInfo) -> Void = { _ in }
 
@@ -124,7 +126,9 @@ public final class WorkerPool: @unchecked Sendable {
                 pending.group.fail(JobCancelled(job: job))
             }
             queue.removeAll { $0.task.id.job == job }
-            dispatched = dispatched.filter { $0.value.task.id.job != job }
+            let dropped = Set(dispatched.filter { $0.value.task.id.job == job }.keys)
+            dispatched = dispatched.filter { !dropped.contains($0.key) }
+            for worker in workers.values { worker.inFlight.subtract(dropped) }
         }
     }
 
@@ -218,6 +222,10 @@ public final class WorkerPool: @unchecked Sendable {
         guard let pending = dispatched[envelope.requestID], pending.task.id.job == report.id.job,
             pending.task.id.step == report.id.step, pending.task.id.shard == report.id.shard
         else {
+            if cancelledJobs.contains(report.id.job) {
+                log("dropped \(worker.name)'s late result for \(report.id): its job was cancelled")
+                return
+            }
             refuse(
                 worker.peer, requestID: envelope.requestID, code: .unknownTask,
                 "no task \(report.id) is waiting for a result", reason: "unknown task")
@@ -347,6 +355,7 @@ public final class WorkerPool: @unchecked Sendable {
     private func refuse(_ peer: Peer, requestID: UInt64, code: ProtocolError.Code, _ message: String, reason: String) {
         refusals[reason, default: 0] += 1
         log("refused a message from \(peer) (\(reason)): \(message)")
+        onRefusal(peer, reason, message)
         send(Envelope(.error(ProtocolError(code, message)), requestID: requestID), to: peer)
     }
 }

@@ -48,8 +48,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
         if !insecure {
             // One ZAP handler per context: workers and users have separate allowlists.
             let directory = KeyDirectory(keys ?? ProcessInfo.processInfo.environment["LETHE_KEYS"] ?? "")
-            guards.append(try AllowlistGuard(context: workerContext, directory: directory, list: .workers))
-            guards.append(try AllowlistGuard(context: controlContext, directory: directory, list: .users))
+            let audit: @Sendable (Refusal) -> Void = { state.audit($0) }
+            guards.append(
+                try AllowlistGuard(context: workerContext, directory: directory, list: .workers, audit: audit))
+            guards.append(try AllowlistGuard(context: controlContext, directory: directory, list: .users, audit: audit))
         }
         let serverSecurity = try security(role: .coordinator, insecure: insecure, keys: keys)
         warnIfExposed(bind, insecure: insecure)
@@ -83,11 +85,19 @@ final class AllowlistGuard {
     let list: KeyDirectory.Allowlist
     private var keys: Set<String> = []
 
-    init(context: ZeroMQContext, directory: KeyDirectory, list: KeyDirectory.Allowlist) throws {
+    /// `audit` gets every refused connection (the coordinator's state directory rate-limits and keeps them).
+    init(
+        context: ZeroMQContext, directory: KeyDirectory, list: KeyDirectory.Allowlist,
+        audit: @escaping @Sendable (Refusal) -> Void = { _ in }
+    ) throws {
         handler = try ZAPHandler(context: context) { reason, key in
             log(
                 "refused a \(list == .workers ? "worker" : "user") connection (\(reason))\(key.map { ": key \($0)" } ?? "")"
             )
+            audit(
+                Refusal(
+                    key: key ?? "no key", endpoint: list == .workers ? "workers" : "control", reason: "connection",
+                    message: reason))
         }
         self.directory = directory
         self.list = list
@@ -170,9 +180,13 @@ enum JobRunner {
         defer { try? FileManager.default.removeItem(at: out) }
         let progress: ProgressHandler = { phase in
             environment.progress(
-                PhaseStatus(name: phase.phase, completed: phase.completed, total: phase.total, lastLoss: phase.loss))
+                PhaseStatus(
+                    name: phase.phase, completed: phase.completed, total: phase.total, lastLoss: phase.loss,
+                    stoppedEarly: phase.stoppedEarly))
         }
-        let (report, _) = try await run.perform(out: out, outName: "\(job.id).safetensors") { plan, state in
+        let (report, _) = try await run.perform(
+            out: out, outName: "\(job.id).safetensors", stage: environment.stage
+        ) { plan, state in
             try await UnlearningRun.onWorkers(
                 environment.pool, job: job.id, shards: spec.shards, datasetSHA256: spec.trainSHA256,
                 labels: train.labels, originalSHA256: spec.weightsSHA256, architecture: spec.architecture,

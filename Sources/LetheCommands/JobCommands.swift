@@ -111,19 +111,25 @@ struct WatchCommand: AsyncParsableCommand {
         let client = try cluster.connect()
         defer { client.close() }
         let bar = ProgressBar()
-        var reported: [String: Int] = [:]
+        var reported: [String: PhaseStatus] = [:]
+        var stage = ""
         while true {
             guard case .jobStatus(let status) = try await client.request(.jobQuery(id: job)) else {
                 throw ControlError.unexpectedReply
             }
-            for phase in status.phases where reported[phase.name] != phase.completed {
-                reported[phase.name] = phase.completed
+            if output.format == .text, status.stage != stage, !status.stage.isEmpty, status.stage != JobStage.running {
+                log("\(job): \(status.stage)")
+            }
+            stage = status.stage
+            for phase in status.phases where reported[phase.name] != phase {
+                reported[phase.name] = phase
                 if output.format == .json {
                     try printJSON(phase)
                 } else {
                     bar.handler(
                         PhaseProgress(
-                            phase: phase.name, completed: phase.completed, total: phase.total, loss: phase.lastLoss))
+                            phase: phase.name, completed: phase.completed, total: phase.total, loss: phase.lastLoss,
+                            stoppedEarly: phase.stoppedEarly))
                 }
             }
             if status.isFinished {
@@ -172,10 +178,15 @@ struct ResultCommand: AsyncParsableCommand {
         if let out {
             try await client.download(outputs.weightsSHA256).write(to: URL(fileURLWithPath: out), options: .atomic)
         }
-        let reportData = try await client.download(outputs.reportSHA256)
+        var reportData = try await client.download(outputs.reportSHA256)
+        // The coordinator named the weights after the job; the reports name the file written here.
+        let renamed = try out.flatMap { try unlearningReport(reportData, writtenTo: $0) }
+        if let renamed { reportData = try JSONEncoder.sorted.encode(renamed) }
         if let report { try reportData.write(to: URL(fileURLWithPath: report), options: .atomic) }
         if let html {
-            try await client.download(outputs.htmlSHA256).write(to: URL(fileURLWithPath: html), options: .atomic)
+            var page = renamed.map { Data(HTMLReport.render($0).utf8) }
+            if page == nil { page = try await client.download(outputs.htmlSHA256) }
+            try page?.write(to: URL(fileURLWithPath: html), options: .atomic)
         }
         switch format {
         case .json: print(String(decoding: reportData, as: UTF8.self))
@@ -185,6 +196,17 @@ struct ResultCommand: AsyncParsableCommand {
         if let missed = (try? JSONDecoder.snakeCase.decode(UnlearningReport.self, from: reportData))?.missedTargets {
             throw missed
         }
+    }
+
+    /// An unlearning job's report with `out` set to where its weights were written; nil for other reports.
+    static func unlearningReport(_ data: Data, writtenTo out: String) throws -> UnlearningReport? {
+        let decoder = JSONDecoder.snakeCase
+        guard (try? decoder.decode(ClientForgettingReport.self, from: data)) == nil,
+            (try? decoder.decode(FederatedTrainingReport.self, from: data)) == nil,
+            var report = try? decoder.decode(UnlearningReport.self, from: data)
+        else { return nil }
+        report.out = out
+        return report
     }
 
     /// The text summary of whichever report a job wrote.
@@ -246,19 +268,23 @@ struct WorkersCommand: AsyncParsableCommand {
     }
 }
 
-/// Cells padded to their column widths (the last cell, without a width, is not padded).
+/// Cells padded to their column widths (the last cell, without a width, is not padded). A cell is never cut.
 func tableRow(_ cells: [String], widths: [Int]) -> String {
-    cells.enumerated().map { index, cell in
-        index < widths.count ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) : cell
-    }.joined()
+    cells.enumerated().map { index, cell in index < widths.count ? padded(cell, to: widths[index]) : cell }.joined()
+}
+
+/// `text` followed by spaces up to `width` characters, and by at least one space when it is as long or longer.
+func padded(_ text: String, to width: Int) -> String {
+    text + String(repeating: " ", count: max(width - text.count, 1))
 }
 
 extension JobStatus {
     func describe() -> String {
-        var lines = ["\(id) \(state): \(method) forgetting \(forget), \(stepsDone)/\(stepsTotal) steps"]
+        let doing = stage.isEmpty || stage == state ? "" : " (\(stage))"
+        var lines = ["\(id) \(state)\(doing): \(method) forgetting \(forget), \(stepsDone)/\(stepsTotal) steps"]
         for phase in phases {
             lines.append(
-                "  \(phase.name): \(phase.completed)/\(phase.total)"
+                "  \(phase.name): \(phase.completed)/\(phase.total)" + (phase.stoppedEarly ? ", stopped early" : "")
                     + (phase.lastLoss.map { String(format: ", loss %.4f", $0) } ?? ""))
         }
         if !message.isEmpty { lines.append("  \(message)") }

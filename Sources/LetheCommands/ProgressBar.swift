@@ -22,7 +22,7 @@ final class ProgressBar: @unchecked Sendable {
             currentPhase = progress.phase
             phaseStart = now
         }
-        let done = progress.completed >= progress.total
+        let done = progress.isFinal
         if isTerminal {
             guard done || now.timeIntervalSince(lastDraw) > 0.1 else { return }
             lastDraw = now
@@ -30,12 +30,12 @@ final class ProgressBar: @unchecked Sendable {
             let filled = progress.total == 0 ? width : width * progress.completed / progress.total
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
             let loss = progress.loss.map { String(format: "  loss %.4f", $0) } ?? ""
-            let line = "\(progress.phase)  \(bar) \(progress.completed)/\(progress.total)\(loss)  \(elapsed(now))"
+            let line = "\(progress.phase)  \(bar) \(progress.count)\(loss)  \(elapsed(now))"
             FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8))
             if done { finishLine() }
         } else if done {
             let loss = progress.loss.map { String(format: " loss %.4f", $0) } ?? ""
-            log("\(progress.phase): \(progress.completed)/\(progress.total)\(loss) in \(elapsed(now))")
+            log("\(progress.phase): \(progress.count)\(loss) in \(elapsed(now))")
         }
     }
 

@@ -102,19 +102,31 @@ struct MethodsCommand: ParsableCommand {
                     MethodDescription(
                         name: method.name, summary: method.summary,
                         parameters: method.allParameters.map {
-                            ["key": $0.key, "default": $0.defaultValue, "help": $0.help]
+                            ["key": $0.key, "default": $0.defaultValue, "help": $0.help, "domain": "\($0.domain)"]
                         })
                 })
         case .text:
             for method in UnlearningMethods.all {
                 print("\(method.name)\n  \(method.summary)")
-                for parameter in method.allParameters {
-                    print(
-                        "    \(parameter.key)=\(parameter.defaultValue)".padding(
-                            toLength: 32, withPad: " ", startingAt: 0) + parameter.help)
-                }
+                method.parameters.forEach(Self.printDeclaration)
             }
+            print(
+                """
+
+                Every run is checked afterwards: forget accuracy at most the forget target (5% for classes; for \
+                samples, held-out accuracy on samples like them plus sampling noise; stop-accuracy fixes it), retain \
+                and test accuracy within max-retain-drop and max-test-drop of the original. A miss exits 1 and \
+                writes no model unless keep-failed=true (--keep-failed). Every method takes (its own declaration wins):
+                """)
+            Acceptance.declarations.forEach(Self.printDeclaration)
         }
+    }
+}
+
+extension MethodsCommand {
+    static func printDeclaration(_ parameter: MethodParameters.Declaration) {
+        let domain = parameter.domain == .unconstrained ? "" : " (\(parameter.domain))"
+        print(padded("    \(parameter.key)=\(parameter.defaultValue)", to: 32) + parameter.help + domain)
     }
 }
 

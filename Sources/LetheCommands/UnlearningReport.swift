@@ -16,7 +16,8 @@ struct UnlearningReport: Codable {
     let before: VerificationReport
     let after: VerificationReport
     let outputSha256: String
-    let out: String
+    /// Where the unlearned weights were written (`lethe result` puts the path it wrote them to).
+    var out: String
     let reference: String?
     let dataTouched: DataTouched
     /// With a reference: relearn steps of the unlearned and the reference model, and their ratio (AIN).

@@ -4,6 +4,7 @@ import Foundation
 import NN
 import Tensor
 import Unlearning
+import Wire
 
 /// One unlearning request from scenario to report and weights: what `lethe unlearn` runs in process and the
 /// coordinator runs for `lethe submit`. `execute` runs the plan (locally or on workers) and says which training
@@ -29,10 +30,13 @@ struct UnlearningRun {
     func build(seed: UInt64) -> Model { try! ModelSpec.build(architecture, seed: seed) }
 
     /// Runs the method, verifies before and after, judges the result against its targets (`Acceptance`) and
-    /// writes the unlearned weights to `out` when it passed (or `keep-failed` is set). The caller reports a
-    /// failed verdict (`UnlearningReport.verdict`) after writing the report.
-    func perform(out: URL, outName: String, execute: Execute) async throws -> (report: UnlearningReport, student: Model)
-    {
+    /// writes the unlearned weights to `out` when it passed (or `keep-failed` is set); the caller reports a failed
+    /// verdict (`UnlearningReport.verdict`) after writing the report. `stage` hears what it is doing (`JobStage`)
+    /// and the plan's steps.
+    func perform(
+        out: URL, outName: String, stage: (_ stage: String, _ totalSteps: Int) -> Void = { _, _ in },
+        execute: Execute
+    ) async throws -> (report: UnlearningReport, student: Model) {
         let problem = UnlearningProblem(
             train: scenario.train, forgetSet: scenario.forgetSet, validation: scenario.validation,
             parameters: parameters, seed: seed, recipe: scenario.recipe, architecture: build(seed:))
@@ -46,10 +50,12 @@ struct UnlearningRun {
         let verifier = Verifier(
             train: scenario.train, test: scenario.test, forgetSet: forget, seed: seed, validation: scenario.validation)
         let baselines = verifier.baselines(randomModel: build(seed: seed &+ 0x5EED), reference: reference?.model)
+        stage(JobStage.verifyingBefore, plan.totalSteps)
         let before = try verifier.verify(original, against: baselines)
         let target = Acceptance.forgetTarget(
             parameters, forgetSet: forget,
             heldOut: ForgetTarget.heldOut(original, problem: problem, test: scenario.test))
+        stage(JobStage.running, plan.totalSteps)
 
         let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())
         let start = Date()
@@ -57,6 +63,7 @@ struct UnlearningRun {
         let seconds = earlierSeconds + Date().timeIntervalSince(start)
         let student = state.student
 
+        stage(JobStage.verifyingAfter, plan.totalSteps)
         let after = try verifier.verify(student, against: baselines)
         let anamnesis = reference.map { reference in
             let relearning = Relearning(seed: seed)

@@ -4230,7 +4230,7 @@ const ProtobufCMessageDescriptor lethe__job_query__descriptor =
   (ProtobufCMessageInit) lethe__job_query__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor lethe__phase_progress__field_descriptors[4] =
+static const ProtobufCFieldDescriptor lethe__phase_progress__field_descriptors[5] =
 {
   {
     "name",
@@ -4280,17 +4280,30 @@ static const ProtobufCFieldDescriptor lethe__phase_progress__field_descriptors[4
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "stopped_early",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__PhaseProgress, stopped_early),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned lethe__phase_progress__field_indices_by_name[] = {
   1,   /* field[1] = completed */
   3,   /* field[3] = last_loss */
   0,   /* field[0] = name */
+  4,   /* field[4] = stopped_early */
   2,   /* field[2] = total */
 };
 static const ProtobufCIntRange lethe__phase_progress__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor lethe__phase_progress__descriptor =
 {
@@ -4300,14 +4313,14 @@ const ProtobufCMessageDescriptor lethe__phase_progress__descriptor =
   "Lethe__PhaseProgress",
   "lethe",
   sizeof(Lethe__PhaseProgress),
-  4,
+  5,
   lethe__phase_progress__field_descriptors,
   lethe__phase_progress__field_indices_by_name,
   1,  lethe__phase_progress__number_ranges,
   (ProtobufCMessageInit) lethe__phase_progress__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor lethe__job_status__field_descriptors[11] =
+static const ProtobufCFieldDescriptor lethe__job_status__field_descriptors[12] =
 {
   {
     "id",
@@ -4441,6 +4454,18 @@ static const ProtobufCFieldDescriptor lethe__job_status__field_descriptors[11] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "stage",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__JobStatus, stage),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned lethe__job_status__field_indices_by_name[] = {
   10,   /* field[10] = forget */
@@ -4448,6 +4473,7 @@ static const unsigned lethe__job_status__field_indices_by_name[] = {
   4,   /* field[4] = message */
   2,   /* field[2] = method */
   3,   /* field[3] = phases */
+  11,   /* field[11] = stage */
   1,   /* field[1] = state */
   8,   /* field[8] = steps_done */
   9,   /* field[9] = steps_total */
@@ -4458,7 +4484,7 @@ static const unsigned lethe__job_status__field_indices_by_name[] = {
 static const ProtobufCIntRange lethe__job_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor lethe__job_status__descriptor =
 {
@@ -4468,7 +4494,7 @@ const ProtobufCMessageDescriptor lethe__job_status__descriptor =
   "Lethe__JobStatus",
   "lethe",
   sizeof(Lethe__JobStatus),
-  11,
+  12,
   lethe__job_status__field_descriptors,
   lethe__job_status__field_indices_by_name,
   1,  lethe__job_status__number_ranges,

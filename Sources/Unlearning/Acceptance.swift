@@ -6,13 +6,13 @@ import Foundation
 public enum Acceptance {
     public static let declarations: [MethodParameters.Declaration] = [
         .init(
-            "max-retain-drop", "0.05", "Checked after the run: retain accuracy it may lose (0.05: 5 points)",
+            "max-retain-drop", "0.05", "Retain accuracy the result may lose (0.05: 5 points)",
             .unitInterval),
         .init(
             "max-test-drop", "0.05",
-            "Checked after the run: test accuracy (of the retained classes) it may lose (0.05: 5 points)",
+            "Test accuracy (of the retained classes) the result may lose",
             .unitInterval),
-        .init("keep-failed", "false", "Write the model even when the run misses a target (it still fails)"),
+        .init("keep-failed", "false", "Write the model even when the run misses a target (it still exits 1)"),
     ]
 
     /// How many standard errors a sample scenario's forget accuracy may lie above its held-out target: a model

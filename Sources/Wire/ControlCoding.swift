@@ -156,6 +156,7 @@ enum ControlCoding {
                     $0.pointee.completed = UInt32(clamping: phase.completed)
                     $0.pointee.total = UInt32(clamping: phase.total)
                     $0.pointee.last_loss = phase.lastLoss ?? .nan
+                    $0.pointee.stopped_early = phase.stoppedEarly ? 1 : 0
                 }
             }
             $0.pointee.n_phases = phases.count
@@ -166,6 +167,7 @@ enum ControlCoding {
             $0.pointee.submitted_by = arena.string(status.submittedBy)
             $0.pointee.steps_done = UInt32(clamping: status.stepsDone)
             $0.pointee.steps_total = UInt32(clamping: status.stepsTotal)
+            $0.pointee.stage = arena.string(status.stage)
         }
     }
 
@@ -271,9 +273,9 @@ enum ControlCoding {
             phases: CRead.messages(status.phases, status.n_phases).map {
                 PhaseStatus(
                     name: CRead.string($0.name), completed: Int($0.completed), total: Int($0.total),
-                    lastLoss: $0.last_loss.isNaN ? nil : $0.last_loss)
+                    lastLoss: $0.last_loss.isNaN ? nil : $0.last_loss, stoppedEarly: $0.stopped_early != 0)
             }, message: CRead.string(status.message), submittedAt: status.submitted_at, updatedAt: status.updated_at,
             submittedBy: CRead.string(status.submitted_by), stepsDone: Int(status.steps_done),
-            stepsTotal: Int(status.steps_total))
+            stepsTotal: Int(status.steps_total), stage: CRead.string(status.stage))
     }
 }

@@ -52,13 +52,23 @@ public struct PhaseStatus: Sendable, Equatable, Codable {
     public var completed: Int
     public var total: Int
     public var lastLoss: Double?
+    /// The phase ended at `completed` of its `total` steps (it decided it had done its work).
+    public var stoppedEarly: Bool
 
-    public init(name: String, completed: Int, total: Int, lastLoss: Double?) {
+    public init(name: String, completed: Int, total: Int, lastLoss: Double?, stoppedEarly: Bool = false) {
         self.name = name
         self.completed = completed
         self.total = total
         self.lastLoss = lastLoss
+        self.stoppedEarly = stoppedEarly
     }
+}
+
+/// What a running job is doing, for `lethe status` and `lethe watch`.
+public enum JobStage {
+    public static let verifyingBefore = "verifying before"
+    public static let running = "running"
+    public static let verifyingAfter = "verifying after"
 }
 
 /// Where a job is. `state` is one of `queued`, `running`, `succeeded`, `failed`, `cancelled`.
@@ -72,12 +82,16 @@ public struct JobStatus: Sendable, Equatable, Codable {
     public var submittedAt: Double
     public var updatedAt: Double
     public var submittedBy: String
+    /// Steps run so far, and the plan's steps (known once the job has started; phases that stop early leave
+    /// theirs undone).
     public var stepsDone: Int
     public var stepsTotal: Int
+    /// What a running job is doing (`JobStage`); empty otherwise.
+    public var stage: String
 
     public init(
         id: String, state: String, method: String, forget: String, phases: [PhaseStatus], message: String,
-        submittedAt: Double, updatedAt: Double, submittedBy: String, stepsDone: Int, stepsTotal: Int
+        submittedAt: Double, updatedAt: Double, submittedBy: String, stepsDone: Int, stepsTotal: Int, stage: String = ""
     ) {
         self.id = id
         self.state = state
@@ -90,6 +104,7 @@ public struct JobStatus: Sendable, Equatable, Codable {
         self.submittedBy = submittedBy
         self.stepsDone = stepsDone
         self.stepsTotal = stepsTotal
+        self.stage = stage
     }
 
     public var isFinished: Bool { ["succeeded", "failed", "cancelled"].contains(state) }

@@ -44,6 +44,19 @@ import Testing
         expectError(full.dropLast(1), "offsetsOutOfBounds", mentions: ["'w'"])
     }
 
+    /// `torch.save` files (a zip archive since PyTorch 1.6, a bare pickle before) are named as such, with the fix.
+    @Test func torchSaveFilesAreRecognised() {
+        let zip = Data([0x50, 0x4B, 0x03, 0x04, 0x14, 0, 0, 0, 0x08, 0] + Array(repeating: 0, count: 64))
+        let pickle = Data([0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19])
+        for data in [zip, pickle] {
+            expectError(data, "pytorchPickle", mentions: ["PyTorch pickle", "torch.save", "save_file("])
+        }
+        // A safetensors file whose header length happens to start with those bytes still reads.
+        let header = #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
+        let padded = header + String(repeating: " ", count: 0x0280 - header.utf8.count)
+        #expect((try? SafetensorsFile(data: rawFile(header: padded, buffer: Self.goodBuffer)))?.names == ["w"])
+    }
+
     @Test func headerJSONErrors() {
         expectError(rawFile(header: ""), "invalidHeaderJSON")
         expectError(rawFile(header: "{\"w\":"), "invalidHeaderJSON")

@@ -54,10 +54,20 @@ struct DaemonEndToEndTests {
         let watch = try await LetheProcess.run(["watch", id] + cli)
         #expect(watch.status == 0, "\(watch.standardError)\(log(directory))")
         let result = try await LetheProcess.run(
-            ["result", id, "--out", directory.path("remote.safetensors"), "--html", directory.path("remote.html")] + cli
-        )
+            [
+                "result", id, "--out", directory.path("remote.safetensors"), "--html", directory.path("remote.html"),
+                "--report", directory.path("remote.json"),
+            ] + cli)
         try #require(result.status == 0, "\(result.standardError)\(log(directory))")
         let remote = try helpers.json(result.standardOutput)
+        // The reports name the file `result` wrote, not the coordinator's name for it.
+        #expect(remote["out"] as? String == directory.path("remote.safetensors"))
+        let written = try helpers.json(String(contentsOfFile: directory.path("remote.json"), encoding: .utf8))
+        #expect(written["out"] as? String == directory.path("remote.safetensors"))
+        #expect(written["output_sha256"] as? String == remote["output_sha256"] as? String)
+        let text = try await LetheProcess.run(
+            ["result", id, "--out", directory.path("again.safetensors"), "--coordinator", control, "--keys", keys])
+        #expect(text.standardOutput.contains("wrote \(directory.path("again.safetensors"))"), "\(text.standardOutput)")
 
         let local = try await LetheProcess.run(
             ["unlearn"] + request + ["--out", directory.path("local.safetensors"), "--format", "json"])

@@ -37,9 +37,10 @@ let sampleSpec = JobSpec(
 let sampleStatus = JobStatus(
     id: "j-1", state: "running", method: "scrub", forget: "classes 0",
     phases: [
-        PhaseStatus(name: "max epoch 1", completed: 3, total: 10, lastLoss: -0.5),
+        PhaseStatus(name: "max epoch 1", completed: 3, total: 10, lastLoss: -0.5, stoppedEarly: true),
         PhaseStatus(name: "min epoch 1", completed: 0, total: 10, lastLoss: nil),
-    ], message: "", submittedAt: 1, updatedAt: 2, submittedBy: "key", stepsDone: 3, stepsTotal: 20)
+    ], message: "", submittedAt: 1, updatedAt: 2, submittedBy: "key", stepsDone: 3, stepsTotal: 20,
+    stage: JobStage.running)
 
 struct WireCodecTests {
     @Test func everyMessageSurvivesARoundTrip() throws {

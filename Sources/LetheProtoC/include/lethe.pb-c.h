@@ -670,10 +670,14 @@ struct  Lethe__PhaseProgress
   uint32_t completed;
   uint32_t total;
   double last_loss;
+  /*
+   * The phase ended before its last step (e.g. SCRUB's max-epoch once the forget set is forgotten).
+   */
+  protobuf_c_boolean stopped_early;
 };
 #define LETHE__PHASE_PROGRESS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&lethe__phase_progress__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
 
 
 struct  Lethe__JobStatus
@@ -694,10 +698,14 @@ struct  Lethe__JobStatus
   uint32_t steps_done;
   uint32_t steps_total;
   char *forget;
+  /*
+   * What a running job is doing: verifying before, running, verifying after (empty otherwise).
+   */
+  char *stage;
 };
 #define LETHE__JOB_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&lethe__job_status__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Lethe__JobList

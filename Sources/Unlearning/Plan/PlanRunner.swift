@@ -76,8 +76,8 @@ public final class PlanRunner {
                 step += 1
                 progress?(
                     PhaseProgress(
-                        phase: phase.name, completed: stopped ? phase.stepCount : step, total: phase.stepCount,
-                        loss: losses.last))
+                        phase: phase.name, completed: step, total: phase.stepCount, loss: losses.last,
+                        stoppedEarly: stopped && step < phase.stepCount))
                 if stopped || step == phase.stepCount {
                     logs.append(log())
                     try barrier?(RunProgress(phase: phaseIndex + 1, step: 0, logs: logs), true)
