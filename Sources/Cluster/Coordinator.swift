@@ -144,7 +144,9 @@ public final class Coordinator: @unchecked Sendable {
             log("\(job.id): its snapshot does not load (\(error)); starting over")
         }
         if let snapshot {
-            log("\(job.id) resumes at phase \(snapshot.header.progress.phase), step \(snapshot.header.progress.step)")
+            log(
+                "\(job.id) resumes at phase \(snapshot.header.progress.phase), step \(snapshot.header.progress.step)"
+                    + (snapshot.header.seconds.map { String(format: " after %.3f s of work", $0) } ?? ""))
         }
         if let federation { log("\(job.id) resumes after round \(federation.round)") }
         let (state, interval) = (state, checkpointSeconds)

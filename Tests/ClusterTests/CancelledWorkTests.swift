@@ -11,7 +11,10 @@ struct CancelledWorkTests {
     @Test func cancellingAJobFreesItsWorkersAndLateResultsAreDropped() async throws {
         let fixture = try ClusterFixture()
         let hub = InMemoryHub()
-        let pool = WorkerPool(transport: hub.server, blobs: fixture.blobs, settings: fixture.poolSettings())
+        // The fake worker sends no heartbeats: a long liveness keeps it registered however starved the test process.
+        var settings = fixture.poolSettings()
+        settings.liveness = 3000
+        let pool = WorkerPool(transport: hub.server, blobs: fixture.blobs, settings: settings)
         pool.start()
         defer { pool.stop() }
         let slow = hub.connect(key: "slow-worker")

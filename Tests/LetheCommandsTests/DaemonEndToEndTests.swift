@@ -150,6 +150,11 @@ struct DaemonEndToEndTests {
                 == (try helpers.json(local.standardOutput))["data_touched"] as? [String: Int])
         let restarted = try String(contentsOfFile: directory.path("restarted.log"), encoding: .utf8)
         #expect(restarted.contains("resumes at phase"))
+        // The report times the whole run: the work before the crash counts too.
+        let before = try #require(
+            restarted.firstMatch(of: /after ([0-9.]+) s of work/).flatMap { Double($0.1) }, "\(restarted)")
+        #expect(before > 0)
+        #expect(try #require(helpers.json(result.standardOutput)["seconds"] as? Double) >= before)
     }
 
     @Test func badJobFilesExitWithTwoAndSayWhy() async throws {

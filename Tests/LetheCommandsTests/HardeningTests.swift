@@ -1,6 +1,9 @@
+import Cluster
 import Foundation
 import LetheTesting
 import Testing
+import Wire
+import ZeroMQ
 
 /// What a hostile or careless user gets: a clear refusal before any work, and no result that looks like a
 /// success when it is not.
@@ -121,5 +124,62 @@ struct HardeningTests {
         defer { third.terminate() }
         try await waitForLog("third", "coordinator: workers on")
         #expect(third.isRunning)
+    }
+}
+
+extension HardeningTests {
+    /// Through a real coordinator and worker: a job that misses its target ends `failed` with the figures (and
+    /// `watch` exits 1), and a request the coordinator's decoder refuses is answered with the reason at once.
+    @Test(.timeLimit(.minutes(3)))
+    func jobsAreJudgedAndRefusalsAnsweredByARealCoordinator() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (data, weights) = try await UnlearnEndToEndTests().trainOriginal(in: directory)
+        let workers = "ipc://\(directory.path("workers.sock"))"
+        let control = "ipc://\(directory.path("control.sock"))"
+        let daemons = [
+            try LetheProcess.start(
+                [
+                    "coordinator", "--bind", workers, "--control", control, "--state-dir", directory.path("state"),
+                    "--insecure", "--heartbeat-ms", "200",
+                ], log: directory.url.appendingPathComponent("coordinator.log")),
+            try LetheProcess.start(
+                ["worker", "--coordinator", workers, "--insecure", "--name", "alpha", "--threads", "1"],
+                log: directory.url.appendingPathComponent("alpha.log")),
+        ]
+        defer { daemons.forEach { $0.terminate() } }
+        let cli = ["--coordinator", control, "--insecure", "--format", "json"]
+        let id = try await helpers.submit(
+            [
+                "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes",
+                "0", "--seed", "2", "--param", "lr=0.01",
+            ] + cli)
+        let watch = try await LetheProcess.run(["watch", id] + cli)
+        #expect(watch.status == 1)
+        let status = try helpers.json(try await LetheProcess.run(["status", id] + cli).standardOutput)
+        #expect(status["state"] as? String == "failed")
+        #expect(
+            (status["message"] as? String)?.contains("forget accuracy 9.7% is above the forget target 5.0%") == true,
+            "\(status)")
+        let result = try await LetheProcess.run(["result", id, "--out", directory.path("r.safetensors")] + cli)
+        #expect(result.status == 2 && result.standardError.contains("\(id) is failed"), "\(result.standardError)")
+
+        // A submission only the coordinator's decoder can refuse (the CLI checks --shards itself).
+        let client = try ControlClient(
+            transport: ZeroMQTransport.client(ZeroMQContext(), connect: control, security: .insecure),
+            timeoutSeconds: 120)
+        defer { client.close() }
+        let hash = String(repeating: "a", count: 64)
+        do {
+            _ = try await client.request(
+                .jobSubmit(
+                    JobSpec(
+                        method: "scrub", params: [:], architecture: "fmnist-mlp", weightsSHA256: hash,
+                        trainSHA256: hash, testSHA256: hash, scenarioSHA256: hash, seed: 1, shards: 5000,
+                        referenceSHA256: nil, weightsName: "w", forget: "classes 0")))
+            Issue.record("a job with 5000 shards was accepted")
+        } catch let refusal as ProtocolError {
+            #expect(refusal.message.contains("shards 5000 must be between 1 and 4096"), "\(refusal.message)")
+        }
     }
 }
