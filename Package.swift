@@ -31,18 +31,25 @@ let package = Package(
         // protobuf-c code generated from proto/lethe.proto by scripts/gen-proto.sh (committed).
         .target(name: "LetheProtoC", dependencies: ["CProtobufC"]),
         .target(name: "Wire", dependencies: ["LetheProtoC", "Tensor", "Unlearning"]),
+        // How the daemons talk: the transport protocol (ZeroMQ and in-memory), blobs, keys, weights versions.
+        .target(
+            name: "Transport",
+            dependencies: [
+                "Wire", "ZeroMQ", "NN", "Tensor", .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // Coordinator and worker daemons: plans run over workers, parameter-server style.
         .target(
             name: "Cluster",
             dependencies: [
-                "Wire", "ZeroMQ", "Unlearning", "Federated", "Checkpoint", "Data", "NN", "Tensor",
+                "Transport", "Wire", "ZeroMQ", "Unlearning", "Federated", "Checkpoint", "Data", "NN", "Tensor",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .target(
             name: "LetheCommands",
             dependencies: [
-                "Tensor", "NN", "Checkpoint", "Data", "Unlearning", "Federated", "ZeroMQ", "Cluster", "Wire",
+                "Tensor", "NN", "Checkpoint", "Data", "Unlearning", "Federated", "ZeroMQ", "Transport", "Cluster",
+                "Wire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -58,15 +65,18 @@ let package = Package(
         .testTarget(name: "FederatedTests", dependencies: ["Federated", "LetheTesting"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "LetheTesting"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Wire", "NN", "Tensor", "LetheTesting"]),
         .testTarget(
             name: "ClusterTests",
             dependencies: [
-                "Cluster", "Wire", "ZeroMQ", "Unlearning", "Federated", "Checkpoint", "Data", "NN", "Tensor",
-                "LetheTesting",
+                "Transport", "Cluster", "Wire", "ZeroMQ", "Unlearning", "Federated", "Checkpoint", "Data", "NN",
+                "Tensor", "LetheTesting",
             ]),
         .testTarget(
             name: "LetheCommandsTests",
-            dependencies: ["LetheCommands", "Cluster", "Checkpoint", "Data", "LetheTesting", "Wire", "ZeroMQ"]),
+            dependencies: [
+                "LetheCommands", "Transport", "Cluster", "Checkpoint", "Data", "LetheTesting", "Wire", "ZeroMQ",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import NN
 import Tensor
+import Transport
 import Wire
 
 /// BatchNorm batch statistics as result tensors: "bn/<layer>/mean", "bn/<layer>/variance" and

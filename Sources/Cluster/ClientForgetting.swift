@@ -1,6 +1,7 @@
 import Federated
 import Foundation
 import Tensor
+import Transport
 import Wire
 
 /// Forgets one client of a finished federated job (`lethe forget-client`): `conda` dampens the parameters the

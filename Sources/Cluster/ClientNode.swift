@@ -1,4 +1,5 @@
 import Foundation
+import Transport
 import Wire
 
 /// A federated client's side of the protocol: introduces itself with its partition's class counts, computes

@@ -1,4 +1,5 @@
 import Foundation
+import Transport
 import Wire
 
 /// The coordinator's side of the federated client protocol (DESIGN §7): registers clients by identity (their

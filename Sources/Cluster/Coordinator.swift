@@ -1,4 +1,5 @@
 import Foundation
+import Transport
 import Unlearning
 import Wire
 
@@ -468,23 +469,4 @@ public struct JobFailedWithOutputs: Error {
 public enum JobKind {
     public static let federated = "federated"
     public static let forgetClient = "forget-client"
-}
-
-/// A value behind a lock.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func withLock<R>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&value) } }
-}
-
-extension Locked where Value == Date {
-    /// Sets the date to now if it is older than `seconds`; returns whether it did.
-    func exchange(ifOlderThan seconds: Double) -> Bool {
-        withLock {
-            guard Date().timeIntervalSince($0) > seconds else { return false }
-            $0 = Date()
-            return true
-        }
-    }
 }

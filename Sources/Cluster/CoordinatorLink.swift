@@ -1,4 +1,5 @@
 import Foundation
+import Transport
 import Wire
 
 /// How a worker or a federated client keeps in touch with the coordinator: it heartbeats at the pace the welcome

@@ -2,6 +2,7 @@ import Checkpoint
 import Data
 import Foundation
 import Tensor
+import Transport
 
 /// A dataset as a blob: a safetensors file with "images" [N, C, H, W] and "labels" [N] (float32, exact for
 /// class indices) and its name and class count in the metadata. Workers cache it by hash.

@@ -1,5 +1,6 @@
 import Foundation
 import Tensor
+import Transport
 import Wire
 import ZeroMQ
 

@@ -1,5 +1,6 @@
 import Federated
 import Foundation
+import Transport
 import Unlearning
 
 /// A federated training job's settings, from `lethe submit --federated` flags and `--param key=value`.

@@ -3,6 +3,7 @@ import Federated
 import Foundation
 import NN
 import Tensor
+import Transport
 import Unlearning
 import Wire
 

@@ -2,6 +2,7 @@ import Checkpoint
 import Federated
 import Foundation
 import Tensor
+import Transport
 import Unlearning
 
 /// Everything a federated job keeps between rounds and leaves behind for forgetting a client: the initial and

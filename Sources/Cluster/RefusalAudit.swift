@@ -1,4 +1,5 @@
 import Foundation
+import Transport
 
 /// A message, request or connection the coordinator refused, as the audit log records it.
 public struct Refusal: Sendable, Equatable {

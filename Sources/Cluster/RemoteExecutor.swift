@@ -1,6 +1,7 @@
 import Foundation
 import NN
 import Tensor
+import Transport
 import Unlearning
 import Wire
 

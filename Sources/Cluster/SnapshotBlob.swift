@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import Tensor
+import Transport
 import Unlearning
 
 /// A `PlanSnapshot` as a blob: a safetensors file of its tensors (sorted by name) with the header as JSON

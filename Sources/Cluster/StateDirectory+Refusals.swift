@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Transport
 
 /// Refusals in the audit log, rate-limited and bounded (docs/DISTRIBUTED.md, "Refusals in the audit log"):
 /// - the first refusal of a (peer, reason) pair is written at once; repeats within `intervalSeconds` are only

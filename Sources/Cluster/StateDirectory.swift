@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Transport
 import Wire
 
 /// The coordinator's durable state (DESIGN §6): `state.sqlite` (jobs, workers, blobs, audit events) and a

@@ -1,4 +1,5 @@
 import Foundation
+import Transport
 import Wire
 
 /// A worker's side of the protocol: introduces itself, asks for one task at a time, downloads the blobs a task

@@ -1,4 +1,5 @@
 import Foundation
+import Transport
 import Wire
 
 /// The coordinator's side of the worker protocol: registers workers, hands shard tasks to those with credit,

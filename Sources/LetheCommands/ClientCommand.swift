@@ -4,6 +4,7 @@ import Data
 import Federated
 import Foundation
 import Tensor
+import Transport
 import Wire
 import ZeroMQ
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
 import Foundation
+import Transport
 import ZeroMQ
 
 /// How a command reaches the coordinator's control endpoint: address and credentials.

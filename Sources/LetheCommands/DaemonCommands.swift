@@ -5,6 +5,7 @@ import Data
 import Foundation
 import NN
 import Tensor
+import Transport
 import Unlearning
 import Wire
 import ZeroMQ

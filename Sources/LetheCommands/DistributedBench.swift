@@ -5,6 +5,7 @@ import Data
 import Foundation
 import NN
 import Tensor
+import Transport
 import Unlearning
 
 /// Per-step cost of the wire protocol: the same training steps in process and on N workers over loopback TCP.

@@ -4,6 +4,7 @@ import Cluster
 import Data
 import Foundation
 import NN
+import Transport
 import Unlearning
 import Wire
 

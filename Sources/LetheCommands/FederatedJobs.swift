@@ -5,6 +5,7 @@ import Federated
 import Foundation
 import NN
 import Tensor
+import Transport
 import Wire
 
 /// What the coordinator runs for federated jobs: FedAvg training with the clients, and forgetting a client.

@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import Transport
 
 /// A federated client as reports show it.
 struct ClientSummary: Codable, Equatable {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Cluster
 import Data
 import Foundation
+import Transport
 import Unlearning
 import Wire
 

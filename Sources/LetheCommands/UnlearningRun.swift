@@ -3,6 +3,7 @@ import Cluster
 import Foundation
 import NN
 import Tensor
+import Transport
 import Unlearning
 import Wire
 

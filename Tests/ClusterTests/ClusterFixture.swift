@@ -6,6 +6,7 @@ import LetheTesting
 import NN
 import Tensor
 import Testing
+import Transport
 import Unlearning
 import Wire
 

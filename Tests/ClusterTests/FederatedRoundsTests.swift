@@ -6,6 +6,7 @@ import LetheTesting
 import NN
 import Tensor
 import Testing
+import Transport
 import Wire
 
 /// An in-memory federation: a roster and clients that each hold a third of a small 10-class dataset.

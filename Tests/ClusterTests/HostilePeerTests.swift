@@ -3,6 +3,7 @@ import Foundation
 import LetheTesting
 import Tensor
 import Testing
+import Transport
 import Wire
 
 struct HostilePeerTests {

@@ -1,6 +1,7 @@
 import Cluster
 import Foundation
 import Testing
+import Transport
 import Wire
 
 /// `lethe status` is honest from the start: the stage the job is in and the plan's steps, known before the

@@ -1,6 +1,7 @@
 import Cluster
 import Foundation
 import Testing
+import Transport
 import Wire
 
 /// Refusals reach the audit log with the peer's key and the reason, rate-limited per (peer, reason) and bounded,

@@ -1,6 +1,7 @@
 import Cluster
 import Foundation
 import Testing
+import Transport
 import Wire
 
 /// Every refusal reaches the requester at once, with its reason, even when the coordinator's decoder refuses

@@ -4,6 +4,7 @@ import Foundation
 import LetheTesting
 import NN
 import Testing
+import Transport
 import Unlearning
 import Wire
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Transport
 
 @testable import Cluster
 

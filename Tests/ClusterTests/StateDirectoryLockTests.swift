@@ -1,6 +1,7 @@
 import Cluster
 import Foundation
 import Testing
+import Transport
 
 /// One coordinator at a time per state directory; a released (or dead holder's) lock does not block the next.
 struct StateDirectoryLockTests {

@@ -1,6 +1,7 @@
 import Cluster
 import Foundation
 import Testing
+import Transport
 import Wire
 
 struct UploadTests {

@@ -1,6 +1,7 @@
 import Cluster
 import Foundation
 import Testing
+import Transport
 import Unlearning
 import Wire
 

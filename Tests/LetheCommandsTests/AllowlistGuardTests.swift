@@ -2,6 +2,7 @@ import Cluster
 import Foundation
 import LetheTesting
 import Testing
+import Transport
 import Wire
 import ZeroMQ
 

@@ -4,6 +4,7 @@ import LetheTesting
 import NN
 import Synchronization
 import Testing
+import Transport
 import Unlearning
 
 @testable import LetheCommands

@@ -1,7 +1,7 @@
 import Tensor
 import Testing
 
-@testable import Cluster
+@testable import Transport
 
 struct WeightsVersionTests {
     /// Reference values from the `xxhash` Python package (xxh64(...).hexdigest()).

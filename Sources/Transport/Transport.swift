@@ -27,7 +27,7 @@ public struct Received: Sendable {
     }
 
     /// The decoded envelope, or nil after handing the reason it cannot be decoded to `refuse`.
-    func envelope(refusing refuse: (WireError) -> Void) -> Envelope? {
+    public func envelope(refusing refuse: (WireError) -> Void) -> Envelope? {
         do throws(WireError) {
             return try WireCodec.decode(frames)
         } catch {

@@ -1,7 +1,7 @@
-import Cluster
 import Foundation
 import LetheTesting
 import Testing
+import Transport
 
 struct BlobStoreTests {
     /// Uploads and downloads resume from what is already stored; chunks out of order and bytes that do not
