@@ -37,19 +37,32 @@ let package = Package(
             dependencies: [
                 "Wire", "ZeroMQ", "NN", "Tensor", .product(name: "Crypto", package: "swift-crypto"),
             ]),
-        // Coordinator and worker daemons: plans run over workers, parameter-server style.
+        // What a job is, wherever it runs: scenario, run, verdict, reports (no processes, no sockets).
         .target(
-            name: "Cluster",
+            name: "Jobs",
             dependencies: [
-                "Transport", "Wire", "ZeroMQ", "Unlearning", "Federated", "Checkpoint", "Data", "NN", "Tensor",
+                "Wire", "Unlearning", "Federated", "Checkpoint", "Data", "NN", "Tensor",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        // The coordinator daemon: worker pool, remote executor, client roster, federated rounds, state directory;
+        // it runs jobs (`Jobs`) with plans over workers, parameter-server style.
+        .target(
+            name: "Coordinator",
+            dependencies: [
+                "Transport", "Jobs", "Wire", "ZeroMQ", "Unlearning", "Federated", "Checkpoint", "Data", "NN", "Tensor",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        // The worker daemon and the federated client: shard and client computations for a coordinator.
+        .target(
+            name: "Worker",
+            dependencies: [
+                "Transport", "Jobs", "Wire", "Unlearning", "Federated", "Checkpoint", "Data", "NN", "Tensor",
             ]),
         .target(
             name: "LetheCommands",
             dependencies: [
-                "Tensor", "NN", "Checkpoint", "Data", "Unlearning", "Federated", "ZeroMQ", "Transport", "Cluster",
-                "Wire",
+                "Tensor", "NN", "Checkpoint", "Data", "Unlearning", "Federated", "ZeroMQ", "Transport", "Jobs",
+                "Coordinator", "Worker", "Wire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -67,15 +80,23 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "LetheTesting"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Wire", "NN", "Tensor", "LetheTesting"]),
         .testTarget(
-            name: "ClusterTests",
+            name: "JobsTests",
+            dependencies: ["Jobs", "Unlearning", "Data", "NN", "Tensor", "Checkpoint", "LetheTesting"]),
+        .testTarget(
+            name: "WorkerTests",
+            dependencies: ["Worker", "Transport", "Jobs", "Wire", "Unlearning", "Data", "NN", "Tensor", "LetheTesting"]),
+        .testTarget(
+            name: "CoordinatorTests",
             dependencies: [
-                "Transport", "Cluster", "Wire", "ZeroMQ", "Unlearning", "Federated", "Checkpoint", "Data", "NN",
-                "Tensor", "LetheTesting",
+                "Transport", "Jobs", "Coordinator", "Worker", "Wire", "ZeroMQ", "Unlearning", "Federated", "Checkpoint",
+                "Data",
+                "NN", "Tensor", "LetheTesting",
             ]),
         .testTarget(
             name: "LetheCommandsTests",
             dependencies: [
-                "LetheCommands", "Transport", "Cluster", "Checkpoint", "Data", "LetheTesting", "Wire", "ZeroMQ",
+                "LetheCommands", "Transport", "Jobs", "Coordinator", "Worker", "Checkpoint", "Data", "LetheTesting",
+                "Wire", "ZeroMQ",
             ]),
     ],
     swiftLanguageModes: [.v6]

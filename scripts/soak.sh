@@ -78,6 +78,7 @@ start_worker() {
 cleanup() {
     kill "$chaos_pid" 2>/dev/null || true
     kill "$coordinator_pid" "${worker_pids[@]}" 2>/dev/null || true
+    pkill -f -- "--cache-dir $work/cache" 2>/dev/null || true  # workers the chaos loop restarted
     wait 2>/dev/null || true
 }
 chaos_pid=

@@ -1,11 +1,13 @@
 import ArgumentParser
-import Cluster
+import Coordinator
 import Data
 import Federated
 import Foundation
+import Jobs
 import Tensor
 import Transport
 import Wire
+import Worker
 import ZeroMQ
 
 /// `lethe client`: a federated client daemon that owns one partition of a dataset and trains on it when the

@@ -1,6 +1,7 @@
 import ArgumentParser
-import Cluster
+import Coordinator
 import Foundation
+import Jobs
 import Transport
 import ZeroMQ
 

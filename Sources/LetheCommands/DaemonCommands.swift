@@ -1,13 +1,15 @@
 import ArgumentParser
 import Checkpoint
-import Cluster
+import Coordinator
 import Data
 import Foundation
+import Jobs
 import NN
 import Tensor
 import Transport
 import Unlearning
 import Wire
+import Worker
 import ZeroMQ
 
 /// `lethe coordinator`: the daemon that keeps jobs and runs them on workers.
@@ -64,7 +66,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         settings.heartbeatMilliseconds = heartbeatMs
         settings.allowMixedKernels = allowMixedKernels
         let coordinator = Coordinator(
-            state: state, workers: workers, control: controlTransport, settings: settings, runner: JobRunner.run)
+            state: state, workers: workers, control: controlTransport, settings: settings)
         coordinator.log = { log($0) }
         coordinator.checkpointSeconds = checkpointSeconds
         coordinator.maxConcurrentJobs = maxJobs
@@ -148,58 +150,5 @@ struct WorkerCommand: AsyncParsableCommand {
         node.log = { log("\(workerName): \($0)") }
         log("worker \(workerName) connecting to \(coordinator), cache \(cache.path)")
         await node.run()
-    }
-}
-
-/// What the coordinator runs for each job: the same `UnlearningRun` as `lethe unlearn`, on the pool's workers.
-enum JobRunner {
-    @Sendable static func run(_ job: StoredJob, _ environment: Coordinator.JobEnvironment) async throws -> JobOutputs {
-        switch job.spec.kind {
-        case JobKind.federated?: return try await FederatedJobs.train(job, environment)
-        case JobKind.forgetClient?: return try await FederatedJobs.forget(job, environment)
-        default: break
-        }
-        let spec = job.spec
-        let blobs = environment.blobs
-        guard let method = UnlearningMethods.named(spec.method) else { throw ValidationError("unknown method") }
-        let model = try ModelSpec.build(spec.architecture, seed: 0)
-        try ModelCheckpoint.load(blobs.url(of: spec.weightsSHA256), into: model)
-        let train = try DatasetBlob.decode(try blobs.data(spec.trainSHA256))
-        let test = try DatasetBlob.decode(try blobs.data(spec.testSHA256))
-        let bundle = try JSONDecoder().decode(ScenarioBundle.self, from: try blobs.data(spec.scenarioSHA256))
-        let scenario = try bundle.scenario(model: model, train: train, test: test)
-        let reference = try spec.referenceSHA256.map { sha256 -> (String, Model) in
-            let model = try ModelSpec.build(spec.architecture, seed: 0)
-            try ModelCheckpoint.load(blobs.url(of: sha256), into: model)
-            return ("blob \(sha256)", model)
-        }
-        let run = UnlearningRun(
-            method: method, parameters: try MethodParameters(method.allParameters, overrides: spec.params),
-            scenario: scenario, architecture: spec.architecture, weights: spec.weightsName,
-            inputSha256: spec.weightsSHA256, seed: spec.seed, shards: spec.shards, reference: reference)
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-\(job.id)-\(UUID()).safetensors")
-        defer { try? FileManager.default.removeItem(at: out) }
-        let progress: ProgressHandler = { phase in
-            environment.progress(
-                PhaseStatus(
-                    name: phase.phase, completed: phase.completed, total: phase.total, lastLoss: phase.loss,
-                    stoppedEarly: phase.stoppedEarly))
-        }
-        let (report, _) = try await run.perform(
-            out: out, outName: "\(job.id).safetensors", stage: environment.stage
-        ) { plan, state in
-            try await UnlearningRun.onWorkers(
-                environment.pool, job: job.id, shards: spec.shards, datasetSHA256: spec.trainSHA256,
-                labels: train.labels, originalSHA256: spec.weightsSHA256, architecture: spec.architecture,
-                progress: progress, snapshot: environment.snapshot, persist: environment.persist)(plan, state)
-        }
-        let missed = report.missedTargets
-        if let missed, !missed.kept { throw missed }
-        let outputs = JobOutputs(
-            id: job.id, weightsSHA256: try blobs.put(contentsOf: out),
-            reportSHA256: try blobs.put(JSONEncoder.sorted.encode(report)),
-            htmlSHA256: try blobs.put(Data(HTMLReport.render(report).utf8)))
-        if let missed { throw JobFailedWithOutputs(outputs: outputs, reason: missed) }
-        return outputs
     }
 }

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Checkpoint
-import Cluster
+import Coordinator
 import Data
 import Foundation
+import Jobs
 import NN
 import Tensor
 import Transport

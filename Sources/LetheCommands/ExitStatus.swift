@@ -1,8 +1,9 @@
 import ArgumentParser
 import Checkpoint
-import Cluster
+import Coordinator
 import Data
 import Foundation
+import Jobs
 import NN
 import Transport
 import Unlearning
@@ -14,7 +15,8 @@ enum ExitStatus {
     static func code(for error: Error) -> Int32 {
         switch error {
         case is SafetensorsError, is ModelCheckpoint.LoadError, is DatasetError, is ModelSpecError, is ValidationError,
-            is ForgetSelectionError, is MembershipInferenceError, is MethodParameterError, is MethodNotApplicable:
+            is ForgetSelectionError, is MembershipInferenceError, is MethodParameterError, is MethodNotApplicable,
+            is ScenarioError:
             return 2
         case let refusal as ProtocolError:
             return [.badRequest, .unknownJob, .unknownBlob, .badShape, .badMessage].contains(refusal.code) ? 2 : 1

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Jobs
 import Unlearning
 
 /// The forget selection flags shared by every command that forgets or verifies forgetting.

@@ -1,27 +1,7 @@
 import Foundation
+import Jobs
 import Tensor
 import ZeroMQ
-
-extension JSONEncoder {
-    /// Stable, readable JSON with snake_case keys.
-    static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return encoder
-    }
-}
-
-extension JSONDecoder {
-    /// Reads what `JSONEncoder.sorted` writes.
-    static var snakeCase: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
-    }
-}
 
 /// One compact line of sorted-key JSON (benchmark figures, for machines that read line by line).
 func printJSONLine(_ value: some Encodable) throws {

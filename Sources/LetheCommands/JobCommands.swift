@@ -1,7 +1,8 @@
 import ArgumentParser
-import Cluster
+import Coordinator
 import Data
 import Foundation
+import Jobs
 import Transport
 import Unlearning
 import Wire

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Jobs
 import Yams
 
 /// `lethe submit --job FILE`: a YAML job file whose keys are `lethe submit`'s own flags, so a job can be kept

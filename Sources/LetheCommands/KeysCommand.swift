@@ -1,5 +1,6 @@
 import ArgumentParser
-import Cluster
+import Coordinator
+import Jobs
 import Transport
 
 /// `lethe keys init|add-worker|add-user|revoke`.

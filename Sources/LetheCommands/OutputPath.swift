@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Jobs
 
 /// Refuses an output path that cannot be written, before any work starts: its directory must exist and be
 /// writable, and the path must not be a directory. (A job that ran for minutes must not fail at its last step.)

@@ -1,4 +1,5 @@
 import Foundation
+import Jobs
 import Unlearning
 
 /// Shows progress on standard error: a redrawn bar on a terminal, a plain line per phase otherwise.

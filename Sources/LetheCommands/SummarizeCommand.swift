@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Jobs
 import Unlearning
 
 /// Tables of many `lethe unlearn` reports: per scenario, one row per method (mean ± standard deviation over

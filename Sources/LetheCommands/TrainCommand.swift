@@ -1,8 +1,9 @@
 import ArgumentParser
 import Checkpoint
-import Cluster
+import Coordinator
 import Data
 import Foundation
+import Jobs
 import NN
 import Transport
 import Unlearning
@@ -139,19 +140,6 @@ struct TrainReport: Encodable {
     let seconds: Double
     let epochs: [EpochReport]
     let blas: BLASInfo
-}
-
-/// Refuses a dataset whose images or classes the model cannot take.
-func checkCompatible(_ model: Model, _ dataset: Dataset) throws {
-    guard dataset.imageShape == model.inputShape else {
-        throw ValidationError(
-            "\(model.architecture) takes images of shape \(model.inputShape), but \(dataset.name) has \(dataset.imageShape)"
-        )
-    }
-    guard dataset.classCount <= model.classCount else {
-        throw ValidationError(
-            "\(model.architecture) predicts \(model.classCount) classes, but \(dataset.name) has \(dataset.classCount)")
-    }
 }
 
 /// Reads one training index per line (blank lines and #-comments ignored), checking each is in range.

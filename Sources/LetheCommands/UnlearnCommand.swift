@@ -1,8 +1,9 @@
 import ArgumentParser
 import Checkpoint
-import Cluster
+import Coordinator
 import Data
 import Foundation
+import Jobs
 import NN
 import Transport
 import Unlearning
@@ -44,7 +45,7 @@ struct UnlearnCommand: AsyncParsableCommand {
             weights: request.weights,
             inputSha256: try BlobStore.sha256(contentsOf: URL(fileURLWithPath: request.weights)),
             seed: request.seed, shards: request.shards,
-            reference: try request.reference.map { ($0, try model.load(weights: $0)) })
+            reference: try request.reference.map { ($0, try model.load(weights: $0)) }, log: { log($0) })
         let progress = ProgressBar()
         let (result, _) = try await run.perform(out: URL(fileURLWithPath: out), outName: out) { plan, state in
             try await execute(plan, state: state, scenario: scenario, progress: progress.handler)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Jobs
 import Unlearning
 
 /// What to forget from which model, and how: the flags `lethe unlearn` and `lethe submit` share.

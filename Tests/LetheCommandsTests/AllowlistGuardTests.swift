@@ -1,5 +1,6 @@
-import Cluster
+import Coordinator
 import Foundation
+import Jobs
 import LetheTesting
 import Testing
 import Transport

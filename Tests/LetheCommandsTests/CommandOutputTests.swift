@@ -1,4 +1,5 @@
 import Foundation
+import Jobs
 import LetheTesting
 import Testing
 import Wire

@@ -1,0 +1,178 @@
+import Data
+import Federated
+import Foundation
+import Jobs
+import NN
+import Tensor
+import Transport
+import Unlearning
+import Wire
+
+/// FedAvg rounds with the roster's clients (DESIGN §7): each round sends the global weights to the chosen
+/// clients, waits for their updates until the deadline, averages those that came (weighted by samples, in
+/// identity order) once a quorum has answered, and adds every participant's |θ_client − θ_reference| to its
+/// contribution ledger. A round without quorum runs again; a client that misses one can rejoin the next.
+public struct FederatedRounds: Sendable {
+    public var job: String
+    public var architecture: String
+    public var seed: UInt64
+    public var settings: FederatedSettings
+    public var test: Dataset
+    public var roster: ClientRoster
+    public var phase = "rounds"
+    public var log: @Sendable (String) -> Void = { _ in }
+    public var progress: @Sendable (PhaseStatus) -> Void = { _ in }
+
+    public init(
+        job: String, architecture: String, seed: UInt64, settings: FederatedSettings, test: Dataset,
+        roster: ClientRoster
+    ) {
+        self.job = job
+        self.architecture = architecture
+        self.seed = seed
+        self.settings = settings
+        self.test = test
+        self.roster = roster
+    }
+
+    /// Runs rounds until `state.round == rounds`, calling `persist` after each.
+    public func run(_ state: inout FederationState, rounds: Int, persist: (FederationState) -> Void) throws {
+        let parameterNames = Set(try ModelSpec.build(architecture, seed: 0).namedParameters.map(\.name))
+        if state.round == 0 {
+            try roster.waitForClients(settings.clients, job: job)
+        } else if try !roster.waitForClients(
+            settings.clients, job: job, until: Date().addingTimeInterval(settings.deadlineSeconds))
+        {
+            // Resumed (after a restart, the clients say hello again one by one): carry on with those back in time.
+            log("\(job) resumes round \(state.round + 1) with the clients back within its deadline")
+        }
+        while state.round < rounds {
+            let started = Date()
+            let round = state.round
+            let selected = choose(round: round)
+            guard !selected.isEmpty else {
+                try roster.waitForClients(1, job: job)
+                Thread.sleep(forTimeInterval: 0.2)
+                continue
+            }
+            let weights = state.names.map { NamedTensor($0, state.global[$0]!) }
+            let assignments = selected.map { client in
+                ClientRoster.Assignment(
+                    identity: client.identity,
+                    task: RoundTask(
+                        job: job, round: round, kind: .train, architecture: architecture, epochs: settings.localEpochs,
+                        batchSize: settings.batchSize, learningRate: settings.learningRate,
+                        momentum: settings.momentum, weightDecay: settings.weightDecay,
+                        seed: Self.clientSeed(seed, round: round, identity: client.identity)),
+                    tensors: weights)
+            }
+            let shapes = state.global.mapValues(\.shape)
+            let outcomes = try roster.run(
+                assignments, deadline: Date().addingTimeInterval(settings.deadlineSeconds),
+                check: { Self.problem(with: $0, shapes: shapes) })
+            var updates: [(identity: String, update: RoundUpdate, weights: [String: Tensor])] = []
+            var missed: [String: String] = [:]
+            for client in selected {
+                switch outcomes[client.identity] {
+                case .update(let update, _)? where update.samples != client.samples:
+                    // FedAvg weights by samples: a client may not claim more (or fewer) than it registered with.
+                    missed[client.identity] = "claimed \(update.samples) samples, registered \(client.samples)"
+                case .update(let update, let tensors)?:
+                    updates.append(
+                        (
+                            client.identity, update,
+                            Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0.tensor) })
+                        ))
+                case .missed(let reason)?: missed[client.identity] = reason
+                case nil: missed[client.identity] = "no answer"
+                }
+            }
+            for (identity, reason) in missed.sorted(by: { $0.key < $1.key }) {
+                log("\(job) round \(round + 1): \(name(of: identity)) missed it (\(reason))")
+            }
+            guard updates.count >= settings.quorumCount(of: selected.count) else {
+                log(
+                    "\(job) round \(round + 1): \(updates.count) of \(selected.count) clients answered, below quorum; again"
+                )
+                continue
+            }
+            let reference = settings.reference == .initial ? state.initial : state.global
+            let referenceParameters = reference.filter { parameterNames.contains($0.key) }
+            for (identity, update, clientWeights) in updates {
+                var ledger = state.ledgers[identity] ?? ContributionLedger()
+                try ledger.accumulate(client: clientWeights, reference: referenceParameters)
+                state.ledgers[identity] = ledger
+                state.lastModels[identity] = clientWeights
+                let info = selected.first { $0.identity == identity }!
+                var member =
+                    state.members[identity]
+                    ?? FederationState.Member(
+                        identity: identity, name: info.name, samples: update.samples, classCounts: info.classCounts,
+                        partition: info.partition, rounds: [])
+                member.samples = update.samples
+                member.rounds.append(round)
+                state.members[identity] = member
+            }
+            state.global = try FedAvg.aggregate(updates.map { (samples: $0.update.samples, weights: $0.weights) })
+            let accuracy = try Self.testAccuracy(of: state, architecture: architecture, on: test)
+            let meanLoss = updates.reduce(0.0) { $0 + $1.update.meanLoss } / Double(updates.count)
+            state.history.append(
+                FederationState.RoundRecord(
+                    round: round, participants: updates.map(\.identity), missed: missed, meanClientLoss: meanLoss,
+                    testAccuracy: accuracy, seconds: Date().timeIntervalSince(started)))
+            state.round += 1
+            persist(state)
+            progress(PhaseStatus(name: phase, completed: state.round, total: rounds, lastLoss: meanLoss))
+            log(
+                "\(job) round \(round + 1)/\(rounds): \(updates.count) client(s), loss \(String(format: "%.4f", meanLoss)), test accuracy \(String(format: "%.2f%%", 100 * accuracy))"
+            )
+        }
+    }
+
+    /// The online clients that take part in `round`: all (or a seeded `fraction` of them), minus the excluded.
+    private func choose(round: Int) -> [ClientRoster.ClientInfo] {
+        let eligible = roster.clientList.filter { client in
+            client.online
+                && !settings.excluded.contains { $0 == client.identity || $0 == client.key || $0 == client.name }
+        }
+        guard settings.fraction < 1, eligible.count > 1 else { return eligible }
+        let count = max(1, Int((settings.fraction * Double(eligible.count)).rounded(.up)))
+        var generator = SeededGenerator(seed: seed, stream: "round-\(round)-selection")
+        return generator.permutation(eligible.count).prefix(count).sorted().map { eligible[$0] }
+    }
+
+    private func name(of identity: String) -> String {
+        roster.clientList.first { $0.identity == identity }?.name ?? identity
+    }
+
+    /// The seed of a client's local training in a round: the same for the same job seed, round and client.
+    static func clientSeed(_ seed: UInt64, round: Int, identity: String) -> UInt64 {
+        var generator = SeededGenerator(seed: seed, stream: "round-\(round)-client-\(identity)")
+        return generator.next()
+    }
+
+    /// Why an update's weights cannot be averaged, or nil.
+    static func problem(with envelope: Envelope, shapes: [String: [Int]]) -> String? {
+        guard case .roundUpdate(let update) = envelope.message, update.samples > 0 else {
+            return "an update must report its samples"
+        }
+        let sent = Dictionary(envelope.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
+        for (name, shape) in shapes.sorted(by: { $0.key < $1.key }) {
+            guard let tensor = sent[name] else { return "the update lacks '\(name)'" }
+            guard tensor.shape == shape else { return "'\(name)' has shape \(tensor.shape), expected \(shape)" }
+            guard tensor.isFinite else { return "'\(name)' is not finite" }
+        }
+        if let extra = sent.keys.sorted().first(where: { shapes[$0] == nil }) { return "unknown parameter '\(extra)'" }
+        return nil
+    }
+
+    static func model(_ weights: [(name: String, tensor: Tensor)], architecture: String) throws -> Model {
+        let model = try ModelSpec.build(architecture, seed: 0)
+        try model.load(stateDict: weights)
+        return model
+    }
+
+    static func testAccuracy(of state: FederationState, architecture: String, on test: Dataset) throws -> Double {
+        Evaluator.evaluate(try model(state.globalStateDict, architecture: architecture), on: test).accuracy
+    }
+}

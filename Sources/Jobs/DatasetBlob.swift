@@ -1,0 +1,37 @@
+import Checkpoint
+import Data
+import Foundation
+import Tensor
+
+/// A dataset as a blob: a safetensors file with "images" [N, C, H, W] and "labels" [N] (float32, exact for
+/// class indices) and its name and class count in the metadata. Workers cache it by hash.
+public enum DatasetBlob {
+    public static func encode(_ dataset: Dataset) throws -> Data {
+        let file = SafetensorsFile(
+            tensors: [
+                (name: "images", tensor: dataset.images),
+                (name: "labels", tensor: Tensor(shape: [dataset.count], scalars: dataset.labels.map(Float.init))),
+            ],
+            metadata: ["name": dataset.name, "class_count": String(dataset.classCount)])
+        return try file.serialized()
+    }
+
+    public static func decode(_ data: Data) throws -> Dataset {
+        let file = try SafetensorsFile(data: data)
+        guard let images = file.entry(named: "images")?.tensor, images.rank == 4,
+            let labels = file.entry(named: "labels")?.tensor, labels.shape == [images.shape[0]],
+            let classCount = file.metadata["class_count"].flatMap(Int.init), classCount > 0
+        else { throw DatasetBlobError("not a Lethe dataset blob (images [N,C,H,W], labels [N], class_count)") }
+        let classes = labels.scalars.map { Int(exactly: $0) ?? -1 }
+        guard classes.allSatisfy({ (0..<classCount).contains($0) }) else {
+            throw DatasetBlobError("a label is not a class index below \(classCount)")
+        }
+        return Dataset(
+            name: file.metadata["name"] ?? "dataset", images: images, labels: classes, classCount: classCount)
+    }
+}
+
+public struct DatasetBlobError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

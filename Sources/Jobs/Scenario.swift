@@ -1,0 +1,113 @@
+import Checkpoint
+import Data
+import Foundation
+import NN
+import Unlearning
+
+/// A trained model and the forget request against its training data: what `metrics` and `unlearn` share.
+public struct Scenario {
+    public let model: Model
+    public let metadata: [String: String]
+    /// The original's recipe (from its checkpoint, or the default one).
+    public let recipe: TrainingRecipe
+    public let split: TrainingSplit
+    /// The training set as the model saw it (confusion scenarios keep their swapped labels).
+    public let train: Dataset
+    public let test: Dataset
+    public let forgetSet: ForgetSet
+    /// Held-out training indices the model never trained on.
+    public let validation: [Int]
+
+    public init(
+        model: Model, metadata: [String: String], recipe: TrainingRecipe, split: TrainingSplit, train: Dataset,
+        test: Dataset, forgetSet: ForgetSet, validation: [Int]
+    ) {
+        self.model = model
+        self.metadata = metadata
+        self.recipe = recipe
+        self.split = split
+        self.train = train
+        self.test = test
+        self.forgetSet = forgetSet
+        self.validation = validation
+    }
+
+    /// Loads weights and data and resolves the forget selection (`selection` gets the training set's size).
+    /// `validationFraction` applies to checkpoints that do not record their split (e.g. trained in PyTorch).
+    public static func load(
+        architecture: String, data: String, weights: String,
+        selection: (_ trainingSamples: Int) throws -> ForgetSelection, validationFraction: Double?
+    ) throws -> Scenario {
+        let model = try ModelSpec.build(architecture, seed: 0)
+        let metadata = try ModelCheckpoint.load(URL(fileURLWithPath: weights), into: model)
+        let trueTrain = try DatasetLoader.load(data, split: .train)
+        let test = try DatasetLoader.load(data, split: .test)
+        try checkCompatible(model, trueTrain)
+        let recorded = try metadata["lethe.split"].map {
+            try JSONDecoder.snakeCase.decode(TrainingSplit.self, from: Data($0.utf8))
+        }
+        if let recorded, let validationFraction, validationFraction != recorded.validationFraction {
+            throw ScenarioError(
+                "\(weights) was trained with a validation fraction of \(recorded.validationFraction); drop --validation-fraction"
+            )
+        }
+        let split = recorded ?? TrainingSplit(validationFraction: validationFraction ?? 0)
+        if let problem = split.problem(in: trueTrain) { throw ScenarioError(problem) }
+        let recipe =
+            try metadata["lethe.recipe"].map {
+                try JSONDecoder.snakeCase.decode(TrainingRecipe.self, from: Data($0.utf8))
+            }
+            ?? TrainingRecipe()
+        return Scenario(
+            model: model, metadata: metadata, recipe: recipe, split: split, train: split.applying(to: trueTrain),
+            test: test, forgetSet: try selection(trueTrain.count).resolve(in: trueTrain, split: split),
+            validation: split.validationIndices(in: trueTrain))
+    }
+}
+
+/// Refuses a dataset whose images or classes the model cannot take.
+public func checkCompatible(_ model: Model, _ dataset: Dataset) throws(ScenarioError) {
+    guard dataset.imageShape == model.inputShape else {
+        throw ScenarioError(
+            "\(model.architecture) takes images of shape \(model.inputShape), but \(dataset.name) has \(dataset.imageShape)"
+        )
+    }
+    guard dataset.classCount <= model.classCount else {
+        throw ScenarioError(
+            "\(model.architecture) predicts \(model.classCount) classes, but \(dataset.name) has \(dataset.classCount)")
+    }
+}
+
+/// Why a scenario cannot be built from what the user gave: bad input (exit 2).
+public struct ScenarioError: Error, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// What a coordinator needs, besides the model and the two datasets, to rebuild a `Scenario` exactly as the
+/// submitting CLI resolved it (uploaded as a JSON blob).
+public struct ScenarioBundle: Codable {
+    public let forgetSet: ForgetSet
+    public let validation: [Int]
+    public let recipe: TrainingRecipe
+    public let split: TrainingSplit
+    /// The checkpoint's `lethe.*` metadata.
+    public let metadata: [String: String]
+
+    public init(_ scenario: Scenario) {
+        forgetSet = scenario.forgetSet
+        validation = scenario.validation
+        recipe = scenario.recipe
+        split = scenario.split
+        metadata = scenario.metadata.filter { $0.key.hasPrefix("lethe.") }
+    }
+
+    public func scenario(model: Model, train: Dataset, test: Dataset) throws -> Scenario {
+        guard forgetSet.forget.allSatisfy({ $0 < train.count }), forgetSet.retain.allSatisfy({ $0 < train.count }),
+            validation.allSatisfy({ $0 < train.count })
+        else { throw ScenarioError("the scenario names training samples beyond the \(train.count) uploaded") }
+        return Scenario(
+            model: model, metadata: metadata, recipe: recipe, split: split, train: train, test: test,
+            forgetSet: forgetSet, validation: validation)
+    }
+}

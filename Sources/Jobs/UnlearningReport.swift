@@ -1,0 +1,162 @@
+import Foundation
+import Unlearning
+
+/// The JSON report of `lethe unlearn`.
+public struct UnlearningReport: Codable {
+    public let method: String
+    public let params: [String: String]
+    public let model: String
+    public let weights: String
+    public let inputSha256: String
+    public let forget: ForgetDescription
+    public let seed: UInt64
+    public let shards: Int
+    /// Wall time of the method itself (not of the verification).
+    public let seconds: Double
+    public let before: VerificationReport
+    public let after: VerificationReport
+    public let outputSha256: String
+    /// Where the unlearned weights were written (`lethe result` puts the path it wrote them to).
+    public var out: String
+    public let reference: String?
+    public let dataTouched: DataTouched
+    /// With a reference: relearn steps of the unlearned and the reference model, and their ratio (AIN).
+    public let anamnesis: Anamnesis?
+    public let phases: [PhaseLog]
+    /// `scrub+r`: the epoch it rewound to.
+    public let chosenEpoch: Int?
+    /// `ssd`: the α it dampened with and, when `alpha=auto` searched, what the search measured.
+    public let chosenAlpha: ChosenAlpha?
+    /// Whether the run met its targets, with the figures it was judged by (nil in reports of older versions).
+    public let verdict: Verdict?
+    public let blas: String
+
+    /// The run as an error when it missed a target (after its report is written), else nil.
+    public var missedTargets: TargetMissed? {
+        guard let verdict, !verdict.passed else { return nil }
+        return TargetMissed(method: method, verdict: verdict, kept: params["keep-failed"] == "true")
+    }
+
+    /// What the first line of the summary says the method did: only a run judged against a forget target and
+    /// passing "forgot".
+    public var outcome: String {
+        guard let verdict else { return "forgot" }
+        if !verdict.passed { return "missed its targets forgetting" }
+        return verdict.forgetTarget == nil ? "ran (forgetting not judged) on" : "forgot"
+    }
+
+    public var summary: String {
+        var rows = [
+            "\(method) \(outcome) \(forget.selection) in \(String(format: "%.1f", seconds))s (\(forget.forgetSamples) forget, \(forget.retainSamples) retain samples)",
+            "                      before     after",
+            "forget accuracy      \(percent(before.forgetAccuracy))   \(percent(after.forgetAccuracy))",
+            "retain accuracy      \(percent(before.retainAccuracy))   \(percent(after.retainAccuracy))",
+            "test accuracy        \(percent(before.testAccuracy))   \(percent(after.testAccuracy))",
+        ]
+        if before.testForgetAccuracy != nil {
+            rows.append(
+                "test, forgotten      \(percent(before.testForgetAccuracy))   \(percent(after.testForgetAccuracy))")
+            rows.append(
+                "test, other classes  \(percent(before.testRetainAccuracy))   \(percent(after.testRetainAccuracy))")
+        }
+        if before.validationAccuracy != nil {
+            rows.append(
+                "validation           \(percent(before.validationAccuracy))   \(percent(after.validationAccuracy))")
+        }
+        if before.validationForgetAccuracy != nil {
+            rows.append(
+                "validation, forgotten \(percent(before.validationForgetAccuracy))  \(percent(after.validationForgetAccuracy))"
+            )
+            rows.append(
+                "validation, others   \(percent(before.validationRetainAccuracy))   \(percent(after.validationRetainAccuracy))"
+            )
+        }
+        if let confusion = before.confusion, let afterConfusion = after.confusion {
+            let (a, b) = (confusion.classes[0], confusion.classes[1])
+            rows.append(
+                "test \(a)→\(b) / \(b)→\(a)         \(confusion.aPredictedAsB) / \(confusion.bPredictedAsA)      \(afterConfusion.aPredictedAsB) / \(afterConfusion.bPredictedAsA)"
+            )
+        }
+        rows.append("MIA (loss)           \(percent(before.mia))   \(percent(after.mia))")
+        rows.append("MIA (entropy)        \(percent(before.miaEntropy))   \(percent(after.miaEntropy))")
+        rows.append(String(format: "ZRF                   %.4f    %.4f", before.zrf, after.zrf))
+        if let distance = after.activationDistance, let js = after.jsDivergence {
+            rows.append(String(format: "vs reference          activation distance %.4f, JS %.4f (after)", distance, js))
+        }
+        if let anamnesis {
+            rows.append(
+                "relearn steps         \(anamnesis.describe(anamnesis.steps)) (reference \(anamnesis.describe(anamnesis.referenceSteps))), AIN \(String(format: "%.2f", anamnesis.index))"
+            )
+        }
+        if let chosenEpoch { rows.append("rewound to epoch \(chosenEpoch)") }
+        if let chosenAlpha { rows.append(chosenAlpha.summary) }
+        if let verdict, let target = verdict.forgetTarget {
+            rows.append(
+                String(
+                    format: "forget target %.1f%%%@ (%@): %@", 100 * target.accuracy,
+                    target.tolerance > 0 ? String(format: " + %.1f points", 100 * target.tolerance) : "", target.source,
+                    verdict.passed ? "met, and the rest within budget" : "missed"))
+        } else if verdict != nil {
+            rows.append("forget target: none (no held-out samples like the forget set); forgetting was not judged")
+        }
+        rows += (verdict?.misses ?? []).map { "missed: \($0)" }
+        if missedTargets == nil || params["keep-failed"] == "true" {
+            rows.append("wrote \(out) (sha256 \(outputSha256))")
+        }
+        return rows.joined(separator: "\n")
+    }
+}
+
+public struct ChosenAlpha: Codable {
+    public let alpha: Double
+    /// When `alpha=auto` searched: the accuracy on its checked forget samples, the target it had to get below,
+    /// and the accuracy its checked retain samples lost.
+    public let checkedForgetAccuracy: Double?
+    public let target: Double?
+    public let checkedRetainDrop: Double?
+
+    public init?(_ scalars: [String: Double]) {
+        guard let alpha = scalars[SSD.chosenAlpha] else { return nil }
+        self.alpha = alpha
+        checkedForgetAccuracy = scalars[SSD.checkedForgetAccuracy]
+        target = checkedForgetAccuracy == nil ? nil : scalars[ForgetTarget.key]
+        checkedRetainDrop = scalars[SSD.checkedRetainDrop]
+    }
+
+    public var summary: String {
+        let dampened = String(format: "dampened with α %g", alpha)
+        guard let checkedForgetAccuracy, let target, let checkedRetainDrop else { return dampened }
+        return dampened
+            + String(
+                format:
+                    " (alpha=auto): checked forget accuracy %.1f%% < target %.1f%%, checked retain accuracy %+.1f points",
+                100 * checkedForgetAccuracy, 100 * target, -100 * checkedRetainDrop)
+    }
+}
+
+public struct ForgetDescription: Codable {
+    public let selection: String
+    /// The selection without its seed (for grouping runs of several seeds).
+    public let scenario: String?
+
+    public var group: String { scenario ?? selection }
+    public let forgetSamples: Int
+    public let retainSamples: Int
+    public let validationSamples: Int
+    public let classes: [Int]?
+}
+
+/// A fraction as a fixed-width percentage for text tables ("–" when absent).
+public func percent(_ value: Double?) -> String { value.map { String(format: "%6.2f%%", 100 * $0) } ?? "     –" }
+
+extension Anamnesis {
+    /// A relearn step count, or ">maximum" for a model that did not relearn within the budget.
+    public func describe(_ steps: Int?) -> String { steps.map(String.init) ?? ">\(maximumSteps)" }
+}
+
+/// How many samples of each set the method read.
+public struct DataTouched: Codable {
+    public let forget: Int
+    public let retain: Int
+    public let validation: Int
+}

@@ -1,0 +1,57 @@
+import Coordinator
+import Foundation
+import Jobs
+import Tensor
+import Transport
+import Wire
+import Worker
+import ZeroMQ
+
+/// A coordinator's worker pool with `count` workers in this process, speaking the real protocol over ZeroMQ
+/// inproc sockets (`lethe unlearn --workers N`): one machine, no set-up, the same code paths as a deployment.
+public final class EmbeddedCluster {
+    public let pool: WorkerPool
+    public let blobs: BlobStore
+    private let context: ZeroMQContext
+    private let server: ZeroMQTransport
+    private let clients: [ZeroMQTransport]
+    private let runs: [Task<Void, Never>]
+
+    /// Blobs live under `directory` (the coordinator's store and one cache per worker). `endpoint` defaults to a
+    /// fresh inproc name; `tcp://127.0.0.1:*` puts the workers behind real loopback sockets.
+    public init(
+        workers count: Int, directory: URL, endpoint: String? = nil,
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws {
+        precondition(count >= 1, "an embedded cluster needs a worker")
+        context = try ZeroMQContext()
+        blobs = try BlobStore(directory: directory.appendingPathComponent("coordinator"))
+        server = try .server(context, bind: endpoint ?? "inproc://lethe-coordinator-\(UUID())", security: .insecure)
+        pool = WorkerPool(
+            transport: server, blobs: blobs, settings: WorkerPool.Settings(kernelIdentity: BLAS.kernelIdentity))
+        pool.log = log
+        pool.start()
+        var clients: [ZeroMQTransport] = []
+        var runs: [Task<Void, Never>] = []
+        for index in 0..<count {
+            let client = try ZeroMQTransport.client(context, connect: server.endpoint, security: .insecure)
+            let node = WorkerNode(
+                transport: client, blobs: try BlobStore(directory: directory.appendingPathComponent("worker-\(index)")),
+                hello: Hello(
+                    name: "local-\(index)", kernelIdentity: BLAS.kernelIdentity, threads: Parallel.maxThreads,
+                    softwareVersion: WireProtocol.versionTag))
+            node.log = log
+            clients.append(client)
+            runs.append(Task { await node.run() })
+        }
+        self.clients = clients
+        self.runs = runs
+    }
+
+    public func stop() {
+        pool.stop()
+        runs.forEach { $0.cancel() }
+        clients.forEach { $0.close() }
+        server.close()
+    }
+}

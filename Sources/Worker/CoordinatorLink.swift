@@ -1,0 +1,104 @@
+import Foundation
+import Jobs
+import Transport
+import Wire
+
+/// How a worker or a federated client keeps in touch with the coordinator: it heartbeats at the pace the welcome
+/// set and says hello again once the coordinator has been silent for its liveness window (it restarted or lost
+/// us). The owner guards it with its own lock.
+struct CoordinatorLink {
+    let transport: Transport
+    let hello: Hello
+    private(set) var heartbeatMilliseconds = 500
+    private var liveness = 6
+    private var lastHeard = Date()
+    private var lastHello = Date.distantPast
+    /// The connection problem last logged, so that each is logged once, not at every retry.
+    private var reportedProblem: ConnectionProblem?
+
+    init(transport: Transport, hello: Hello) {
+        self.transport = transport
+        self.hello = hello
+    }
+
+    mutating func heard() { lastHeard = Date() }
+
+    mutating func welcomed(_ welcome: Welcome) {
+        heartbeatMilliseconds = max(welcome.heartbeatIntervalMilliseconds, 10)
+        liveness = max(welcome.liveness, 2)
+    }
+
+    mutating func sayHello() {
+        lastHello = Date()
+        transport.send(Envelope(.hello(hello)), to: nil)
+    }
+
+    /// A line for the log when the transport's connection problem changed since the last call: the new problem
+    /// (workers and clients have keys on the workers' allowlist), or that the connection works again.
+    mutating func connectionChange() -> String? {
+        let problem = transport.connectionProblem
+        guard problem != reportedProblem else { return nil }
+        defer { reportedProblem = problem }
+        guard let problem else { return "the connection to the coordinator works now" }
+        return problem.explanation(allowlist: .workers) + " (retrying)"
+    }
+
+    /// Sends a heartbeat, or hello when the coordinator has been silent too long; returns whether it said hello.
+    mutating func tick() -> Bool {
+        let limit = Double(heartbeatMilliseconds * liveness) / 1000
+        if Date().timeIntervalSince(lastHeard) > limit, Date().timeIntervalSince(lastHello) > limit {
+            sayHello()
+            return true
+        }
+        transport.send(Envelope(.heartbeat), to: nil)
+        return false
+    }
+}
+
+/// A worker or client: one lock guards its link and its own state, and `receive` gets each decoded message
+/// (except the coordinator's "send hello first", which it answers with hello).
+protocol CoordinatorLinked: AnyObject, Sendable {
+    var transport: Transport { get }
+    var lock: NSLock { get }
+    /// Guarded by `lock`.
+    var link: CoordinatorLink { get set }
+    var log: @Sendable (String) -> Void { get }
+    /// Handles one message from the coordinator; called with `lock` held.
+    func receive(_ envelope: Envelope)
+}
+
+extension CoordinatorLinked {
+    /// Says hello, then handles every message while a timer ticks every heartbeat interval, until the transport
+    /// closes or the task is cancelled.
+    func serve() async {
+        lock.withLock { link.sayHello() }
+        let heartbeat = Task { [weak self] in
+            while !Task.isCancelled, let milliseconds = self?.lock.withLock({ self?.link.heartbeatMilliseconds }) {
+                try? await Task.sleep(for: .milliseconds(milliseconds))
+                self?.tick()
+            }
+        }
+        defer { heartbeat.cancel() }
+        for await received in transport.incoming { handle(received) }
+    }
+
+    func handle(_ received: Received) {
+        guard let envelope = received.envelope(refusing: { log("refused a message from the coordinator: \($0)") })
+        else { return }
+        lock.withLock {
+            link.heard()
+            if case .error(let error) = envelope.message, error.message.hasSuffix("send hello first") {
+                link.sayHello()  // the coordinator dropped us or restarted
+            } else {
+                receive(envelope)
+            }
+        }
+    }
+
+    private func tick() {
+        lock.withLock {
+            if let change = link.connectionChange() { log(change) }
+            if link.tick() { log("the coordinator is silent; saying hello again") }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import Checkpoint
+import Data
+import Foundation
+import Jobs
+import NN
+import Tensor
+import Transport
+import Unlearning
+import Wire
+
+/// What a worker does with a shard task, without any networking: resolves the job's dataset and original model
+/// by hash (from its blob cache), keeps the student replica, checks everything the task refers to, and computes
+/// the shard. A bad task becomes a `ProtocolError`, never a crash.
+public final class ShardComputer {
+    private let blobs: BlobStore
+    private var datasets: [String: Dataset] = [:]
+    private var originals: [String: Model] = [:]
+    private var frozen: [String: FrozenModels] = [:]
+    private var replica: (architecture: String, weights: String, model: Model)?
+
+    public init(blobs: BlobStore) {
+        self.blobs = blobs
+    }
+
+    /// The blobs a task needs that are not in the cache yet.
+    public func missingBlobs(for context: JobContext) -> [String] {
+        [context.datasetSHA256, context.originalSHA256].filter { !blobs.contains($0) }
+    }
+
+    /// Whether the replica holds the weights a task names (otherwise the coordinator must include them).
+    public func hasWeights(_ sha256: String) -> Bool { replica?.weights == sha256 }
+
+    /// Computes `task` with the tensors that came with it; the reply carries its result tensors.
+    public func run(_ task: ShardTask, tensors: [NamedTensor]) throws(ProtocolError) -> Envelope {
+        let start = Date()
+        let context = task.context
+        let dataset = try dataset(context.datasetSHA256)
+        let original = try original(context)
+        let student = try student(context, tensors: tensors, like: original)
+        let frozenModels = frozenModels(context, original: original)
+        switch task.work {
+        case .gradient(let step):
+            let inputs = Dictionary(
+                tensors.filter { $0.name.hasPrefix("input/") }.map { ($0.name, $0.tensor) },
+                uniquingKeysWith: { a, _ in a })
+            try check(step, dataset: dataset, model: student, inputs: inputs)
+            let result = ShardedStep.compute(
+                step, shard: 0, of: 1,
+                inputs: ShardInputs(student: student, dataset: dataset, tensors: inputs, frozen: frozenModels.model))
+            var out = zip(student.namedParameters, result.parameterGradients).map { NamedTensor($0.name, $1) }
+            for (index, gradient) in result.inputGradients.enumerated() {
+                if let gradient { out.append(NamedTensor("input/\(index)", gradient)) }
+            }
+            out += BatchStatisticsFrames.encode(result.batchStatistics)
+            return Envelope(
+                .shardResult(
+                    ShardReport(
+                        id: task.id, weightedLoss: result.weightedLoss, correct: result.correct,
+                        seconds: Date().timeIntervalSince(start))),
+                tensors: out)
+        case .prediction(let request):
+            try checkIndices(request.indices, dataset: dataset)
+            let model =
+                switch request.subject {
+                case .student: student
+                case .frozen(let which): frozenModels.model(which)
+                }
+            let predictions = Evaluator.predict(model, on: dataset, indices: request.indices)
+            return Envelope(
+                .shardResult(
+                    ShardReport(
+                        id: task.id, weightedLoss: 0, correct: [], predicted: predictions.predicted,
+                        seconds: Date().timeIntervalSince(start))),
+                tensors: [
+                    NamedTensor("logits", predictions.logits),
+                    NamedTensor("losses", Tensor(shape: [predictions.losses.count], scalars: predictions.losses)),
+                ])
+        }
+    }
+
+    private func dataset(_ sha256: String) throws(ProtocolError) -> Dataset {
+        if let dataset = datasets[sha256] { return dataset }
+        do {
+            let dataset = try DatasetBlob.decode(try blobs.data(sha256))
+            datasets = [sha256: dataset]  // one job's data at a time keeps memory bounded
+            return dataset
+        } catch {
+            throw ProtocolError(.unknownBlob, "dataset \(sha256) is not usable here: \(error)")
+        }
+    }
+
+    private func original(_ context: JobContext) throws(ProtocolError) -> Model {
+        let key = context.architecture + "@" + context.originalSHA256
+        if let model = originals[key] { return model }
+        let model = try build(context.architecture)
+        do {
+            try model.load(
+                stateDict: try SafetensorsFile(data: try blobs.data(context.originalSHA256)).entries.map {
+                    (name: $0.name, tensor: $0.tensor)
+                })
+        } catch {
+            throw ProtocolError(.unknownBlob, "original checkpoint \(context.originalSHA256) does not load: \(error)")
+        }
+        originals = [key: model]
+        return model
+    }
+
+    private func frozenModels(_ context: JobContext, original: Model) -> FrozenModels {
+        let key = context.architecture + "@" + context.originalSHA256
+        if let models = frozen[key] { return models }
+        let architecture = context.architecture
+        let models = FrozenModels(original: original) { try! ModelSpec.build(architecture, seed: $0) }
+        frozen = [key: models]
+        return models
+    }
+
+    private func student(_ context: JobContext, tensors: [NamedTensor], like original: Model) throws(ProtocolError)
+        -> Model
+    {
+        if context.weightsIncluded {
+            let names = Set(original.stateDict().map(\.name))
+            let state = tensors.filter { names.contains($0.name) }.map { (name: $0.name, tensor: $0.tensor) }
+            let model = replica?.architecture == context.architecture ? replica!.model : original.copy()
+            do {
+                try model.load(stateDict: state)
+            } catch {
+                replica = nil
+                throw ProtocolError(.badShape, "the weights sent do not fit \(context.architecture): \(error)")
+            }
+            let digest = WeightsVersion.of(model)
+            guard digest == context.weightsVersion else {
+                replica = nil
+                throw ProtocolError(.badRequest, "the weights sent hash to \(digest), not \(context.weightsVersion)")
+            }
+            replica = (context.architecture, digest, model)
+        }
+        guard let replica, replica.weights == context.weightsVersion, replica.architecture == context.architecture
+        else {
+            throw ProtocolError(.badRequest, "stale weights: this worker does not hold \(context.weightsVersion)")
+        }
+        return replica.model
+    }
+
+    private func build(_ architecture: String) throws(ProtocolError) -> Model {
+        do {
+            return try ModelSpec.build(architecture, seed: 0)
+        } catch {
+            throw ProtocolError(.badRequest, "unknown architecture: \(error)")
+        }
+    }
+
+    private func check(_ step: GradientStep, dataset: Dataset, model: Model, inputs: [String: Tensor])
+        throws(ProtocolError)
+    {
+        let layers = Set(model.layerPaths)
+        for part in step.parts {
+            guard part.labels.allSatisfy({ (0..<model.classCount).contains($0) }) else {
+                throw ProtocolError(.badRequest, "a label is outside 0..<\(model.classCount)")
+            }
+            switch part.inputs {
+            case .samples(let indices):
+                try checkIndices(indices, dataset: dataset)
+            case .tensorRows(let name, let rows):
+                guard let tensor = inputs[name] else {
+                    throw ProtocolError(.badRequest, "the task names input tensor '\(name)' but does not carry it")
+                }
+                guard tensor.shape == [rows.count] + dataset.imageShape else {
+                    throw ProtocolError(
+                        .badShape,
+                        "input tensor '\(name)' has shape \(tensor.shape); expected \([rows.count] + dataset.imageShape)"
+                    )
+                }
+            }
+            for loss in part.losses {
+                if case .featureMatching(_, let names, _) = loss,
+                    let unknown = names.first(where: { !layers.contains($0) })
+                {
+                    throw ProtocolError(.badRequest, "\(model.architecture) has no layer '\(unknown)'")
+                }
+            }
+        }
+    }
+
+    private func checkIndices(_ indices: [Int], dataset: Dataset) throws(ProtocolError) {
+        guard indices.allSatisfy({ (0..<dataset.count).contains($0) }) else {
+            throw ProtocolError(.badRequest, "a sample index is outside the dataset's \(dataset.count) samples")
+        }
+    }
+}

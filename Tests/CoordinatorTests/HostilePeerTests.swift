@@ -1,0 +1,116 @@
+import Coordinator
+import Foundation
+import Jobs
+import LetheTesting
+import Tensor
+import Testing
+import Transport
+import Wire
+
+struct HostilePeerTests {
+    /// Garbage, truncated, wrong-version and out-of-protocol messages, results for unknown tasks and wrongly
+    /// shaped results: each is refused with an error reply and counted, and the pool still finishes the job
+    /// with the right bits.
+    @Test func hostileMessagesAreRefusedAndTheJobStillFinishes() async throws {
+        let fixture = try ClusterFixture()
+        let hub = InMemoryHub()
+        let pool = WorkerPool(transport: hub.server, blobs: fixture.blobs, settings: fixture.poolSettings())
+        pool.start()
+        defer { pool.stop() }
+        let attacker = hub.connect()
+        let replies = Collected<Envelope>()
+        let listener = Task {
+            for await received in attacker.incoming {
+                if let envelope = try? WireCodec.decode(received.frames) { replies.append(envelope) }
+            }
+        }
+        defer { listener.cancel() }
+        let hello = WireCodec.encode(
+            Envelope(.hello(Hello(name: "mallory", kernelIdentity: fixture.kernel, threads: 1, softwareVersion: "x"))))
+        var wrongVersion = WireCodec.encode(Envelope(.heartbeat)).map(\.array)
+        wrongVersion[0] = Array("lethe/9".utf8)
+        attacker.send([FramePayload([1, 2, 3])], to: nil)  // one garbage frame
+        attacker.send(wrongVersion.map { FramePayload($0) }, to: nil)
+        attacker.send(WireCodec.encode(Envelope(.ready(credit: 1))), to: nil)  // before hello
+        attacker.send(hello, to: nil)
+        attacker.send(WireCodec.encode(Envelope(.jobQuery(id: "job-1"))), to: nil)  // not on the worker socket
+        let stray = ShardReport(
+            id: TaskID(job: "job-1", phase: 0, step: 0, shard: 0, attempt: 0), weightedLoss: 0, correct: [0],
+            seconds: 0)
+        attacker.send(
+            WireCodec.encode(
+                Envelope(
+                    .shardResult(stray), requestID: 424_242, tensors: [NamedTensor("fc1.weight", Tensor(zeros: [1]))])),
+            to: nil)
+        try await eventually { replies.count >= 6 }
+        let codes = replies.value.compactMap { envelope -> ProtocolError.Code? in
+            if case .error(let error) = envelope.message { error.code } else { nil }
+        }
+        #expect(codes.contains(.badMessage) && codes.contains(.wrongVersion) && codes.contains(.unknownTask))
+        #expect(pool.refusalCounts.values.reduce(0, +) >= 5)
+
+        // An honest worker still gets the job done, and the right bits come out.
+        let honest = try fixture.worker(hub.connect(), name: "honest")
+        let run = Task { await honest.run() }
+        defer { run.cancel() }
+        let remote = try await DedicatedThread.run(name: "job") {
+            try fixture.run(fixture.remoteExecutor(pool, shards: 2))
+        }
+        #expect(remote == (try fixture.localHash(shards: 2)))
+    }
+
+    /// A worker that answers with wrongly shaped gradients is refused and its shards are recomputed elsewhere.
+    @Test func wronglyShapedResultsAreRecomputedElsewhere() async throws {
+        let fixture = try ClusterFixture()
+        let hub = InMemoryHub()
+        let pool = WorkerPool(transport: hub.server, blobs: fixture.blobs, settings: fixture.poolSettings())
+        pool.start()
+        defer { pool.stop() }
+        let liar = hub.connect()
+        let lies = Task {
+            liar.send(
+                WireCodec.encode(
+                    Envelope(
+                        .hello(Hello(name: "a-liar", kernelIdentity: fixture.kernel, threads: 1, softwareVersion: "x")))
+                ),
+                to: nil)
+            liar.send(WireCodec.encode(Envelope(.ready(credit: 1))), to: nil)
+            for await received in liar.incoming {
+                guard let envelope = try? WireCodec.decode(received.frames),
+                    case .shardTask(let task) = envelope.message
+                else { continue }
+                let report = ShardReport(id: task.id, weightedLoss: 0, correct: [0, 0], seconds: 0)
+                liar.send(
+                    WireCodec.encode(
+                        Envelope(
+                            .shardResult(report), requestID: envelope.requestID,
+                            tensors: [NamedTensor("fc1.weight", Tensor(zeros: [2, 2]))])),
+                    to: nil)
+                liar.send(WireCodec.encode(Envelope(.ready(credit: 1))), to: nil)
+            }
+        }
+        defer { lies.cancel() }
+        let honest = try fixture.worker(hub.connect(), name: "honest")
+        let run = Task { await honest.run() }
+        defer { run.cancel() }
+        let remote = try await DedicatedThread.run(name: "job") {
+            try fixture.run(fixture.remoteExecutor(pool, shards: 2))
+        }
+        #expect(remote == (try fixture.localHash(shards: 2)))
+        #expect(pool.refusalCounts["bad result", default: 0] > 0)
+    }
+}
+
+/// Values several tasks append to.
+final class Collected<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [Value] = []
+    var value: [Value] { lock.withLock { stored } }
+    var count: Int { lock.withLock { stored.count } }
+    func append(_ element: Value) { lock.withLock { stored.append(element) } }
+}
+
+func eventually(seconds: Double = 60, _ condition: () -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+}
