@@ -13,7 +13,8 @@ enum ExitStatus {
     static func code(for error: Error) -> Int32 {
         switch error {
         case is SafetensorsError, is ModelCheckpoint.LoadError, is DatasetError, is ModelSpecError, is ValidationError,
-            is ForgetSelectionError, is MembershipInferenceError, is MethodParameterError, is MethodNotApplicable:
+            is ForgetSelectionError, is MembershipInferenceError, is MethodParameterError, is MethodNotApplicable,
+            is ReferenceSetError:
             return 2
         case let refusal as ProtocolError:
             return [.badRequest, .unknownJob, .unknownBlob, .badShape, .badMessage].contains(refusal.code) ? 2 : 1

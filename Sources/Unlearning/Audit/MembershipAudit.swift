@@ -14,6 +14,17 @@ public struct AuditFigures: Sendable, Equatable, Codable {
     public let thresholdAt1pctFpr: Double?
     public let positives: Int
     public let negatives: Int
+
+    /// Fractions, named as in reports (`tpr_at_1pct_fpr`); also what `JSONEncoder`'s snake case leaves alone.
+    enum CodingKeys: String, CodingKey {
+        case auc, positives, negatives
+        case tprAt1pctFpr = "tpr_at_1pct_fpr"
+        case tprAt01pctFpr = "tpr_at_0_1pct_fpr"
+        case onlineAuc = "online_auc"
+        case onlineTprAt1pctFpr = "online_tpr_at_1pct_fpr"
+        case flaggedAt1pctFpr = "flagged_at_1pct_fpr"
+        case thresholdAt1pctFpr = "threshold_at_1pct_fpr"
+    }
 }
 
 /// LiRA with shared reference models: fits each audited sample's Gaussians from the references once, then
