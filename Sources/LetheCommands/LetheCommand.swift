@@ -15,7 +15,7 @@ public struct LetheCommand: AsyncParsableCommand {
                 TrainCommand.self, EvalCommand.self, UnlearnCommand.self, MetricsCommand.self, MethodsCommand.self,
                 SummarizeCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self,
                 StatusCommand.self, WatchCommand.self, ResultCommand.self, CancelCommand.self, JobsCommand.self,
-                WorkersCommand.self, KeysCommand.self, BenchCommand.self, ClientCommand.self,
+                WorkersCommand.self, KeysCommand.self, BenchCommand.self, ClientCommand.self, AuditCommand.self,
                 FederatedSubmitCommand.self, ForgetClientCommand.self,
             ]
         )

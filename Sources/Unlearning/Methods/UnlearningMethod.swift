@@ -93,7 +93,7 @@ public struct MethodNotApplicable: Error, CustomStringConvertible {
 public enum UnlearningMethods {
     public static let all: [any UnlearningMethod] = [
         Retrain(), Finetune(), NegGrad(), NegGradPlus(), SCRUB(variant: .plain), SCRUB(variant: .rewind),
-        SCRUB(variant: .features), UNSIR(), BadTeacher(), SSD(), SCRUBAndLearn(), RandomLabel(),
+        SCRUB(variant: .features), UNSIR(), BadTeacher(), SSD(), SCRUBAndLearn(), RandomLabel(), CalibratedRelabel(),
     ]
 
     public static func named(_ name: String) -> (any UnlearningMethod)? { all.first { $0.name == name } }

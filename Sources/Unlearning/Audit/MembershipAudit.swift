@@ -1,0 +1,68 @@
+/// The per-example membership audit's figures for one model: how well LiRA tells the audited positives (the
+/// forget set) from negatives (held-out samples), and which positives it still recognises.
+public struct AuditFigures: Sendable, Equatable, Codable {
+    /// ROC AUC of the headline (offline) test, a fraction.
+    public let auc: Double
+    public let tprAt1pctFpr: Double
+    public let tprAt01pctFpr: Double
+    /// The same for the online likelihood ratio, when the references allow one.
+    public let onlineAuc: Double?
+    public let onlineTprAt1pctFpr: Double?
+    /// Positions (into the positives) the offline test calls members at 1% FPR, ascending.
+    public let flaggedAt1pctFpr: [Int]
+    /// The offline score at and above which a sample is called a member at 1% FPR (nil: nobody is).
+    public let thresholdAt1pctFpr: Double?
+    public let positives: Int
+    public let negatives: Int
+
+    /// Fractions, named as in reports (`tpr_at_1pct_fpr`); also what `JSONEncoder`'s snake case leaves alone.
+    enum CodingKeys: String, CodingKey {
+        case auc, positives, negatives
+        case tprAt1pctFpr = "tpr_at_1pct_fpr"
+        case tprAt01pctFpr = "tpr_at_0_1pct_fpr"
+        case onlineAuc = "online_auc"
+        case onlineTprAt1pctFpr = "online_tpr_at_1pct_fpr"
+        case flaggedAt1pctFpr = "flagged_at_1pct_fpr"
+        case thresholdAt1pctFpr = "threshold_at_1pct_fpr"
+    }
+}
+
+/// LiRA with shared reference models: fits each audited sample's Gaussians from the references once, then
+/// scores any number of models (the unlearned one, the original, a retrain) against them.
+public struct MembershipAudit: Sendable {
+    public let outFit: PooledGaussians
+    public let inFit: PooledGaussians
+    /// How many of the audited samples are positives: samples `0..<positives` are, the rest are negatives.
+    public let positives: Int
+
+    /// `referencePhi[i][k]`: sample i's φ under reference k; `isIn[i][k]`: whether reference k trained on it.
+    /// Rows `0..<positives` are the positives.
+    public init(referencePhi: [[Double]], isIn: [[Bool]], positives: Int) {
+        precondition((0...referencePhi.count).contains(positives), "positives must be among the audited samples")
+        (outFit, inFit) = MembershipScores.fits(referencePhi: referencePhi, isIn: isIn)
+        self.positives = positives
+    }
+
+    /// Both tests' scores of a model whose φ on the audited samples (same order) is `phi`.
+    public func scores(phi: [Double]) -> MembershipScores {
+        MembershipScores(phi: phi, outFit: outFit, inFit: inFit)
+    }
+
+    /// The figures for a model's scores.
+    public func figures(_ scores: MembershipScores) -> AuditFigures {
+        let curve = rocCurve(scores.offline)
+        let point = curve.operatingPoint(atFalsePositiveRate: 0.01)
+        let flagged = scores.offline.prefix(positives).indices.filter { scores.offline[$0] >= point.threshold }
+        let online = scores.online.map(rocCurve)
+        return AuditFigures(
+            auc: curve.area, tprAt1pctFpr: point.truePositiveRate,
+            tprAt01pctFpr: curve.truePositiveRate(atFalsePositiveRate: 0.001), onlineAuc: online?.area,
+            onlineTprAt1pctFpr: online?.truePositiveRate(atFalsePositiveRate: 0.01), flaggedAt1pctFpr: flagged,
+            thresholdAt1pctFpr: point.threshold.isFinite ? point.threshold : nil, positives: positives,
+            negatives: outFit.means.count - positives)
+    }
+
+    private func rocCurve(_ scores: [Double]) -> ROCCurve {
+        ROCCurve(positives: Array(scores.prefix(positives)), negatives: Array(scores.dropFirst(positives)))
+    }
+}

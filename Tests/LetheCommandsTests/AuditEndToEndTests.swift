@@ -1,0 +1,71 @@
+import Foundation
+import LetheTesting
+import Testing
+
+/// `lethe audit prepare` and `lethe audit` as real processes: references reused by hash, refused when trained for
+/// another recipe, an audit without references saying what to run, and the report's figures.
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist")))
+struct AuditEndToEndTests {
+    let common = EndToEndTests()
+
+    func train(_ data: String, epochs: Int, out: String) async throws {
+        let train = try await LetheProcess.run([
+            "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "\(epochs)", "--batch-size", "64", "--lr",
+            "0.05", "--seed", "3", "--out", out,
+        ])
+        try #require(train.status == 0, "\(train.standardError)")
+    }
+
+    @Test func referencesAreReusedRefusedForAnotherRecipeAndScoreTheForgetSet() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = try common.makeSubset(in: directory, train: 600, test: 300)
+        let (original, other) = (directory.path("original.safetensors"), directory.path("other.safetensors"))
+        try await train(data, epochs: 2, out: original)
+        try await train(data, epochs: 1, out: other)
+        let references = directory.path("refs")
+        let model = ["--model", "fmnist-mlp", "--data", data]
+        let audit = model + ["--forget-fraction", "0.1", "--seed", "2", "--format", "json"]
+
+        // No references yet: the audit says exactly what to run.
+        let missing = try await LetheProcess.run(["audit", "--weights", original] + audit)
+        #expect(missing.status == 2)
+        #expect(missing.standardError.contains("lethe audit prepare --weights"))
+
+        let prepare = ["audit", "prepare", "--weights", original, "--references", "2", "--seed", "5"] + model
+        let first = try await LetheProcess.run(prepare + ["--out", references, "--format", "json"])
+        try #require(first.status == 0, "\(first.standardError)")
+        #expect(try common.json(first.standardOutput)["trained"] as? Int == 2)
+        let again = try await LetheProcess.run(prepare + ["--out", references, "--format", "json"])
+        #expect(try common.json(again.standardOutput)["reused"] as? Int == 2)
+        #expect(try common.json(again.standardOutput)["trained"] as? Int == 0)
+
+        // A model trained with another recipe may not use them, nor add to them.
+        let refused = try await LetheProcess.run(
+            ["audit", "prepare", "--weights", other, "--references", "2", "--seed", "5", "--out", references] + model)
+        #expect(refused.status == 2)
+        #expect(refused.standardError.contains("another recipe"))
+        let refusedAudit = try await LetheProcess.run(
+            ["audit", "--weights", other, "--references", references] + audit)
+        #expect(refusedAudit.status == 2)
+        #expect(refusedAudit.standardError.contains("another recipe"))
+
+        let scores = directory.path("scores.csv")
+        let run = try await LetheProcess.run(
+            ["audit", "--weights", original, "--references", references, "--scores", scores] + audit)
+        try #require(run.status == 0, "\(run.standardError)")
+        let report = try common.json(run.standardOutput)
+        let auc = try #require(report["auc"] as? Double)
+        let tpr = try #require(report["tpr_at_1pct_fpr"] as? Double)
+        #expect(auc >= 0 && auc <= 1 && tpr >= 0 && tpr <= 1)
+        let forgetSamples = try #require(report["forget_samples"] as? Int)
+        #expect(report["non_members"] as? Int == forgetSamples)
+        let flagged = try #require(report["flagged"] as? [Int])
+        #expect(
+            (report["summary"] as? String)
+                == "\(flagged.count) of \(forgetSamples) forget samples remain distinguishable at 1% FPR")
+        let rows = try String(contentsOfFile: scores, encoding: .utf8).split(separator: "\n")
+        #expect(rows.filter { $0.hasPrefix("forget,") }.count == forgetSamples)
+        #expect(rows.filter { $0.hasPrefix("non-member,") }.count == forgetSamples)
+    }
+}
