@@ -85,7 +85,7 @@ public final class ClientRoster: @unchecked Sendable {
 
     public func stop() {
         tasks.forEach { $0.cancel() }
-        lock.withLock { waiting.values.forEach { $0.round.cancel("the coordinator is stopping") } }
+        lock.withLock { waiting.values.forEach { $0.round.cancel(.coordinatorStopping) } }
     }
 
     /// Every client ever seen, by identity.
@@ -127,7 +127,7 @@ public final class ClientRoster: @unchecked Sendable {
         _ assignments: [Assignment], deadline: Date, check: @escaping @Sendable (Envelope) -> String?
     ) throws -> [String: Outcome] {
         guard let job = assignments.first?.task.job else { return [:] }
-        let round = RoundGroup(identities: assignments.map(\.identity))
+        let round = RoundGroup(job: job, identities: assignments.map(\.identity))
         try lock.withLock {
             if cancelledJobs.contains(job) { throw JobCancelled(job: job) }
             for assignment in assignments {
@@ -151,8 +151,10 @@ public final class ClientRoster: @unchecked Sendable {
                 clients[entry.identity]?.inFlight.remove(requestID)
             }
         }
-        if let reason = round.cancellation {
-            throw reason == "cancelled" ? JobCancelled(job: job) : ProtocolError(.internalError, reason)
+        switch round.cancellation {
+        case nil: break
+        case .jobCancelled: throw JobCancelled(job: job)
+        case .coordinatorStopping: throw ProtocolError(.internalError, "the coordinator is stopping")
         }
         return outcomes
     }
@@ -161,7 +163,7 @@ public final class ClientRoster: @unchecked Sendable {
     public func cancel(job: String) {
         lock.withLock {
             cancelledJobs.insert(job)
-            for entry in waiting.values { entry.round.cancel("cancelled") }
+            for entry in waiting.values where entry.round.job == job { entry.round.cancel(.jobCancelled) }
         }
     }
 
@@ -180,7 +182,7 @@ public final class ClientRoster: @unchecked Sendable {
             }
             guard let identity = identities[received.peer], let client = clients[identity], client.info.online else {
                 refuse(
-                    received.peer, requestID: envelope.requestID, code: .badRequest,
+                    received.peer, requestID: envelope.requestID, code: .notRegistered,
                     "unknown client: send hello first", reason: "unregistered")
                 return
             }
@@ -304,12 +306,18 @@ private final class Client {
 
 /// One round's assignments: the job's thread waits until all are resolved, the deadline passes or it is cancelled.
 private final class RoundGroup: @unchecked Sendable {
+    enum Cancellation { case jobCancelled, coordinatorStopping }
+
+    let job: String
     private let condition = NSCondition()
     private var outcomes: [String: ClientRoster.Outcome] = [:]
     private let expected: Set<String>
-    private(set) var cancellation: String?
+    private(set) var cancellation: Cancellation?
 
-    init(identities: [String]) { expected = Set(identities) }
+    init(job: String, identities: [String]) {
+        self.job = job
+        expected = Set(identities)
+    }
 
     func resolve(_ identity: String, _ outcome: ClientRoster.Outcome) {
         condition.withLock {
@@ -319,7 +327,7 @@ private final class RoundGroup: @unchecked Sendable {
         }
     }
 
-    func cancel(_ reason: String) {
+    func cancel(_ reason: Cancellation) {
         condition.withLock {
             cancellation = cancellation ?? reason
             condition.broadcast()

@@ -191,7 +191,7 @@ public final class Coordinator: @unchecked Sendable {
             let outputs = try await runner(job, environment)
             let (done, total) = progress(of: job.id)
             try state.update(
-                job.id, state: "succeeded", message: "", stepsDone: done, stepsTotal: total, outputs: outputs)
+                job.id, state: .succeeded, message: "", stepsDone: done, stepsTotal: total, outputs: outputs)
             try state.audit(
                 key: job.submittedBy, action: "job succeeded", job: job.id,
                 detail: [
@@ -204,15 +204,15 @@ public final class Coordinator: @unchecked Sendable {
                 detail: pool.resultCounts(job: job.id).mapValues(String.init))
             log("\(job.id) succeeded: weights \(outputs.weightsSHA256)")
         } catch let failure as JobFailedWithOutputs {
-            try? state.update(job.id, state: "failed", message: "\(failure.reason)", outputs: failure.outputs)
+            try? state.update(job.id, state: .failed, message: "\(failure.reason)", outputs: failure.outputs)
             try? state.audit(
                 key: job.submittedBy, action: "job failed", job: job.id,
                 detail: ["error": "\(failure.reason)", "weights_sha256": failure.outputs.weightsSHA256])
             log("\(job.id) failed (outputs kept): \(failure.reason)")
         } catch let cancelled as JobCancelled {
-            try? state.update(job.id, state: "cancelled", message: "\(cancelled)")
+            try? state.update(job.id, state: .cancelled, message: "\(cancelled)")
         } catch {
-            try? state.update(job.id, state: "failed", message: "\(error)")
+            try? state.update(job.id, state: .failed, message: "\(error)")
             try? state.audit(key: job.submittedBy, action: "job failed", job: job.id, detail: ["error": "\(error)"])
             log("\(job.id) failed: \(error)")
         }
@@ -246,7 +246,7 @@ public final class Coordinator: @unchecked Sendable {
             id: job.id, state: job.state, method: job.spec.method, forget: job.spec.forget, phases: phases,
             message: job.message, submittedAt: job.submittedAt, updatedAt: job.updatedAt, submittedBy: job.submittedBy,
             stepsDone: job.stepsDone, stepsTotal: job.stepsTotal)
-        if job.state == "running", let stage {
+        if job.state == .running, let stage {
             status.stage = stage.stage
             (status.stepsDone, status.stepsTotal) = progress(of: job.id)
         }
@@ -302,18 +302,18 @@ public final class Coordinator: @unchecked Sendable {
             return .jobList(try state.jobs().map(status))
         case .jobCancel(let id):
             let job = try known(id)
-            guard !["succeeded", "failed", "cancelled"].contains(job.state) else {
+            guard !job.state.isFinished else {
                 throw ProtocolError(.badRequest, "\(id) already \(job.state)")
             }
             try state.audit(key: key, action: "cancel", job: id)
-            if job.state == "queued" { try state.update(id, state: "cancelled", message: "cancelled before it ran") }
+            if job.state == .queued { try state.update(id, state: .cancelled, message: "cancelled before it ran") }
             pool.cancel(job: id)
             clients.cancel(job: id)
             return .jobStatus(status(try known(id)))
         case .jobResultRequest(let id):
             let job = try known(id)
             // A failed job has outputs only when it was asked to keep them (`keep-failed`); its report says why.
-            guard ["succeeded", "failed"].contains(job.state), let outputs = job.outputs else {
+            guard [.succeeded, .failed].contains(job.state), let outputs = job.outputs else {
                 throw ProtocolError(
                     .badRequest, "\(id) is \(job.state)\(job.message.isEmpty ? "" : ": \(job.message)")")
             }
@@ -388,7 +388,7 @@ public final class Coordinator: @unchecked Sendable {
         guard job.spec.kind == JobKind.federated else {
             throw ProtocolError(.badRequest, "\(source) is not a federated training job")
         }
-        guard job.state == "succeeded", let outputs = job.outputs, let ledger = outputs.ledgerSHA256 else {
+        guard job.state == .succeeded, let outputs = job.outputs, let ledger = outputs.ledgerSHA256 else {
             throw ProtocolError(.badRequest, "\(source) is \(job.state); forget a client once its training succeeded")
         }
         var resolved = spec

@@ -109,16 +109,16 @@ public final class StateDirectory: @unchecked Sendable {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM job WHERE state = 'queued' ORDER BY seq LIMIT 1")
             else { return nil }
             var job = try StoredJob(row)
-            job.state = "running"
+            job.state = .running
             try db.execute(
-                sql: "UPDATE job SET state = 'running', updated_at = ? WHERE id = ?",
-                arguments: [Date().timeIntervalSince1970, job.id])
+                sql: "UPDATE job SET state = ?, updated_at = ? WHERE id = ?",
+                arguments: [JobState.running.rawValue, Date().timeIntervalSince1970, job.id])
             return job
         }
     }
 
     public func update(
-        _ id: String, state: String? = nil, message: String? = nil, stepsDone: Int? = nil, stepsTotal: Int? = nil,
+        _ id: String, state: JobState? = nil, message: String? = nil, stepsDone: Int? = nil, stepsTotal: Int? = nil,
         outputs: JobOutputs? = nil
     ) throws {
         let outputsJSON = try outputs.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
@@ -129,7 +129,9 @@ public final class StateDirectory: @unchecked Sendable {
                     steps_done = IFNULL(?, steps_done), steps_total = IFNULL(?, steps_total),
                     outputs = IFNULL(?, outputs), updated_at = ? WHERE id = ?
                     """,
-                arguments: [state, message, stepsDone, stepsTotal, outputsJSON, Date().timeIntervalSince1970, id])
+                arguments: [
+                    state?.rawValue, message, stepsDone, stepsTotal, outputsJSON, Date().timeIntervalSince1970, id,
+                ])
         }
     }
 
@@ -233,7 +235,7 @@ public struct AuditEvent: Sendable, Equatable, Codable {
 public struct StoredJob: Sendable, Equatable {
     public var id: String
     public var spec: JobSpec
-    public var state: String
+    public var state: JobState
     public var submittedBy: String
     public var submittedAt: Double
     public var updatedAt: Double
@@ -245,7 +247,11 @@ public struct StoredJob: Sendable, Equatable {
     init(_ row: Row) throws {
         id = row["id"]
         spec = try JSONDecoder().decode(JobSpec.self, from: Data((row["spec"] as String).utf8))
-        state = row["state"]
+        guard let state = JobState(rawValue: row["state"]) else {
+            throw StateDirectoryError.corrupt(
+                "job \(row["id"] as String) has an unknown state '\(row["state"] as String)'")
+        }
+        self.state = state
         submittedBy = row["submitted_by"]
         submittedAt = row["submitted_at"]
         updatedAt = row["updated_at"]

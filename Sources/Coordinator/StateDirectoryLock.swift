@@ -50,6 +50,8 @@ public enum StateDirectoryError: Error, Equatable, CustomStringConvertible {
     case locked(path: String, holder: Int32?)
     /// The lock file cannot be created or locked.
     case unusable(path: String, reason: String)
+    /// The database holds something this version cannot read.
+    case corrupt(String)
 
     public var description: String {
         switch self {
@@ -58,6 +60,7 @@ public enum StateDirectoryError: Error, Equatable, CustomStringConvertible {
                 + (holder.map { " (pid \($0))" } ?? "")
                 + "; stop it first, or give this one its own --state-dir"
         case .unusable(let path, let reason): "cannot lock \(path): \(reason)"
+        case .corrupt(let detail): "the state directory is corrupt: \(detail)"
         }
     }
 }

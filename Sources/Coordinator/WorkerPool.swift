@@ -169,7 +169,7 @@ public final class WorkerPool: @unchecked Sendable {
             }
             guard let worker = workers[received.peer] else {
                 refuse(
-                    received.peer, requestID: envelope.requestID, code: .badRequest,
+                    received.peer, requestID: envelope.requestID, code: .notRegistered,
                     "unknown worker: send hello first", reason: "unregistered")
                 return
             }
@@ -253,7 +253,7 @@ public final class WorkerPool: @unchecked Sendable {
             return
         }
         worker.inFlight.remove(requestID)
-        let stale = error.message.hasPrefix("stale weights")
+        let stale = error.code == .staleWeights
         if stale { worker.weights = nil } else { pending.excluded.insert(worker.peer) }
         retry(pending, because: "\(worker.name): \(error.message)", blamingTheTask: !stale)
     }

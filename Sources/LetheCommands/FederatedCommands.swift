@@ -142,7 +142,7 @@ struct ForgetClientCommand: AsyncParsableCommand {
                 throw ControlError.unexpectedReply
             }
             if status.isFinished {
-                guard status.state == "succeeded" else {
+                guard status.state == .succeeded else {
                     throw ValidationError("\(id) \(status.state): \(status.message)")
                 }
                 break

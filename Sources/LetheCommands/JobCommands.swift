@@ -93,7 +93,7 @@ struct JobsCommand: AsyncParsableCommand {
             for job in jobs {
                 print(
                     tableRow(
-                        [job.id, job.state, "\(job.stepsDone)/\(job.stepsTotal)", job.method, job.forget],
+                        [job.id, job.state.rawValue, "\(job.stepsDone)/\(job.stepsTotal)", job.method, job.forget],
                         widths: [12, 11, 13, 17]))
             }
         }
@@ -139,7 +139,7 @@ struct WatchCommand: AsyncParsableCommand {
                 case .json: try printJSON(status)
                 case .text: print(status.describe())
                 }
-                if status.state != "succeeded" { throw ExitCode.failure }
+                if status.state != .succeeded { throw ExitCode.failure }
                 return
             }
             try await Task.sleep(for: .seconds(interval))
@@ -282,8 +282,10 @@ func padded(_ text: String, to width: Int) -> String {
 
 extension JobStatus {
     func describe() -> String {
-        let doing = stage.isEmpty || stage == state ? "" : " (\(stage))"
-        var lines = ["\(id) \(state)\(doing): \(method) forgetting \(forget), \(stepsDone)/\(stepsTotal) steps"]
+        let doing = stage.isEmpty || stage == state.rawValue ? "" : " (\(stage))"
+        var lines = [
+            "\(id) \(state.rawValue)\(doing): \(method) forgetting \(forget), \(stepsDone)/\(stepsTotal) steps"
+        ]
         for phase in phases {
             lines.append(
                 "  \(phase.name): \(phase.completed)/\(phase.total)" + (phase.stoppedEarly ? ", stopped early" : "")

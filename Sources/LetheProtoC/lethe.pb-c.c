@@ -4903,7 +4903,7 @@ const ProtobufCMessageDescriptor lethe__worker_list__descriptor =
   (ProtobufCMessageInit) lethe__worker_list__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue lethe__error__code__enum_values_by_number[11] =
+static const ProtobufCEnumValue lethe__error__code__enum_values_by_number[13] =
 {
   { "UNSPECIFIED", "LETHE__ERROR__CODE__UNSPECIFIED", 0 },
   { "BAD_MESSAGE", "LETHE__ERROR__CODE__BAD_MESSAGE", 1 },
@@ -4916,17 +4916,21 @@ static const ProtobufCEnumValue lethe__error__code__enum_values_by_number[11] =
   { "BAD_REQUEST", "LETHE__ERROR__CODE__BAD_REQUEST", 8 },
   { "KERNEL_MISMATCH", "LETHE__ERROR__CODE__KERNEL_MISMATCH", 9 },
   { "INTERNAL", "LETHE__ERROR__CODE__INTERNAL", 10 },
+  { "STALE_WEIGHTS", "LETHE__ERROR__CODE__STALE_WEIGHTS", 11 },
+  { "NOT_REGISTERED", "LETHE__ERROR__CODE__NOT_REGISTERED", 12 },
 };
 static const ProtobufCIntRange lethe__error__code__value_ranges[] = {
-{0, 0},{0, 11}
+{0, 0},{0, 13}
 };
-static const ProtobufCEnumValueIndex lethe__error__code__enum_values_by_name[11] =
+static const ProtobufCEnumValueIndex lethe__error__code__enum_values_by_name[13] =
 {
   { "BAD_MESSAGE", 1 },
   { "BAD_REQUEST", 8 },
   { "BAD_SHAPE", 6 },
   { "INTERNAL", 10 },
   { "KERNEL_MISMATCH", 9 },
+  { "NOT_REGISTERED", 12 },
+  { "STALE_WEIGHTS", 11 },
   { "UNAUTHENTICATED", 3 },
   { "UNKNOWN_BLOB", 7 },
   { "UNKNOWN_JOB", 4 },
@@ -4941,9 +4945,9 @@ const ProtobufCEnumDescriptor lethe__error__code__descriptor =
   "Code",
   "Lethe__Error__Code",
   "lethe",
-  11,
+  13,
   lethe__error__code__enum_values_by_number,
-  11,
+  13,
   lethe__error__code__enum_values_by_name,
   1,
   lethe__error__code__value_ranges,

@@ -146,7 +146,7 @@ enum ControlCoding {
         arena.new {
             lethe__job_status__init($0)
             $0.pointee.id = arena.string(status.id)
-            $0.pointee.state = arena.string(status.state)
+            $0.pointee.state = arena.string(status.state.rawValue)
             $0.pointee.method = arena.string(status.method)
             $0.pointee.forget = arena.string(status.forget)
             let phases = status.phases.map { phase -> UnsafeMutablePointer<Lethe__PhaseProgress>? in
@@ -183,10 +183,10 @@ enum ControlCoding {
         case LETHE__ENVELOPE__BODY_JOB_QUERY:
             return .jobQuery(id: CRead.string(try EnvelopeBody.present(root.job_query, "job query").id))
         case LETHE__ENVELOPE__BODY_JOB_STATUS:
-            return .jobStatus(decode(try EnvelopeBody.present(root.job_status, "job status")))
+            return .jobStatus(try decode(try EnvelopeBody.present(root.job_status, "job status")))
         case LETHE__ENVELOPE__BODY_JOB_LIST:
             let list = try EnvelopeBody.present(root.job_list, "job list")
-            return .jobList(CRead.messages(list.jobs, list.n_jobs).map(decode))
+            return .jobList(try CRead.messages(list.jobs, list.n_jobs).map(decode))
         case LETHE__ENVELOPE__BODY_JOB_CANCEL:
             return .jobCancel(id: CRead.string(try EnvelopeBody.present(root.job_cancel, "job cancel").id))
         case LETHE__ENVELOPE__BODY_JOB_RESULT_REQUEST:
@@ -266,9 +266,13 @@ enum ControlCoding {
 
     private static func nonEmpty(_ value: String) -> String? { value.isEmpty ? nil : value }
 
-    static func decode(_ status: Lethe__JobStatus) -> JobStatus {
-        JobStatus(
-            id: CRead.string(status.id), state: CRead.string(status.state), method: CRead.string(status.method),
+    static func decode(_ status: Lethe__JobStatus) throws(WireError) -> JobStatus {
+        let state = CRead.string(status.state)
+        guard let known = JobState(rawValue: state) else {
+            throw .invalidField("job state '\(state.prefix(32))' is not one of \(JobState.allCases.map(\.rawValue))")
+        }
+        return JobStatus(
+            id: CRead.string(status.id), state: known, method: CRead.string(status.method),
             forget: CRead.string(status.forget),
             phases: CRead.messages(status.phases, status.n_phases).map {
                 PhaseStatus(

@@ -71,10 +71,17 @@ public enum JobStage {
     public static let verifyingAfter = "verifying after"
 }
 
-/// Where a job is. `state` is one of `queued`, `running`, `succeeded`, `failed`, `cancelled`.
+/// Where a job is in its life (stored as its raw value, sent as a string).
+public enum JobState: String, Sendable, Codable, CaseIterable {
+    case queued, running, succeeded, failed, cancelled
+
+    public var isFinished: Bool { self == .succeeded || self == .failed || self == .cancelled }
+}
+
+/// Where a job is.
 public struct JobStatus: Sendable, Equatable, Codable {
     public var id: String
-    public var state: String
+    public var state: JobState
     public var method: String
     public var forget: String
     public var phases: [PhaseStatus]
@@ -90,7 +97,7 @@ public struct JobStatus: Sendable, Equatable, Codable {
     public var stage: String
 
     public init(
-        id: String, state: String, method: String, forget: String, phases: [PhaseStatus], message: String,
+        id: String, state: JobState, method: String, forget: String, phases: [PhaseStatus], message: String,
         submittedAt: Double, updatedAt: Double, submittedBy: String, stepsDone: Int, stepsTotal: Int, stage: String = ""
     ) {
         self.id = id
@@ -107,7 +114,7 @@ public struct JobStatus: Sendable, Equatable, Codable {
         self.stage = stage
     }
 
-    public var isFinished: Bool { ["succeeded", "failed", "cancelled"].contains(state) }
+    public var isFinished: Bool { state.isFinished }
 }
 
 /// A finished job's outputs, as blobs to download.

@@ -160,6 +160,10 @@ public struct ProtocolError: Error, Sendable, Equatable, CustomStringConvertible
         case unspecified = 0
         case badMessage, wrongVersion, unauthenticated, unknownJob, unknownTask, badShape, unknownBlob, badRequest
         case kernelMismatch, internalError
+        /// The worker does not hold the weights version the task names; the coordinator re-sends it with them.
+        case staleWeights
+        /// The peer has not said hello (or the coordinator restarted since); it says hello again.
+        case notRegistered
     }
     public var code: Code
     public var message: String

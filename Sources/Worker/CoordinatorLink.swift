@@ -56,7 +56,7 @@ struct CoordinatorLink {
 }
 
 /// A worker or client: one lock guards its link and its own state, and `receive` gets each decoded message
-/// (except the coordinator's "send hello first", which it answers with hello).
+/// (except the coordinator's `notRegistered`, which it answers with hello).
 protocol CoordinatorLinked: AnyObject, Sendable {
     var transport: Transport { get }
     var lock: NSLock { get }
@@ -87,7 +87,7 @@ extension CoordinatorLinked {
         else { return }
         lock.withLock {
             link.heard()
-            if case .error(let error) = envelope.message, error.message.hasSuffix("send hello first") {
+            if case .error(let error) = envelope.message, error.code == .notRegistered {
                 link.sayHello()  // the coordinator dropped us or restarted
             } else {
                 receive(envelope)

@@ -136,7 +136,7 @@ public final class ShardComputer {
         }
         guard let replica, replica.weights == context.weightsVersion, replica.architecture == context.architecture
         else {
-            throw ProtocolError(.badRequest, "stale weights: this worker does not hold \(context.weightsVersion)")
+            throw ProtocolError(.staleWeights, "stale weights: this worker does not hold \(context.weightsVersion)")
         }
         return replica.model
     }

@@ -63,7 +63,7 @@ struct JobStageTests {
         let after = try await waitFor(JobStage.verifyingAfter)
         #expect(after.stepsDone == 17 && after.stepsTotal == 170)
         gate.yield()
-        for _ in 0..<3000 where try await status().state == "running" { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<3000 where try await status().state == .running { try await Task.sleep(for: .milliseconds(10)) }
         #expect(try await status().stage == "")
     }
 }

@@ -74,7 +74,7 @@ struct LoadTests {
         defer { nodes.forEach { $0.task.cancel() } }
         for id in ids {
             guard case .jobStatus(let status) = try await client.request(.jobQuery(id: id)) else { continue }
-            #expect(status.state == "succeeded", "\(id): \(status.message)")
+            #expect(status.state == .succeeded, "\(id): \(status.message)")
             guard case .jobResult(let outputs) = try await client.request(.jobResultRequest(id: id)) else { continue }
             #expect(String(decoding: try await client.download(outputs.weightsSHA256), as: UTF8.self) == local)
         }

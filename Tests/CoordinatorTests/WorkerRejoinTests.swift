@@ -60,7 +60,7 @@ struct WorkerRejoinTests {
 
         // Dropped: the blob request is refused as from an unknown worker; it says hello and is welcomed back.
         coordinator.send(
-            Envelope(.error(ProtocolError(.badRequest, "unknown worker: send hello first")), requestID: 7),
+            Envelope(.error(ProtocolError(.notRegistered, "unknown worker: send hello first")), requestID: 7),
             to: hello.peer)
         guard case .hello = try await next().message else { Issue.record("expected hello again"); return }
         coordinator.send(welcome, to: hello.peer)

@@ -51,7 +51,7 @@ struct CommandOutputTests {
     /// `lethe status` names the stage and says where a phase stopped early.
     @Test func statusSaysWhatTheJobIsDoingAndWherePhasesStopped() {
         let status = JobStatus(
-            id: "job-1", state: "running", method: "scrub", forget: "classes 0",
+            id: "job-1", state: .running, method: "scrub", forget: "classes 0",
             phases: [
                 PhaseStatus(name: "max epoch 1", completed: 14, total: 85, lastLoss: nil, stoppedEarly: true),
                 PhaseStatus(name: "min epoch 1", completed: 3, total: 85, lastLoss: nil),

@@ -35,7 +35,7 @@ let sampleSpec = JobSpec(
     weightsName: "original.safetensors", forget: "classes 0")
 
 let sampleStatus = JobStatus(
-    id: "j-1", state: "running", method: "scrub", forget: "classes 0",
+    id: "j-1", state: .running, method: "scrub", forget: "classes 0",
     phases: [
         PhaseStatus(name: "max epoch 1", completed: 3, total: 10, lastLoss: -0.5, stoppedEarly: true),
         PhaseStatus(name: "min epoch 1", completed: 0, total: 10, lastLoss: nil),

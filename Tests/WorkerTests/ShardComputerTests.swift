@@ -49,7 +49,7 @@ struct ShardComputerTests {
                     JobContext(
                         datasetSHA256: context.datasetSHA256, originalSHA256: context.originalSHA256,
                         architecture: "fmnist-mlp", weightsVersion: "0123456789abcdef", weightsIncluded: false),
-                    indices: [0], labels: [0]), [], .badRequest, "stale weights"
+                    indices: [0], labels: [0]), [], .staleWeights, "stale weights"
             ),
         ]
         for (task, tensors, code, message) in cases {

@@ -94,7 +94,15 @@ typedef enum _Lethe__Error__Code {
   LETHE__ERROR__CODE__UNKNOWN_BLOB = 7,
   LETHE__ERROR__CODE__BAD_REQUEST = 8,
   LETHE__ERROR__CODE__KERNEL_MISMATCH = 9,
-  LETHE__ERROR__CODE__INTERNAL = 10
+  LETHE__ERROR__CODE__INTERNAL = 10,
+  /*
+   * a worker does not hold the weights version a task names: send them with it
+   */
+  LETHE__ERROR__CODE__STALE_WEIGHTS = 11,
+  /*
+   * the peer has not said hello (or the coordinator restarted): say hello again
+   */
+  LETHE__ERROR__CODE__NOT_REGISTERED = 12
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LETHE__ERROR__CODE)
 } Lethe__Error__Code;
 
