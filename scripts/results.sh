@@ -46,13 +46,16 @@ for seed in $seeds; do
             reference=()
             [ -f "$out/$scenario-retrain-$seed.safetensors" ] && reference=(--reference "$out/$scenario-retrain-$seed.safetensors")
             # A method that cannot reach its forget target within its limits (ssd) fails and says why: keep that.
+            # A run that finishes but misses its targets (exit 1, verdict in the report) keeps its row and model
+            # (--keep-failed), so the tables show where every method lands.
             # shellcheck disable=SC2046
             if $lethe unlearn --method "$method" --weights "$original" $(selection "$scenario") --seed "$seed" \
                 "${reference[@]}" --out "$out/$scenario-$method-$seed.safetensors" --report "$report.partial" \
-                2> >(tee "$out/$scenario-$method-$seed.log" >&2); then
+                --keep-failed 2> >(tee "$out/$scenario-$method-$seed.log" >&2); then
                 mv "$report.partial" "$report"
             else
                 echo "$scenario $method seed $seed failed: $(tail -1 "$out/$scenario-$method-$seed.log")" >&2
+                [ -f "$report.partial" ] && mv "$report.partial" "$report"
             fi
         done
     done

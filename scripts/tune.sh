@@ -25,7 +25,8 @@ for params in "$@"; do
     reports+=("$params" "$report")
     [ -f "$report" ] && continue
     .build/release/lethe unlearn --method "$method" --weights "$original" "${selection[@]}" --seed 1 \
-        --param "$params" --out "$out/last.safetensors" --report "$report.partial" >&2
+        --param "$params" --out "$out/last.safetensors" --report "$report.partial" >&2 ||
+        [ -f "$report.partial" ]  # a run that misses its targets (exit 1) still reports where it landed
     mv "$report.partial" "$report"
 done
 python3 - "${reports[@]}" <<'PY'
