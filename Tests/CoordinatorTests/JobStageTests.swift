@@ -36,7 +36,8 @@ struct JobStageTests {
         }
         try coordinator.start()
         defer { coordinator.stop() }
-        let client = ControlClient(transport: controlHub.connect(key: "ada"), timeoutSeconds: 60)
+        // Generous: the in-memory coordinator shares the cooperative pool with the heaviest tests.
+        let client = ControlClient(transport: controlHub.connect(key: "ada"), timeoutSeconds: 300)
         defer { client.close() }
         func status() async throws -> JobStatus {
             guard case .jobStatus(let status) = try await client.request(.jobQuery(id: id)) else {
