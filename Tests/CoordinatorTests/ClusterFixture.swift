@@ -75,6 +75,18 @@ final class ClusterFixture: @unchecked Sendable {
             originalSHA256: originalSHA256, architecture: "fmnist-mlp")
     }
 
+    /// A started coordinator over in-memory transports that runs no jobs (requests, uploads and refusals only),
+    /// with its state directory and the hub its users connect to; stop it when done.
+    func joblessCoordinator() throws -> (Coordinator, StateDirectory, InMemoryHub) {
+        let state = try StateDirectory(directory.appendingPathComponent("state").path)
+        let controlHub = InMemoryHub()
+        let coordinator = Coordinator(
+            state: state, workers: InMemoryHub().server, control: controlHub.server, settings: poolSettings()
+        ) { job, _ in throw ProtocolError(.badRequest, "\(job.id): no jobs in this test") }
+        try coordinator.start()
+        return (coordinator, state, controlHub)
+    }
+
     func poolSettings() -> WorkerPool.Settings {
         var settings = WorkerPool.Settings(kernelIdentity: kernel)
         // A lost worker is noticed within 2 s; a starved test process only causes harmless re-queueing.

@@ -18,12 +18,7 @@ struct RefusalReplyTests {
 
     @Test func refusedSubmissionsAreAnsweredWithTheirReasonAtOnce() async throws {
         let fixture = try ClusterFixture()
-        let state = try StateDirectory(fixture.directory.appendingPathComponent("state").path)
-        let controlHub = InMemoryHub()
-        let coordinator = Coordinator(
-            state: state, workers: InMemoryHub().server, control: controlHub.server, settings: fixture.poolSettings()
-        ) { job, _ in throw ProtocolError(.badRequest, "\(job.id): no jobs in this test") }
-        try coordinator.start()
+        let (coordinator, state, controlHub) = try fixture.joblessCoordinator()
         defer { coordinator.stop() }
         // A generous timeout: the in-memory coordinator shares the cooperative pool with heavy tests. Before the
         // fix the decoder's refusal never reached the client, which then failed with a timeout, not a refusal.

@@ -10,12 +10,7 @@ struct UploadTests {
     /// the other stored, and the coordinator keeps one intact copy.
     @Test func concurrentUploadsOfTheSameBytesBothSucceed() async throws {
         let fixture = try ClusterFixture()
-        let state = try StateDirectory(fixture.directory.appendingPathComponent("state").path)
-        let controlHub = InMemoryHub()
-        let coordinator = Coordinator(
-            state: state, workers: InMemoryHub().server, control: controlHub.server, settings: fixture.poolSettings()
-        ) { job, _ in throw ProtocolError(.badRequest, "\(job.id): no jobs in this test") }
-        try coordinator.start()
+        let (coordinator, state, controlHub) = try fixture.joblessCoordinator()
         defer { coordinator.stop() }
         let data = Data((0..<(WireProtocol.Limits.blobChunkBytes * 7 / 2)).map { UInt8(truncatingIfNeeded: $0 * 7) })
         let users = ["ada", "bob"].map { ControlClient(transport: controlHub.connect(key: $0), timeoutSeconds: 60) }
