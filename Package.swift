@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System libraries (pkg-config). Only the thin Swift wrapper directly above each imports it.
@@ -50,13 +52,16 @@ let package = Package(
             name: "Coordinator",
             dependencies: [
                 "Transport", "Jobs", "Wire", "ZeroMQ", "Unlearning", "Federated", "Checkpoint", "Data", "NN", "Tensor",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         // The worker daemon and the federated client: shard and client computations for a coordinator.
         .target(
             name: "Worker",
             dependencies: [
                 "Transport", "Jobs", "Wire", "Unlearning", "Federated", "Checkpoint", "Data", "NN", "Tensor",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .target(
             name: "LetheCommands",
@@ -64,7 +69,8 @@ let package = Package(
                 "Tensor", "NN", "Checkpoint", "Data", "Unlearning", "Federated", "ZeroMQ", "Transport", "Jobs",
                 "Coordinator", "Worker", "Wire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(name: "lethe", dependencies: ["LetheCommands", "Tensor"]),
@@ -84,19 +90,22 @@ let package = Package(
             dependencies: ["Jobs", "Unlearning", "Data", "NN", "Tensor", "Checkpoint", "LetheTesting"]),
         .testTarget(
             name: "WorkerTests",
-            dependencies: ["Worker", "Transport", "Jobs", "Wire", "Unlearning", "Data", "NN", "Tensor", "LetheTesting"]),
+            dependencies: [
+                "Worker", "Transport", "Jobs", "Wire", "Unlearning", "Data", "NN", "Tensor", "LetheTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "CoordinatorTests",
             dependencies: [
                 "Transport", "Jobs", "Coordinator", "Worker", "Wire", "ZeroMQ", "Unlearning", "Federated", "Checkpoint",
                 "Data",
-                "NN", "Tensor", "LetheTesting",
+                "NN", "Tensor", "LetheTesting", .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "LetheCommandsTests",
             dependencies: [
                 "LetheCommands", "Transport", "Jobs", "Coordinator", "Worker", "Checkpoint", "Data", "LetheTesting",
-                "Wire", "ZeroMQ",
+                "Wire", "ZeroMQ", .product(name: "Logging", package: "swift-log"),
             ]),
     ],
     swiftLanguageModes: [.v6]

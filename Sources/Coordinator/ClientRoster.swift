@@ -1,5 +1,6 @@
 import Foundation
 import Jobs
+import Logging
 import Transport
 import Wire
 
@@ -61,14 +62,20 @@ public final class ClientRoster: @unchecked Sendable {
     private var cancelledJobs = Set<String>()
     private var tasks: [Task<Void, Never>] = []
     private let changed = NSCondition()
-    public var log: @Sendable (String) -> Void = { _ in }
+    private let logger: Logger
     /// Called (under the roster's lock) with each refused message's peer, reason and what was wrong (for the audit log).
     public var onRefusal: @Sendable (_ peer: Peer, _ reason: String, _ message: String) -> Void = { _, _, _ in }
 
-    public init(transport: Transport, settings: Settings = Settings()) {
+    public init(
+        transport: Transport, settings: Settings = Settings(),
+        logger: Logger = Logger(label: "lethe.clients", factory: SwiftLogNoOpLogHandler.init)
+    ) {
+        self.logger = logger
         self.transport = transport
         self.settings = settings
     }
+
+    private func log(_ message: String, _ level: Logger.Level = .info) { logger.log(level: level, "\(message)") }
 
     public func start() {
         let incoming = transport.incoming
@@ -154,7 +161,7 @@ public final class ClientRoster: @unchecked Sendable {
         switch round.cancellation {
         case nil: break
         case .jobCancelled: throw JobCancelled(job: job)
-        case .coordinatorStopping: throw ProtocolError(.internalError, "the coordinator is stopping")
+        case .coordinatorStopping: throw CoordinatorStopping()
         }
         return outcomes
     }
@@ -286,7 +293,7 @@ public final class ClientRoster: @unchecked Sendable {
 
     private func refuse(_ peer: Peer, requestID: UInt64, code: ProtocolError.Code, _ message: String, reason: String) {
         refusals[reason, default: 0] += 1
-        log("refused a message from \(peer) (\(reason)): \(message)")
+        log("refused a message from \(peer) (\(reason)): \(message)", .warning)
         onRefusal(peer, reason, message)
         transport.send(Envelope(.error(ProtocolError(code, message)), requestID: requestID), to: peer)
     }

@@ -1,5 +1,7 @@
 import Foundation
 import Jobs
+import Logging
+import ServiceLifecycle
 import Transport
 import Unlearning
 import Wire
@@ -7,7 +9,8 @@ import Wire
 /// The coordinator daemon's logic, over any transport (DESIGN §5–6): a worker pool on one transport, the CLI's
 /// requests on another, jobs queued in the state directory and run by `runner` (`CoordinatorJobs.run`; tests
 /// inject others), up to `maxConcurrentJobs` at a time in submission order. Every request is audited with the key
-/// it authenticated with.
+/// it authenticated with. As a `Service` it runs until a graceful shutdown (SIGTERM), then persists what is
+/// running and stops; a restart on the same state directory resumes it with the same bits.
 public final class Coordinator: @unchecked Sendable {
     /// What a running job may use.
     public struct JobEnvironment: Sendable {
@@ -19,15 +22,16 @@ public final class Coordinator: @unchecked Sendable {
         public let stage: @Sendable (_ stage: String, _ totalSteps: Int) -> Void
         /// The job's latest persisted snapshot: a job resumed after a restart continues from it.
         public let snapshot: PlanSnapshot?
-        /// Call at every barrier; persists the snapshot `make` builds when one is due (at phase ends and at
-        /// least every `checkpointSeconds`).
+        /// Call at every barrier; persists the snapshot `make` builds when one is due (at phase ends, at least
+        /// every `checkpointSeconds`, and at once when the coordinator is shutting down).
         public let persist: @Sendable (_ phaseEnded: Bool, _ make: () -> PlanSnapshot) -> Void
         /// Federated jobs: the clients, the latest persisted federation state, and where to persist it.
         public let clients: ClientRoster
         public let federation: FederationState?
         public let persistFederation: @Sendable (FederationState) -> Void
-        /// The coordinator's log, for what the job says as it runs.
-        public let log: @Sendable (String) -> Void
+        /// The coordinator's logger with the job's id as metadata, for what the job says as it runs.
+        public let logger: Logger
+        public var log: @Sendable (String) -> Void { { [logger] in logger.info("\($0)") } }
     }
 
     public typealias JobRunner = @Sendable (StoredJob, JobEnvironment) async throws -> JobOutputs
@@ -38,36 +42,44 @@ public final class Coordinator: @unchecked Sendable {
     private let endpoint: RoleSwitch
     private let control: Transport
     private let runner: JobRunner
+    private let logger: Logger
+    /// Longest time between two persisted snapshots of a running job.
+    private let checkpointSeconds: Double
+    /// Jobs that run at once (they share the workers and clients; each job's bits do not depend on it).
+    private let maxConcurrentJobs: Int
     private let lock = NSLock()
     private var live: [String: [PhaseStatus]] = [:]
     private var stages: [String: (stage: String, totalSteps: Int)] = [:]
     private var wake: AsyncStream<Void>.Continuation?
     private var tasks: [Task<Void, Never>] = []
-    public var log: @Sendable (String) -> Void = { _ in }
-    /// Longest time between two persisted snapshots of a running job.
-    public var checkpointSeconds = 10.0
-    /// Jobs that run at once (they share the workers and clients; each job's bits do not depend on it).
-    public var maxConcurrentJobs = 1
-    private var runningJobs = 0
+    private var runningJobs: Set<String> = []
+    /// Set by `shutdown`: running jobs persist a snapshot at their next barrier and stop there.
+    private var stopping = false
+    /// Running jobs that persisted a snapshot since `stopping` was set.
+    private var persistedWhileStopping: Set<String> = []
 
     public init(
         state: StateDirectory, workers: Transport, control: Transport, settings: WorkerPool.Settings,
+        checkpointSeconds: Double = 10, maxConcurrentJobs: Int = 1,
+        logger: Logger = Logger(label: "lethe.coordinator", factory: SwiftLogNoOpLogHandler.init),
         runner: @escaping JobRunner = CoordinatorJobs.run
     ) {
         self.state = state
         self.control = control
         self.runner = runner
+        self.logger = logger
+        self.checkpointSeconds = checkpointSeconds
+        self.maxConcurrentJobs = maxConcurrentJobs
         endpoint = RoleSwitch(workers)
-        pool = WorkerPool(transport: endpoint.workers, blobs: state.blobs, settings: settings)
+        pool = WorkerPool(transport: endpoint.workers, blobs: state.blobs, settings: settings, logger: logger)
         var clientSettings = ClientRoster.Settings()
         clientSettings.heartbeatMilliseconds = settings.heartbeatMilliseconds
         clientSettings.liveness = settings.liveness
-        clients = ClientRoster(transport: endpoint.clients, settings: clientSettings)
+        clients = ClientRoster(transport: endpoint.clients, settings: clientSettings, logger: logger)
     }
 
     /// Serves workers and the CLI and runs queued jobs (after a restart, the ones that were running first).
     public func start() throws {
-        pool.log = log
         pool.onWorkerJoined = { [state] worker in
             try? state.recordWorker(
                 key: worker.peer.key ?? "insecure", name: worker.name, kernel: worker.kernelIdentity)
@@ -76,13 +88,12 @@ public final class Coordinator: @unchecked Sendable {
             state.audit(Refusal(peer, endpoint: "workers", reason: reason, message: message))
         }
         pool.start()
-        clients.log = log
         clients.onRefusal = { [state] peer, reason, message in
             state.audit(Refusal(peer, endpoint: "clients", reason: reason, message: message))
         }
         clients.start()
         let resumed = try state.requeueRunningJobs()
-        if !resumed.isEmpty { log("resuming \(resumed.joined(separator: ", ")) after a restart") }
+        if !resumed.isEmpty { logger.info("resuming \(resumed.joined(separator: ", ")) after a restart") }
         let (signals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.wake = wake
         let requests = control.incoming
@@ -106,6 +117,36 @@ public final class Coordinator: @unchecked Sendable {
         state.flushRefusals(all: true)
     }
 
+    /// Stops gracefully: takes no more requests or jobs, lets each running job persist a snapshot at its next
+    /// barrier, then fails their remaining steps and lets them end (all within `grace`). The jobs stay `running` in
+    /// the state directory, so a restart resumes them from those snapshots with the same bits.
+    public func shutdown(grace: Duration = .seconds(3)) async {
+        let running = lock.withLock {
+            stopping = true
+            return runningJobs
+        }
+        wake?.finish()
+        if !running.isEmpty {
+            logger.info("shutting down: \(running.sorted().joined(separator: ", ")) persist and resume on restart")
+        }
+        let deadline = ContinuousClock.now + grace
+        await waitUntil(deadline) { runningJobs.subtracting(persistedWhileStopping).isEmpty }
+        pool.stop()
+        clients.stop()
+        await waitUntil(deadline) { runningJobs.isEmpty }
+        tasks.forEach { $0.cancel() }
+        state.flushRefusals(all: true)
+        logger.info("stopped")
+    }
+
+    private func waitUntil(_ deadline: ContinuousClock.Instant, _ condition: () -> Bool) async {
+        while ContinuousClock.now < deadline, !lock.withLock(condition) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    private var isStopping: Bool { lock.withLock { stopping } }
+
     // MARK: jobs
 
     /// Starts queued jobs while fewer than `maxConcurrentJobs` run; a job that ends signals for the next.
@@ -115,7 +156,7 @@ public final class Coordinator: @unchecked Sendable {
                 while !Task.isCancelled, let job = nextJob() {
                     group.addTask { [self] in
                         await run(job)
-                        lock.withLock { runningJobs -= 1 }
+                        lock.withLock { _ = runningJobs.remove(job.id) }
                         wake?.yield()
                     }
                 }
@@ -125,37 +166,39 @@ public final class Coordinator: @unchecked Sendable {
 
     private func nextJob() -> StoredJob? {
         lock.withLock {
-            guard runningJobs < maxConcurrentJobs, let job = try? state.startNextJob() else { return nil }
-            runningJobs += 1
+            guard !stopping, runningJobs.count < maxConcurrentJobs, let job = try? state.startNextJob() else {
+                return nil
+            }
+            runningJobs.insert(job.id)
             return job
         }
     }
 
     private func run(_ job: StoredJob) async {
-        log("running \(job.id): \(job.spec.method) forgetting \(job.spec.forget)")
+        var jobLogger = logger
+        jobLogger[metadataKey: "job"] = "\(job.id)"
+        jobLogger.info("running \(job.id): \(job.spec.method) forgetting \(job.spec.forget)")
+        let environment = environment(for: job, logger: jobLogger)
+        defer { _ = lock.withLock { stages.removeValue(forKey: job.id) } }
+        do {
+            succeeded(job, try await runner(job, environment), logger: jobLogger)
+        } catch  where isStopping {
+            // Interrupted by a graceful shutdown: the job stays running and keeps its snapshot for the restart.
+            jobLogger.info("\(job.id) stops with the coordinator and resumes on restart (\(error))")
+            return
+        } catch {
+            failed(job, error, logger: jobLogger)
+        }
+        try? state.clearSnapshot(of: job.id)
+    }
+
+    /// What `job` may use, starting from what it persisted before a restart (if anything).
+    private func environment(for job: StoredJob, logger: Logger) -> JobEnvironment {
+        let (snapshot, federation) = persisted(job, logger: logger)
         let lastWrite = Locked(Date.distantPast)
         let lastSnapshot = Locked(Date())
-        var snapshot: PlanSnapshot?
-        var federation: FederationState?
-        do {
-            if let data = try state.snapshot(of: job.id) {
-                if job.spec.kind == nil {
-                    snapshot = try SnapshotBlob.decode(data)
-                } else {
-                    federation = try FederationState(decoding: data)
-                }
-            }
-        } catch {
-            log("\(job.id): its snapshot does not load (\(error)); starting over")
-        }
-        if let snapshot {
-            log(
-                "\(job.id) resumes at phase \(snapshot.header.progress.phase), step \(snapshot.header.progress.step)"
-                    + (snapshot.header.seconds.map { String(format: " after %.3f s of work", $0) } ?? ""))
-        }
-        if let federation { log("\(job.id) resumes after round \(federation.round)") }
         let (state, interval) = (state, checkpointSeconds)
-        let environment = JobEnvironment(
+        return JobEnvironment(
             pool: pool, blobs: state.blobs,
             progress: { [weak self] phase in
                 guard let self else { return }
@@ -168,27 +211,54 @@ public final class Coordinator: @unchecked Sendable {
                 let (done, total) = progress(of: job.id)
                 try? state.update(job.id, stepsDone: done, stepsTotal: total)
             }, snapshot: snapshot,
-            persist: { phaseEnded, make in
-                guard phaseEnded || lastSnapshot.exchange(ifOlderThan: interval) else { return }
+            persist: { [weak self] phaseEnded, make in
+                let stopping = self?.isStopping ?? true
+                guard phaseEnded || stopping || lastSnapshot.exchange(ifOlderThan: interval) else { return }
                 do {
                     try state.saveSnapshot(try SnapshotBlob.encode(make()), of: job.id)
+                    if stopping { self?.persistedWhileStopping(job.id) }
                 } catch {
-                    self.log("\(job.id): could not persist a snapshot: \(error)")
+                    logger.error("could not persist a snapshot: \(error)")
                 }
             }, clients: clients, federation: federation,
-            persistFederation: { federation in
+            persistFederation: { [weak self] federation in
                 do {
                     try state.saveSnapshot(try federation.encoded(), of: job.id)
+                    if self?.isStopping ?? true { self?.persistedWhileStopping(job.id) }
                 } catch {
-                    self.log("\(job.id): could not persist round \(federation.round): \(error)")
+                    logger.error("could not persist round \(federation.round): \(error)")
                 }
-            }, log: { [weak self] in self?.log($0) })
-        defer {
-            try? state.clearSnapshot(of: job.id)
-            _ = lock.withLock { stages.removeValue(forKey: job.id) }
-        }
+            }, logger: logger)
+    }
+
+    /// The snapshot (unlearning) or federation state (federated jobs) a job persisted before a restart.
+    private func persisted(_ job: StoredJob, logger: Logger) -> (PlanSnapshot?, FederationState?) {
         do {
-            let outputs = try await runner(job, environment)
+            guard let data = try state.snapshot(of: job.id) else { return (nil, nil) }
+            if job.spec.kind != nil {
+                let federation = try FederationState(decoding: data)
+                logger.info("\(job.id) resumes after round \(federation.round)")
+                return (nil, federation)
+            }
+            let snapshot = try SnapshotBlob.decode(data)
+            let work = snapshot.header.seconds.map { String(format: " after %.3f s of work", $0) } ?? ""
+            logger.info(
+                "\(job.id) resumes at phase \(snapshot.header.progress.phase), step \(snapshot.header.progress.step)\(work)"
+            )
+            return (snapshot, nil)
+        } catch {
+            logger.warning("\(job.id): its snapshot does not load (\(error)); starting over")
+            return (nil, nil)
+        }
+    }
+
+    private func persistedWhileStopping(_ job: String) {
+        _ = lock.withLock { persistedWhileStopping.insert(job) }
+    }
+
+    /// Records a job that ran to the end, and audits its outputs.
+    private func succeeded(_ job: StoredJob, _ outputs: JobOutputs, logger: Logger) {
+        do {
             let (done, total) = progress(of: job.id)
             try state.update(
                 job.id, state: .succeeded, message: "", stepsDone: done, stepsTotal: total, outputs: outputs)
@@ -202,19 +272,28 @@ public final class Coordinator: @unchecked Sendable {
             try state.audit(
                 key: job.submittedBy, action: "results by worker key", job: job.id,
                 detail: pool.resultCounts(job: job.id).mapValues(String.init))
-            log("\(job.id) succeeded: weights \(outputs.weightsSHA256)")
-        } catch let failure as JobFailedWithOutputs {
+            logger.info("\(job.id) succeeded: weights \(outputs.weightsSHA256)")
+        } catch {
+            failed(job, error, logger: logger)
+        }
+    }
+
+    /// Records a job that failed (keeping its outputs when it was asked to) or was cancelled.
+    private func failed(_ job: StoredJob, _ error: any Error, logger: Logger) {
+        switch error {
+        case let failure as JobFailedWithOutputs:
             try? state.update(job.id, state: .failed, message: "\(failure.reason)", outputs: failure.outputs)
             try? state.audit(
                 key: job.submittedBy, action: "job failed", job: job.id,
                 detail: ["error": "\(failure.reason)", "weights_sha256": failure.outputs.weightsSHA256])
-            log("\(job.id) failed (outputs kept): \(failure.reason)")
-        } catch let cancelled as JobCancelled {
+            logger.warning("\(job.id) failed (outputs kept): \(failure.reason)")
+        case let cancelled as JobCancelled:
             try? state.update(job.id, state: .cancelled, message: "\(cancelled)")
-        } catch {
+            logger.info("\(job.id) cancelled")
+        default:
             try? state.update(job.id, state: .failed, message: "\(error)")
             try? state.audit(key: job.submittedBy, action: "job failed", job: job.id, detail: ["error": "\(error)"])
-            log("\(job.id) failed: \(error)")
+            logger.warning("\(job.id) failed: \(error)")
         }
     }
 
@@ -258,7 +337,7 @@ public final class Coordinator: @unchecked Sendable {
     func handle(_ received: Received) {
         guard
             let envelope = received.envelope(refusing: { error in
-                log("refused a request from \(received.peer): \(error)")
+                logger.warning("refused a request from \(received.peer): \(error)")
                 state.audit(Refusal(received.peer, endpoint: "control", reason: "malformed", message: "\(error)"))
                 // Answer the refused request by its id where it can be read, so the requester hears why at once.
                 reply(
@@ -268,6 +347,10 @@ public final class Coordinator: @unchecked Sendable {
             })
         else { return }
         let key = received.peer.key ?? "insecure"
+        guard !isStopping else {
+            let refusal = ProtocolError(.internalError, "the coordinator is shutting down; try again once it is back")
+            return reply(Envelope(.error(refusal), requestID: envelope.requestID), to: received.peer)
+        }
         do {
             let answer = try respond(to: envelope.message, from: key)
             reply(Envelope(answer, requestID: envelope.requestID), to: received.peer)
@@ -293,7 +376,8 @@ public final class Coordinator: @unchecked Sendable {
                     "params": spec.params.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: ","),
                     "kind": spec.kind ?? "unlearning", "client": spec.client ?? "", "source_job": spec.sourceJob ?? "",
                 ].filter { !$0.value.isEmpty })
-            log("\(id) queued by \(key.prefix(8))…: \(spec.method) forgetting \(spec.forget)")
+            logger.info(
+                "\(id) queued: \(spec.method) forgetting \(spec.forget)", metadata: ["job": "\(id)", "key": "\(key)"])
             wake?.yield()
             return .jobAccepted(id: id)
         case .jobQuery(let id):
@@ -473,4 +557,13 @@ public struct JobFailedWithOutputs: Error {
 public enum JobKind {
     public static let federated = "federated"
     public static let forgetClient = "forget-client"
+}
+
+extension Coordinator: Service {
+    /// Serves until a graceful shutdown (SIGTERM, SIGINT), then stops as `shutdown` says.
+    public func run() async throws {
+        try start()
+        try? await gracefulShutdown()
+        await shutdown()
+    }
 }

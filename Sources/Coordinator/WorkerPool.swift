@@ -1,5 +1,6 @@
 import Foundation
 import Jobs
+import Logging
 import Transport
 import Wire
 
@@ -72,17 +73,25 @@ public final class WorkerPool: @unchecked Sendable {
     private var bytesReceived = 0
     private var listener: _Concurrency.Task<Void, Never>?
     private var ticker: _Concurrency.Task<Void, Never>?
-    public var log: @Sendable (String) -> Void = { _ in }
+    private let logger: Logger
+    /// Set by `stop()`: every later step fails with `CoordinatorStopping`.
+    private var stopped = false
     /// Called (under the pool's lock) with each refused message's peer, reason and what was wrong (for the audit log).
     public var onRefusal: @Sendable (_ peer: Peer, _ reason: String, _ message: String) -> Void = { _, _, _ in }
     /// Called (under the pool's lock) when a worker says hello.
     public var onWorkerJoined: @Sendable (WorkerInfo) -> Void = { _ in }
 
-    public init(transport: Transport, blobs: BlobStore, settings: Settings) {
+    public init(
+        transport: Transport, blobs: BlobStore, settings: Settings,
+        logger: Logger = Logger(label: "lethe.pool", factory: SwiftLogNoOpLogHandler.init)
+    ) {
         self.transport = transport
         self.blobs = blobs
         self.settings = settings
+        self.logger = logger
     }
+
+    private func log(_ message: String, _ level: Logger.Level = .info) { logger.log(level: level, "\(message)") }
 
     /// Starts serving the transport's messages and the heartbeat timer.
     public func start() {
@@ -103,9 +112,8 @@ public final class WorkerPool: @unchecked Sendable {
         listener?.cancel()
         ticker?.cancel()
         lock.withLock {
-            for pending in queue + Array(dispatched.values) {
-                pending.group.fail(ProtocolError(.internalError, "the coordinator is stopping"))
-            }
+            stopped = true
+            for pending in queue + Array(dispatched.values) { pending.group.fail(CoordinatorStopping()) }
         }
     }
 
@@ -113,6 +121,7 @@ public final class WorkerPool: @unchecked Sendable {
     public func run(_ tasks: [Task], weights: [NamedTensor]) throws -> [Envelope] {
         let group = Group(count: tasks.count, weights: weights)
         try lock.withLock {
+            if stopped { throw CoordinatorStopping() }
             if let job = tasks.first?.id.job, cancelledJobs.contains(job) { throw JobCancelled(job: job) }
             queue += tasks.enumerated().map { Pending(task: $1, index: $0, group: group) }
             dispatch()
@@ -356,7 +365,7 @@ public final class WorkerPool: @unchecked Sendable {
 
     private func refuse(_ peer: Peer, requestID: UInt64, code: ProtocolError.Code, _ message: String, reason: String) {
         refusals[reason, default: 0] += 1
-        log("refused a message from \(peer) (\(reason)): \(message)")
+        log("refused a message from \(peer) (\(reason)): \(message)", .warning)
         onRefusal(peer, reason, message)
         send(Envelope(.error(ProtocolError(code, message)), requestID: requestID), to: peer)
     }
@@ -431,6 +440,11 @@ private final class Group: @unchecked Sendable {
         if let failure { throw failure }
         return results.map { $0! }
     }
+}
+
+/// A job's steps stop because the coordinator is shutting down (the job resumes when it restarts).
+public struct CoordinatorStopping: Error, CustomStringConvertible {
+    public var description: String { "the coordinator is stopping" }
 }
 
 /// A job's steps stop because the job was cancelled.

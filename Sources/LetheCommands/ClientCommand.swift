@@ -4,6 +4,7 @@ import Data
 import Federated
 import Foundation
 import Jobs
+import Logging
 import Tensor
 import Transport
 import Wire
@@ -31,6 +32,7 @@ struct ClientCommand: AsyncParsableCommand {
     @Option(help: "Poison this partition with triggered copies, e.g. fraction:0.1,target:0,patch:3.")
     var backdoor: String?
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup var logging: LogOptions
 
     func validate() throws {
         _ = try parseEndpoint(coordinator, given: "--coordinator")
@@ -48,6 +50,7 @@ struct ClientCommand: AsyncParsableCommand {
         var data = train.subset(indices: parts[index - 1])
         if let poison { data = try poison.poisoned(data, seed: seed &+ UInt64(index)) }
         let clientName = name ?? "client-\(index)"
+        let logger = logging.logger(clientName)
         let description =
             "\(index)/\(count) \(scheme) seed \(seed)" + (poison.map { " backdoor \($0)" } ?? "")
         let transport = try ZeroMQTransport.client(
@@ -58,10 +61,10 @@ struct ClientCommand: AsyncParsableCommand {
             hello: Hello(
                 name: clientName, kernelIdentity: BLAS.kernelIdentity, threads: Parallel.maxThreads,
                 softwareVersion: LetheCommand.version, role: .client, classCounts: data.classCounts,
-                partition: description))
-        node.log = { log("\(clientName): \($0)") }
-        log("client \(clientName): \(data.count) samples (\(description)), connecting to \(coordinator)")
-        await node.run()
+                partition: description), logger: logger)
+        logger.info(
+            "\(data.count) samples (\(description)), connecting to \(coordinator)")
+        try await runUntilSignalled([node], logger: logger)
     }
 
     private func parsePartition() throws -> (Int, Int) {

@@ -4,7 +4,9 @@ import Coordinator
 import Data
 import Foundation
 import Jobs
+import Logging
 import NN
+import ServiceLifecycle
 import Tensor
 import Transport
 import Unlearning
@@ -31,6 +33,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     var allowMixedKernels = false
     @Option(help: "Jobs that run at once, sharing the workers and clients (each job's result is the same).")
     var maxJobs = 1
+    @OptionGroup var logging: LogOptions
 
     func validate() throws {
         guard (1...64).contains(maxJobs) else { throw ValidationError("--max-jobs must be between 1 and 64") }
@@ -44,6 +47,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (bind, control) = (try parseEndpoint(bind, given: "--bind"), try parseEndpoint(control, given: "--control"))
+        let logger = logging.logger("coordinator")
         let state = try StateDirectory(stateDir)
         let workerContext = try ZeroMQContext()
         let controlContext = try ZeroMQContext()
@@ -53,8 +57,11 @@ struct CoordinatorCommand: AsyncParsableCommand {
             let directory = KeyDirectory(keys ?? ProcessInfo.processInfo.environment["LETHE_KEYS"] ?? "")
             let audit: @Sendable (Refusal) -> Void = { state.audit($0) }
             guards.append(
-                try AllowlistGuard(context: workerContext, directory: directory, list: .workers, audit: audit))
-            guards.append(try AllowlistGuard(context: controlContext, directory: directory, list: .users, audit: audit))
+                try AllowlistGuard(
+                    context: workerContext, directory: directory, list: .workers, logger: logger, audit: audit))
+            guards.append(
+                try AllowlistGuard(
+                    context: controlContext, directory: directory, list: .users, logger: logger, audit: audit))
         }
         let serverSecurity = try security(role: .coordinator, insecure: insecure, keys: keys)
         warnIfExposed(bind, insecure: insecure)
@@ -66,23 +73,38 @@ struct CoordinatorCommand: AsyncParsableCommand {
         settings.heartbeatMilliseconds = heartbeatMs
         settings.allowMixedKernels = allowMixedKernels
         let coordinator = Coordinator(
-            state: state, workers: workers, control: controlTransport, settings: settings)
-        coordinator.log = { log($0) }
-        coordinator.checkpointSeconds = checkpointSeconds
-        coordinator.maxConcurrentJobs = maxJobs
-        try coordinator.start()
-        log(
-            "coordinator: workers on \(workers.endpoint), control on \(controlTransport.endpoint), state in \(stateDir)"
-        )
-        while true {
-            try await Task.sleep(for: .seconds(2))
-            for allowlist in guards { allowlist.reloadIfChanged() }
+            state: state, workers: workers, control: controlTransport, settings: settings,
+            checkpointSeconds: checkpointSeconds, maxConcurrentJobs: maxJobs, logger: logger)
+        logger.info(
+            "workers on \(workers.endpoint), control on \(controlTransport.endpoint), state in \(stateDir)")
+        try await runUntilSignalled([coordinator, AllowlistReloader(guards: guards)], logger: logger)
+    }
+}
+
+/// Runs `services` until SIGTERM or SIGINT asks them to stop gracefully (each then finishes what it must).
+func runUntilSignalled(_ services: [any Service], logger: Logger) async throws {
+    let group = ServiceGroup(
+        configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    try await group.run()
+}
+
+/// Reloads the allowlists every two seconds, so that revocations apply to new connections within seconds.
+struct AllowlistReloader: Service {
+    let guards: [AllowlistGuard]
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(2))
+                for allowlist in guards { allowlist.reloadIfChanged() }
+            }
         }
     }
 }
 
 /// A ZAP handler whose allowlist follows its file (revocations apply to new connections within seconds).
-final class AllowlistGuard {
+final class AllowlistGuard: @unchecked Sendable {  // reloaded by one task at a time
     let handler: ZAPHandler
     let directory: KeyDirectory
     let list: KeyDirectory.Allowlist
@@ -91,10 +113,11 @@ final class AllowlistGuard {
     /// `audit` gets every refused connection (the coordinator's state directory rate-limits and keeps them).
     init(
         context: ZeroMQContext, directory: KeyDirectory, list: KeyDirectory.Allowlist,
+        logger: Logger = Logger(label: "lethe.allowlist", factory: SwiftLogNoOpLogHandler.init),
         audit: @escaping @Sendable (Refusal) -> Void = { _ in }
     ) throws {
         handler = try ZAPHandler(context: context) { reason, key in
-            log(
+            logger.warning(
                 "refused a \(list == .workers ? "worker" : "user") connection (\(reason))\(key.map { ": key \($0)" } ?? "")"
             )
             audit(
@@ -127,6 +150,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Name shown by `lethe workers` (default: host name and process id).") var name: String?
     @Option(help: "Where downloaded datasets and checkpoints are cached (by hash).") var cacheDir: String?
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup var logging: LogOptions
 
     func validate() throws {
         _ = try parseEndpoint(coordinator, given: "--coordinator")
@@ -142,13 +166,13 @@ struct WorkerCommand: AsyncParsableCommand {
             cacheDir.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("lethe-worker-cache")
         let workerName = name ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        let logger = logging.logger(workerName)
         let node = WorkerNode(
             transport: transport, blobs: try BlobStore(directory: cache),
             hello: Hello(
                 name: workerName, kernelIdentity: BLAS.kernelIdentity, threads: Parallel.maxThreads,
-                softwareVersion: LetheCommand.version))
-        node.log = { log("\(workerName): \($0)") }
-        log("worker \(workerName) connecting to \(coordinator), cache \(cache.path)")
-        await node.run()
+                softwareVersion: LetheCommand.version), logger: logger)
+        logger.info("connecting to \(coordinator), cache \(cache.path)")
+        try await runUntilSignalled([node], logger: logger)
     }
 }

@@ -1,6 +1,7 @@
 import Coordinator
 import Foundation
 import Jobs
+import Logging
 import Tensor
 import Transport
 import Wire
@@ -21,15 +22,15 @@ public final class EmbeddedCluster {
     /// fresh inproc name; `tcp://127.0.0.1:*` puts the workers behind real loopback sockets.
     public init(
         workers count: Int, directory: URL, endpoint: String? = nil,
-        log: @escaping @Sendable (String) -> Void = { _ in }
+        logger: Logger = Logger(label: "lethe.embedded", factory: SwiftLogNoOpLogHandler.init)
     ) throws {
         precondition(count >= 1, "an embedded cluster needs a worker")
         context = try ZeroMQContext()
         blobs = try BlobStore(directory: directory.appendingPathComponent("coordinator"))
         server = try .server(context, bind: endpoint ?? "inproc://lethe-coordinator-\(UUID())", security: .insecure)
         pool = WorkerPool(
-            transport: server, blobs: blobs, settings: WorkerPool.Settings(kernelIdentity: BLAS.kernelIdentity))
-        pool.log = log
+            transport: server, blobs: blobs, settings: WorkerPool.Settings(kernelIdentity: BLAS.kernelIdentity),
+            logger: logger)
         pool.start()
         var clients: [ZeroMQTransport] = []
         var runs: [Task<Void, Never>] = []
@@ -39,8 +40,7 @@ public final class EmbeddedCluster {
                 transport: client, blobs: try BlobStore(directory: directory.appendingPathComponent("worker-\(index)")),
                 hello: Hello(
                     name: "local-\(index)", kernelIdentity: BLAS.kernelIdentity, threads: Parallel.maxThreads,
-                    softwareVersion: WireProtocol.versionTag))
-            node.log = log
+                    softwareVersion: WireProtocol.versionTag), logger: logger)
             clients.append(client)
             runs.append(Task { await node.run() })
         }

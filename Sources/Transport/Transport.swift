@@ -47,10 +47,14 @@ public protocol Transport: AnyObject, Sendable {
     /// is nothing wrong), and always for servers.
     var connectionProblem: ConnectionProblem? { get }
     func close()
+    /// Closes, but what was just sent (a goodbye) may take up to `linger` to go out.
+    func close(lingering linger: Duration)
 }
 
 extension Transport {
     public var connectionProblem: ConnectionProblem? { nil }
+
+    public func close(lingering linger: Duration) { close() }
 
     public func send(_ envelope: Envelope, to peer: Peer?) { send(WireCodec.encode(envelope), to: peer) }
 }

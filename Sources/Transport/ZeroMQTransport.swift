@@ -88,6 +88,8 @@ public final class ZeroMQTransport: Transport {
 
     public func close() { loop.stop() }
 
+    public func close(lingering linger: Duration) { loop.stop(lingering: linger) }
+
     public var connectionProblem: ConnectionProblem? {
         guard let status = loop.connectionStatus(of: 0), !status.isReady, let failure = status.failure else {
             return nil

@@ -1,5 +1,7 @@
 import Foundation
 import Jobs
+import Logging
+import ServiceLifecycle
 import Transport
 import Wire
 
@@ -13,16 +15,20 @@ public final class ClientNode: CoordinatorLinked, @unchecked Sendable {
     private let compute = DispatchQueue(label: "lethe.client.compute")
     var link: CoordinatorLink
     public private(set) var tasksDone = 0
-    public var log: @Sendable (String) -> Void = { _ in }
+    let logger: Logger
 
-    public init(transport: Transport, computer: ClientComputer, hello: Hello) {
+    public init(
+        transport: Transport, computer: ClientComputer, hello: Hello,
+        logger: Logger = Logger(label: "lethe.client", factory: SwiftLogNoOpLogHandler.init)
+    ) {
         self.transport = transport
+        self.logger = logger
         self.computer = computer
         link = CoordinatorLink(transport: transport, hello: hello)
     }
 
-    /// Serves until the transport closes or the task is cancelled.
-    public func run() async { await serve() }
+    /// Serves until the transport closes, the task is cancelled or a graceful shutdown (then says goodbye).
+    public func run() async { await serveUntilShutdown() }
 
     func receive(_ envelope: Envelope) {
         switch envelope.message {
@@ -54,3 +60,5 @@ public final class ClientNode: CoordinatorLinked, @unchecked Sendable {
         }
     }
 }
+
+extension ClientNode: Service {}

@@ -1,5 +1,7 @@
 import Foundation
 import Jobs
+import Logging
+import ServiceLifecycle
 import Transport
 import Wire
 
@@ -62,12 +64,32 @@ protocol CoordinatorLinked: AnyObject, Sendable {
     var lock: NSLock { get }
     /// Guarded by `lock`.
     var link: CoordinatorLink { get set }
-    var log: @Sendable (String) -> Void { get }
+    /// The node's logger (its name as metadata).
+    var logger: Logger { get }
     /// Handles one message from the coordinator; called with `lock` held.
     func receive(_ envelope: Envelope)
 }
 
 extension CoordinatorLinked {
+    func log(_ message: String, _ level: Logger.Level = .info) { logger.log(level: level, "\(message)") }
+
+    /// Serves until the transport closes or a graceful shutdown (SIGTERM, SIGINT): then it says goodbye, so the
+    /// coordinator hands what this node held to others at once, and closes.
+    func serveUntilShutdown() async {
+        await withGracefulShutdownHandler {
+            await serve()
+        } onGracefulShutdown: { [self] in
+            leave("shutting down")
+        }
+    }
+
+    /// Says goodbye and closes the connection (the goodbye gets a second to go out).
+    func leave(_ reason: String) {
+        log("leaving the coordinator: \(reason)")
+        transport.send(Envelope(.goodbye(reason: reason)), to: nil)
+        transport.close(lingering: .seconds(1))
+    }
+
     /// Says hello, then handles every message while a timer ticks every heartbeat interval, until the transport
     /// closes or the task is cancelled.
     func serve() async {

@@ -1,5 +1,7 @@
 import Foundation
 import Jobs
+import Logging
+import ServiceLifecycle
 import Transport
 import Wire
 
@@ -17,17 +19,21 @@ public final class WorkerNode: CoordinatorLinked, @unchecked Sendable {
     private var tasks: [(requestID: UInt64, task: ShardTask, tensors: [NamedTensor])] = []
     private var computing = false
     public private(set) var tasksDone = 0
-    public var log: @Sendable (String) -> Void = { _ in }
+    let logger: Logger
 
-    public init(transport: Transport, blobs: BlobStore, hello: Hello) {
+    public init(
+        transport: Transport, blobs: BlobStore, hello: Hello,
+        logger: Logger = Logger(label: "lethe.worker", factory: SwiftLogNoOpLogHandler.init)
+    ) {
         self.transport = transport
+        self.logger = logger
         self.blobs = blobs
         link = CoordinatorLink(transport: transport, hello: hello)
         computer = ShardComputer(blobs: blobs)
     }
 
-    /// Serves until the transport closes or the task is cancelled.
-    public func run() async { await serve() }
+    /// Serves until the transport closes, the task is cancelled or a graceful shutdown (then says goodbye).
+    public func run() async { await serveUntilShutdown() }
 
     func receive(_ envelope: Envelope) {
         switch envelope.message {
@@ -113,3 +119,5 @@ public final class WorkerNode: CoordinatorLinked, @unchecked Sendable {
         transport.send(Envelope(.ready(credit: 1)), to: nil)
     }
 }
+
+extension WorkerNode: Service {}

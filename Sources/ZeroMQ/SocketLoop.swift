@@ -30,6 +30,8 @@ public final class SocketLoop: Sendable {
     public let socketCount: Int
 
     private let outbox = Locked<[(socket: Int, frames: [Frame])]>([])
+    /// How long closing sockets wait for queued messages to go out (milliseconds; see `stop(lingering:)`).
+    private let lingerMilliseconds = Locked<Int>(0)
     private let statuses: Locked<[Int: ConnectionStatus]>
     private let thread: LoopThread
 
@@ -46,14 +48,14 @@ public final class SocketLoop: Sendable {
         self.incoming = incoming
         self.sendFailures = sendFailures
         socketCount = sockets.count
-        let outbox = outbox
+        let (outbox, linger) = (outbox, lingerMilliseconds)
         let statuses = Locked(monitors.mapValues { _ in ConnectionStatus() })
         self.statuses = statuses
         let watched = monitors.sorted { $0.key < $1.key }.map { (socket: $0.key, monitor: $0.value) }
         thread = try LoopThread(context: sockets[0].context, name: name) { thread in
             let loop = Loop(
-                sockets: sockets, monitors: watched, statuses: statuses, outbox: outbox, received: received,
-                failed: failed)
+                sockets: sockets, monitors: watched, statuses: statuses, outbox: outbox, linger: linger,
+                received: received, failed: failed)
             loop.run(until: thread)
         }
     }
@@ -85,6 +87,13 @@ public final class SocketLoop: Sendable {
     public func stop() {
         thread.stop()
     }
+
+    /// Stops the loop like `stop()`, but the sockets' last messages (a goodbye) may take up to `linger` to go
+    /// out: the context's termination waits for them.
+    public func stop(lingering linger: Duration) {
+        lingerMilliseconds.withLock { $0 = Int((linger / .milliseconds(1)).rounded(.up)) }
+        thread.stop()
+    }
 }
 
 /// The loop itself; lives on the loop's thread.
@@ -96,12 +105,17 @@ private struct Loop {
     let monitors: [(socket: Int, monitor: SocketMonitor)]
     let statuses: Locked<[Int: ConnectionStatus]>
     let outbox: Locked<[(socket: Int, frames: [Frame])]>
+    let linger: Locked<Int>
     let received: AsyncStream<SocketLoop.Incoming>.Continuation
     let failed: AsyncStream<SocketLoop.SendFailure>.Continuation
 
     func run(until thread: LoopThread) {
         defer {
-            for socket in sockets { socket.close() }
+            let linger = linger.withLock { $0 }
+            for socket in sockets {
+                if linger > 0 { try? socket.set(.linger, to: linger) }
+                socket.close()
+            }
             for (_, monitor) in monitors { monitor.close() }
             received.finish()
             failed.finish()

@@ -21,7 +21,8 @@ struct LoadTests {
         let controlHub = InMemoryHub()
         let running = RunningCount()
         let coordinator = Coordinator(
-            state: state, workers: workerHub.server, control: controlHub.server, settings: fixture.poolSettings()
+            state: state, workers: workerHub.server, control: controlHub.server, settings: fixture.poolSettings(),
+            maxConcurrentJobs: 3
         ) { job, environment in
             running.enter()
             defer { running.leave() }
@@ -34,7 +35,6 @@ struct LoadTests {
             let sha256 = try environment.blobs.put(Data(hash.utf8))
             return JobOutputs(id: job.id, weightsSHA256: sha256, reportSHA256: sha256, htmlSHA256: sha256)
         }
-        coordinator.maxConcurrentJobs = 3
         try coordinator.start()
         defer { coordinator.stop() }
         let client = ControlClient(transport: controlHub.connect(key: "tester"), timeoutSeconds: 300)

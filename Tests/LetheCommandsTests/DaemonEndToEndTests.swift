@@ -98,10 +98,12 @@ struct DaemonEndToEndTests {
         #expect(try await LetheProcess.run(["jobs"] + cli).status == 0)
     }
 
-    /// `kill -9` of the coordinator mid-job: restarted on the same state directory, it resumes the job from its
-    /// last snapshot, the workers rejoin, and the result has the bits of an uninterrupted local run.
+    /// SIGTERM to the coordinator mid-job: it exits 0 within 5 s, having persisted the running job. Restarted on
+    /// the same state directory, it resumes the job; `kill -9` of that one mid-job and a second restart resume it
+    /// again from its last snapshot. The workers rejoin each time, and the result has the bits of an
+    /// uninterrupted local run.
     @Test(.timeLimit(.minutes(5)))
-    func aKilledCoordinatorResumesWithTheSameBits() async throws {
+    func aStoppedOrKilledCoordinatorResumesWithTheSameBits() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (data, weights) = try await UnlearnEndToEndTests().trainOriginal(in: directory)
@@ -129,13 +131,29 @@ struct DaemonEndToEndTests {
             "max-epochs=2",
         ]
         let id = try await helpers.submit(request + cli)
-        try await helpers.waitForSteps(5, of: id, cli: cli, before: "the coordinator was killed")
+        try await helpers.waitForSteps(5, of: id, cli: cli, before: "the coordinator was stopped")
+        let stopped = ContinuousClock.now
+        first.terminate()  // SIGTERM
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0, "\(log(directory, ["coordinator"]))")
+        #expect(ContinuousClock.now - stopped < .seconds(5))
+        #expect(
+            try String(contentsOfFile: directory.path("coordinator.log"), encoding: .utf8).contains(
+                "shutting down: \(id) persist and resume on restart"))
+
+        first = try coordinator("restarted")
+        let status = try helpers.json(try await LetheProcess.run(["status", id] + cli).standardOutput)
+        let (done, total) = (status["steps_done"] as? Int ?? 0, status["steps_total"] as? Int ?? 0)
+        try await helpers.waitForSteps(
+            done + max(1, (total - done) / 3), of: id, cli: cli, before: "the coordinator was killed")
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
-        first = try coordinator("restarted")
+        first = try coordinator("restarted-again")
 
         let watch = try await LetheProcess.run(["watch", id] + cli)
-        #expect(watch.status == 0, "\(watch.standardError)\(log(directory, ["coordinator", "restarted", "alpha"]))")
+        #expect(
+            watch.status == 0,
+            "\(watch.standardError)\(log(directory, ["coordinator", "restarted", "restarted-again", "alpha"]))")
         let result = try await LetheProcess.run(["result", id, "--out", directory.path("remote.safetensors")] + cli)
         try #require(result.status == 0, "\(result.standardError)")
         let local = try await LetheProcess.run(
@@ -148,7 +166,9 @@ struct DaemonEndToEndTests {
         #expect(
             try helpers.json(result.standardOutput)["data_touched"] as? [String: Int]
                 == (try helpers.json(local.standardOutput))["data_touched"] as? [String: Int])
-        let restarted = try String(contentsOfFile: directory.path("restarted.log"), encoding: .utf8)
+        #expect(
+            try String(contentsOfFile: directory.path("restarted.log"), encoding: .utf8).contains("resumes at phase"))
+        let restarted = try String(contentsOfFile: directory.path("restarted-again.log"), encoding: .utf8)
         #expect(restarted.contains("resumes at phase"))
         // The report times the whole run: the work before the crash counts too.
         let before = try #require(

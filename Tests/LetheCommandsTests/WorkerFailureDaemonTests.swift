@@ -9,10 +9,12 @@ import ZeroMQ
 struct WorkerFailureDaemonTests {
     let helpers = EndToEndTests()
 
-    /// Garbage on both of the coordinator's sockets gets error replies, and `kill -9` of one of two worker processes
-    /// mid-job re-queues its shards: the job ends with the bits of an uninterrupted local run.
+    /// Garbage on both of the coordinator's sockets gets error replies; mid-job, SIGTERM to one of three worker
+    /// processes makes it say goodbye and exit 0 (its shards are re-queued at once, not after the liveness timeout)
+    /// and `kill -9` of another re-queues its shards once it falls silent: the job ends with the bits of an
+    /// uninterrupted local run.
     @Test(.timeLimit(.minutes(5)))
-    func aKilledWorkerAndGarbageChangeNoBits() async throws {
+    func stoppedAndKilledWorkersAndGarbageChangeNoBits() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (data, weights) = try await UnlearnEndToEndTests().trainOriginal(in: directory)
@@ -23,8 +25,10 @@ struct WorkerFailureDaemonTests {
                 "coordinator", "--bind", workers, "--control", control, "--state-dir", directory.path("state"),
                 "--insecure", "--heartbeat-ms", "200",
             ], log: directory.url.appendingPathComponent("coordinator.log"))
-        let (alpha, beta) = try (worker("alpha", workers, directory), worker("beta", workers, directory))
-        defer { [coordinator, alpha, beta].forEach { $0.terminate() } }
+        let (alpha, beta, gamma) = try (
+            worker("alpha", workers, directory), worker("beta", workers, directory), worker("gamma", workers, directory)
+        )
+        defer { [coordinator, alpha, beta, gamma].forEach { $0.terminate() } }
         let cli = ["--coordinator", control, "--insecure", "--format", "json"]
 
         for endpoint in [workers, control] {
@@ -39,8 +43,11 @@ struct WorkerFailureDaemonTests {
             "max-epochs=2",
         ]
         let id = try await helpers.submit(request + cli)
-        try await helpers.waitForSteps(1, of: id, cli: cli, before: "the worker was killed")
+        try await helpers.waitForSteps(1, of: id, cli: cli, before: "the workers were stopped")
+        gamma.terminate()  // SIGTERM
         kill(beta.processIdentifier, SIGKILL)
+        gamma.waitUntilExit()
+        #expect(gamma.terminationStatus == 0)
 
         let watch = try await LetheProcess.run(["watch", id] + cli)
         #expect(watch.status == 0, "\(watch.standardError)")
@@ -53,9 +60,14 @@ struct WorkerFailureDaemonTests {
             FileManager.default.contentsEqual(
                 atPath: directory.path("remote.safetensors"), andPath: directory.path("local.safetensors")))
         let listed = try await LetheProcess.run(["workers"] + cli.dropLast(2))
-        // The dead worker has left the pool; the live one is still there.
+        // The dead and the stopped worker have left the pool; the live one is still there.
         let names = listed.standardOutput.split(separator: "\n").compactMap { $0.split(separator: " ").first }
-        #expect(names.contains("alpha") && !names.contains("beta"), "\(listed.standardOutput)")
+        #expect(
+            names.contains("alpha") && !names.contains("beta") && !names.contains("gamma"), "\(listed.standardOutput)")
+        // The stopped worker said goodbye (the coordinator did not wait for it to fall silent); the killed one could not.
+        let log = try String(contentsOfFile: directory.path("coordinator.log"), encoding: .utf8)
+        #expect(log.contains("worker gamma left: shutting down") && !log.contains("worker gamma is silent"), "\(log)")
+        #expect(log.contains("worker beta is silent"), "\(log)")
     }
 
     private func worker(_ name: String, _ endpoint: String, _ directory: TemporaryDirectory) throws -> Process {
