@@ -152,7 +152,7 @@ public struct FederatedRounds: Sendable {
     }
 
     /// Why an update's weights cannot be averaged, or nil.
-    static func problem(with envelope: Envelope, shapes: [String: [Int]]) -> String? {
+    static func problem(with envelope: Envelope<ClientToCoordinator>, shapes: [String: [Int]]) -> String? {
         guard case .roundUpdate(let update) = envelope.message, update.samples > 0 else {
             return "an update must report its samples"
         }

@@ -113,7 +113,8 @@ public final class RemoteExecutor: StepExecutor {
     }
 
     static func validateGradient(
-        _ envelope: Envelope, parameters: [(name: String, shape: [Int])], inputs: [String: [Int]], parts: Int
+        _ envelope: Envelope<WorkerToCoordinator>, parameters: [(name: String, shape: [Int])], inputs: [String: [Int]],
+        parts: Int
     ) -> String? {
         guard case .shardResult(let report) = envelope.message else { return "not a shard result" }
         guard report.correct.count == parts, report.weightedLoss.isFinite || report.weightedLoss.isNaN else {
@@ -129,11 +130,11 @@ public final class RemoteExecutor: StepExecutor {
         return nil
     }
 
-    private static func tensors(of envelope: Envelope) -> [String: Tensor] {
+    private static func tensors(of envelope: Envelope<WorkerToCoordinator>) -> [String: Tensor] {
         Dictionary(envelope.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
     }
 
-    static func validatePredictions(_ envelope: Envelope, rows: Int, classes: Int) -> String? {
+    static func validatePredictions(_ envelope: Envelope<WorkerToCoordinator>, rows: Int, classes: Int) -> String? {
         guard case .shardResult(let report) = envelope.message else { return "not a shard result" }
         let shapes = Dictionary(envelope.tensors.map { ($0.name, $0.tensor.shape) }, uniquingKeysWith: { a, _ in a })
         guard report.predicted.count == rows, shapes["logits"] == [rows, classes], shapes["losses"] == [rows],

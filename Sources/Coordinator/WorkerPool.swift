@@ -29,11 +29,11 @@ public final class WorkerPool: @unchecked Sendable {
         public var work: ShardWork
         public var tensors: [NamedTensor]
         /// Checks a result's tensors before it is accepted.
-        public var validate: @Sendable (Envelope) -> String?
+        public var validate: @Sendable (Envelope<WorkerToCoordinator>) -> String?
 
         public init(
             id: TaskID, context: JobContext, work: ShardWork, tensors: [NamedTensor],
-            validate: @escaping @Sendable (Envelope) -> String?
+            validate: @escaping @Sendable (Envelope<WorkerToCoordinator>) -> String?
         ) {
             self.id = id
             self.context = context
@@ -110,7 +110,7 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     /// Computes every task (one per shard) and returns their results in the order given.
-    public func run(_ tasks: [Task], weights: [NamedTensor]) throws -> [Envelope] {
+    public func run(_ tasks: [Task], weights: [NamedTensor]) throws -> [Envelope<WorkerToCoordinator>] {
         let group = Group(count: tasks.count, weights: weights)
         try lock.withLock {
             if let job = tasks.first?.id.job, cancelledJobs.contains(job) { throw JobCancelled(job: job) }
@@ -159,22 +159,16 @@ public final class WorkerPool: @unchecked Sendable {
         lock.withLock {
             bytesReceived += received.frames.reduce(0) { $0 + $1.count }
             guard
-                let envelope = received.envelope(refusing: {
-                    refuse(received.peer, requestID: 0, code: $0.code, "\($0)", reason: "malformed")
-                })
+                let envelope = received.envelope(as: WorkerToCoordinator.self, refusing: { refuse(received.peer, $0) })
             else { return }
             if case .hello(let hello) = envelope.message {
                 welcome(received.peer, hello)
                 return
             }
-            guard let worker = workers[received.peer] else {
-                refuse(
-                    received.peer, requestID: envelope.requestID, code: .notRegistered,
-                    "unknown worker: send hello first", reason: "unregistered")
-                return
-            }
-            worker.lastSeen = Date()
+            guard let worker = registered(received.peer, requestID: envelope.requestID) else { return }
             switch envelope.message {
+            case .hello:
+                break  // welcomed above
             case .ready(let credit):
                 worker.credit = min(worker.credit + credit, 64)
                 dispatch()
@@ -189,12 +183,27 @@ public final class WorkerPool: @unchecked Sendable {
                 failed(requestID: envelope.requestID, worker: worker, error)
             case .blobRequest(let request):
                 serve(request, requestID: envelope.requestID, to: received.peer)
-            default:
-                refuse(
-                    received.peer, requestID: envelope.requestID, code: .badRequest,
-                    "a worker does not send \(envelope.message.kind)", reason: "unexpected")
             }
         }
+    }
+
+    /// The peer's worker, just heard from; nil after refusing the message of a peer that has not said hello.
+    private func registered(_ peer: Peer, requestID: UInt64) -> Worker? {
+        guard let worker = workers[peer] else {
+            refuse(
+                peer, requestID: requestID, code: .notRegistered, "unknown worker: send hello first",
+                reason: "unregistered")
+            return nil
+        }
+        worker.lastSeen = Date()
+        return worker
+    }
+
+    /// Refuses a message the decoder refused; another side's message only once its peer has said hello.
+    private func refuse(_ peer: Peer, _ error: WireError) {
+        let (requestID, refusal, reason) = error.refusal
+        if case .unexpected = error, registered(peer, requestID: requestID) == nil { return }
+        refuse(peer, requestID: requestID, code: refusal.code, refusal.message, reason: reason)
     }
 
     private func welcome(_ peer: Peer, _ hello: Hello) {
@@ -220,7 +229,7 @@ public final class WorkerPool: @unchecked Sendable {
             to: peer)
     }
 
-    private func accept(_ envelope: Envelope, report: ShardReport, from worker: Worker) {
+    private func accept(_ envelope: Envelope<WorkerToCoordinator>, report: ShardReport, from worker: Worker) {
         guard let pending = dispatched[envelope.requestID], pending.task.id.job == report.id.job,
             pending.task.id.step == report.id.step, pending.task.id.shard == report.id.shard
         else {
@@ -348,7 +357,7 @@ public final class WorkerPool: @unchecked Sendable {
         worker.inFlight.removeAll()
     }
 
-    private func send(_ envelope: Envelope, to peer: Peer) {
+    private func send(_ envelope: Envelope<CoordinatorToWorker>, to peer: Peer) {
         let frames = WireCodec.encode(envelope)
         bytesSent += frames.reduce(0) { $0 + $1.count }
         transport.send(frames, to: peer)
@@ -363,7 +372,23 @@ public final class WorkerPool: @unchecked Sendable {
 }
 
 extension WireError {
-    var code: ProtocolError.Code { if case .wrongVersion = self { .wrongVersion } else { .badMessage } }
+    var code: ProtocolError.Code {
+        switch self {
+        case .wrongVersion: .wrongVersion
+        case .unexpected(_, _, let refusal): refusal.code
+        case .missingFrames, .malformedEnvelope, .badTensor, .invalidField: .badMessage
+        }
+    }
+
+    /// How the worker endpoint (workers and clients alike) answers what its decoder refused: another side's message
+    /// as unexpected, by its request id; anything else as malformed, by request id 0 (its own may not be readable).
+    var refusal: (requestID: UInt64, error: ProtocolError, reason: String) {
+        if case .unexpected(_, let requestID, let refusal) = self {
+            (requestID, refusal, "unexpected")
+        } else {
+            (0, ProtocolError(code, "\(self)"), "malformed")
+        }
+    }
 }
 
 /// A registered worker (guarded by the pool's lock).
@@ -400,7 +425,7 @@ private struct Pending {
 /// The shards of one step: the job's thread waits until all are in (or the step fails).
 private final class Group: @unchecked Sendable {
     let weights: [NamedTensor]
-    private var results: [Envelope?]
+    private var results: [Envelope<WorkerToCoordinator>?]
     private var remaining: Int
     private var failure: (any Error)?
     private let done = DispatchSemaphore(value: 0)
@@ -413,7 +438,7 @@ private final class Group: @unchecked Sendable {
     }
 
     /// Called under the pool's lock.
-    func deliver(_ envelope: Envelope, at index: Int) {
+    func deliver(_ envelope: Envelope<WorkerToCoordinator>, at index: Int) {
         guard results[index] == nil, failure == nil else { return }
         results[index] = envelope
         remaining -= 1
@@ -426,7 +451,7 @@ private final class Group: @unchecked Sendable {
         done.signal()
     }
 
-    func wait() throws -> [Envelope] {
+    func wait() throws -> [Envelope<WorkerToCoordinator>] {
         done.wait()  // signalled exactly once: all delivered, or the first failure
         if let failure { throw failure }
         return results.map { $0! }
