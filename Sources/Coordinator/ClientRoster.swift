@@ -43,7 +43,7 @@ public final class ClientRoster: @unchecked Sendable {
     }
 
     /// Why an update (with its tensors) cannot be used, or nil.
-    public typealias UpdateCheck = @Sendable (Envelope<ClientToCoordinator>) -> String?
+    public typealias UpdateCheck = @Sendable (RoundUpdate, [NamedTensor]) -> String?
 
     /// What became of an assignment.
     public enum Outcome: Sendable {
@@ -260,7 +260,7 @@ public final class ClientRoster: @unchecked Sendable {
         }
         waiting[envelope.requestID] = nil
         client.inFlight.remove(envelope.requestID)
-        if let problem = entry.check(envelope) {
+        if let problem = entry.check(update, envelope.tensors) {
             refuse(client.peer, requestID: envelope.requestID, code: .badShape, problem, reason: "bad update")
             entry.round.resolve(entry.identity, .missed("\(client.info.name) sent a bad update: \(problem)"))
             return

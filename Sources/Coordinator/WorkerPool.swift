@@ -29,11 +29,11 @@ public final class WorkerPool: @unchecked Sendable {
         public var work: ShardWork
         public var tensors: [NamedTensor]
         /// Checks a result's tensors before it is accepted.
-        public var validate: @Sendable (Envelope<WorkerToCoordinator>) -> String?
+        public var validate: @Sendable (Answer) -> String?
 
         public init(
             id: TaskID, context: JobContext, work: ShardWork, tensors: [NamedTensor],
-            validate: @escaping @Sendable (Envelope<WorkerToCoordinator>) -> String?
+            validate: @escaping @Sendable (Answer) -> String?
         ) {
             self.id = id
             self.context = context
@@ -41,6 +41,12 @@ public final class WorkerPool: @unchecked Sendable {
             self.tensors = tensors
             self.validate = validate
         }
+    }
+
+    /// A shard's result as its worker reported it, with the tensors that came with it.
+    public struct Answer: Sendable {
+        public var report: ShardReport
+        public var tensors: [NamedTensor]
     }
 
     /// A worker as the pool sees it.
@@ -110,7 +116,7 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     /// Computes every task (one per shard) and returns their results in the order given.
-    public func run(_ tasks: [Task], weights: [NamedTensor]) throws -> [Envelope<WorkerToCoordinator>] {
+    public func run(_ tasks: [Task], weights: [NamedTensor]) throws -> [Answer] {
         let group = Group(count: tasks.count, weights: weights)
         try lock.withLock {
             if let job = tasks.first?.id.job, cancelledJobs.contains(job) { throw JobCancelled(job: job) }
@@ -244,7 +250,8 @@ public final class WorkerPool: @unchecked Sendable {
         }
         dispatched[envelope.requestID] = nil
         worker.inFlight.remove(envelope.requestID)
-        if let problem = pending.task.validate(envelope) {
+        let answer = Answer(report: report, tensors: envelope.tensors)
+        if let problem = pending.task.validate(answer) {
             refuse(worker.peer, requestID: envelope.requestID, code: .badShape, problem, reason: "bad result")
             var pending = pending
             pending.excluded.insert(worker.peer)
@@ -253,7 +260,7 @@ public final class WorkerPool: @unchecked Sendable {
         }
         worker.tasksDone += 1
         resultsByKey[report.id.job, default: [:]][worker.peer.key ?? "insecure", default: 0] += 1
-        pending.group.deliver(envelope, at: pending.index)
+        pending.group.deliver(answer, at: pending.index)
     }
 
     private func failed(requestID: UInt64, worker: Worker, _ error: ProtocolError) {
@@ -425,7 +432,7 @@ private struct Pending {
 /// The shards of one step: the job's thread waits until all are in (or the step fails).
 private final class Group: @unchecked Sendable {
     let weights: [NamedTensor]
-    private var results: [Envelope<WorkerToCoordinator>?]
+    private var results: [WorkerPool.Answer?]
     private var remaining: Int
     private var failure: (any Error)?
     private let done = DispatchSemaphore(value: 0)
@@ -438,9 +445,9 @@ private final class Group: @unchecked Sendable {
     }
 
     /// Called under the pool's lock.
-    func deliver(_ envelope: Envelope<WorkerToCoordinator>, at index: Int) {
+    func deliver(_ answer: WorkerPool.Answer, at index: Int) {
         guard results[index] == nil, failure == nil else { return }
-        results[index] = envelope
+        results[index] = answer
         remaining -= 1
         if remaining == 0 { done.signal() }
     }
@@ -451,7 +458,7 @@ private final class Group: @unchecked Sendable {
         done.signal()
     }
 
-    func wait() throws -> [Envelope<WorkerToCoordinator>] {
+    func wait() throws -> [WorkerPool.Answer] {
         done.wait()  // signalled exactly once: all delivered, or the first failure
         if let failure { throw failure }
         return results.map { $0! }
