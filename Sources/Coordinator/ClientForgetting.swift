@@ -145,7 +145,7 @@ public struct ClientForgetting: Sendable {
                         learningRate: settings.ascentLearningRate, seed: rounds.seed, radius: radius),
                     tensors: tensors)
             ], deadline: Date().addingTimeInterval(training.deadlineSeconds),
-            check: { FederatedRounds.problem(with: $0, shapes: shapes) })
+            check: { FederatedRounds.problem(with: $0, tensors: $1, shapes: shapes) })
         guard case .update(_, let weights)? = outcomes[member.identity] else {
             var reason = "no answer"
             if case .missed(let why)? = outcomes[member.identity] { reason = why }

@@ -43,6 +43,9 @@ public final class ClientRoster: @unchecked Sendable {
         }
     }
 
+    /// Why an update (with its tensors) cannot be used, or nil.
+    public typealias UpdateCheck = @Sendable (RoundUpdate, [NamedTensor]) -> String?
+
     /// What became of an assignment.
     public enum Outcome: Sendable {
         case update(RoundUpdate, tensors: [NamedTensor])
@@ -54,7 +57,7 @@ public final class ClientRoster: @unchecked Sendable {
     private let lock = NSLock()
     private var clients: [String: Client] = [:]
     private var identities: [Peer: String] = [:]
-    private var waiting: [UInt64: (identity: String, round: RoundGroup, check: @Sendable (Envelope) -> String?)] = [:]
+    private var waiting: [UInt64: (identity: String, round: RoundGroup, check: UpdateCheck)] = [:]
     private var nextRequestID: UInt64 = 1
     private var refusals: [String: Int] = [:]
     private lazy var stallGuard = StallGuard(
@@ -131,7 +134,7 @@ public final class ClientRoster: @unchecked Sendable {
     /// Sends every assignment to its client and waits until each has answered, failed or `deadline` has passed.
     /// `check` refuses an update the job cannot use (wrong tensors); such a client misses the round.
     public func run(
-        _ assignments: [Assignment], deadline: Date, check: @escaping @Sendable (Envelope) -> String?
+        _ assignments: [Assignment], deadline: Date, check: @escaping UpdateCheck
     ) throws -> [String: Outcome] {
         guard let job = assignments.first?.task.job else { return [:] }
         let round = RoundGroup(job: job, identities: assignments.map(\.identity))
@@ -146,7 +149,7 @@ public final class ClientRoster: @unchecked Sendable {
                 nextRequestID += 1
                 waiting[requestID] = (assignment.identity, round, check)
                 client.inFlight.insert(requestID)
-                transport.send(
+                send(
                     Envelope(.roundTask(assignment.task), requestID: requestID, tensors: assignment.tensors),
                     to: client.peer)
             }
@@ -179,22 +182,16 @@ public final class ClientRoster: @unchecked Sendable {
     func handle(_ received: Received) {
         lock.withLock {
             guard
-                let envelope = received.envelope(refusing: {
-                    refuse(received.peer, requestID: 0, code: $0.code, "\($0)", reason: "malformed")
-                })
+                let envelope = received.envelope(as: ClientToCoordinator.self, refusing: { refuse(received.peer, $0) })
             else { return }
             if case .hello(let hello) = envelope.message {
                 welcome(received.peer, hello)
                 return
             }
-            guard let identity = identities[received.peer], let client = clients[identity], client.info.online else {
-                refuse(
-                    received.peer, requestID: envelope.requestID, code: .notRegistered,
-                    "unknown client: send hello first", reason: "unregistered")
-                return
-            }
-            client.info.lastSeen = Date()
+            guard let client = registered(received.peer, requestID: envelope.requestID) else { return }
             switch envelope.message {
+            case .hello:
+                break  // welcomed above
             case .heartbeat:
                 break
             case .goodbye(let reason):
@@ -209,12 +206,27 @@ public final class ClientRoster: @unchecked Sendable {
                 }
                 client.inFlight.remove(envelope.requestID)
                 entry.round.resolve(entry.identity, .missed("\(client.info.name): \(error.message)"))
-            default:
-                refuse(
-                    received.peer, requestID: envelope.requestID, code: .badRequest,
-                    "a client does not send \(envelope.message.kind)", reason: "unexpected")
             }
         }
+    }
+
+    /// The peer's online client, just heard from; nil after refusing the message of a peer that has not said hello.
+    private func registered(_ peer: Peer, requestID: UInt64) -> Client? {
+        guard let identity = identities[peer], let client = clients[identity], client.info.online else {
+            refuse(
+                peer, requestID: requestID, code: .notRegistered, "unknown client: send hello first",
+                reason: "unregistered")
+            return nil
+        }
+        client.info.lastSeen = Date()
+        return client
+    }
+
+    /// Refuses a message the decoder refused; another side's message only once its peer has said hello.
+    private func refuse(_ peer: Peer, _ error: WireError) {
+        let (requestID, refusal, reason) = error.refusal
+        if case .unexpected = error, registered(peer, requestID: requestID) == nil { return }
+        refuse(peer, requestID: requestID, code: refusal.code, refusal.message, reason: reason)
     }
 
     private func welcome(_ peer: Peer, _ hello: Hello) {
@@ -235,7 +247,7 @@ public final class ClientRoster: @unchecked Sendable {
         clients[identity] = client
         identities[peer] = identity
         log("client \(hello.name) joined with \(client.info.samples) samples (\(hello.partition))")
-        transport.send(
+        send(
             Envelope(
                 .welcome(
                     Welcome(
@@ -245,7 +257,7 @@ public final class ClientRoster: @unchecked Sendable {
         changed.broadcast()
     }
 
-    private func accept(_ envelope: Envelope, update: RoundUpdate, from client: Client) {
+    private func accept(_ envelope: Envelope<ClientToCoordinator>, update: RoundUpdate, from client: Client) {
         guard let entry = waiting[envelope.requestID], entry.identity == client.info.identity else {
             refuse(
                 client.peer, requestID: envelope.requestID, code: .unknownTask,
@@ -255,7 +267,7 @@ public final class ClientRoster: @unchecked Sendable {
         }
         waiting[envelope.requestID] = nil
         client.inFlight.remove(envelope.requestID)
-        if let problem = entry.check(envelope) {
+        if let problem = entry.check(update, envelope.tensors) {
             refuse(client.peer, requestID: envelope.requestID, code: .badShape, problem, reason: "bad update")
             entry.round.resolve(entry.identity, .missed("\(client.info.name) sent a bad update: \(problem)"))
             return
@@ -276,7 +288,7 @@ public final class ClientRoster: @unchecked Sendable {
                     log("client \(client.info.name) is silent; it misses what it was doing")
                     setOffline(client, because: "went silent")
                 } else {
-                    transport.send(Envelope(.heartbeat), to: client.peer)
+                    send(Envelope(.heartbeat), to: client.peer)
                 }
             }
         }
@@ -295,8 +307,10 @@ public final class ClientRoster: @unchecked Sendable {
         refusals[reason, default: 0] += 1
         log("refused a message from \(peer) (\(reason)): \(message)", .warning)
         onRefusal(peer, reason, message)
-        transport.send(Envelope(.error(ProtocolError(code, message)), requestID: requestID), to: peer)
+        send(Envelope(.error(ProtocolError(code, message)), requestID: requestID), to: peer)
     }
+
+    private func send(_ envelope: Envelope<CoordinatorToClient>, to peer: Peer) { transport.send(envelope, to: peer) }
 }
 
 /// A registered client (guarded by the roster's lock).

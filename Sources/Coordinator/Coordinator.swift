@@ -336,7 +336,10 @@ public final class Coordinator: @unchecked Sendable {
 
     func handle(_ received: Received) {
         guard
-            let envelope = received.envelope(refusing: { error in
+            let envelope: Envelope<ControlRequest> = received.envelope(refusing: { error in
+                if case .unexpected(let kind, let requestID, let refusal) = error {
+                    return refuse(received.peer, kind: kind, requestID: requestID, refusal)
+                }
                 logger.warning("refused a request from \(received.peer): \(error)")
                 state.audit(Refusal(received.peer, endpoint: "control", reason: "malformed", message: "\(error)"))
                 // Answer the refused request by its id where it can be read, so the requester hears why at once.
@@ -355,14 +358,19 @@ public final class Coordinator: @unchecked Sendable {
             let answer = try respond(to: envelope.message, from: key)
             reply(Envelope(answer, requestID: envelope.requestID), to: received.peer)
         } catch {
-            let refusal = error as? ProtocolError ?? ProtocolError(.internalError, "\(error)")
-            state.audit(
-                Refusal(received.peer, endpoint: "control", reason: envelope.message.kind, message: refusal.message))
-            reply(Envelope(.error(refusal), requestID: envelope.requestID), to: received.peer)
+            refuse(
+                received.peer, kind: envelope.message.kind, requestID: envelope.requestID,
+                error as? ProtocolError ?? ProtocolError(.internalError, "\(error)"))
         }
     }
 
-    private func respond(to message: Message, from key: String) throws -> Message {
+    /// Audits a refused request by its kind and answers it with the refusal.
+    private func refuse(_ peer: Peer, kind: String, requestID: UInt64, _ refusal: ProtocolError) {
+        state.audit(Refusal(peer, endpoint: "control", reason: kind, message: refusal.message))
+        reply(Envelope(.error(refusal), requestID: requestID), to: peer)
+    }
+
+    private func respond(to message: ControlRequest, from key: String) throws -> ControlReply {
         switch message {
         case .jobSubmit(let submitted):
             let spec = try resolve(submitted)
@@ -450,8 +458,6 @@ public final class Coordinator: @unchecked Sendable {
             } catch {
                 throw ProtocolError(.unknownBlob, "\(error)")
             }
-        default:
-            throw ProtocolError(.badRequest, "the control endpoint does not take \(message.kind) messages")
         }
     }
 
@@ -538,7 +544,7 @@ public final class Coordinator: @unchecked Sendable {
         }
     }
 
-    private func reply(_ envelope: Envelope, to peer: Peer) { control.send(envelope, to: peer) }
+    private func reply(_ envelope: Envelope<ControlReply>, to peer: Peer) { control.send(envelope, to: peer) }
 }
 
 /// A job that ran to the end but failed its checks, and was asked to keep what it produced: it ends `failed`

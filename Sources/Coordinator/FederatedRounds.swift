@@ -69,7 +69,7 @@ public struct FederatedRounds: Sendable {
             let shapes = state.global.mapValues(\.shape)
             let outcomes = try roster.run(
                 assignments, deadline: Date().addingTimeInterval(settings.deadlineSeconds),
-                check: { Self.problem(with: $0, shapes: shapes) })
+                check: { Self.problem(with: $0, tensors: $1, shapes: shapes) })
             var updates: [(identity: String, update: RoundUpdate, weights: [String: Tensor])] = []
             var missed: [String: String] = [:]
             for client in selected {
@@ -152,11 +152,9 @@ public struct FederatedRounds: Sendable {
     }
 
     /// Why an update's weights cannot be averaged, or nil.
-    static func problem(with envelope: Envelope, shapes: [String: [Int]]) -> String? {
-        guard case .roundUpdate(let update) = envelope.message, update.samples > 0 else {
-            return "an update must report its samples"
-        }
-        let sent = Dictionary(envelope.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
+    static func problem(with update: RoundUpdate, tensors: [NamedTensor], shapes: [String: [Int]]) -> String? {
+        guard update.samples > 0 else { return "an update must report its samples" }
+        let sent = Dictionary(tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
         for (name, shape) in shapes.sorted(by: { $0.key < $1.key }) {
             guard let tensor = sent[name] else { return "the update lacks '\(name)'" }
             guard tensor.shape == shape else { return "'\(name)' has shape \(tensor.shape), expected \(shape)" }

@@ -47,7 +47,7 @@ public struct FederatedVerifier: Sendable {
                     task: RoundTask(
                         job: job, round: 0, kind: .evaluate, architecture: architecture, seed: seed,
                         membershipSamples: membershipSamples), tensors: tensors)
-            }, deadline: Date().addingTimeInterval(deadlineSeconds), check: { _ in nil })
+            }, deadline: Date().addingTimeInterval(deadlineSeconds), check: { _, _ in nil })
         var reports: [String: (update: RoundUpdate, losses: [Float])] = [:]
         for (identity, outcome) in outcomes {
             if case .update(let update, let tensors) = outcome, update.kind == .evaluate {

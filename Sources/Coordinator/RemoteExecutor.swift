@@ -61,9 +61,8 @@ public final class RemoteExecutor: StepExecutor {
                 })
         }
         stepsRun += 1
-        let results = try pool.run(tasks, weights: weights).enumerated().map { shard, envelope in
-            let tensors = Self.tensors(of: envelope)
-            guard case .shardResult(let report) = envelope.message else { preconditionFailure("validated") }
+        let results = try pool.run(tasks, weights: weights).enumerated().map { shard, answer in
+            let (report, tensors) = (answer.report, Self.tensors(of: answer))
             return ShardResult(
                 parameterGradients: step.target == .parameters ? parameters.map { tensors[$0.name]! } : [],
                 weightedLoss: report.weightedLoss, correct: report.correct,
@@ -91,10 +90,9 @@ public final class RemoteExecutor: StepExecutor {
         var predicted: [Int] = []
         var losses: [Float] = []
         var logits: [Tensor] = []
-        for envelope in results {
-            guard case .shardResult(let report) = envelope.message else { preconditionFailure("validated") }
-            predicted += report.predicted
-            for named in envelope.tensors {
+        for answer in results {
+            predicted += answer.report.predicted
+            for named in answer.tensors {
                 if named.name == "logits" { logits.append(named.tensor) } else { losses += named.tensor.scalars }
             }
         }
@@ -113,13 +111,14 @@ public final class RemoteExecutor: StepExecutor {
     }
 
     static func validateGradient(
-        _ envelope: Envelope, parameters: [(name: String, shape: [Int])], inputs: [String: [Int]], parts: Int
+        _ answer: WorkerPool.Answer, parameters: [(name: String, shape: [Int])], inputs: [String: [Int]],
+        parts: Int
     ) -> String? {
-        guard case .shardResult(let report) = envelope.message else { return "not a shard result" }
+        let report = answer.report
         guard report.correct.count == parts, report.weightedLoss.isFinite || report.weightedLoss.isNaN else {
             return "the result has \(report.correct.count) part counts for \(parts) parts"
         }
-        let shapes = Dictionary(envelope.tensors.map { ($0.name, $0.tensor.shape) }, uniquingKeysWith: { a, _ in a })
+        let shapes = Dictionary(answer.tensors.map { ($0.name, $0.tensor.shape) }, uniquingKeysWith: { a, _ in a })
         for (name, shape) in parameters where shapes[name] != shape {
             return "gradient '\(name)' has shape \(shapes[name].map { "\($0)" } ?? "missing"), expected \(shape)"
         }
@@ -129,15 +128,14 @@ public final class RemoteExecutor: StepExecutor {
         return nil
     }
 
-    private static func tensors(of envelope: Envelope) -> [String: Tensor] {
-        Dictionary(envelope.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+    private static func tensors(of answer: WorkerPool.Answer) -> [String: Tensor] {
+        Dictionary(answer.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
     }
 
-    static func validatePredictions(_ envelope: Envelope, rows: Int, classes: Int) -> String? {
-        guard case .shardResult(let report) = envelope.message else { return "not a shard result" }
-        let shapes = Dictionary(envelope.tensors.map { ($0.name, $0.tensor.shape) }, uniquingKeysWith: { a, _ in a })
-        guard report.predicted.count == rows, shapes["logits"] == [rows, classes], shapes["losses"] == [rows],
-            envelope.tensors.count == 2
+    static func validatePredictions(_ answer: WorkerPool.Answer, rows: Int, classes: Int) -> String? {
+        let shapes = Dictionary(answer.tensors.map { ($0.name, $0.tensor.shape) }, uniquingKeysWith: { a, _ in a })
+        guard answer.report.predicted.count == rows, shapes["logits"] == [rows, classes], shapes["losses"] == [rows],
+            answer.tensors.count == 2
         else { return "predictions for \(rows) rows must have \(rows) labels, logits [\(rows), \(classes)] and losses" }
         return nil
     }

@@ -30,11 +30,11 @@ public final class WorkerPool: @unchecked Sendable {
         public var work: ShardWork
         public var tensors: [NamedTensor]
         /// Checks a result's tensors before it is accepted.
-        public var validate: @Sendable (Envelope) -> String?
+        public var validate: @Sendable (Answer) -> String?
 
         public init(
             id: TaskID, context: JobContext, work: ShardWork, tensors: [NamedTensor],
-            validate: @escaping @Sendable (Envelope) -> String?
+            validate: @escaping @Sendable (Answer) -> String?
         ) {
             self.id = id
             self.context = context
@@ -42,6 +42,12 @@ public final class WorkerPool: @unchecked Sendable {
             self.tensors = tensors
             self.validate = validate
         }
+    }
+
+    /// A shard's result as its worker reported it, with the tensors that came with it.
+    public struct Answer: Sendable {
+        public var report: ShardReport
+        public var tensors: [NamedTensor]
     }
 
     /// A worker as the pool sees it.
@@ -118,7 +124,7 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     /// Computes every task (one per shard) and returns their results in the order given.
-    public func run(_ tasks: [Task], weights: [NamedTensor]) throws -> [Envelope] {
+    public func run(_ tasks: [Task], weights: [NamedTensor]) throws -> [Answer] {
         let group = Group(count: tasks.count, weights: weights)
         try lock.withLock {
             if stopped { throw CoordinatorStopping() }
@@ -168,22 +174,16 @@ public final class WorkerPool: @unchecked Sendable {
         lock.withLock {
             bytesReceived += received.frames.reduce(0) { $0 + $1.count }
             guard
-                let envelope = received.envelope(refusing: {
-                    refuse(received.peer, requestID: 0, code: $0.code, "\($0)", reason: "malformed")
-                })
+                let envelope = received.envelope(as: WorkerToCoordinator.self, refusing: { refuse(received.peer, $0) })
             else { return }
             if case .hello(let hello) = envelope.message {
                 welcome(received.peer, hello)
                 return
             }
-            guard let worker = workers[received.peer] else {
-                refuse(
-                    received.peer, requestID: envelope.requestID, code: .notRegistered,
-                    "unknown worker: send hello first", reason: "unregistered")
-                return
-            }
-            worker.lastSeen = Date()
+            guard let worker = registered(received.peer, requestID: envelope.requestID) else { return }
             switch envelope.message {
+            case .hello:
+                break  // welcomed above
             case .ready(let credit):
                 worker.credit = min(worker.credit + credit, 64)
                 dispatch()
@@ -198,12 +198,27 @@ public final class WorkerPool: @unchecked Sendable {
                 failed(requestID: envelope.requestID, worker: worker, error)
             case .blobRequest(let request):
                 serve(request, requestID: envelope.requestID, to: received.peer)
-            default:
-                refuse(
-                    received.peer, requestID: envelope.requestID, code: .badRequest,
-                    "a worker does not send \(envelope.message.kind)", reason: "unexpected")
             }
         }
+    }
+
+    /// The peer's worker, just heard from; nil after refusing the message of a peer that has not said hello.
+    private func registered(_ peer: Peer, requestID: UInt64) -> Worker? {
+        guard let worker = workers[peer] else {
+            refuse(
+                peer, requestID: requestID, code: .notRegistered, "unknown worker: send hello first",
+                reason: "unregistered")
+            return nil
+        }
+        worker.lastSeen = Date()
+        return worker
+    }
+
+    /// Refuses a message the decoder refused; another side's message only once its peer has said hello.
+    private func refuse(_ peer: Peer, _ error: WireError) {
+        let (requestID, refusal, reason) = error.refusal
+        if case .unexpected = error, registered(peer, requestID: requestID) == nil { return }
+        refuse(peer, requestID: requestID, code: refusal.code, refusal.message, reason: reason)
     }
 
     private func welcome(_ peer: Peer, _ hello: Hello) {
@@ -229,7 +244,7 @@ public final class WorkerPool: @unchecked Sendable {
             to: peer)
     }
 
-    private func accept(_ envelope: Envelope, report: ShardReport, from worker: Worker) {
+    private func accept(_ envelope: Envelope<WorkerToCoordinator>, report: ShardReport, from worker: Worker) {
         guard let pending = dispatched[envelope.requestID], pending.task.id.job == report.id.job,
             pending.task.id.step == report.id.step, pending.task.id.shard == report.id.shard
         else {
@@ -244,7 +259,8 @@ public final class WorkerPool: @unchecked Sendable {
         }
         dispatched[envelope.requestID] = nil
         worker.inFlight.remove(envelope.requestID)
-        if let problem = pending.task.validate(envelope) {
+        let answer = Answer(report: report, tensors: envelope.tensors)
+        if let problem = pending.task.validate(answer) {
             refuse(worker.peer, requestID: envelope.requestID, code: .badShape, problem, reason: "bad result")
             var pending = pending
             pending.excluded.insert(worker.peer)
@@ -253,7 +269,7 @@ public final class WorkerPool: @unchecked Sendable {
         }
         worker.tasksDone += 1
         resultsByKey[report.id.job, default: [:]][worker.peer.key ?? "insecure", default: 0] += 1
-        pending.group.deliver(envelope, at: pending.index)
+        pending.group.deliver(answer, at: pending.index)
     }
 
     private func failed(requestID: UInt64, worker: Worker, _ error: ProtocolError) {
@@ -357,7 +373,7 @@ public final class WorkerPool: @unchecked Sendable {
         worker.inFlight.removeAll()
     }
 
-    private func send(_ envelope: Envelope, to peer: Peer) {
+    private func send(_ envelope: Envelope<CoordinatorToWorker>, to peer: Peer) {
         let frames = WireCodec.encode(envelope)
         bytesSent += frames.reduce(0) { $0 + $1.count }
         transport.send(frames, to: peer)
@@ -372,7 +388,23 @@ public final class WorkerPool: @unchecked Sendable {
 }
 
 extension WireError {
-    var code: ProtocolError.Code { if case .wrongVersion = self { .wrongVersion } else { .badMessage } }
+    var code: ProtocolError.Code {
+        switch self {
+        case .wrongVersion: .wrongVersion
+        case .unexpected(_, _, let refusal): refusal.code
+        case .missingFrames, .malformedEnvelope, .badTensor, .invalidField: .badMessage
+        }
+    }
+
+    /// How the worker endpoint (workers and clients alike) answers what its decoder refused: another side's message
+    /// as unexpected, by its request id; anything else as malformed, by request id 0 (its own may not be readable).
+    var refusal: (requestID: UInt64, error: ProtocolError, reason: String) {
+        if case .unexpected(_, let requestID, let refusal) = self {
+            (requestID, refusal, "unexpected")
+        } else {
+            (0, ProtocolError(code, "\(self)"), "malformed")
+        }
+    }
 }
 
 /// A registered worker (guarded by the pool's lock).
@@ -409,7 +441,7 @@ private struct Pending {
 /// The shards of one step: the job's thread waits until all are in (or the step fails).
 private final class Group: @unchecked Sendable {
     let weights: [NamedTensor]
-    private var results: [Envelope?]
+    private var results: [WorkerPool.Answer?]
     private var remaining: Int
     private var failure: (any Error)?
     private let done = DispatchSemaphore(value: 0)
@@ -422,9 +454,9 @@ private final class Group: @unchecked Sendable {
     }
 
     /// Called under the pool's lock.
-    func deliver(_ envelope: Envelope, at index: Int) {
+    func deliver(_ answer: WorkerPool.Answer, at index: Int) {
         guard results[index] == nil, failure == nil else { return }
-        results[index] = envelope
+        results[index] = answer
         remaining -= 1
         if remaining == 0 { done.signal() }
     }
@@ -435,7 +467,7 @@ private final class Group: @unchecked Sendable {
         done.signal()
     }
 
-    func wait() throws -> [Envelope] {
+    func wait() throws -> [WorkerPool.Answer] {
         done.wait()  // signalled exactly once: all delivered, or the first failure
         if let failure { throw failure }
         return results.map { $0! }

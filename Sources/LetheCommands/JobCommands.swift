@@ -83,7 +83,7 @@ struct JobsCommand: AsyncParsableCommand {
     }
 
     static func list(_ client: ControlClient, format: OutputFormat) async throws {
-        guard case .jobList(let jobs) = try await client.request(.jobList([])) else {
+        guard case .jobList(let jobs) = try await client.request(.jobList) else {
             throw ControlError.unexpectedReply
         }
         switch format {

@@ -26,7 +26,7 @@ public final class ControlClient: @unchecked Sendable {
     }
 
     /// Sends `message` and returns the reply's message; an error reply is thrown as `ProtocolError`.
-    public func request(_ message: Message) async throws -> Message {
+    public func request(_ message: ControlRequest) async throws -> ControlReply {
         let id = nextRequestID
         nextRequestID += 1
         transport.send(Envelope(message, requestID: id), to: nil)
@@ -36,7 +36,14 @@ public final class ControlClient: @unchecked Sendable {
             guard remaining > 0 else { throw ControlError.timeout(seconds: timeoutSeconds) }
             let received = try await next(within: remaining)
             guard let received else { throw ControlError.timeout(seconds: timeoutSeconds) }
-            let envelope = try WireCodec.decode(received.frames)
+            let envelope: Envelope<ControlReply>
+            do throws(WireError) {
+                envelope = try WireCodec.decode(received.frames)
+            } catch {
+                guard case .unexpected(_, let requestID, _) = error else { throw error }
+                guard requestID == id else { continue }  // not a reply to anything
+                throw ControlError.unexpectedReply
+            }
             if case .error(let error) = envelope.message, envelope.requestID == id || envelope.requestID == 0 {
                 throw error  // request id 0: the coordinator could not even read which request it refuses
             }

@@ -20,7 +20,10 @@ public final class RoleSwitch: @unchecked Sendable {
         let roles = roles
         listener = Task {
             for await received in server.incoming {
-                if received.frames.count <= 2, case .hello(let hello)? = try? WireCodec.decode(received.frames).message
+                // Workers and clients say the same hello; its role tells them apart.
+                if received.frames.count <= 2,
+                    case .hello(let hello)? = try? WireCodec.decode(received.frames, as: WorkerToCoordinator.self)
+                        .message
                 {
                     roles.withLock { $0[received.peer] = hello.role }
                 }

@@ -26,8 +26,13 @@ public struct Received: Sendable {
         self.frames = frames
     }
 
-    /// The decoded envelope, or nil after handing the reason it cannot be decoded to `refuse`.
-    public func envelope(refusing refuse: (WireError) -> Void) -> Envelope? {
+    /// The decoded envelope of what `Message`'s side sends, or nil after handing the reason it cannot be decoded
+    /// (`WireError.unexpected` for another side's message) to `refuse`.
+    public func envelope<Message: WireMessage>(
+        as type: Message.Type = Message.self, refusing refuse: (WireError) -> Void
+    )
+        -> Envelope<Message>?
+    {
         do throws(WireError) {
             return try WireCodec.decode(frames)
         } catch {
@@ -56,5 +61,7 @@ extension Transport {
 
     public func close(lingering linger: Duration) { close() }
 
-    public func send(_ envelope: Envelope, to peer: Peer?) { send(WireCodec.encode(envelope), to: peer) }
+    public func send<Message: WireMessage>(_ envelope: Envelope<Message>, to peer: Peer?) {
+        send(WireCodec.encode(envelope), to: peer)
+    }
 }

@@ -3,9 +3,9 @@ import Unlearning
 
 /// The CLI ⇄ coordinator messages to protobuf-c and back.
 enum ControlCoding {
-    /// Sets the envelope's body for a control message; returns false for worker-protocol messages.
-    static func encode(_ message: Message, into root: UnsafeMutablePointer<Lethe__Envelope>, _ arena: CArena) -> Bool {
-        switch message {
+    /// Sets the envelope's body to a control body.
+    static func encode(_ body: ControlBody, into root: UnsafeMutablePointer<Lethe__Envelope>, _ arena: CArena) {
+        switch body {
         case .jobSubmit(let spec):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_JOB_SUBMIT
             root.pointee.job_submit = arena.new {
@@ -107,10 +107,7 @@ enum ControlCoding {
                 $0.pointee.stored_bytes = UInt64(clamping: stored.storedBytes)
                 $0.pointee.complete = stored.complete ? 1 : 0
             }
-        default:
-            return false
         }
-        return true
     }
 
     static func encode(_ spec: JobSpec, _ arena: CArena) -> UnsafeMutablePointer<Lethe__JobSpec> {
@@ -173,7 +170,8 @@ enum ControlCoding {
 
     // MARK: decoding
 
-    static func decode(_ root: Lethe__Envelope) throws(WireError) -> Message? {
+    /// The control body in the envelope, nil for any other body.
+    static func decode(_ root: Lethe__Envelope) throws(WireError) -> ControlBody? {
         switch root.body_case {
         case LETHE__ENVELOPE__BODY_JOB_SUBMIT:
             let submit = try EnvelopeBody.present(root.job_submit, "job submit")

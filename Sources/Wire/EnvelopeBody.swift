@@ -1,11 +1,10 @@
 import LetheProtoC
 import Unlearning
 
-/// Maps `Message` to the envelope's oneof body and back. Decoding validates every field it reads.
+/// Maps `Body` to the envelope's oneof body and back. Decoding validates every field it reads.
 enum EnvelopeBody {
-    static func encode(_ message: Message, into root: UnsafeMutablePointer<Lethe__Envelope>, _ arena: CArena) {
-        if ControlCoding.encode(message, into: root, arena) || RoundCoding.encode(message, into: root, arena) { return }
-        switch message {
+    static func encode(_ body: Body, into root: UnsafeMutablePointer<Lethe__Envelope>, _ arena: CArena) {
+        switch body {
         case .hello(let hello):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_HELLO
             root.pointee.hello = arena.new {
@@ -82,14 +81,16 @@ enum EnvelopeBody {
                 $0.pointee.code = Lethe__Error__Code(rawValue: UInt32(error.code.rawValue))
                 $0.pointee.message = arena.string(error.message)
             }
-        default:
-            preconditionFailure("\(message.kind) is encoded by ControlCoding or RoundCoding")
+        case .round(let round):
+            RoundCoding.encode(round, into: root, arena)
+        case .control(let control):
+            ControlCoding.encode(control, into: root, arena)
         }
     }
 
-    static func decode(_ root: Lethe__Envelope) throws(WireError) -> Message {
-        if let message = try ControlCoding.decode(root) { return message }
-        if let message = try RoundCoding.decode(root) { return message }
+    static func decode(_ root: Lethe__Envelope) throws(WireError) -> Body {
+        if let control = try ControlCoding.decode(root) { return .control(control) }
+        if let round = try RoundCoding.decode(root) { return .round(round) }
         switch root.body_case {
         case LETHE__ENVELOPE__BODY_HELLO:
             let hello = try present(root.hello, "hello")
@@ -149,7 +150,7 @@ enum EnvelopeBody {
         case LETHE__ENVELOPE__BODY__NOT_SET:
             throw .invalidField("the envelope has no body")
         default:
-            throw .unexpected("body #\(root.body_case.rawValue) is not handled by this peer")
+            throw .invalidField("body #\(root.body_case.rawValue) is unknown")
         }
     }
 

@@ -176,70 +176,8 @@ public struct ProtocolError: Error, Sendable, Equatable, CustomStringConvertible
     public var description: String { message }
 }
 
-/// Every message the protocol carries (the envelope's body).
-public enum Message: Sendable, Equatable {
-    case hello(Hello)
-    case welcome(Welcome)
-    case ready(credit: Int)
-    case heartbeat
-    case goodbye(reason: String)
-    case shardTask(ShardTask)
-    case shardResult(ShardReport)
-    case blobRequest(BlobRequest)
-    case blobChunk(BlobChunk)
-    case error(ProtocolError)
-    // Federated client ⇄ coordinator.
-    case roundTask(RoundTask)
-    case roundUpdate(RoundUpdate)
-    // CLI ⇄ coordinator.
-    case jobSubmit(JobSpec)
-    case jobAccepted(id: String)
-    case jobQuery(id: String)
-    case jobStatus(JobStatus)
-    case jobList([JobStatus])
-    case jobCancel(id: String)
-    case jobResultRequest(id: String)
-    case jobResult(JobOutputs)
-    case workerQuery
-    case workerList([WorkerSummary])
-    case blobOffer(BlobOffer)
-    case blobUpload(BlobChunk)
-    case blobStored(BlobStored)
-
-    /// The message's kind, for logs and errors.
-    public var kind: String {
-        switch self {
-        case .hello: "hello"
-        case .welcome: "welcome"
-        case .ready: "ready"
-        case .heartbeat: "heartbeat"
-        case .goodbye: "goodbye"
-        case .shardTask: "shard task"
-        case .shardResult: "shard result"
-        case .blobRequest: "blob request"
-        case .blobChunk: "blob chunk"
-        case .error: "error"
-        case .roundTask: "round task"
-        case .roundUpdate: "round update"
-        case .jobSubmit: "job submit"
-        case .jobAccepted: "job accepted"
-        case .jobQuery: "job query"
-        case .jobStatus: "job status"
-        case .jobList: "job list"
-        case .jobCancel: "job cancel"
-        case .jobResultRequest: "job result request"
-        case .jobResult: "job result"
-        case .workerQuery: "worker query"
-        case .workerList: "worker list"
-        case .blobOffer: "blob offer"
-        case .blobUpload: "blob upload"
-        case .blobStored: "blob stored"
-        }
-    }
-}
-
-/// A message with its correlation id and its tensor frames.
-public struct Envelope: Sendable, Equatable {
+/// A message of one protocol's direction (`WireMessage`) with its correlation id and its tensor frames.
+public struct Envelope<Message: WireMessage>: Sendable, Equatable {
     /// Chosen by the sender of a request and echoed by its reply; 0 for unsolicited messages.
     public var requestID: UInt64
     public var message: Message

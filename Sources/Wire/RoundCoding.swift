@@ -2,10 +2,10 @@ import LetheProtoC
 
 /// The federated client ⇄ coordinator messages to protobuf-c and back.
 enum RoundCoding {
-    /// Sets the envelope's body for a round message; returns false for any other message.
-    static func encode(_ message: Message, into root: UnsafeMutablePointer<Lethe__Envelope>, _ arena: CArena) -> Bool {
-        switch message {
-        case .roundTask(let task):
+    /// Sets the envelope's body to a round body.
+    static func encode(_ body: RoundBody, into root: UnsafeMutablePointer<Lethe__Envelope>, _ arena: CArena) {
+        switch body {
+        case .task(let task):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_ROUND_TASK
             root.pointee.round_task = arena.new {
                 lethe__round_task__init($0)
@@ -22,7 +22,7 @@ enum RoundCoding {
                 $0.pointee.radius = task.radius
                 $0.pointee.membership_samples = UInt32(clamping: task.membershipSamples)
             }
-        case .roundUpdate(let update):
+        case .update(let update):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_ROUND_UPDATE
             root.pointee.round_update = arena.new {
                 lethe__round_update__init($0)
@@ -37,14 +37,11 @@ enum RoundCoding {
                 $0.pointee.n_total = update.total.count
                 $0.pointee.total = arena.array(update.total.map { UInt32(clamping: $0) })
             }
-        default:
-            return false
         }
-        return true
     }
 
     /// The round message in the envelope, nil for any other body; refuses values no peer can mean.
-    static func decode(_ root: Lethe__Envelope) throws(WireError) -> Message? {
+    static func decode(_ root: Lethe__Envelope) throws(WireError) -> RoundBody? {
         switch root.body_case {
         case LETHE__ENVELOPE__BODY_ROUND_TASK:
             let task = try EnvelopeBody.present(root.round_task, "round task")
@@ -52,7 +49,7 @@ enum RoundCoding {
             guard values.allSatisfy({ $0.isFinite && $0 >= 0 }), task.batch_size > 0 else {
                 throw .invalidField("a round task needs a positive batch size and finite, non-negative rates")
             }
-            return .roundTask(
+            return .task(
                 RoundTask(
                     job: CRead.string(task.job), round: Int(task.round), kind: try kind(task.kind),
                     architecture: CRead.string(task.architecture), epochs: Int(task.epochs),
@@ -68,7 +65,7 @@ enum RoundCoding {
             let total = CRead.ints(update.total, update.n_total)
             guard zip(correct, total).allSatisfy({ $0 <= $1 }), update.mean_loss.isFinite || update.samples == 0
             else { throw .invalidField("a round update has more correct than total samples or a non-finite loss") }
-            return .roundUpdate(
+            return .update(
                 RoundUpdate(
                     job: CRead.string(update.job), round: Int(update.round), kind: try kind(update.kind),
                     samples: Int(update.samples), meanLoss: update.mean_loss, seconds: update.seconds,

@@ -4,7 +4,7 @@ import Tensor
 /// Turns envelopes into frames and back (DESIGN §5): [version] [protobuf envelope] [raw tensor frames…].
 public enum WireCodec {
     /// Frames for `envelope`, ready to send as one multipart message.
-    public static func encode(_ envelope: Envelope) -> [FramePayload] {
+    public static func encode<Message: WireMessage>(_ envelope: Envelope<Message>) -> [FramePayload] {
         let arena = CArena()
         let root: UnsafeMutablePointer<Lethe__Envelope> = arena.new { lethe__envelope__init($0) }
         root.pointee.request_id = envelope.requestID
@@ -19,7 +19,7 @@ public enum WireCodec {
         }
         root.pointee.n_tensors = infos.count
         root.pointee.tensors = arena.array(infos)
-        EnvelopeBody.encode(envelope.message, into: root, arena)
+        EnvelopeBody.encode(envelope.message.body.value, into: root, arena)
         let size = lethe__envelope__get_packed_size(root)
         let packed = FramePayload(count: size)
         if size > 0 {
@@ -28,8 +28,12 @@ public enum WireCodec {
         return [FramePayload(WireProtocol.versionFrame), packed] + envelope.tensors.map { FramePayload($0.tensor) }
     }
 
-    /// The envelope in `frames`, or a `WireError` saying exactly what was wrong with them.
-    public static func decode(_ frames: [[UInt8]]) throws(WireError) -> Envelope {
+    /// The envelope in `frames`, or a `WireError` saying exactly what was wrong with them: `.unexpected` when they
+    /// hold a valid message that is not a `Message` (whose side never sends it).
+    public static func decode<Message: WireMessage>(_ frames: [[UInt8]], as type: Message.Type = Message.self)
+        throws(WireError)
+        -> Envelope<Message>
+    {
         guard frames.count >= 2 else { throw .missingFrames(count: frames.count) }
         guard frames[0] == WireProtocol.versionFrame else {
             throw .wrongVersion(received: String(decoding: frames[0].prefix(64), as: UTF8.self))
@@ -54,7 +58,11 @@ public enum WireCodec {
         for (info, frame) in zip(infos, tensorFrames) {
             tensors.append(try tensor(info, frame))
         }
-        let message = try EnvelopeBody.decode(root.pointee)
+        let body = try EnvelopeBody.decode(root.pointee)
+        guard let message = Message(WireBody(body)) else {
+            throw .unexpected(
+                kind: body.kind, requestID: root.pointee.request_id, refusal: Message.refusal(of: body.kind))
+        }
         return Envelope(message, requestID: root.pointee.request_id, tensors: tensors)
     }
 

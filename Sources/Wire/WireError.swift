@@ -11,8 +11,9 @@ public enum WireError: Error, Equatable, CustomStringConvertible {
     case badTensor(String)
     /// A field holds a value the message cannot have (negative count, label without input, …).
     case invalidField(String)
-    /// A message type this peer does not handle.
-    case unexpected(String)
+    /// A well-formed message that the receiver's peer does not send (another protocol's, or the other direction's):
+    /// its kind, the request it would answer and how the receiver refuses it (`WireMessage.refusal(of:)`).
+    case unexpected(kind: String, requestID: UInt64, refusal: ProtocolError)
 
     public var description: String {
         switch self {
@@ -23,7 +24,7 @@ public enum WireError: Error, Equatable, CustomStringConvertible {
         case .malformedEnvelope(let detail): "malformed envelope: \(detail)"
         case .badTensor(let detail): "bad tensor frame: \(detail)"
         case .invalidField(let detail): "invalid field: \(detail)"
-        case .unexpected(let detail): "unexpected message: \(detail)"
+        case .unexpected(_, _, let refusal): refusal.message
         }
     }
 }

@@ -15,7 +15,7 @@ public struct ClientComputer {
     public init(data: Dataset) { self.data = data }
 
     /// The answer to one round task: a round update with its tensors, or an error saying what was wrong.
-    public func run(_ task: RoundTask, tensors: [NamedTensor]) throws(ProtocolError) -> Envelope {
+    public func run(_ task: RoundTask, tensors: [NamedTensor]) throws(ProtocolError) -> Envelope<ClientToCoordinator> {
         let started = Date()
         let model = try model(task, tensors)
         var update = RoundUpdate(

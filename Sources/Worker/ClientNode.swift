@@ -13,7 +13,7 @@ public final class ClientNode: CoordinatorLinked, @unchecked Sendable {
     private let computer: ClientComputer
     let lock = NSLock()
     private let compute = DispatchQueue(label: "lethe.client.compute")
-    var link: CoordinatorLink
+    var link: CoordinatorLink<ClientToCoordinator>
     public private(set) var tasksDone = 0
     let logger: Logger
 
@@ -30,7 +30,7 @@ public final class ClientNode: CoordinatorLinked, @unchecked Sendable {
     /// Serves until the transport closes, the task is cancelled or a graceful shutdown (then says goodbye).
     public func run() async { await serveUntilShutdown() }
 
-    func receive(_ envelope: Envelope) {
+    func receive(_ envelope: Envelope<CoordinatorToClient>) {
         switch envelope.message {
         case .welcome(let welcome):
             link.welcomed(welcome)
@@ -40,7 +40,7 @@ public final class ClientNode: CoordinatorLinked, @unchecked Sendable {
         case .roundTask(let task):
             log("round \(task.round) of \(task.job): \(task.kind)")
             compute.async { [self] in
-                let reply: Envelope
+                let reply: Envelope<ClientToCoordinator>
                 do throws(ProtocolError) {
                     reply = try computer.run(task, tensors: envelope.tensors)
                 } catch {
@@ -55,8 +55,6 @@ public final class ClientNode: CoordinatorLinked, @unchecked Sendable {
             }
         case .error(let error):
             log("coordinator: \(error.message)")
-        default:
-            log("ignored an unexpected \(envelope.message.kind) from the coordinator")
         }
     }
 }

@@ -7,8 +7,8 @@ import Wire
 
 /// How a worker or a federated client keeps in touch with the coordinator: it heartbeats at the pace the welcome
 /// set and says hello again once the coordinator has been silent for its liveness window (it restarted or lost
-/// us). The owner guards it with its own lock.
-struct CoordinatorLink {
+/// us). The owner guards it with its own lock; `Outbound` is what the owner sends (a worker's or a client's messages).
+struct CoordinatorLink<Outbound: PeerToCoordinator> {
     let transport: Transport
     let hello: Hello
     private(set) var heartbeatMilliseconds = 500
@@ -32,7 +32,7 @@ struct CoordinatorLink {
 
     mutating func sayHello() {
         lastHello = Date()
-        transport.send(Envelope(.hello(hello)), to: nil)
+        transport.send(Envelope(Outbound.hello(hello)), to: nil)
     }
 
     /// A line for the log when the transport's connection problem changed since the last call: the new problem
@@ -52,7 +52,7 @@ struct CoordinatorLink {
             sayHello()
             return true
         }
-        transport.send(Envelope(.heartbeat), to: nil)
+        transport.send(Envelope(Outbound.heartbeat), to: nil)
         return false
     }
 }
@@ -60,14 +60,17 @@ struct CoordinatorLink {
 /// A worker or client: one lock guards its link and its own state, and `receive` gets each decoded message
 /// (except the coordinator's `notRegistered`, which it answers with hello).
 protocol CoordinatorLinked: AnyObject, Sendable {
+    /// What the coordinator sends this side, and what this side sends it.
+    associatedtype Inbound: WireMessage
+    associatedtype Outbound: PeerToCoordinator
     var transport: Transport { get }
     var lock: NSLock { get }
     /// Guarded by `lock`.
-    var link: CoordinatorLink { get set }
+    var link: CoordinatorLink<Outbound> { get set }
     /// The node's logger (its name as metadata).
     var logger: Logger { get }
     /// Handles one message from the coordinator; called with `lock` held.
-    func receive(_ envelope: Envelope)
+    func receive(_ envelope: Envelope<Inbound>)
 }
 
 extension CoordinatorLinked {
@@ -86,7 +89,7 @@ extension CoordinatorLinked {
     /// Says goodbye and closes the connection (the goodbye gets a second to go out).
     func leave(_ reason: String) {
         log("leaving the coordinator: \(reason)")
-        transport.send(Envelope(.goodbye(reason: reason)), to: nil)
+        transport.send(Envelope(Outbound.goodbye(reason: reason)), to: nil)
         transport.close(lingering: .seconds(1))
     }
 
@@ -105,16 +108,24 @@ extension CoordinatorLinked {
     }
 
     func handle(_ received: Received) {
-        guard let envelope = received.envelope(refusing: { log("refused a message from the coordinator: \($0)") })
-        else { return }
+        guard let envelope: Envelope<Inbound> = received.envelope(refusing: { refused($0) }) else { return }
         lock.withLock {
             link.heard()
-            if case .error(let error) = envelope.message, error.code == .notRegistered {
+            if envelope.message.protocolError?.code == .notRegistered {
                 link.sayHello()  // the coordinator dropped us or restarted
             } else {
                 receive(envelope)
             }
         }
+    }
+
+    /// Logs what the decoder refused: another side's message is ignored (but the coordinator was heard).
+    private func refused(_ error: WireError) {
+        guard case .unexpected(let kind, _, _) = error else {
+            return log("refused a message from the coordinator: \(error)", .warning)
+        }
+        lock.withLock { link.heard() }
+        log("ignored an unexpected \(kind) from the coordinator", .warning)
     }
 
     private func tick() {

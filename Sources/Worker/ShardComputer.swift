@@ -31,7 +31,7 @@ public final class ShardComputer {
     public func hasWeights(_ sha256: String) -> Bool { replica?.weights == sha256 }
 
     /// Computes `task` with the tensors that came with it; the reply carries its result tensors.
-    public func run(_ task: ShardTask, tensors: [NamedTensor]) throws(ProtocolError) -> Envelope {
+    public func run(_ task: ShardTask, tensors: [NamedTensor]) throws(ProtocolError) -> Envelope<WorkerToCoordinator> {
         let start = Date()
         let context = task.context
         let dataset = try dataset(context.datasetSHA256)

@@ -14,7 +14,7 @@ public final class WorkerNode: CoordinatorLinked, @unchecked Sendable {
     private let blobs: BlobStore
     let lock = NSLock()
     private let compute = DispatchQueue(label: "lethe.worker.compute")
-    var link: CoordinatorLink
+    var link: CoordinatorLink<WorkerToCoordinator>
     /// Tasks in arrival order, with their request ids and tensors; the first one is downloading or computing.
     private var tasks: [(requestID: UInt64, task: ShardTask, tensors: [NamedTensor])] = []
     private var computing = false
@@ -35,7 +35,7 @@ public final class WorkerNode: CoordinatorLinked, @unchecked Sendable {
     /// Serves until the transport closes, the task is cancelled or a graceful shutdown (then says goodbye).
     public func run() async { await serveUntilShutdown() }
 
-    func receive(_ envelope: Envelope) {
+    func receive(_ envelope: Envelope<CoordinatorToWorker>) {
         switch envelope.message {
         case .welcome(let welcome):
             link.welcomed(welcome)
@@ -47,7 +47,7 @@ public final class WorkerNode: CoordinatorLinked, @unchecked Sendable {
                     "the coordinator's BLAS kernels are \(welcome.coordinatorKernelIdentity), ours \(link.hello.kernelIdentity)"
                 )
             }
-            transport.send(Envelope(.ready(credit: 1)), to: nil)
+            transport.send(Envelope(WorkerToCoordinator.ready(credit: 1)), to: nil)
         case .heartbeat:
             break
         case .shardTask(let task):
@@ -62,8 +62,6 @@ public final class WorkerNode: CoordinatorLinked, @unchecked Sendable {
             } else {
                 log("coordinator: \(error.message)")
             }
-        default:
-            log("ignored an unexpected \(envelope.message.kind) from the coordinator")
         }
     }
 
@@ -78,13 +76,13 @@ public final class WorkerNode: CoordinatorLinked, @unchecked Sendable {
         if let missing = computer.missingBlobs(for: task.context).first {
             transport.send(
                 Envelope(
-                    .blobRequest(BlobRequest(sha256: missing, offset: blobs.partialLength(missing))),
+                    WorkerToCoordinator.blobRequest(BlobRequest(sha256: missing, offset: blobs.partialLength(missing))),
                     requestID: requestID), to: nil)
             return
         }
         computing = true
         compute.async { [self] in
-            let reply: Envelope
+            let reply: Envelope<WorkerToCoordinator>
             do throws(ProtocolError) {
                 var result = try computer.run(task, tensors: tensors)
                 result.requestID = requestID
@@ -114,9 +112,9 @@ public final class WorkerNode: CoordinatorLinked, @unchecked Sendable {
     }
 
     /// Sends a task's answer and asks for the next task.
-    private func answer(_ envelope: Envelope) {
+    private func answer(_ envelope: Envelope<WorkerToCoordinator>) {
         transport.send(envelope, to: nil)
-        transport.send(Envelope(.ready(credit: 1)), to: nil)
+        transport.send(Envelope(WorkerToCoordinator.ready(credit: 1)), to: nil)
     }
 }
 

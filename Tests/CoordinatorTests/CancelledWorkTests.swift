@@ -20,10 +20,12 @@ struct CancelledWorkTests {
         pool.start()
         defer { pool.stop() }
         let slow = hub.connect(key: "slow-worker")
-        let tasks = Collected<Envelope>()
+        let tasks = Collected<Envelope<CoordinatorToWorker>>()
         let listener = Task {
             for await received in slow.incoming {
-                if let envelope = try? WireCodec.decode(received.frames), case .shardTask = envelope.message {
+                if let envelope = try? WireCodec.decode(received.frames, as: CoordinatorToWorker.self),
+                    case .shardTask = envelope.message
+                {
                     tasks.append(envelope)
                 }
             }
@@ -31,9 +33,11 @@ struct CancelledWorkTests {
         defer { listener.cancel() }
         slow.send(
             WireCodec.encode(
-                Envelope(.hello(Hello(name: "slow", kernelIdentity: fixture.kernel, threads: 1, softwareVersion: "x")))
+                Envelope(
+                    WorkerToCoordinator.hello(
+                        Hello(name: "slow", kernelIdentity: fixture.kernel, threads: 1, softwareVersion: "x")))
             ), to: nil)
-        slow.send(WireCodec.encode(Envelope(.ready(credit: 2))), to: nil)
+        slow.send(WireCodec.encode(Envelope(WorkerToCoordinator.ready(credit: 2))), to: nil)
         let job = Task {
             try await DedicatedThread.run(name: "job") { try fixture.run(fixture.remoteExecutor(pool, shards: 2)) }
         }
@@ -49,9 +53,10 @@ struct CancelledWorkTests {
             guard case .shardTask(let task) = envelope.message else { continue }
             let report = ShardReport(id: task.id, weightedLoss: 0, correct: [0], seconds: 0)
             slow.send(
-                WireCodec.encode(Envelope(.shardResult(report), requestID: envelope.requestID)), to: nil)
+                WireCodec.encode(Envelope(WorkerToCoordinator.shardResult(report), requestID: envelope.requestID)),
+                to: nil)
         }
-        slow.send(WireCodec.encode(Envelope(.heartbeat)), to: nil)
+        slow.send(WireCodec.encode(Envelope(WorkerToCoordinator.heartbeat)), to: nil)
         try await Task.sleep(for: .milliseconds(200))
         let worker = try #require(pool.workerList.first)
         #expect(worker.inFlight == 0 && worker.tasksDone == 0)

@@ -258,17 +258,19 @@ final class FakeClient: @unchecked Sendable {
 
     init(
         _ transport: InMemoryTransport, name: String,
-        answer: @escaping @Sendable (RoundTask, [NamedTensor]) -> Envelope?
+        answer: @escaping @Sendable (RoundTask, [NamedTensor]) -> Envelope<ClientToCoordinator>?
     ) {
         self.transport = transport
         self.name = name
         sayHello()
         listener = Task { [transport, silent] in
             for await received in transport.incoming {
-                guard let envelope = try? WireCodec.decode(received.frames) else { continue }
+                guard let envelope = try? WireCodec.decode(received.frames, as: CoordinatorToClient.self) else {
+                    continue
+                }
                 switch envelope.message {
                 case .heartbeat where !silent.value:
-                    transport.send(Envelope(.heartbeat), to: nil)
+                    transport.send(Envelope(ClientToCoordinator.heartbeat), to: nil)
                 case .roundTask(let task):
                     if var reply = answer(task, envelope.tensors) {
                         reply.requestID = envelope.requestID
@@ -286,7 +288,7 @@ final class FakeClient: @unchecked Sendable {
         silent.value = false
         transport.send(
             Envelope(
-                .hello(
+                ClientToCoordinator.hello(
                     Hello(
                         name: name, kernelIdentity: "test", threads: 1, softwareVersion: "test", role: .client,
                         classCounts: [10]))), to: nil)

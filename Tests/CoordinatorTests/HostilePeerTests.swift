@@ -18,29 +18,35 @@ struct HostilePeerTests {
         pool.start()
         defer { pool.stop() }
         let attacker = hub.connect()
-        let replies = Collected<Envelope>()
+        let replies = Collected<Envelope<CoordinatorToWorker>>()
         let listener = Task {
             for await received in attacker.incoming {
-                if let envelope = try? WireCodec.decode(received.frames) { replies.append(envelope) }
+                if let envelope = try? WireCodec.decode(received.frames, as: CoordinatorToWorker.self) {
+                    replies.append(envelope)
+                }
             }
         }
         defer { listener.cancel() }
         let hello = WireCodec.encode(
-            Envelope(.hello(Hello(name: "mallory", kernelIdentity: fixture.kernel, threads: 1, softwareVersion: "x"))))
-        var wrongVersion = WireCodec.encode(Envelope(.heartbeat)).map(\.array)
+            Envelope(
+                WorkerToCoordinator.hello(
+                    Hello(name: "mallory", kernelIdentity: fixture.kernel, threads: 1, softwareVersion: "x"))))
+        var wrongVersion = WireCodec.encode(Envelope(WorkerToCoordinator.heartbeat)).map(\.array)
         wrongVersion[0] = Array("lethe/9".utf8)
         attacker.send([FramePayload([1, 2, 3])], to: nil)  // one garbage frame
         attacker.send(wrongVersion.map { FramePayload($0) }, to: nil)
-        attacker.send(WireCodec.encode(Envelope(.ready(credit: 1))), to: nil)  // before hello
+        attacker.send(WireCodec.encode(Envelope(WorkerToCoordinator.ready(credit: 1))), to: nil)  // before hello
         attacker.send(hello, to: nil)
-        attacker.send(WireCodec.encode(Envelope(.jobQuery(id: "job-1"))), to: nil)  // not on the worker socket
+        // Not on the worker socket.
+        attacker.send(WireCodec.encode(Envelope(ControlRequest.jobQuery(id: "job-1"))), to: nil)
         let stray = ShardReport(
             id: TaskID(job: "job-1", phase: 0, step: 0, shard: 0, attempt: 0), weightedLoss: 0, correct: [0],
             seconds: 0)
         attacker.send(
             WireCodec.encode(
                 Envelope(
-                    .shardResult(stray), requestID: 424_242, tensors: [NamedTensor("fc1.weight", Tensor(zeros: [1]))])),
+                    WorkerToCoordinator.shardResult(stray), requestID: 424_242,
+                    tensors: [NamedTensor("fc1.weight", Tensor(zeros: [1]))])),
             to: nil)
         try await eventually { replies.count >= 6 }
         let codes = replies.value.compactMap { envelope -> ProtocolError.Code? in
@@ -71,22 +77,23 @@ struct HostilePeerTests {
             liar.send(
                 WireCodec.encode(
                     Envelope(
-                        .hello(Hello(name: "a-liar", kernelIdentity: fixture.kernel, threads: 1, softwareVersion: "x")))
+                        WorkerToCoordinator.hello(
+                            Hello(name: "a-liar", kernelIdentity: fixture.kernel, threads: 1, softwareVersion: "x")))
                 ),
                 to: nil)
-            liar.send(WireCodec.encode(Envelope(.ready(credit: 1))), to: nil)
+            liar.send(WireCodec.encode(Envelope(WorkerToCoordinator.ready(credit: 1))), to: nil)
             for await received in liar.incoming {
-                guard let envelope = try? WireCodec.decode(received.frames),
+                guard let envelope = try? WireCodec.decode(received.frames, as: CoordinatorToWorker.self),
                     case .shardTask(let task) = envelope.message
                 else { continue }
                 let report = ShardReport(id: task.id, weightedLoss: 0, correct: [0, 0], seconds: 0)
                 liar.send(
                     WireCodec.encode(
                         Envelope(
-                            .shardResult(report), requestID: envelope.requestID,
+                            WorkerToCoordinator.shardResult(report), requestID: envelope.requestID,
                             tensors: [NamedTensor("fc1.weight", Tensor(zeros: [2, 2]))])),
                     to: nil)
-                liar.send(WireCodec.encode(Envelope(.ready(credit: 1))), to: nil)
+                liar.send(WireCodec.encode(Envelope(WorkerToCoordinator.ready(credit: 1))), to: nil)
             }
         }
         defer { lies.cancel() }

@@ -56,7 +56,7 @@ struct LoadTests {
         var nodes: [(transport: InMemoryTransport, task: Task<Void, Never>)] = []
         var joined = 0
         func finished() async throws -> Int {
-            guard case .jobList(let jobs) = try await client.request(.jobList([])) else { return 0 }
+            guard case .jobList(let jobs) = try await client.request(.jobList) else { return 0 }
             return jobs.filter(\.isFinished).count
         }
         while try await finished() < ids.count {

@@ -35,11 +35,12 @@ struct RefusalAuditTests {
         switch index % 4 {
         case 0: return [FramePayload((0..<(index % 37 + 1)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) })]
         case 1:
-            var frames = WireCodec.encode(Envelope(.heartbeat)).map(\.array)
+            var frames = WireCodec.encode(Envelope(WorkerToCoordinator.heartbeat)).map(\.array)
             frames[0] = Array("lethe/9".utf8)
             return frames.map { FramePayload($0) }
-        case 2: return WireCodec.encode(Envelope(.ready(credit: 1), requestID: UInt64(index)))
-        default: return WireCodec.encode(Envelope(.jobQuery(id: "job-\(index)"), requestID: UInt64(index)))
+        case 2: return WireCodec.encode(Envelope(WorkerToCoordinator.ready(credit: 1), requestID: UInt64(index)))
+        default:
+            return WireCodec.encode(Envelope(ControlRequest.jobQuery(id: "job-\(index)"), requestID: UInt64(index)))
         }
     }
 

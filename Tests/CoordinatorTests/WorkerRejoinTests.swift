@@ -23,19 +23,19 @@ struct WorkerRejoinTests {
         }
         defer { watchdog.cancel() }
         var incoming = coordinator.incoming.makeAsyncIterator()
-        func next() async throws -> (peer: Peer, message: Message, requestID: UInt64) {
+        func next() async throws -> (peer: Peer, message: WorkerToCoordinator, requestID: UInt64) {
             while true {
                 let received = try #require(await incoming.next())
-                let envelope = try WireCodec.decode(received.frames)
+                let envelope = try WireCodec.decode(received.frames, as: WorkerToCoordinator.self)
                 if case .heartbeat = envelope.message { continue }
                 return (received.peer, envelope.message, envelope.requestID)
             }
         }
         let welcome = Envelope(
-            .welcome(
+            CoordinatorToWorker.welcome(
                 Welcome(
                     coordinatorKernelIdentity: fixture.kernel, heartbeatIntervalMilliseconds: 60_000, liveness: 100)))
-        func task(_ requestID: UInt64) -> Envelope {
+        func task(_ requestID: UInt64) -> Envelope<CoordinatorToWorker> {
             let step = GradientStep(
                 parts: [BatchPart(inputs: .samples([0]), labels: [0], losses: [.crossEntropy(weight: 1)])],
                 normalizer: 1, target: .inputs, isTraining: true, seed: 1)
@@ -60,7 +60,9 @@ struct WorkerRejoinTests {
 
         // Dropped: the blob request is refused as from an unknown worker; it says hello and is welcomed back.
         coordinator.send(
-            Envelope(.error(ProtocolError(.notRegistered, "unknown worker: send hello first")), requestID: 7),
+            Envelope(
+                CoordinatorToWorker.error(ProtocolError(.notRegistered, "unknown worker: send hello first")),
+                requestID: 7),
             to: hello.peer)
         guard case .hello = try await next().message else { Issue.record("expected hello again"); return }
         coordinator.send(welcome, to: hello.peer)

@@ -30,7 +30,7 @@ struct AllowlistGuardTests {
             server.close()
             allowlist.handler.stop()
         }
-        client.send(Envelope(.jobList([])), to: nil)
+        client.send(Envelope(ControlRequest.jobList), to: nil)
         let deadline = Date().addingTimeInterval(30)
         var refused: [AuditEvent] = []
         while refused.isEmpty && Date() < deadline {

@@ -34,7 +34,7 @@ struct WorkerFailureDaemonTests {
         for endpoint in [workers, control] {
             let replies = try sendGarbage(to: endpoint)
             #expect(replies.count == garbage.count, "\(endpoint) answered \(replies.count) of \(garbage.count)")
-            #expect(replies.allSatisfy { if case .error = $0.message { true } else { false } })
+            #expect(replies.allSatisfy { $0 != nil })
         }
 
         let request = [
@@ -84,10 +84,11 @@ struct WorkerFailureDaemonTests {
         [Frame(WireProtocol.versionFrame), Frame([UInt8]())],
     ]
 
-    /// Sends each garbage message from a fresh DEALER and collects the replies (5 s each at most).
-    private func sendGarbage(to endpoint: String) throws -> [Envelope] {
+    /// Sends each garbage message from a fresh DEALER and collects the error of each reply (nil for another reply;
+    /// 5 s each at most). Workers and the CLI are both answered with the same error message.
+    private func sendGarbage(to endpoint: String) throws -> [ProtocolError?] {
         let context = try ZeroMQContext()
-        var replies: [Envelope] = []
+        var replies: [ProtocolError?] = []
         for message in garbage {
             let socket = try ZeroMQSocket(context, type: .dealer)
             defer { socket.close() }
@@ -96,7 +97,7 @@ struct WorkerFailureDaemonTests {
             try socket.connect(endpoint)
             try socket.send(message)
             if let reply = try socket.receive() {
-                replies.append(try WireCodec.decode(reply.frames))
+                replies.append(try WireCodec.decode(reply.frames, as: ControlReply.self).message.protocolError)
             }
         }
         return replies

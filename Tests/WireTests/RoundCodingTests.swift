@@ -12,7 +12,7 @@ struct RoundCodingTests {
             learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4, seed: 0xFEED_0000_0000_0001, radius: 2.5,
             membershipSamples: 1000)
         let weights = [NamedTensor("fc.weight", Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6]))]
-        let decoded = try roundTrip(Envelope(.roundTask(task), requestID: 9, tensors: weights))
+        let decoded = try roundTrip(Envelope(CoordinatorToClient.roundTask(task), requestID: 9, tensors: weights))
         #expect(decoded.message == .roundTask(task))
         #expect(decoded.requestID == 9)
         #expect(decoded.tensors.map(\.name) == ["fc.weight"] && decoded.tensors[0].tensor.shape == [2, 3])
@@ -22,7 +22,7 @@ struct RoundCodingTests {
         let update = RoundUpdate(
             job: "job-3", round: 7, kind: .evaluate, samples: 600, meanLoss: 0.25, seconds: 1.5,
             correct: [10, 0, 7], total: [12, 3, 7])
-        #expect(try roundTrip(Envelope(.roundUpdate(update))).message == .roundUpdate(update))
+        #expect(try roundTrip(Envelope(ClientToCoordinator.roundUpdate(update))).message == .roundUpdate(update))
     }
 
     @Test func hostileRoundFieldsGetClearErrors() throws {
@@ -88,7 +88,9 @@ struct RoundCodingTests {
             ),
         ]
         for (bytes, expected) in cases {
-            let error = #expect(throws: WireError.self) { try WireCodec.decode([WireProtocol.versionFrame, bytes]) }
+            let error = #expect(throws: WireError.self) {
+                try WireCodec.decode([WireProtocol.versionFrame, bytes], as: ClientToCoordinator.self)
+            }
             #expect(error?.description.contains(expected) == true, "\(String(describing: error)) ≠ \(expected)")
         }
     }
