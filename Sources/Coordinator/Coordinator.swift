@@ -40,9 +40,9 @@ public final class Coordinator: @unchecked Sendable {
     public let pool: WorkerPool
     public let clients: ClientRoster
     private let endpoint: RoleSwitch
-    private let control: Transport
+    let control: Transport
     private let runner: JobRunner
-    private let logger: Logger
+    let logger: Logger
     /// Longest time between two persisted snapshots of a running job.
     private let checkpointSeconds: Double
     /// Jobs that run at once (they share the workers and clients; each job's bits do not depend on it).
@@ -50,7 +50,8 @@ public final class Coordinator: @unchecked Sendable {
     private let lock = NSLock()
     private var live: [String: [PhaseStatus]] = [:]
     private var stages: [String: (stage: String, totalSteps: Int)] = [:]
-    private var wake: AsyncStream<Void>.Continuation?
+    var wake: AsyncStream<Void>.Continuation? { lock.withLock { wakeSignal } }
+    private var wakeSignal: AsyncStream<Void>.Continuation?
     private var tasks: [Task<Void, Never>] = []
     private var runningJobs: Set<String> = []
     /// Set by `shutdown`: running jobs persist a snapshot at their next barrier and stop there.
@@ -71,31 +72,33 @@ public final class Coordinator: @unchecked Sendable {
         self.checkpointSeconds = checkpointSeconds
         self.maxConcurrentJobs = maxConcurrentJobs
         endpoint = RoleSwitch(workers)
-        pool = WorkerPool(transport: endpoint.workers, blobs: state.blobs, settings: settings, logger: logger)
+        pool = WorkerPool(
+            transport: endpoint.workers, blobs: state.blobs, settings: settings, logger: logger,
+            onWorkerJoined: { [state] worker in
+                try? state.recordWorker(
+                    key: worker.peer.key ?? "insecure", name: worker.name, kernel: worker.kernelIdentity)
+            },
+            onRefusal: { [state] peer, reason, message in
+                state.audit(Refusal(peer, endpoint: "workers", reason: reason, message: message))
+            })
         var clientSettings = ClientRoster.Settings()
         clientSettings.heartbeatMilliseconds = settings.heartbeatMilliseconds
         clientSettings.liveness = settings.liveness
-        clients = ClientRoster(transport: endpoint.clients, settings: clientSettings, logger: logger)
+        clients = ClientRoster(
+            transport: endpoint.clients, settings: clientSettings, logger: logger,
+            onRefusal: { [state] peer, reason, message in
+                state.audit(Refusal(peer, endpoint: "clients", reason: reason, message: message))
+            })
     }
 
     /// Serves workers and the CLI and runs queued jobs (after a restart, the ones that were running first).
     public func start() throws {
-        pool.onWorkerJoined = { [state] worker in
-            try? state.recordWorker(
-                key: worker.peer.key ?? "insecure", name: worker.name, kernel: worker.kernelIdentity)
-        }
-        pool.onRefusal = { [state] peer, reason, message in
-            state.audit(Refusal(peer, endpoint: "workers", reason: reason, message: message))
-        }
         pool.start()
-        clients.onRefusal = { [state] peer, reason, message in
-            state.audit(Refusal(peer, endpoint: "clients", reason: reason, message: message))
-        }
         clients.start()
         let resumed = try state.requeueRunningJobs()
         if !resumed.isEmpty { logger.info("resuming \(resumed.joined(separator: ", ")) after a restart") }
         let (signals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        self.wake = wake
+        lock.withLock { wakeSignal = wake }
         let requests = control.incoming
         tasks.append(Task { [weak self] in for await received in requests { self?.handle(received) } })
         tasks.append(Task { [weak self] in await self?.runJobs(signals) })
@@ -145,7 +148,7 @@ public final class Coordinator: @unchecked Sendable {
         }
     }
 
-    private var isStopping: Bool { lock.withLock { stopping } }
+    var isStopping: Bool { lock.withLock { stopping } }
 
     // MARK: jobs
 
@@ -331,220 +334,6 @@ public final class Coordinator: @unchecked Sendable {
         }
         return status
     }
-
-    // MARK: requests
-
-    func handle(_ received: Received) {
-        guard
-            let envelope: Envelope<ControlRequest> = received.envelope(refusing: { error in
-                if case .unexpected(let kind, let requestID, let refusal) = error {
-                    return refuse(received.peer, kind: kind, requestID: requestID, refusal)
-                }
-                logger.warning("refused a request from \(received.peer): \(error)")
-                state.audit(Refusal(received.peer, endpoint: "control", reason: "malformed", message: "\(error)"))
-                // Answer the refused request by its id where it can be read, so the requester hears why at once.
-                reply(
-                    Envelope(
-                        .error(ProtocolError(error.code, "\(error)")),
-                        requestID: WireCodec.requestID(received.frames) ?? 0), to: received.peer)
-            })
-        else { return }
-        let key = received.peer.key ?? "insecure"
-        guard !isStopping else {
-            let refusal = ProtocolError(.internalError, "the coordinator is shutting down; try again once it is back")
-            return reply(Envelope(.error(refusal), requestID: envelope.requestID), to: received.peer)
-        }
-        do {
-            let answer = try respond(to: envelope.message, from: key)
-            reply(Envelope(answer, requestID: envelope.requestID), to: received.peer)
-        } catch {
-            refuse(
-                received.peer, kind: envelope.message.kind, requestID: envelope.requestID,
-                error as? ProtocolError ?? ProtocolError(.internalError, "\(error)"))
-        }
-    }
-
-    /// Audits a refused request by its kind and answers it with the refusal.
-    private func refuse(_ peer: Peer, kind: String, requestID: UInt64, _ refusal: ProtocolError) {
-        state.audit(Refusal(peer, endpoint: "control", reason: kind, message: refusal.message))
-        reply(Envelope(.error(refusal), requestID: requestID), to: peer)
-    }
-
-    private func respond(to message: ControlRequest, from key: String) throws -> ControlReply {
-        switch message {
-        case .jobSubmit(let submitted):
-            let spec = try resolve(submitted)
-            try check(spec)
-            let id = try state.submit(spec, by: key)
-            try state.audit(
-                key: key, action: "submit", job: id,
-                detail: [
-                    "method": spec.method, "forget": spec.forget, "input_sha256": spec.weightsSHA256,
-                    "train_sha256": spec.trainSHA256, "seed": String(spec.seed), "shards": String(spec.shards),
-                    "params": spec.params.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: ","),
-                    "kind": spec.kind ?? "unlearning", "client": spec.client ?? "", "source_job": spec.sourceJob ?? "",
-                ].filter { !$0.value.isEmpty })
-            logger.info(
-                "\(id) queued: \(spec.method) forgetting \(spec.forget)", metadata: ["job": "\(id)", "key": "\(key)"])
-            wake?.yield()
-            return .jobAccepted(id: id)
-        case .jobQuery(let id):
-            return .jobStatus(status(try known(id)))
-        case .jobList:
-            return .jobList(try state.jobs().map(status))
-        case .jobCancel(let id):
-            let job = try known(id)
-            guard !job.state.isFinished else {
-                throw ProtocolError(.badRequest, "\(id) already \(job.state)")
-            }
-            try state.audit(key: key, action: "cancel", job: id)
-            if job.state == .queued { try state.update(id, state: .cancelled, message: "cancelled before it ran") }
-            pool.cancel(job: id)
-            clients.cancel(job: id)
-            return .jobStatus(status(try known(id)))
-        case .jobResultRequest(let id):
-            let job = try known(id)
-            // A failed job has outputs only when it was asked to keep them (`keep-failed`); its report says why.
-            guard [.succeeded, .failed].contains(job.state), let outputs = job.outputs else {
-                throw ProtocolError(
-                    .badRequest, "\(id) is \(job.state)\(job.message.isEmpty ? "" : ": \(job.message)")")
-            }
-            try state.audit(key: key, action: "fetch result", job: id)
-            return .jobResult(outputs)
-        case .workerQuery:
-            let workers = pool.workerList.map {
-                WorkerSummary(
-                    name: $0.name, key: $0.peer.key ?? "", kernelIdentity: $0.kernelIdentity,
-                    state: $0.inFlight > 0 ? "busy" : "idle", tasksDone: $0.tasksDone,
-                    lastSeen: $0.lastSeen.timeIntervalSince1970, kernelMatches: $0.kernelMatches)
-            }
-            let clients = clients.clientList.map {
-                WorkerSummary(
-                    name: $0.name, key: $0.key ?? "", kernelIdentity: $0.partition,
-                    state: $0.online ? "online" : "offline", tasksDone: $0.tasksDone,
-                    lastSeen: $0.lastSeen.timeIntervalSince1970, kernelMatches: true, role: "client",
-                    samples: $0.samples)
-            }
-            return .workerList(workers + clients)
-        case .blobOffer(let offer):
-            let blobs = state.blobs
-            if blobs.contains(offer.sha256) {
-                return .blobStored(BlobStored(sha256: offer.sha256, storedBytes: offer.totalBytes, complete: true))
-            }
-            return .blobStored(
-                BlobStored(sha256: offer.sha256, storedBytes: blobs.partialLength(offer.sha256), complete: false))
-        case .blobUpload(let chunk):
-            do {
-                let complete = try state.blobs.append(
-                    chunk.sha256, offset: chunk.offset, total: chunk.totalBytes, bytes: chunk.data)
-                if complete {
-                    try state.recordBlob(chunk.sha256, kind: "upload", bytes: chunk.totalBytes)
-                    try state.audit(key: key, action: "upload", detail: ["sha256": chunk.sha256])
-                }
-                return .blobStored(
-                    BlobStored(
-                        sha256: chunk.sha256,
-                        storedBytes: complete ? chunk.totalBytes : state.blobs.partialLength(chunk.sha256),
-                        complete: complete))
-            } catch BlobError.outOfOrder(_, let expected, _) {
-                // Two users uploading the same bytes at once: each goes on from what the other stored.
-                return .blobStored(BlobStored(sha256: chunk.sha256, storedBytes: expected, complete: false))
-            } catch {
-                throw ProtocolError(.badRequest, "\(error)")
-            }
-        case .blobRequest(let request):
-            do {
-                return .blobChunk(try state.blobs.chunk(for: request))
-            } catch {
-                throw ProtocolError(.unknownBlob, "\(error)")
-            }
-        }
-    }
-
-    private func known(_ id: String) throws -> StoredJob {
-        guard let job = try state.job(id) else {
-            throw ProtocolError(.unknownJob, "no job '\(id)'; `lethe jobs` lists them")
-        }
-        return job
-    }
-
-    /// A forget-client job starts from its source job's outputs: they become its inputs (for the audit trail).
-    private func resolve(_ spec: JobSpec) throws -> JobSpec {
-        guard spec.kind == JobKind.forgetClient else { return spec }
-        guard let source = spec.sourceJob, let client = spec.client, !client.isEmpty else {
-            throw ProtocolError(.badRequest, "forget-client needs the federated job and the client to forget")
-        }
-        let job = try known(source)
-        guard job.spec.kind == JobKind.federated else {
-            throw ProtocolError(.badRequest, "\(source) is not a federated training job")
-        }
-        guard job.state == .succeeded, let outputs = job.outputs, let ledger = outputs.ledgerSHA256 else {
-            throw ProtocolError(.badRequest, "\(source) is \(job.state); forget a client once its training succeeded")
-        }
-        var resolved = spec
-        resolved.architecture = job.spec.architecture
-        resolved.weightsSHA256 = outputs.weightsSHA256
-        resolved.testSHA256 = job.spec.testSHA256
-        resolved.referenceSHA256 = ledger
-        resolved.seed = job.spec.seed
-        resolved.weightsName = "\(source).safetensors"
-        resolved.forget = "client \(client)"
-        for (key, value) in job.spec.params where FederatedSettings.declarations.contains(where: { $0.key == key }) {
-            resolved.params["training.\(key)"] = value
-        }
-        return resolved
-    }
-
-    private func check(_ spec: JobSpec) throws {
-        switch spec.kind {
-        case nil: try checkUnlearning(spec)
-        case JobKind.federated?:
-            do {
-                guard spec.method == "fedavg" else {
-                    throw ProtocolError(.badRequest, "federated jobs train with fedavg")
-                }
-                _ = try FederatedSettings(spec.params)
-            } catch let error as ProtocolError {
-                throw error
-            } catch {
-                throw ProtocolError(.badRequest, "\(error)")
-            }
-        case JobKind.forgetClient?:
-            do {
-                _ = try ForgettingSettings(
-                    method: spec.method, params: spec.params.filter { !$0.key.hasPrefix("training.") })
-            } catch {
-                throw ProtocolError(.badRequest, "\(error)")
-            }
-        case let kind?:
-            throw ProtocolError(.badRequest, "unknown job kind '\(kind)'; use federated or forget-client")
-        }
-        if spec.kind != nil, spec.weightsSHA256.isEmpty || spec.testSHA256.isEmpty {
-            throw ProtocolError(.badRequest, "a federated job needs initial weights and a test set")
-        }
-        if let missing = spec.blobs.first(where: { !state.blobs.contains($0) }) {
-            throw ProtocolError(.unknownBlob, "blob \(missing) has not been uploaded")
-        }
-    }
-
-    private func checkUnlearning(_ spec: JobSpec) throws {
-        guard let method = UnlearningMethods.named(spec.method) else {
-            throw ProtocolError(
-                .badRequest,
-                "unknown method '\(spec.method)'; choose one of \(UnlearningMethods.all.map(\.name).joined(separator: ", "))"
-            )
-        }
-        do {
-            try MethodParameters(method.allParameters, overrides: spec.params).checkShards(spec.shards, recipe: nil)
-        } catch {
-            throw ProtocolError(.badRequest, "\(error)")
-        }
-        if spec.trainSHA256.isEmpty || spec.scenarioSHA256.isEmpty || spec.weightsSHA256.isEmpty {
-            throw ProtocolError(.badRequest, "an unlearning job needs weights, a training set and a scenario")
-        }
-    }
-
-    private func reply(_ envelope: Envelope<ControlReply>, to peer: Peer) { control.send(envelope, to: peer) }
 }
 
 /// A job that ran to the end but failed its checks, and was asked to keep what it produced: it ends `failed`

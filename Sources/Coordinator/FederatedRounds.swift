@@ -38,14 +38,7 @@ public struct FederatedRounds: Sendable {
     /// Runs rounds until `state.round == rounds`, calling `persist` after each.
     public func run(_ state: inout FederationState, rounds: Int, persist: (FederationState) -> Void) throws {
         let parameterNames = Set(try ModelSpec.build(architecture, seed: 0).namedParameters.map(\.name))
-        if state.round == 0 {
-            try roster.waitForClients(settings.clients, job: job)
-        } else if try !roster.waitForClients(
-            settings.clients, job: job, until: Date().addingTimeInterval(settings.deadlineSeconds))
-        {
-            // Resumed (after a restart, the clients say hello again one by one): carry on with those back in time.
-            log("\(job) resumes round \(state.round + 1) with the clients back within its deadline")
-        }
+        try waitForClients(resuming: state.round > 0, at: state.round)
         while state.round < rounds {
             let started = Date()
             let round = state.round
@@ -55,38 +48,12 @@ public struct FederatedRounds: Sendable {
                 Thread.sleep(forTimeInterval: 0.2)
                 continue
             }
-            let weights = state.names.map { NamedTensor($0, state.global[$0]!) }
-            let assignments = selected.map { client in
-                ClientRoster.Assignment(
-                    identity: client.identity,
-                    task: RoundTask(
-                        job: job, round: round, kind: .train, architecture: architecture, epochs: settings.localEpochs,
-                        batchSize: settings.batchSize, learningRate: settings.learningRate,
-                        momentum: settings.momentum, weightDecay: settings.weightDecay,
-                        seed: Self.clientSeed(seed, round: round, identity: client.identity)),
-                    tensors: weights)
-            }
             let shapes = state.global.mapValues(\.shape)
             let outcomes = try roster.run(
-                assignments, deadline: Date().addingTimeInterval(settings.deadlineSeconds),
+                assignments(round: round, for: selected, state: state),
+                deadline: Date().addingTimeInterval(settings.deadlineSeconds),
                 check: { Self.problem(with: $0, tensors: $1, shapes: shapes) })
-            var updates: [(identity: String, update: RoundUpdate, weights: [String: Tensor])] = []
-            var missed: [String: String] = [:]
-            for client in selected {
-                switch outcomes[client.identity] {
-                case .update(let update, _)? where update.samples != client.samples:
-                    // FedAvg weights by samples: a client may not claim more (or fewer) than it registered with.
-                    missed[client.identity] = "claimed \(update.samples) samples, registered \(client.samples)"
-                case .update(let update, let tensors)?:
-                    updates.append(
-                        (
-                            client.identity, update,
-                            Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0.tensor) })
-                        ))
-                case .missed(let reason)?: missed[client.identity] = reason
-                case nil: missed[client.identity] = "no answer"
-                }
-            }
+            let (updates, missed) = sorted(outcomes, of: selected)
             for (identity, reason) in missed.sorted(by: { $0.key < $1.key }) {
                 log("\(job) round \(round + 1): \(name(of: identity)) missed it (\(reason))")
             }
@@ -96,23 +63,7 @@ public struct FederatedRounds: Sendable {
                 )
                 continue
             }
-            let reference = settings.reference == .initial ? state.initial : state.global
-            let referenceParameters = reference.filter { parameterNames.contains($0.key) }
-            for (identity, update, clientWeights) in updates {
-                var ledger = state.ledgers[identity] ?? ContributionLedger()
-                try ledger.accumulate(client: clientWeights, reference: referenceParameters)
-                state.ledgers[identity] = ledger
-                state.lastModels[identity] = clientWeights
-                let info = selected.first { $0.identity == identity }!
-                var member =
-                    state.members[identity]
-                    ?? FederationState.Member(
-                        identity: identity, name: info.name, samples: update.samples, classCounts: info.classCounts,
-                        partition: info.partition, rounds: [])
-                member.samples = update.samples
-                member.rounds.append(round)
-                state.members[identity] = member
-            }
+            try record(updates, of: selected, in: &state, parameterNames: parameterNames)
             state.global = try FedAvg.aggregate(updates.map { (samples: $0.update.samples, weights: $0.weights) })
             let accuracy = try Self.testAccuracy(of: state, architecture: architecture, on: test)
             let meanLoss = updates.reduce(0.0) { $0 + $1.update.meanLoss } / Double(updates.count)
@@ -129,7 +80,85 @@ public struct FederatedRounds: Sendable {
         }
     }
 
-    /// The online clients that take part in `round`: all (or a seeded `fraction` of them), minus the excluded.
+    /// A client's answer that counts towards a round.
+    private typealias Update = (identity: String, update: RoundUpdate, weights: [String: Tensor])
+
+    /// Waits for the federation's clients. A resumed job (after a restart, the clients say hello again one by one)
+    /// carries on with those back within a round's deadline.
+    private func waitForClients(resuming: Bool, at round: Int) throws {
+        guard resuming else {
+            try roster.waitForClients(settings.clients, job: job)
+            return
+        }
+        if try !roster.waitForClients(
+            settings.clients, job: job, until: Date().addingTimeInterval(settings.deadlineSeconds))
+        {
+            log("\(job) resumes round \(round + 1) with the clients back within its deadline")
+        }
+    }
+
+    /// Each selected client trains from the global weights with its own seed.
+    private func assignments(
+        round: Int, for selected: [ClientRoster.ClientInfo], state: FederationState
+    ) -> [ClientRoster.Assignment] {
+        let weights = state.names.map { NamedTensor($0, state.global[$0]!) }
+        return selected.map { client in
+            ClientRoster.Assignment(
+                identity: client.identity,
+                task: RoundTask(
+                    job: job, round: round, kind: .train, architecture: architecture, epochs: settings.localEpochs,
+                    batchSize: settings.batchSize, learningRate: settings.learningRate,
+                    momentum: settings.momentum, weightDecay: settings.weightDecay,
+                    seed: Self.clientSeed(seed, round: round, identity: client.identity)),
+                tensors: weights)
+        }
+    }
+
+    /// The updates that count, in the selection's order, and why the other clients missed the round.
+    private func sorted(
+        _ outcomes: [String: ClientRoster.Outcome], of selected: [ClientRoster.ClientInfo]
+    ) -> (updates: [Update], missed: [String: String]) {
+        var updates: [Update] = []
+        var missed: [String: String] = [:]
+        for client in selected {
+            switch outcomes[client.identity] {
+            case .update(let update, _)? where update.samples != client.samples:
+                // FedAvg weights by samples: a client may not claim more (or fewer) than it registered with.
+                missed[client.identity] = "claimed \(update.samples) samples, registered \(client.samples)"
+            case .update(let update, let tensors)?:
+                updates.append(
+                    (client.identity, update, Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0.tensor) })))
+            case .missed(let reason)?: missed[client.identity] = reason
+            case nil: missed[client.identity] = "no answer"
+            }
+        }
+        return (updates, missed)
+    }
+
+    /// Adds each update to its client's contribution ledger (ConDa) and records the client's participation.
+    private func record(
+        _ updates: [Update], of selected: [ClientRoster.ClientInfo], in state: inout FederationState,
+        parameterNames: Set<String>
+    ) throws {
+        let reference = settings.reference == .initial ? state.initial : state.global
+        let referenceParameters = reference.filter { parameterNames.contains($0.key) }
+        for (identity, update, clientWeights) in updates {
+            var ledger = state.ledgers[identity] ?? ContributionLedger()
+            try ledger.accumulate(client: clientWeights, reference: referenceParameters)
+            state.ledgers[identity] = ledger
+            state.lastModels[identity] = clientWeights
+            let info = selected.first { $0.identity == identity }!
+            var member =
+                state.members[identity]
+                ?? FederationState.Member(
+                    identity: identity, name: info.name, samples: update.samples, classCounts: info.classCounts,
+                    partition: info.partition, rounds: [])
+            member.samples = update.samples
+            member.rounds.append(state.round)
+            state.members[identity] = member
+        }
+    }
+
     private func choose(round: Int) -> [ClientRoster.ClientInfo] {
         let eligible = roster.clientList.filter { client in
             client.online

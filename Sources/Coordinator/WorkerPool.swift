@@ -63,61 +63,49 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     public let settings: Settings
-    private let transport: Transport
-    private let lock = NSLock()
-    private var workers: [Peer: Worker] = [:]
+    static var role: String { "worker" }
+    let transport: Transport
+    let lock = NSLock()
+    var peers: PeerTable<WorkerState>
+    let logger: Logger
+    let onRefusal: @Sendable (_ peer: Peer, _ reason: String, _ message: String) -> Void
+    /// Called (under the pool's lock) when a worker says hello.
+    private let onWorkerJoined: @Sendable (WorkerInfo) -> Void
+    private let blobs: BlobStore
     private var queue: [Pending] = []
     private var dispatched: [UInt64: Pending] = [:]
-    private var nextRequestID: UInt64 = 1
-    private let blobs: BlobStore
-    private var refusals: [String: Int] = [:]
-    private lazy var stallGuard = StallGuard(
-        heartbeatMilliseconds: settings.heartbeatMilliseconds, liveness: settings.liveness)
     private var cancelledJobs = Set<String>()
     private var resultsByKey: [String: [String: Int]] = [:]
-    private var bytesSent = 0
-    private var bytesReceived = 0
-    private var listener: _Concurrency.Task<Void, Never>?
-    private var ticker: _Concurrency.Task<Void, Never>?
-    private let logger: Logger
+    private var tasks: [_Concurrency.Task<Void, Never>] = []
     /// Set by `stop()`: every later step fails with `CoordinatorStopping`.
     private var stopped = false
-    /// Called (under the pool's lock) with each refused message's peer, reason and what was wrong (for the audit log).
-    public var onRefusal: @Sendable (_ peer: Peer, _ reason: String, _ message: String) -> Void = { _, _, _ in }
-    /// Called (under the pool's lock) when a worker says hello.
-    public var onWorkerJoined: @Sendable (WorkerInfo) -> Void = { _ in }
 
     public init(
         transport: Transport, blobs: BlobStore, settings: Settings,
-        logger: Logger = Logger(label: "lethe.pool", factory: SwiftLogNoOpLogHandler.init)
+        logger: Logger = Logger(label: "lethe.pool", factory: SwiftLogNoOpLogHandler.init),
+        onWorkerJoined: @escaping @Sendable (WorkerInfo) -> Void = { _ in },
+        onRefusal: @escaping @Sendable (_ peer: Peer, _ reason: String, _ message: String) -> Void = { _, _, _ in }
     ) {
         self.transport = transport
         self.blobs = blobs
         self.settings = settings
         self.logger = logger
+        self.onWorkerJoined = onWorkerJoined
+        self.onRefusal = onRefusal
+        peers = PeerTable(
+            heartbeatMilliseconds: settings.heartbeatMilliseconds, liveness: settings.liveness,
+            kernelIdentity: settings.kernelIdentity)
     }
-
-    private func log(_ message: String, _ level: Logger.Level = .info) { logger.log(level: level, "\(message)") }
 
     /// Starts serving the transport's messages and the heartbeat timer.
     public func start() {
-        let incoming = transport.incoming
-        listener = _Concurrency.Task { [weak self] in
-            for await received in incoming { self?.handle(received) }
-        }
-        let interval = settings.heartbeatMilliseconds
-        ticker = _Concurrency.Task { [weak self] in
-            while !_Concurrency.Task.isCancelled {
-                try? await _Concurrency.Task.sleep(for: .milliseconds(interval))
-                self?.tick()
-            }
-        }
+        let started = serve()
+        lock.withLock { tasks += started }
     }
 
     public func stop() {
-        listener?.cancel()
-        ticker?.cancel()
         lock.withLock {
+            tasks.forEach { $0.cancel() }
             stopped = true
             for pending in queue + Array(dispatched.values) { pending.group.fail(CoordinatorStopping()) }
         }
@@ -125,14 +113,15 @@ public final class WorkerPool: @unchecked Sendable {
 
     /// Computes every task (one per shard) and returns their results in the order given.
     public func run(_ tasks: [Task], weights: [NamedTensor]) throws -> [Answer] {
-        let group = Group(count: tasks.count, weights: weights)
+        let group = Gathering<Int, Answer>(expecting: tasks.indices)
         try lock.withLock {
             if stopped { throw CoordinatorStopping() }
             if let job = tasks.first?.id.job, cancelledJobs.contains(job) { throw JobCancelled(job: job) }
-            queue += tasks.enumerated().map { Pending(task: $1, index: $0, group: group) }
+            queue += tasks.enumerated().map { Pending(task: $1, index: $0, group: group, weights: weights) }
             dispatch()
         }
-        return try group.wait()
+        let answers = try group.wait()
+        return tasks.indices.map { answers[$0]! }
     }
 
     /// Stops a job's tasks: queued ones are dropped, waiting steps fail with `JobCancelled`, later ones too.
@@ -145,106 +134,66 @@ public final class WorkerPool: @unchecked Sendable {
             queue.removeAll { $0.task.id.job == job }
             let dropped = Set(dispatched.filter { $0.value.task.id.job == job }.keys)
             dispatched = dispatched.filter { !dropped.contains($0.key) }
-            for worker in workers.values { worker.inFlight.subtract(dropped) }
+            for worker in peers.members.values { worker.inFlight.subtract(dropped) }
         }
     }
 
     public var workerList: [WorkerInfo] {
-        lock.withLock {
-            workers.values.map {
-                WorkerInfo(
-                    peer: $0.peer, name: $0.name, kernelIdentity: $0.kernelIdentity, kernelMatches: $0.kernelMatches,
-                    credit: $0.credit, inFlight: $0.inFlight.count, tasksDone: $0.tasksDone, lastSeen: $0.lastSeen)
-            }.sorted { $0.name < $1.name }
-        }
+        lock.withLock { peers.members.values.map(info).sorted { $0.name < $1.name } }
     }
 
     /// Bytes sent and received on the worker socket so far (all frames).
-    public var bytesMoved: Int { lock.withLock { bytesSent + bytesReceived } }
+    public var bytesMoved: Int { lock.withLock { peers.bytesSent + peers.bytesReceived } }
 
     /// How many of a job's shard results each authenticated key computed.
     public func resultCounts(job: String) -> [String: Int] { lock.withLock { resultsByKey[job] ?? [:] } }
 
     /// Messages refused so far, by reason (for logs and tests).
-    public var refusalCounts: [String: Int] { lock.withLock { refusals } }
+    public var refusalCounts: [String: Int] { lock.withLock { peers.refusals } }
+
+    private func info(_ worker: Member<WorkerState>) -> WorkerInfo {
+        WorkerInfo(
+            peer: worker.peer, name: worker.name, kernelIdentity: worker.details.kernelIdentity,
+            kernelMatches: worker.details.kernelMatches, credit: worker.details.credit,
+            inFlight: worker.inFlight.count, tasksDone: worker.details.tasksDone, lastSeen: worker.lastSeen)
+    }
 
     // MARK: messages
 
-    func handle(_ received: Received) {
-        lock.withLock {
-            bytesReceived += received.frames.reduce(0) { $0 + $1.count }
-            guard
-                let envelope = received.envelope(as: WorkerToCoordinator.self, refusing: { refuse(received.peer, $0) })
-            else { return }
-            if case .hello(let hello) = envelope.message {
-                welcome(received.peer, hello)
-                return
-            }
-            guard let worker = registered(received.peer, requestID: envelope.requestID) else { return }
-            switch envelope.message {
-            case .hello:
-                break  // welcomed above
-            case .ready(let credit):
-                worker.credit = min(worker.credit + credit, 64)
-                dispatch()
-            case .heartbeat:
-                break
-            case .goodbye(let reason):
-                log("worker \(worker.name) left: \(reason)")
-                remove(worker)
-            case .shardResult(let report):
-                accept(envelope, report: report, from: worker)
-            case .error(let error):
-                failed(requestID: envelope.requestID, worker: worker, error)
-            case .blobRequest(let request):
-                serve(request, requestID: envelope.requestID, to: received.peer)
-            }
-        }
-    }
-
-    /// The peer's worker, just heard from; nil after refusing the message of a peer that has not said hello.
-    private func registered(_ peer: Peer, requestID: UInt64) -> Worker? {
-        guard let worker = workers[peer] else {
-            refuse(
-                peer, requestID: requestID, code: .notRegistered, "unknown worker: send hello first",
-                reason: "unregistered")
-            return nil
-        }
-        worker.lastSeen = Date()
-        return worker
-    }
-
-    /// Refuses a message the decoder refused; another side's message only once its peer has said hello.
-    private func refuse(_ peer: Peer, _ error: WireError) {
-        let (requestID, refusal, reason) = error.refusal
-        if case .unexpected = error, registered(peer, requestID: requestID) == nil { return }
-        refuse(peer, requestID: requestID, code: refusal.code, refusal.message, reason: reason)
-    }
-
-    private func welcome(_ peer: Peer, _ hello: Hello) {
-        let matches = hello.kernelIdentity == settings.kernelIdentity
-        if let previous = workers[peer] { remove(previous) }
-        let worker = Worker(peer: peer, name: hello.name, kernelIdentity: hello.kernelIdentity, kernelMatches: matches)
-        workers[peer] = worker
+    func admit(_ peer: Peer, _ hello: Hello) -> WorkerState? {
+        let worker = WorkerState(
+            kernelIdentity: hello.kernelIdentity, kernelMatches: hello.kernelIdentity == settings.kernelIdentity)
         onWorkerJoined(
             WorkerInfo(
-                peer: peer, name: hello.name, kernelIdentity: hello.kernelIdentity, kernelMatches: matches, credit: 0,
-                inFlight: 0, tasksDone: 0, lastSeen: worker.lastSeen))
-        if !matches {
+                peer: peer, name: hello.name, kernelIdentity: hello.kernelIdentity, kernelMatches: worker.kernelMatches,
+                credit: 0, inFlight: 0, tasksDone: 0, lastSeen: Date()))
+        if !worker.kernelMatches {
             log(
                 "worker \(hello.name) uses BLAS kernels \(hello.kernelIdentity), not \(settings.kernelIdentity): "
                     + (settings.allowMixedKernels ? "mixing them (results differ in low bits)" : "it gets no tasks"))
         }
-        send(
-            Envelope(
-                .welcome(
-                    Welcome(
-                        coordinatorKernelIdentity: settings.kernelIdentity,
-                        heartbeatIntervalMilliseconds: settings.heartbeatMilliseconds, liveness: settings.liveness))),
-            to: peer)
+        return worker
     }
 
-    private func accept(_ envelope: Envelope<WorkerToCoordinator>, report: ShardReport, from worker: Worker) {
+    func receive(_ envelope: Envelope<WorkerToCoordinator>, from worker: Member<WorkerState>) {
+        switch envelope.message {
+        case .hello, .heartbeat, .goodbye:
+            break  // the endpoint's
+        case .ready(let credit):
+            worker.details.credit = min(worker.details.credit + credit, 64)
+            dispatch()
+        case .shardResult(let report):
+            accept(envelope, report: report, from: worker)
+        case .error(let error):
+            failed(requestID: envelope.requestID, worker: worker, error)
+        case .blobRequest(let request):
+            serve(request, requestID: envelope.requestID, to: worker.peer)
+        }
+    }
+
+    private func accept(
+        _ envelope: Envelope<WorkerToCoordinator>, report: ShardReport, from worker: Member<WorkerState>
+    ) {
         guard let pending = dispatched[envelope.requestID], pending.task.id.job == report.id.job,
             pending.task.id.step == report.id.step, pending.task.id.shard == report.id.shard
         else {
@@ -267,19 +216,19 @@ public final class WorkerPool: @unchecked Sendable {
             retry(pending, because: "\(worker.name) sent a bad result: \(problem)")
             return
         }
-        worker.tasksDone += 1
+        worker.details.tasksDone += 1
         resultsByKey[report.id.job, default: [:]][worker.peer.key ?? "insecure", default: 0] += 1
-        pending.group.deliver(answer, at: pending.index)
+        pending.group.deliver(answer, for: pending.index)
     }
 
-    private func failed(requestID: UInt64, worker: Worker, _ error: ProtocolError) {
+    private func failed(requestID: UInt64, worker: Member<WorkerState>, _ error: ProtocolError) {
         guard var pending = dispatched.removeValue(forKey: requestID) else {
             log("worker \(worker.name) reported: \(error.message)")
             return
         }
         worker.inFlight.remove(requestID)
         let stale = error.code == .staleWeights
-        if stale { worker.weights = nil } else { pending.excluded.insert(worker.peer) }
+        if stale { worker.details.weights = nil } else { pending.excluded.insert(worker.peer) }
         retry(pending, because: "\(worker.name): \(error.message)", blamingTheTask: !stale)
     }
 
@@ -303,175 +252,82 @@ public final class WorkerPool: @unchecked Sendable {
 
     private func serve(_ request: BlobRequest, requestID: UInt64, to peer: Peer) {
         do {
-            send(Envelope(.blobChunk(try blobs.chunk(for: request)), requestID: requestID), to: peer)
+            send(.blobChunk(try blobs.chunk(for: request)), requestID: requestID, to: peer)
         } catch {
             refuse(peer, requestID: requestID, code: .unknownBlob, "\(error)", reason: "unknown blob")
         }
     }
 
-    // MARK: dispatch and liveness
+    /// A worker that left or fell silent: its tasks go to others.
+    func departed(_ worker: Member<WorkerState>, because reason: String) {
+        for requestID in worker.inFlight.sorted().reversed() {
+            if let pending = dispatched.removeValue(forKey: requestID) {
+                retry(pending, because: "worker \(worker.name) \(reason)", blamingTheTask: false)
+            }
+        }
+    }
+
+    func ticked() { dispatch() }
+
+    // MARK: dispatch
 
     /// Hands queued tasks, oldest first, to eligible workers with credit (least in flight first). A task does
     /// not go back to a worker that failed it while any other eligible worker exists.
     private func dispatch() {
-        let eligible = workers.values.filter { $0.kernelMatches || settings.allowMixedKernels }
+        let eligible = peers.members.values.filter { $0.details.kernelMatches || settings.allowMixedKernels }
         var index = 0
         while index < queue.count {
             let fresh = eligible.filter { !queue[index].excluded.contains($0.peer) }
             guard
-                let worker = (fresh.isEmpty ? eligible : fresh).filter({ $0.credit > 0 }).min(by: {
-                    ($0.inFlight.count, -$0.credit, $0.name) < ($1.inFlight.count, -$1.credit, $1.name)
+                let worker = (fresh.isEmpty ? eligible : fresh).filter({ $0.details.credit > 0 }).min(by: {
+                    ($0.inFlight.count, -$0.details.credit, $0.name) < ($1.inFlight.count, -$1.details.credit, $1.name)
                 })
             else {
-                if !eligible.contains(where: { $0.credit > 0 }) { return }
+                if !eligible.contains(where: { $0.details.credit > 0 }) { return }
                 index += 1
                 continue
             }
             let pending = queue.remove(at: index)
             var context = pending.task.context
-            context.weightsIncluded = worker.weights != context.weightsVersion
-            let tensors = (context.weightsIncluded ? pending.group.weights : []) + pending.task.tensors
-            let requestID = nextRequestID
-            nextRequestID += 1
+            context.weightsIncluded = worker.details.weights != context.weightsVersion
+            let tensors = (context.weightsIncluded ? pending.weights : []) + pending.task.tensors
+            let requestID = peers.nextRequestID()
             dispatched[requestID] = pending
             worker.inFlight.insert(requestID)
-            worker.credit -= 1
-            worker.weights = context.weightsVersion
+            worker.details.credit -= 1
+            worker.details.weights = context.weightsVersion
             send(
-                Envelope(
-                    .shardTask(ShardTask(id: pending.task.id, context: context, work: pending.task.work)),
-                    requestID: requestID, tensors: tensors), to: worker.peer)
-        }
-    }
-
-    func tick() {
-        lock.withLock {
-            let now = Date()
-            if stallGuard.stalled(now: now) {
-                for worker in workers.values { worker.lastSeen = now }
-            }
-            let deadline = now.addingTimeInterval(-Double(settings.heartbeatMilliseconds * settings.liveness) / 1000)
-            for worker in workers.values {
-                if worker.lastSeen < deadline {
-                    log("worker \(worker.name) is silent; its \(worker.inFlight.count) task(s) go to others")
-                    remove(worker)
-                } else {
-                    send(Envelope(.heartbeat), to: worker.peer)
-                }
-            }
-            dispatch()
-        }
-    }
-
-    private func remove(_ worker: Worker) {
-        workers[worker.peer] = nil
-        for requestID in worker.inFlight.sorted().reversed() {
-            if let pending = dispatched.removeValue(forKey: requestID) {
-                retry(pending, because: "worker \(worker.name) is gone", blamingTheTask: false)
-            }
-        }
-        worker.inFlight.removeAll()
-    }
-
-    private func send(_ envelope: Envelope<CoordinatorToWorker>, to peer: Peer) {
-        let frames = WireCodec.encode(envelope)
-        bytesSent += frames.reduce(0) { $0 + $1.count }
-        transport.send(frames, to: peer)
-    }
-
-    private func refuse(_ peer: Peer, requestID: UInt64, code: ProtocolError.Code, _ message: String, reason: String) {
-        refusals[reason, default: 0] += 1
-        log("refused a message from \(peer) (\(reason)): \(message)", .warning)
-        onRefusal(peer, reason, message)
-        send(Envelope(.error(ProtocolError(code, message)), requestID: requestID), to: peer)
-    }
-}
-
-extension WireError {
-    var code: ProtocolError.Code {
-        switch self {
-        case .wrongVersion: .wrongVersion
-        case .unexpected(_, _, let refusal): refusal.code
-        case .missingFrames, .malformedEnvelope, .badTensor, .invalidField: .badMessage
-        }
-    }
-
-    /// How the worker endpoint (workers and clients alike) answers what its decoder refused: another side's message
-    /// as unexpected, by its request id; anything else as malformed, by request id 0 (its own may not be readable).
-    var refusal: (requestID: UInt64, error: ProtocolError, reason: String) {
-        if case .unexpected(_, let requestID, let refusal) = self {
-            (requestID, refusal, "unexpected")
-        } else {
-            (0, ProtocolError(code, "\(self)"), "malformed")
+                .shardTask(ShardTask(id: pending.task.id, context: context, work: pending.task.work)),
+                requestID: requestID, tensors: tensors, to: worker.peer)
         }
     }
 }
 
-/// A registered worker (guarded by the pool's lock).
-private final class Worker {
-    let peer: Peer
-    let name: String
+extension WorkerPool: PeerEndpoint {
+    typealias Inbound = WorkerToCoordinator
+    typealias Outbound = CoordinatorToWorker
+}
+
+/// What the pool keeps about a registered worker (guarded by its lock).
+struct WorkerState {
     let kernelIdentity: String
     let kernelMatches: Bool
     var credit = 0
-    var inFlight = Set<UInt64>()
     var tasksDone = 0
-    var lastSeen = Date()
     /// The weights version the worker's replica holds (as far as we know).
     var weights: String?
-
-    init(peer: Peer, name: String, kernelIdentity: String, kernelMatches: Bool) {
-        self.peer = peer
-        self.name = name
-        self.kernelIdentity = kernelIdentity
-        self.kernelMatches = kernelMatches
-    }
 }
 
 private struct Pending {
     var task: WorkerPool.Task
     let index: Int
-    let group: Group
+    let group: Gathering<Int, WorkerPool.Answer>
+    /// The step's weights (sent along with the task to a worker that lacks them).
+    let weights: [NamedTensor]
     /// Attempts that failed because of the task itself.
     var failures = 0
     /// Workers that failed this task (it goes elsewhere when it can).
     var excluded = Set<Peer>()
-}
-
-/// The shards of one step: the job's thread waits until all are in (or the step fails).
-private final class Group: @unchecked Sendable {
-    let weights: [NamedTensor]
-    private var results: [WorkerPool.Answer?]
-    private var remaining: Int
-    private var failure: (any Error)?
-    private let done = DispatchSemaphore(value: 0)
-
-    init(count: Int, weights: [NamedTensor]) {
-        self.weights = weights
-        results = Array(repeating: nil, count: count)
-        remaining = count
-        if count == 0 { done.signal() }
-    }
-
-    /// Called under the pool's lock.
-    func deliver(_ answer: WorkerPool.Answer, at index: Int) {
-        guard results[index] == nil, failure == nil else { return }
-        results[index] = answer
-        remaining -= 1
-        if remaining == 0 { done.signal() }
-    }
-
-    func fail(_ error: any Error) {
-        guard failure == nil, remaining > 0 else { return }
-        failure = error
-        done.signal()
-    }
-
-    func wait() throws -> [WorkerPool.Answer] {
-        done.wait()  // signalled exactly once: all delivered, or the first failure
-        if let failure { throw failure }
-        return results.map { $0! }
-    }
 }
 
 /// A job's steps stop because the coordinator is shutting down (the job resumes when it restarts).

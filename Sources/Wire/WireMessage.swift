@@ -110,7 +110,45 @@ public protocol PeerToCoordinator: WireMessage {
     static func hello(_ hello: Hello) -> Self
     static var heartbeat: Self { get }
     static func goodbye(reason: String) -> Self
+    /// The message as the coordinator's peer registry reads it; nil for the protocol's own messages.
+    var contact: PeerContact? { get }
 }
 
-extension WorkerToCoordinator: PeerToCoordinator {}
-extension ClientToCoordinator: PeerToCoordinator {}
+/// The messages that keep a worker or a client in touch with the coordinator.
+public enum PeerContact: Sendable, Equatable {
+    case hello(Hello)
+    case heartbeat
+    case goodbye(reason: String)
+}
+
+extension WorkerToCoordinator: PeerToCoordinator {
+    public var contact: PeerContact? {
+        switch self {
+        case .hello(let hello): .hello(hello)
+        case .heartbeat: .heartbeat
+        case .goodbye(let reason): .goodbye(reason: reason)
+        case .ready, .shardResult, .blobRequest, .error: nil
+        }
+    }
+}
+
+extension ClientToCoordinator: PeerToCoordinator {
+    public var contact: PeerContact? {
+        switch self {
+        case .hello(let hello): .hello(hello)
+        case .heartbeat: .heartbeat
+        case .goodbye(let reason): .goodbye(reason: reason)
+        case .roundUpdate, .error: nil
+        }
+    }
+}
+
+/// What the coordinator sends workers and federated clients alike to keep in touch and to refuse.
+public protocol CoordinatorToPeer: WireMessage {
+    static func welcome(_ welcome: Welcome) -> Self
+    static var heartbeat: Self { get }
+    static func error(_ error: ProtocolError) -> Self
+}
+
+extension CoordinatorToWorker: CoordinatorToPeer {}
+extension CoordinatorToClient: CoordinatorToPeer {}
