@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Lethe",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lethe", targets: ["lethe"])
     ],

@@ -5,6 +5,7 @@ import ServiceLifecycle
 import Transport
 import Unlearning
 import Wire
+import ZeroMQ
 
 /// The coordinator daemon's logic, over any transport (DESIGN §5–6): a worker pool on one transport, the CLI's
 /// requests on another, jobs queued in the state directory and run by `runner` (`CoordinatorJobs.run`; tests

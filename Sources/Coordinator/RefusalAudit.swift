@@ -1,6 +1,7 @@
 import Foundation
 import Jobs
 import Transport
+import ZeroMQ
 
 /// A message, request or connection the coordinator refused, as the audit log records it.
 public struct Refusal: Sendable, Equatable {

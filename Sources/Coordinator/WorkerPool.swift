@@ -171,6 +171,17 @@ public final class WorkerPool: @unchecked Sendable {
             log(
                 "worker \(hello.name) uses BLAS kernels \(hello.kernelIdentity), not \(settings.kernelIdentity): "
                     + (settings.allowMixedKernels ? "mixing them (results differ in low bits)" : "it gets no tasks"))
+            if !settings.allowMixedKernels {
+                // Tell the worker too, or it waits for tasks that never come without knowing why.
+                send(
+                    .error(
+                        ProtocolError(
+                            .kernelMismatch,
+                            "this coordinator uses BLAS kernels \(settings.kernelIdentity), yours are \(hello.kernelIdentity): "
+                                + "you get no tasks (results would differ in low bits); run the worker with the same "
+                                + "kernels (OPENBLAS_CORETYPE) or start the coordinator with --allow-mixed-kernels")),
+                    to: peer)
+            }
         }
         return worker
     }

@@ -7,6 +7,7 @@ import Jobs
 import Logging
 import NN
 import ServiceLifecycle
+import Synchronization
 import Tensor
 import Transport
 import Unlearning
@@ -104,11 +105,12 @@ struct AllowlistReloader: Service {
 }
 
 /// A ZAP handler whose allowlist follows its file (revocations apply to new connections within seconds).
-final class AllowlistGuard: @unchecked Sendable {  // reloaded by one task at a time
+final class AllowlistGuard: Sendable {
     let handler: ZAPHandler
     let directory: KeyDirectory
     let list: KeyDirectory.Allowlist
-    private var keys: Set<String> = []
+    /// The keys the handler allows now.
+    private let keys = Mutex(Set<String>())
 
     /// `audit` gets every refused connection (the coordinator's state directory rate-limits and keeps them).
     init(
@@ -131,10 +133,12 @@ final class AllowlistGuard: @unchecked Sendable {  // reloaded by one task at a 
     }
 
     func reloadIfChanged() {
-        guard let current = try? directory.allowed(list), current != keys else { return }
-        for key in current.subtracting(keys) { try? handler.allow(key) }
-        for key in keys.subtracting(current) { handler.revoke(key) }
-        keys = current
+        keys.withLock { keys in
+            guard let current = try? directory.allowed(list), current != keys else { return }
+            for key in current.subtracting(keys) { try? handler.allow(key) }
+            for key in keys.subtracting(current) { handler.revoke(key) }
+            keys = current
+        }
     }
 }
 

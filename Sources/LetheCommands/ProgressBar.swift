@@ -1,50 +1,55 @@
 import Foundation
 import Jobs
+import Synchronization
 import Unlearning
 
 /// Shows progress on standard error: a redrawn bar on a terminal, a plain line per phase otherwise.
-final class ProgressBar: @unchecked Sendable {
+final class ProgressBar: Sendable {
     private let isTerminal = isatty(STDERR_FILENO) == 1
-    private let lock = NSLock()
-    private var lastDraw = Date.distantPast
-    private var currentPhase = ""
-    private var phaseStart = Date()
+    private let drawn = Mutex(Drawn())
+
+    /// What was last drawn, and when its phase began.
+    private struct Drawn {
+        var lastDraw = Date.distantPast
+        var currentPhase = ""
+        var phaseStart = Date()
+
+        func elapsed(_ now: Date) -> String { String(format: "%.1fs", now.timeIntervalSince(phaseStart)) }
+    }
 
     static let quiet: ProgressHandler = { _ in }
 
     var handler: ProgressHandler { { [self] in self.report($0) } }
 
     func report(_ progress: PhaseProgress) {
-        lock.lock()
-        defer { lock.unlock() }
-        let now = Date()
-        if progress.phase != currentPhase {
-            finishLine()
-            currentPhase = progress.phase
-            phaseStart = now
-        }
-        let done = progress.isFinal
-        if isTerminal {
-            guard done || now.timeIntervalSince(lastDraw) > 0.1 else { return }
-            lastDraw = now
-            let width = 30
-            let filled = progress.total == 0 ? width : width * progress.completed / progress.total
-            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-            let loss = progress.loss.map { String(format: "  loss %.4f", $0) } ?? ""
-            let line = "\(progress.phase)  \(bar) \(progress.count)\(loss)  \(elapsed(now))"
-            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8))
-            if done { finishLine() }
-        } else if done {
-            let loss = progress.loss.map { String(format: " loss %.4f", $0) } ?? ""
-            log("\(progress.phase): \(progress.count)\(loss) in \(elapsed(now))")
+        drawn.withLock { drawn in
+            let now = Date()
+            if progress.phase != drawn.currentPhase {
+                finishLine(&drawn)
+                drawn.currentPhase = progress.phase
+                drawn.phaseStart = now
+            }
+            let done = progress.isFinal
+            if isTerminal {
+                guard done || now.timeIntervalSince(drawn.lastDraw) > 0.1 else { return }
+                drawn.lastDraw = now
+                let width = 30
+                let filled = progress.total == 0 ? width : width * progress.completed / progress.total
+                let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+                let loss = progress.loss.map { String(format: "  loss %.4f", $0) } ?? ""
+                let line = "\(progress.phase)  \(bar) \(progress.count)\(loss)  \(drawn.elapsed(now))"
+                FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8))
+                if done { finishLine(&drawn) }
+            } else if done {
+                let loss = progress.loss.map { String(format: " loss %.4f", $0) } ?? ""
+                log("\(progress.phase): \(progress.count)\(loss) in \(drawn.elapsed(now))")
+            }
         }
     }
 
-    private func elapsed(_ now: Date) -> String { String(format: "%.1fs", now.timeIntervalSince(phaseStart)) }
-
-    private func finishLine() {
-        if isTerminal && !currentPhase.isEmpty { FileHandle.standardError.write(Data("\n".utf8)) }
-        currentPhase = ""
+    private func finishLine(_ drawn: inout Drawn) {
+        if isTerminal && !drawn.currentPhase.isEmpty { FileHandle.standardError.write(Data("\n".utf8)) }
+        drawn.currentPhase = ""
     }
 }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import Wire
 
 /// A content-addressed store of immutable blobs (datasets, checkpoints, reports) in a directory: each blob is
@@ -7,9 +8,10 @@ import Wire
 /// as `<sha256>.partial-<pid>-<store>` and resume from their length: each store writes its own, so processes
 /// sharing a directory (two workers with the default cache) never interleave chunks, and a store adopts what a
 /// dead process left half done (or deletes it, once another process has finished that blob).
-public final class BlobStore: @unchecked Sendable {
+public final class BlobStore: Sendable {
     public let directory: URL
-    private let lock = NSLock()
+    /// Held while a partial file is measured or appended to.
+    private let partialFiles = Mutex(())
     private let partialSuffix = "partial-\(getpid())-\(UUID().uuidString.prefix(8))"
 
     public init(directory: URL) throws {
@@ -81,9 +83,7 @@ public final class BlobStore: @unchecked Sendable {
 
     /// How many bytes of an interrupted download of `sha256` are already here.
     public func partialLength(_ sha256: String) -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return ownPartialLength(sha256)
+        partialFiles.withLock { _ in ownPartialLength(sha256) }
     }
 
     private func ownPartialLength(_ sha256: String) -> Int {
@@ -95,8 +95,10 @@ public final class BlobStore: @unchecked Sendable {
     /// Appends a chunk at `offset` (which must be the partial length); once `total` bytes are in, checks the hash
     /// and moves the blob into place. Returns whether the blob is complete.
     public func append(_ sha256: String, offset: Int, total: Int, bytes: [UInt8]) throws -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
+        try partialFiles.withLock { _ in try appendHoldingTheLock(sha256, offset: offset, total: total, bytes: bytes) }
+    }
+
+    private func appendHoldingTheLock(_ sha256: String, offset: Int, total: Int, bytes: [UInt8]) throws -> Bool {
         let partial = partialURL(sha256)
         if contains(sha256) {
             try? FileManager.default.removeItem(at: partial)

@@ -1,15 +1,16 @@
 import Foundation
 import Wire
+import ZeroMQ
 
 /// The CLI's connection to a coordinator's control endpoint: one request at a time, each answered by a reply
 /// with the same request id (or a timeout). Uploads and downloads blobs in bounded chunks, resuming from what
 /// the other side already holds.
-public final class ControlClient: @unchecked Sendable {
+public final class ControlClient: Sendable {
     private let transport: Transport
     private let mailbox = Locked<[Received]>([])
-    private var pump: Task<Void, Never>?
-    private var nextRequestID: UInt64 = 1
-    public var timeoutSeconds: Double
+    private let pump: Task<Void, Never>
+    private let lastRequestID = Locked<UInt64>(0)
+    public let timeoutSeconds: Double
 
     public init(transport: Transport, timeoutSeconds: Double = 30) {
         self.transport = transport
@@ -21,14 +22,16 @@ public final class ControlClient: @unchecked Sendable {
     }
 
     public func close() {
-        pump?.cancel()
+        pump.cancel()
         transport.close()
     }
 
     /// Sends `message` and returns the reply's message; an error reply is thrown as `ProtocolError`.
     public func request(_ message: ControlRequest) async throws -> ControlReply {
-        let id = nextRequestID
-        nextRequestID += 1
+        let id = lastRequestID.withLock {
+            $0 += 1
+            return $0
+        }
         transport.send(Envelope(message, requestID: id), to: nil)
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while true {

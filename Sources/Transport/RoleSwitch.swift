@@ -1,15 +1,15 @@
 import Foundation
 import Wire
+import ZeroMQ
 
 /// Splits the coordinator's worker endpoint between workers and federated clients, which both connect to it:
 /// a peer's messages go to the side its last hello named (workers until it says hello). Only small messages
 /// (no tensor frames) are looked into, so results and updates are decoded once, by their receiver.
-public final class RoleSwitch: @unchecked Sendable {
+public final class RoleSwitch: Sendable {
     public let workers: Transport
     public let clients: Transport
     private let server: Transport
-    private let roles = Locked([Peer: Hello.Role]())
-    private var listener: Task<Void, Never>?
+    private let listener: Task<Void, Never>
 
     public init(_ server: Transport) {
         self.server = server
@@ -17,7 +17,7 @@ public final class RoleSwitch: @unchecked Sendable {
         let clients = Side(server: server)
         self.workers = workers
         self.clients = clients
-        let roles = roles
+        let roles = Locked([Peer: Hello.Role]())
         listener = Task {
             for await received in server.incoming {
                 // Workers and clients say the same hello; its role tells them apart.
@@ -36,12 +36,12 @@ public final class RoleSwitch: @unchecked Sendable {
     }
 
     public func close() {
-        listener?.cancel()
+        listener.cancel()
         server.close()
     }
 
     /// One side's view: sends go straight to the server socket; receives are what the switch routed here.
-    private final class Side: Transport, @unchecked Sendable {
+    private final class Side: Transport, Sendable {
         let server: Transport
         let incoming: AsyncStream<Received>
         private let continuation: AsyncStream<Received>.Continuation

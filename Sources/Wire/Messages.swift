@@ -158,8 +158,13 @@ public struct BlobChunk: Sendable, Equatable {
 public struct ProtocolError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: Int, Sendable {
         case unspecified = 0
-        case badMessage, wrongVersion, unauthenticated, unknownJob, unknownTask, badShape, unknownBlob, badRequest
-        case kernelMismatch, internalError
+        case badMessage, wrongVersion
+        /// Kept for the wire's numbering: CURVE and ZAP refuse an unauthenticated peer before any message arrives.
+        case unauthenticated
+        case unknownJob, unknownTask, badShape, unknownBlob, badRequest
+        /// A worker whose BLAS kernels differ from the coordinator's gets no tasks (unless mixing is allowed).
+        case kernelMismatch
+        case internalError
         /// The worker does not hold the weights version the task names; the coordinator re-sends it with them.
         case staleWeights
         /// The peer has not said hello (or the coordinator restarted since); it says hello again.

@@ -60,7 +60,7 @@ public final class WorkerNode: CoordinatorLinked, @unchecked Sendable {
                 answer(Envelope(.error(error), requestID: first.requestID))
                 fetchOrCompute()
             } else {
-                log("coordinator: \(error.message)")
+                log("coordinator: \(error.message)", .warning)
             }
         }
     }

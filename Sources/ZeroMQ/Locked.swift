@@ -1,36 +1,25 @@
 import Foundation
+import Synchronization
 
-/// A value behind a lock. (`Synchronization.Mutex` would do, but needs macOS 15 and the package supports 14.)
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
+/// A value behind a lock that threads and escaping closures can share (a `Mutex`, which cannot be shared by
+/// reference itself, in a class). The one lock box of the package.
+public final class Locked<Value>: Sendable {
+    private let mutex: Mutex<Value>
 
-    init(_ value: Value) {
-        self.value = value
-    }
+    public init(_ value: sending Value) { mutex = Mutex(value) }
 
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
+    public func withLock<Result: Sendable>(_ body: (inout sending Value) throws -> Result) rethrows -> Result {
+        try mutex.withLock { try body(&$0) }
     }
 }
 
-/// A one-way latch: threads wait until it is opened; opening it wakes them all.
-final class Latch: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var isOpen = false
-
-    func open() {
-        condition.lock()
-        isOpen = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func wait() {
-        condition.lock()
-        while !isOpen { condition.wait() }
-        condition.unlock()
+extension Locked where Value == Date {
+    /// Sets the date to now if it is older than `seconds`; returns whether it did.
+    public func exchange(ifOlderThan seconds: Double) -> Bool {
+        withLock {
+            guard Date().timeIntervalSince($0) > seconds else { return false }
+            $0 = Date()
+            return true
+        }
     }
 }
