@@ -63,7 +63,6 @@ public final class ClientRoster: @unchecked Sendable {
     private var offline: [String: ClientInfo] = [:]
     private var waiting: [UInt64: Waiting] = [:]
     private var cancelledJobs = Set<String>()
-    private var tasks: [Task<Void, Never>] = []
     private let changed = NSCondition()
 
     public init(
@@ -78,17 +77,9 @@ public final class ClientRoster: @unchecked Sendable {
         peers = PeerTable(heartbeatMilliseconds: settings.heartbeatMilliseconds, liveness: settings.liveness)
     }
 
-    public func start() {
-        let started = serve()
-        lock.withLock { tasks += started }
-    }
+    public func start() { startServing() }
 
-    public func stop() {
-        lock.withLock {
-            tasks.forEach { $0.cancel() }
-            waiting.values.forEach { $0.round.fail(CoordinatorStopping()) }
-        }
-    }
+    public func stop() { stopServing { waiting.values.forEach { $0.round.fail(CoordinatorStopping()) } } }
 
     /// Every client ever seen, by identity.
     public var clientList: [ClientInfo] {

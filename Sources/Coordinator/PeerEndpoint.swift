@@ -63,6 +63,8 @@ struct PeerTable<Details> {
     var refusals: [String: Int] = [:]
     var bytesSent = 0
     var bytesReceived = 0
+    /// What serves the endpoint: its message handler and heartbeat timer.
+    var tasks: [Task<Void, Never>] = []
     private var lastRequestID: UInt64 = 0
     private var stallGuard: StallGuard
 
@@ -89,19 +91,29 @@ struct PeerTable<Details> {
 extension PeerEndpoint {
     func log(_ message: String, _ level: Logger.Level = .info) { logger.log(level: level, "\(message)") }
 
-    /// Handles the transport's messages and checks liveness every heartbeat interval until the tasks are cancelled.
-    func serve() -> [Task<Void, Never>] {
+    /// Handles the transport's messages and checks liveness every heartbeat interval until `stopServing`.
+    func startServing() {
         let incoming = transport.incoming
-        let interval = lock.withLock { peers.heartbeatMilliseconds }
-        return [
-            Task { [weak self] in for await received in incoming { self?.handle(received) } },
-            Task { [weak self] in
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(interval))
-                    self?.tick()
-                }
-            },
-        ]
+        lock.withLock {
+            let interval = peers.heartbeatMilliseconds
+            peers.tasks += [
+                Task { [weak self] in for await received in incoming { self?.handle(received) } },
+                Task { [weak self] in
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(interval))
+                        self?.tick()
+                    }
+                },
+            ]
+        }
+    }
+
+    /// Stops handling messages; `settle` (called with `lock` held) fails whatever still waits for a peer.
+    func stopServing(settling settle: () -> Void) {
+        lock.withLock {
+            peers.tasks.forEach { $0.cancel() }
+            settle()
+        }
     }
 
     func handle(_ received: Received) {

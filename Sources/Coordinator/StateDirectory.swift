@@ -7,7 +7,7 @@ import Wire
 /// The coordinator's durable state (DESIGN §6): `state.sqlite` (jobs, workers, blobs, audit events) and a
 /// content-addressed blob store under `blobs/`. Every change is one SQLite transaction; blobs are written
 /// atomically, so a crash at any moment leaves a consistent directory. One process at a time holds it.
-public final class StateDirectory: @unchecked Sendable {
+public final class StateDirectory: Sendable {
     public let url: URL
     public let blobs: BlobStore
     let database: DatabaseQueue

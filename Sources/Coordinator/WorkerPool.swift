@@ -76,7 +76,6 @@ public final class WorkerPool: @unchecked Sendable {
     private var dispatched: [UInt64: Pending] = [:]
     private var cancelledJobs = Set<String>()
     private var resultsByKey: [String: [String: Int]] = [:]
-    private var tasks: [_Concurrency.Task<Void, Never>] = []
     /// Set by `stop()`: every later step fails with `CoordinatorStopping`.
     private var stopped = false
 
@@ -98,14 +97,10 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     /// Starts serving the transport's messages and the heartbeat timer.
-    public func start() {
-        let started = serve()
-        lock.withLock { tasks += started }
-    }
+    public func start() { startServing() }
 
     public func stop() {
-        lock.withLock {
-            tasks.forEach { $0.cancel() }
+        stopServing {
             stopped = true
             for pending in queue + Array(dispatched.values) { pending.group.fail(CoordinatorStopping()) }
         }

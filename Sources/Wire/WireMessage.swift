@@ -110,8 +110,6 @@ public protocol PeerToCoordinator: WireMessage {
     static func hello(_ hello: Hello) -> Self
     static var heartbeat: Self { get }
     static func goodbye(reason: String) -> Self
-    /// The message as the coordinator's peer registry reads it; nil for the protocol's own messages.
-    var contact: PeerContact? { get }
 }
 
 /// The messages that keep a worker or a client in touch with the coordinator.
@@ -121,27 +119,20 @@ public enum PeerContact: Sendable, Equatable {
     case goodbye(reason: String)
 }
 
-extension WorkerToCoordinator: PeerToCoordinator {
+extension PeerToCoordinator {
+    /// The message as the coordinator's peer registry reads it; nil for the protocol's own messages.
     public var contact: PeerContact? {
-        switch self {
+        switch body.value {
         case .hello(let hello): .hello(hello)
         case .heartbeat: .heartbeat
         case .goodbye(let reason): .goodbye(reason: reason)
-        case .ready, .shardResult, .blobRequest, .error: nil
+        default: nil
         }
     }
 }
 
-extension ClientToCoordinator: PeerToCoordinator {
-    public var contact: PeerContact? {
-        switch self {
-        case .hello(let hello): .hello(hello)
-        case .heartbeat: .heartbeat
-        case .goodbye(let reason): .goodbye(reason: reason)
-        case .roundUpdate, .error: nil
-        }
-    }
-}
+extension WorkerToCoordinator: PeerToCoordinator {}
+extension ClientToCoordinator: PeerToCoordinator {}
 
 /// What the coordinator sends workers and federated clients alike to keep in touch and to refuse.
 public protocol CoordinatorToPeer: WireMessage {
