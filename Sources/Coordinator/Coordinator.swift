@@ -2,6 +2,7 @@ import Foundation
 import Jobs
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Transport
 import Unlearning
 import Wire
@@ -12,7 +13,7 @@ import ZeroMQ
 /// inject others), up to `maxConcurrentJobs` at a time in submission order. Every request is audited with the key
 /// it authenticated with. As a `Service` it runs until a graceful shutdown (SIGTERM), then persists what is
 /// running and stops; a restart on the same state directory resumes it with the same bits.
-public final class Coordinator: @unchecked Sendable {
+public final class Coordinator: Sendable {
     /// What a running job may use.
     public struct JobEnvironment: Sendable {
         public let pool: WorkerPool
@@ -48,17 +49,24 @@ public final class Coordinator: @unchecked Sendable {
     private let checkpointSeconds: Double
     /// Jobs that run at once (they share the workers and clients; each job's bits do not depend on it).
     private let maxConcurrentJobs: Int
-    private let lock = NSLock()
-    private var live: [String: [PhaseStatus]] = [:]
-    private var stages: [String: (stage: String, totalSteps: Int)] = [:]
-    var wake: AsyncStream<Void>.Continuation? { lock.withLock { wakeSignal } }
-    private var wakeSignal: AsyncStream<Void>.Continuation?
-    private var tasks: [Task<Void, Never>] = []
-    private var runningJobs: Set<String> = []
-    /// Set by `shutdown`: running jobs persist a snapshot at their next barrier and stop there.
-    private var stopping = false
-    /// Running jobs that persisted a snapshot since `stopping` was set.
-    private var persistedWhileStopping: Set<String> = []
+    private let board = Mutex(Board())
+
+    /// What the coordinator keeps of its running jobs and its own tasks (behind its one lock).
+    private struct Board {
+        /// Each running job's phases as last reported, and its stage.
+        var live: [String: [PhaseStatus]] = [:]
+        var stages: [String: (stage: String, totalSteps: Int)] = [:]
+        /// Signals the job loop to look for queued jobs.
+        var wake: AsyncStream<Void>.Continuation?
+        var tasks: [Task<Void, Never>] = []
+        var runningJobs: Set<String> = []
+        /// Set by `shutdown`: running jobs persist a snapshot at their next barrier and stop there.
+        var stopping = false
+        /// Running jobs that persisted a snapshot since `stopping` was set.
+        var persistedWhileStopping: Set<String> = []
+    }
+
+    var wake: AsyncStream<Void>.Continuation? { board.withLock { $0.wake } }
 
     public init(
         state: StateDirectory, workers: Transport, control: Transport, settings: WorkerPool.Settings,
@@ -99,22 +107,26 @@ public final class Coordinator: @unchecked Sendable {
         let resumed = try state.requeueRunningJobs()
         if !resumed.isEmpty { logger.info("resuming \(resumed.joined(separator: ", ")) after a restart") }
         let (signals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        lock.withLock { wakeSignal = wake }
         let requests = control.incoming
-        tasks.append(Task { [weak self] in for await received in requests { self?.handle(received) } })
-        tasks.append(Task { [weak self] in await self?.runJobs(signals) })
-        tasks.append(
+        let tasks: [Task<Void, Never>] = [
+            Task { [weak self] in for await received in requests { self?.handle(received) } },
+            Task { [weak self] in await self?.runJobs(signals) },
             Task { [state] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(max(state.refusalLimits.intervalSeconds, 1)))
                     state.flushRefusals()
                 }
-            })
+            },
+        ]
+        board.withLock {
+            $0.wake = wake
+            $0.tasks = tasks
+        }
         wake.yield()
     }
 
     public func stop() {
-        tasks.forEach { $0.cancel() }
+        board.withLock { $0.tasks.forEach { $0.cancel() } }
         wake?.finish()
         pool.stop()
         clients.stop()
@@ -125,31 +137,31 @@ public final class Coordinator: @unchecked Sendable {
     /// barrier, then fails their remaining steps and lets them end (all within `grace`). The jobs stay `running` in
     /// the state directory, so a restart resumes them from those snapshots with the same bits.
     public func shutdown(grace: Duration = .seconds(3)) async {
-        let running = lock.withLock {
-            stopping = true
-            return runningJobs
+        let running = board.withLock {
+            $0.stopping = true
+            return $0.runningJobs
         }
         wake?.finish()
         if !running.isEmpty {
             logger.info("shutting down: \(running.sorted().joined(separator: ", ")) persist and resume on restart")
         }
         let deadline = ContinuousClock.now + grace
-        await waitUntil(deadline) { runningJobs.subtracting(persistedWhileStopping).isEmpty }
+        await waitUntil(deadline) { $0.runningJobs.subtracting($0.persistedWhileStopping).isEmpty }
         pool.stop()
         clients.stop()
-        await waitUntil(deadline) { runningJobs.isEmpty }
-        tasks.forEach { $0.cancel() }
+        await waitUntil(deadline) { $0.runningJobs.isEmpty }
+        board.withLock { $0.tasks.forEach { $0.cancel() } }
         state.flushRefusals(all: true)
         logger.info("stopped")
     }
 
-    private func waitUntil(_ deadline: ContinuousClock.Instant, _ condition: () -> Bool) async {
-        while ContinuousClock.now < deadline, !lock.withLock(condition) {
+    private func waitUntil(_ deadline: ContinuousClock.Instant, _ condition: (Board) -> Bool) async {
+        while ContinuousClock.now < deadline, !board.withLock({ condition($0) }) {
             try? await Task.sleep(for: .milliseconds(20))
         }
     }
 
-    var isStopping: Bool { lock.withLock { stopping } }
+    var isStopping: Bool { board.withLock { $0.stopping } }
 
     // MARK: jobs
 
@@ -160,7 +172,7 @@ public final class Coordinator: @unchecked Sendable {
                 while !Task.isCancelled, let job = nextJob() {
                     group.addTask { [self] in
                         await run(job)
-                        lock.withLock { _ = runningJobs.remove(job.id) }
+                        _ = board.withLock { $0.runningJobs.remove(job.id) }
                         wake?.yield()
                     }
                 }
@@ -169,11 +181,11 @@ public final class Coordinator: @unchecked Sendable {
     }
 
     private func nextJob() -> StoredJob? {
-        lock.withLock {
-            guard !stopping, runningJobs.count < maxConcurrentJobs, let job = try? state.startNextJob() else {
+        board.withLock {
+            guard !$0.stopping, $0.runningJobs.count < maxConcurrentJobs, let job = try? state.startNextJob() else {
                 return nil
             }
-            runningJobs.insert(job.id)
+            $0.runningJobs.insert(job.id)
             return job
         }
     }
@@ -183,7 +195,7 @@ public final class Coordinator: @unchecked Sendable {
         jobLogger[metadataKey: "job"] = "\(job.id)"
         jobLogger.info("running \(job.id): \(job.spec.method) forgetting \(job.spec.forget)")
         let environment = environment(for: job, logger: jobLogger)
-        defer { _ = lock.withLock { stages.removeValue(forKey: job.id) } }
+        defer { _ = board.withLock { $0.stages.removeValue(forKey: job.id) } }
         do {
             succeeded(job, try await runner(job, environment), logger: jobLogger)
         } catch  where isStopping {
@@ -211,7 +223,7 @@ public final class Coordinator: @unchecked Sendable {
             },
             stage: { [weak self] stage, totalSteps in
                 guard let self else { return }
-                lock.withLock { stages[job.id] = (stage, totalSteps) }
+                board.withLock { $0.stages[job.id] = (stage, totalSteps) }
                 let (done, total) = progress(of: job.id)
                 try? state.update(job.id, stepsDone: done, stepsTotal: total)
             }, snapshot: snapshot,
@@ -257,7 +269,7 @@ public final class Coordinator: @unchecked Sendable {
     }
 
     private func persistedWhileStopping(_ job: String) {
-        _ = lock.withLock { persistedWhileStopping.insert(job) }
+        _ = board.withLock { $0.persistedWhileStopping.insert(job) }
     }
 
     /// Records a job that ran to the end, and audits its outputs.
@@ -302,29 +314,29 @@ public final class Coordinator: @unchecked Sendable {
     }
 
     private func record(_ phase: PhaseStatus, of job: String) -> (Int, Int) {
-        lock.withLock {
-            var phases = live[job, default: []]
+        board.withLock {
+            var phases = $0.live[job, default: []]
             if let index = phases.firstIndex(where: { $0.name == phase.name }) {
                 phases[index] = phase
             } else {
                 phases.append(phase)
             }
-            live[job] = phases
+            $0.live[job] = phases
         }
         return progress(of: job)
     }
 
     /// Steps run so far, and the plan's steps once the job has said (federated jobs: the rounds' sum so far).
     private func progress(of job: String) -> (Int, Int) {
-        lock.withLock {
-            let phases = live[job, default: []]
-            let total = stages[job]?.totalSteps ?? phases.reduce(0) { $0 + $1.total }
+        board.withLock {
+            let phases = $0.live[job, default: []]
+            let total = $0.stages[job]?.totalSteps ?? phases.reduce(0) { $0 + $1.total }
             return (phases.reduce(0) { $0 + $1.completed }, total)
         }
     }
 
     func status(_ job: StoredJob) -> JobStatus {
-        let (phases, stage) = lock.withLock { (live[job.id] ?? [], stages[job.id]) }
+        let (phases, stage) = board.withLock { ($0.live[job.id] ?? [], $0.stages[job.id]) }
         var status = JobStatus(
             id: job.id, state: job.state, method: job.spec.method, forget: job.spec.forget, phases: phases,
             message: job.message, submittedAt: job.submittedAt, updatedAt: job.updatedAt, submittedBy: job.submittedBy,
