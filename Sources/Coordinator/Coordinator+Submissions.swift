@@ -54,8 +54,11 @@ extension Coordinator {
             } catch {
                 throw ProtocolError(.badRequest, "\(error)")
             }
+        case JobKind.auditReference?:
+            return try checkAuditReference(spec)
         case let kind?:
-            throw ProtocolError(.badRequest, "unknown job kind '\(kind)'; use federated or forget-client")
+            throw ProtocolError(
+                .badRequest, "unknown job kind '\(kind)'; use federated, forget-client or audit-reference")
         }
         if spec.kind != nil, spec.weightsSHA256.isEmpty || spec.testSHA256.isEmpty {
             throw ProtocolError(.badRequest, "a federated job needs initial weights and a test set")
@@ -79,6 +82,24 @@ extension Coordinator {
         }
         if spec.trainSHA256.isEmpty || spec.scenarioSHA256.isEmpty || spec.weightsSHA256.isEmpty {
             throw ProtocolError(.badRequest, "an unlearning job needs weights, a training set and a scenario")
+        }
+    }
+
+    /// A reference of the membership audit: its training set and a description that reads and can be trained.
+    private func checkAuditReference(_ spec: JobSpec) throws {
+        guard spec.method == "train" else {
+            throw ProtocolError(.badRequest, "an audit reference is trained (method train)")
+        }
+        guard !spec.trainSHA256.isEmpty, !spec.scenarioSHA256.isEmpty else {
+            throw ProtocolError(.badRequest, "an audit reference needs a training set and its description")
+        }
+        if let missing = spec.blobs.first(where: { !state.blobs.contains($0) }) {
+            throw ProtocolError(.unknownBlob, "blob \(missing) has not been uploaded")
+        }
+        do {
+            _ = try ReferenceTraining.decode(try state.blobs.data(spec.scenarioSHA256))
+        } catch {
+            throw ProtocolError(.badRequest, "\(error)")
         }
     }
 }

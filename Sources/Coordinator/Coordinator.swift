@@ -365,6 +365,8 @@ public struct JobFailedWithOutputs: Error {
 public enum JobKind {
     public static let federated = "federated"
     public static let forgetClient = "forget-client"
+    /// One reference model of the membership audit (`lethe audit prepare --coordinator`).
+    public static let auditReference = "audit-reference"
 }
 
 extension Coordinator: Service {

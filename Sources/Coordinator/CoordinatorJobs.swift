@@ -15,6 +15,7 @@ public enum CoordinatorJobs {
         switch job.spec.kind {
         case JobKind.federated?: return try await FederatedJobs.train(job, environment)
         case JobKind.forgetClient?: return try await FederatedJobs.forget(job, environment)
+        case JobKind.auditReference?: return try await AuditReferenceJobs.train(job, environment)
         default: break
         }
         let spec = job.spec
@@ -40,19 +41,14 @@ public enum CoordinatorJobs {
             log: environment.log)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-\(job.id)-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: out) }
-        let progress: ProgressHandler = { phase in
-            environment.progress(
-                PhaseStatus(
-                    name: phase.phase, completed: phase.completed, total: phase.total, lastLoss: phase.loss,
-                    stoppedEarly: phase.stoppedEarly))
-        }
         let (report, _) = try await run.perform(
             out: out, outName: "\(job.id).safetensors", stage: environment.stage
         ) { plan, state in
             try await UnlearningRun.onWorkers(
                 environment.pool, job: job.id, shards: spec.shards, datasetSHA256: spec.trainSHA256,
                 labels: train.labels, originalSHA256: spec.weightsSHA256, architecture: spec.architecture,
-                progress: progress, snapshot: environment.snapshot, persist: environment.persist)(plan, state)
+                progress: progress(environment), snapshot: environment.snapshot, persist: environment.persist)(
+                    plan, state)
         }
         let missed = report.missedTargets
         if let missed, !missed.kept { throw missed }
@@ -62,5 +58,15 @@ public enum CoordinatorJobs {
             htmlSHA256: try blobs.put(Data(HTMLReport.render(report).utf8)))
         if let missed { throw JobFailedWithOutputs(outputs: outputs, reason: missed) }
         return outputs
+    }
+
+    /// Reports a plan's progress as the job's phases (for `lethe status` and `lethe watch`).
+    static func progress(_ environment: Coordinator.JobEnvironment) -> ProgressHandler {
+        { phase in
+            environment.progress(
+                PhaseStatus(
+                    name: phase.phase, completed: phase.completed, total: phase.total, lastLoss: phase.loss,
+                    stoppedEarly: phase.stoppedEarly))
+        }
     }
 }

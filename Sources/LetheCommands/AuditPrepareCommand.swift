@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checkpoint
+import Coordinator
 import Data
 import Foundation
 import Jobs
@@ -7,6 +8,7 @@ import NN
 import Tensor
 import Transport
 import Unlearning
+import Wire
 
 /// `lethe audit prepare`: trains the K reference models of the per-example audit with the original's recipe,
 /// each on a seeded half of its training samples, and records them in a manifest. An existing directory with the
@@ -28,6 +30,8 @@ struct AuditPrepareCommand: AsyncParsableCommand {
     @Option(help: "Seed of the membership halves and of each reference's initialisation.") var seed: UInt64 = 1
     @Option(help: "The reference directory (manifest.json and reference-NN.safetensors).") var out: String
     @OptionGroup var recipeOptions: RecipeOptions
+    @OptionGroup(title: "Training on a coordinator (with --coordinator: each reference is a job for its workers)")
+    var cluster: ClusterOptions
 
     func validate() throws {
         guard (2...256).contains(references) else { throw ValidationError("--references must be between 2 and 256") }
@@ -57,46 +61,45 @@ struct AuditPrepareCommand: AsyncParsableCommand {
             manifest.entries = existing.entries
         }
         let pool = split.trainingIndices(in: trueTrain)
-        let train = split.applying(to: trueTrain)
         let membership = manifest.membership(pool: pool)
-        var (trained, reused) = (0, 0)
         let start = Date()
-        for reference in 0..<references {
-            let file = String(format: "reference-%02d.safetensors", reference)
-            let url = URL(fileURLWithPath: out).appendingPathComponent(file)
-            let members = membership.members(of: reference)
-            if let entry = manifest.entries.first(where: { $0.file == file }),
-                entry.membersSha256 == ReferenceManifest.membersSha256(members),
-                (try? BlobStore.sha256(contentsOf: url)) == entry.sha256
-            {
-                reused += 1
-                continue
-            }
-            var referenceRecipe = recipe
-            var generator = SeededGenerator(seed: seed, stream: "reference-\(reference)")
-            referenceRecipe.seed = generator.next()
-            log("reference \(reference + 1)/\(references): training on \(members.count) of \(pool.count) samples")
-            let model = modelOptions.build(seed: referenceRecipe.seed)
-            let trainer = Trainer(model: model, recipe: referenceRecipe)
-            trainer.progress = ProgressBar().handler
-            _ = try trainer.fit(train, indices: members)
-            let recipeJSON = String(decoding: try JSONEncoder.sorted.encode(referenceRecipe), as: UTF8.self)
-            try ModelCheckpoint.save(
-                model, to: url,
-                metadata: [
-                    "lethe.recipe": recipeJSON, "lethe.dataset": train.name, "lethe.samples": "\(members.count)",
-                    "lethe.audit.reference": "\(reference) of \(references), seed \(seed)",
-                    "lethe.blas": BLASInfo.current.kernelIdentity,
-                ])
-            let entry = ReferenceManifest.Entry(
-                file: file, sha256: try BlobStore.sha256(contentsOf: url), trainingSeed: referenceRecipe.seed,
-                members: members.count, membersSha256: ReferenceManifest.membersSha256(members))
-            manifest.entries.removeAll { $0.file == file }
-            manifest.entries.append(entry)
+        // Reused: a file whose hash and members match its manifest entry.
+        let missing = (0..<references).map {
+            ReferenceTraining(
+                architecture: modelOptions.model, recipe: recipe, split: split, seed: seed, references: references,
+                index: $0)
+        }.filter { training in
+            let url = URL(fileURLWithPath: out).appendingPathComponent(training.file)
+            guard let entry = manifest.entries.first(where: { $0.file == training.file }) else { return true }
+            return entry.membersSha256 != ReferenceManifest.membersSha256(membership.members(of: training.index))
+                || (try? BlobStore.sha256(contentsOf: url)) != entry.sha256
+        }
+        let record = { (training: ReferenceTraining) throws in
+            let url = URL(fileURLWithPath: out).appendingPathComponent(training.file)
+            let members = membership.members(of: training.index)
+            manifest.entries.removeAll { $0.file == training.file }
+            manifest.entries.append(
+                ReferenceManifest.Entry(
+                    file: training.file, sha256: try BlobStore.sha256(contentsOf: url),
+                    trainingSeed: training.referenceRecipe.seed, members: members.count,
+                    membersSha256: ReferenceManifest.membersSha256(members)))
             manifest.entries.sort { $0.file < $1.file }
             try manifest.write(to: out)
-            trained += 1
         }
+        if cluster.coordinator != nil {
+            try await trainOnCoordinator(missing, trainingSet: trueTrain, record: record)
+        } else {
+            for training in missing {
+                log(
+                    "reference \(training.index + 1)/\(references): training on \(training.members(of: trueTrain).count) of \(pool.count) samples"
+                )
+                _ = try training.train(
+                    on: trueTrain, to: URL(fileURLWithPath: out).appendingPathComponent(training.file),
+                    progress: ProgressBar().handler)
+                try record(training)
+            }
+        }
+        let (trained, reused) = (missing.count, references - missing.count)
         try manifest.write(to: out)
         let report = PrepareReport(
             out: out, references: references, seed: seed, trained: trained, reused: reused,
@@ -107,6 +110,45 @@ struct AuditPrepareCommand: AsyncParsableCommand {
             print(
                 "\(out): \(references) references (\(trained) trained, \(reused) reused) in "
                     + String(format: "%.1fs", report.seconds))
+        }
+    }
+
+    /// Submits one `audit-reference` job per reference (they spread over the coordinator's workers and train the
+    /// same bits as here), then fetches each one as it succeeds.
+    private func trainOnCoordinator(
+        _ missing: [ReferenceTraining], trainingSet: Dataset, record: (ReferenceTraining) throws -> Void
+    ) async throws {
+        guard !missing.isEmpty else { return }
+        let client = try cluster.connect()
+        defer { client.close() }
+        let trainSHA256 = try await client.upload(DatasetBlob.encode(trainingSet), kind: "dataset")
+        var jobs: [(training: ReferenceTraining, id: String)] = []
+        for training in missing {
+            var spec = JobSpec(
+                method: "train", params: [:], architecture: training.architecture, weightsSHA256: "",
+                trainSHA256: trainSHA256, testSHA256: "",
+                scenarioSHA256: try await client.upload(JSONEncoder.sorted.encode(training), kind: "reference"),
+                seed: training.seed, shards: training.referenceRecipe.shards, referenceSHA256: nil,
+                weightsName: training.file,
+                forget: "audit reference \(training.index + 1) of \(training.references) (seed \(training.seed))")
+            spec.kind = JobKind.auditReference
+            guard case .jobAccepted(let id) = try await client.request(.jobSubmit(spec)) else {
+                throw ControlError.unexpectedReply
+            }
+            log("reference \(training.index + 1)/\(training.references): job \(id)")
+            jobs.append((training, id))
+        }
+        for (training, id) in jobs {
+            let status = try await finished(id, on: client)
+            guard status.state == .succeeded else {
+                throw ValidationError("\(id) (reference \(training.index + 1)) \(status.state): \(status.message)")
+            }
+            guard case .jobResult(let outputs) = try await client.request(.jobResultRequest(id: id)) else {
+                throw ControlError.unexpectedReply
+            }
+            try await client.download(outputs.weightsSHA256)
+                .write(to: URL(fileURLWithPath: out).appendingPathComponent(training.file))
+            try record(training)
         }
     }
 }

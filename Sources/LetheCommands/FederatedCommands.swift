@@ -137,18 +137,8 @@ struct ForgetClientCommand: AsyncParsableCommand {
             return
         }
         log("\(id): forgetting \(client) of \(job) with \(method)")
-        while true {
-            guard case .jobStatus(let status) = try await connection.request(.jobQuery(id: id)) else {
-                throw ControlError.unexpectedReply
-            }
-            if status.isFinished {
-                guard status.state == .succeeded else {
-                    throw ValidationError("\(id) \(status.state): \(status.message)")
-                }
-                break
-            }
-            try await Task.sleep(for: .milliseconds(300))
-        }
+        let status = try await finished(id, on: connection)
+        guard status.state == .succeeded else { throw ValidationError("\(id) \(status.state): \(status.message)") }
         try await ResultCommand.fetch(
             id, from: connection, out: out, report: report, html: html, format: output.format)
     }
@@ -160,6 +150,17 @@ func submit(_ spec: JobSpec, with client: ControlClient, format: OutputFormat) a
         throw ControlError.unexpectedReply
     }
     try printID(id, format: format)
+}
+
+/// Waits until a job has finished (succeeded, failed or cancelled); returns its last status.
+func finished(_ id: String, on client: ControlClient) async throws -> JobStatus {
+    while true {
+        guard case .jobStatus(let status) = try await client.request(.jobQuery(id: id)) else {
+            throw ControlError.unexpectedReply
+        }
+        if status.isFinished { return status }
+        try await Task.sleep(for: .milliseconds(300))
+    }
 }
 
 func printID(_ id: String, format: OutputFormat) throws {

@@ -25,10 +25,27 @@ public final class Trainer {
         self.recipe = recipe
     }
 
+    /// The plan `fit` runs: one phase per epoch over `indices` (a coordinator runs the same plan on its workers).
+    public func plan(indices: [Int], labels: [Int]) -> Plan {
+        let recipe = recipe
+        return Plan(phases: TrainingPhases.epochs(recipe, indices: indices, labels: labels)) {
+            [TrainingPhases.optimizer: TrainingPhases.makeOptimizer(recipe)]
+        }
+    }
+
+    /// What each epoch did, from the plan's phase logs.
+    public func reports(_ logs: [PhaseLog]) -> [EpochReport] {
+        logs.enumerated().map { epoch, log in
+            EpochReport(
+                epoch: epoch, learningRate: recipe.schedule.rate(base: recipe.learningRate, epoch: epoch),
+                meanLoss: log.meanLoss, trainAccuracy: log.rows == 0 ? 0 : Double(log.correct) / Double(log.rows),
+                seconds: log.seconds)
+        }
+    }
+
     /// Trains on `dataset` restricted to `indices` for `recipe.epochs` epochs.
     public func fit(_ dataset: Dataset, indices: [Int]) throws(DivergenceError) -> [EpochReport] {
-        let phases = TrainingPhases.epochs(recipe, indices: indices, labels: dataset.labels)
-        let plan = Plan(phases: phases) { [TrainingPhases.optimizer: TrainingPhases.makeOptimizer(self.recipe)] }
+        let plan = plan(indices: indices, labels: dataset.labels)
         let architecture = model.architecture
         let executor = LocalExecutor(dataset: dataset, shards: recipe.shards, original: model) { _ in
             preconditionFailure("training \(architecture) needs no frozen models")
@@ -42,10 +59,6 @@ public final class Trainer {
         } catch {
             preconditionFailure("training raised \(error)")
         }
-        return logs.enumerated().map { epoch, log in
-            EpochReport(
-                epoch: epoch, learningRate: phases[epoch].learningRate ?? recipe.learningRate, meanLoss: log.meanLoss,
-                trainAccuracy: log.rows == 0 ? 0 : Double(log.correct) / Double(log.rows), seconds: log.seconds)
-        }
+        return reports(logs)
     }
 }

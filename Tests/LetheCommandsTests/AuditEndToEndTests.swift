@@ -68,4 +68,63 @@ struct AuditEndToEndTests {
         #expect(rows.filter { $0.hasPrefix("forget,") }.count == forgetSamples)
         #expect(rows.filter { $0.hasPrefix("non-member,") }.count == forgetSamples)
     }
+
+    /// `lethe audit prepare --coordinator`: each reference is an `audit-reference` job on the coordinator's worker
+    /// processes, and the directory it writes (files, hashes, manifest) is the one `lethe audit prepare` writes
+    /// here, so the audit's scores are the same either way. A reference description that cannot be trained is
+    /// refused at submission.
+    @Test(.timeLimit(.minutes(5))) func referencesTrainedOnWorkersHaveTheLocalBits() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = try common.makeSubset(in: directory, train: 600, test: 300)
+        let original = directory.path("original.safetensors")
+        try await train(data, epochs: 2, out: original)
+        let keys = directory.path("keys")
+        #expect(try await LetheProcess.run(["keys", "init", keys]).status == 0)
+        let workers = "ipc://\(directory.path("workers.sock"))"
+        let control = "ipc://\(directory.path("control.sock"))"
+        var daemons = [
+            try LetheProcess.start(
+                [
+                    "coordinator", "--bind", workers, "--control", control, "--state-dir", directory.path("state"),
+                    "--keys", keys, "--heartbeat-ms", "200", "--max-jobs", "2",
+                ], log: directory.url.appendingPathComponent("coordinator.log"))
+        ]
+        for name in ["alpha", "beta"] {
+            daemons.append(
+                try LetheProcess.start(
+                    [
+                        "worker", "--coordinator", workers, "--keys", keys, "--name", name, "--cache-dir",
+                        directory.path("cache-\(name)"), "--threads", "1",
+                    ], log: directory.url.appendingPathComponent("\(name).log")))
+        }
+        defer { daemons.forEach { $0.terminate() } }
+        let prepare = [
+            "audit", "prepare", "--weights", original, "--references", "2", "--seed", "5", "--model", "fmnist-mlp",
+            "--data", data, "--format", "json",
+        ]
+        let (local, remote) = (directory.path("local-refs"), directory.path("remote-refs"))
+        let here = try await LetheProcess.run(prepare + ["--out", local])
+        try #require(here.status == 0, "\(here.standardError)")
+        let there = try await LetheProcess.run(
+            prepare + ["--out", remote, "--coordinator", control, "--keys", keys, "--timeout", "60"])
+        let logs = ["coordinator", "alpha", "beta"].map {
+            (try? String(contentsOfFile: directory.path("\($0).log"), encoding: .utf8)) ?? ""
+        }.joined(separator: "\n")
+        try #require(there.status == 0, "\(there.standardError)\(logs)")
+        #expect(try common.json(there.standardOutput)["trained"] as? Int == 2)
+        for file in ["manifest.json", "reference-00.safetensors", "reference-01.safetensors"] {
+            #expect(
+                FileManager.default.contentsEqual(atPath: "\(local)/\(file)", andPath: "\(remote)/\(file)"),
+                "\(file) differs")
+        }
+        // Two audit-reference jobs ran on the coordinator.
+        let listed = try await LetheProcess.run(["jobs", "--coordinator", control, "--keys", keys, "--format", "json"])
+        let jobs = try #require(
+            try JSONSerialization.jsonObject(with: Data(listed.standardOutput.utf8)) as? [[String: Any]])
+        #expect(jobs.filter { $0["method"] as? String == "train" && $0["state"] as? String == "succeeded" }.count == 2)
+        let again = try await LetheProcess.run(
+            prepare + ["--out", remote, "--coordinator", control, "--keys", keys])
+        #expect(try common.json(again.standardOutput)["reused"] as? Int == 2, "\(again.standardError)")
+    }
 }
