@@ -29,6 +29,9 @@ public struct UnlearningReport: Codable {
     public let chosenAlpha: ChosenAlpha?
     /// Whether the run met its targets, with the figures it was judged by (nil in reports of older versions).
     public let verdict: Verdict?
+    /// Which held-out data steered the run and which data the reported test figures come from (nil in reports
+    /// of older versions).
+    public let holdout: Holdout?
     public let blas: String
 
     /// The run as an error when it missed a target (after its report is written), else nil.
@@ -100,6 +103,7 @@ public struct UnlearningReport: Codable {
             rows.append("forget target: none (no held-out samples like the forget set); forgetting was not judged")
         }
         rows += (verdict?.misses ?? []).map { "missed: \($0)" }
+        if let holdout { rows.append(holdout.summary) }
         if missedTargets == nil || params["keep-failed"] == "true" {
             rows.append("wrote \(out) (sha256 \(outputSha256))")
         }

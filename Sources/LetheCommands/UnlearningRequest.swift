@@ -7,6 +7,7 @@ struct UnlearningRequest: ParsableArguments {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var forgetOptions: ForgetOptions
+    @OptionGroup var holdoutOptions: HoldoutOptions
 
     @Option(help: "Unlearning method (see `lethe methods`).") var method: String
     @Option(help: "The trained model to unlearn from (safetensors).") var weights: String
@@ -55,11 +56,12 @@ struct UnlearningRequest: ParsableArguments {
         return method
     }
 
-    /// The model, data and forget set, refusing `--shards` beyond what the original's recipe allows.
+    /// The model, data, forget set and holdout, refusing `--shards` beyond what the original's recipe allows.
     func loadScenario() throws -> Scenario {
-        let scenario = try Scenario.load(
-            modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
-            seed: seed, validationFraction: validationFraction)
+        let scenario = try holdoutOptions.apply(
+            to: Scenario.load(
+                modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
+                seed: seed, validationFraction: validationFraction))
         try methodAndParameters().1.checkShards(shards, recipe: scenario.recipe)
         return scenario
     }
