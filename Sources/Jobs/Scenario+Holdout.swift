@@ -65,8 +65,10 @@ extension Scenario {
     }
 
     private func with(train: Dataset, test: Dataset, validation: [Int], holdout: Holdout) -> Scenario {
-        Scenario(
+        var scenario = Scenario(
             model: model, metadata: metadata, recipe: recipe, split: split, train: train, test: test,
             forgetSet: forgetSet, validation: validation, holdout: holdout)
+        scenario.methodChoice = methodChoice
+        return scenario
     }
 }

@@ -21,6 +21,8 @@ public struct Scenario {
     public let validation: [Int]
     /// Which held-out data steers the run and what `test` is (nil until `holdingOut` chose).
     public let holdout: Holdout?
+    /// Which method the request chose and why, for the report (nil when not said).
+    public var methodChoice: MethodChoice?
 
     public init(
         model: Model, metadata: [String: String], recipe: TrainingRecipe, split: TrainingSplit, train: Dataset,
@@ -101,6 +103,8 @@ public struct ScenarioBundle: Codable {
     /// Which held-out data steers the run (the uploaded training set holds a test-half holdout's samples after
     /// the training samples, and the uploaded test set only the reported half); nil in bundles of older versions.
     public let holdout: Holdout?
+    /// Which method the submitting CLI chose and why (nil in bundles of older versions).
+    public let methodChoice: MethodChoice?
 
     public init(_ scenario: Scenario) {
         forgetSet = scenario.forgetSet
@@ -109,6 +113,7 @@ public struct ScenarioBundle: Codable {
         split = scenario.split
         metadata = scenario.metadata.filter { $0.key.hasPrefix("lethe.") }
         holdout = scenario.holdout
+        methodChoice = scenario.methodChoice
     }
 
     public func scenario(model: Model, train: Dataset, test: Dataset) throws -> Scenario {
@@ -116,8 +121,10 @@ public struct ScenarioBundle: Codable {
             validation.allSatisfy({ $0 < train.count })
         else { throw ScenarioError("the scenario names training samples beyond the \(train.count) uploaded") }
         try Scenario.checkDisjoint(validation: validation, forgetSet: forgetSet)
-        return Scenario(
+        var scenario = Scenario(
             model: model, metadata: metadata, recipe: recipe, split: split, train: train, test: test,
             forgetSet: forgetSet, validation: validation, holdout: holdout)
+        scenario.methodChoice = methodChoice
+        return scenario
     }
 }

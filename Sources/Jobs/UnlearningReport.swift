@@ -32,6 +32,8 @@ public struct UnlearningReport: Codable {
     /// Which held-out data steered the run and which data the reported test figures come from (nil in reports
     /// of older versions).
     public let holdout: Holdout?
+    /// Which method ran and why: named with `--method` or chosen for the selection (nil in older reports).
+    public let methodChoice: MethodChoice?
     public let blas: String
 
     /// The run as an error when it missed a target (after its report is written), else nil.
@@ -104,6 +106,9 @@ public struct UnlearningReport: Codable {
         }
         rows += (verdict?.misses ?? []).map { "missed: \($0)" }
         if let holdout { rows.append(holdout.summary) }
+        if let methodChoice, methodChoice.chosenBy == "default" {
+            rows.append("method \(methodChoice.method) (default): \(methodChoice.reason)")
+        }
         if missedTargets == nil || params["keep-failed"] == "true" {
             rows.append("wrote \(out) (sha256 \(outputSha256))")
         }

@@ -129,6 +129,7 @@ public struct UnlearningRun {
                 validation: validation.filter(touched.contains).count),
             anamnesis: anamnesis, phases: phases, chosenEpoch: state.scalars["rewind.chosen-epoch"].map(Int.init),
             chosenAlpha: ChosenAlpha(state.scalars), verdict: verdict, holdout: scenario.holdout,
+            methodChoice: scenario.methodChoice ?? .given(method.name),
             blas: BLAS.kernelIdentity)
         return (report, student)
     }

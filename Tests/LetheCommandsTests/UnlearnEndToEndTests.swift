@@ -157,18 +157,22 @@ struct UnlearnEndToEndTests {
         #expect(overlapping.standardError.contains("overlaps the training data"), "\(overlapping.standardError)")
     }
 
-    @Test func aCheckpointWithoutASplitIsSteeredByHalfTheTestSet() async throws {
+    @Test func aCheckpointWithoutASplitIsSteeredByHalfTheTestSetWithTheMethodForSamples() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (data, weights) = try await trainOriginal(in: directory, extra: ["--validation-fraction", "0"])
         let result = try await LetheProcess.run([
-            "unlearn", "--method", "calibrated-relabel", "--model", "fmnist-mlp", "--weights", weights, "--data", data,
+            "unlearn", "--model", "fmnist-mlp", "--weights", weights, "--data", data,
             "--forget-fraction", "0.02", "--param", "steps=20", "--param", "keep-failed=true",
             "--out", directory.path("o.safetensors"), "--format", "json",
         ])
         #expect(result.status <= 1, "\(result.standardError)")
         #expect(result.standardError.contains("holdout test-half (default)"), "\(result.standardError)")
         let report = try helpers.json(result.standardOutput)
+        // Without --method, samples get the recommended method for samples, and the report says why.
+        let choice = try #require(report["method_choice"] as? [String: Any])
+        #expect(report["method"] as? String == "calibrated-relabel" && choice["chosen_by"] as? String == "default")
+        #expect((choice["reason"] as? String)?.contains("held-out sample") == true)
         let holdout = try #require(report["holdout"] as? [String: Any])
         #expect(holdout["spec"] as? String == "test-half" && holdout["chosen_by"] as? String == "default")
         // Half of each class of the 500 test samples, rounded up, steers; the other 247 are reported.

@@ -93,3 +93,19 @@ extension InputSource {
         return indices.filter(Set(forgetSet.retain).contains)
     }
 }
+
+/// `lethe unlearn` without `--method`: a recommended, existing method for every kind of selection.
+struct MethodChoiceTests {
+    @Test func everyKindOfSelectionHasAnExistingRecommendedMethod() {
+        #expect(
+            MethodChoice.recommended(for: ForgetSelection.fraction(0.01, seed: 1).kind).method == "calibrated-relabel")
+        #expect(MethodChoice.recommended(for: ForgetSelection.indices([3]).kind).method == "calibrated-relabel")
+        for kind in [ForgetSelection.Kind.classes, .samples, .confusion] {
+            let choice = MethodChoice.recommended(for: kind)
+            #expect(UnlearningMethods.named(choice.method) != nil && choice.chosenBy == "default")
+        }
+        #expect(
+            MethodChoice.given("scrub")
+                == MethodChoice(method: "scrub", chosenBy: "--method", reason: "named with --method"))
+    }
+}
