@@ -24,8 +24,8 @@ public struct CalibratedRelabel: UnlearningMethod {
         .init("forget-batch", "64", "Most active forget samples per step", .batchSize),
         .init("forget-weight", "0.1", "Weight of the relabelled forget term against the retain term", .positive),
         .init(
-            "min-target-loss", "0.7",
-            "Only samples whose held-out target loss exceeds this are pushed (0.7: held-out samples that are wrong or nearly)",
+            "min-target-loss", "0.85",
+            "Only samples whose held-out target loss exceeds this are pushed (0.85: held-out samples the model gets wrong, which lands the forget accuracy at the held-out one)",
             .nonNegative),
         .init(
             "calibration-samples", "1000",
