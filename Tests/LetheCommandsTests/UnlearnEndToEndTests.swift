@@ -74,6 +74,18 @@ struct UnlearnEndToEndTests {
         #expect(summary.standardOutput.contains("### Forgetting classes 0"))
         #expect(summary.standardOutput.contains("| scrub epochs=4 lr=0.01 | 2 |"))
         #expect(summary.standardOutput.contains("| *original* | 1 |"))
+
+        // An audit of the first model (as `lethe audit --format json` writes it) adds its columns to that run's
+        // row and its original's figures to the original's row.
+        let audit =
+            #"{"weights": "elsewhere/first.safetensors", "auc": 0.61, "tpr_at_1pct_fpr": 0.05, "original": {"auc": 0.7, "tpr_at_1pct_fpr": 0.25}}"#
+        try Data(audit.utf8).write(to: directory.url.appendingPathComponent("first.audit.json"))
+        let audited = try await LetheProcess.run([
+            "summarize", directory.path("first.json"), directory.path("first.audit.json"),
+        ])
+        #expect(audited.status == 0, "\(audited.standardError)")
+        #expect(audited.standardOutput.contains("| audit AUC % | audit TPR@1%FPR % |"), "\(audited.standardOutput)")
+        #expect(audited.standardOutput.contains("| 70.0 | 25.0 |") && audited.standardOutput.contains("| 61.0 | 5.0 |"))
     }
 
     @Test func confusionScenarioForgetsTheSwappedLabels() async throws {
