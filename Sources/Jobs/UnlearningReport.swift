@@ -34,6 +34,9 @@ public struct UnlearningReport: Codable {
     public let holdout: Holdout?
     /// Which method ran and why: named with `--method` or chosen for the selection (nil in older reports).
     public let methodChoice: MethodChoice?
+    /// Each class's test accuracy before, after and in the retrain (with `--reference`), flagging retained classes
+    /// that lost more than 3 points (nil in older reports).
+    public let perClass: [ClassFidelity]?
     public let blas: String
 
     /// The run as an error when it missed a target (after its report is written), else nil.
@@ -81,6 +84,12 @@ public struct UnlearningReport: Codable {
             rows.append(
                 "test \(a)→\(b) / \(b)→\(a)         \(confusion.aPredictedAsB) / \(confusion.bPredictedAsA)      \(afterConfusion.aPredictedAsB) / \(afterConfusion.bPredictedAsA)"
             )
+        }
+        let damaged = (perClass ?? []).filter(\.flagged)
+        if !damaged.isEmpty {
+            rows.append(
+                "retained classes that lost more than \(Int(100 * ClassFidelity.flagThreshold)) points: "
+                    + damaged.map(\.summary).joined(separator: ", "))
         }
         rows.append("MIA (loss)           \(percent(before.mia))   \(percent(after.mia))")
         rows.append("MIA (entropy)        \(percent(before.miaEntropy))   \(percent(after.miaEntropy))")

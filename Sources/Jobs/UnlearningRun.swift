@@ -130,6 +130,9 @@ public struct UnlearningRun {
             anamnesis: anamnesis, phases: phases, chosenEpoch: state.scalars["rewind.chosen-epoch"].map(Int.init),
             chosenAlpha: ChosenAlpha(state.scalars), verdict: verdict, holdout: scenario.holdout,
             methodChoice: scenario.methodChoice ?? .given(method.name),
+            perClass: ClassFidelity.compare(
+                before: before.perClassAccuracy, after: after.perClassAccuracy,
+                retrain: baselines.referencePerClassAccuracy, forgotten: forget.forgottenClasses ?? []),
             blas: BLAS.kernelIdentity)
         return (report, student)
     }

@@ -54,6 +54,11 @@ struct UnlearnEndToEndTests {
             #expect(before[key] is Double && after[key] is Double, "\(key)")
         }
         #expect((after["per_class_accuracy"] as? [Any])?.count == 10)
+        // Per-class fidelity: one row per class; the forgotten class 0 is marked, not flagged as damage.
+        let perClass = try #require(report["per_class"] as? [[String: Any]])
+        #expect(
+            perClass.count == 10 && perClass[0]["forgotten"] as? Bool == true
+                && perClass[0]["flagged"] as? Bool == false)
         #expect(
             try #require(after["test_forget_accuracy"] as? Double) < (before["test_forget_accuracy"] as? Double ?? 0))
         let touched = try #require(report["data_touched"] as? [String: Int])
