@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Reproduces docs/RESULTS.md: every unlearning method × scenario × seed on FashionMNIST fmnist-cnn, then the
-# SSD trade-off sweep, then the summary tables. Resumable: finished runs (their JSON reports) are kept.
+# SSD trade-off sweep, then the memorising scenario with its membership audit, then the summary tables.
+# Resumable: finished runs (their JSON reports) are kept.
 #   scripts/results.sh [OUT_DIR]            (default: out/results; SEEDS="1 2 3" and METHODS=... override)
+#   PARTS="memorising" scripts/results.sh   (only some of: short ssd-sweep memorising)
+# The memorising scenario (issue 14): originals trained 30 epochs on all 60,000 samples (--validation-fraction 0:
+# no recorded split, like a model a user brings, so runs are steered by half the test set), a random 1% forget set
+# per seed, its retrain, every method for samples, and `lethe audit` of each result against REFERENCES (8)
+# LiRA references trained once with the same recipe (they do not depend on the seed of the audited model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-out/results}
@@ -10,9 +16,15 @@ methods=${METHODS:-"retrain finetune neggrad neggrad+ scrub scrub+r scrub-featur
 scenarios=${SCENARIOS:-"class0 classes06 random10 confusion24"}
 ssd_alphas=${SSD_ALPHAS:-"1 3 10 30 100"}
 ssd_lambdas=${SSD_LAMBDAS:-"0.1 1"}
+parts=${PARTS:-"short ssd-sweep memorising"}
+mem_seeds=${MEM_SEEDS:-"1 2 3"}
+mem_methods=${MEM_METHODS:-"retrain calibrated-relabel finetune neggrad neggrad+ scrub scrub+r bad-teacher ssd random-label"}
+mem=${MEM_OUT:-$out/memorising}
+references=${REFERENCES:-8}
 mkdir -p "$out"
 swift build -c release --product lethe >&2
-lethe=.build/release/lethe
+lethe=${LETHE:-.build/release/lethe}
+part() { case " $parts " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 selection() {
     case $1 in
@@ -31,6 +43,7 @@ original_for() {
     esac
 }
 
+part short || seeds=""
 for seed in $seeds; do
     for scenario in $scenarios; do
         original=$(original_for "$scenario" "$seed")
@@ -62,6 +75,7 @@ for seed in $seeds; do
 done
 
 # SSD's trade-off between forgetting and keeping the rest, on class 0 with seed 1.
+part ssd-sweep || ssd_alphas=""
 for alpha in $ssd_alphas; do
     for lambda in $ssd_lambdas; do
         report=$out/ssd-sweep-a$alpha-l$lambda.json
@@ -72,4 +86,33 @@ for alpha in $ssd_alphas; do
     done
 done
 
-$lethe summarize "$out"/*.json
+# The memorising scenario: a 30-epoch original per seed (no split), random 1% forget sets, the audit.
+part memorising || mem_seeds=""
+[ -n "$mem_seeds" ] && mkdir -p "$mem"
+for seed in $mem_seeds; do
+    original=$mem/original-$seed.safetensors
+    [ -f "$original" ] || $lethe train --model fmnist-cnn --epochs 30 --seed "$seed" --validation-fraction 0 \
+        --out "$original" >&2
+    # One set of references for every seed's original (same recipe; reused when its manifest matches).
+    [ -f "$mem/refs/manifest.json" ] || $lethe audit prepare --weights "$mem/original-1.safetensors" \
+        --references "$references" --seed 1 --out "$mem/refs" >&2
+    for method in $mem_methods; do
+        run=$mem/$method-$seed
+        if [ ! -f "$run.json" ]; then
+            if $lethe unlearn --method "$method" --weights "$original" --forget-fraction 0.01 --seed "$seed" \
+                --out "$run.safetensors" --report "$run.json.partial" --keep-failed 2> >(tee "$run.log" >&2); then
+                mv "$run.json.partial" "$run.json"
+            else
+                echo "memorising $method seed $seed failed: $(tail -1 "$run.log")" >&2
+                [ -f "$run.json.partial" ] && mv "$run.json.partial" "$run.json"
+            fi
+        fi
+        [ -f "$run.safetensors" ] && [ ! -f "$run.audit.json" ] && $lethe audit --weights "$run.safetensors" \
+            --forget-fraction 0.01 --seed "$seed" --references "$mem/refs" --original "$original" \
+            --reference "$mem/retrain-$seed.safetensors" --format json >"$run.audit.json"
+    done
+done
+
+part short && $lethe summarize "$out"/*.json
+[ -n "$mem_seeds" ] && $lethe summarize "$mem"/*.json
+exit 0

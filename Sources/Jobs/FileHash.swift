@@ -3,5 +3,10 @@ import Foundation
 
 /// The hex SHA-256 of a file's bytes: how reports name inputs and outputs.
 public func sha256Hex(contentsOf url: URL) throws -> String {
-    SHA256.hash(data: try Data(contentsOf: url, options: .mappedIfSafe)).map { String(format: "%02x", $0) }.joined()
+    sha256Hex(try Data(contentsOf: url, options: .mappedIfSafe))
+}
+
+/// The hex SHA-256 of some bytes.
+public func sha256Hex(_ data: Data) -> String {
+    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
 }

@@ -20,6 +20,7 @@ public enum HTMLReport {
                 <p class="muted">Parameters: \(escape(report.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")))<br>
                 Output <code>\(escape(report.out))</code>, sha256 <code>\(report.outputSha256)</code></p>
                 \(choices(report))
+                \(report.holdout.map { "<p class=\"muted\">\(escape($0.summary)).</p>" } ?? "")
                 <h2>Metrics</h2>
                 \(metricsTable(report))
                 <h2>Test accuracy per class</h2>

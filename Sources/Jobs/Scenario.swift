@@ -15,12 +15,18 @@ public struct Scenario {
     public let train: Dataset
     public let test: Dataset
     public let forgetSet: ForgetSet
-    /// Held-out training indices the model never trained on.
+    /// Held-out indices in `train` the model never trained on: they steer the run (targets, stopping, rewinding,
+    /// automatic choices). The checkpoint's validation split, or with a test-half holdout test samples appended
+    /// to `train` (`holdingOut`).
     public let validation: [Int]
+    /// Which held-out data steers the run and what `test` is (nil until `holdingOut` chose).
+    public let holdout: Holdout?
+    /// Which method the request chose and why, for the report (nil when not said).
+    public var methodChoice: MethodChoice?
 
     public init(
         model: Model, metadata: [String: String], recipe: TrainingRecipe, split: TrainingSplit, train: Dataset,
-        test: Dataset, forgetSet: ForgetSet, validation: [Int]
+        test: Dataset, forgetSet: ForgetSet, validation: [Int], holdout: Holdout? = nil
     ) {
         self.model = model
         self.metadata = metadata
@@ -30,6 +36,7 @@ public struct Scenario {
         self.test = test
         self.forgetSet = forgetSet
         self.validation = validation
+        self.holdout = holdout
     }
 
     /// Loads weights and data and resolves the forget selection (`selection` gets the training set's size).
@@ -93,6 +100,11 @@ public struct ScenarioBundle: Codable {
     public let split: TrainingSplit
     /// The checkpoint's `lethe.*` metadata.
     public let metadata: [String: String]
+    /// Which held-out data steers the run (the uploaded training set holds a test-half holdout's samples after
+    /// the training samples, and the uploaded test set only the reported half); nil in bundles of older versions.
+    public let holdout: Holdout?
+    /// Which method the submitting CLI chose and why (nil in bundles of older versions).
+    public let methodChoice: MethodChoice?
 
     public init(_ scenario: Scenario) {
         forgetSet = scenario.forgetSet
@@ -100,14 +112,19 @@ public struct ScenarioBundle: Codable {
         recipe = scenario.recipe
         split = scenario.split
         metadata = scenario.metadata.filter { $0.key.hasPrefix("lethe.") }
+        holdout = scenario.holdout
+        methodChoice = scenario.methodChoice
     }
 
     public func scenario(model: Model, train: Dataset, test: Dataset) throws -> Scenario {
         guard forgetSet.forget.allSatisfy({ $0 < train.count }), forgetSet.retain.allSatisfy({ $0 < train.count }),
             validation.allSatisfy({ $0 < train.count })
         else { throw ScenarioError("the scenario names training samples beyond the \(train.count) uploaded") }
-        return Scenario(
+        try Scenario.checkDisjoint(validation: validation, forgetSet: forgetSet)
+        var scenario = Scenario(
             model: model, metadata: metadata, recipe: recipe, split: split, train: train, test: test,
-            forgetSet: forgetSet, validation: validation)
+            forgetSet: forgetSet, validation: validation, holdout: holdout)
+        scenario.methodChoice = methodChoice
+        return scenario
     }
 }

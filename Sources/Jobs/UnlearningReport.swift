@@ -29,6 +29,14 @@ public struct UnlearningReport: Codable {
     public let chosenAlpha: ChosenAlpha?
     /// Whether the run met its targets, with the figures it was judged by (nil in reports of older versions).
     public let verdict: Verdict?
+    /// Which held-out data steered the run and which data the reported test figures come from (nil in reports
+    /// of older versions).
+    public let holdout: Holdout?
+    /// Which method ran and why: named with `--method` or chosen for the selection (nil in older reports).
+    public let methodChoice: MethodChoice?
+    /// Each class's test accuracy before, after and in the retrain (with `--reference`), flagging retained classes
+    /// that lost more than 3 points (nil in older reports).
+    public let perClass: [ClassFidelity]?
     public let blas: String
 
     /// The run as an error when it missed a target (after its report is written), else nil.
@@ -77,6 +85,12 @@ public struct UnlearningReport: Codable {
                 "test \(a)→\(b) / \(b)→\(a)         \(confusion.aPredictedAsB) / \(confusion.bPredictedAsA)      \(afterConfusion.aPredictedAsB) / \(afterConfusion.bPredictedAsA)"
             )
         }
+        let damaged = (perClass ?? []).filter(\.flagged)
+        if !damaged.isEmpty {
+            rows.append(
+                "retained classes that lost more than \(Int(100 * ClassFidelity.flagThreshold)) points: "
+                    + damaged.map(\.summary).joined(separator: ", "))
+        }
         rows.append("MIA (loss)           \(percent(before.mia))   \(percent(after.mia))")
         rows.append("MIA (entropy)        \(percent(before.miaEntropy))   \(percent(after.miaEntropy))")
         rows.append(String(format: "ZRF                   %.4f    %.4f", before.zrf, after.zrf))
@@ -100,6 +114,10 @@ public struct UnlearningReport: Codable {
             rows.append("forget target: none (no held-out samples like the forget set); forgetting was not judged")
         }
         rows += (verdict?.misses ?? []).map { "missed: \($0)" }
+        if let holdout { rows.append(holdout.summary) }
+        if let methodChoice, methodChoice.chosenBy == "default" {
+            rows.append("method \(methodChoice.method) (default): \(methodChoice.reason)")
+        }
         if missedTargets == nil || params["keep-failed"] == "true" {
             rows.append("wrote \(out) (sha256 \(outputSha256))")
         }

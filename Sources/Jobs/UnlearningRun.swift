@@ -63,7 +63,7 @@ public struct UnlearningRun {
         let original = scenario.model
         let forget = scenario.forgetSet
         log(
-            "\(method.name) on \(original.architecture): forgetting \(forget.selection) (\(forget.forget.count) samples, \(forget.retain.count) retained, \(scenario.validation.count) validation), \(plan.totalSteps) steps"
+            "\(method.name) on \(original.architecture): forgetting \(forget.selection) (\(forget.forget.count) samples, \(forget.retain.count) retained, \(scenario.validation.count) held out), \(plan.totalSteps) steps"
         )
         let verifier = Verifier(
             train: scenario.train, test: scenario.test, forgetSet: forget, seed: seed, validation: scenario.validation)
@@ -72,7 +72,8 @@ public struct UnlearningRun {
         let before = try verifier.verify(original, against: baselines)
         let target = Acceptance.forgetTarget(
             parameters, forgetSet: forget,
-            heldOut: ForgetTarget.heldOut(original, problem: problem, test: scenario.test))
+            heldOut: ForgetTarget.heldOut(
+                original, problem: problem, source: scenario.holdout?.targetSource ?? "validation"))
         stage(JobStage.running, plan.totalSteps)
 
         let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())
@@ -127,7 +128,11 @@ public struct UnlearningRun {
                 retain: forget.retain.filter(touched.contains).count,
                 validation: validation.filter(touched.contains).count),
             anamnesis: anamnesis, phases: phases, chosenEpoch: state.scalars["rewind.chosen-epoch"].map(Int.init),
-            chosenAlpha: ChosenAlpha(state.scalars), verdict: verdict,
+            chosenAlpha: ChosenAlpha(state.scalars), verdict: verdict, holdout: scenario.holdout,
+            methodChoice: scenario.methodChoice ?? .given(method.name),
+            perClass: ClassFidelity.compare(
+                before: before.perClassAccuracy, after: after.perClassAccuracy,
+                retrain: baselines.referencePerClassAccuracy, forgotten: forget.forgottenClasses ?? []),
             blas: BLAS.kernelIdentity)
         return (report, student)
     }

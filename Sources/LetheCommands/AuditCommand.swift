@@ -74,8 +74,8 @@ struct AuditRunCommand: AsyncParsableCommand {
             referenceCount: manifest.references, referenceSeed: manifest.seed, recipeChecked: recipe != nil,
             forgetSamples: samples.forget.count, nonMembers: samples.nonMembers.count, scoresFile: scores,
             figures: scored[0].figures, flagged: scored[0].figures.flaggedAt1pctFpr.map { samples.forget[$0] },
-            original: scored.first { $0.name == "original" }?.figures,
-            retrain: scored.first { $0.name == "retrain" }?.figures)
+            original: scored.first { $0.name == "original" }?.figures.flagged(as: samples.forget),
+            retrain: scored.first { $0.name == "retrain" }?.figures.flagged(as: samples.forget))
         switch output.format {
         case .json: try printJSON(report)
         case .text: print(report.text(rows: scored.map { ($0.name, $0.figures) }))

@@ -25,6 +25,12 @@ struct ForgetOptions: ParsableArguments {
         }
     }
 
+    /// What the flags select, without reading anything.
+    var kind: ForgetSelection.Kind {
+        if forgetClasses != nil { return .classes }
+        return confusion.isGiven ? .confusion : .samples
+    }
+
     /// The selection, reading the index file if one was given.
     func selection(seed: UInt64, trainingSamples: Int) throws -> ForgetSelection {
         if let forgetClasses { return .classes(try parseClassList(forgetClasses, option: "--forget-classes")) }

@@ -31,7 +31,7 @@ struct SubmitCommand: AsyncParsableCommand {
         defer { client.close() }
         let weightsSHA256 = try await client.upload(Data(contentsOf: URL(fileURLWithPath: weights)), kind: "checkpoint")
         let spec = JobSpec(
-            method: request.method, params: try request.overrides,
+            method: request.methodChoice.method, params: try request.overrides,
             architecture: request.modelOptions.model,
             weightsSHA256: weightsSHA256,
             trainSHA256: try await client.upload(DatasetBlob.encode(scenario.train), kind: "dataset"),

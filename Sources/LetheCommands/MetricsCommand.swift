@@ -13,6 +13,7 @@ struct MetricsCommand: AsyncParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var forgetOptions: ForgetOptions
+    @OptionGroup var holdoutOptions: HoldoutOptions
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var output: FormatOptions
 
@@ -26,9 +27,10 @@ struct MetricsCommand: AsyncParsableCommand {
 
     func run() async throws {
         compute.apply()
-        let scenario = try Scenario.load(
-            modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
-            seed: seed, validationFraction: validationFraction)
+        let scenario = try holdoutOptions.apply(
+            to: Scenario.load(
+                modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
+                seed: seed, validationFraction: validationFraction))
         let referenceModel = try reference.map { try modelOptions.load(weights: $0) }
         let verifier = Verifier(
             train: scenario.train, test: scenario.test, forgetSet: scenario.forgetSet, seed: seed,
@@ -41,9 +43,11 @@ struct MetricsCommand: AsyncParsableCommand {
         case .json:
             try printJSON(
                 MetricsReport(
-                    model: model.architecture, weights: weights, forget: selection.description, metrics: report))
+                    model: model.architecture, weights: weights, forget: selection.description, metrics: report,
+                    holdout: scenario.holdout))
         case .text:
             print(report.table(forget: selection.description))
+            if let holdout = scenario.holdout { print(holdout.summary) }
         }
     }
 }
@@ -53,6 +57,7 @@ struct MetricsReport: Encodable {
     let weights: String
     let forget: String
     let metrics: VerificationReport
+    let holdout: Holdout?
 }
 
 extension VerificationReport {

@@ -5,23 +5,62 @@ import Unlearning
 
 /// Tables of many `lethe unlearn` reports: per scenario, one row per method (mean ± standard deviation over
 /// seeds), retrain first, with the speed-up over retrain; runs with non-default parameters in their own rows.
+/// `lethe audit --format json` outputs among the files add the audit's columns to the run whose model they audited
+/// (matched by file name), and their `original` figures to the original's row.
 struct SummarizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "summarize", abstract: "Summarise unlearning reports (JSON) as Markdown tables.")
 
-    @Argument(help: "Report files written by `lethe unlearn --report`.") var reports: [String]
+    @Argument(help: "Report files written by `lethe unlearn --report`, and `lethe audit --format json` outputs.")
+    var reports: [String]
 
     func run() throws {
-        let runs = try reports.map { path in
+        var runs: [UnlearningReport] = []
+        var audits: [AuditSummary] = []
+        for path in reports {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            if let audit = try? JSONDecoder().decode(AuditSummary.self, from: data) {
+                audits.append(audit)
+                continue
+            }
             do {
-                return try JSONDecoder.snakeCase.decode(
-                    UnlearningReport.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+                runs.append(try JSONDecoder.snakeCase.decode(UnlearningReport.self, from: data))
             } catch {
-                throw ValidationError("\(path) is not a lethe unlearn report: \(error)")
+                throw ValidationError("\(path) is neither a lethe unlearn report nor a lethe audit output: \(error)")
             }
         }
-        print(ResultsTable.markdown(runs))
+        print(ResultsTable.markdown(runs, audits: audits))
     }
+}
+
+/// The part of a `lethe audit --format json` output that the tables show (its own key names: decode it with a
+/// plain `JSONDecoder`).
+struct AuditSummary: Decodable {
+    struct Figures: Decodable {
+        let auc: Double
+        let tprAt1PctFpr: Double
+
+        enum CodingKeys: String, CodingKey {
+            case auc
+            case tprAt1PctFpr = "tpr_at_1pct_fpr"
+        }
+    }
+
+    let weights: String
+    let figures: Figures
+    let original: Figures?
+
+    enum CodingKeys: String, CodingKey { case weights, original }
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        weights = try container.decode(String.self, forKey: .weights)
+        original = try container.decodeIfPresent(Figures.self, forKey: .original)
+        figures = try Figures(from: decoder)
+    }
+
+    /// The audited model's file name, to match a report's `out`.
+    var model: String { URL(fileURLWithPath: weights).lastPathComponent }
 }
 
 enum ResultsTable {
@@ -30,7 +69,11 @@ enum ResultsTable {
         let runs: [UnlearningReport]
     }
 
-    static func markdown(_ runs: [UnlearningReport]) -> String {
+    static func markdown(_ runs: [UnlearningReport], audits: [AuditSummary] = []) -> String {
+        let auditOf = Dictionary(audits.map { ($0.model, $0) }, uniquingKeysWith: { first, _ in first })
+        func audit(_ run: UnlearningReport) -> AuditSummary? {
+            auditOf[URL(fileURLWithPath: run.out).lastPathComponent]
+        }
         var sections: [String] = []
         for scenario in Array(Set(runs.map(\.forget.group))).sorted() {
             let inScenario = runs.filter { $0.forget.group == scenario }
@@ -38,14 +81,25 @@ enum ResultsTable {
                 .sorted { order($0.label) < order($1.label) }
             let retrainSeconds = rows.first { $0.label == "retrain" }.map { mean($0.runs.map(\.seconds)) }
             let columns = Columns(inScenario[0].before)
+            // The audit's columns when any run of the scenario was audited: AUC and TPR at 1% FPR.
+            let audited = inScenario.contains { audit($0) != nil }
+            let auditHeaders = audited ? " audit AUC % | audit TPR@1%FPR % |" : ""
+            func auditCells(_ figures: [AuditSummary.Figures?]) -> String {
+                guard audited else { return "" }
+                let known = figures.compactMap { $0 }
+                guard !known.isEmpty else { return " – | – |" }
+                return " \(stat(known.map(\.auc))) | \(stat(known.map(\.tprAt1PctFpr))) |"
+            }
             var lines = [
                 "### Forgetting \(scenario) (\(inScenario[0].forget.forgetSamples) samples)", "",
-                "| method | seeds | \(columns.headers.joined(separator: " | ")) | MIA % | AIN | seconds | speed-up |",
-                "|---|---|" + String(repeating: "---|", count: columns.headers.count + 4),
+                "| method | seeds | \(columns.headers.joined(separator: " | ")) |\(auditHeaders) MIA % | AIN | seconds | speed-up |",
+                "|---|---|" + String(repeating: "---|", count: columns.headers.count + 4 + (audited ? 2 : 0)),
             ]
-            let original = Dictionary(grouping: inScenario, by: \.inputSha256).values.map { $0[0].before }
+            let byOriginal = Dictionary(grouping: inScenario, by: \.inputSha256).values
+            let original = byOriginal.map { $0[0].before }
+            let originalAudits = byOriginal.map { group in group.lazy.compactMap { audit($0)?.original }.first }
             lines.append(
-                "| *original* | \(original.count) | \(columns.cells(original)) | \(stat(original.map(\.mia))) | – | – | – |"
+                "| *original* | \(original.count) | \(columns.cells(original)) |\(auditCells(originalAudits)) \(stat(original.map(\.mia))) | – | – | – |"
             )
             for row in rows {
                 let after = row.runs.map(\.after)
@@ -54,7 +108,7 @@ enum ResultsTable {
                 let indices = row.runs.compactMap(\.anamnesis?.index)
                 let ain = indices.isEmpty ? "–" : String(format: "%.2f", mean(indices))
                 lines.append(
-                    "| \(row.label) | \(row.runs.count) | \(columns.cells(after)) | \(stat(after.map(\.mia))) | \(ain) | \(String(format: "%.1f", seconds)) | \(speedUp) |"
+                    "| \(row.label) | \(row.runs.count) | \(columns.cells(after)) |\(auditCells(row.runs.map { audit($0)?.figures })) \(stat(after.map(\.mia))) | \(ain) | \(String(format: "%.1f", seconds)) | \(speedUp) |"
                 )
             }
             sections.append(lines.joined(separator: "\n"))

@@ -7,8 +7,13 @@ struct UnlearningRequest: ParsableArguments {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var forgetOptions: ForgetOptions
+    @OptionGroup var holdoutOptions: HoldoutOptions
 
-    @Option(help: "Unlearning method (see `lethe methods`).") var method: String
+    @Option(
+        help:
+            "Unlearning method (see `lethe methods`); without it, the recommended one for the selection (the report's method_choice says which and why)."
+    )
+    var method: String?
     @Option(help: "The trained model to unlearn from (safetensors).") var weights: String
     @Option(name: .customLong("param"), help: "A method parameter, key=value (repeatable).") var params: [String] = []
     @Option(help: "Seed for the method's random choices, the forget fraction and the metrics.") var seed: UInt64 = 1
@@ -46,7 +51,13 @@ struct UnlearningRequest: ParsableArguments {
         }
     }
 
+    /// The method named with `--method`, or the recommended one for the kind of selection.
+    var methodChoice: MethodChoice {
+        method.map(MethodChoice.given) ?? .recommended(for: forgetOptions.kind)
+    }
+
     private func knownMethod() throws -> any UnlearningMethod {
+        let method = methodChoice.method
         guard let method = UnlearningMethods.named(method) else {
             throw ValidationError(
                 "unknown method '\(method)'; choose one of \(UnlearningMethods.all.map(\.name).joined(separator: ", "))"
@@ -55,12 +66,16 @@ struct UnlearningRequest: ParsableArguments {
         return method
     }
 
-    /// The model, data and forget set, refusing `--shards` beyond what the original's recipe allows.
+    /// The model, data, forget set, holdout and method choice, refusing `--shards` beyond what the original's
+    /// recipe allows.
     func loadScenario() throws -> Scenario {
-        let scenario = try Scenario.load(
-            modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
-            seed: seed, validationFraction: validationFraction)
+        var scenario = try holdoutOptions.apply(
+            to: Scenario.load(
+                modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
+                seed: seed, validationFraction: validationFraction))
         try methodAndParameters().1.checkShards(shards, recipe: scenario.recipe)
+        scenario.methodChoice = methodChoice
+        if methodChoice.chosenBy == "default" { log("method \(methodChoice.method) (default): \(methodChoice.reason)") }
         return scenario
     }
 }

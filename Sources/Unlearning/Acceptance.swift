@@ -94,7 +94,7 @@ public struct Verdict: Sendable, Codable, Equatable {
         public var accuracy: Double
         /// How far above it a result still passes (sampling noise of a held-out estimate).
         public var tolerance: Double
-        /// Where it came from: "classes", "stop-accuracy", "validation" or "test".
+        /// Where it came from: "classes", "stop-accuracy", "validation" or "test-half".
         public var source: String
     }
 

@@ -65,13 +65,20 @@ public struct Verifier: Sendable {
     public struct Baselines: Sendable {
         public let randomLogits: Tensor
         public let referenceLogits: Tensor?
+        /// The reference model's test accuracy per class (for per-class fidelity).
+        public let referencePerClassAccuracy: [Double?]?
     }
 
     /// `randomModel` is the same architecture at a random initialisation; `reference` is optional.
     public func baselines(randomModel: Model, reference: Model? = nil) -> Baselines {
         Baselines(
             randomLogits: Evaluator.predict(randomModel, on: train, indices: forgetSet.forget).logits,
-            referenceLogits: reference.map { Evaluator.predict($0, on: train, indices: forgetSet.forget).logits })
+            referenceLogits: reference.map { Evaluator.predict($0, on: train, indices: forgetSet.forget).logits },
+            referencePerClassAccuracy: reference.map { reference in
+                Evaluator.summarize(
+                    Evaluator.predict(reference, on: test, indices: Array(0..<test.count)), classCount: test.classCount
+                ).perClassAccuracy
+            })
     }
 
     public func verify(

@@ -35,9 +35,10 @@ struct DaemonEndToEndTests {
         let cli = ["--coordinator", control, "--keys", keys, "--format", "json"]
         let request = [
             "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "0",
-            "--seed", "2", "--shards", "3", "--param", "lr=0.01", "--param", "epochs=4",
+            "--seed", "2", "--shards", "3", "--param", "lr=0.01", "--param", "epochs=4", "--holdout", "test-half",
         ]
-        // The same request as a YAML job file (keys are the flags; the command line's --seed wins).
+        // The same request as a YAML job file (keys are the flags; the command line's --seed wins); its holdout
+        // travels in the scenario, so the coordinator steers and measures with the same halves.
         let job = """
             method: scrub
             model: fmnist-mlp
@@ -47,6 +48,7 @@ struct DaemonEndToEndTests {
             seed: 9
             shards: 3
             param: {lr: 0.01, epochs: 4}
+            holdout: test-half
             """
         try job.write(toFile: directory.path("job.yaml"), atomically: true, encoding: .utf8)
         let id = try await helpers.submit(["--job", directory.path("job.yaml"), "--seed", "2"] + cli)
@@ -65,6 +67,8 @@ struct DaemonEndToEndTests {
         let written = try helpers.json(String(contentsOfFile: directory.path("remote.json"), encoding: .utf8))
         #expect(written["out"] as? String == directory.path("remote.safetensors"))
         #expect(written["output_sha256"] as? String == remote["output_sha256"] as? String)
+        #expect((written["holdout"] as? [String: Any])?["spec"] as? String == "test-half")
+        #expect((written["after"] as? [String: Any])?["test_samples"] as? Int == 247)
         let text = try await LetheProcess.run(
             ["result", id, "--out", directory.path("again.safetensors"), "--coordinator", control, "--keys", keys])
         #expect(text.standardOutput.contains("wrote \(directory.path("again.safetensors"))"), "\(text.standardOutput)")

@@ -54,6 +54,11 @@ struct UnlearnEndToEndTests {
             #expect(before[key] is Double && after[key] is Double, "\(key)")
         }
         #expect((after["per_class_accuracy"] as? [Any])?.count == 10)
+        // Per-class fidelity: one row per class; the forgotten class 0 is marked, not flagged as damage.
+        let perClass = try #require(report["per_class"] as? [[String: Any]])
+        #expect(
+            perClass.count == 10 && perClass[0]["forgotten"] as? Bool == true
+                && perClass[0]["flagged"] as? Bool == false)
         #expect(
             try #require(after["test_forget_accuracy"] as? Double) < (before["test_forget_accuracy"] as? Double ?? 0))
         let touched = try #require(report["data_touched"] as? [String: Int])
@@ -74,6 +79,18 @@ struct UnlearnEndToEndTests {
         #expect(summary.standardOutput.contains("### Forgetting classes 0"))
         #expect(summary.standardOutput.contains("| scrub epochs=4 lr=0.01 | 2 |"))
         #expect(summary.standardOutput.contains("| *original* | 1 |"))
+
+        // An audit of the first model (as `lethe audit --format json` writes it) adds its columns to that run's
+        // row and its original's figures to the original's row.
+        let audit =
+            #"{"weights": "elsewhere/first.safetensors", "auc": 0.61, "tpr_at_1pct_fpr": 0.05, "original": {"auc": 0.7, "tpr_at_1pct_fpr": 0.25}}"#
+        try Data(audit.utf8).write(to: directory.url.appendingPathComponent("first.audit.json"))
+        let audited = try await LetheProcess.run([
+            "summarize", directory.path("first.json"), directory.path("first.audit.json"),
+        ])
+        #expect(audited.status == 0, "\(audited.standardError)")
+        #expect(audited.standardOutput.contains("| audit AUC % | audit TPR@1%FPR % |"), "\(audited.standardOutput)")
+        #expect(audited.standardOutput.contains("| 70.0 | 25.0 |") && audited.standardOutput.contains("| 61.0 | 5.0 |"))
     }
 
     @Test func confusionScenarioForgetsTheSwappedLabels() async throws {
@@ -125,6 +142,7 @@ struct UnlearnEndToEndTests {
             (["--method", "scrub", "--forget-classes", "12"], "does not exist"),
             (["--method", "scrub", "--confuse-classes", "3,5"], "go together"),
             (["--method", "ssd", "--forget-classes", "0", "--param", "alpha=many"], "alpha must be auto"),
+            (["--method", "scrub", "--forget-classes", "0", "--holdout", "test-quarter"], "--holdout takes"),
         ]
         for (arguments, message) in cases {
             let result = try await LetheProcess.run(["unlearn"] + arguments + common)
@@ -139,5 +157,63 @@ struct UnlearnEndToEndTests {
         #expect(
             missed.standardError.contains("no α brought the checked forget samples below"), "\(missed.standardError)")
         #expect(!FileManager.default.fileExists(atPath: directory.path("o.safetensors")))
+
+        // A "test set" that repeats the training images cannot be held out.
+        let leaky = directory.path("leaky")
+        try FileManager.default.createDirectory(atPath: leaky, withIntermediateDirectories: true)
+        for (from, to) in [("train", "train"), ("train", "t10k")] {
+            for kind in ["images-idx3", "labels-idx1"] {
+                try FileManager.default.copyItem(
+                    atPath: "\(data)/\(from)-\(kind)-ubyte", toPath: "\(leaky)/\(to)-\(kind)-ubyte")
+            }
+        }
+        let leakyCommon = common.map { $0 == data ? leaky : $0 }
+        let overlapping = try await LetheProcess.run(
+            ["unlearn", "--method", "finetune", "--forget-fraction", "0.05", "--holdout", "test-half"] + leakyCommon)
+        #expect(overlapping.status == 2, "\(overlapping.standardError)")
+        #expect(overlapping.standardError.contains("overlaps the training data"), "\(overlapping.standardError)")
+    }
+
+    @Test func aCheckpointWithoutASplitIsSteeredByHalfTheTestSetWithTheMethodForSamples() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (data, weights) = try await trainOriginal(in: directory, extra: ["--validation-fraction", "0"])
+        let result = try await LetheProcess.run([
+            "unlearn", "--model", "fmnist-mlp", "--weights", weights, "--data", data,
+            "--forget-fraction", "0.02", "--param", "steps=20", "--param", "keep-failed=true",
+            "--out", directory.path("o.safetensors"), "--format", "json",
+        ])
+        #expect(result.status <= 1, "\(result.standardError)")
+        #expect(result.standardError.contains("holdout test-half (default)"), "\(result.standardError)")
+        let report = try helpers.json(result.standardOutput)
+        // Without --method, samples get the recommended method for samples, and the report says why.
+        let choice = try #require(report["method_choice"] as? [String: Any])
+        #expect(report["method"] as? String == "calibrated-relabel" && choice["chosen_by"] as? String == "default")
+        #expect((choice["reason"] as? String)?.contains("held-out sample") == true)
+        let holdout = try #require(report["holdout"] as? [String: Any])
+        #expect(holdout["spec"] as? String == "test-half" && holdout["chosen_by"] as? String == "default")
+        // Half of each class of the 500 test samples, rounded up, steers; the other 247 are reported.
+        #expect((holdout["steering"] as? [String: Any])?["samples"] as? Int == 253)
+        #expect((report["after"] as? [String: Any])?["test_samples"] as? Int == 247)
+        #expect((report["forget"] as? [String: Any])?["validation_samples"] as? Int == 253)
+        let target = (report["verdict"] as? [String: Any])?["forget_target"] as? [String: Any]
+        #expect(target?["source"] as? String == "test-half")
+
+        // metrics measures its test figures on the same half; --holdout validation has no split to use.
+        let metrics = try await LetheProcess.run([
+            "metrics", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-fraction", "0.02",
+            "--format", "json",
+        ])
+        #expect(metrics.status == 0, "\(metrics.standardError)")
+        let measured = try helpers.json(metrics.standardOutput)
+        #expect(
+            (measured["metrics"] as? [String: Any])?["test_accuracy"] as? Double
+                == (report["before"] as? [String: Any])?["test_accuracy"] as? Double)
+        #expect((measured["holdout"] as? [String: Any])?["spec"] as? String == "test-half")
+        let refused = try await LetheProcess.run([
+            "metrics", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-fraction", "0.02",
+            "--holdout", "validation",
+        ])
+        #expect(refused.status == 2 && refused.standardError.contains("records no validation split"))
     }
 }

@@ -47,12 +47,18 @@ struct CalibratedRelabelTests {
         #expect(zip(active, labels).allSatisfy { toy.train.labels[$0] != $1 })
     }
 
-    @Test func itStopsOnceNoSampleIsActive() throws {
-        // No held-out loss exceeds 1e6: nothing is ever active, so the run settles at once and changes nothing.
-        let (original, student, _, state) = try toy.run(
-            "calibrated-relabel", .fraction(0.2, seed: 4), params: ["min-target-loss": "1000000"])
-        #expect(state.scalars[CalibratedRelabel.settledKey] == 1)
-        #expect(BitHash.of(student.stateDict().map(\.tensor)) == BitHash.of(original.stateDict().map(\.tensor)))
+    @Test func withNoSampleActiveItOnlyDescendsTheRetainSet() throws {
+        // No held-out loss exceeds 1e6: nothing is ever active, so every step is a retain step and no forget
+        // sample is read after the measurements.
+        let params = ["min-target-loss": "1000000", "steps": "4", "refresh": "2"]
+        let (original, student, forgetSet, state) = try toy.run(
+            "calibrated-relabel", .fraction(0.2, seed: 4), params: params)
+        #expect(state.labels[CalibratedRelabel.activeKey] == [] && state.scalars[CalibratedRelabel.activeCountKey] == 0)
+        #expect(BitHash.of(student.stateDict().map(\.tensor)) != BitHash.of(original.stateDict().map(\.tensor)))
+        let plan = try CalibratedRelabel().plan(
+            for: try toy.problem(CalibratedRelabel(), .fraction(0.2, seed: 4), params: params))
+        let step = try #require(plan.phases[1] as? GradientPhase).makeStep(0, state)
+        #expect(step.parts.count == 1 && step.parts[0].inputs == .samples(step.parts[0].inputs.retained(forgetSet)))
     }
 
     @Test func sameSeedAndShardsGiveTheSameBits() throws {
@@ -70,12 +76,36 @@ struct CalibratedRelabelTests {
         let refusal = #expect(throws: MethodNotApplicable.self) {
             try CalibratedRelabel().plan(for: withoutValidation)
         }
-        #expect(refusal?.description.contains("validation") == true)
+        #expect(refusal?.description.contains("--holdout test-half") == true)
         let confused = ForgetSet(
             selection: .confusion(classes: [3, 5], count: 2), forget: [1, 2], retain: [3, 4], forgottenClasses: nil)
         let confusion = UnlearningProblem(
             train: problem.train, forgetSet: confused, validation: problem.validation, parameters: problem.parameters,
             seed: 1, recipe: problem.recipe, architecture: problem.architecture)
         #expect(throws: MethodNotApplicable.self) { try CalibratedRelabel().plan(for: confusion) }
+    }
+}
+
+extension InputSource {
+    /// The samples among `forgetSet`'s retain set (all of them for a retain batch).
+    fileprivate func retained(_ forgetSet: ForgetSet) -> [Int] {
+        guard case .samples(let indices) = self else { return [] }
+        return indices.filter(Set(forgetSet.retain).contains)
+    }
+}
+
+/// `lethe unlearn` without `--method`: a recommended, existing method for every kind of selection.
+struct MethodChoiceTests {
+    @Test func everyKindOfSelectionHasAnExistingRecommendedMethod() {
+        #expect(
+            MethodChoice.recommended(for: ForgetSelection.fraction(0.01, seed: 1).kind).method == "calibrated-relabel")
+        #expect(MethodChoice.recommended(for: ForgetSelection.indices([3]).kind).method == "calibrated-relabel")
+        for kind in [ForgetSelection.Kind.classes, .samples, .confusion] {
+            let choice = MethodChoice.recommended(for: kind)
+            #expect(UnlearningMethods.named(choice.method) != nil && choice.chosenBy == "default")
+        }
+        #expect(
+            MethodChoice.given("scrub")
+                == MethodChoice(method: "scrub", chosenBy: "--method", reason: "named with --method"))
     }
 }

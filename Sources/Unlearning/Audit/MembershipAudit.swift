@@ -8,7 +8,8 @@ public struct AuditFigures: Sendable, Equatable, Codable {
     /// The same for the online likelihood ratio, when the references allow one.
     public let onlineAuc: Double?
     public let onlineTprAt1pctFpr: Double?
-    /// Positions (into the positives) the offline test calls members at 1% FPR, ascending.
+    /// Positions (into the positives) the offline test calls members at 1% FPR, ascending (their training
+    /// indices after `flagged(as:)`).
     public let flaggedAt1pctFpr: [Int]
     /// The offline score at and above which a sample is called a member at 1% FPR (nil: nobody is).
     public let thresholdAt1pctFpr: Double?
@@ -64,5 +65,16 @@ public struct MembershipAudit: Sendable {
 
     private func rocCurve(_ scores: [Double]) -> ROCCurve {
         ROCCurve(positives: Array(scores.prefix(positives)), negatives: Array(scores.dropFirst(positives)))
+    }
+}
+
+extension AuditFigures {
+    /// The same figures with each flagged position replaced by `indices[position]` (e.g. the training index of
+    /// each positive), so every model's flagged list in a report names samples the same way.
+    public func flagged(as indices: [Int]) -> AuditFigures {
+        AuditFigures(
+            auc: auc, tprAt1pctFpr: tprAt1pctFpr, tprAt01pctFpr: tprAt01pctFpr, onlineAuc: onlineAuc,
+            onlineTprAt1pctFpr: onlineTprAt1pctFpr, flaggedAt1pctFpr: flaggedAt1pctFpr.map { indices[$0] },
+            thresholdAt1pctFpr: thresholdAt1pctFpr, positives: positives, negatives: negatives)
     }
 }

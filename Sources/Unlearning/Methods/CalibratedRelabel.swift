@@ -3,41 +3,50 @@ import Tensor
 
 /// `calibrated-relabel`: forgets listed or random samples the way retraining does — until each looks like a
 /// held-out sample, not until the model gets it wrong. Every `refresh` steps a forward pass measures the
-/// forget samples' and the held-out (validation) samples' current losses and `CalibrationGate` picks the
-/// active forget samples, whose loss is still below the held-out loss at the same quantile. Each step then
-/// descends a retain batch together with `forget-weight` × the cross-entropy of up to `forget-batch` active
-/// samples towards their current runner-up class. The two have to run together: retain descent alone makes the
-/// in-distribution forget samples more familiar, forgetting alone costs test accuracy. The run ends once no
-/// sample is active (or after `steps`). For classes every forget sample stays active while the model still
-/// predicts its label (a model that never saw a class gets none of it right).
+/// forget samples' and the held-out calibration samples' current losses and `CalibrationGate` picks the
+/// active forget samples: those whose target (the held-out loss at the same quantile) lies above
+/// `min-target-loss` and whose loss is still below it. Each step descends a retain batch together with
+/// `forget-weight` × the cross-entropy of up to `forget-batch` active samples towards their current runner-up
+/// class. The two have to run together: retain descent alone makes the in-distribution forget samples more
+/// familiar again, forgetting alone costs test accuracy. For classes every forget sample stays active while the
+/// model still predicts its label (a model that never saw a class gets none of it right).
 public struct CalibratedRelabel: UnlearningMethod {
     public let name = "calibrated-relabel"
     public let summary =
         "Relabel forget samples towards their runner-up class until their losses match held-out ones, with retain descent."
     public let parameters: [MethodParameters.Declaration] = [
-        .init("steps", "400", "Most gradient steps", .count(1...UnlearningLimits.steps)),
+        .init("steps", "400", "Gradient steps", .count(1...UnlearningLimits.steps)),
         .init("refresh", "10", "Steps between measurements of the losses (and of the active set)", .count(1...1000)),
-        .init("lr", "0.003", "SGD learning rate (momentum 0.9, weight decay 5e-4)", .positive),
+        .init("lr", "0.003", "SGD learning rate", .positive),
+        .init("momentum", "0.9", "SGD momentum", .belowOne),
+        .init("weight-decay", "5e-4", "SGD weight decay", .nonNegative),
         .init("retain-batch", "128", "Retain minibatch size", .batchSize),
         .init("forget-batch", "64", "Most active forget samples per step", .batchSize),
         .init("forget-weight", "0.1", "Weight of the relabelled forget term against the retain term", .positive),
         .init(
-            "min-target-loss", "0.7",
-            "Only samples whose held-out target loss exceeds this are pushed (0.7: held-out samples that are wrong or nearly)",
+            "min-target-loss", "0.85",
+            "Only samples whose held-out target loss exceeds this are pushed (0.85: held-out samples the model gets wrong, which lands the forget accuracy at the held-out one)",
             .nonNegative),
+        .init(
+            "calibration-samples", "1000",
+            "Held-out samples measured for the targets (a seeded subset of the holdout like the forget set)",
+            .count(1...UnlearningLimits.samples)),
         .init("clip", "5.0", "Clip the gradient to this global L2 norm (0: off)", .nonNegative),
     ]
 
     public init() {}
 
+    static let optimizer = "sgd"
     static let activeKey = "calibrated-relabel.active"
     static let labelsKey = "calibrated-relabel.labels"
-    static let settledKey = "calibrated-relabel.settled"
+    static let activeCountKey = "calibrated-relabel.active-count"
 
     public func plan(for problem: UnlearningProblem) throws -> Plan {
         let p = problem.parameters
         let forget = problem.forgetSet.forget
-        let gate = try Gate(problem: problem, minimumTarget: Double(p.float("min-target-loss")))
+        let gate = try Gate(
+            problem: problem, minimumTarget: Double(p.float("min-target-loss")),
+            calibrationSamples: p.int("calibration-samples"))
         let (steps, refresh) = (p.int("steps"), p.int("refresh"))
         let retainBatches = retainSchedule(problem, steps: steps, size: p.int("retain-batch"))
         let (forgetBatch, forgetWeight) = (p.int("forget-batch"), p.float("forget-weight"))
@@ -46,35 +55,37 @@ public struct CalibratedRelabel: UnlearningMethod {
             phases.append(
                 PredictionPhase(
                     name: "measure \(block + 1)",
-                    request: { state in
-                        state.scalars[Self.settledKey] != nil
-                            ? nil : PredictionRequest(subject: .student, indices: forget + gate.heldOut)
-                    },
+                    request: { _ in PredictionRequest(subject: .student, indices: forget + gate.heldOut) },
                     keep: { predictions, state in
                         gate.choose(predictions, forget: forget, seed: problem.seed("active-\(block)"), state)
                     }))
             let first = block * refresh
             phases.append(
-                GatedGradientPhase(
-                    name: "relabel \(block + 1)", steps: min(refresh, steps - first), clipNorm: p.positiveOrOff("clip")
+                GradientPhase(
+                    name: "relabel \(block + 1)", steps: min(refresh, steps - first), optimizer: Self.optimizer,
+                    clipNorm: p.positiveOrOff("clip")
                 ) { step, state in
-                    let active = state.labels[Self.activeKey]!
-                    let labels = state.labels[Self.labelsKey]!
-                    let rows = (0..<min(forgetBatch, active.count)).map { (step * forgetBatch + $0) % active.count }
                     let retain = retainBatches[first + step]
-                    return GradientStep(
-                        parts: [
-                            BatchPart(
-                                inputs: .samples(retain), labels: problem.labels(of: retain),
-                                losses: [.crossEntropy(weight: 1 / Float(retain.count))]),
+                    var parts = [
+                        BatchPart(
+                            inputs: .samples(retain), labels: problem.labels(of: retain),
+                            losses: [.crossEntropy(weight: 1 / Float(retain.count))])
+                    ]
+                    let (active, labels) = (state.labels[Self.activeKey]!, state.labels[Self.labelsKey]!)
+                    if !active.isEmpty {
+                        let rows = (0..<min(forgetBatch, active.count)).map { (step * forgetBatch + $0) % active.count }
+                        parts.append(
                             BatchPart(
                                 inputs: .samples(rows.map { active[$0] }), labels: rows.map { labels[$0] },
-                                losses: [.crossEntropy(weight: forgetWeight / Float(rows.count))]),
-                        ], normalizer: 1, seed: problem.seed("calibrated-relabel-\(first + step)"))
+                                losses: [.crossEntropy(weight: forgetWeight / Float(rows.count))]))
+                    }
+                    return GradientStep(
+                        parts: parts, normalizer: 1, seed: problem.seed("calibrated-relabel-\(first + step)"))
                 })
         }
-        let optimizer = SGD(learningRate: p.float("lr"), momentum: 0.9, weightDecay: 5e-4)
-        return Plan(phases: phases) { [GatedGradientPhase.optimizer: optimizer] }
+        let optimizer = SGD(
+            learningRate: p.float("lr"), momentum: p.float("momentum"), weightDecay: p.float("weight-decay"))
+        return Plan(phases: phases) { [Self.optimizer: optimizer] }
     }
 
     /// Shuffled retain batches for `steps` steps: as many seeded passes over the retain set as they need.
@@ -92,21 +103,22 @@ public struct CalibratedRelabel: UnlearningMethod {
 extension CalibratedRelabel {
     /// Picks the active forget samples and their runner-up labels from a measurement.
     struct Gate {
-        /// Held-out samples like the forget set (empty for classes, which need none).
+        /// Held-out samples like the forget set, at most the calibration count (none for classes).
         let heldOut: [Int]
         let minimumTarget: Double
         let forgotten: Set<Int>?
 
-        init(problem: UnlearningProblem, minimumTarget: Double) throws {
+        init(problem: UnlearningProblem, minimumTarget: Double, calibrationSamples: Int) throws {
             switch problem.forgetSet.selection {
             case .classes: heldOut = []
             case .fraction, .indices:
-                heldOut = problem.forgetLikeValidation
-                guard !heldOut.isEmpty else {
+                let like = problem.forgetLikeValidation
+                guard !like.isEmpty else {
                     throw MethodNotApplicable(
-                        "calibrated-relabel calibrates the forget samples against held-out samples the original never trained on, and this checkpoint records no validation split; train the original with lethe train --validation-fraction (0.1 by default)"
+                        "calibrated-relabel calibrates the forget samples against held-out samples the original never trained on, and this run has none like them: use --holdout test-half, or a checkpoint with a validation split"
                     )
                 }
+                heldOut = problem.seededSubset(of: like, count: calibrationSamples, stream: "calibration")
             case .confusion:
                 throw MethodNotApplicable(
                     "calibrated-relabel calibrates forget samples against held-out ones, which does not fit mislabelled samples (--confuse-classes); use scrub or scrub-and-learn"
@@ -127,11 +139,7 @@ extension CalibratedRelabel {
                     forgetLosses: own.losses, heldOutLosses: Array(predictions.losses[n...]))
                 positions = CalibrationGate.active(losses: own.losses, targets: targets, minimumTarget: minimumTarget)
             }
-            state.scalars["calibrated-relabel.active-count"] = Double(positions.count)
-            guard !positions.isEmpty else {
-                state.scalars[CalibratedRelabel.settledKey] = 1
-                return
-            }
+            state.scalars[CalibratedRelabel.activeCountKey] = Double(positions.count)
             var generator = SeededGenerator(seed: seed, stream: "active-order")
             let order = generator.permutation(positions.count).map { positions[$0] }
             let runnerUp = SCRUBAndLearn.runnerUp(own.logits, excluding: own.labels, forgotten: forgotten ?? [])

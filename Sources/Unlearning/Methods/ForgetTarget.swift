@@ -46,19 +46,16 @@ public enum ForgetTarget {
 
 extension ForgetTarget {
     /// For judging a finished sample or confusion scenario (`Acceptance`): the original's accuracy, in the forget
-    /// set's terms, on held-out samples like the forget set — the validation split's, or the test set's when the
-    /// checkpoint records no split. Nil for class scenarios (their target is fixed) or without such samples.
-    public static func heldOut(_ original: Model, problem: UnlearningProblem, test: Dataset)
+    /// set's terms, on the held-out samples like the forget set (`forgetLikeValidation`: the validation split's or
+    /// a test-half holdout's; `source` names which). Nil for class scenarios (their target is fixed) or without
+    /// such samples: a target is never measured on data the run reports.
+    public static func heldOut(_ original: Model, problem: UnlearningProblem, source: String)
         -> (accuracy: Double, samples: Int, source: String)?
     {
         guard problem.forgetSet.forgottenClasses == nil else { return nil }
         let validation = problem.forgetLikeValidation
-        let (dataset, indices, source) =
-            validation.isEmpty
-            ? (test, test.indices(ofClasses: Set(problem.labels(of: problem.forgetSet.forget))), "test")
-            : (problem.train, validation, "validation")
-        guard !indices.isEmpty else { return nil }
-        let predictions = Evaluator.predict(original, on: dataset, indices: indices)
-        return (heldOutAccuracy(predictions, problem), indices.count, source)
+        guard !validation.isEmpty else { return nil }
+        let predictions = Evaluator.predict(original, on: problem.train, indices: validation)
+        return (heldOutAccuracy(predictions, problem), validation.count, source)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 import Testing
 
 @testable import Unlearning
@@ -55,15 +56,53 @@ struct LiRAArithmeticTests {
         let (outFit, inFit) = MembershipScores.fits(referencePhi: referencePhi, isIn: isIn)
         #expect(close(outFit.variance, 2) && close(inFit.variance, 2))
         let scores = MembershipScores(phi: [4, 5, 6], outFit: outFit, inFit: inFit)
-        #expect(close(scores.offline[0], 3 / 2.0.squareRoot()))
+        // Each mean rests on 2 OUT values: the predictive variance of a new OUT model is 2 × (1 + 1/2) = 3.
+        #expect(close(scores.offline[0], 3 / 3.0.squareRoot()))
         #expect(close(scores.offline[1], 0))
-        #expect(close(scores.offline[2], 4 / 2.0.squareRoot()))
-        #expect(close(scores.offlinePValues[0], 0.016947426762, 1e-9))  // 1 − Φ(2.1213)
+        #expect(close(scores.offline[2], 4 / 3.0.squareRoot()))
+        #expect(close(scores.offlinePValues[0], 0.041632258331, 1e-9))  // 1 − Φ(1.7321)
         #expect(close(scores.offlinePValues[1], 0.5))
+        // The deviations d = (φ − μ_out) / √(3/2) are scored against N(4, 2) (the mean shift ((4 − 1) + (10 − 5)) / 2
+        // = 4, IN variance 2) and N(0, 2): (d² − (d − 4)²) / 4 = 2d − 4.
         let online = try #require(scores.online)
-        #expect(close(online[0], 9.0 / 4))  // log N(4; 4, 2) − log N(4; 1, 2)
-        #expect(close(online[1], -25.0 / 4))  // log N(5; 10, 2) − log N(5; 5, 2)
-        #expect(close(online[2], 16.0 / 4))  // μ_in = 2 + mean shift 4 = 6
+        #expect(close(online[0], 2 * 3 / 1.5.squareRoot() - 4))
+        #expect(close(online[1], -4))
+        #expect(close(online[2], 2 * 4 / 1.5.squareRoot() - 4))
+    }
+
+    @Test func aRetrainLikeModelIsNotFlaggedForTheNoiseOfItsFewerOutReferences() throws {
+        // Positives are OUT of 2 of 4 references, negatives of all 4; the audited model draws every φ from the same
+        // OUT distribution as the references, so it should look like a non-member. With the variance of a mean of n
+        // values added, the positives' scores spread like the negatives' (z has variance 1 for both).
+        var generator = SeededGenerator(seed: 3)
+        func normal() -> Double {
+            let (u, v) = (
+                Double.random(in: Double.ulpOfOne..<1, using: &generator), Double.random(in: 0..<1, using: &generator)
+            )
+            return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+        }
+        let (positives, negatives) = (4000, 4000)
+        var referencePhi: [[Double]] = []
+        var isIn: [[Bool]] = []
+        var phi: [Double] = []
+        for sample in 0..<(positives + negatives) {
+            let center = 3 * normal()
+            let flags = sample < positives ? [false, false, true, true] : [false, false, false, false]
+            referencePhi.append(flags.map { $0 ? center + 2 + normal() : center + normal() })
+            isIn.append(flags)
+            phi.append(center + normal())
+        }
+        let audit = MembershipAudit(referencePhi: referencePhi, isIn: isIn, positives: positives)
+        let scores = audit.scores(phi: phi)
+        func variance(_ values: ArraySlice<Double>) -> Double {
+            let mean = values.reduce(0, +) / Double(values.count)
+            return values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
+        }
+        #expect(abs(variance(scores.offline.prefix(positives)) - 1) < 0.1)
+        #expect(abs(variance(scores.offline.dropFirst(positives)) - 1) < 0.1)
+        let figures = audit.figures(scores)
+        #expect(abs(figures.auc - 0.5) < 0.03 && figures.tprAt1pctFpr < 0.025)
+        #expect(abs(try #require(figures.onlineAuc) - 0.5) < 0.03)
     }
 
     @Test func scoresAreFiniteWhenEverySampleIsInEveryReference() {

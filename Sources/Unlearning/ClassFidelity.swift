@@ -1,0 +1,49 @@
+/// Per-class fidelity (issue 14, item 5): averages hide damage (a method can keep the mean test accuracy of the
+/// retained classes while one of them loses 14 points), so reports carry each class's test accuracy before and
+/// after, and against a retrain when one is given, and flag every retained class that lost more than
+/// `flagThreshold` against the original or the retrain.
+public struct ClassFidelity: Sendable, Codable, Equatable {
+    public let label: Int
+    public let before: Double
+    public let after: Double
+    /// A retrain's accuracy on the class (with `--reference`).
+    public let retrain: Double?
+    /// Whether the class is forgotten (its loss is the point, not damage).
+    public let forgotten: Bool
+    /// A retained class that lost more than the threshold against the original or the retrain.
+    public let flagged: Bool
+
+    /// Change against the original (after − before), a fraction.
+    public var change: Double { after - before }
+    /// Change against the retrain (after − retrain), a fraction.
+    public var changeVsRetrain: Double? { retrain.map { after - $0 } }
+
+    public static let flagThreshold = 0.03
+
+    /// One row per class with test samples, from per-class accuracies (nil: no test samples of that class).
+    public static func compare(
+        before: [Double?], after: [Double?], retrain: [Double?]? = nil, forgotten: [Int] = [],
+        threshold: Double = flagThreshold
+    ) -> [ClassFidelity] {
+        before.indices.compactMap { label in
+            guard let b = before[label], label < after.count, let a = after[label] else { return nil }
+            let r = retrain.flatMap { label < $0.count ? $0[label] : nil }
+            let isForgotten = forgotten.contains(label)
+            let lost = a < b - threshold || r.map { a < $0 - threshold } == true
+            return ClassFidelity(
+                label: label, before: b, after: a, retrain: r, forgotten: isForgotten, flagged: !isForgotten && lost)
+        }
+    }
+
+    /// "class 2 −14.2 points (−12.0 vs retrain)" for a flagged class.
+    public var summary: String {
+        var text = "class \(label) " + Self.points(change)
+        if let changeVsRetrain { text += " (\(Self.points(changeVsRetrain)) vs retrain)" }
+        return text
+    }
+
+    static func points(_ change: Double) -> String {
+        let value = 100 * change
+        return (value < 0 ? "−" : "+") + String(format: "%.1f points", abs(value))
+    }
+}
