@@ -23,12 +23,32 @@ public enum HTMLReport {
                 \(report.holdout.map { "<p class=\"muted\">\(escape($0.summary)).</p>" } ?? "")
                 <h2>Metrics</h2>
                 \(metricsTable(report))
+                \(report.audit.map(auditSection) ?? "")
                 <h2>Test accuracy per class</h2>
                 <p class="muted">Grey: before; blue: after; red: after, for a forgotten class.</p>
                 \(perClassChart(before: report.before.perClassAccuracy, after: report.after.perClassAccuracy, forgotten: forgotten))
                 <h2>Loss per step</h2>
                 \(report.phases.filter { !$0.losses.isEmpty }.map(lossCurve).joined(separator: "\n"))
                 """)
+    }
+
+    /// The membership audit: how many forget samples remain distinguishable, against the original and the retrain.
+    static func auditSection(_ audit: AuditVerdict) -> String {
+        let rows = [("unlearned", audit.figures), ("original", audit.original), ("retrain", audit.retrain)]
+            .compactMap { name, figures in
+                figures.map {
+                    String(
+                        format: "<tr><td>%@</td><td>%.3f</td><td>%.1f%%</td><td>%d of %d</td></tr>", name, $0.auc,
+                        100 * $0.tprAt1pctFpr, $0.flaggedAt1pctFpr.count, $0.positives)
+                }
+            }.joined()
+        return """
+            <h2>Membership audit</h2>
+            <p\(audit.exposed ? " class=\"bad\"" : "")>\(escape(audit.summary)).</p>
+            <table><tr><th>model</th><th>AUC</th><th>TPR at 1% FPR</th><th>flagged forget samples</th></tr>\(rows)</table>
+            <p class="muted">LiRA (offline) against \(audit.referenceCount) reference models in
+            <code>\(escape(audit.references))</code>; forget samples against as many held-out test samples.</p>
+            """
     }
 
     /// The verdict: the forget target and budgets the run was judged by, and every target it missed.
@@ -70,7 +90,7 @@ public enum HTMLReport {
         table { border-collapse: collapse; } td, th { padding: .25em .8em; text-align: right; border-bottom: 1px solid #ddd; }
         th:first-child, td:first-child { text-align: left; }
         .before { fill: #9aa5b1; } .after { fill: #1f6feb; } .forgotten { fill: #d1242f; }
-        .muted { color: #666; } svg text { font: 11px system-ui, sans-serif; fill: #444; }
+        .muted { color: #666; } .bad { color: #d1242f; } svg text { font: 11px system-ui, sans-serif; fill: #444; }
         </style></head><body>
         \(body)
         </body></html>

@@ -28,7 +28,7 @@ public struct UnlearningReport: Codable {
     /// `ssd`: the α it dampened with and, when `alpha=auto` searched, what the search measured.
     public let chosenAlpha: ChosenAlpha?
     /// Whether the run met its targets, with the figures it was judged by (nil in reports of older versions).
-    public let verdict: Verdict?
+    public private(set) var verdict: Verdict?
     /// Which held-out data steered the run and which data the reported test figures come from (nil in reports
     /// of older versions).
     public let holdout: Holdout?
@@ -38,6 +38,17 @@ public struct UnlearningReport: Codable {
     /// that lost more than 3 points (nil in older reports).
     public let perClass: [ClassFidelity]?
     public let blas: String
+    /// The membership audit of the unlearned model, when references were given (`--references`).
+    public private(set) var audit: AuditVerdict? = nil
+
+    /// Adds the membership audit; a forget set still exposed is a missed target like any other.
+    public mutating func judge(by audit: AuditVerdict) {
+        self.audit = audit
+        guard audit.exposed, var verdict else { return }
+        verdict.passed = false
+        verdict.misses.append("membership audit: \(audit.summary)")
+        self.verdict = verdict
+    }
 
     /// The run as an error when it missed a target (after its report is written), else nil.
     public var missedTargets: TargetMissed? {
@@ -114,6 +125,7 @@ public struct UnlearningReport: Codable {
             rows.append("forget target: none (no held-out samples like the forget set); forgetting was not judged")
         }
         rows += (verdict?.misses ?? []).map { "missed: \($0)" }
+        if let audit { rows.append("membership audit: \(audit.summary)") }
         if let holdout { rows.append(holdout.summary) }
         if let methodChoice, methodChoice.chosenBy == "default" {
             rows.append("method \(methodChoice.method) (default): \(methodChoice.reason)")

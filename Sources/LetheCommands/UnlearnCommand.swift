@@ -27,6 +27,11 @@ struct UnlearnCommand: AsyncParsableCommand {
     @Option(help: "Where to write the unlearned weights (safetensors).") var out: String
     @Option(help: "Write the JSON report here.") var report: String?
     @Option(help: "Write a self-contained HTML report here.") var html: String?
+    @Option(
+        help:
+            "Audit the forget set with these membership-audit references (`lethe audit prepare`); a forget set still exposed misses the run's targets."
+    )
+    var references: String?
 
     func validate() throws {
         if let workers, !(1...64).contains(workers) { throw ValidationError("--workers must be between 1 and 64") }
@@ -46,9 +51,19 @@ struct UnlearnCommand: AsyncParsableCommand {
             inputSha256: try BlobStore.sha256(contentsOf: URL(fileURLWithPath: request.weights)),
             seed: request.seed, shards: request.shards,
             reference: try request.reference.map { ($0, try model.load(weights: $0)) }, log: { log($0) })
+        // The references are checked (and fitted) before any work.
+        let auditor = try references.map {
+            try ReferenceAuditor(
+                modelOptions: model, dataOptions: request.dataOptions, forgetOptions: request.forgetOptions,
+                weights: request.weights, original: request.weights, references: $0, seed: request.seed,
+                validationFraction: request.validationFraction)
+        }
         let progress = ProgressBar()
-        let (result, _) = try await run.perform(out: URL(fileURLWithPath: out), outName: out) { plan, state in
+        var (result, student) = try await run.perform(out: URL(fileURLWithPath: out), outName: out) { plan, state in
             try await execute(plan, state: state, scenario: scenario, progress: progress.handler)
+        }
+        if let auditor, let references {
+            try audit(&result, student: student, with: auditor, references: references)
         }
         if let report {
             try JSONEncoder.sorted.encode(result).write(to: URL(fileURLWithPath: report), options: .atomic)
@@ -65,6 +80,28 @@ struct UnlearnCommand: AsyncParsableCommand {
 }
 
 extension UnlearnCommand {
+    /// Audits the unlearned model (with the original and the `--reference` retrain for comparison) and judges the
+    /// run by it; a run that now misses its targets keeps no model unless asked to.
+    func audit(
+        _ result: inout UnlearningReport, student: Model, with auditor: ReferenceAuditor, references: String
+    ) throws {
+        var models: [(name: String, path: String, model: Model)] = [
+            ("audited", out, student), ("original", request.weights, auditor.scenario.model),
+        ]
+        if let reference = request.reference {
+            models.append(("retrain", reference, try request.modelOptions.load(weights: reference)))
+        }
+        let (report, _) = try auditor.report(weights: out, models: models, scoresFile: nil)
+        let passedBefore = result.missedTargets == nil
+        result.judge(
+            by: AuditVerdict(
+                references: references, referenceCount: report.referenceCount, figures: report.figures,
+                original: report.original, retrain: report.retrain))
+        if passedBefore, result.missedTargets != nil, !request.keepFailed {
+            try? FileManager.default.removeItem(atPath: out)
+        }
+    }
+
     /// Runs the plan in this process, or with `--workers N` on an embedded coordinator and N workers.
     func execute(_ plan: Plan, state: PlanState, scenario: Scenario, progress: ProgressHandler?) async throws
         -> (phases: [PhaseLog], touched: Set<Int>, earlierSeconds: Double)

@@ -127,4 +127,65 @@ struct AuditEndToEndTests {
             prepare + ["--out", remote, "--coordinator", control, "--keys", keys])
         #expect(try common.json(again.standardOutput)["reused"] as? Int == 2, "\(again.standardError)")
     }
+
+    /// `lethe unlearn --references`: the report carries the membership audit of the unlearned model (with the
+    /// original's and the retrain's figures), the console says how many forget samples remain distinguishable, and
+    /// an exposed forget set is a missed target (exit 1, no model). References for another recipe are refused
+    /// before the method runs.
+    @Test func unlearnReportsCarryTheAuditAndAnExposedForgetSetFails() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = try common.makeSubset(in: directory, train: 600, test: 300)
+        let (original, other) = (directory.path("original.safetensors"), directory.path("other.safetensors"))
+        try await train(data, epochs: 3, out: original)
+        try await train(data, epochs: 1, out: other)
+        let references = directory.path("refs")
+        let prepared = try await LetheProcess.run([
+            "audit", "prepare", "--weights", original, "--references", "2", "--seed", "5", "--model", "fmnist-mlp",
+            "--data", data, "--out", references,
+        ])
+        try #require(prepared.status == 0, "\(prepared.standardError)")
+        let request = [
+            "unlearn", "--model", "fmnist-mlp", "--data", data, "--forget-fraction", "0.1", "--seed", "2",
+            "--references", references,
+        ]
+        // A do-nothing run (finetune with a vanishing learning rate) leaves the original's exposure as it was.
+        let out = directory.path("unlearned.safetensors")
+        let report = directory.path("report.json")
+        let run = try await LetheProcess.run(
+            request + [
+                "--weights", original, "--method", "finetune", "--param", "lr=0.000001", "--param", "epochs=1",
+                "--out", out, "--report", report,
+            ])
+        let json = try common.json(String(contentsOfFile: report, encoding: .utf8))
+        let audit = try #require(json["audit"] as? [String: Any], "\(run.standardError)")
+        let exposed = try #require(audit["exposed"] as? Bool)
+        let flagged = try #require((audit["figures"] as? [String: Any])?["flagged_at_1pct_fpr"] as? [Int])
+        let forgetSamples = try #require(audit["forget_samples"] as? Int)
+        #expect((json["forget"] as? [String: Any])?["forget_samples"] as? Int == forgetSamples)
+        #expect((audit["original"] as? [String: Any])?["auc"] is Double)
+        #expect(exposed == (flagged.count > (audit["allowed_flagged"] as? Int ?? -1)))
+        #expect(
+            run.standardOutput.contains("membership audit: \(flagged.count) of \(forgetSamples) forget samples remain"))
+        let html = directory.path("report.html")
+        _ = try await LetheProcess.run(
+            request + [
+                "--weights", original, "--method", "finetune", "--param", "lr=0.000001", "--param", "epochs=1",
+                "--out", directory.path("kept.safetensors"), "--html", html, "--keep-failed",
+            ])
+        #expect(try String(contentsOfFile: html, encoding: .utf8).contains("<h2>Membership audit</h2>"))
+        let verdict = try #require(json["verdict"] as? [String: Any])
+        if exposed {
+            #expect(run.status == 1 && verdict["passed"] as? Bool == false)
+            #expect(!FileManager.default.fileExists(atPath: out))
+        } else {
+            #expect((verdict["misses"] as? [String])?.contains { $0.hasPrefix("membership audit") } == false)
+        }
+
+        let refused = try await LetheProcess.run(
+            request + ["--weights", other, "--method", "finetune", "--out", directory.path("o.safetensors")])
+        #expect(refused.status == 2)
+        #expect(refused.standardError.contains("another recipe"))
+        #expect(!refused.standardError.contains("finetune on"), "the method ran before the references were checked")
+    }
 }

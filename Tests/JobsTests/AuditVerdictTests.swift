@@ -1,0 +1,51 @@
+import Foundation
+import Jobs
+import Testing
+import Unlearning
+
+/// When the membership audit calls a forget set exposed: against chance (binomial tail at p < 0.01) without a
+/// retrain, against the retrain's rate + 2 points with one.
+struct AuditVerdictTests {
+    func figures(flagged: Int, of positives: Int = 600) throws -> AuditFigures {
+        let json: [String: Any] = [
+            "auc": 0.5, "positives": positives, "negatives": positives,
+            "tpr_at_1pct_fpr": Double(flagged) / Double(positives), "tpr_at_0_1pct_fpr": 0.0,
+            "flagged_at_1pct_fpr": Array(0..<flagged),
+        ]
+        return try JSONDecoder().decode(AuditFigures.self, from: JSONSerialization.data(withJSONObject: json))
+    }
+
+    /// Binomial(600, 1%): P(X > 11) = 0.0195, P(X > 12) = 0.0085, so 12 is the most chance explains at p < 0.01;
+    /// computed by hand (exact sums) and checked on smaller cases.
+    @Test func chanceLimitIsTheBinomialTail() {
+        #expect(AuditVerdict.chanceLimit(samples: 600, rate: 0.01, pValue: 0.01) == 12)
+        // Binomial(100, 1%): P(X > 3) = 0.0184, P(X > 4) = 0.0034.
+        #expect(AuditVerdict.chanceLimit(samples: 100, rate: 0.01, pValue: 0.01) == 4)
+        // One sample: P(X > 0) = 1% is not below 1%, P(X > 1) = 0.
+        #expect(AuditVerdict.chanceLimit(samples: 1, rate: 0.01, pValue: 0.01) == 1)
+        #expect(AuditVerdict.chanceLimit(samples: 0, rate: 0.01, pValue: 0.01) == 0)
+    }
+
+    @Test func withoutARetrainChanceDecides() throws {
+        let within = AuditVerdict(
+            references: "refs", referenceCount: 8, figures: try figures(flagged: 12), original: nil, retrain: nil)
+        #expect(!within.exposed && within.allowedFlagged == 12)
+        let exposed = AuditVerdict(
+            references: "refs", referenceCount: 8, figures: try figures(flagged: 13), original: nil, retrain: nil)
+        #expect(exposed.exposed)
+        #expect(exposed.summary.hasPrefix("13 of 600 forget samples remain distinguishable at 1% FPR"))
+        #expect(exposed.summary.contains("more than the 12 allowed"))
+    }
+
+    @Test func aRetrainSetsTheAllowance() throws {
+        // The retrain flags 11 of 600 (1.83%): 11 + 12 (2 points of 600) = 23 samples pass.
+        let retrain = try figures(flagged: 11)
+        let pass = AuditVerdict(
+            references: "refs", referenceCount: 8, figures: try figures(flagged: 23), original: nil, retrain: retrain)
+        #expect(!pass.exposed && pass.allowedFlagged == 23)
+        let fail = AuditVerdict(
+            references: "refs", referenceCount: 8, figures: try figures(flagged: 24), original: nil, retrain: retrain)
+        #expect(fail.exposed)
+        #expect(fail.summary.contains("the retrain's 1.8% + 2 points"))
+    }
+}
