@@ -1,6 +1,7 @@
 import Foundation
 import Jobs
 import Logging
+import Synchronization
 import Transport
 import Wire
 
@@ -8,7 +9,7 @@ import Wire
 /// authenticated key, or their name on an insecure endpoint), keeps their liveness, sends each round's tasks
 /// to the clients chosen for it and collects their answers until every one is in or the round's deadline
 /// passes. A client that dies, is late or answers badly simply misses that round; it can rejoin at any time.
-public final class ClientRoster: @unchecked Sendable {
+public final class ClientRoster: Sendable {
     public struct Settings: Sendable {
         public var heartbeatMilliseconds = 500
         /// Heartbeat intervals a client may stay silent before it counts as offline.
@@ -53,45 +54,29 @@ public final class ClientRoster: @unchecked Sendable {
     }
 
     public let settings: Settings
-    static var role: String { "client" }
-    let transport: Transport
-    let lock = NSLock()
-    var peers: PeerTable<ClientInfo>
-    let logger: Logger
-    let onRefusal: @Sendable (_ peer: Peer, _ reason: String, _ message: String) -> Void
-    /// Every client that went offline, by identity, as it was last seen.
-    private var offline: [String: ClientInfo] = [:]
-    private var waiting: [UInt64: Waiting] = [:]
-    private var cancelledJobs = Set<String>()
-    private let changed = NSCondition()
+    private let roster: Mutex<ClientRounds>
 
     public init(
         transport: Transport, settings: Settings = Settings(),
         logger: Logger = Logger(label: "lethe.clients", factory: SwiftLogNoOpLogHandler.init),
         onRefusal: @escaping @Sendable (_ peer: Peer, _ reason: String, _ message: String) -> Void = { _, _, _ in }
     ) {
-        self.logger = logger
-        self.transport = transport
         self.settings = settings
-        self.onRefusal = onRefusal
-        peers = PeerTable(heartbeatMilliseconds: settings.heartbeatMilliseconds, liveness: settings.liveness)
+        roster = Mutex(ClientRounds(settings: settings, transport: transport, logger: logger, onRefusal: onRefusal))
     }
 
-    public func start() { startServing() }
+    public func start() {
+        let tasks = PeerServing.start(
+            roster.withLock { $0.transport }, heartbeatMilliseconds: settings.heartbeatMilliseconds,
+            handle: { [weak self] received in self?.roster.withLock { $0.handle(received) } },
+            tick: { [weak self] in self?.roster.withLock { $0.tick() } })
+        roster.withLock { $0.peers.tasks += tasks }
+    }
 
-    public func stop() { stopServing { waiting.values.forEach { $0.round.fail(CoordinatorStopping()) } } }
+    public func stop() { roster.withLock { $0.stop() } }
 
     /// Every client ever seen, by identity.
-    public var clientList: [ClientInfo] {
-        lock.withLock {
-            var known = offline
-            for client in peers.members.values {
-                known[client.details.identity] = client.details
-                known[client.details.identity]?.lastSeen = client.lastSeen
-            }
-            return known.values.sorted { $0.identity < $1.identity }
-        }
-    }
+    public var clientList: [ClientInfo] { roster.withLock { $0.clientList } }
 
     /// The identity of the client whose key, identity or name is `reference`.
     public func identity(of reference: String) -> String? {
@@ -101,20 +86,18 @@ public final class ClientRoster: @unchecked Sendable {
     }
 
     /// Messages refused so far, by reason.
-    public var refusalCounts: [String: Int] { lock.withLock { peers.refusals } }
+    public var refusalCounts: [String: Int] { roster.withLock { $0.peers.refusals } }
 
     /// Blocks until at least `count` clients are online (true) or `deadline` passes (false); throws when `job` is
     /// cancelled.
     @discardableResult
     public func waitForClients(_ count: Int, job: String, until deadline: Date = .distantFuture) throws -> Bool {
-        changed.lock()
-        defer { changed.unlock() }
         while true {
-            let (online, cancelled) = lock.withLock { (peers.members.count, cancelledJobs.contains(job)) }
+            let (online, cancelled) = roster.withLock { ($0.peers.members.count, $0.isCancelled(job)) }
             if cancelled { throw JobCancelled(job: job) }
             if online >= count { return true }
             if Date() >= deadline { return false }
-            _ = changed.wait(until: min(deadline, Date().addingTimeInterval(0.25)))
+            Thread.sleep(forTimeInterval: min(0.05, max(deadline.timeIntervalSinceNow, 0)))
         }
     }
 
@@ -125,27 +108,8 @@ public final class ClientRoster: @unchecked Sendable {
     ) throws -> [String: Outcome] {
         guard let job = assignments.first?.task.job else { return [:] }
         let round = Gathering<String, Outcome>(expecting: assignments.map(\.identity))
-        try lock.withLock {
-            if cancelledJobs.contains(job) { throw JobCancelled(job: job) }
-            for assignment in assignments {
-                guard let client = online(assignment.identity) else {
-                    round.deliver(.missed("offline"), for: assignment.identity)
-                    continue
-                }
-                let requestID = peers.nextRequestID()
-                waiting[requestID] = Waiting(identity: assignment.identity, job: job, round: round, check: check)
-                client.inFlight.insert(requestID)
-                send(.roundTask(assignment.task), requestID: requestID, tensors: assignment.tensors, to: client.peer)
-            }
-        }
-        defer {
-            lock.withLock {
-                for (requestID, entry) in waiting where entry.round === round {
-                    waiting[requestID] = nil
-                    online(entry.identity)?.inFlight.remove(requestID)
-                }
-            }
-        }
+        try roster.withLock { try $0.send(assignments, of: job, round: round, check: check) }
+        defer { roster.withLock { $0.forget(round) } }
         var outcomes = try round.wait(until: deadline)
         for assignment in assignments where outcomes[assignment.identity] == nil {
             outcomes[assignment.identity] = .missed("no answer before the round's deadline")
@@ -154,97 +118,5 @@ public final class ClientRoster: @unchecked Sendable {
     }
 
     /// Fails the job's waiting round and every later one.
-    public func cancel(job: String) {
-        lock.withLock {
-            cancelledJobs.insert(job)
-            for entry in waiting.values where entry.job == job { entry.round.fail(JobCancelled(job: job)) }
-        }
-    }
-
-    private func online(_ identity: String) -> Member<ClientInfo>? {
-        peers.members.values.first { $0.details.identity == identity }
-    }
-
-    // MARK: messages
-
-    /// Registers a client by its authenticated key (its name on an insecure endpoint), in place of an earlier
-    /// connection with the same identity; its count of rounds done carries over.
-    func admit(_ peer: Peer, _ hello: Hello) -> ClientInfo? {
-        guard hello.role == .client else {
-            refuse(peer, requestID: 0, code: .badRequest, "this side serves clients only", reason: "unexpected")
-            return nil
-        }
-        let identity = peer.key ?? hello.name
-        let earlier = online(identity)
-        if let earlier, earlier.peer != peer { remove(earlier, because: "reconnected") }
-        let client = ClientInfo(
-            identity: identity, key: peer.key, name: hello.name, classCounts: hello.classCounts,
-            partition: hello.partition, online: true, lastSeen: Date(),
-            tasksDone: earlier?.details.tasksDone ?? offline[identity]?.tasksDone ?? 0)
-        offline[identity] = nil
-        log("client \(hello.name) joined with \(client.samples) samples (\(hello.partition))")
-        changed.broadcast()
-        return client
-    }
-
-    func receive(_ envelope: Envelope<ClientToCoordinator>, from client: Member<ClientInfo>) {
-        switch envelope.message {
-        case .hello, .heartbeat, .goodbye:
-            break  // the endpoint's
-        case .roundUpdate(let update):
-            accept(envelope, update: update, from: client)
-        case .error(let error):
-            guard let entry = waiting.removeValue(forKey: envelope.requestID) else {
-                log("client \(client.name) reported: \(error.message)")
-                return
-            }
-            client.inFlight.remove(envelope.requestID)
-            entry.round.deliver(.missed("\(client.name): \(error.message)"), for: entry.identity)
-        }
-    }
-
-    private func accept(_ envelope: Envelope<ClientToCoordinator>, update: RoundUpdate, from client: Member<ClientInfo>)
-    {
-        guard let entry = waiting[envelope.requestID], entry.identity == client.details.identity else {
-            refuse(
-                client.peer, requestID: envelope.requestID, code: .unknownTask,
-                "no round task \(update.job)/\(update.round) is waiting for \(client.name)", reason: "unknown task")
-            return
-        }
-        waiting[envelope.requestID] = nil
-        client.inFlight.remove(envelope.requestID)
-        if let problem = entry.check(update, envelope.tensors) {
-            refuse(client.peer, requestID: envelope.requestID, code: .badShape, problem, reason: "bad update")
-            entry.round.deliver(.missed("\(client.name) sent a bad update: \(problem)"), for: entry.identity)
-            return
-        }
-        client.details.tasksDone += 1
-        entry.round.deliver(.update(update, tensors: envelope.tensors), for: entry.identity)
-    }
-
-    /// A client that left, fell silent or reconnected misses what it was doing; it stays known, offline.
-    func departed(_ client: Member<ClientInfo>, because reason: String) {
-        for requestID in client.inFlight {
-            waiting.removeValue(forKey: requestID)?.round.deliver(.missed(reason), for: client.details.identity)
-        }
-        var info = client.details
-        info.online = false
-        info.lastSeen = client.lastSeen
-        if online(info.identity) == nil { offline[info.identity] = info }
-    }
-
-    func ticked() {}
-}
-
-extension ClientRoster: PeerEndpoint {
-    typealias Inbound = ClientToCoordinator
-    typealias Outbound = CoordinatorToClient
-}
-
-/// A round task sent to a client that the roster waits to hear about.
-private struct Waiting {
-    let identity: String
-    let job: String
-    let round: Gathering<String, ClientRoster.Outcome>
-    let check: ClientRoster.UpdateCheck
+    public func cancel(job: String) { roster.withLock { $0.cancel(job: job) } }
 }

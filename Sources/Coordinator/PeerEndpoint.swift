@@ -5,9 +5,10 @@ import Wire
 
 /// How the coordinator keeps workers or federated clients in touch (DESIGN §5, §7): the hello handshake, heartbeats
 /// and liveness, goodbyes, request ids and refusals (counted, logged, audited and answered with a typed error). The
-/// worker pool and the client roster each say only whom they admit, what their peers' own messages mean and what a
-/// peer's departure costs. The mirror of `CoordinatorLinked` on the other side of the connection.
-protocol PeerEndpoint: AnyObject, Sendable {
+/// worker pool's and the client roster's state (each behind one `Mutex`) say only whom they admit, what their
+/// peers' own messages mean and what a peer's departure costs. The mirror of `CoordinatorLinked` on the other side
+/// of the connection.
+protocol PeerEndpoint {
     /// What the peers send, and what the coordinator sends them.
     associatedtype Inbound: PeerToCoordinator
     associatedtype Outbound: CoordinatorToPeer
@@ -17,25 +18,22 @@ protocol PeerEndpoint: AnyObject, Sendable {
     /// "worker" or "client", for logs and refusals.
     static var role: String { get }
     var transport: Transport { get }
-    var lock: NSLock { get }
-    /// Guarded by `lock`.
     var peers: PeerTable<Details> { get set }
     var logger: Logger { get }
-    /// Called (with `lock` held) with each refused message's peer, reason and what was wrong (for the audit log).
+    /// Called with each refused message's peer, reason and what was wrong (for the audit log).
     var onRefusal: @Sendable (_ peer: Peer, _ reason: String, _ message: String) -> Void { get }
 
-    /// What a peer that said hello is registered with, or nil after refusing it; called with `lock` held.
-    func admit(_ peer: Peer, _ hello: Hello) -> Details?
-    /// Handles a registered peer's own message (not hello, heartbeat or goodbye); called with `lock` held.
-    func receive(_ envelope: Envelope<Inbound>, from member: Member<Details>)
-    /// Settles what a peer that left, fell silent or said hello again still owed; called with `lock` held, once it is
-    /// unregistered.
-    func departed(_ member: Member<Details>, because reason: String)
-    /// Called after each liveness check, with `lock` held.
-    func ticked()
+    /// What a peer that said hello is registered with, or nil after refusing it.
+    mutating func admit(_ peer: Peer, _ hello: Hello) -> Details?
+    /// Handles a registered peer's own message (not hello, heartbeat or goodbye).
+    mutating func receive(_ envelope: Envelope<Inbound>, from member: Member<Details>)
+    /// Settles what a peer that left, fell silent or said hello again still owed, once it is unregistered.
+    mutating func departed(_ member: Member<Details>, because reason: String)
+    /// Called after each liveness check.
+    mutating func ticked()
 }
 
-/// A worker or client that said hello and has not left or fallen silent (guarded by its endpoint's lock).
+/// A worker or client that said hello and has not left or fallen silent (inside its endpoint's state).
 final class Member<Details> {
     let peer: Peer
     let name: String
@@ -51,7 +49,7 @@ final class Member<Details> {
     }
 }
 
-/// An endpoint's registered peers and what it counts (guarded by its lock).
+/// An endpoint's registered peers and what it counts.
 struct PeerTable<Details> {
     let heartbeatMilliseconds: Int
     /// Heartbeat intervals a peer may stay silent before it counts as gone.
@@ -63,7 +61,7 @@ struct PeerTable<Details> {
     var refusals: [String: Int] = [:]
     var bytesSent = 0
     var bytesReceived = 0
-    /// What serves the endpoint: its message handler and heartbeat timer.
+    /// What serves the endpoint: its message handler and heartbeat timer (`PeerServing`).
     var tasks: [Task<Void, Never>] = []
     private var lastRequestID: UInt64 = 0
     private var stallGuard: StallGuard
@@ -91,79 +89,52 @@ struct PeerTable<Details> {
 extension PeerEndpoint {
     func log(_ message: String, _ level: Logger.Level = .info) { logger.log(level: level, "\(message)") }
 
-    /// Handles the transport's messages and checks liveness every heartbeat interval until `stopServing`.
-    func startServing() {
-        let incoming = transport.incoming
-        lock.withLock {
-            let interval = peers.heartbeatMilliseconds
-            peers.tasks += [
-                Task { [weak self] in for await received in incoming { self?.handle(received) } },
-                Task { [weak self] in
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .milliseconds(interval))
-                        self?.tick()
-                    }
-                },
-            ]
+    mutating func handle(_ received: Received) {
+        peers.bytesReceived += received.frames.reduce(0) { $0 + $1.count }
+        var refusal: WireError?
+        guard let envelope = received.envelope(as: Inbound.self, refusing: { refusal = $0 }) else {
+            if let refusal { refuse(received.peer, refusal) }
+            return
         }
-    }
-
-    /// Stops handling messages; `settle` (called with `lock` held) fails whatever still waits for a peer.
-    func stopServing(settling settle: () -> Void) {
-        lock.withLock {
-            peers.tasks.forEach { $0.cancel() }
-            settle()
-        }
-    }
-
-    func handle(_ received: Received) {
-        lock.withLock {
-            peers.bytesReceived += received.frames.reduce(0) { $0 + $1.count }
-            guard let envelope = received.envelope(as: Inbound.self, refusing: { refuse(received.peer, $0) }) else {
-                return
-            }
-            if case .hello(let hello) = envelope.message.contact { return welcome(received.peer, hello) }
-            guard let member = registered(received.peer, requestID: envelope.requestID) else { return }
-            switch envelope.message.contact {
-            case .hello, .heartbeat:
-                break
-            case .goodbye(let reason):
-                log("\(Self.role) \(member.name) left: \(reason)")
-                remove(member, because: "left: \(reason)")
-            case nil:
-                receive(envelope, from: member)
-            }
+        if case .hello(let hello) = envelope.message.contact { return welcome(received.peer, hello) }
+        guard let member = registered(received.peer, requestID: envelope.requestID) else { return }
+        switch envelope.message.contact {
+        case .hello, .heartbeat:
+            break
+        case .goodbye(let reason):
+            log("\(Self.role) \(member.name) left: \(reason)")
+            remove(member, because: "left: \(reason)")
+        case nil:
+            receive(envelope, from: member)
         }
     }
 
     /// Drops the members that fell silent and sends the others a heartbeat.
-    func tick() {
-        lock.withLock {
-            let silent = peers.silent(now: Date())
-            for member in silent {
-                log("\(Self.role) \(member.name) is silent (\(member.inFlight.count) request(s) unanswered)")
-                remove(member, because: "went silent")
-            }
-            for member in peers.members.values { send(.heartbeat, to: member.peer) }
-            ticked()
+    mutating func tick() {
+        let silent = peers.silent(now: Date())
+        for member in silent {
+            log("\(Self.role) \(member.name) is silent (\(member.inFlight.count) request(s) unanswered)")
+            remove(member, because: "went silent")
         }
+        for member in peers.members.values { send(.heartbeat, to: member.peer) }
+        ticked()
     }
 
     /// Unregisters a member and settles what it owed.
-    func remove(_ member: Member<Details>, because reason: String) {
+    mutating func remove(_ member: Member<Details>, because reason: String) {
         peers.members[member.peer] = nil
         departed(member, because: reason)
         member.inFlight.removeAll()
     }
 
-    func send(_ message: Outbound, requestID: UInt64 = 0, tensors: [NamedTensor] = [], to peer: Peer) {
+    mutating func send(_ message: Outbound, requestID: UInt64 = 0, tensors: [NamedTensor] = [], to peer: Peer) {
         let frames = WireCodec.encode(Envelope(message, requestID: requestID, tensors: tensors))
         peers.bytesSent += frames.reduce(0) { $0 + $1.count }
         transport.send(frames, to: peer)
     }
 
     /// Counts, logs, audits and answers a refused message.
-    func refuse(_ peer: Peer, requestID: UInt64, code: ProtocolError.Code, _ message: String, reason: String) {
+    mutating func refuse(_ peer: Peer, requestID: UInt64, code: ProtocolError.Code, _ message: String, reason: String) {
         peers.refusals[reason, default: 0] += 1
         log("refused a message from \(peer) (\(reason)): \(message)", .warning)
         onRefusal(peer, reason, message)
@@ -172,14 +143,14 @@ extension PeerEndpoint {
 
     /// Refuses what the decoder refused; another side's message only once its peer has said hello (before that,
     /// the peer hears that it must).
-    private func refuse(_ peer: Peer, _ error: WireError) {
+    private mutating func refuse(_ peer: Peer, _ error: WireError) {
         let (requestID, refusal, reason) = error.refusal
         if case .unexpected = error, registered(peer, requestID: requestID) == nil { return }
         refuse(peer, requestID: requestID, code: refusal.code, refusal.message, reason: reason)
     }
 
     /// The peer's member, just heard from; nil after refusing the message of a peer that has not said hello.
-    private func registered(_ peer: Peer, requestID: UInt64) -> Member<Details>? {
+    private mutating func registered(_ peer: Peer, requestID: UInt64) -> Member<Details>? {
         guard let member = peers.members[peer] else {
             refuse(
                 peer, requestID: requestID, code: .notRegistered, "unknown \(Self.role): send hello first",
@@ -191,7 +162,7 @@ extension PeerEndpoint {
     }
 
     /// Registers a peer the endpoint admits (in place of what it was before) and welcomes it.
-    private func welcome(_ peer: Peer, _ hello: Hello) {
+    private mutating func welcome(_ peer: Peer, _ hello: Hello) {
         guard let details = admit(peer, hello) else { return }
         if let previous = peers.members[peer] { remove(previous, because: "said hello again") }
         peers.members[peer] = Member(peer: peer, name: hello.name, details: details)
@@ -201,6 +172,26 @@ extension PeerEndpoint {
                     coordinatorKernelIdentity: peers.kernelIdentity,
                     heartbeatIntervalMilliseconds: peers.heartbeatMilliseconds, liveness: peers.liveness)),
             to: peer)
+    }
+}
+
+/// Serves an endpoint whose state is behind a `Mutex`: a task handles the transport's messages and another checks
+/// liveness every heartbeat interval, until they are cancelled.
+enum PeerServing {
+    static func start(
+        _ transport: Transport, heartbeatMilliseconds: Int, handle: @escaping @Sendable (Received) -> Void,
+        tick: @escaping @Sendable () -> Void
+    ) -> [Task<Void, Never>] {
+        let incoming = transport.incoming
+        return [
+            Task { for await received in incoming { handle(received) } },
+            Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(heartbeatMilliseconds))
+                    tick()
+                }
+            },
+        ]
     }
 }
 

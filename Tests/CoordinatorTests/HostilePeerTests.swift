@@ -100,6 +100,8 @@ struct HostilePeerTests {
         let honest = try fixture.worker(hub.connect(), name: "honest")
         let run = Task { await honest.run() }
         defer { run.cancel() }
+        // Both registered first: with the liar alone, a shard would go back to it until it fails for good.
+        try await eventually { pool.workerList.count == 2 }
         let remote = try await DedicatedThread.run(name: "job") {
             try fixture.run(fixture.remoteExecutor(pool, shards: 2))
         }
