@@ -66,11 +66,7 @@ public final class ClientRoster: Sendable {
     }
 
     public func start() {
-        let tasks = PeerServing.start(
-            roster.withLock { $0.transport }, heartbeatMilliseconds: settings.heartbeatMilliseconds,
-            handle: { [weak self] received in self?.roster.withLock { $0.handle(received) } },
-            tick: { [weak self] in self?.roster.withLock { $0.tick() } })
-        roster.withLock { $0.peers.tasks += tasks }
+        startServing(roster.withLock { $0.transport }, heartbeatMilliseconds: settings.heartbeatMilliseconds)
     }
 
     public func stop() { roster.withLock { $0.stop() } }
@@ -119,4 +115,8 @@ public final class ClientRoster: Sendable {
 
     /// Fails the job's waiting round and every later one.
     public func cancel(job: String) { roster.withLock { $0.cancel(job: job) } }
+}
+
+extension ClientRoster: PeerEndpointOwner {
+    func withState(_ body: (inout ClientRounds) -> Void) { roster.withLock { body(&$0) } }
 }

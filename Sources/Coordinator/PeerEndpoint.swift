@@ -61,7 +61,7 @@ struct PeerTable<Details> {
     var refusals: [String: Int] = [:]
     var bytesSent = 0
     var bytesReceived = 0
-    /// What serves the endpoint: its message handler and heartbeat timer (`PeerServing`).
+    /// What serves the endpoint: its message handler and heartbeat timer (`startServing`).
     var tasks: [Task<Void, Never>] = []
     private var lastRequestID: UInt64 = 0
     private var stallGuard: StallGuard
@@ -175,23 +175,30 @@ extension PeerEndpoint {
     }
 }
 
-/// Serves an endpoint whose state is behind a `Mutex`: a task handles the transport's messages and another checks
-/// liveness every heartbeat interval, until they are cancelled.
-enum PeerServing {
-    static func start(
-        _ transport: Transport, heartbeatMilliseconds: Int, handle: @escaping @Sendable (Received) -> Void,
-        tick: @escaping @Sendable () -> Void
-    ) -> [Task<Void, Never>] {
+/// The class that owns an endpoint's state behind a `Mutex` (the worker pool, the client roster).
+protocol PeerEndpointOwner: AnyObject, Sendable {
+    associatedtype State: PeerEndpoint
+    /// Runs `body` on the state with the lock held.
+    func withState(_ body: (inout State) -> Void)
+}
+
+extension PeerEndpointOwner {
+    /// Handles the transport's messages and checks liveness every heartbeat interval until the state's tasks are
+    /// cancelled.
+    func startServing(_ transport: Transport, heartbeatMilliseconds: Int) {
         let incoming = transport.incoming
-        return [
-            Task { for await received in incoming { handle(received) } },
-            Task {
+        let tasks = [
+            Task { [weak self] in
+                for await received in incoming { self?.withState { $0.handle(received) } }
+            },
+            Task { [weak self] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(heartbeatMilliseconds))
-                    tick()
+                    self?.withState { $0.tick() }
                 }
             },
         ]
+        withState { $0.peers.tasks += tasks }
     }
 }
 

@@ -81,11 +81,7 @@ public final class WorkerPool: Sendable {
 
     /// Starts serving the transport's messages and the heartbeat timer.
     public func start() {
-        let tasks = PeerServing.start(
-            dispatch.withLock { $0.transport }, heartbeatMilliseconds: settings.heartbeatMilliseconds,
-            handle: { [weak self] received in self?.dispatch.withLock { $0.handle(received) } },
-            tick: { [weak self] in self?.dispatch.withLock { $0.tick() } })
-        dispatch.withLock { $0.peers.tasks += tasks }
+        startServing(dispatch.withLock { $0.transport }, heartbeatMilliseconds: settings.heartbeatMilliseconds)
     }
 
     public func stop() { dispatch.withLock { $0.stop() } }
@@ -122,4 +118,8 @@ public struct CoordinatorStopping: Error, CustomStringConvertible {
 public struct JobCancelled: Error, CustomStringConvertible {
     public let job: String
     public var description: String { "job \(job) was cancelled" }
+}
+
+extension WorkerPool: PeerEndpointOwner {
+    func withState(_ body: (inout WorkerDispatch) -> Void) { dispatch.withLock { body(&$0) } }
 }

@@ -79,26 +79,10 @@ struct AuditEndToEndTests {
         let data = try common.makeSubset(in: directory, train: 600, test: 300)
         let original = directory.path("original.safetensors")
         try await train(data, epochs: 2, out: original)
-        let keys = directory.path("keys")
-        #expect(try await LetheProcess.run(["keys", "init", keys]).status == 0)
-        let workers = "ipc://\(directory.path("workers.sock"))"
-        let control = "ipc://\(directory.path("control.sock"))"
-        var daemons = [
-            try LetheProcess.start(
-                [
-                    "coordinator", "--bind", workers, "--control", control, "--state-dir", directory.path("state"),
-                    "--keys", keys, "--heartbeat-ms", "200", "--max-jobs", "2",
-                ], log: directory.url.appendingPathComponent("coordinator.log"))
-        ]
-        for name in ["alpha", "beta"] {
-            daemons.append(
-                try LetheProcess.start(
-                    [
-                        "worker", "--coordinator", workers, "--keys", keys, "--name", name, "--cache-dir",
-                        directory.path("cache-\(name)"), "--threads", "1",
-                    ], log: directory.url.appendingPathComponent("\(name).log")))
-        }
-        defer { daemons.forEach { $0.terminate() } }
+        let cluster = try await KeyedCluster(
+            in: directory, workers: ["alpha", "beta"], coordinatorOptions: ["--max-jobs", "2"])
+        defer { cluster.terminate() }
+        let (keys, control) = (cluster.keys, cluster.control)
         let prepare = [
             "audit", "prepare", "--weights", original, "--references", "2", "--seed", "5", "--model", "fmnist-mlp",
             "--data", data, "--format", "json",

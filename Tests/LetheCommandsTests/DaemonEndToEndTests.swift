@@ -12,26 +12,9 @@ struct DaemonEndToEndTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (data, weights) = try await UnlearnEndToEndTests().trainOriginal(in: directory)
-        let keys = directory.path("keys")
-        #expect(try await LetheProcess.run(["keys", "init", keys]).status == 0)
-        let workers = "ipc://\(directory.path("workers.sock"))"
-        let control = "ipc://\(directory.path("control.sock"))"
-        var daemons = [
-            try LetheProcess.start(
-                [
-                    "coordinator", "--bind", workers, "--control", control, "--state-dir", directory.path("state"),
-                    "--keys", keys, "--heartbeat-ms", "200",
-                ], log: directory.url.appendingPathComponent("coordinator.log"))
-        ]
-        for name in ["alpha", "beta"] {
-            daemons.append(
-                try LetheProcess.start(
-                    [
-                        "worker", "--coordinator", workers, "--keys", keys, "--name", name, "--cache-dir",
-                        directory.path("cache-\(name)"), "--threads", "1",
-                    ], log: directory.url.appendingPathComponent("\(name).log")))
-        }
-        defer { daemons.forEach { $0.terminate() } }
+        let cluster = try await KeyedCluster(in: directory, workers: ["alpha", "beta"])
+        defer { cluster.terminate() }
+        let (keys, control) = (cluster.keys, cluster.control)
         let cli = ["--coordinator", control, "--keys", keys, "--format", "json"]
         let request = [
             "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "0",
