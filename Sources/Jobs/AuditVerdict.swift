@@ -18,11 +18,14 @@ public struct AuditVerdict: Sendable, Codable, Equatable {
     public let allowedFlagged: Int
     public let allowance: String
     public let exposed: Bool
+    /// The audited model's offline scores, forget and held-out samples apart.
+    public let histogram: ScoreHistogram?
 
     public init(
         references: String, referenceCount: Int, figures: AuditFigures, original: AuditFigures?,
-        retrain: AuditFigures?
+        retrain: AuditFigures?, histogram: ScoreHistogram? = nil
     ) {
+        self.histogram = histogram
         self.references = references
         self.referenceCount = referenceCount
         self.figures = figures

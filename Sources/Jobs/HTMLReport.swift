@@ -46,8 +46,49 @@ public enum HTMLReport {
             <h2>Membership audit</h2>
             <p\(audit.exposed ? " class=\"bad\"" : "")>\(escape(audit.summary)).</p>
             <table><tr><th>model</th><th>AUC</th><th>TPR at 1% FPR</th><th>flagged forget samples</th></tr>\(rows)</table>
+            \(audit.histogram.map { scoreHistogram($0, threshold: audit.figures.thresholdAt1pctFpr) } ?? "")
             <p class="muted">LiRA (offline) against \(audit.referenceCount) reference models in
             <code>\(escape(audit.references))</code>; forget samples against as many held-out test samples.</p>
+            """
+    }
+
+    /// The unlearned model's audit scores as bars (held-out samples grey, forget samples red, side by side per bin)
+    /// with the 1% FPR threshold; a forgotten set's bars lie on the held-out ones.
+    static func scoreHistogram(_ histogram: ScoreHistogram, threshold: Double?) -> String {
+        let (width, height, bins) = (600.0, 160.0, histogram.forget.count)
+        let total = (forget: max(histogram.forget.reduce(0, +), 1), heldOut: max(histogram.heldOut.reduce(0, +), 1))
+        // Shares of each side, so unequal counts compare.
+        let top = max(
+            histogram.forget.map { Double($0) / Double(total.forget) }.max() ?? 0,
+            histogram.heldOut.map { Double($0) / Double(total.heldOut) }.max() ?? 0, 1e-9)
+        let step = width / Double(bins)
+        var bars = ""
+        for bin in 0..<bins {
+            for (offset, count, total, kind) in [
+                (0.0, histogram.heldOut[bin], total.heldOut, "before"),
+                (0.5, histogram.forget[bin], total.forget, "forgotten"),
+            ] {
+                let barHeight = height * Double(count) / Double(total) / top
+                bars += String(
+                    format: "<rect class=\"%@\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"></rect>", kind,
+                    Double(bin) * step + offset * step, height - barHeight, step / 2 - 1, barHeight)
+            }
+        }
+        let (low, high) = (histogram.edges.first ?? 0, histogram.edges.last ?? 1)
+        let line =
+            threshold.map { threshold -> String in
+                let x = width * (threshold - low) / max(high - low, 1e-9)
+                return String(
+                    format:
+                        "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"0\" y2=\"%.0f\" stroke=\"#222\" stroke-dasharray=\"4\"></line>",
+                    x, x, height)
+            } ?? ""
+        return """
+            <svg width="\(Int(width))" height="\(Int(height) + 20)" role="img" aria-label="audit score histogram">\(bars)\(line)
+            <text x="0" y="\(Int(height) + 15)">\(String(format: "%.1f", low))</text>
+            <text x="\(Int(width) - 30)" y="\(Int(height) + 15)">\(String(format: "%.1f", high))</text></svg>
+            <p class="muted">Offline audit scores of the unlearned model: held-out samples grey, forget samples red
+            (shares of each); dashed: the 1% FPR threshold. Samples to its right are flagged.</p>
             """
     }
 

@@ -52,7 +52,7 @@ struct AuditRunCommand: AsyncParsableCommand {
         let (report, rows) = try auditor.report(weights: weights, models: models, scoresFile: scores)
         switch output.format {
         case .json: try printJSON(report)
-        case .text: print(report.text(rows: rows))
+        case .text: print(report.text(rows: rows.map { ($0.name, $0.figures) }))
         }
     }
 }

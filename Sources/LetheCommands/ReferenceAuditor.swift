@@ -46,7 +46,7 @@ struct ReferenceAuditor {
     /// Scores each model (the first is the audited one); writes every sample's scores to `scoresFile` if given.
     func report(
         weights: String, models: [(name: String, path: String, model: Model)], scoresFile: String?
-    ) throws -> (AuditReport, rows: [(name: String, figures: AuditFigures)]) {
+    ) throws -> (AuditReport, rows: [(name: String, figures: AuditFigures, histogram: ScoreHistogram)]) {
         let scored = models.map { entry in
             let phi = samples.phi(of: entry.model, scenario: scenario)
             let scores = audit.scores(phi: phi)
@@ -64,7 +64,17 @@ struct ReferenceAuditor {
             figures: scored[0].figures, flagged: scored[0].figures.flaggedAt1pctFpr.map { samples.forget[$0] },
             original: scored.first { $0.name == "original" }?.figures.flagged(as: samples.forget),
             retrain: scored.first { $0.name == "retrain" }?.figures.flagged(as: samples.forget))
-        return (report, scored.map { ($0.name, $0.figures) })
+        return (
+            report,
+            scored.map {
+                (
+                    $0.name, $0.figures,
+                    ScoreHistogram(
+                        forget: Array($0.scores.offline.prefix(samples.forget.count)),
+                        heldOut: Array($0.scores.offline.dropFirst(samples.forget.count)))
+                )
+            }
+        )
     }
 
     /// The manifest, or what to run to make one.

@@ -91,12 +91,12 @@ extension UnlearnCommand {
         if let reference = request.reference {
             models.append(("retrain", reference, try request.modelOptions.load(weights: reference)))
         }
-        let (report, _) = try auditor.report(weights: out, models: models, scoresFile: nil)
+        let (report, rows) = try auditor.report(weights: out, models: models, scoresFile: nil)
         let passedBefore = result.missedTargets == nil
         result.judge(
             by: AuditVerdict(
                 references: references, referenceCount: report.referenceCount, figures: report.figures,
-                original: report.original, retrain: report.retrain))
+                original: report.original, retrain: report.retrain, histogram: rows.first?.histogram))
         if passedBefore, result.missedTargets != nil, !request.keepFailed {
             try? FileManager.default.removeItem(atPath: out)
         }

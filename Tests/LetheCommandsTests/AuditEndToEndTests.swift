@@ -157,7 +157,10 @@ struct AuditEndToEndTests {
                 "--weights", original, "--method", "finetune", "--param", "lr=0.000001", "--param", "epochs=1",
                 "--out", directory.path("kept.safetensors"), "--html", html, "--keep-failed",
             ])
-        #expect(try String(contentsOfFile: html, encoding: .utf8).contains("<h2>Membership audit</h2>"))
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(page.contains("<h2>Membership audit</h2>") && page.contains("aria-label=\"audit score histogram\""))
+        let histogram = try #require(audit["histogram"] as? [String: Any])
+        #expect((histogram["forget"] as? [Int])?.reduce(0, +) == forgetSamples)
         let verdict = try #require(json["verdict"] as? [String: Any])
         if exposed {
             #expect(run.status == 1 && verdict["passed"] as? Bool == false)
