@@ -21,9 +21,10 @@ struct RefusalReplyTests {
         let fixture = try ClusterFixture()
         let (coordinator, state, controlHub) = try fixture.joblessCoordinator()
         defer { coordinator.stop() }
-        // A generous timeout: the in-memory coordinator shares the cooperative pool with heavy tests. Before the
-        // fix the decoder's refusal never reached the client, which then failed with a timeout, not a refusal.
-        let client = ControlClient(transport: controlHub.connect(key: "ada"), timeoutSeconds: 120)
+        // A generous timeout: the in-memory coordinator shares the cooperative pool with heavy tests (a loaded CI
+        // machine starved it for over 120 s). Before the fix the decoder's refusal never reached the client, which
+        // then failed with a timeout, not a refusal.
+        let client = ControlClient(transport: controlHub.connect(key: "ada"), timeoutSeconds: 300)
         defer { client.close() }
         let cases: [(JobSpec, String)] = [
             (spec(shards: 5000), "shards 5000 must be between 1 and 4096"),  // refused by the decoder
@@ -46,7 +47,7 @@ struct RefusalReplyTests {
         let fixture = try ClusterFixture()
         let (coordinator, state, controlHub) = try fixture.joblessCoordinator()
         defer { coordinator.stop() }
-        let client = ControlClient(transport: controlHub.connect(key: "ada"), timeoutSeconds: 120)
+        let client = ControlClient(transport: controlHub.connect(key: "ada"), timeoutSeconds: 300)
         defer { client.close() }
         let train = try await client.upload(Data("not a dataset".utf8), kind: "dataset")
         func reference(_ training: ReferenceTraining) async throws -> JobSpec {
