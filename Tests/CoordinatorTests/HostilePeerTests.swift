@@ -119,7 +119,9 @@ final class Collected<Value>: @unchecked Sendable {
     func append(_ element: Value) { lock.withLock { stored.append(element) } }
 }
 
-func eventually(seconds: Double = 60, _ condition: () -> Bool) async throws {
+/// Waits until `condition` holds or `seconds` pass. Generous: the in-memory daemons share the cooperative pool
+/// with the heaviest tests, and a loaded machine starved it for minutes.
+func eventually(seconds: Double = 300, _ condition: () -> Bool) async throws {
     let deadline = Date().addingTimeInterval(seconds)
     while !condition() && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
 }
