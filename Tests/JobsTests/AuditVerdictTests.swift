@@ -6,9 +6,9 @@ import Unlearning
 /// When the membership audit calls a forget set exposed: against chance (binomial tail at p < 0.01) without a
 /// retrain, against the retrain's rate + 2 points with one.
 struct AuditVerdictTests {
-    func figures(flagged: Int, of positives: Int = 600) throws -> AuditFigures {
+    func figures(flagged: Int, of positives: Int = 600, auc: Double = 0.5) throws -> AuditFigures {
         let json: [String: Any] = [
-            "auc": 0.5, "positives": positives, "negatives": positives,
+            "auc": auc, "positives": positives, "negatives": positives,
             "tpr_at_1pct_fpr": Double(flagged) / Double(positives), "tpr_at_0_1pct_fpr": 0.0,
             "flagged_at_1pct_fpr": Array(0..<flagged),
         ]
@@ -34,7 +34,7 @@ struct AuditVerdictTests {
             references: "refs", referenceCount: 8, figures: try figures(flagged: 13), original: nil, retrain: nil)
         #expect(exposed.exposed)
         #expect(exposed.summary.hasPrefix("13 of 600 forget samples remain distinguishable at 1% FPR"))
-        #expect(exposed.summary.contains("more than the 12 allowed"))
+        #expect(exposed.summary.contains("at most 12 flagged"))
     }
 
     @Test func aRetrainSetsTheAllowance() throws {
@@ -47,5 +47,34 @@ struct AuditVerdictTests {
             references: "refs", referenceCount: 8, figures: try figures(flagged: 24), original: nil, retrain: retrain)
         #expect(fail.exposed)
         #expect(fail.summary.contains("the retrain's 1.8% + 2 points"))
+    }
+
+    /// The null standard error by hand: 600 against 600 gives √(1201 / (12 · 360000)) = 0.016674.
+    @Test func chanceAucErrorIsTheMannWhitneyNullSpread() {
+        #expect(abs(AuditVerdict.chanceAucStandardError(positives: 600, negatives: 600) - 0.016674) < 1e-6)
+        #expect(AuditVerdict.chanceAucStandardError(positives: 0, negatives: 10) == 0)
+    }
+
+    /// A forget set that is a little more familiar throughout (AUC) is exposed even when its top scores are not.
+    @Test func anAucAboveChanceOrTheRetrainsIsExposedToo() throws {
+        // Without a retrain: 0.5 + 2 × 0.016674 = 0.5333.
+        let familiar = AuditVerdict(
+            references: "refs", referenceCount: 8, figures: try figures(flagged: 5, auc: 0.54), original: nil,
+            retrain: nil)
+        #expect(familiar.exposed && abs(familiar.allowedAuc - 0.53335) < 1e-4)
+        let unfamiliar = AuditVerdict(
+            references: "refs", referenceCount: 8, figures: try figures(flagged: 5, auc: 0.53), original: nil,
+            retrain: nil)
+        #expect(!unfamiliar.exposed)
+        // With a retrain at AUC 0.513: 0.513 + 2√2 × 0.016674 = 0.5602 (the diff of two AUCs).
+        let retrain = try figures(flagged: 7, auc: 0.513)
+        let scrubLike = AuditVerdict(
+            references: "refs", referenceCount: 8, figures: try figures(flagged: 15, auc: 0.563), original: nil,
+            retrain: retrain)
+        #expect(scrubLike.exposed && scrubLike.flagged <= scrubLike.allowedFlagged)
+        let forgotten = AuditVerdict(
+            references: "refs", referenceCount: 8, figures: try figures(flagged: 12, auc: 0.5175), original: nil,
+            retrain: retrain)
+        #expect(!forgotten.exposed)
     }
 }

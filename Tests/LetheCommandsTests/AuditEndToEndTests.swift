@@ -148,7 +148,11 @@ struct AuditEndToEndTests {
         let forgetSamples = try #require(audit["forget_samples"] as? Int)
         #expect((json["forget"] as? [String: Any])?["forget_samples"] as? Int == forgetSamples)
         #expect((audit["original"] as? [String: Any])?["auc"] is Double)
-        #expect(exposed == (flagged.count > (audit["allowed_flagged"] as? Int ?? -1)))
+        let auc = try #require((audit["figures"] as? [String: Any])?["auc"] as? Double)
+        #expect(
+            exposed
+                == (flagged.count > (audit["allowed_flagged"] as? Int ?? -1)
+                    || auc > (audit["allowed_auc"] as? Double ?? -1)))
         #expect(
             run.standardOutput.contains("membership audit: \(flagged.count) of \(forgetSamples) forget samples remain"))
         let html = directory.path("report.html")
