@@ -35,10 +35,10 @@ public struct ClassFidelity: Sendable, Codable, Equatable {
         }
     }
 
-    /// "class 2 −14.2 points (−12.0 vs retrain)" for a flagged class.
+    /// "class 2 −14.2 points vs original, −12.0 points vs retrain" for a flagged class.
     public var summary: String {
-        var text = "class \(label) " + Self.points(change)
-        if let changeVsRetrain { text += " (\(Self.points(changeVsRetrain)) vs retrain)" }
+        var text = "class \(label) " + Self.points(change) + " vs original"
+        if let changeVsRetrain { text += ", \(Self.points(changeVsRetrain)) vs retrain" }
         return text
     }
 
