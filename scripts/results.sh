@@ -4,6 +4,7 @@
 # Resumable: finished runs (their JSON reports) are kept.
 #   scripts/results.sh [OUT_DIR]            (default: out/results; SEEDS="1 2 3" and METHODS=... override)
 #   PARTS="memorising" scripts/results.sh   (only some of: short ssd-sweep memorising)
+# Runs one job at a time: two multi-threaded lethe processes on the same 2 cores slowed each other 4-7x.
 # The memorising scenario (issue 14): originals trained 30 epochs on all 60,000 samples (--validation-fraction 0:
 # no recorded split, like a model a user brings, so runs are steered by half the test set), a random 1% forget set
 # per seed, its retrain, every method for samples, and `lethe audit` of each result against REFERENCES (8)
@@ -22,7 +23,8 @@ mem_methods=${MEM_METHODS:-"retrain calibrated-relabel finetune neggrad neggrad+
 mem=${MEM_OUT:-$out/memorising}
 references=${REFERENCES:-8}
 mkdir -p "$out"
-swift build -c release --product lethe >&2
+# LETHE=path runs a binary built earlier (e.g. a copy, so rebuilding during a long run changes nothing).
+[ -n "${LETHE:-}" ] || swift build -c release --product lethe >&2
 lethe=${LETHE:-.build/release/lethe}
 part() { case " $parts " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
