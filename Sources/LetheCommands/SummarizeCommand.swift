@@ -158,7 +158,10 @@ enum ResultsTable {
     /// The method, with every parameter that differs from its default.
     static func label(_ run: UnlearningReport) -> String {
         guard let method = UnlearningMethods.named(run.method) else { return run.method }
-        let changed = method.allParameters.filter { run.params[$0.key] != nil && run.params[$0.key] != $0.defaultValue }
+        // keep-failed decides only whether a missed run's model is written, not the model: not a variant.
+        let changed = method.allParameters.filter {
+            $0.key != "keep-failed" && run.params[$0.key] != nil && run.params[$0.key] != $0.defaultValue
+        }
         return ([run.method] + changed.map { "\($0.key)=\(run.params[$0.key]!)" }).joined(separator: " ")
     }
 
