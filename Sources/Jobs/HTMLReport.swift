@@ -27,6 +27,7 @@ public enum HTMLReport {
                 <h2>Test accuracy per class</h2>
                 <p class="muted">Grey: before; blue: after; red: after, for a forgotten class.</p>
                 \(perClassChart(before: report.before.perClassAccuracy, after: report.after.perClassAccuracy, forgotten: forgotten))
+                \(damagedClasses(report))
                 <h2>Loss per step</h2>
                 \(report.phases.filter { !$0.losses.isEmpty }.map(lossCurve).joined(separator: "\n"))
                 """)
@@ -90,6 +91,14 @@ public enum HTMLReport {
             <p class="muted">Offline audit scores of the unlearned model: held-out samples grey, forget samples red
             (shares of each); dashed: the 1% FPR threshold. Samples to its right are flagged.</p>
             """
+    }
+
+    /// The retained classes more than 3 points below the original or the retrain (per-class fidelity).
+    static func damagedClasses(_ report: UnlearningReport) -> String {
+        let damaged = (report.perClass ?? []).filter(\.flagged)
+        guard !damaged.isEmpty else { return "" }
+        return "<p><b>Retained classes more than \(Int(100 * ClassFidelity.flagThreshold)) points below the original or the retrain:</b> "
+            + escape(damaged.map(\.summary).joined(separator: ", ")) + ".</p>"
     }
 
     /// The verdict: the forget target and budgets the run was judged by, and every target it missed.
