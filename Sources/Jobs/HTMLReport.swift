@@ -97,7 +97,8 @@ public enum HTMLReport {
     static func damagedClasses(_ report: UnlearningReport) -> String {
         let damaged = (report.perClass ?? []).filter(\.flagged)
         guard !damaged.isEmpty else { return "" }
-        return "<p><b>Retained classes more than \(Int(100 * ClassFidelity.flagThreshold)) points below the original or the retrain:</b> "
+        return
+            "<p><b>Retained classes more than \(Int(100 * ClassFidelity.flagThreshold)) points below the original or the retrain:</b> "
             + escape(damaged.map(\.summary).joined(separator: ", ")) + ".</p>"
     }
 
@@ -122,9 +123,12 @@ public enum HTMLReport {
             """
     }
 
-    /// What the method chose while it ran (`scrub+r`'s epoch, `ssd`'s α), if anything.
+    /// What the method chose while it ran (`scrub+r`'s epoch, `ssd`'s α) and what steered it, if anything.
     public static func choices(_ report: UnlearningReport) -> String {
-        let made = [report.chosenEpoch.map { "Rewound to epoch \($0)." }, report.chosenAlpha.map { "\($0.summary)." }]
+        let made = [
+            report.chosenEpoch.map { "Rewound to epoch \($0)." }, report.chosenAlpha.map { "\($0.summary)." },
+            report.difficultyMatch.map { "Targets measured on \($0.summary)." },
+        ]
         return made.compactMap { $0 }.map { "<p>\(escape($0))</p>" }.joined()
     }
 

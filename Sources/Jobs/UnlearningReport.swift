@@ -38,6 +38,9 @@ public struct UnlearningReport: Codable {
     /// that lost more than 3 points (nil in older reports).
     public let perClass: [ClassFidelity]?
     public let blas: String
+    /// With `--references` on listed or random samples: the held-out stand-ins that set the forget target and
+    /// steered the method, matched to the forget samples' difficulty (nil otherwise and in older reports).
+    public let difficultyMatch: DifficultyMatch?
     /// The membership audit of the unlearned model, when references were given (`--references`).
     public private(set) var audit: AuditVerdict? = nil
 
@@ -115,6 +118,7 @@ public struct UnlearningReport: Codable {
         }
         if let chosenEpoch { rows.append("rewound to epoch \(chosenEpoch)") }
         if let chosenAlpha { rows.append(chosenAlpha.summary) }
+        if let difficultyMatch { rows.append(difficultyMatch.summary) }
         if let verdict, let target = verdict.forgetTarget {
             rows.append(
                 String(

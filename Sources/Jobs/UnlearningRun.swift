@@ -25,13 +25,15 @@ public struct UnlearningRun {
     public let seed: UInt64
     public let shards: Int
     public let reference: (name: String, model: Model)?
+    /// What membership-audit references say about the forget samples and the held-out ones (`--references`).
+    public let unseen: UnseenConfidence?
     /// Hears what the run is about to do (one line each).
     public let log: (String) -> Void
 
     public init(
         method: any UnlearningMethod, parameters: MethodParameters, scenario: Scenario, architecture: String,
         weights: String, inputSha256: String, seed: UInt64, shards: Int, reference: (name: String, model: Model)?,
-        log: @escaping (String) -> Void = { _ in }
+        unseen: UnseenConfidence? = nil, log: @escaping (String) -> Void = { _ in }
     ) {
         self.method = method
         self.parameters = parameters
@@ -42,6 +44,7 @@ public struct UnlearningRun {
         self.seed = seed
         self.shards = shards
         self.reference = reference
+        self.unseen = unseen
         self.log = log
     }
 
@@ -57,7 +60,8 @@ public struct UnlearningRun {
     ) async throws -> (report: UnlearningReport, student: Model) {
         let problem = UnlearningProblem(
             train: scenario.train, forgetSet: scenario.forgetSet, validation: scenario.validation,
-            parameters: parameters, seed: seed, recipe: scenario.recipe, architecture: build(seed:))
+            parameters: parameters, seed: seed, recipe: scenario.recipe, architecture: build(seed:),
+            unseen: unseen)
         try parameters.checkShards(shards, recipe: scenario.recipe)
         let plan = try method.plan(for: problem)
         let original = scenario.model
@@ -65,6 +69,7 @@ public struct UnlearningRun {
         log(
             "\(method.name) on \(original.architecture): forgetting \(forget.selection) (\(forget.forget.count) samples, \(forget.retain.count) retained, \(scenario.validation.count) held out), \(plan.totalSteps) steps"
         )
+        if let match = problem.difficultyMatch { log(match.summary) }
         let verifier = Verifier(
             train: scenario.train, test: scenario.test, forgetSet: forget, seed: seed, validation: scenario.validation)
         let baselines = verifier.baselines(randomModel: build(seed: seed &+ 0x5EED), reference: reference?.model)
@@ -133,7 +138,7 @@ public struct UnlearningRun {
             perClass: ClassFidelity.compare(
                 before: before.perClassAccuracy, after: after.perClassAccuracy,
                 retrain: baselines.referencePerClassAccuracy, forgotten: forget.forgottenClasses ?? []),
-            blas: BLAS.kernelIdentity)
+            blas: BLAS.kernelIdentity, difficultyMatch: problem.difficultyMatch)
         return (report, student)
     }
 }

@@ -102,6 +102,39 @@ struct ReferenceAuditor {
     ) throws -> MembershipAudit {
         let membership = manifest.membership(pool: scenario.split.trainingIndices(in: scenario.train))
         var referencePhi = [[Double]](repeating: [], count: samples.count)
+        try forEachReference(manifest, directory: directory, membership: membership, build: build) { k, model in
+            log("reference \(k + 1)/\(manifest.references): scoring \(samples.count) samples")
+            for (row, phi) in samples.phi(of: model, scenario: scenario).enumerated() { referencePhi[row].append(phi) }
+        }
+        let isIn = samples.trainingIndices.map { index in
+            (0..<manifest.references).map { k in index.map { membership.isMember($0, of: k) } ?? false }
+        }
+        return MembershipAudit(referencePhi: referencePhi, isIn: isIn, positives: samples.forget.count)
+    }
+
+    /// Each reference's φ on `indices` of `train` (a run's training set: the audited scenario's training samples,
+    /// then any held-out ones appended to it), nil where the reference trained on the sample.
+    func unseenConfidence(on train: Dataset, indices: [Int], build: () -> Model) throws -> UnseenConfidence {
+        let membership = manifest.membership(pool: scenario.split.trainingIndices(in: scenario.train))
+        var phi = [Int: [Double?]](uniqueKeysWithValues: indices.map { ($0, []) })
+        try Self.forEachReference(manifest, directory: directory, membership: membership, build: build) { k, model in
+            log(
+                "reference \(k + 1)/\(manifest.references): measuring \(indices.count) samples for the difficulty match"
+            )
+            let predictions = Evaluator.predict(model, on: train, indices: indices)
+            let scores = LogitConfidence.phi(logits: predictions.logits, labels: predictions.labels)
+            for (index, score) in zip(indices, scores) {
+                phi[index]!.append(index < scenario.train.count && membership.isMember(index, of: k) ? nil : score)
+            }
+        }
+        return UnseenConfidence(references: manifest.references, phi: phi)
+    }
+
+    /// Loads each reference after checking its file and membership hashes against the manifest.
+    private static func forEachReference(
+        _ manifest: ReferenceManifest, directory: String, membership: ReferenceMembership, build: () -> Model,
+        _ body: (Int, Model) throws -> Void
+    ) throws {
         for (k, entry) in manifest.entries.enumerated() {
             let url = URL(fileURLWithPath: directory).appendingPathComponent(entry.file)
             let sha = try BlobStore.sha256(contentsOf: url)
@@ -114,12 +147,7 @@ struct ReferenceAuditor {
             }
             let model = build()
             _ = try ModelCheckpoint.load(url, into: model)
-            log("reference \(k + 1)/\(manifest.references): scoring \(samples.count) samples")
-            for (row, phi) in samples.phi(of: model, scenario: scenario).enumerated() { referencePhi[row].append(phi) }
+            try body(k, model)
         }
-        let isIn = samples.trainingIndices.map { index in
-            (0..<manifest.references).map { k in index.map { membership.isMember($0, of: k) } ?? false }
-        }
-        return MembershipAudit(referencePhi: referencePhi, isIn: isIn, positives: samples.forget.count)
     }
 }

@@ -45,12 +45,6 @@ struct UnlearnCommand: AsyncParsableCommand {
         let (method, parameters) = try request.methodAndParameters()
         let scenario = try request.loadScenario()
         let model = request.modelOptions
-        let run = UnlearningRun(
-            method: method, parameters: parameters, scenario: scenario, architecture: model.model,
-            weights: request.weights,
-            inputSha256: try BlobStore.sha256(contentsOf: URL(fileURLWithPath: request.weights)),
-            seed: request.seed, shards: request.shards,
-            reference: try request.reference.map { ($0, try model.load(weights: $0)) }, log: { log($0) })
         // The references are checked (and fitted) before any work.
         let auditor = try references.map {
             try ReferenceAuditor(
@@ -58,6 +52,13 @@ struct UnlearnCommand: AsyncParsableCommand {
                 weights: request.weights, original: request.weights, references: $0, seed: request.seed,
                 validationFraction: request.validationFraction)
         }
+        let run = UnlearningRun(
+            method: method, parameters: parameters, scenario: scenario, architecture: model.model,
+            weights: request.weights,
+            inputSha256: try BlobStore.sha256(contentsOf: URL(fileURLWithPath: request.weights)),
+            seed: request.seed, shards: request.shards,
+            reference: try request.reference.map { ($0, try model.load(weights: $0)) },
+            unseen: try auditor.flatMap { try unseenConfidence($0, scenario: scenario) }, log: { log($0) })
         let progress = ProgressBar()
         var (result, student) = try await run.perform(out: URL(fileURLWithPath: out), outName: out) { plan, state in
             try await execute(plan, state: state, scenario: scenario, progress: progress.handler)
@@ -80,6 +81,18 @@ struct UnlearnCommand: AsyncParsableCommand {
 }
 
 extension UnlearnCommand {
+    /// For listed or random samples: what the references say about the forget samples and the held-out ones, so
+    /// that targets and calibrations use held-out stand-ins as hard as the forget samples (`DifficultyMatch`).
+    func unseenConfidence(_ auditor: ReferenceAuditor, scenario: Scenario) throws -> UnseenConfidence? {
+        switch scenario.forgetSet.selection {
+        case .fraction, .indices:
+            return try auditor.unseenConfidence(
+                on: scenario.train, indices: scenario.forgetSet.forget + scenario.validation
+            ) { request.modelOptions.build(seed: 0) }
+        case .classes, .confusion: return nil
+        }
+    }
+
     /// Audits the unlearned model (with the original and the `--reference` retrain for comparison) and judges the
     /// run by it; a run that now misses its targets keeps no model unless asked to.
     func audit(

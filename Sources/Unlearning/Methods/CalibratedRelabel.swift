@@ -8,7 +8,9 @@ import Tensor
 /// `min-target-loss` and whose loss is still below it. Each step descends a retain batch together with
 /// `forget-weight` × the cross-entropy of up to `forget-batch` active samples towards their current runner-up
 /// class. The two have to run together: retain descent alone makes the in-distribution forget samples more
-/// familiar again, forgetting alone costs test accuracy. For classes every forget sample stays active while the
+/// familiar again, forgetting alone costs test accuracy. With membership-audit references the held-out samples
+/// are the forget samples' difficulty-matched stand-ins (`DifficultyMatch`), so a forget set easier or harder
+/// than held-out data lands where a retrain would. For classes every forget sample stays active while the
 /// model still predicts its label (a model that never saw a class gets none of it right).
 public struct CalibratedRelabel: UnlearningMethod {
     public let name = "calibrated-relabel"
@@ -103,7 +105,8 @@ public struct CalibratedRelabel: UnlearningMethod {
 extension CalibratedRelabel {
     /// Picks the active forget samples and their runner-up labels from a measurement.
     struct Gate {
-        /// Held-out samples like the forget set, at most the calibration count (none for classes).
+        /// Held-out samples like the forget set, at most the calibration count (none for classes); with references,
+        /// each forget sample's difficulty-matched stand-in instead.
         let heldOut: [Int]
         let minimumTarget: Double
         let forgotten: Set<Int>?
@@ -118,7 +121,9 @@ extension CalibratedRelabel {
                         "calibrated-relabel calibrates the forget samples against held-out samples the original never trained on, and this run has none like them: use --holdout test-half, or a checkpoint with a validation split"
                     )
                 }
-                heldOut = problem.seededSubset(of: like, count: calibrationSamples, stream: "calibration")
+                heldOut =
+                    problem.difficultyMatch?.standIns
+                    ?? problem.seededSubset(of: like, count: calibrationSamples, stream: "calibration")
             case .confusion:
                 throw MethodNotApplicable(
                     "calibrated-relabel calibrates forget samples against held-out ones, which does not fit mislabelled samples (--confuse-classes); use scrub or scrub-and-learn"

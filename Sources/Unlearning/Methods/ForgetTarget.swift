@@ -3,7 +3,8 @@ import NN
 
 /// The accuracy on the forget set at which ascent-style phases stop (SCRUB's max-epochs, NegGrad): for
 /// classes a small fixed value (a model that never saw them scores 0), for samples the original's accuracy
-/// on held-out validation samples like them (what a model that never saw them scores). For the confusion
+/// on held-out validation samples like them (what a model that never saw them scores; with references, on
+/// stand-ins as hard as each forget sample, `DifficultyMatch`). For the confusion
 /// scenario's swapped labels, that is how often the original gives a validation sample of A or B the other
 /// class's label. `stop-accuracy` overrides it.
 public enum ForgetTarget {
@@ -16,7 +17,7 @@ public enum ForgetTarget {
             let target = override >= 0 ? Double(override) : classDefault
             return [LocalPhase(name: "forget target") { $0.scalars[key] = target }]
         }
-        let validation = problem.forgetLikeValidation
+        let validation = problem.forgetStandIns
         guard !validation.isEmpty else { return [] }  // no validation split: no early stop
         return [
             PredictionPhase(
@@ -46,14 +47,14 @@ public enum ForgetTarget {
 
 extension ForgetTarget {
     /// For judging a finished sample or confusion scenario (`Acceptance`): the original's accuracy, in the forget
-    /// set's terms, on the held-out samples like the forget set (`forgetLikeValidation`: the validation split's or
-    /// a test-half holdout's; `source` names which). Nil for class scenarios (their target is fixed) or without
+    /// set's terms, on the held-out samples standing for the forget set (`forgetStandIns`: from the validation
+    /// split or a test-half holdout; `source` names which). Nil for class scenarios (their target is fixed) or without
     /// such samples: a target is never measured on data the run reports.
     public static func heldOut(_ original: Model, problem: UnlearningProblem, source: String)
         -> (accuracy: Double, samples: Int, source: String)?
     {
         guard problem.forgetSet.forgottenClasses == nil else { return nil }
-        let validation = problem.forgetLikeValidation
+        let validation = problem.forgetStandIns
         guard !validation.isEmpty else { return nil }
         let predictions = Evaluator.predict(original, on: problem.train, indices: validation)
         return (heldOutAccuracy(predictions, problem), validation.count, source)

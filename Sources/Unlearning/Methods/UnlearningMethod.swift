@@ -15,10 +15,13 @@ public struct UnlearningProblem {
     public let recipe: TrainingRecipe
     /// Builds the architecture at a seeded initialisation.
     public let architecture: (UInt64) -> Model
+    /// With membership-audit references: a held-out stand-in for each forget sample, as hard as it for models
+    /// that never saw either (listed or random samples only).
+    public let difficultyMatch: DifficultyMatch?
 
     public init(
         train: Dataset, forgetSet: ForgetSet, validation: [Int], parameters: MethodParameters, seed: UInt64,
-        recipe: TrainingRecipe, architecture: @escaping (UInt64) -> Model
+        recipe: TrainingRecipe, architecture: @escaping (UInt64) -> Model, unseen: UnseenConfidence? = nil
     ) {
         self.train = train
         self.forgetSet = forgetSet
@@ -27,6 +30,16 @@ public struct UnlearningProblem {
         self.seed = seed
         self.recipe = recipe
         self.architecture = architecture
+        difficultyMatch = unseen.flatMap { unseen in
+            switch forgetSet.selection {
+            case .fraction, .indices:
+                let labels = Set(forgetSet.forget.map { train.labels[$0] })
+                return DifficultyMatch(
+                    forget: forgetSet.forget, candidates: validation.filter { labels.contains(train.labels[$0]) },
+                    labels: train.labels, unseen: unseen)
+            case .classes, .confusion: return nil
+            }
+        }
     }
 
     /// A seed for one named use, derived from the run's seed.
@@ -41,6 +54,10 @@ public struct UnlearningProblem {
         let labels = Set(forgetSet.forgottenClasses ?? forgetSet.forget.map { train.labels[$0] })
         return validation.filter { labels.contains(train.labels[$0]) }
     }
+
+    /// Held-out samples that stand for the forget set in targets and calibrations: the difficulty-matched
+    /// stand-ins when references gave them (one per forget sample, repeats allowed), else `forgetLikeValidation`.
+    public var forgetStandIns: [Int] { difficultyMatch?.standIns ?? forgetLikeValidation }
 
     /// A seeded subset of `fraction` of the retain set, drawn afresh for each `draw`.
     public func retainSubset(fraction: Float, draw: String) -> [Int] {
