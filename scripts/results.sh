@@ -113,6 +113,12 @@ for seed in $mem_seeds; do
             --forget-fraction 0.01 --seed "$seed" --references "$mem/refs" --original "$original" \
             --reference "$mem/retrain-$seed.safetensors" --format json >"$run.audit.json"
     done
+    # The default method given the audit's references: it calibrates against difficulty-matched held-out
+    # stand-ins, and its report carries the audit.
+    run=$mem/calibrated-relabel-stand-ins-$seed
+    [ -f "$run.json" ] || [ ! -f "$mem/retrain-$seed.safetensors" ] || $lethe unlearn --weights "$original" \
+        --forget-fraction 0.01 --seed "$seed" --references "$mem/refs" --reference "$mem/retrain-$seed.safetensors" \
+        --out "$run.safetensors" --report "$run.json" --keep-failed 2> >(tee "$run.log" >&2) || true
 done
 
 part short && $lethe summarize "$out"/*.json

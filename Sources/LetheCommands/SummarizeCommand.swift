@@ -52,6 +52,13 @@ struct AuditSummary: Decodable {
 
     enum CodingKeys: String, CodingKey { case weights, original }
 
+    /// The audit a report carries itself (`lethe unlearn --references`).
+    init(_ run: UnlearningReport, _ audit: AuditVerdict) {
+        weights = run.out
+        figures = Figures(auc: audit.figures.auc, tprAt1PctFpr: audit.figures.tprAt1pctFpr)
+        original = audit.original.map { Figures(auc: $0.auc, tprAt1PctFpr: $0.tprAt1pctFpr) }
+    }
+
     init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         weights = try container.decode(String.self, forKey: .weights)
@@ -72,7 +79,7 @@ enum ResultsTable {
     static func markdown(_ runs: [UnlearningReport], audits: [AuditSummary] = []) -> String {
         let auditOf = Dictionary(audits.map { ($0.model, $0) }, uniquingKeysWith: { first, _ in first })
         func audit(_ run: UnlearningReport) -> AuditSummary? {
-            auditOf[URL(fileURLWithPath: run.out).lastPathComponent]
+            auditOf[URL(fileURLWithPath: run.out).lastPathComponent] ?? run.audit.map { AuditSummary(run, $0) }
         }
         var sections: [String] = []
         for scenario in Array(Set(runs.map(\.forget.group))).sorted() {
@@ -155,14 +162,16 @@ enum ResultsTable {
         }
     }
 
-    /// The method, with every parameter that differs from its default.
+    /// The method, with every parameter that differs from its default, and "(stand-ins)" when references chose
+    /// difficulty-matched held-out samples for its targets.
     static func label(_ run: UnlearningReport) -> String {
         guard let method = UnlearningMethods.named(run.method) else { return run.method }
         // keep-failed decides only whether a missed run's model is written, not the model: not a variant.
         let changed = method.allParameters.filter {
             $0.key != "keep-failed" && run.params[$0.key] != nil && run.params[$0.key] != $0.defaultValue
         }
-        return ([run.method] + changed.map { "\($0.key)=\(run.params[$0.key]!)" }).joined(separator: " ")
+        let standIns = run.difficultyMatch == nil ? [] : ["(stand-ins)"]
+        return ([run.method] + changed.map { "\($0.key)=\(run.params[$0.key]!)" } + standIns).joined(separator: " ")
     }
 
     /// Retrain first, then the methods in `lethe methods` order, variants after their default.

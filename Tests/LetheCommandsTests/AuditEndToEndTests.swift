@@ -165,6 +165,14 @@ struct AuditEndToEndTests {
         #expect(page.contains("<h2>Membership audit</h2>") && page.contains("aria-label=\"audit score histogram\""))
         let histogram = try #require(audit["histogram"] as? [String: Any])
         #expect((histogram["forget"] as? [Int])?.reduce(0, +) == forgetSamples)
+        // The references chose a difficulty-matched stand-in for every forget sample, and say so.
+        let match = try #require(json["difficulty_match"] as? [String: Any])
+        #expect((match["stand_ins"] as? [Int])?.count == forgetSamples && match["references"] as? Int == 2)
+        #expect(run.standardOutput.contains("held-out stand-ins matched to the forget samples' difficulty"))
+        // `lethe summarize` reads the report back, audit included, as its own row.
+        let summary = try await LetheProcess.run(["summarize", report])
+        #expect(summary.status == 0 && summary.standardOutput.contains("(stand-ins) |"), "\(summary.standardError)")
+        #expect(summary.standardOutput.contains("audit AUC %"))
         let verdict = try #require(json["verdict"] as? [String: Any])
         if exposed {
             #expect(run.status == 1 && verdict["passed"] as? Bool == false)

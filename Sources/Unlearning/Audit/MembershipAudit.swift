@@ -28,6 +28,48 @@ public struct AuditFigures: Sendable, Equatable, Codable {
     }
 }
 
+extension AuditFigures {
+    /// Reads the report's names, also through `JSONDecoder`'s `convertFromSnakeCase` (which `lethe summarize`
+    /// and the coordinator use on whole reports): it turns `tpr_at_1pct_fpr` into `tprAt1pctFpr` before matching,
+    /// and no explicit name matches that.
+    public init(from decoder: Decoder) throws {
+        let named = try decoder.container(keyedBy: CodingKeys.self)
+        if named.contains(.tprAt1pctFpr) {
+            try self.init(named) { $0 }
+        } else {
+            let converted = try decoder.container(keyedBy: ConvertedKey.self)
+            let present = Dictionary(
+                converted.allKeys.map { (ConvertedKey.fold($0.stringValue), $0) }, uniquingKeysWith: { first, _ in first })
+            try self.init(converted) { present[ConvertedKey.fold($0.rawValue)] ?? ConvertedKey(stringValue: $0.rawValue)! }
+        }
+    }
+
+    private init<Key: CodingKey>(_ container: KeyedDecodingContainer<Key>, _ key: (CodingKeys) -> Key) throws {
+        self.init(
+            auc: try container.decode(Double.self, forKey: key(.auc)),
+            tprAt1pctFpr: try container.decode(Double.self, forKey: key(.tprAt1pctFpr)),
+            tprAt01pctFpr: try container.decode(Double.self, forKey: key(.tprAt01pctFpr)),
+            onlineAuc: try container.decodeIfPresent(Double.self, forKey: key(.onlineAuc)),
+            onlineTprAt1pctFpr: try container.decodeIfPresent(Double.self, forKey: key(.onlineTprAt1pctFpr)),
+            flaggedAt1pctFpr: try container.decode([Int].self, forKey: key(.flaggedAt1pctFpr)),
+            thresholdAt1pctFpr: try container.decodeIfPresent(Double.self, forKey: key(.thresholdAt1pctFpr)),
+            positives: try container.decode(Int.self, forKey: key(.positives)),
+            negatives: try container.decode(Int.self, forKey: key(.negatives)))
+    }
+
+    /// A report name as `convertFromSnakeCase` left it (`tprAt1pctFpr` or `tprAt1PctFpr`, depending on how the
+    /// Foundation at hand capitalises "1pct"), found by its letters and digits.
+    private struct ConvertedKey: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+
+        static func fold(_ name: String) -> String { name.filter { $0 != "_" }.lowercased() }
+    }
+}
+
 /// LiRA with shared reference models: fits each audited sample's Gaussians from the references once, then
 /// scores any number of models (the unlearned one, the original, a retrain) against them.
 public struct MembershipAudit: Sendable {
