@@ -39,8 +39,11 @@ extension AuditFigures {
         } else {
             let converted = try decoder.container(keyedBy: ConvertedKey.self)
             let present = Dictionary(
-                converted.allKeys.map { (ConvertedKey.fold($0.stringValue), $0) }, uniquingKeysWith: { first, _ in first })
-            try self.init(converted) { present[ConvertedKey.fold($0.rawValue)] ?? ConvertedKey(stringValue: $0.rawValue)! }
+                converted.allKeys.map { (ConvertedKey.fold($0.stringValue), $0) },
+                uniquingKeysWith: { first, _ in first })
+            try self.init(converted) {
+                present[ConvertedKey.fold($0.rawValue)] ?? ConvertedKey(stringValue: $0.rawValue)!
+            }
         }
     }
 
