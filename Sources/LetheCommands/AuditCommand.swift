@@ -29,7 +29,11 @@ struct AuditRunCommand: AsyncParsableCommand {
     @OptionGroup var output: FormatOptions
 
     @Option(help: "The model to audit (safetensors).") var weights: String
-    @Option(help: "The reference directory written by lethe audit prepare.") var references: String?
+    @Option(
+        help:
+            "The reference directory written by lethe audit prepare (default: the cache's references for --original, else for --weights; see lethe audit prepare)."
+    )
+    var references: String?
     @Option(help: "The original model, audited too for comparison.") var original: String?
     @Option(help: "A retrain without the forget set, audited too (it is what forgetting should look like).")
     var reference: String?
@@ -45,7 +49,9 @@ struct AuditRunCommand: AsyncParsableCommand {
         compute.apply()
         let auditor = try ReferenceAuditor(
             modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
-            original: original, references: references, seed: seed, validationFraction: validationFraction)
+            original: original, references: ReferenceCache().resolve(references, weights: original ?? weights),
+            seed: seed,
+            validationFraction: validationFraction)
         var models: [(name: String, path: String, model: Model)] = [("audited", weights, auditor.scenario.model)]
         if let original { models.append(("original", original, try modelOptions.load(weights: original))) }
         if let reference { models.append(("retrain", reference, try modelOptions.load(weights: reference))) }

@@ -28,7 +28,11 @@ struct AuditPrepareCommand: AsyncParsableCommand {
     @Option(help: "How many reference models (each sample is IN half of them; LiRA uses 16 to 256).")
     var references = 16
     @Option(help: "Seed of the membership halves and of each reference's initialisation.") var seed: UInt64 = 1
-    @Option(help: "The reference directory (manifest.json and reference-NN.safetensors).") var out: String
+    @Option(
+        help:
+            "The reference directory (manifest.json and reference-NN.safetensors); default: the cache's entry for --weights. Either way lethe unlearn and lethe audit of --weights find them without --references ($LETHE_CACHE_DIR, else $XDG_CACHE_HOME/lethe or ~/.cache/lethe)."
+    )
+    var out: String?
     @OptionGroup var recipeOptions: RecipeOptions
     @OptionGroup(title: "Training on a coordinator (with --coordinator: each reference is a job for its workers)")
     var cluster: ClusterOptions
@@ -46,6 +50,10 @@ struct AuditPrepareCommand: AsyncParsableCommand {
         let split = try recipeOptions.split(recorded: metadata["lethe.split"], weights: weights)
         if let problem = split.problem(in: trueTrain) { throw ValidationError(problem) }
         let dataset = try ReferenceManifest.identity(of: trueTrain)
+        let (cache, originalSha256) = (
+            ReferenceCache(), try BlobStore.sha256(contentsOf: URL(fileURLWithPath: weights))
+        )
+        let out = self.out ?? cache.entry(original: originalSha256).path
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         var manifest = ReferenceManifest(
             dataset: dataset, architecture: original.architecture, recipe: recipe, split: split, seed: seed,
@@ -87,7 +95,7 @@ struct AuditPrepareCommand: AsyncParsableCommand {
             try manifest.write(to: out)
         }
         if cluster.coordinator != nil {
-            try await trainOnCoordinator(missing, trainingSet: trueTrain, record: record)
+            try await trainOnCoordinator(missing, trainingSet: trueTrain, into: out, record: record)
         } else {
             for training in missing {
                 log(
@@ -101,6 +109,7 @@ struct AuditPrepareCommand: AsyncParsableCommand {
         }
         let (trained, reused) = (missing.count, references - missing.count)
         try manifest.write(to: out)
+        cache.register(out, original: originalSha256)
         let report = PrepareReport(
             out: out, references: references, seed: seed, trained: trained, reused: reused,
             seconds: Date().timeIntervalSince(start), dataset: dataset, recipe: recipe)
@@ -116,7 +125,8 @@ struct AuditPrepareCommand: AsyncParsableCommand {
     /// Submits one `audit-reference` job per reference (they spread over the coordinator's workers and train the
     /// same bits as here), then fetches each one as it succeeds.
     private func trainOnCoordinator(
-        _ missing: [ReferenceTraining], trainingSet: Dataset, record: (ReferenceTraining) throws -> Void
+        _ missing: [ReferenceTraining], trainingSet: Dataset, into out: String,
+        record: (ReferenceTraining) throws -> Void
     ) async throws {
         guard !missing.isEmpty else { return }
         let client = try cluster.connect()

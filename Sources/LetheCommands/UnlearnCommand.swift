@@ -29,7 +29,7 @@ struct UnlearnCommand: AsyncParsableCommand {
     @Option(help: "Write a self-contained HTML report here.") var html: String?
     @Option(
         help:
-            "Audit the forget set with these membership-audit references (`lethe audit prepare`); a forget set still exposed misses the run's targets."
+            "Audit the forget set with these membership-audit references (`lethe audit prepare`); a forget set still exposed misses the run's targets. Default: the cache's references for --weights, if prepared; `none`: no audit."
     )
     var references: String?
 
@@ -45,12 +45,19 @@ struct UnlearnCommand: AsyncParsableCommand {
         let (method, parameters) = try request.methodAndParameters()
         let scenario = try request.loadScenario()
         let model = request.modelOptions
-        // The references are checked (and fitted) before any work.
-        let auditor = try references.map {
-            try ReferenceAuditor(
-                modelOptions: model, dataOptions: request.dataOptions, forgetOptions: request.forgetOptions,
-                weights: request.weights, original: request.weights, references: $0, seed: request.seed,
-                validationFraction: request.validationFraction)
+        // The references are checked (and fitted) before any work; the cache's are skipped if they do not fit.
+        var references = ReferenceCache().resolve(self.references, weights: request.weights)
+        var auditor: ReferenceAuditor?
+        do {
+            auditor = try references.map {
+                try ReferenceAuditor(
+                    modelOptions: model, dataOptions: request.dataOptions, forgetOptions: request.forgetOptions,
+                    weights: request.weights, original: request.weights, references: $0, seed: request.seed,
+                    validationFraction: request.validationFraction)
+            }
+        } catch  where self.references == nil {
+            log("the cached references do not fit this run, so it has no audit: \(error)")
+            references = nil
         }
         let run = UnlearningRun(
             method: method, parameters: parameters, scenario: scenario, architecture: model.model,

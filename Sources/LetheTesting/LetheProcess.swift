@@ -29,7 +29,7 @@ public enum LetheProcess {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.environment = isolated(environment)
         let (output, error) = (Pipe(), Pipe())
         process.standardOutput = output
         process.standardError = error
@@ -45,12 +45,21 @@ public enum LetheProcess {
 }
 
 extension LetheProcess {
+    /// The test's environment for one process, with a cache directory of its own (`LETHE_CACHE_DIR`, created only
+    /// if the process writes to it) unless the test names one: references one test prepares are never found by
+    /// another test's run of a checkpoint with the same bits, nor by the user's.
+    static func isolated(_ environment: [String: String]) -> [String: String] {
+        let ownCache = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-test-cache-\(UUID())").path
+        return ProcessInfo.processInfo.environment.merging(["LETHE_CACHE_DIR": ownCache]) { _, new in new }
+            .merging(environment) { _, new in new }
+    }
+
     /// Starts `lethe` in the background (a daemon), its output going to `log`; terminate it when done.
     public static func start(_ arguments: [String], log: URL, environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.environment = isolated(environment)
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle

@@ -187,4 +187,51 @@ struct AuditEndToEndTests {
         #expect(refused.standardError.contains("another recipe"))
         #expect(!refused.standardError.contains("finetune on"), "the method ran before the references were checked")
     }
+
+    @Test func preparedReferencesAreFoundInTheCacheByTheCheckpointTheyWerePreparedFor() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = try common.makeSubset(in: directory, train: 600, test: 300)
+        let (original, other) = (directory.path("original.safetensors"), directory.path("other.safetensors"))
+        try await train(data, epochs: 2, out: original)
+        try await train(data, epochs: 1, out: other)
+        let cache = ["LETHE_CACHE_DIR": directory.path("cache")]
+        let model = ["--model", "fmnist-mlp", "--data", data]
+        let forget = ["--forget-fraction", "0.1", "--seed", "2"]
+
+        // Without --out the references go into the cache; with --out the cache links to them.
+        let prepare = ["audit", "prepare", "--references", "2", "--seed", "5"] + model
+        let intoCache = try await LetheProcess.run(prepare + ["--weights", original], environment: cache)
+        try #require(intoCache.status == 0, "\(intoCache.standardError)")
+        let elsewhere = directory.path("other-refs")
+        let linked = try await LetheProcess.run(
+            prepare + ["--weights", other, "--out", elsewhere], environment: cache)
+        try #require(linked.status == 0, "\(linked.standardError)")
+        let entries = try FileManager.default.contentsOfDirectory(atPath: directory.path("cache/references"))
+        #expect(entries.count == 2)
+
+        // `lethe audit` and `lethe unlearn` of either checkpoint find them without being told.
+        for weights in [original, other] {
+            let audit = try await LetheProcess.run(
+                ["audit", "--weights", weights, "--format", "json"] + model + forget, environment: cache)
+            #expect(audit.status == 0 && audit.standardError.contains("from the cache"), "\(audit.standardError)")
+            #expect(try common.json(audit.standardOutput)["auc"] is Double)
+        }
+        let unlearn =
+            ["unlearn", "--weights", original, "--method", "finetune", "--param", "lr=0.000001", "--keep-failed"]
+            + model + forget
+        let report = directory.path("report.json")
+        _ = try await LetheProcess.run(
+            unlearn + ["--out", directory.path("u.safetensors"), "--report", report], environment: cache)
+        #expect(try common.json(String(contentsOfFile: report, encoding: .utf8))["audit"] is [String: Any])
+        // `--references none` runs without them; another cache has none.
+        for (extra, environment) in [(["--references", "none"], cache), ([], [String: String]())] {
+            let plain = directory.path("plain.json")
+            let run = try await LetheProcess.run(
+                unlearn + extra + ["--out", directory.path("p.safetensors"), "--report", plain],
+                environment: environment)
+            #expect(run.status == 0, "\(run.standardError)")
+            #expect(try common.json(String(contentsOfFile: plain, encoding: .utf8))["audit"] == nil)
+        }
+    }
 }

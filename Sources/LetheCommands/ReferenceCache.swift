@@ -1,0 +1,67 @@
+import Foundation
+import Transport
+
+/// Where `lethe audit prepare` leaves membership-audit references for later commands to find: one entry per
+/// original checkpoint, named by its sha256, in `$LETHE_CACHE_DIR` (else `$XDG_CACHE_HOME/lethe`, else
+/// `~/.cache/lethe`). An entry is the reference directory itself (`audit prepare` without `--out`) or a link to the
+/// directory it was given. `lethe unlearn` and `lethe audit` without `--references` use the entry of the
+/// checkpoint they start from, so a prepared model is audited without being told twice.
+struct ReferenceCache {
+    let root: URL
+
+    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        if let explicit = environment["LETHE_CACHE_DIR"], !explicit.isEmpty {
+            root = URL(fileURLWithPath: explicit)
+        } else if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty {
+            root = URL(fileURLWithPath: xdg).appendingPathComponent("lethe")
+        } else {
+            root = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lethe")
+        }
+    }
+
+    /// The entry for the checkpoint with this sha256.
+    func entry(original sha256: String) -> URL {
+        root.appendingPathComponent("references").appendingPathComponent(sha256)
+    }
+
+    /// The reference directory prepared for the checkpoint at `weights`, if one holds a manifest.
+    func lookup(weights: String) -> String? {
+        guard let sha = try? BlobStore.sha256(contentsOf: URL(fileURLWithPath: weights)) else { return nil }
+        let entry = entry(original: sha).resolvingSymlinksInPath()
+        let manifest = entry.appendingPathComponent(ReferenceManifest.fileName).path
+        return FileManager.default.fileExists(atPath: manifest) ? entry.path : nil
+    }
+
+    /// Links the checkpoint's entry to `directory` (unless it is the entry); a cache that cannot be written is
+    /// reported and skipped, the references themselves are fine.
+    func register(_ directory: String, original sha256: String) {
+        let entry = entry(original: sha256)
+        let target = URL(fileURLWithPath: directory).standardizedFileURL
+        guard target.resolvingSymlinksInPath() != entry.resolvingSymlinksInPath() else { return }
+        do {
+            try FileManager.default.createDirectory(
+                at: entry.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let temporary = entry.deletingLastPathComponent().appendingPathComponent(".\(sha256).\(UUID())")
+            try FileManager.default.createSymbolicLink(at: temporary, withDestinationURL: target)
+            guard rename(temporary.path, entry.path) == 0 else {
+                try? FileManager.default.removeItem(at: temporary)
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            }
+        } catch {
+            log("could not record the references in the cache \(root.path): \(error)")
+        }
+    }
+
+    /// Which references a command uses: `--references DIR`, none with `--references none`, else the cache's entry
+    /// for `weights` (said on the console).
+    func resolve(_ option: String?, weights: String) -> String? {
+        switch option {
+        case "none": return nil
+        case .some(let directory): return directory
+        case nil:
+            guard let found = lookup(weights: weights) else { return nil }
+            log("membership-audit references for \(weights) from the cache: \(found) (--references none: without)")
+            return found
+        }
+    }
+}
