@@ -144,10 +144,12 @@ public struct UnlearningReport: Codable {
 public struct ChosenAlpha: Codable {
     public let alpha: Double
     /// When `alpha=auto` searched: the accuracy on its checked forget samples, the target it had to get below,
-    /// and the accuracy its checked retain samples lost.
+    /// the accuracy its checked retain samples lost, and the retained class that lost the most (what it judged).
     public let checkedForgetAccuracy: Double?
     public let target: Double?
     public let checkedRetainDrop: Double?
+    public let checkedWorstClass: Int?
+    public let checkedWorstClassDrop: Double?
 
     public init?(_ scalars: [String: Double]) {
         guard let alpha = scalars[SSD.chosenAlpha] else { return nil }
@@ -155,6 +157,8 @@ public struct ChosenAlpha: Codable {
         checkedForgetAccuracy = scalars[SSD.checkedForgetAccuracy]
         target = checkedForgetAccuracy == nil ? nil : scalars[ForgetTarget.key]
         checkedRetainDrop = scalars[SSD.checkedRetainDrop]
+        checkedWorstClass = scalars[SSD.checkedWorstClass].map(Int.init)
+        checkedWorstClassDrop = scalars[SSD.checkedWorstClassDrop]
     }
 
     public var summary: String {
@@ -165,6 +169,9 @@ public struct ChosenAlpha: Codable {
                 format:
                     " (alpha=auto): checked forget accuracy %.1f%% < target %.1f%%, checked retain accuracy %+.1f points",
                 100 * checkedForgetAccuracy, 100 * target, -100 * checkedRetainDrop)
+            + (checkedWorstClass.flatMap { label in
+                checkedWorstClassDrop.map { String(format: " (worst class %d: %+.1f points)", label, -100 * $0 + 0) }
+            } ?? "")
     }
 }
 

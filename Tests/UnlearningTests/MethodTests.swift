@@ -36,8 +36,9 @@ struct ToyProblem {
             recipe: recipe, architecture: { ModelZoo.fmnistMLP(seed: $0) })
     }
 
-    /// Where the toy needs other defaults: its small MLP loses more of the other classes to SSD than fmnist-cnn.
-    static let toyDefaults = ["ssd": ["max-retain-drop": "0.25"]]
+    /// Where the toy needs other defaults: its small MLP loses whole classes to SSD (class 1 at every α that
+    /// forgets), which fmnist-cnn does not; `autoAlphaJudgesTheWorstRetainedClass` keeps the budget.
+    static let toyDefaults = ["ssd": ["max-retain-drop": "1"]]
 
     /// Runs `method` and returns the original and the unlearned student.
     func run(
@@ -116,12 +117,24 @@ struct MethodTests {
         #expect(alpha == 50)
         let checked = try #require(auto.state.scalars[SSD.checkedForgetAccuracy])
         #expect(checked < ForgetTarget.classDefault)
-        #expect(try #require(auto.state.scalars[SSD.checkedRetainDrop]) <= 0.25)
+        let meanDrop = try #require(auto.state.scalars[SSD.checkedRetainDrop])
+        #expect(meanDrop <= 0.25)
+        // It judged the retained class that lost the most, which lost at least the mean.
+        let worstDrop = try #require(auto.state.scalars[SSD.checkedWorstClassDrop])
+        #expect(worstDrop >= meanDrop - 1e-12 && auto.state.scalars[SSD.checkedWorstClass] != nil)
         #expect(!auto.state.tensors.keys.contains { $0.hasPrefix("ssd.") })
         let fixed = try toy.run("ssd", params: ["alpha": "\(Float(alpha))"])
         #expect(
             BitHash.of(auto.student.stateDict().map(\.tensor)) == BitHash.of(fixed.student.stateDict().map(\.tensor)))
         #expect(fixed.state.scalars[SSD.chosenAlpha] == alpha && fixed.state.scalars[SSD.checkedForgetAccuracy] == nil)
+    }
+
+    /// A 25-point budget that α 50's mean retain loss (15.6 points) keeps is still refused, because one retained
+    /// class loses nearly all of its checked accuracy.
+    @Test func autoAlphaJudgesTheWorstRetainedClass() throws {
+        let params = ["alpha-candidates": "1e9:50", "max-retain-drop": "0.25"]
+        let error = try #require(throws: ForgetTargetMissed.self) { try toy.run("ssd", params: params) }
+        #expect(error.description.contains("α 50: forget 0.0%, retain -15.6 points (class 1 -96.3)"), "\(error)")
     }
 
     /// When no candidate forgets (these two dampen nothing), or none does so within the retain budget, the run
@@ -130,6 +143,7 @@ struct MethodTests {
     func autoAlphaFailsWhenNoCandidateWorks(params: [String: String]) throws {
         let error = try #require(throws: ForgetTargetMissed.self) { try toy.run("ssd", params: params) }
         #expect(error.description.contains("α 1") && error.description.contains("retain"))
+        #expect(error.description.contains("every retained class") && error.description.contains("(class "))
     }
 
     @Test(arguments: [["alpha": "0"], ["alpha": "many"], ["alpha-candidates": "10:x"], ["alpha-candidates": ""]])

@@ -26,7 +26,10 @@ public struct SSD: UnlearningMethod {
         .init(
             "stop-accuracy", "-1.0", "Forget accuracy alpha=auto must get below (-1: the forget target)",
             .automaticOr(.unitInterval)),
-        .init("max-retain-drop", "0.05", "Retain accuracy alpha=auto may lose (0.05: 5 points)", .unitInterval),
+        .init(
+            "max-retain-drop", "0.05",
+            "Retain accuracy the result may lose; under alpha=auto also what any retained class of the checked retain samples may lose (0.05: 5 points)",
+            .unitInterval),
     ]
 
     public init() {}
@@ -61,10 +64,12 @@ public struct SSD: UnlearningMethod {
 
     /// The state scalar that holds the α the run dampened with.
     public static let chosenAlpha = "ssd.chosen-alpha"
-    /// The state scalars that hold, for the α `alpha=auto` kept, the accuracy on the checked forget samples and
-    /// the accuracy the checked retain samples lost.
+    /// The state scalars that hold, for the α `alpha=auto` kept, the accuracy on the checked forget samples, the
+    /// accuracy the checked retain samples lost, and the retained class that lost the most, with its loss.
     public static let checkedForgetAccuracy = "ssd.checked-forget-accuracy"
     public static let checkedRetainDrop = "ssd.checked-retain-drop"
+    public static let checkedWorstClass = "ssd.checked-worst-class"
+    public static let checkedWorstClassDrop = "ssd.checked-worst-class-drop"
 
     static func format(_ alpha: Float) -> String { String(format: "%g", alpha) }
 
