@@ -1,9 +1,9 @@
-/// A small strict JSON reader and writer for safetensors headers.
+/// A small strict JSON reader and writer for safetensors headers (and for certificates, `CanonicalJSON`).
 ///
 /// Unlike `JSONSerialization` it keeps object members in file order and keeps duplicate keys (so they can be
 /// reported), keeps numbers as their literal text (so 64-bit offsets are read exactly), and limits nesting
 /// depth so that hostile input cannot exhaust the stack.
-enum HeaderJSON: Equatable {
+public enum HeaderJSON: Equatable, Sendable {
     case object([Member])
     case array([HeaderJSON])
     case string(String)
@@ -11,20 +11,20 @@ enum HeaderJSON: Equatable {
     case bool(Bool)
     case null
 
-    struct Member: Equatable {
-        var key: String
-        var value: HeaderJSON
+    public struct Member: Equatable, Sendable {
+        public var key: String
+        public var value: HeaderJSON
     }
 
-    struct ParseError: Error {
-        var message: String
-        var offset: Int
+    public struct ParseError: Error {
+        public var message: String
+        public var offset: Int
     }
 
     static let maximumDepth = 64
 
     /// Parses a complete JSON text; leading and trailing whitespace (safetensors pads with spaces) is allowed.
-    static func parse(_ bytes: [UInt8]) throws(ParseError) -> HeaderJSON {
+    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> HeaderJSON {
         var parser = Parser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)

@@ -43,6 +43,8 @@ public struct UnlearningReport: Codable {
     public let difficultyMatch: DifficultyMatch?
     /// The membership audit of the unlearned model, when references were given (`--references`).
     public private(set) var audit: AuditVerdict? = nil
+    /// The signed certificate of the run, when one was asked for (`--certificate`).
+    public var certificate: CertificateReference? = nil
 
     /// Adds the membership audit; a forget set still exposed is a missed target like any other.
     public mutating func judge(by audit: AuditVerdict) {
@@ -119,6 +121,7 @@ public struct UnlearningReport: Codable {
         if let chosenEpoch { rows.append("rewound to epoch \(chosenEpoch)") }
         if let chosenAlpha { rows.append(chosenAlpha.summary) }
         if let difficultyMatch { rows.append(difficultyMatch.summary) }
+        if let certificate { rows.append(certificate.summary) }
         if let verdict, let target = verdict.forgetTarget {
             rows.append(
                 String(
@@ -139,6 +142,21 @@ public struct UnlearningReport: Codable {
         }
         return rows.joined(separator: "\n")
     }
+}
+
+/// Where a run's certificate is and its digest (sha256 of the signed bytes), and how to check it.
+public struct CertificateReference: Codable, Equatable {
+    public let file: String
+    public let digest: String
+    public let verify: String
+
+    public init(file: String, digest: String) {
+        self.file = file
+        self.digest = digest
+        verify = "lethe certificate verify \(file) --public-key signing.pub --weights OUTPUT.safetensors"
+    }
+
+    public var summary: String { "certificate \(file), digest \(digest): check it with \(verify)" }
 }
 
 public struct ChosenAlpha: Codable {

@@ -22,6 +22,9 @@ enum ExitStatus {
             return [.badRequest, .unknownJob, .unknownBlob, .badShape, .badMessage].contains(refusal.code) ? 2 : 1
         case is KeyError:
             return 2
+        case let certificate as CertificateError:
+            if case .invalid = certificate { return 1 }
+            return 2
         case is ControlError:
             return 1  // the coordinator cannot be reached, did not answer, or answered nonsense
         default:

@@ -20,6 +20,8 @@ struct KeysCommand: ParsableCommand {
             print("coordinator \(try keys.publicKey(.coordinator))")
             print("worker      \(try keys.publicKey(.worker))")
             print("user        \(try keys.publicKey(.user))")
+            let signing = try SigningKey.loadPublic(directory).rawRepresentation.base64EncodedString()
+            print("signing     \(signing) (Ed25519, signs certificates; verifiers get \(SigningKey.publicFile))")
         }
     }
 

@@ -32,8 +32,21 @@ struct UnlearnCommand: AsyncParsableCommand {
             "Audit the forget set with these membership-audit references (`lethe audit prepare`); a forget set still exposed misses the run's targets. Default: the cache's references for --weights, if prepared; `none`: no audit."
     )
     var references: String?
+    @Option(
+        help:
+            "Write a signed certificate of the run here (canonical JSON; `lethe certificate verify` checks it); needs --sign-key."
+    )
+    var certificate: String?
+    @Option(
+        help: "The Ed25519 private key that signs --certificate (signing.key from `lethe keys init`, or its directory)."
+    )
+    var signKey: String?
 
     func validate() throws {
+        guard (certificate == nil) == (signKey == nil) else {
+            throw ValidationError("--certificate and --sign-key go together")
+        }
+        try checkWritable(certificate, option: "--certificate")
         if let workers, !(1...64).contains(workers) { throw ValidationError("--workers must be between 1 and 64") }
         try checkWritable(out, option: "--out")
         try checkWritable(report, option: "--report")
@@ -45,6 +58,7 @@ struct UnlearnCommand: AsyncParsableCommand {
         let (method, parameters) = try request.methodAndParameters()
         let scenario = try request.loadScenario()
         let model = request.modelOptions
+        let signingKey = try signKey.map(SigningKey.loadPrivate)
         // The references are checked (and fitted) before any work; the cache's are skipped if they do not fit.
         var references = ReferenceCache().resolve(self.references, weights: request.weights)
         var auditor: ReferenceAuditor?
@@ -72,6 +86,9 @@ struct UnlearnCommand: AsyncParsableCommand {
         }
         if let auditor, let references {
             try audit(&result, student: student, with: auditor, references: references)
+        }
+        if let certificate, let signingKey {
+            try certify(&result, scenario: scenario, references: references, key: signingKey, to: certificate)
         }
         if let report {
             try JSONEncoder.sorted.encode(result).write(to: URL(fileURLWithPath: report), options: .atomic)

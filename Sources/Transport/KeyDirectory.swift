@@ -35,6 +35,7 @@ public struct KeyDirectory: Sendable {
             "# users allowed to submit and query jobs (Z85 public keys)\n", to: "users.allow", mode: 0o644)
         try directory.add(try directory.keyPair(.worker).publicKey, to: .workers, comment: "worker (lethe keys init)")
         try directory.add(try directory.keyPair(.user).publicKey, to: .users, comment: "user (lethe keys init)")
+        try SigningKey.create(in: directory.url)
         return directory
     }
 

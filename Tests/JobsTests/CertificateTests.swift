@@ -1,0 +1,81 @@
+import Crypto
+import Foundation
+import LetheTesting
+import Testing
+
+@testable import Jobs
+
+/// Canonical JSON, the forget set's Merkle commitment and the certificate's signature, on small inputs.
+struct CertificateTests {
+    @Test func canonicalJSONHasOneFormAndParsesBackToTheSameBytes() throws {
+        let value = CanonicalJSON.object([
+            "b": .array([.integer(-3), .number(0.9216666666666666), .number(2.0), .number(1e-5), .bool(true), .null]),
+            "a": .string("quote \" backslash \\ newline \n é"),
+            "Z": .object([:]),
+        ])
+        let expected =
+            #"{"Z":{},"a":"quote \" backslash \\ newline \u000a é","b":[-3,0.9216666666666666,2,1e-05,true,null]}"#
+        #expect(value.text == expected)
+        // Whitespace and key order in the input do not matter; the written bytes are the same.
+        let loose =
+            " { \"b\" : [ -3 , 0.9216666666666666, 2, 1e-05, true, null ], \"a\": \"quote \\\" backslash \\\\ newline \\n \\u00e9\", \"Z\": {} } "
+        #expect(try CanonicalJSON(parsing: Array(loose.utf8)).text == expected)
+        for bad in ["{\"a\":1,\"a\":2}", "[1,]", "{\"a\" 1}", "\"open", "1 2", "[" + String(repeating: "[", count: 70)]
+        {
+            #expect(throws: CanonicalJSONError.self) { try CanonicalJSON(parsing: Array(bad.utf8)) }
+        }
+    }
+
+    @Test func merkleRootsAndProofsFollowRFC6962() {
+        let data = labelledDataset(perClass: [3, 3, 3], seed: 4)
+        // One leaf: the root is the leaf; two: the node over both.
+        let one = ForgetCommitment(forget: [4], in: data)
+        #expect(
+            one.root
+                == ForgetCommitment.hex(
+                    ForgetCommitment.leaf(index: 4, sampleSha256: ForgetCommitment.sampleSha256(4, in: data))))
+        let two = ForgetCommitment(forget: [7, 2], in: data)
+        let leaves = [2, 7].map {
+            ForgetCommitment.leaf(index: $0, sampleSha256: ForgetCommitment.sampleSha256($0, in: data))
+        }
+        #expect(two.root == ForgetCommitment.hex(ForgetCommitment.node(leaves[0], leaves[1])))
+        // Every leaf of every size proves against its root, and against nothing else.
+        for size in 1...9 {
+            let commitment = ForgetCommitment(forget: Array(0..<size), in: data)
+            for index in 0..<size {
+                let proof = commitment.proof(for: index, in: data)!
+                #expect(proof.verify(root: commitment.root), "size \(size), leaf \(index)")
+                #expect(!proof.verify(root: two.root))
+                let moved = InclusionProof(
+                    index: (index + 1) % 9, sampleSha256: proof.sampleSha256, position: proof.position,
+                    size: proof.size, path: proof.path, root: proof.root)
+                #expect(!moved.verify())
+            }
+        }
+        #expect(ForgetCommitment(forget: [0, 1], in: data).proof(for: 5, in: data) == nil)
+        // The same set in any order commits to the same root; another sample does not.
+        #expect(
+            ForgetCommitment(forget: [1, 0, 2], in: data).root == ForgetCommitment(forget: [0, 1, 2], in: data).root)
+        #expect(
+            ForgetCommitment(forget: [0, 1, 3], in: data).root != ForgetCommitment(forget: [0, 1, 2], in: data).root)
+    }
+
+    @Test func aSignedCertificateVerifiesAndAnyChangeOrOtherKeyFails() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let body = CanonicalJSON.object([
+            "format": .string(UnlearningCertificate.format), "output_sha256": .string("ab"), "figure": .number(0.5),
+        ])
+        let signed = try UnlearningCertificate(body: body).signed(with: key)
+        let read = try UnlearningCertificate(parsing: signed.document.bytes)
+        try read.verifySignature(with: key.publicKey)
+        #expect(read.digest == signed.digest && read.body == body)
+
+        let edited = signed.document.text.replacingOccurrences(of: "0.5", with: "0.6")
+        let tampered = try UnlearningCertificate(parsing: Array(edited.utf8))
+        #expect(throws: CertificateError.self) { try tampered.verifySignature(with: key.publicKey) }
+        #expect(throws: CertificateError.self) {
+            try read.verifySignature(with: Curve25519.Signing.PrivateKey().publicKey)
+        }
+        #expect(throws: CertificateError.self) { try UnlearningCertificate(parsing: Array("{\"format\":\"x\"}".utf8)) }
+    }
+}
