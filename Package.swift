@@ -53,6 +53,7 @@ let package = Package(
             dependencies: [
                 "Transport", "Jobs", "Wire", "ZeroMQ", "Unlearning", "Federated", "Checkpoint", "Data", "NN", "Tensor",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         // The worker daemon and the federated client: shard and client computations for a coordinator.
@@ -69,6 +70,8 @@ let package = Package(
                 "Tensor", "NN", "Checkpoint", "Data", "Unlearning", "Federated", "ZeroMQ", "Transport", "Jobs",
                 "Coordinator", "Worker", "Wire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -100,12 +103,14 @@ let package = Package(
                 "Transport", "Jobs", "Coordinator", "Worker", "Wire", "ZeroMQ", "Unlearning", "Federated", "Checkpoint",
                 "Data",
                 "NN", "Tensor", "LetheTesting", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "LetheCommandsTests",
             dependencies: [
                 "LetheCommands", "Transport", "Jobs", "Coordinator", "Worker", "Checkpoint", "Data", "LetheTesting",
                 "Wire", "ZeroMQ", .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]),
     ],
     swiftLanguageModes: [.v6]

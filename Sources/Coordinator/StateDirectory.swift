@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import Jobs
@@ -13,10 +14,13 @@ public final class StateDirectory: Sendable {
     let database: DatabaseQueue
     let refusalLimiter = RefusalLimiter()
     private let lock: StateDirectoryLock
+    /// The raw Ed25519 key that signs each audit event's chain hash (`AuditChain`); nil: hashed, not signed.
+    let signingKey: Data?
 
     /// Opens (creating if needed) the state directory at `path`, locked for this process until it is released;
     /// throws `StateDirectoryError.locked` while another process holds it.
-    public init(_ path: String) throws {
+    public init(_ path: String, signingKey: Curve25519.Signing.PrivateKey? = nil) throws {
+        self.signingKey = signingKey?.rawRepresentation
         url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         lock = try StateDirectoryLock(directory: url)
@@ -72,6 +76,13 @@ public final class StateDirectory: Sendable {
             }
             try db.execute(sql: "UPDATE audit SET refusal = 1 WHERE action LIKE 'refused %'")
             try db.create(index: "audit_refusal", on: "audit", columns: ["refusal", "id"])
+        }
+        migrator.registerMigration("v4: audit hash chain") { db in
+            // The chain starts with the first event after this migration (`AuditChain`).
+            try db.alter(table: "audit") { table in
+                table.add(column: "chain_hash", .text)
+                table.add(column: "chain_signature", .text)
+            }
         }
         return migrator
     }
@@ -202,9 +213,9 @@ public final class StateDirectory: Sendable {
     public func audit(key: String, action: String, job: String? = nil, detail: [String: String] = [:]) throws {
         let json = String(decoding: try JSONEncoder.sortedKeys.encode(detail), as: UTF8.self)
         try database.write { db in
-            try db.execute(
-                sql: "INSERT INTO audit (at, key, action, job, detail) VALUES (?, ?, ?, ?, ?)",
-                arguments: [Date().timeIntervalSince1970, key, action, job, json])
+            try AuditChain.append(
+                db, at: Date().timeIntervalSince1970, key: key, action: action, job: job, detail: json,
+                signingKey: try signingKey.map(Curve25519.Signing.PrivateKey.init(rawRepresentation:)))
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoint
 import Coordinator
+import Crypto
 import Data
 import Foundation
 import Jobs
@@ -46,10 +47,22 @@ struct CoordinatorCommand: AsyncParsableCommand {
         _ = try parseEndpoint(control, given: "--control")
     }
 
+    /// The key directory's `signing.key`, which signs the audit chain; without one the chain is only hashed.
+    private func auditSigningKey(_ logger: Logger) throws -> Curve25519.Signing.PrivateKey? {
+        let directory = keys ?? ProcessInfo.processInfo.environment["LETHE_KEYS"]
+        guard !insecure, let directory else { return nil }
+        let path = URL(fileURLWithPath: directory).appendingPathComponent(SigningKey.privateFile).path
+        guard FileManager.default.fileExists(atPath: path) else {
+            logger.warning("no \(path): the audit log is hash-chained but not signed (lethe keys init makes one)")
+            return nil
+        }
+        return try SigningKey.loadPrivate(path)
+    }
+
     func run() async throws {
         let (bind, control) = (try parseEndpoint(bind, given: "--bind"), try parseEndpoint(control, given: "--control"))
         let logger = logging.logger("coordinator")
-        let state = try StateDirectory(stateDir)
+        let state = try StateDirectory(stateDir, signingKey: try auditSigningKey(logger))
         let workerContext = try ZeroMQContext()
         let controlContext = try ZeroMQContext()
         var guards: [AllowlistGuard] = []

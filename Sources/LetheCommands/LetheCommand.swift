@@ -16,7 +16,7 @@ public struct LetheCommand: AsyncParsableCommand {
                 SummarizeCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self,
                 StatusCommand.self, WatchCommand.self, ResultCommand.self, CancelCommand.self, JobsCommand.self,
                 WorkersCommand.self, KeysCommand.self, BenchCommand.self, ClientCommand.self, AuditCommand.self,
-                FederatedSubmitCommand.self, ForgetClientCommand.self, CertificateCommand.self,
+                FederatedSubmitCommand.self, ForgetClientCommand.self, CertificateCommand.self, AuditLogCommand.self,
             ]
         )
     }
