@@ -41,6 +41,8 @@ public struct UnlearningReport: Codable {
     /// With `--references` on listed or random samples: the held-out stand-ins that set the forget target and
     /// steered the method, matched to the forget samples' difficulty (nil otherwise and in older reports).
     public let difficultyMatch: DifficultyMatch?
+    /// Work an earlier run on the same inputs had done and this one reused (nil: none).
+    public let reused: [String]?
     /// The membership audit of the unlearned model, when references were given (`--references`).
     public private(set) var audit: AuditVerdict? = nil
     /// The signed certificate of the run, when one was asked for (`--certificate`).
@@ -122,6 +124,7 @@ public struct UnlearningReport: Codable {
         if let chosenAlpha { rows.append(chosenAlpha.summary) }
         if let difficultyMatch { rows.append(difficultyMatch.summary) }
         if let certificate { rows.append(certificate.summary) }
+        if let reused { rows.append("reused: " + reused.joined(separator: "; ")) }
         if let verdict, let target = verdict.forgetTarget {
             rows.append(
                 String(

@@ -27,13 +27,16 @@ public struct UnlearningRun {
     public let reference: (name: String, model: Model)?
     /// What membership-audit references say about the forget samples and the held-out ones (`--references`).
     public let unseen: UnseenConfidence?
+    /// Keeps "before" verifications for later runs on the same original (nil: always computed).
+    public let verificationStore: VerificationStore?
     /// Hears what the run is about to do (one line each).
     public let log: (String) -> Void
 
     public init(
         method: any UnlearningMethod, parameters: MethodParameters, scenario: Scenario, architecture: String,
         weights: String, inputSha256: String, seed: UInt64, shards: Int, reference: (name: String, model: Model)?,
-        unseen: UnseenConfidence? = nil, log: @escaping (String) -> Void = { _ in }
+        unseen: UnseenConfidence? = nil, verificationStore: VerificationStore? = nil,
+        log: @escaping (String) -> Void = { _ in }
     ) {
         self.method = method
         self.parameters = parameters
@@ -45,6 +48,7 @@ public struct UnlearningRun {
         self.shards = shards
         self.reference = reference
         self.unseen = unseen
+        self.verificationStore = verificationStore
         self.log = log
     }
 
@@ -74,7 +78,7 @@ public struct UnlearningRun {
             train: scenario.train, test: scenario.test, forgetSet: forget, seed: seed, validation: scenario.validation)
         let baselines = verifier.baselines(randomModel: build(seed: seed &+ 0x5EED), reference: reference?.model)
         stage(JobStage.verifyingBefore, plan.totalSteps)
-        let before = try verifier.verify(original, against: baselines)
+        let (before, reused) = try verifyBefore(original, verifier: verifier, baselines: baselines)
         let target = Acceptance.forgetTarget(
             parameters, forgetSet: forget,
             heldOut: ForgetTarget.heldOut(
@@ -138,7 +142,22 @@ public struct UnlearningRun {
             perClass: ClassFidelity.compare(
                 before: before.perClassAccuracy, after: after.perClassAccuracy,
                 retrain: baselines.referencePerClassAccuracy, forgotten: forget.forgottenClasses ?? []),
-            blas: BLAS.kernelIdentity, difficultyMatch: problem.difficultyMatch)
+            blas: BLAS.kernelIdentity, difficultyMatch: problem.difficultyMatch, reused: reused)
         return (report, student)
+    }
+
+    /// The original's verification: from the store when an earlier run on the same inputs left it there.
+    func verifyBefore(_ original: Model, verifier: Verifier, baselines: Verifier.Baselines) throws -> (
+        VerificationReport, reused: [String]?
+    ) {
+        guard let verificationStore else { return (try verifier.verify(original, against: baselines), nil) }
+        let key = try verifier.cacheKey(original, modelSha256: inputSha256, baselines: baselines)
+        if let cached = verificationStore.load(key: key) {
+            log("before: reusing the verification of an earlier run on the same inputs (\(key.prefix(12)))")
+            return (cached, ["before verification \(key)"])
+        }
+        let report = try verifier.verify(original, against: baselines)
+        verificationStore.save(report, key: key)
+        return (report, nil)
     }
 }

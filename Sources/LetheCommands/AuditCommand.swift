@@ -49,7 +49,7 @@ struct AuditRunCommand: AsyncParsableCommand {
         compute.apply()
         let auditor = try ReferenceAuditor(
             modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
-            original: original, references: ReferenceCache().resolve(references, weights: original ?? weights),
+            original: original, references: CacheDirectory().resolve(references, weights: original ?? weights),
             seed: seed,
             validationFraction: validationFraction)
         var models: [(name: String, path: String, model: Model)] = [("audited", weights, auditor.scenario.model)]

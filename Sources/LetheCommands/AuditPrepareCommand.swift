@@ -51,7 +51,7 @@ struct AuditPrepareCommand: AsyncParsableCommand {
         if let problem = split.problem(in: trueTrain) { throw ValidationError(problem) }
         let dataset = try ReferenceManifest.identity(of: trueTrain)
         let (cache, originalSha256) = (
-            ReferenceCache(), try BlobStore.sha256(contentsOf: URL(fileURLWithPath: weights))
+            CacheDirectory(), try BlobStore.sha256(contentsOf: URL(fileURLWithPath: weights))
         )
         let out = self.out ?? cache.entry(original: originalSha256).path
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)

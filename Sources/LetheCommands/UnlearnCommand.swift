@@ -41,6 +41,11 @@ struct UnlearnCommand: AsyncParsableCommand {
         help: "The Ed25519 private key that signs --certificate (signing.key from `lethe keys init`, or its directory)."
     )
     var signKey: String?
+    @Flag(
+        help:
+            "Neither reuse nor keep the original's \"before\" verification in the cache (lethe audit prepare --help says where)."
+    )
+    var noCache = false
 
     func validate() throws {
         guard (certificate == nil) == (signKey == nil) else {
@@ -60,7 +65,7 @@ struct UnlearnCommand: AsyncParsableCommand {
         let model = request.modelOptions
         let signingKey = try signKey.map(SigningKey.loadPrivate)
         // The references are checked (and fitted) before any work; the cache's are skipped if they do not fit.
-        var references = ReferenceCache().resolve(self.references, weights: request.weights)
+        var references = CacheDirectory().resolve(self.references, weights: request.weights)
         var auditor: ReferenceAuditor?
         do {
             auditor = try references.map {
@@ -79,7 +84,8 @@ struct UnlearnCommand: AsyncParsableCommand {
             inputSha256: try BlobStore.sha256(contentsOf: URL(fileURLWithPath: request.weights)),
             seed: request.seed, shards: request.shards,
             reference: try request.reference.map { ($0, try model.load(weights: $0)) },
-            unseen: try auditor.flatMap { try unseenConfidence($0, scenario: scenario) }, log: { log($0) })
+            unseen: try auditor.flatMap { try unseenConfidence($0, scenario: scenario) },
+            verificationStore: noCache ? nil : CacheDirectory().verifications, log: { log($0) })
         let progress = ProgressBar()
         var (result, student) = try await run.perform(out: URL(fileURLWithPath: out), outName: out) { plan, state in
             try await execute(plan, state: state, scenario: scenario, progress: progress.handler)

@@ -1,12 +1,15 @@
 import Foundation
+import Jobs
 import Transport
 
-/// Where `lethe audit prepare` leaves membership-audit references for later commands to find: one entry per
-/// original checkpoint, named by its sha256, in `$LETHE_CACHE_DIR` (else `$XDG_CACHE_HOME/lethe`, else
-/// `~/.cache/lethe`). An entry is the reference directory itself (`audit prepare` without `--out`) or a link to the
-/// directory it was given. `lethe unlearn` and `lethe audit` without `--references` use the entry of the
-/// checkpoint they start from, so a prepared model is audited without being told twice.
-struct ReferenceCache {
+/// Lethe's cache, in `$LETHE_CACHE_DIR` (else `$XDG_CACHE_HOME/lethe`, else `~/.cache/lethe`):
+/// - `references/<sha256 of the original>`: where `lethe audit prepare` leaves membership-audit references for
+///   later commands to find: the reference directory itself (`audit prepare` without `--out`) or a link to the
+///   directory it was given. `lethe unlearn` and `lethe audit` without `--references` use the entry of the
+///   checkpoint they start from, so a prepared model is audited without being told twice;
+/// - `verifications/<key>.json`: "before" verifications that later runs on the same inputs reuse
+///   (`VerificationStore`).
+struct CacheDirectory {
     let root: URL
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -17,6 +20,11 @@ struct ReferenceCache {
         } else {
             root = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lethe")
         }
+    }
+
+    /// The "before" verifications of earlier runs.
+    var verifications: VerificationStore {
+        DirectoryVerificationStore(directory: root.appendingPathComponent("verifications"))
     }
 
     /// The entry for the checkpoint with this sha256.

@@ -1,0 +1,45 @@
+import Foundation
+import LetheTesting
+import Testing
+
+/// The original's "before" verification is computed once per set of inputs and reused by later runs, with the
+/// same figures and the same output bits; a run on other inputs computes its own.
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist")))
+struct VerificationCacheEndToEndTests {
+    let common = EndToEndTests()
+
+    @Test func aSecondRunOnTheSameInputsReusesTheBeforeVerification() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = try common.makeSubset(in: directory, train: 600, test: 300)
+        let original = directory.path("original.safetensors")
+        let train = try await LetheProcess.run([
+            "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "1", "--seed", "3", "--out", original,
+        ])
+        try #require(train.status == 0, "\(train.standardError)")
+        let cache = ["LETHE_CACHE_DIR": directory.path("cache")]
+        func run(_ name: String, seed: String, extra: [String] = []) async throws -> [String: Any] {
+            let report = directory.path("\(name).json")
+            let result = try await LetheProcess.run(
+                [
+                    "unlearn", "--model", "fmnist-mlp", "--data", data, "--weights", original, "--forget-classes", "1",
+                    "--method", "neggrad+", "--seed", seed, "--keep-failed", "--out",
+                    directory.path("\(name).safetensors"),
+                    "--report", report,
+                ] + extra, environment: cache)
+            #expect(FileManager.default.fileExists(atPath: report), "\(result.standardError)")
+            return try common.json(String(contentsOfFile: report, encoding: .utf8))
+        }
+        let first = try await run("first", seed: "1")
+        let second = try await run("second", seed: "1")
+        let otherSeed = try await run("other", seed: "2")
+        let uncached = try await run("uncached", seed: "1", extra: ["--no-cache"])
+        #expect(first["reused"] == nil && otherSeed["reused"] == nil && uncached["reused"] == nil)
+        let reused = try #require(second["reused"] as? [String])
+        #expect(reused.count == 1 && reused[0].hasPrefix("before verification"))
+        for report in [second, uncached] {
+            #expect(NSDictionary(dictionary: report["before"] as! [String: Any]).isEqual(first["before"]))
+            #expect(report["output_sha256"] as? String == first["output_sha256"] as? String)
+        }
+    }
+}
