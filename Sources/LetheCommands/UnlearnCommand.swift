@@ -84,15 +84,13 @@ struct UnlearnCommand: AsyncParsableCommand {
             inputSha256: try BlobStore.sha256(contentsOf: URL(fileURLWithPath: request.weights)),
             seed: request.seed, shards: request.shards,
             reference: try request.reference.map { ($0, try model.load(weights: $0)) },
-            unseen: try auditor.flatMap { try unseenConfidence($0, scenario: scenario) },
+            unseen: try auditor.flatMap { try $0.unseenConfidence(for: scenario) { model.build(seed: 0) } },
             verificationStore: noCache ? nil : CacheDirectory().verifications, log: { log($0) })
         let progress = ProgressBar()
         var (result, student) = try await run.perform(out: URL(fileURLWithPath: out), outName: out) { plan, state in
             try await execute(plan, state: state, scenario: scenario, progress: progress.handler)
         }
-        if let auditor, let references {
-            try audit(&result, student: student, with: auditor, references: references)
-        }
+        if let auditor { try audit(&result, student: student, with: auditor) }
         if let certificate, let signingKey {
             try certify(&result, scenario: scenario, references: references, key: signingKey, to: certificate)
         }
@@ -111,35 +109,12 @@ struct UnlearnCommand: AsyncParsableCommand {
 }
 
 extension UnlearnCommand {
-    /// For listed or random samples: what the references say about the forget samples and the held-out ones, so
-    /// that targets and calibrations use held-out stand-ins as hard as the forget samples (`DifficultyMatch`).
-    func unseenConfidence(_ auditor: ReferenceAuditor, scenario: Scenario) throws -> UnseenConfidence? {
-        switch scenario.forgetSet.selection {
-        case .fraction, .indices:
-            return try auditor.unseenConfidence(
-                on: scenario.train, indices: scenario.forgetSet.forget + scenario.validation
-            ) { request.modelOptions.build(seed: 0) }
-        case .classes, .confusion: return nil
-        }
-    }
-
     /// Audits the unlearned model (with the original and the `--reference` retrain for comparison) and judges the
     /// run by it; a run that now misses its targets keeps no model unless asked to.
-    func audit(
-        _ result: inout UnlearningReport, student: Model, with auditor: ReferenceAuditor, references: String
-    ) throws {
-        var models: [(name: String, path: String, model: Model)] = [
-            ("audited", out, student), ("original", request.weights, auditor.scenario.model),
-        ]
-        if let reference = request.reference {
-            models.append(("retrain", reference, try request.modelOptions.load(weights: reference)))
-        }
-        let (report, rows) = try auditor.report(weights: out, models: models, scoresFile: nil)
+    func audit(_ result: inout UnlearningReport, student: Model, with auditor: ReferenceAuditor) throws {
+        let retrain = try request.reference.map { ($0, try request.modelOptions.load(weights: $0)) }
         let passedBefore = result.missedTargets == nil
-        result.judge(
-            by: AuditVerdict(
-                references: references, referenceCount: report.referenceCount, figures: report.figures,
-                original: report.original, retrain: report.retrain, histogram: rows.first?.histogram))
+        result.judge(by: try auditor.verdict(of: student, out: out, original: request.weights, retrain: retrain))
         if passedBefore, result.missedTargets != nil, !request.keepFailed {
             try? FileManager.default.removeItem(atPath: out)
         }

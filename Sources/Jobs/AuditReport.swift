@@ -1,28 +1,26 @@
 import Foundation
-import Jobs
-import Transport
 import Unlearning
 
 /// What `lethe audit` reports: the audited model's figures at the top level (`auc`, `tpr_at_1pct_fpr`, …, as
 /// fractions), the same for the original and a retrain when given, and the forget samples still flagged.
-struct AuditReport: Encodable {
-    let weights: String
-    let forget: String
-    let references: String
-    let referenceCount: Int
-    let referenceSeed: UInt64
+public struct AuditReport: Encodable {
+    public let weights: String
+    public let forget: String
+    public let references: String
+    public let referenceCount: Int
+    public let referenceSeed: UInt64
     /// Whether the references' recipe was checked against a recorded one (PyTorch checkpoints record none).
-    let recipeChecked: Bool
-    let forgetSamples: Int
-    let nonMembers: Int
-    let scoresFile: String?
-    let figures: AuditFigures
+    public let recipeChecked: Bool
+    public let forgetSamples: Int
+    public let nonMembers: Int
+    public let scoresFile: String?
+    public let figures: AuditFigures
     /// Training indices of the forget samples flagged at 1% FPR.
-    let flagged: [Int]
-    let original: AuditFigures?
-    let retrain: AuditFigures?
+    public let flagged: [Int]
+    public let original: AuditFigures?
+    public let retrain: AuditFigures?
 
-    var summary: String {
+    public var summary: String {
         "\(flagged.count) of \(forgetSamples) forget samples remain distinguishable at 1% FPR"
     }
 
@@ -34,7 +32,7 @@ struct AuditReport: Encodable {
         case onlineTprAt1PctFpr = "online_tpr_at_1pct_fpr", thresholdAt1PctFpr = "threshold_at_1pct_fpr"
     }
 
-    func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(weights, forKey: .weights)
         try container.encode(forget, forKey: .forget)
@@ -57,7 +55,7 @@ struct AuditReport: Encodable {
         try container.encodeIfPresent(figures.thresholdAt1pctFpr, forKey: .thresholdAt1PctFpr)
     }
 
-    func text(rows: [(name: String, figures: AuditFigures)]) -> String {
+    public func text(rows: [(name: String, figures: AuditFigures)]) -> String {
         var lines = [
             "membership audit of \(weights): \(forget), \(forgetSamples) forget samples against \(nonMembers) held-out "
                 + "test samples, \(referenceCount) references (\(references))",

@@ -1,56 +1,81 @@
 import Data
 import Foundation
-import Jobs
-import Transport
 import Unlearning
 
 /// `manifest.json` of a reference directory (`lethe audit prepare`): what the K reference models depend on —
 /// the dataset's content hash, the recipe, the architecture, the split whose training samples they halve, the
 /// membership seed — and each reference's file hash. References depend on nothing else, so any audit of a
 /// model trained that way reuses them.
-struct ReferenceManifest: Codable, Equatable {
-    static let fileName = "manifest.json"
-    static let currentFormat = "lethe-audit-references/1"
+public struct ReferenceManifest: Sendable, Codable, Equatable {
+    public static let fileName = "manifest.json"
+    public static let currentFormat = "lethe-audit-references/1"
 
-    struct DatasetIdentity: Codable, Equatable {
-        let name: String
+    public struct DatasetIdentity: Sendable, Codable, Equatable {
+        public let name: String
         /// sha256 of the training set as a Lethe dataset blob (images and labels).
-        let sha256: String
-        let samples: Int
+        public let sha256: String
+        public let samples: Int
+
+        public init(name: String, sha256: String, samples: Int) {
+            self.name = name
+            self.sha256 = sha256
+            self.samples = samples
+        }
     }
 
-    struct Entry: Codable, Equatable {
-        let file: String
-        let sha256: String
+    public struct Entry: Sendable, Codable, Equatable {
+        public let file: String
+        public let sha256: String
         /// The recipe's seed for this reference (initialisation, shuffling), derived from the audit seed.
-        let trainingSeed: UInt64
+        public let trainingSeed: UInt64
         /// How many training samples it trained on, and the sha256 of their indices (ascending, one per line),
         /// so that the membership regenerated from `seed` is checked against the one used.
-        let members: Int
-        let membersSha256: String
+        public let members: Int
+        public let membersSha256: String
+
+        public init(file: String, sha256: String, trainingSeed: UInt64, members: Int, membersSha256: String) {
+            self.file = file
+            self.sha256 = sha256
+            self.trainingSeed = trainingSeed
+            self.members = members
+            self.membersSha256 = membersSha256
+        }
     }
 
-    var format = currentFormat
-    let dataset: DatasetIdentity
-    let architecture: String
-    let recipe: TrainingRecipe
-    let split: TrainingSplit
+    public var format = currentFormat
+    public let dataset: DatasetIdentity
+    public let architecture: String
+    public let recipe: TrainingRecipe
+    public let split: TrainingSplit
     /// Seed of the membership matrix: every sample of the split's training pool is IN ⌊K/2⌋ references
     /// (`ReferenceMembership`).
-    let seed: UInt64
-    let references: Int
-    var entries: [Entry]
+    public let seed: UInt64
+    public let references: Int
+    public var entries: [Entry]
 
-    func membership(pool: [Int]) -> ReferenceMembership {
+    public init(
+        dataset: DatasetIdentity, architecture: String, recipe: TrainingRecipe, split: TrainingSplit, seed: UInt64,
+        references: Int, entries: [Entry]
+    ) {
+        self.dataset = dataset
+        self.architecture = architecture
+        self.recipe = recipe
+        self.split = split
+        self.seed = seed
+        self.references = references
+        self.entries = entries
+    }
+
+    public func membership(pool: [Int]) -> ReferenceMembership {
         ReferenceMembership(pool: pool, references: references, seed: seed)
     }
 
-    static func url(in directory: String) -> URL {
+    public static func url(in directory: String) -> URL {
         URL(fileURLWithPath: directory).appendingPathComponent(fileName)
     }
 
     /// The manifest in `directory`, or nil when it has none.
-    static func read(from directory: String) throws -> ReferenceManifest? {
+    public static func read(from directory: String) throws -> ReferenceManifest? {
         let url = url(in: directory)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         do {
@@ -67,7 +92,7 @@ struct ReferenceManifest: Codable, Equatable {
     }
 
     /// Written beside and renamed into place, so an interrupted `prepare` leaves the last complete manifest.
-    func write(to directory: String) throws {
+    public func write(to directory: String) throws {
         let url = Self.url(in: directory)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(Self.fileName).partial")
         try JSONEncoder.sorted.encode(self).write(to: temporary)
@@ -78,7 +103,7 @@ struct ReferenceManifest: Codable, Equatable {
 
     /// Refuses references that were trained for another dataset, recipe, architecture or split (`what` names the
     /// model they are compared with).
-    func checkMatches(
+    public func checkMatches(
         dataset: DatasetIdentity, architecture: String, recipe: TrainingRecipe?, split: TrainingSplit,
         directory: String, what: String
     ) throws {
@@ -103,30 +128,30 @@ struct ReferenceManifest: Codable, Equatable {
         }
     }
 
-    static func unseeded(_ recipe: TrainingRecipe) -> TrainingRecipe {
+    public static func unseeded(_ recipe: TrainingRecipe) -> TrainingRecipe {
         var recipe = recipe
         recipe.seed = 0
         return recipe
     }
 
-    static func describe(_ value: some Encodable) -> String {
+    public static func describe(_ value: some Encodable) -> String {
         let encoder = JSONEncoder.sorted
         encoder.outputFormatting = [.sortedKeys]
         return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "?"
     }
 
-    static func identity(of train: Dataset) throws -> DatasetIdentity {
+    public static func identity(of train: Dataset) throws -> DatasetIdentity {
         DatasetIdentity(
-            name: train.name, sha256: BlobStore.sha256(try DatasetBlob.encode(train)), samples: train.count)
+            name: train.name, sha256: sha256Hex(try DatasetBlob.encode(train)), samples: train.count)
     }
 
-    static func membersSha256(_ members: [Int]) -> String {
-        BlobStore.sha256(Data(members.map { "\($0)\n" }.joined().utf8))
+    public static func membersSha256(_ members: [Int]) -> String {
+        sha256Hex(Data(members.map { "\($0)\n" }.joined().utf8))
     }
 }
 
 /// Why a reference directory cannot be used (exit 2).
-enum ReferenceSetError: Error, CustomStringConvertible {
+public enum ReferenceSetError: Error, CustomStringConvertible {
     /// No references: what to run to make them.
     case missing(directory: String?, command: String)
     case mismatch(String, String, expected: String, found: String, what: String)
@@ -134,7 +159,7 @@ enum ReferenceSetError: Error, CustomStringConvertible {
     case tampered(String, expected: String, found: String)
     case unreadable(String, String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .missing(let directory, let command):
             let which = directory.map { "\($0) holds no reference models" } ?? "the audit needs reference models"

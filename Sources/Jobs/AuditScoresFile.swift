@@ -1,52 +1,22 @@
-import Data
 import Foundation
-import Jobs
-import NN
-import Tensor
-import Transport
 import Unlearning
-
-/// The samples an audit scores: the forget set (positives) and as many held-out test samples (negatives), drawn
-/// with the seed class by class in the forget set's proportions so that class difficulty does not tell them
-/// apart (every test sample of a class when it has fewer).
-struct AuditSamples {
-    /// Training indices.
-    let forget: [Int]
-    /// Test indices.
-    let nonMembers: [Int]
-
-    init(scenario: Scenario, seed: UInt64) {
-        forget = scenario.forgetSet.forget
-        let wanted = Dictionary(grouping: forget) { scenario.train.labels[$0] }.mapValues(\.count)
-        nonMembers = wanted.keys.sorted().flatMap { label -> [Int] in
-            let candidates = scenario.test.indices(ofClasses: [label])
-            var generator = SeededGenerator(seed: seed, stream: "audit-non-members-\(label)")
-            return generator.permutation(candidates.count).prefix(wanted[label]!).map { candidates[$0] }
-        }.sorted()
-    }
-
-    var count: Int { forget.count + nonMembers.count }
-
-    /// Each audited sample's training index (nil for the test samples, which no reference trained on).
-    var trainingIndices: [Int?] { forget.map { $0 } + nonMembers.map { _ in nil } }
-
-    /// φ (`LogitConfidence`) of `model` on the forget samples, then on the non-members.
-    func phi(of model: Model, scenario: Scenario) -> [Double] {
-        let inTrain = Evaluator.predict(model, on: scenario.train, indices: forget)
-        let inTest = Evaluator.predict(model, on: scenario.test, indices: nonMembers)
-        return LogitConfidence.phi(logits: inTrain.logits, labels: inTrain.labels)
-            + LogitConfidence.phi(logits: inTest.logits, labels: inTest.labels)
-    }
-}
 
 /// Every audited sample's scores, so anyone can recompute the figures: CSV (one row per sample, columns per
 /// model) when the path ends in .csv, JSON otherwise.
-struct AuditScoresFile {
-    let samples: AuditSamples
-    let audit: MembershipAudit
-    let models: [(name: String, phi: [Double], scores: MembershipScores)]
+public struct AuditScoresFile {
+    public let samples: AuditSamples
+    public let audit: MembershipAudit
+    public let models: [(name: String, phi: [Double], scores: MembershipScores)]
 
-    func write(to path: String) throws {
+    public init(
+        samples: AuditSamples, audit: MembershipAudit, models: [(name: String, phi: [Double], scores: MembershipScores)]
+    ) {
+        self.samples = samples
+        self.audit = audit
+        self.models = models
+    }
+
+    public func write(to path: String) throws {
         let text = path.lowercased().hasSuffix(".csv") ? csv() : try json()
         try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     }

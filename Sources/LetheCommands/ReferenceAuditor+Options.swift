@@ -1,0 +1,35 @@
+import Data
+import Jobs
+
+extension ReferenceAuditor {
+    /// The audit of `weights`' forget set (`original`'s recipe when given, else `weights'`) against the references
+    /// in the directory `references`; refuses references trained for anything else, and says what to run when
+    /// there are none.
+    init(
+        modelOptions: ModelOptions, dataOptions: DataOptions, forgetOptions: ForgetOptions, weights: String,
+        original: String?, references: String?, seed: UInt64, validationFraction: Double?
+    ) throws {
+        let scenario = try Scenario.load(
+            modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
+            seed: seed, validationFraction: validationFraction)
+        let trueTrain = try DatasetLoader.load(dataOptions.data, split: .train)
+        let set = try ReferenceSet.directory(
+            references,
+            command: Self.prepareCommand(
+                original: original, model: modelOptions.model, data: dataOptions.data, out: references))
+        let originalMetadata = try original.map { try modelOptions.loadWithMetadata(weights: $0).metadata }
+        try self.init(
+            scenario: scenario, dataset: try ReferenceManifest.identity(of: trueTrain),
+            recordedRecipe: (originalMetadata ?? scenario.metadata)["lethe.recipe"], references: set,
+            what: original ?? weights, seed: seed, build: { modelOptions.build(seed: 0) },
+            log: { LetheCommands.log($0) })
+    }
+
+    /// What to run to make references for `original`.
+    static func prepareCommand(original: String?, model: String, data: String, out: String?) -> String {
+        [
+            "lethe audit prepare", "--weights \(original ?? "ORIGINAL.safetensors")", "--model \(model)",
+            "--data \(data)", "--references 16", "--seed 1", "--out \(out ?? "references/")",
+        ].joined(separator: " ")
+    }
+}
