@@ -3896,7 +3896,7 @@ const ProtobufCMessageDescriptor lethe__job_spec__params_entry__descriptor =
   (ProtobufCMessageInit) lethe__job_spec__params_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[15] =
+static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[16] =
 {
   {
     "method",
@@ -4078,9 +4078,22 @@ static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[15] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "audit_sha256",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__JobSpec, audit_sha256),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned lethe__job_spec__field_indices_by_name[] = {
   2,   /* field[2] = architecture */
+  15,   /* field[15] = audit_sha256 */
   14,   /* field[14] = client */
   11,   /* field[11] = forget */
   12,   /* field[12] = kind */
@@ -4099,7 +4112,7 @@ static const unsigned lethe__job_spec__field_indices_by_name[] = {
 static const ProtobufCIntRange lethe__job_spec__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 15 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor lethe__job_spec__descriptor =
 {
@@ -4109,7 +4122,7 @@ const ProtobufCMessageDescriptor lethe__job_spec__descriptor =
   "Lethe__JobSpec",
   "lethe",
   sizeof(Lethe__JobSpec),
-  15,
+  16,
   lethe__job_spec__field_descriptors,
   lethe__job_spec__field_indices_by_name,
   1,  lethe__job_spec__number_ranges,

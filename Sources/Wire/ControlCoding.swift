@@ -136,6 +136,7 @@ enum ControlCoding {
             $0.pointee.kind = arena.string(spec.kind ?? "")
             $0.pointee.source_job = arena.string(spec.sourceJob ?? "")
             $0.pointee.client = arena.string(spec.client ?? "")
+            $0.pointee.audit_sha256 = arena.string(spec.auditSHA256 ?? "")
         }
     }
 
@@ -259,6 +260,7 @@ enum ControlCoding {
         decoded.kind = nonEmpty(CRead.string(spec.kind))
         decoded.sourceJob = nonEmpty(CRead.string(spec.source_job))
         decoded.client = nonEmpty(CRead.string(spec.client))
+        decoded.auditSHA256 = try EnvelopeBody.optionalSHA256(spec.audit_sha256)
         return decoded
     }
 

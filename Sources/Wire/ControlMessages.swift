@@ -19,6 +19,9 @@ public struct JobSpec: Sendable, Equatable, Codable {
     /// forget-client: the federated job whose model and ledgers it starts from, and the client (key or name).
     public var sourceJob: String?
     public var client: String?
+    /// JSON (`AuditBundle`): the references of the membership audit that judges the result, and the audit's data;
+    /// nil for a job without the audit.
+    public var auditSHA256: String?
 
     public init(
         method: String, params: [String: String], architecture: String, weightsSHA256: String, trainSHA256: String,
@@ -41,9 +44,8 @@ public struct JobSpec: Sendable, Equatable, Codable {
 
     /// Every blob the job reads.
     public var blobs: [String] {
-        ([weightsSHA256, trainSHA256, testSHA256, scenarioSHA256] + (referenceSHA256.map { [$0] } ?? [])).filter {
-            !$0.isEmpty
-        }
+        ([weightsSHA256, trainSHA256, testSHA256, scenarioSHA256] + [referenceSHA256, auditSHA256].compactMap { $0 })
+            .filter { !$0.isEmpty }
     }
 }
 

@@ -51,7 +51,8 @@ struct ProtocolMessagesTests {
         .error(error),
     ]
     static let requests: [ControlRequest] = [
-        .jobSubmit(sampleSpec), .jobQuery(id: "j-1"), .jobList, .jobCancel(id: "j-1"), .jobResultRequest(id: "j-1"),
+        .jobSubmit(sampleSpec), .jobSubmit(auditedSpec), .jobQuery(id: "j-1"), .jobList, .jobCancel(id: "j-1"),
+        .jobResultRequest(id: "j-1"),
         .workerQuery, .blobOffer(BlobOffer(sha256: hashA, totalBytes: 1 << 30, kind: "dataset")),
         .blobUpload(BlobChunk(sha256: hashA, offset: 0, totalBytes: 2, data: [9, 9])), .blobRequest(request),
     ]

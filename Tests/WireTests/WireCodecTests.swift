@@ -34,6 +34,14 @@ let sampleSpec = JobSpec(
     trainSHA256: hashB, testSHA256: hashA, scenarioSHA256: hashB, seed: 7, shards: 4, referenceSHA256: nil,
     weightsName: "original.safetensors", forget: "classes 0")
 
+/// A job judged by the membership audit too (its references and data named by an audit bundle's hash).
+let auditedSpec = {
+    var spec = sampleSpec
+    spec.referenceSHA256 = hashA
+    spec.auditSHA256 = hashB
+    return spec
+}()
+
 let sampleStatus = JobStatus(
     id: "j-1", state: .running, method: "scrub", forget: "classes 0",
     phases: [

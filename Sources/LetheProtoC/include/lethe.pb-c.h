@@ -635,10 +635,15 @@ struct  Lethe__JobSpec
    */
   char *source_job;
   char *client;
+  /*
+   * Optional JSON: the membership audit's references (their manifest; each reference file is a blob named by
+   * the sha256 its entry records) and the audit's data (the training set as loaded, the whole test set).
+   */
+  char *audit_sha256;
 };
 #define LETHE__JOB_SPEC__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&lethe__job_spec__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Lethe__JobSubmit
