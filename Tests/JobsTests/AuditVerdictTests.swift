@@ -26,6 +26,21 @@ struct AuditVerdictTests {
         #expect(AuditVerdict.chanceLimit(samples: 0, rate: 0.01, pValue: 0.01) == 0)
     }
 
+    /// Reports are written with snake-case keys and read back with `JSONDecoder.snakeCase` (`lethe result`,
+    /// `lethe summarize`); the figures' own snake-case names survive that as they survive a plain decoder.
+    @Test func verdictsReadBackAsReportsAreRead() throws {
+        let verdict = AuditVerdict(
+            references: "refs", referenceCount: 2, figures: try figures(flagged: 9, of: 100, auc: 0.61),
+            original: try figures(flagged: 20, of: 100, auc: 0.7), retrain: try figures(flagged: 1, of: 100),
+            histogram: ScoreHistogram(forget: [0.5, 1.5, 3], heldOut: [-1, 0, 0.2]))
+        let written = try JSONEncoder.sorted.encode(verdict)
+        #expect(String(decoding: written, as: UTF8.self).contains("\"tpr_at_1pct_fpr\""))
+        #expect(try JSONDecoder.snakeCase.decode(AuditVerdict.self, from: written) == verdict)
+        #expect(
+            try JSONDecoder().decode(AuditFigures.self, from: JSONEncoder.sorted.encode(verdict.figures))
+                == verdict.figures)
+    }
+
     @Test func withoutARetrainChanceDecides() throws {
         let within = AuditVerdict(
             references: "refs", referenceCount: 8, figures: try figures(flagged: 12), original: nil, retrain: nil)
