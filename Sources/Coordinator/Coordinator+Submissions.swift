@@ -1,5 +1,6 @@
 import Foundation
 import Jobs
+import NN
 import Transport
 import Unlearning
 import Wire
@@ -65,6 +66,35 @@ extension Coordinator {
         }
         if let missing = spec.blobs.first(where: { !state.blobs.contains($0) }) {
             throw ProtocolError(.unknownBlob, "blob \(missing) has not been uploaded")
+        }
+        if let audit = spec.auditSHA256 { try checkAudit(spec, bundle: audit) }
+    }
+
+    /// A job's membership-audit references: a bundle that reads, every reference and the audit's data uploaded,
+    /// and references trained for the job's original (dataset, architecture, recipe, split), as
+    /// `lethe unlearn --references` checks them before any work.
+    private func checkAudit(_ spec: JobSpec, bundle sha256: String) throws {
+        guard spec.kind == nil else {
+            throw ProtocolError(.badRequest, "only unlearning jobs are judged by a membership audit")
+        }
+        do {
+            let bundle = try AuditBundle.decode(try state.blobs.data(sha256))
+            let files = [bundle.dataset.sha256: "the training set", bundle.testSha256: "the test set"]
+                .merging(bundle.manifest.entries.map { ($0.sha256, $0.file) }) { first, _ in first }
+            if let missing = bundle.blobs.first(where: { !state.blobs.contains($0) }) {
+                throw ProtocolError(
+                    .unknownBlob,
+                    "\(files[missing] ?? "blob") of the audit references \(bundle.references) (sha256 \(missing)) has not been uploaded"
+                )
+            }
+            let scenario = try JSONDecoder().decode(
+                ScenarioBundle.self, from: try state.blobs.data(spec.scenarioSHA256))
+            try bundle.check(
+                model: try ModelSpec.build(spec.architecture, seed: 0), scenario: scenario, what: spec.weightsName)
+        } catch let error as ProtocolError {
+            throw error
+        } catch {
+            throw ProtocolError(.badRequest, "\(error)")
         }
     }
 

@@ -1,4 +1,5 @@
 import Checkpoint
+import Data
 import Foundation
 import Jobs
 import NN
@@ -34,14 +35,27 @@ public enum CoordinatorJobs {
             try ModelCheckpoint.load(blobs.url(of: sha256), into: model)
             return ("blob \(sha256)", model)
         }
+        // The references are checked (and fitted) before any work, as `lethe unlearn --references` does.
+        let auditor = try spec.auditSHA256.map { sha256 in
+            let audit = try AuditBundle.decode(try blobs.data(sha256))
+            let dataset = { (sha256: String, uploaded: Dataset, uploadedSHA256: String) in
+                sha256 == uploadedSHA256 ? uploaded : try DatasetBlob.decode(try blobs.data(sha256))
+            }
+            return try audit.auditor(
+                original: model, scenario: bundle, train: try dataset(audit.dataset.sha256, train, spec.trainSHA256),
+                test: try dataset(audit.testSha256, test, spec.testSHA256), seed: spec.seed, what: spec.weightsName,
+                blob: blobs.url(of:), build: { try! ModelSpec.build(spec.architecture, seed: 0) }, log: environment.log)
+        }
         let run = UnlearningRun(
             method: method, parameters: try MethodParameters(method.allParameters, overrides: spec.params),
             scenario: scenario, architecture: spec.architecture, weights: spec.weightsName,
             inputSha256: spec.weightsSHA256, seed: spec.seed, shards: spec.shards, reference: reference,
-            log: environment.log)
+            unseen: try auditor.flatMap { auditor in
+                try auditor.unseenConfidence(for: scenario) { try! ModelSpec.build(spec.architecture, seed: 0) }
+            }, log: environment.log)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-\(job.id)-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: out) }
-        let (report, _) = try await run.perform(
+        var (report, student) = try await run.perform(
             out: out, outName: "\(job.id).safetensors", stage: environment.stage
         ) { plan, state in
             try await UnlearningRun.onWorkers(
@@ -49,6 +63,11 @@ public enum CoordinatorJobs {
                 labels: train.labels, originalSHA256: spec.weightsSHA256, architecture: spec.architecture,
                 progress: progress(environment), snapshot: environment.snapshot, persist: environment.persist)(
                     plan, state)
+        }
+        if let auditor {
+            report.judge(
+                by: try auditor.verdict(
+                    of: student, out: "\(job.id).safetensors", original: spec.weightsName, retrain: reference))
         }
         let missed = report.missedTargets
         if let missed, !missed.kept { throw missed }

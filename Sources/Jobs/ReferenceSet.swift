@@ -30,6 +30,14 @@ public struct ReferenceSet {
         }
     }
 
+    /// What to run to make references for `original`.
+    public static func prepareCommand(original: String?, model: String, data: String, out: String?) -> String {
+        [
+            "lethe audit prepare", "--weights \(original ?? "ORIGINAL.safetensors")", "--model \(model)",
+            "--data \(data)", "--references 16", "--seed 1", "--out \(out ?? "references/")",
+        ].joined(separator: " ")
+    }
+
     /// Where a reference's file is.
     public func url(of entry: ReferenceManifest.Entry) -> URL { location(entry) }
 

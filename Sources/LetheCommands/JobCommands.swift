@@ -27,10 +27,11 @@ struct SubmitCommand: AsyncParsableCommand {
     func run() async throws {
         let scenario = try request.loadScenario()
         let (weights, reference) = (request.weights, request.reference)
+        let references = try references(for: scenario)
         let client = try cluster.connect()
         defer { client.close() }
         let weightsSHA256 = try await client.upload(Data(contentsOf: URL(fileURLWithPath: weights)), kind: "checkpoint")
-        let spec = JobSpec(
+        var spec = JobSpec(
             method: request.methodChoice.method, params: try request.overrides,
             architecture: request.modelOptions.model,
             weightsSHA256: weightsSHA256,
@@ -41,6 +42,7 @@ struct SubmitCommand: AsyncParsableCommand {
             referenceSHA256: try await reference.asyncMap {
                 try await client.upload(Data(contentsOf: URL(fileURLWithPath: $0)), kind: "checkpoint")
             }, weightsName: weights, forget: scenario.forgetSet.selection.description)
+        spec.auditSHA256 = try await references.asyncMap { try await upload($0, with: client) }
         try await submit(spec, with: client, format: output.format)
     }
 }

@@ -15,7 +15,7 @@ extension ReferenceAuditor {
         let trueTrain = try DatasetLoader.load(dataOptions.data, split: .train)
         let set = try ReferenceSet.directory(
             references,
-            command: Self.prepareCommand(
+            command: ReferenceSet.prepareCommand(
                 original: original, model: modelOptions.model, data: dataOptions.data, out: references))
         let originalMetadata = try original.map { try modelOptions.loadWithMetadata(weights: $0).metadata }
         try self.init(
@@ -25,11 +25,4 @@ extension ReferenceAuditor {
             log: { LetheCommands.log($0) })
     }
 
-    /// What to run to make references for `original`.
-    static func prepareCommand(original: String?, model: String, data: String, out: String?) -> String {
-        [
-            "lethe audit prepare", "--weights \(original ?? "ORIGINAL.safetensors")", "--model \(model)",
-            "--data \(data)", "--references 16", "--seed 1", "--out \(out ?? "references/")",
-        ].joined(separator: " ")
-    }
 }

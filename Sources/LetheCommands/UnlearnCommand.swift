@@ -29,11 +29,6 @@ struct UnlearnCommand: AsyncParsableCommand {
     @Option(help: "Write a self-contained HTML report here.") var html: String?
     @Option(
         help:
-            "Audit the forget set with these membership-audit references (`lethe audit prepare`); a forget set still exposed misses the run's targets. Default: the cache's references for --weights, if prepared; `none`: no audit."
-    )
-    var references: String?
-    @Option(
-        help:
             "Write a signed certificate of the run here (canonical JSON; `lethe certificate verify` checks it); needs --sign-key."
     )
     var certificate: String?
@@ -65,7 +60,7 @@ struct UnlearnCommand: AsyncParsableCommand {
         let model = request.modelOptions
         let signingKey = try signKey.map(SigningKey.loadPrivate)
         // The references are checked (and fitted) before any work; the cache's are skipped if they do not fit.
-        var references = CacheDirectory().resolve(self.references, weights: request.weights)
+        var references = CacheDirectory().resolve(request.references, weights: request.weights)
         var auditor: ReferenceAuditor?
         do {
             auditor = try references.map {
@@ -74,7 +69,7 @@ struct UnlearnCommand: AsyncParsableCommand {
                     weights: request.weights, original: request.weights, references: $0, seed: request.seed,
                     validationFraction: request.validationFraction)
             }
-        } catch  where self.references == nil {
+        } catch  where request.references == nil {
             log("the cached references do not fit this run, so it has no audit: \(error)")
             references = nil
         }

@@ -21,6 +21,11 @@ struct UnlearningRequest: ParsableArguments {
     var shards = 1
     @Option(help: "A reference checkpoint (e.g. retrained without the forget set) to compare outputs with.")
     var reference: String?
+    @Option(
+        help:
+            "Audit the forget set with these membership-audit references (`lethe audit prepare`); a forget set still exposed misses the run's targets. Default: the cache's references for --weights, if prepared; `none`: no audit."
+    )
+    var references: String?
     @Option(help: "Validation fraction for checkpoints that do not record their split (e.g. from PyTorch).")
     var validationFraction: Double?
     @Flag(help: "Write the model even when the run misses its targets (it still exits 1; the report says so).")

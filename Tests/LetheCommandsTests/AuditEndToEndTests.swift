@@ -8,11 +8,12 @@ import Testing
 struct AuditEndToEndTests {
     let common = EndToEndTests()
 
-    func train(_ data: String, epochs: Int, out: String) async throws {
-        let train = try await LetheProcess.run([
-            "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "\(epochs)", "--batch-size", "64", "--lr",
-            "0.05", "--seed", "3", "--out", out,
-        ])
+    func train(_ data: String, epochs: Int, out: String, extra: [String] = []) async throws {
+        let train = try await LetheProcess.run(
+            [
+                "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "\(epochs)", "--batch-size", "64", "--lr",
+                "0.05", "--seed", "3", "--out", out,
+            ] + extra)
         try #require(train.status == 0, "\(train.standardError)")
     }
 

@@ -1,0 +1,95 @@
+import Foundation
+import LetheTesting
+import Testing
+
+/// `lethe submit --references`: a coordinator's job is judged by the membership audit as `lethe unlearn
+/// --references` is, with the same difficulty match, audit figures and bits; references that are missing,
+/// tampered with or trained for another model are refused before any work.
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist")))
+struct JobAuditEndToEndTests {
+    let common = EndToEndTests()
+
+    /// A tiny original without a validation split (so the job holds out half of the test set and its data differs
+    /// from the audit's) and two references for it.
+    func prepare(in directory: TemporaryDirectory, epochs: Int = 3) async throws -> (
+        data: String, original: String, references: String
+    ) {
+        let data = try common.makeSubset(in: directory, train: 600, test: 300)
+        let original = directory.path("original.safetensors")
+        try await AuditEndToEndTests().train(
+            data, epochs: epochs, out: original, extra: ["--validation-fraction", "0"])
+        let references = directory.path("refs")
+        let prepared = try await LetheProcess.run([
+            "audit", "prepare", "--weights", original, "--references", "2", "--seed", "5", "--model", "fmnist-mlp",
+            "--data", data, "--out", references,
+        ])
+        try #require(prepared.status == 0, "\(prepared.standardError)")
+        return (data, original, references)
+    }
+
+    func logs(_ directory: TemporaryDirectory) -> String {
+        ["coordinator", "alpha", "beta"].map {
+            (try? String(contentsOfFile: directory.path("\($0).log"), encoding: .utf8)) ?? ""
+        }.joined(separator: "\n")
+    }
+
+    /// The job's report carries the audit and the difficulty match that the local run's report carries, figure for
+    /// figure, with the same output bits, and the job passes or fails as the local run does (`--keep-failed` keeps
+    /// both models, so that they can be compared either way).
+    @Test(.timeLimit(.minutes(5))) func aJobWithReferencesReportsTheLocalAudit() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (data, original, references) = try await prepare(in: directory)
+        let retrain = directory.path("retrain.safetensors")
+        try await AuditEndToEndTests().train(data, epochs: 1, out: retrain, extra: ["--validation-fraction", "0"])
+        let request = [
+            "--model", "fmnist-mlp", "--weights", original, "--data", data, "--forget-fraction", "0.1", "--seed", "2",
+            "--shards", "2", "--param", "steps=20", "--references", references, "--reference", retrain,
+            "--keep-failed",
+        ]
+        let localReport = directory.path("local.json")
+        let local = try await LetheProcess.run(
+            ["unlearn"] + request + ["--out", directory.path("local.safetensors"), "--report", localReport])
+        try #require(local.status <= 1, "\(local.standardError)")
+
+        let cluster = try await KeyedCluster(in: directory, workers: ["alpha", "beta"])
+        defer { cluster.terminate() }
+        let cli = cluster.cli + ["--format", "json"]
+        let id = try await common.submit(request + cli)
+        let watch = try await LetheProcess.run(["watch", id] + cli)
+        let remoteReport = directory.path("remote.json")
+        let result = try await LetheProcess.run(
+            ["result", id, "--out", directory.path("remote.safetensors"), "--report", remoteReport] + cli)
+        #expect(result.status == local.status, "\(result.standardError)\(logs(directory))")
+        #expect(watch.status == local.status, "\(watch.standardOutput)\(logs(directory))")
+
+        let here = try common.json(String(contentsOfFile: localReport, encoding: .utf8))
+        let there = try common.json(String(contentsOfFile: remoteReport, encoding: .utf8))
+        let audit = try #require(here["audit"] as? [String: Any], "\(local.standardError)")
+        #expect((audit["retrain"] as? [String: Any])?["auc"] is Double)
+        #expect(here["difficulty_match"] is [String: Any], "references on samples match difficulties")
+        // The run's own figures, compared as canonical JSON (`reference` and `out` name the files each side had).
+        func canonical(_ value: Any?) throws -> String {
+            guard let value else { return "nil" }
+            return String(
+                decoding: try JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys]), as: UTF8.self)
+        }
+        for key in ["audit", "difficulty_match", "verdict", "output_sha256", "before", "after", "holdout", "per_class"]
+        {
+            #expect(try canonical(here[key]) == canonical(there[key]), "\(key) differs")
+        }
+        // `lethe result` names the file it wrote.
+        #expect(there["out"] as? String == directory.path("remote.safetensors"))
+        #expect(
+            FileManager.default.contentsEqual(
+                atPath: directory.path("local.safetensors"), andPath: directory.path("remote.safetensors")))
+        // An exposed forget set fails the job like any missed target, and the status says why.
+        let status = try common.json(try await LetheProcess.run(["status", id] + cli).standardOutput)
+        if audit["exposed"] as? Bool == true {
+            #expect(status["state"] as? String == "failed")
+            #expect((status["message"] as? String)?.contains("membership audit") == true, "\(status)")
+        } else {
+            #expect(status["state"] as? String == (local.status == 0 ? "succeeded" : "failed"))
+        }
+    }
+}
