@@ -79,8 +79,11 @@ extension Coordinator {
         }
         do {
             let bundle = try AuditBundle.decode(try state.blobs.data(sha256))
-            let files = [bundle.dataset.sha256: "the training set", bundle.testSha256: "the test set"]
-                .merging(bundle.manifest.entries.map { ($0.sha256, $0.file) }) { first, _ in first }
+            // What each blob is, for the refusal (hashes may repeat: never a dictionary literal of hostile keys).
+            let files = Dictionary(
+                [(bundle.dataset.sha256, "the training set"), (bundle.testSha256, "the test set")]
+                    + bundle.manifest.entries.map { ($0.sha256, $0.file) }
+            ) { first, _ in first }
             if let missing = bundle.blobs.first(where: { !state.blobs.contains($0) }) {
                 throw ProtocolError(
                     .unknownBlob,

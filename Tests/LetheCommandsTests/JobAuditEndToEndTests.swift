@@ -92,4 +92,63 @@ struct JobAuditEndToEndTests {
             #expect(status["state"] as? String == (local.status == 0 ? "succeeded" : "failed"))
         }
     }
+
+    /// References that are missing or tampered with are refused by `lethe submit` before anything is uploaded;
+    /// references trained for another model are refused by the coordinator at submission (here from a job file's
+    /// `references:` key). Each says what was wrong, exits 2 and queues nothing.
+    @Test(.timeLimit(.minutes(5))) func missingTamperedOrMismatchedReferencesAreRefusedBeforeWork() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (data, original, references) = try await prepare(in: directory)
+        let other = directory.path("other.safetensors")
+        try await AuditEndToEndTests().train(data, epochs: 1, out: other, extra: ["--validation-fraction", "0"])
+        let cluster = try await KeyedCluster(in: directory, workers: [])
+        defer { cluster.terminate() }
+        let request = [
+            "submit", "--model", "fmnist-mlp", "--data", data, "--forget-fraction", "0.1", "--seed", "2",
+            "--method", "finetune",
+        ]
+
+        let empty = directory.path("empty")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let missing = try await LetheProcess.run(
+            request + ["--weights", original, "--references", empty] + cluster.cli)
+        #expect(missing.status == 2)
+        #expect(missing.standardError.contains("\(empty) holds no reference models"), "\(missing.standardError)")
+        #expect(missing.standardError.contains("lethe audit prepare --weights \(original)"))
+
+        let tampered = directory.path("tampered")
+        try FileManager.default.copyItem(atPath: references, toPath: tampered)
+        let file = URL(fileURLWithPath: tampered).appendingPathComponent("reference-01.safetensors")
+        var bytes = try Data(contentsOf: file)
+        bytes[bytes.count - 1] ^= 0x01
+        try bytes.write(to: file)
+        let changed = try await LetheProcess.run(
+            request + ["--weights", original, "--references", tampered] + cluster.cli)
+        #expect(changed.status == 2)
+        #expect(
+            changed.standardError.contains("reference-01.safetensors does not match its manifest"),
+            "\(changed.standardError)")
+
+        let job = """
+            model: fmnist-mlp
+            weights: \(other)
+            data: \(data)
+            forget-fraction: 0.1
+            seed: 2
+            method: finetune
+            references: \(references)
+            """
+        try job.write(toFile: directory.path("job.yaml"), atomically: true, encoding: .utf8)
+        let mismatched = try await LetheProcess.run(["submit", "--job", directory.path("job.yaml")] + cluster.cli)
+        #expect(mismatched.status == 2)
+        #expect(
+            mismatched.standardError.contains(
+                "the references in \(references) were trained with another recipe than \(other)"),
+            "\(mismatched.standardError)")
+
+        let jobs = try await LetheProcess.run(["jobs", "--format", "json"] + cluster.cli)
+        let listed = try JSONSerialization.jsonObject(with: Data(jobs.standardOutput.utf8)) as? [Any]
+        #expect(listed?.isEmpty == true, "\(jobs.standardOutput)")
+    }
 }
