@@ -31,8 +31,8 @@ struct EndToEndTests {
     }
 
     /// `lethe submit ARGUMENTS` (with `--format json` among them); returns the job id.
-    func submit(_ arguments: [String]) async throws -> String {
-        let submit = try await LetheProcess.run(["submit"] + arguments)
+    func submit(_ arguments: [String], environment: [String: String] = [:]) async throws -> String {
+        let submit = try await LetheProcess.run(["submit"] + arguments, environment: environment)
         try #require(submit.status == 0, "\(submit.standardError)")
         return try #require(try json(submit.standardOutput)["id"] as? String)
     }

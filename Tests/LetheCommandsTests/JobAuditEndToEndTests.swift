@@ -11,7 +11,7 @@ struct JobAuditEndToEndTests {
 
     /// A tiny original without a validation split (so the job holds out half of the test set and its data differs
     /// from the audit's) and two references for it.
-    func prepare(in directory: TemporaryDirectory, epochs: Int = 3) async throws -> (
+    func prepare(in directory: TemporaryDirectory, epochs: Int = 3, cache: [String: String] = [:]) async throws -> (
         data: String, original: String, references: String
     ) {
         let data = try common.makeSubset(in: directory, train: 600, test: 300)
@@ -19,10 +19,11 @@ struct JobAuditEndToEndTests {
         try await AuditEndToEndTests().train(
             data, epochs: epochs, out: original, extra: ["--validation-fraction", "0"])
         let references = directory.path("refs")
-        let prepared = try await LetheProcess.run([
-            "audit", "prepare", "--weights", original, "--references", "2", "--seed", "5", "--model", "fmnist-mlp",
-            "--data", data, "--out", references,
-        ])
+        let prepared = try await LetheProcess.run(
+            [
+                "audit", "prepare", "--weights", original, "--references", "2", "--seed", "5", "--model", "fmnist-mlp",
+                "--data", data, "--out", references,
+            ], environment: cache)
         try #require(prepared.status == 0, "\(prepared.standardError)")
         return (data, original, references)
     }
@@ -39,7 +40,9 @@ struct JobAuditEndToEndTests {
     @Test(.timeLimit(.minutes(5))) func aJobWithReferencesReportsTheLocalAudit() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let (data, original, references) = try await prepare(in: directory)
+        // `audit prepare` records the references in this cache, where a submission without --references finds them.
+        let cache = ["LETHE_CACHE_DIR": directory.path("cache")]
+        let (data, original, references) = try await prepare(in: directory, cache: cache)
         let retrain = directory.path("retrain.safetensors")
         try await AuditEndToEndTests().train(data, epochs: 1, out: retrain, extra: ["--validation-fraction", "0"])
         let request = [
@@ -83,6 +86,18 @@ struct JobAuditEndToEndTests {
         #expect(
             FileManager.default.contentsEqual(
                 atPath: directory.path("local.safetensors"), andPath: directory.path("remote.safetensors")))
+        // Without --references, the job takes the cache's references for its original, as `lethe unlearn` does.
+        let cached = try await common.submit(
+            request.filter { $0 != "--references" && $0 != references } + cli, environment: cache)
+        _ = try await LetheProcess.run(["watch", cached] + cli)
+        let fromCache = try common.json(
+            try await LetheProcess.run(["result", cached, "--out", directory.path("cached.safetensors")] + cli)
+                .standardOutput)
+        var audited = try #require(fromCache["audit"] as? [String: Any], "\(fromCache)")
+        #expect((audited.removeValue(forKey: "references") as? String)?.hasSuffix("refs") == true)
+        #expect(try canonical(audited) == canonical(audit.filter { $0.key != "references" }))
+        #expect(fromCache["output_sha256"] as? String == here["output_sha256"] as? String)
+
         // An exposed forget set fails the job like any missed target, and the status says why.
         let status = try common.json(try await LetheProcess.run(["status", id] + cli).standardOutput)
         if audit["exposed"] as? Bool == true {
