@@ -13,6 +13,7 @@ import Yams
 ///     seed: 1
 ///     shards: 4
 ///     param: {lr: 0.002, epochs: 3}
+///     references: refs/           # judged by the membership audit too (lethe audit prepare --out refs/)
 ///
 /// Flags on the command line come after the file's, so they win.
 enum JobFile {
