@@ -96,51 +96,55 @@ private struct Parser {
     }
 
     mutating func parseObject(depth: Int) throws(HeaderJSON.ParseError) -> HeaderJSON {
-        position += 1
-        var members: [HeaderJSON.Member] = []
-        skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-            position += 1
-            return .object(members)
-        }
-        while true {
-            skipWhitespace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
-                throw error("expected a string key")
-            }
-            let key = try parseString()
-            skipWhitespace()
-            try expect(UInt8(ascii: ":"), "':'")
-            skipWhitespace()
-            members.append(HeaderJSON.Member(key: key, value: try parseValue(depth: depth + 1)))
-            skipWhitespace()
-            guard position < bytes.count else { throw error("unterminated object") }
-            if bytes[position] == UInt8(ascii: "}") {
-                position += 1
-                return .object(members)
-            }
-            try expect(UInt8(ascii: ","), "',' or '}'")
-        }
+        .object(
+            try parseItems(closedBy: "}", "object") { parser throws(HeaderJSON.ParseError) in
+                try parser.parseMember(depth: depth)
+            })
     }
 
     mutating func parseArray(depth: Int) throws(HeaderJSON.ParseError) -> HeaderJSON {
-        position += 1
-        var elements: [HeaderJSON] = []
+        .array(
+            try parseItems(closedBy: "]", "array") { parser throws(HeaderJSON.ParseError) in
+                try parser.parseValue(depth: depth + 1)
+            })
+    }
+
+    /// One `"key": value` of an object at `depth`.
+    mutating func parseMember(depth: Int) throws(HeaderJSON.ParseError) -> HeaderJSON.Member {
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
+            throw error("expected a string key")
+        }
+        let key = try parseString()
         skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+        try expect(UInt8(ascii: ":"), "':'")
+        skipWhitespace()
+        return HeaderJSON.Member(key: key, value: try parseValue(depth: depth + 1))
+    }
+
+    /// The comma-separated items of an object or array (`container`), each read by `item`, from the opening bracket
+    /// (the current byte) through `close`.
+    mutating func parseItems<Item>(
+        closedBy close: Unicode.Scalar, _ container: String,
+        item: (inout Parser) throws(HeaderJSON.ParseError) -> Item
+    ) throws(HeaderJSON.ParseError) -> [Item] {
+        let closing = UInt8(ascii: close)
+        position += 1
+        var items: [Item] = []
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == closing {
             position += 1
-            return .array(elements)
+            return items
         }
         while true {
             skipWhitespace()
-            elements.append(try parseValue(depth: depth + 1))
+            items.append(try item(&self))
             skipWhitespace()
-            guard position < bytes.count else { throw error("unterminated array") }
-            if bytes[position] == UInt8(ascii: "]") {
+            guard position < bytes.count else { throw error("unterminated \(container)") }
+            if bytes[position] == closing {
                 position += 1
-                return .array(elements)
+                return items
             }
-            try expect(UInt8(ascii: ","), "',' or ']'")
+            try expect(UInt8(ascii: ","), "',' or '\(close)'")
         }
     }
 

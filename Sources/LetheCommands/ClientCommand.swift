@@ -18,11 +18,9 @@ struct ClientCommand: AsyncParsableCommand {
         commandName: "client",
         abstract: "Run a federated client: hold one partition of a dataset and train locally for a coordinator.")
 
-    @Option(help: "The coordinator's worker endpoint: tcp://HOST:PORT, HOST:PORT or ipc://PATH.")
-    var coordinator = "tcp://127.0.0.1:7700"
+    @OptionGroup var connection: CoordinatorEndpointOptions
     @Option(help: "Key directory; uses the client's own key (`lethe keys add-client --keys DIR NAME`).")
     var keys: String?
-    @Flag(help: "Plaintext without authentication.") var insecure = false
     @Option(help: "The client's name (and key name); default client-K.") var name: String?
     @OptionGroup var dataOptions: DataOptions
     @Option(help: "This client's partition K/N: the K-th (1-based) of N partitions of the training set.")
@@ -34,13 +32,8 @@ struct ClientCommand: AsyncParsableCommand {
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var logging: LogOptions
 
-    func validate() throws {
-        _ = try parseEndpoint(coordinator, given: "--coordinator")
-    }
-
     func run() async throws {
         compute.apply()
-        let endpoint = try parseEndpoint(coordinator, given: "--coordinator")
         let (index, count) = try parsePartition()
         let scheme = try PartitionScheme(parsing: split)
         let poison = try backdoor.map { try Backdoor(parsing: $0) }
@@ -53,9 +46,7 @@ struct ClientCommand: AsyncParsableCommand {
         let logger = logging.logger(clientName)
         let description =
             "\(index)/\(count) \(scheme) seed \(seed)" + (poison.map { " backdoor \($0)" } ?? "")
-        let transport = try ZeroMQTransport.client(
-            try ZeroMQContext(), connect: endpoint.description,
-            security: try security(role: .worker, insecure: insecure, keys: keys, client: clientName))
+        let transport = try connection.connect(keys: keys, client: clientName)
         let node = ClientNode(
             transport: transport, computer: ClientComputer(data: data),
             hello: Hello(
@@ -63,7 +54,7 @@ struct ClientCommand: AsyncParsableCommand {
                 softwareVersion: LetheCommand.version, role: .client, classCounts: data.classCounts,
                 partition: description), logger: logger)
         logger.info(
-            "\(data.count) samples (\(description)), connecting to \(coordinator)")
+            "\(data.count) samples (\(description)), connecting to \(connection.coordinator)")
         try await runUntilSignalled([node], logger: logger)
     }
 

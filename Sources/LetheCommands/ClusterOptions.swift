@@ -80,3 +80,19 @@ func warnIfExposed(_ endpoint: Endpoint, insecure: Bool) {
         )
     }
 }
+
+/// How a worker or a federated client reaches the coordinator (each has its own `--keys`, with its own help).
+struct CoordinatorEndpointOptions: ParsableArguments {
+    @Option(help: "The coordinator's worker endpoint: tcp://HOST:PORT, HOST:PORT or ipc://PATH.")
+    var coordinator = "tcp://127.0.0.1:7700"
+    @Flag(help: "Plaintext without authentication.") var insecure = false
+
+    func validate() throws { _ = try parseEndpoint(coordinator, given: "--coordinator") }
+
+    /// A connection to the coordinator with the worker key in `keys`, or with the named client's own key there.
+    func connect(keys: String?, client: String? = nil) throws -> ZeroMQTransport {
+        try ZeroMQTransport.client(
+            try ZeroMQContext(), connect: try parseEndpoint(coordinator, given: "--coordinator").description,
+            security: try security(role: .worker, insecure: insecure, keys: keys, client: client))
+    }
+}

@@ -160,25 +160,16 @@ struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker", abstract: "Run a worker: compute shard gradients and evaluations for a coordinator.")
 
-    @Option(help: "The coordinator's worker endpoint: tcp://HOST:PORT, HOST:PORT or ipc://PATH.")
-    var coordinator = "tcp://127.0.0.1:7700"
+    @OptionGroup var connection: CoordinatorEndpointOptions
     @Option(help: "Key directory (`lethe keys init`), default $LETHE_KEYS; uses its worker key.") var keys: String?
-    @Flag(help: "Plaintext without authentication.") var insecure = false
     @Option(help: "Name shown by `lethe workers` (default: host name and process id).") var name: String?
     @Option(help: "Where downloaded datasets and checkpoints are cached (by hash).") var cacheDir: String?
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var logging: LogOptions
 
-    func validate() throws {
-        _ = try parseEndpoint(coordinator, given: "--coordinator")
-    }
-
     func run() async throws {
         compute.apply()
-        let context = try ZeroMQContext()
-        let transport = try ZeroMQTransport.client(
-            context, connect: try parseEndpoint(coordinator, given: "--coordinator").description,
-            security: try security(role: .worker, insecure: insecure, keys: keys))
+        let transport = try connection.connect(keys: keys)
         let cache =
             cacheDir.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("lethe-worker-cache")
@@ -189,7 +180,7 @@ struct WorkerCommand: AsyncParsableCommand {
             hello: Hello(
                 name: workerName, kernelIdentity: BLAS.kernelIdentity, threads: Parallel.maxThreads,
                 softwareVersion: LetheCommand.version), logger: logger)
-        logger.info("connecting to \(coordinator), cache \(cache.path)")
+        logger.info("connecting to \(connection.coordinator), cache \(cache.path)")
         try await runUntilSignalled([node], logger: logger)
     }
 }

@@ -101,8 +101,7 @@ struct ForgetClientCommand: AsyncParsableCommand {
     @Option(name: .customLong("param"), help: "A method parameter, key=value (repeatable).") var params: [String] = []
     @Option(help: "FedAvg rounds with the remaining clients afterwards.") var repairRounds: Int?
     @Option(help: "Write the weights after forgetting here (safetensors).") var out: String?
-    @Option(help: "Write the JSON report here.") var report: String?
-    @Option(help: "Write the HTML report here.") var html: String?
+    @OptionGroup var reports: ReportFileOptions
     @Flag(help: "Print the job id and return without waiting.") var detach = false
 
     func settings() throws -> [String: String] {
@@ -115,8 +114,6 @@ struct ForgetClientCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try settings()
         try checkWritable(out, option: "--out")
-        try checkWritable(report, option: "--report")
-        try checkWritable(html, option: "--html")
     }
 
     func run() async throws {
@@ -139,8 +136,7 @@ struct ForgetClientCommand: AsyncParsableCommand {
         log("\(id): forgetting \(client) of \(job) with \(method)")
         let status = try await finished(id, on: connection)
         guard status.state == .succeeded else { throw ValidationError("\(id) \(status.state): \(status.message)") }
-        try await ResultCommand.fetch(
-            id, from: connection, out: out, report: report, html: html, format: output.format)
+        try await ResultCommand.fetch(id, from: connection, out: out, reports: reports, format: output.format)
     }
 }
 

@@ -88,17 +88,10 @@ struct JobsCommand: AsyncParsableCommand {
         guard case .jobList(let jobs) = try await client.request(.jobList) else {
             throw ControlError.unexpectedReply
         }
-        switch format {
-        case .json: try printJSON(jobs)
-        case .text:
-            print("ID          STATE      STEPS        METHOD           FORGET")
-            for job in jobs {
-                print(
-                    tableRow(
-                        [job.id, job.state.rawValue, "\(job.stepsDone)/\(job.stepsTotal)", job.method, job.forget],
-                        widths: [12, 11, 13, 17]))
-            }
-        }
+        try printList(
+            jobs, format: format, header: "ID          STATE      STEPS        METHOD           FORGET",
+            widths: [12, 11, 13, 17]
+        ) { [$0.id, $0.state.rawValue, "\($0.stepsDone)/\($0.stepsTotal)", $0.method, $0.forget] }
     }
 }
 
@@ -157,24 +150,19 @@ struct ResultCommand: AsyncParsableCommand {
     @OptionGroup var output: FormatOptions
     @Argument(help: "Job id.") var job: String
     @Option(help: "Where to write the unlearned weights (safetensors).") var out: String
-    @Option(help: "Write the JSON report here.") var report: String?
-    @Option(help: "Write the HTML report here.") var html: String?
+    @OptionGroup var reports: ReportFileOptions
 
-    func validate() throws {
-        try checkWritable(out, option: "--out")
-        try checkWritable(report, option: "--report")
-        try checkWritable(html, option: "--html")
-    }
+    func validate() throws { try checkWritable(out, option: "--out") }
 
     func run() async throws {
         let client = try cluster.connect()
         defer { client.close() }
-        try await Self.fetch(job, from: client, out: out, report: report, html: html, format: output.format)
+        try await Self.fetch(job, from: client, out: out, reports: reports, format: output.format)
     }
 
     /// Downloads what was asked for and prints the report (JSON) or its summary (text).
     static func fetch(
-        _ job: String, from client: ControlClient, out: String?, report: String?, html: String?, format: OutputFormat
+        _ job: String, from client: ControlClient, out: String?, reports: ReportFileOptions, format: OutputFormat
     ) async throws {
         guard case .jobResult(let outputs) = try await client.request(.jobResultRequest(id: job)) else {
             throw ControlError.unexpectedReply
@@ -186,8 +174,8 @@ struct ResultCommand: AsyncParsableCommand {
         // The coordinator named the weights after the job; the reports name the file written here.
         let renamed = try out.flatMap { try unlearningReport(reportData, writtenTo: $0) }
         if let renamed { reportData = try JSONEncoder.sorted.encode(renamed) }
-        if let report { try reportData.write(to: URL(fileURLWithPath: report), options: .atomic) }
-        if let html {
+        if let report = reports.report { try reportData.write(to: URL(fileURLWithPath: report), options: .atomic) }
+        if let html = reports.html {
             var page = renamed.map { Data(HTMLReport.render($0).utf8) }
             if page == nil { page = try await client.download(outputs.htmlSHA256) }
             try page?.write(to: URL(fileURLWithPath: html), options: .atomic)
@@ -255,20 +243,28 @@ struct WorkersCommand: AsyncParsableCommand {
         guard case .workerList(let workers) = try await client.request(.workerQuery) else {
             throw ControlError.unexpectedReply
         }
-        switch output.format {
-        case .json: try printJSON(workers)
-        case .text:
-            print("NAME                 ROLE    STATE    TASKS   KEY           KERNELS / PARTITION")
-            for worker in workers {
-                print(
-                    tableRow(
-                        [
-                            worker.name, worker.role, worker.state, String(worker.tasksDone),
-                            String(worker.key.prefix(12)),
-                            worker.kernelIdentity + (worker.kernelMatches ? "" : " (differs!)"),
-                        ], widths: [21, 8, 9, 8, 14]))
-            }
+        try printList(
+            workers, format: output.format,
+            header: "NAME                 ROLE    STATE    TASKS   KEY           KERNELS / PARTITION",
+            widths: [21, 8, 9, 8, 14]
+        ) { worker in
+            [
+                worker.name, worker.role, worker.state, String(worker.tasksDone), String(worker.key.prefix(12)),
+                worker.kernelIdentity + (worker.kernelMatches ? "" : " (differs!)"),
+            ]
         }
+    }
+}
+
+/// Prints `items` as JSON, or as a table: `header`, then a row of cells per item.
+func printList<Item: Encodable>(
+    _ items: [Item], format: OutputFormat, header: String, widths: [Int], row: (Item) -> [String]
+) throws {
+    switch format {
+    case .json: try printJSON(items)
+    case .text:
+        print(header)
+        for item in items { print(tableRow(row(item), widths: widths)) }
     }
 }
 

@@ -7,7 +7,7 @@ import Transport
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys", abstract: "Create CURVE keys and manage the coordinator's allowlists.",
-        subcommands: [Initialize.self, AddWorker.self, AddUser.self, AddClient.self, Revoke.self])
+        subcommands: [Initialize.self, Allow<Workers>.self, Allow<Users>.self, AddClient.self, Revoke.self])
 
     struct Initialize: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -25,22 +25,29 @@ struct KeysCommand: ParsableCommand {
         }
     }
 
-    struct AddWorker: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "add-worker", abstract: "Allow a worker's public key to connect.")
+    /// `keys add-worker` and `keys add-user`: puts a public key on one of the coordinator's allowlists.
+    struct Allow<List: AllowlistCommand>: ParsableCommand {
+        static var configuration: CommandConfiguration {
+            CommandConfiguration(commandName: List.commandName, abstract: List.abstract)
+        }
         @Option(help: "Key directory.") var keys: String
         @Option(help: "A note kept next to the key.") var comment: String?
-        @Argument(help: "The worker's Z85 public key.") var publicKey: String
-        func run() throws { try KeyDirectory(keys).add(publicKey, to: .workers, comment: comment) }
+        @Argument(help: "The \(List.holder)'s Z85 public key.") var publicKey: String
+        func run() throws { try KeyDirectory(keys).add(publicKey, to: List.allowlist, comment: comment) }
     }
 
-    struct AddUser: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "add-user", abstract: "Allow a user's public key to submit and query jobs.")
-        @Option(help: "Key directory.") var keys: String
-        @Option(help: "A note kept next to the key.") var comment: String?
-        @Argument(help: "The user's Z85 public key.") var publicKey: String
-        func run() throws { try KeyDirectory(keys).add(publicKey, to: .users, comment: comment) }
+    enum Workers: AllowlistCommand {
+        static let allowlist = KeyDirectory.Allowlist.workers
+        static let holder = "worker"
+        static let commandName = "add-worker"
+        static let abstract = "Allow a worker's public key to connect."
+    }
+
+    enum Users: AllowlistCommand {
+        static let allowlist = KeyDirectory.Allowlist.users
+        static let holder = "user"
+        static let commandName = "add-user"
+        static let abstract = "Allow a user's public key to submit and query jobs."
     }
 
     struct AddClient: ParsableCommand {
@@ -63,4 +70,13 @@ struct KeysCommand: ParsableCommand {
             }
         }
     }
+}
+
+/// An allowlist that `lethe keys` adds to, with its subcommand.
+protocol AllowlistCommand {
+    static var allowlist: KeyDirectory.Allowlist { get }
+    /// Whose keys the list holds ("worker", "user").
+    static var holder: String { get }
+    static var commandName: String { get }
+    static var abstract: String { get }
 }

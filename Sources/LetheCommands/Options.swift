@@ -54,6 +54,17 @@ struct FormatOptions: ParsableArguments {
     var format: OutputFormat = .text
 }
 
+/// Where a command that fetches a finished job writes its reports (`lethe result`, `lethe forget-client`).
+struct ReportFileOptions: ParsableArguments {
+    @Option(help: "Write the JSON report here.") var report: String?
+    @Option(help: "Write the HTML report here.") var html: String?
+
+    func validate() throws {
+        try checkWritable(report, option: "--report")
+        try checkWritable(html, option: "--html")
+    }
+}
+
 /// Parses "0,6" into class numbers.
 func parseClassList(_ text: String, option: String) throws -> [Int] {
     let parts = text.split(separator: ",", omittingEmptySubsequences: false)

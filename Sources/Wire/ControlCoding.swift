@@ -14,16 +14,10 @@ enum ControlCoding {
             }
         case .jobAccepted(let id):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_JOB_ACCEPTED
-            root.pointee.job_accepted = arena.new {
-                lethe__job_accepted__init($0)
-                $0.pointee.id = arena.string(id)
-            }
+            root.pointee.job_accepted = jobID(id, lethe__job_accepted__init, arena)
         case .jobQuery(let id):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_JOB_QUERY
-            root.pointee.job_query = arena.new {
-                lethe__job_query__init($0)
-                $0.pointee.id = arena.string(id)
-            }
+            root.pointee.job_query = jobID(id, lethe__job_query__init, arena)
         case .jobStatus(let status):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_JOB_STATUS
             root.pointee.job_status = encode(status, arena)
@@ -37,16 +31,10 @@ enum ControlCoding {
             }
         case .jobCancel(let id):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_JOB_CANCEL
-            root.pointee.job_cancel = arena.new {
-                lethe__job_cancel__init($0)
-                $0.pointee.id = arena.string(id)
-            }
+            root.pointee.job_cancel = jobID(id, lethe__job_cancel__init, arena)
         case .jobResultRequest(let id):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_JOB_RESULT_REQUEST
-            root.pointee.job_result_request = arena.new {
-                lethe__job_result_request__init($0)
-                $0.pointee.id = arena.string(id)
-            }
+            root.pointee.job_result_request = jobID(id, lethe__job_result_request__init, arena)
         case .jobResult(let outputs):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_JOB_RESULT
             root.pointee.job_result = arena.new {
@@ -91,14 +79,7 @@ enum ControlCoding {
             }
         case .blobUpload(let chunk):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_BLOB_UPLOAD
-            root.pointee.blob_upload = arena.new {
-                lethe__blob_upload__init($0)
-                $0.pointee.sha256 = arena.string(chunk.sha256)
-                $0.pointee.offset = UInt64(clamping: chunk.offset)
-                $0.pointee.total_bytes = UInt64(clamping: chunk.totalBytes)
-                let (count, pointer) = arena.bytes(chunk.data)
-                $0.pointee.data = ProtobufCBinaryData(len: count, data: pointer)
-            }
+            root.pointee.blob_upload = chunk.encode(lethe__blob_upload__init, arena)
         case .blobStored(let stored):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_BLOB_STORED
             root.pointee.blob_stored = arena.new {
@@ -107,6 +88,16 @@ enum ControlCoding {
                 $0.pointee.stored_bytes = UInt64(clamping: stored.storedBytes)
                 $0.pointee.complete = stored.complete ? 1 : 0
             }
+        }
+    }
+
+    /// A new message of one of the kinds that carry just a job id, set up by `initialize`.
+    private static func jobID<Message: JobIDMessage>(
+        _ id: String, _ initialize: (UnsafeMutablePointer<Message>) -> Void, _ arena: CArena
+    ) -> UnsafeMutablePointer<Message> {
+        arena.new {
+            initialize($0)
+            $0.pointee.id = arena.string(id)
         }
     }
 
@@ -219,13 +210,7 @@ enum ControlCoding {
                     totalBytes: try EnvelopeBody.count(offer.total_bytes, "total_bytes"), kind: CRead.string(offer.kind)
                 ))
         case LETHE__ENVELOPE__BODY_BLOB_UPLOAD:
-            let chunk = try EnvelopeBody.present(root.blob_upload, "blob upload")
-            return .blobUpload(
-                BlobChunk(
-                    sha256: try EnvelopeBody.sha256(chunk.sha256),
-                    offset: try EnvelopeBody.count(chunk.offset, "offset"),
-                    totalBytes: try EnvelopeBody.count(chunk.total_bytes, "total_bytes"),
-                    data: CRead.array(chunk.data.data, chunk.data.len)))
+            return .blobUpload(try BlobChunk(decoding: try EnvelopeBody.present(root.blob_upload, "blob upload")))
         case LETHE__ENVELOPE__BODY_BLOB_STORED:
             let stored = try EnvelopeBody.present(root.blob_stored, "blob stored")
             return .blobStored(
@@ -283,3 +268,13 @@ enum ControlCoding {
             stepsTotal: Int(status.steps_total), stage: CRead.string(status.stage))
     }
 }
+
+/// The control messages whose one field is a job id.
+protocol JobIDMessage {
+    var id: UnsafeMutablePointer<CChar>! { get set }
+}
+
+extension Lethe__JobAccepted: JobIDMessage {}
+extension Lethe__JobQuery: JobIDMessage {}
+extension Lethe__JobCancel: JobIDMessage {}
+extension Lethe__JobResultRequest: JobIDMessage {}

@@ -66,14 +66,7 @@ enum EnvelopeBody {
             }
         case .blobChunk(let chunk):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_BLOB_CHUNK
-            root.pointee.blob_chunk = arena.new {
-                lethe__blob_chunk__init($0)
-                $0.pointee.sha256 = arena.string(chunk.sha256)
-                $0.pointee.offset = UInt64(clamping: chunk.offset)
-                $0.pointee.total_bytes = UInt64(clamping: chunk.totalBytes)
-                let (count, pointer) = arena.bytes(chunk.data)
-                $0.pointee.data = ProtobufCBinaryData(len: count, data: pointer)
-            }
+            root.pointee.blob_chunk = chunk.encode(lethe__blob_chunk__init, arena)
         case .error(let error):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_ERROR
             root.pointee.error = arena.new {
@@ -135,12 +128,7 @@ enum EnvelopeBody {
                     sha256: try sha256(request.sha256), offset: try count(request.offset, "offset"),
                     maximumBytes: Int(request.max_bytes)))
         case LETHE__ENVELOPE__BODY_BLOB_CHUNK:
-            let chunk = try present(root.blob_chunk, "blob chunk")
-            return .blobChunk(
-                BlobChunk(
-                    sha256: try sha256(chunk.sha256), offset: try count(chunk.offset, "offset"),
-                    totalBytes: try count(chunk.total_bytes, "total_bytes"),
-                    data: CRead.array(chunk.data.data, chunk.data.len)))
+            return .blobChunk(try BlobChunk(decoding: try present(root.blob_chunk, "blob chunk")))
         case LETHE__ENVELOPE__BODY_ERROR:
             let error = try present(root.error, "error")
             return .error(

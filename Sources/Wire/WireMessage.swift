@@ -141,5 +141,12 @@ public protocol CoordinatorToPeer: WireMessage {
     static func error(_ error: ProtocolError) -> Self
 }
 
+extension CoordinatorToPeer {
+    /// The welcome, if the message is one (its heartbeat settings apply to workers and clients alike).
+    public var welcome: Welcome? {
+        if case .welcome(let welcome) = body.value { welcome } else { nil }
+    }
+}
+
 extension CoordinatorToWorker: CoordinatorToPeer {}
 extension CoordinatorToClient: CoordinatorToPeer {}

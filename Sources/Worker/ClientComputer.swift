@@ -9,7 +9,7 @@ import Wire
 
 /// What a federated client computes on its own data (which never leaves it): local FedAvg training, gradient
 /// ascent for a leaving client, and evaluation for the verification report.
-public struct ClientComputer {
+public struct ClientComputer: Sendable {
     public let data: Dataset
 
     public init(data: Dataset) { self.data = data }

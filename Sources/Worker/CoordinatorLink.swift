@@ -2,12 +2,14 @@ import Foundation
 import Jobs
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Transport
 import Wire
 
 /// How a worker or a federated client keeps in touch with the coordinator: it heartbeats at the pace the welcome
 /// set and says hello again once the coordinator has been silent for its liveness window (it restarted or lost
-/// us). The owner guards it with its own lock; `Outbound` is what the owner sends (a worker's or a client's messages).
+/// us). It lives in its owner's state, behind the owner's `Mutex`; `Outbound` is what the owner sends (a worker's
+/// or a client's messages).
 struct CoordinatorLink<Outbound: PeerToCoordinator> {
     let transport: Transport
     let hello: Hello
@@ -57,23 +59,31 @@ struct CoordinatorLink<Outbound: PeerToCoordinator> {
     }
 }
 
-/// A worker or client: one lock guards its link and its own state, and `receive` gets each decoded message
-/// (except the coordinator's `notRegistered`, which it answers with hello).
-protocol CoordinatorLinked: AnyObject, Sendable {
-    /// What the coordinator sends this side, and what this side sends it.
-    associatedtype Inbound: WireMessage
+/// What a node keeps behind its `Mutex`: at least its link to the coordinator.
+protocol CoordinatorLinkedState {
     associatedtype Outbound: PeerToCoordinator
-    var transport: Transport { get }
-    var lock: NSLock { get }
-    /// Guarded by `lock`.
     var link: CoordinatorLink<Outbound> { get set }
+}
+
+/// A worker or client: its link and its own state sit in one `Mutex`, and `receive` gets each decoded message
+/// (after a welcome has set the link's heartbeat; except the coordinator's `notRegistered`, answered with hello).
+protocol CoordinatorLinked: AnyObject, Sendable {
+    /// What the coordinator sends this side, and what this side keeps (with what it sends).
+    associatedtype Inbound: CoordinatorToPeer
+    associatedtype State: CoordinatorLinkedState
+    typealias Outbound = State.Outbound
+    var transport: Transport { get }
     /// The node's logger (its name as metadata).
     var logger: Logger { get }
-    /// Handles one message from the coordinator; called with `lock` held.
-    func receive(_ envelope: Envelope<Inbound>)
+    var state: Mutex<State> { get }
+    /// Handles one message from the coordinator, with the state locked.
+    func receive(_ envelope: Envelope<Inbound>, _ state: inout State)
 }
 
 extension CoordinatorLinked {
+    /// Runs `body` on the node's state with its lock held (not reentrant: `body` must not call it again).
+    func withState<Result: Sendable>(_ body: (inout State) -> Result) -> Result { state.withLock { body(&$0) } }
+
     func log(_ message: String, _ level: Logger.Level = .info) { logger.log(level: level, "\(message)") }
 
     /// Serves until the transport closes or a graceful shutdown (SIGTERM, SIGINT): then it says goodbye, so the
@@ -96,9 +106,9 @@ extension CoordinatorLinked {
     /// Says hello, then handles every message while a timer ticks every heartbeat interval, until the transport
     /// closes or the task is cancelled.
     func serve() async {
-        lock.withLock { link.sayHello() }
+        withState { $0.link.sayHello() }
         let heartbeat = Task { [weak self] in
-            while !Task.isCancelled, let milliseconds = self?.lock.withLock({ self?.link.heartbeatMilliseconds }) {
+            while !Task.isCancelled, let milliseconds = self?.withState({ $0.link.heartbeatMilliseconds }) {
                 try? await Task.sleep(for: .milliseconds(milliseconds))
                 self?.tick()
             }
@@ -109,13 +119,14 @@ extension CoordinatorLinked {
 
     func handle(_ received: Received) {
         guard let envelope: Envelope<Inbound> = received.envelope(refusing: { refused($0) }) else { return }
-        lock.withLock {
-            link.heard()
+        withState { state in
+            state.link.heard()
             if envelope.message.protocolError?.code == .notRegistered {
-                link.sayHello()  // the coordinator dropped us or restarted
-            } else {
-                receive(envelope)
+                state.link.sayHello()  // the coordinator dropped us or restarted
+                return
             }
+            if let welcome = envelope.message.welcome { state.link.welcomed(welcome) }
+            receive(envelope, &state)
         }
     }
 
@@ -124,14 +135,14 @@ extension CoordinatorLinked {
         guard case .unexpected(let kind, _, _) = error else {
             return log("refused a message from the coordinator: \(error)", .warning)
         }
-        lock.withLock { link.heard() }
+        withState { $0.link.heard() }
         log("ignored an unexpected \(kind) from the coordinator", .warning)
     }
 
     private func tick() {
-        lock.withLock {
-            if let change = link.connectionChange() { log(change) }
-            if link.tick() { log("the coordinator is silent; saying hello again") }
+        withState { state in
+            if let change = state.link.connectionChange() { log(change) }
+            if state.link.tick() { log("the coordinator is silent; saying hello again") }
         }
     }
 }

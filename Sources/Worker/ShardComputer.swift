@@ -1,8 +1,8 @@
-import Checkpoint
 import Data
 import Foundation
 import Jobs
 import NN
+import Synchronization
 import Tensor
 import Transport
 import Unlearning
@@ -11,15 +11,14 @@ import Wire
 /// What a worker does with a shard task, without any networking: resolves the job's dataset and original model
 /// by hash (from its blob cache), keeps the student replica, checks everything the task refers to, and computes
 /// the shard. A bad task becomes a `ProtocolError`, never a crash.
-public final class ShardComputer {
+public final class ShardComputer: Sendable {
     private let blobs: BlobStore
-    private var datasets: [String: Dataset] = [:]
-    private var originals: [String: Model] = [:]
-    private var frozen: [String: FrozenModels] = [:]
-    private var replica: (architecture: String, weights: String, model: Model)?
+    /// The data and models kept between tasks; a task holds it while it computes (one task at a time).
+    private let cache: Mutex<ShardCache>
 
     public init(blobs: BlobStore) {
         self.blobs = blobs
+        cache = Mutex(ShardCache(blobs: blobs))
     }
 
     /// The blobs a task needs that are not in the cache yet.
@@ -28,16 +27,22 @@ public final class ShardComputer {
     }
 
     /// Whether the replica holds the weights a task names (otherwise the coordinator must include them).
-    public func hasWeights(_ sha256: String) -> Bool { replica?.weights == sha256 }
+    public func hasWeights(_ sha256: String) -> Bool { cache.withLock { $0.replicaWeights == sha256 } }
 
     /// Computes `task` with the tensors that came with it; the reply carries its result tensors.
     public func run(_ task: ShardTask, tensors: [NamedTensor]) throws(ProtocolError) -> Envelope<WorkerToCoordinator> {
+        try cache.withLock { cache throws(ProtocolError) in try compute(task, tensors: tensors, cache: &cache) }
+    }
+
+    private func compute(_ task: ShardTask, tensors: [NamedTensor], cache: inout ShardCache) throws(ProtocolError)
+        -> Envelope<WorkerToCoordinator>
+    {
         let start = Date()
         let context = task.context
-        let dataset = try dataset(context.datasetSHA256)
-        let original = try original(context)
-        let student = try student(context, tensors: tensors, like: original)
-        let frozenModels = frozenModels(context, original: original)
+        let dataset = try cache.dataset(context.datasetSHA256)
+        let original = try cache.original(context)
+        let student = try cache.student(context, tensors: tensors, like: original)
+        let frozenModels = cache.frozenModels(context, original: original)
         switch task.work {
         case .gradient(let step):
             let inputs = Dictionary(
@@ -75,77 +80,6 @@ public final class ShardComputer {
                     NamedTensor("logits", predictions.logits),
                     NamedTensor("losses", Tensor(shape: [predictions.losses.count], scalars: predictions.losses)),
                 ])
-        }
-    }
-
-    private func dataset(_ sha256: String) throws(ProtocolError) -> Dataset {
-        if let dataset = datasets[sha256] { return dataset }
-        do {
-            let dataset = try DatasetBlob.decode(try blobs.data(sha256))
-            datasets = [sha256: dataset]  // one job's data at a time keeps memory bounded
-            return dataset
-        } catch {
-            throw ProtocolError(.unknownBlob, "dataset \(sha256) is not usable here: \(error)")
-        }
-    }
-
-    private func original(_ context: JobContext) throws(ProtocolError) -> Model {
-        let key = context.architecture + "@" + context.originalSHA256
-        if let model = originals[key] { return model }
-        let model = try build(context.architecture)
-        do {
-            try model.load(
-                stateDict: try SafetensorsFile(data: try blobs.data(context.originalSHA256)).entries.map {
-                    (name: $0.name, tensor: $0.tensor)
-                })
-        } catch {
-            throw ProtocolError(.unknownBlob, "original checkpoint \(context.originalSHA256) does not load: \(error)")
-        }
-        originals = [key: model]
-        return model
-    }
-
-    private func frozenModels(_ context: JobContext, original: Model) -> FrozenModels {
-        let key = context.architecture + "@" + context.originalSHA256
-        if let models = frozen[key] { return models }
-        let architecture = context.architecture
-        let models = FrozenModels(original: original) { try! ModelSpec.build(architecture, seed: $0) }
-        frozen = [key: models]
-        return models
-    }
-
-    private func student(_ context: JobContext, tensors: [NamedTensor], like original: Model) throws(ProtocolError)
-        -> Model
-    {
-        if context.weightsIncluded {
-            let names = Set(original.stateDict().map(\.name))
-            let state = tensors.filter { names.contains($0.name) }.map { (name: $0.name, tensor: $0.tensor) }
-            let model = replica?.architecture == context.architecture ? replica!.model : original.copy()
-            do {
-                try model.load(stateDict: state)
-            } catch {
-                replica = nil
-                throw ProtocolError(.badShape, "the weights sent do not fit \(context.architecture): \(error)")
-            }
-            let digest = WeightsVersion.of(model)
-            guard digest == context.weightsVersion else {
-                replica = nil
-                throw ProtocolError(.badRequest, "the weights sent hash to \(digest), not \(context.weightsVersion)")
-            }
-            replica = (context.architecture, digest, model)
-        }
-        guard let replica, replica.weights == context.weightsVersion, replica.architecture == context.architecture
-        else {
-            throw ProtocolError(.staleWeights, "stale weights: this worker does not hold \(context.weightsVersion)")
-        }
-        return replica.model
-    }
-
-    private func build(_ architecture: String) throws(ProtocolError) -> Model {
-        do {
-            return try ModelSpec.build(architecture, seed: 0)
-        } catch {
-            throw ProtocolError(.badRequest, "unknown architecture: \(error)")
         }
     }
 

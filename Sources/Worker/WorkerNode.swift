@@ -2,24 +2,30 @@ import Foundation
 import Jobs
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Transport
 import Wire
 
 /// A worker's side of the protocol: introduces itself, asks for one task at a time, downloads the blobs a task
 /// needs (resumable, checked by hash, cached), computes on its own thread and answers. It says hello again when
 /// the coordinator stops hearing it or goes silent, so it survives coordinator restarts.
-public final class WorkerNode: CoordinatorLinked, @unchecked Sendable {
+public final class WorkerNode: CoordinatorLinked, Sendable {
     let transport: Transport
+    let logger: Logger
     private let computer: ShardComputer
     private let blobs: BlobStore
-    let lock = NSLock()
+    /// Computes one task at a time on a thread of its own, off Swift's cooperative pool (long synchronous work
+    /// there would starve the node's other tasks, the heartbeat among them).
     private let compute = DispatchQueue(label: "lethe.worker.compute")
-    var link: CoordinatorLink<WorkerToCoordinator>
-    /// Tasks in arrival order, with their request ids and tensors; the first one is downloading or computing.
-    private var tasks: [(requestID: UInt64, task: ShardTask, tensors: [NamedTensor])] = []
-    private var computing = false
-    public private(set) var tasksDone = 0
-    let logger: Logger
+    let state: Mutex<State>
+
+    struct State: CoordinatorLinkedState {
+        var link: CoordinatorLink<WorkerToCoordinator>
+        /// Tasks in arrival order, with their request ids and tensors; the first one is downloading or computing.
+        var tasks: [(requestID: UInt64, task: ShardTask, tensors: [NamedTensor])] = []
+        var computing = false
+        var tasksDone = 0
+    }
 
     public init(
         transport: Transport, blobs: BlobStore, hello: Hello,
@@ -28,51 +34,48 @@ public final class WorkerNode: CoordinatorLinked, @unchecked Sendable {
         self.transport = transport
         self.logger = logger
         self.blobs = blobs
-        link = CoordinatorLink(transport: transport, hello: hello)
         computer = ShardComputer(blobs: blobs)
+        state = Mutex(State(link: CoordinatorLink(transport: transport, hello: hello)))
     }
+
+    /// Shard tasks computed so far.
+    public var tasksDone: Int { state.withLock { $0.tasksDone } }
 
     /// Serves until the transport closes, the task is cancelled or a graceful shutdown (then says goodbye).
     public func run() async { await serveUntilShutdown() }
 
-    func receive(_ envelope: Envelope<CoordinatorToWorker>) {
+    func receive(_ envelope: Envelope<CoordinatorToWorker>, _ state: inout State) {
         switch envelope.message {
         case .welcome(let welcome):
-            link.welcomed(welcome)
             // A welcome after the first means the coordinator had dropped us (or restarted) and re-queued
             // what we held: forget those tasks, or one stuck waiting for a blob chunk would block us forever.
-            tasks = computing ? Array(tasks.prefix(1)) : []
-            if welcome.coordinatorKernelIdentity != link.hello.kernelIdentity {
-                log(
-                    "the coordinator's BLAS kernels are \(welcome.coordinatorKernelIdentity), ours \(link.hello.kernelIdentity)"
-                )
+            state.tasks = state.computing ? Array(state.tasks.prefix(1)) : []
+            let ours = state.link.hello.kernelIdentity
+            if welcome.coordinatorKernelIdentity != ours {
+                log("the coordinator's BLAS kernels are \(welcome.coordinatorKernelIdentity), ours \(ours)")
             }
             transport.send(Envelope(WorkerToCoordinator.ready(credit: 1)), to: nil)
         case .heartbeat:
             break
         case .shardTask(let task):
-            start(task, requestID: envelope.requestID, tensors: envelope.tensors)
+            state.tasks.append((envelope.requestID, task, envelope.tensors))
+            if state.tasks.count == 1 { fetchOrCompute(&state) }
         case .blobChunk(let chunk):
-            store(chunk, requestID: envelope.requestID)
+            store(chunk, requestID: envelope.requestID, &state)
         case .error(let error):
-            if !computing, let first = tasks.first, first.requestID == envelope.requestID {
-                tasks.removeFirst()
+            if !state.computing, let first = state.tasks.first, first.requestID == envelope.requestID {
+                state.tasks.removeFirst()
                 answer(Envelope(.error(error), requestID: first.requestID))
-                fetchOrCompute()
+                fetchOrCompute(&state)
             } else {
                 log("coordinator: \(error.message)", .warning)
             }
         }
     }
 
-    private func start(_ task: ShardTask, requestID: UInt64, tensors: [NamedTensor]) {
-        tasks.append((requestID, task, tensors))
-        if tasks.count == 1 { fetchOrCompute() }
-    }
-
     /// Requests the next missing blob of the first task, or computes it once everything is here.
-    private func fetchOrCompute() {
-        guard !computing, let (requestID, task, tensors) = tasks.first else { return }
+    private func fetchOrCompute(_ state: inout State) {
+        guard !state.computing, let (requestID, task, tensors) = state.tasks.first else { return }
         if let missing = computer.missingBlobs(for: task.context).first {
             transport.send(
                 Envelope(
@@ -80,7 +83,7 @@ public final class WorkerNode: CoordinatorLinked, @unchecked Sendable {
                     requestID: requestID), to: nil)
             return
         }
-        computing = true
+        state.computing = true
         compute.async { [self] in
             let reply: Envelope<WorkerToCoordinator>
             do throws(ProtocolError) {
@@ -90,25 +93,25 @@ public final class WorkerNode: CoordinatorLinked, @unchecked Sendable {
             } catch {
                 reply = Envelope(.error(error), requestID: requestID)
             }
-            lock.withLock {
-                if case .shardResult = reply.message { tasksDone += 1 }
-                computing = false
-                tasks.removeFirst()
+            withState { state in
+                if case .shardResult = reply.message { state.tasksDone += 1 }
+                state.computing = false
+                state.tasks.removeFirst()
                 answer(reply)
-                fetchOrCompute()
+                fetchOrCompute(&state)
             }
         }
     }
 
-    private func store(_ chunk: BlobChunk, requestID: UInt64) {
-        guard !computing, tasks.first?.requestID == requestID else { return }
+    private func store(_ chunk: BlobChunk, requestID: UInt64, _ state: inout State) {
+        guard !state.computing, state.tasks.first?.requestID == requestID else { return }
         do {
             _ = try blobs.append(chunk.sha256, offset: chunk.offset, total: chunk.totalBytes, bytes: chunk.data)
         } catch {
-            tasks.removeFirst()
+            state.tasks.removeFirst()
             answer(Envelope(.error(ProtocolError(.unknownBlob, "\(error)")), requestID: requestID))
         }
-        fetchOrCompute()
+        fetchOrCompute(&state)
     }
 
     /// Sends a task's answer and asks for the next task.

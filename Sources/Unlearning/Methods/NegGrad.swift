@@ -31,12 +31,8 @@ public struct NegGrad: UnlearningMethod {
                     name: "ascent epoch \(epoch + 1)", steps: batches.count, optimizer: "sgd",
                     clipNorm: p.positiveOrOff("clip"),
                     makeStep: { step, _ in
-                        GradientStep(
-                            parts: [
-                                BatchPart(
-                                    inputs: .samples(batches[step]), labels: problem.labels(of: batches[step]),
-                                    losses: [.crossEntropy(weight: -1)])
-                            ], seed: problem.seed("ascent-\(epoch)-\(step)"))
+                        problem.step(
+                            over: batches[step], losses: [.crossEntropy(weight: -1)], seed: "ascent-\(epoch)-\(step)")
                     }, stopWhen: { outcome, state in ForgetTarget.reached(outcome, state) }))
         }
         let optimizer = SGD(learningRate: p.float("lr"), momentum: 0.9, weightDecay: 5e-4)

@@ -100,12 +100,7 @@ public struct SCRUB: UnlearningMethod {
                     GradientPhase(
                         name: "max epoch \(epoch + 1)", steps: batches.count, optimizer: "sgd", clipNorm: clip,
                         makeStep: { step, _ in
-                            GradientStep(
-                                parts: [
-                                    BatchPart(
-                                        inputs: .samples(batches[step]), labels: problem.labels(of: batches[step]),
-                                        losses: losses)
-                                ], seed: problem.seed("max-\(epoch)-\(step)"))
+                            problem.step(over: batches[step], losses: losses, seed: "max-\(epoch)-\(step)")
                         }, stopWhen: { outcome, state in ForgetTarget.reached(outcome, state) }))
             }
             let retain = problem.retainSubset(fraction: retainFraction, draw: "min-\(epoch)")
@@ -117,13 +112,7 @@ public struct SCRUB: UnlearningMethod {
                 ] + features(featureWeight)
             phases.append(
                 GradientPhase(name: "min epoch \(epoch + 1)", steps: batches.count, optimizer: "sgd", clipNorm: clip) {
-                    step, _ in
-                    GradientStep(
-                        parts: [
-                            BatchPart(
-                                inputs: .samples(batches[step]), labels: problem.labels(of: batches[step]),
-                                losses: losses)
-                        ], seed: problem.seed("min-\(epoch)-\(step)"))
+                    step, _ in problem.step(over: batches[step], losses: losses, seed: "min-\(epoch)-\(step)")
                 })
             if variant == .rewind { phases.append(Rewinding.snapshot(epoch: epoch, problem: problem)) }
         }

@@ -79,6 +79,12 @@ public struct UnlearningProblem {
 
     /// The true labels of training samples.
     public func labels(of indices: [Int]) -> [Int] { indices.map { train.labels[$0] } }
+
+    /// A step of `losses` over one batch of training samples with their true labels, seeded by `stream`.
+    public func step(over batch: [Int], losses: [LossComponent], seed stream: String) -> GradientStep {
+        GradientStep(
+            parts: [BatchPart(inputs: .samples(batch), labels: labels(of: batch), losses: losses)], seed: seed(stream))
+    }
 }
 
 /// An unlearning method: its parameters and the plan it runs for a problem.

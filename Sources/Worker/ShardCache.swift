@@ -1,0 +1,100 @@
+import Checkpoint
+import Data
+import Foundation
+import Jobs
+import NN
+import Transport
+import Unlearning
+import Wire
+
+/// What a worker keeps between shard tasks: the job's dataset and original model (resolved by hash from its blob
+/// cache, one job's at a time to keep memory bounded), the frozen models derived from the original, and the student
+/// replica with its weights version.
+struct ShardCache {
+    private let blobs: BlobStore
+    private var datasets: [String: Dataset] = [:]
+    private var originals: [String: Model] = [:]
+    private var frozen: [String: FrozenModels] = [:]
+    private var replica: (architecture: String, weights: String, model: Model)?
+
+    init(blobs: BlobStore) { self.blobs = blobs }
+
+    /// The weights version the replica holds, if any.
+    var replicaWeights: String? { replica?.weights }
+
+    /// The dataset with this hash, decoded from the blob cache.
+    mutating func dataset(_ sha256: String) throws(ProtocolError) -> Dataset {
+        if let dataset = datasets[sha256] { return dataset }
+        do {
+            let dataset = try DatasetBlob.decode(try blobs.data(sha256))
+            datasets = [sha256: dataset]  // one job's data at a time keeps memory bounded
+            return dataset
+        } catch {
+            throw ProtocolError(.unknownBlob, "dataset \(sha256) is not usable here: \(error)")
+        }
+    }
+
+    /// The job's original model, loaded from its checkpoint in the blob cache.
+    mutating func original(_ context: JobContext) throws(ProtocolError) -> Model {
+        let key = context.architecture + "@" + context.originalSHA256
+        if let model = originals[key] { return model }
+        let model = try build(context.architecture)
+        do {
+            try model.load(
+                stateDict: try SafetensorsFile(data: try blobs.data(context.originalSHA256)).entries.map {
+                    (name: $0.name, tensor: $0.tensor)
+                })
+        } catch {
+            throw ProtocolError(.unknownBlob, "original checkpoint \(context.originalSHA256) does not load: \(error)")
+        }
+        originals = [key: model]
+        return model
+    }
+
+    /// The frozen models (the original, random initialisations) the job's losses may refer to.
+    mutating func frozenModels(_ context: JobContext, original: Model) -> FrozenModels {
+        let key = context.architecture + "@" + context.originalSHA256
+        if let models = frozen[key] { return models }
+        let architecture = context.architecture
+        let models = FrozenModels(original: original) { try! ModelSpec.build(architecture, seed: $0) }
+        frozen = [key: models]
+        return models
+    }
+
+    /// The replica with the task's weights: the weights that came with it, or those the replica already holds
+    /// (otherwise `staleWeights`).
+    mutating func student(_ context: JobContext, tensors: [NamedTensor], like original: Model) throws(ProtocolError)
+        -> Model
+    {
+        if context.weightsIncluded {
+            let names = Set(original.stateDict().map(\.name))
+            let state = tensors.filter { names.contains($0.name) }.map { (name: $0.name, tensor: $0.tensor) }
+            let model = replica?.architecture == context.architecture ? replica!.model : original.copy()
+            do {
+                try model.load(stateDict: state)
+            } catch {
+                replica = nil
+                throw ProtocolError(.badShape, "the weights sent do not fit \(context.architecture): \(error)")
+            }
+            let digest = WeightsVersion.of(model)
+            guard digest == context.weightsVersion else {
+                replica = nil
+                throw ProtocolError(.badRequest, "the weights sent hash to \(digest), not \(context.weightsVersion)")
+            }
+            replica = (context.architecture, digest, model)
+        }
+        guard let replica, replica.weights == context.weightsVersion, replica.architecture == context.architecture
+        else {
+            throw ProtocolError(.staleWeights, "stale weights: this worker does not hold \(context.weightsVersion)")
+        }
+        return replica.model
+    }
+
+    private func build(_ architecture: String) throws(ProtocolError) -> Model {
+        do {
+            return try ModelSpec.build(architecture, seed: 0)
+        } catch {
+            throw ProtocolError(.badRequest, "unknown architecture: \(error)")
+        }
+    }
+}
