@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Jobs
 import Logging
@@ -33,6 +34,12 @@ public final class Coordinator: Sendable {
         public let persistFederation: @Sendable (FederationState) -> Void
         /// The coordinator's logger with the job's id as metadata, for what the job says as it runs.
         public let logger: Logger
+        /// The coordinator's signing key (`keys/signing.key`), raw (the key type is not Sendable).
+        let signingKeyBytes: Data?
+        /// A job that passes gets a certificate signed with it.
+        public var signingKey: Curve25519.Signing.PrivateKey? {
+            try? signingKeyBytes.map(Curve25519.Signing.PrivateKey.init(rawRepresentation:))
+        }
         public var log: @Sendable (String) -> Void { { [logger] in logger.info("\($0)") } }
     }
 
@@ -244,7 +251,7 @@ public final class Coordinator: Sendable {
                 } catch {
                     logger.error("could not persist round \(federation.round): \(error)")
                 }
-            }, logger: logger)
+            }, logger: logger, signingKeyBytes: state.signingKey)
     }
 
     /// The snapshot (unlearning) or federation state (federated jobs) a job persisted before a restart.
@@ -283,6 +290,7 @@ public final class Coordinator: Sendable {
                 detail: [
                     "weights_sha256": outputs.weightsSHA256, "report_sha256": outputs.reportSHA256,
                     "input_sha256": job.spec.weightsSHA256, "ledger_sha256": outputs.ledgerSHA256 ?? "",
+                    "certificate_sha256": outputs.certificateSHA256 ?? "",
                     "client": job.spec.client ?? "", "source_job": job.spec.sourceJob ?? "",
                 ].filter { !$0.value.isEmpty })
             try state.audit(

@@ -36,8 +36,8 @@ public enum CoordinatorJobs {
             return ("blob \(sha256)", model)
         }
         // The references are checked (and fitted) before any work, as `lethe unlearn --references` does.
-        let auditor = try spec.auditSHA256.map { sha256 in
-            let audit = try AuditBundle.decode(try blobs.data(sha256))
+        let audit = try spec.auditSHA256.map { try AuditBundle.decode(try blobs.data($0)) }
+        let auditor = try audit.map { audit in
             let dataset = { (sha256: String, uploaded: Dataset, uploadedSHA256: String) in
                 sha256 == uploadedSHA256 ? uploaded : try DatasetBlob.decode(try blobs.data(sha256))
             }
@@ -71,10 +71,16 @@ public enum CoordinatorJobs {
         }
         let missed = report.missedTargets
         if let missed, !missed.kept { throw missed }
+        // A job that missed its targets gets no certificate: nothing was removed that one could vouch for.
+        var certificate: String?
+        if missed == nil, let key = environment.signingKey {
+            certificate = try JobCertificate(job: job, blobs: blobs, key: key).issue(
+                &report, scenario: scenario, audit: audit)
+        }
         let outputs = JobOutputs(
             id: job.id, weightsSHA256: try blobs.put(contentsOf: out),
             reportSHA256: try blobs.put(JSONEncoder.sorted.encode(report)),
-            htmlSHA256: try blobs.put(Data(HTMLReport.render(report).utf8)))
+            htmlSHA256: try blobs.put(Data(HTMLReport.render(report).utf8)), certificateSHA256: certificate)
         if let missed { throw JobFailedWithOutputs(outputs: outputs, reason: missed) }
         return outputs
     }

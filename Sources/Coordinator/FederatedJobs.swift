@@ -1,5 +1,4 @@
 import Checkpoint
-import Coordinator
 import Data
 import Federated
 import Foundation
@@ -96,16 +95,27 @@ enum FederatedJobs {
                 metadata: ["lethe.job": job.id, "lethe.kind": "forget-client", "lethe.client": member.identity]))
         let trainingSeconds = source.history.reduce(0) { $0 + $1.seconds }
         let elapsed = outcome.value.seconds + outcome.value.repairSeconds
-        let report = ClientForgettingReport(
+        var report = ClientForgettingReport(
             job: job.id, sourceJob: sourceJob, method: spec.method, params: spec.params, client: ClientSummary(member),
             before: before, after: after, seconds: outcome.value.seconds, repairSeconds: outcome.value.repairSeconds,
             trainingSeconds: trainingSeconds, speedUp: trainingSeconds / max(elapsed, 1e-9),
             dampenedParameters: outcome.value.dampened, dampenableParameters: outcome.value.dampenable,
             ledgerBytes: source.ledgerBytes, rounds: outcome.value.rounds, inputSha256: spec.weightsSHA256,
             outputSha256: weightsSHA256)
+        let certificate = try environment.signingKey.map { key in
+            let certificate = try UnlearningCertificate(
+                body: UnlearningCertificate.body(
+                    forgetting: report, ledgerSha256: ledger, model: spec.architecture, seed: spec.seed,
+                    kernels: BLAS.kernelIdentity, version: LetheVersion.current,
+                    job: (id: job.id, requester: job.submittedBy))
+            ).signed(with: key)
+            report.certificate = CertificateReference(
+                file: "\(job.id).certificate.json", digest: certificate.digest)
+            return try blobs.put(Data(certificate.document.bytes + [0x0A]))
+        }
         return JobOutputs(
             id: job.id, weightsSHA256: weightsSHA256, reportSHA256: try blobs.put(JSONEncoder.sorted.encode(report)),
-            htmlSHA256: try blobs.put(Data(report.html.utf8)))
+            htmlSHA256: try blobs.put(Data(report.html.utf8)), certificateSHA256: certificate)
     }
 
     private static func checkpoint(_ weights: [(name: String, tensor: Tensor)], metadata: [String: String]) throws

@@ -97,6 +97,8 @@ public struct ClientForgettingReport: Codable {
     public var rounds: [FederationState.RoundRecord]
     public var inputSha256: String
     public var outputSha256: String
+    /// The job's signed certificate, when the coordinator has a signing key.
+    public var certificate: CertificateReference? = nil
 
     public init(
         job: String, sourceJob: String, method: String, params: [String: String], client: ClientSummary,
@@ -131,7 +133,7 @@ public struct ClientForgettingReport: Codable {
           R-set accuracy      \(percent(before.remainingAccuracy))     \(percent(after.remainingAccuracy))
           U-set accuracy      \(percent(before.forgottenAccuracy))     \(percent(after.forgottenAccuracy))
           backdoor success    \(percent(before.backdoorSuccessRate))     \(percent(after.backdoorSuccessRate))
-          MIA (U vs test)     \(percent(before.membershipAttack))     \(percent(after.membershipAttack))\(classLine)
+          MIA (U vs test)     \(percent(before.membershipAttack))     \(percent(after.membershipAttack))\(classLine)\(certificate.map { "\n" + $0.summary } ?? "")
         """
     }
 
@@ -174,6 +176,7 @@ public struct ClientForgettingReport: Codable {
                 \(dampenedParameters.map { "\($0) of \(dampenableParameters ?? 0) parameters were dampened." } ?? "")</p>
                 <p class="muted">Parameters: \(HTMLReport.escape(params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")))<br>
                 Input sha256 <code>\(inputSha256)</code>, output sha256 <code>\(outputSha256)</code></p>
+                \(certificate.map(HTMLReport.certificateLine) ?? "")
                 <h2>Metrics</h2>
                 <table><tr><th>Metric</th><th>Before</th><th>After</th></tr>
                 \(rows.map { "<tr><td>\($0.0)</td><td>\(percent($0.1))</td><td>\(percent($0.2))</td></tr>" }.joined(separator: "\n"))

@@ -21,7 +21,7 @@ public enum HTMLReport {
                 Output <code>\(escape(report.out))</code>, sha256 <code>\(report.outputSha256)</code></p>
                 \(choices(report))
                 \(report.holdout.map { "<p class=\"muted\">\(escape($0.summary)).</p>" } ?? "")
-                \(report.certificate.map { "<p class=\"muted\">Signed certificate <code>\(escape($0.file))</code>, digest <code>\($0.digest)</code>; check it with <code>\(escape($0.verify))</code>.</p>" } ?? "")
+                \(report.certificate.map(certificateLine) ?? "")
                 <h2>Metrics</h2>
                 \(metricsTable(report))
                 \(report.audit.map(auditSection) ?? "")
@@ -278,6 +278,11 @@ public enum HTMLReport {
             <text x="\(Int(width) - 120)" y="\(Int(height) - 2)">\(escape(caption))</text>
             </svg>
             """
+    }
+
+    /// Where a report's signed certificate is, its digest and how to check it.
+    static func certificateLine(_ certificate: CertificateReference) -> String {
+        "<p class=\"muted\">Signed certificate <code>\(escape(certificate.file))</code>, digest <code>\(certificate.digest)</code>; check it with <code>\(escape(certificate.verify))</code>.</p>"
     }
 
     public static func escape(_ text: String) -> String {

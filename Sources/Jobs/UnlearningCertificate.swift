@@ -121,9 +121,9 @@ public struct UnlearningCertificate: Sendable {
     public init(parsing bytes: [UInt8]) throws(CertificateError) {
         let document: CanonicalJSON
         do { document = try CanonicalJSON(parsing: bytes) } catch { throw CertificateError.malformed("\(error)") }
-        guard document["format"]?.stringValue == Self.format else {
+        guard let format = document["format"]?.stringValue, [Self.format, Self.clientFormat].contains(format) else {
             throw .malformed(
-                "not a \(Self.format) document (its format field says \(document["format"].map { $0.text } ?? "nothing"))"
+                "not a \(Self.format) or \(Self.clientFormat) document (its format field says \(document["format"].map { $0.text } ?? "nothing"))"
             )
         }
         body = document.removing("signature")
@@ -161,6 +161,13 @@ public struct DatasetDigest: Sendable, Equatable {
         testSha256 = Self.sha256(try DatasetBlob.encode(test))
     }
 
+    /// The digest of data held as blobs (`DatasetBlob`), whose hashes are these.
+    public init(name: String, trainBlob: String, testBlob: String) {
+        self.name = name
+        trainSha256 = trainBlob
+        testSha256 = testBlob
+    }
+
     static func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
 
     var json: CanonicalJSON {
@@ -176,6 +183,12 @@ public struct ReferenceDigest: Sendable, Equatable {
     public init(manifestSha256: String, count: Int) {
         self.manifestSha256 = manifestSha256
         self.count = count
+    }
+
+    /// The digest of references known by their manifest (as `ReferenceManifest.write` writes it).
+    public init(_ manifest: ReferenceManifest) throws {
+        self.init(
+            manifestSha256: DatasetDigest.sha256(try JSONEncoder.sorted.encode(manifest)), count: manifest.references)
     }
 
     var json: CanonicalJSON {

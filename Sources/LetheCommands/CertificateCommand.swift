@@ -52,6 +52,10 @@ struct CertificateCommand: AsyncParsableCommand {
                 checks.append("\(weights) is the output")
             }
             if replay {
+                guard !certificate.isClientForgetting else {
+                    throw ValidationError(
+                        "a forget-client certificate cannot be replayed here: its repair rounds ran on the clients' own data")
+                }
                 let replayed = try await Replay(certificate: body, inputs: inputs, references: references).run()
                 try CertificateFile.expect(body, "output_sha256", equals: replayed, what: "the replayed output")
                 checks.append("replayed: the same output sha256 \(replayed)")
@@ -68,7 +72,11 @@ struct CertificateCommand: AsyncParsableCommand {
         @OptionGroup var inputs: RunInputs
 
         func run() async throws {
-            let body = try CertificateFile.read(certificate).body
+            let certificate = try CertificateFile.read(self.certificate)
+            guard !certificate.isClientForgetting else {
+                throw ValidationError("a forget-client certificate names a client, not forget samples: there is nothing to prove")
+            }
+            let body = certificate.body
             let (commitment, train) = try ReplayInputs.commitment(of: body, inputs: inputs)
             guard let proof = commitment.proof(for: index, in: train) else {
                 throw ValidationError("training sample \(index) is not in this certificate's forget set")

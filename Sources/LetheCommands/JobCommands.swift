@@ -31,18 +31,19 @@ struct SubmitCommand: AsyncParsableCommand {
         let client = try cluster.connect()
         defer { client.close() }
         let weightsSHA256 = try await client.upload(Data(contentsOf: URL(fileURLWithPath: weights)), kind: "checkpoint")
+        let data = try await upload(scenario, with: client)
         var spec = JobSpec(
             method: request.methodChoice.method, params: try request.overrides,
             architecture: request.modelOptions.model,
             weightsSHA256: weightsSHA256,
-            trainSHA256: try await client.upload(DatasetBlob.encode(scenario.train), kind: "dataset"),
-            testSHA256: try await client.upload(DatasetBlob.encode(scenario.test), kind: "dataset"),
+            trainSHA256: data.train, testSHA256: data.test,
             scenarioSHA256: try await client.upload(JSONEncoder().encode(ScenarioBundle(scenario)), kind: "scenario"),
             seed: request.seed, shards: request.shards,
             referenceSHA256: try await reference.asyncMap {
                 try await client.upload(Data(contentsOf: URL(fileURLWithPath: $0)), kind: "checkpoint")
             }, weightsName: weights, forget: scenario.forgetSet.selection.description)
-        spec.auditSHA256 = try await references.asyncMap { try await upload($0, with: client) }
+        (spec.sourceTrainSHA256, spec.sourceTestSHA256) = (data.sourceTrain, data.sourceTest)
+        spec.auditSHA256 = try await references.asyncMap { try await upload($0, data: data, with: client) }
         try await submit(spec, with: client, format: output.format)
     }
 }
@@ -167,12 +168,23 @@ struct ResultCommand: AsyncParsableCommand {
         guard case .jobResult(let outputs) = try await client.request(.jobResultRequest(id: job)) else {
             throw ControlError.unexpectedReply
         }
+        if reports.certificate != nil, outputs.certificateSHA256 == nil {
+            throw ValidationError(
+                "\(job) has no certificate: the coordinator had no signing key (lethe keys init) or the job missed its targets"
+            )
+        }
         if let out {
             try await client.download(outputs.weightsSHA256).write(to: URL(fileURLWithPath: out), options: .atomic)
         }
+        if let path = reports.certificate, let sha256 = outputs.certificateSHA256 {
+            try await client.download(sha256).write(to: URL(fileURLWithPath: path), options: .atomic)
+        }
         var reportData = try await client.download(outputs.reportSHA256)
-        // The coordinator named the weights after the job; the reports name the file written here.
-        let renamed = try out.flatMap { try unlearningReport(reportData, writtenTo: $0) }
+        // The coordinator named the weights (and the certificate) after the job; the reports name the files written
+        // here.
+        let renamed = try out.flatMap {
+            try unlearningReport(reportData, writtenTo: $0, certificate: reports.certificate)
+        }
         if let renamed { reportData = try JSONEncoder.sorted.encode(renamed) }
         if let report = reports.report { try reportData.write(to: URL(fileURLWithPath: report), options: .atomic) }
         if let html = reports.html {
@@ -191,13 +203,18 @@ struct ResultCommand: AsyncParsableCommand {
     }
 
     /// An unlearning job's report with `out` set to where its weights were written; nil for other reports.
-    static func unlearningReport(_ data: Data, writtenTo out: String) throws -> UnlearningReport? {
+    static func unlearningReport(_ data: Data, writtenTo out: String, certificate: String?) throws
+        -> UnlearningReport?
+    {
         let decoder = JSONDecoder.snakeCase
         guard (try? decoder.decode(ClientForgettingReport.self, from: data)) == nil,
             (try? decoder.decode(FederatedTrainingReport.self, from: data)) == nil,
             var report = try? decoder.decode(UnlearningReport.self, from: data)
         else { return nil }
         report.out = out
+        if let certificate, let digest = report.certificate?.digest {
+            report.certificate = CertificateReference(file: certificate, digest: digest)
+        }
         return report
     }
 

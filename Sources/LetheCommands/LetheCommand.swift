@@ -4,7 +4,7 @@ import Tensor
 import ZeroMQ
 
 public struct LetheCommand: AsyncParsableCommand {
-    public static let version = "0.1.0"
+    public static let version = LetheVersion.current
 
     public static var configuration: CommandConfiguration {
         CommandConfiguration(

@@ -58,10 +58,13 @@ struct FormatOptions: ParsableArguments {
 struct ReportFileOptions: ParsableArguments {
     @Option(help: "Write the JSON report here.") var report: String?
     @Option(help: "Write the HTML report here.") var html: String?
+    @Option(help: "Write the job's signed certificate here (a coordinator with a signing key certifies passed jobs).")
+    var certificate: String?
 
     func validate() throws {
         try checkWritable(report, option: "--report")
         try checkWritable(html, option: "--html")
+        try checkWritable(certificate, option: "--certificate")
     }
 }
 

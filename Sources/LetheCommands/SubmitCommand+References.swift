@@ -52,9 +52,9 @@ extension SubmitCommand {
         return references
     }
 
-    /// Uploads each reference, the training set as loaded and the whole test set (each once by hash), then the
-    /// bundle that names them; returns the bundle's hash.
-    func upload(_ references: ReferenceSet, with client: ControlClient) async throws -> String {
+    /// Uploads each reference (each once by hash), then the bundle that names them with the training set as loaded
+    /// and the whole test set; returns the bundle's hash.
+    func upload(_ references: ReferenceSet, data: UploadedData, with client: ControlClient) async throws -> String {
         for entry in references.manifest.entries {
             let sha256 = try await client.upload(Data(contentsOf: references.url(of: entry)), kind: "checkpoint")
             guard sha256 == entry.sha256 else {
@@ -62,13 +62,9 @@ extension SubmitCommand {
                     references.url(of: entry).path, expected: entry.sha256, found: sha256)
             }
         }
-        let train = try DatasetLoader.load(request.dataOptions.data, split: .train)
-        let trainSHA256 = try await client.upload(DatasetBlob.encode(train), kind: "dataset")
-        let test = try DatasetLoader.load(request.dataOptions.data, split: .test)
         let bundle = AuditBundle(
-            references: references.name, manifest: references.manifest,
-            dataset: ReferenceManifest.DatasetIdentity(name: train.name, sha256: trainSHA256, samples: train.count),
-            testSha256: try await client.upload(DatasetBlob.encode(test), kind: "dataset"))
+            references: references.name, manifest: references.manifest, dataset: data.loadedIdentity,
+            testSha256: data.loadedTest)
         return try await client.upload(bundle.encoded(), kind: "audit")
     }
 }

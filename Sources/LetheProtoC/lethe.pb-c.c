@@ -3896,7 +3896,7 @@ const ProtobufCMessageDescriptor lethe__job_spec__params_entry__descriptor =
   (ProtobufCMessageInit) lethe__job_spec__params_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[16] =
+static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[18] =
 {
   {
     "method",
@@ -4090,6 +4090,30 @@ static const ProtobufCFieldDescriptor lethe__job_spec__field_descriptors[16] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "source_train_sha256",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__JobSpec, source_train_sha256),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source_test_sha256",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__JobSpec, source_test_sha256),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned lethe__job_spec__field_indices_by_name[] = {
   2,   /* field[2] = architecture */
@@ -4104,6 +4128,8 @@ static const unsigned lethe__job_spec__field_indices_by_name[] = {
   7,   /* field[7] = seed */
   8,   /* field[8] = shards */
   13,   /* field[13] = source_job */
+  17,   /* field[17] = source_test_sha256 */
+  16,   /* field[16] = source_train_sha256 */
   5,   /* field[5] = test_sha256 */
   4,   /* field[4] = train_sha256 */
   10,   /* field[10] = weights_name */
@@ -4112,7 +4138,7 @@ static const unsigned lethe__job_spec__field_indices_by_name[] = {
 static const ProtobufCIntRange lethe__job_spec__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 16 }
+  { 0, 18 }
 };
 const ProtobufCMessageDescriptor lethe__job_spec__descriptor =
 {
@@ -4122,7 +4148,7 @@ const ProtobufCMessageDescriptor lethe__job_spec__descriptor =
   "Lethe__JobSpec",
   "lethe",
   sizeof(Lethe__JobSpec),
-  16,
+  18,
   lethe__job_spec__field_descriptors,
   lethe__job_spec__field_indices_by_name,
   1,  lethe__job_spec__number_ranges,
@@ -4628,7 +4654,7 @@ const ProtobufCMessageDescriptor lethe__job_result_request__descriptor =
   (ProtobufCMessageInit) lethe__job_result_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor lethe__job_result__field_descriptors[5] =
+static const ProtobufCFieldDescriptor lethe__job_result__field_descriptors[6] =
 {
   {
     "id",
@@ -4690,8 +4716,21 @@ static const ProtobufCFieldDescriptor lethe__job_result__field_descriptors[5] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "certificate_sha256",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__JobResult, certificate_sha256),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned lethe__job_result__field_indices_by_name[] = {
+  5,   /* field[5] = certificate_sha256 */
   3,   /* field[3] = html_sha256 */
   0,   /* field[0] = id */
   4,   /* field[4] = ledger_sha256 */
@@ -4701,7 +4740,7 @@ static const unsigned lethe__job_result__field_indices_by_name[] = {
 static const ProtobufCIntRange lethe__job_result__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor lethe__job_result__descriptor =
 {
@@ -4711,7 +4750,7 @@ const ProtobufCMessageDescriptor lethe__job_result__descriptor =
   "Lethe__JobResult",
   "lethe",
   sizeof(Lethe__JobResult),
-  5,
+  6,
   lethe__job_result__field_descriptors,
   lethe__job_result__field_indices_by_name,
   1,  lethe__job_result__number_ranges,

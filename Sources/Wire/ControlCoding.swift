@@ -44,6 +44,7 @@ enum ControlCoding {
                 $0.pointee.report_sha256 = arena.string(outputs.reportSHA256)
                 $0.pointee.html_sha256 = arena.string(outputs.htmlSHA256)
                 $0.pointee.ledger_sha256 = arena.string(outputs.ledgerSHA256 ?? "")
+                $0.pointee.certificate_sha256 = arena.string(outputs.certificateSHA256 ?? "")
             }
         case .workerQuery:
             root.pointee.body_case = LETHE__ENVELOPE__BODY_WORKER_QUERY
@@ -128,6 +129,8 @@ enum ControlCoding {
             $0.pointee.source_job = arena.string(spec.sourceJob ?? "")
             $0.pointee.client = arena.string(spec.client ?? "")
             $0.pointee.audit_sha256 = arena.string(spec.auditSHA256 ?? "")
+            $0.pointee.source_train_sha256 = arena.string(spec.sourceTrainSHA256 ?? "")
+            $0.pointee.source_test_sha256 = arena.string(spec.sourceTestSHA256 ?? "")
         }
     }
 
@@ -189,7 +192,8 @@ enum ControlCoding {
                     id: CRead.string(result.id), weightsSHA256: try EnvelopeBody.sha256(result.weights_sha256),
                     reportSHA256: try EnvelopeBody.sha256(result.report_sha256),
                     htmlSHA256: try EnvelopeBody.sha256(result.html_sha256),
-                    ledgerSHA256: try EnvelopeBody.optionalSHA256(result.ledger_sha256)))
+                    ledgerSHA256: try EnvelopeBody.optionalSHA256(result.ledger_sha256),
+                    certificateSHA256: try EnvelopeBody.optionalSHA256(result.certificate_sha256)))
         case LETHE__ENVELOPE__BODY_WORKER_QUERY:
             return .workerQuery
         case LETHE__ENVELOPE__BODY_WORKER_LIST:
@@ -246,6 +250,8 @@ enum ControlCoding {
         decoded.sourceJob = nonEmpty(CRead.string(spec.source_job))
         decoded.client = nonEmpty(CRead.string(spec.client))
         decoded.auditSHA256 = try EnvelopeBody.optionalSHA256(spec.audit_sha256)
+        decoded.sourceTrainSHA256 = try EnvelopeBody.optionalSHA256(spec.source_train_sha256)
+        decoded.sourceTestSHA256 = try EnvelopeBody.optionalSHA256(spec.source_test_sha256)
         return decoded
     }
 

@@ -22,6 +22,10 @@ public struct JobSpec: Sendable, Equatable, Codable {
     /// JSON (`AuditBundle`): the references of the membership audit that judges the result, and the audit's data;
     /// nil for a job without the audit.
     public var auditSHA256: String?
+    /// Dataset blobs: the training and test sets as the user loaded them (before any holdout or relabelling), which
+    /// the job's certificate names and a verifier replays from; nil when they are `trainSHA256` and `testSHA256`.
+    public var sourceTrainSHA256: String?
+    public var sourceTestSHA256: String?
 
     public init(
         method: String, params: [String: String], architecture: String, weightsSHA256: String, trainSHA256: String,
@@ -44,7 +48,8 @@ public struct JobSpec: Sendable, Equatable, Codable {
 
     /// Every blob the job reads.
     public var blobs: [String] {
-        ([weightsSHA256, trainSHA256, testSHA256, scenarioSHA256] + [referenceSHA256, auditSHA256].compactMap { $0 })
+        ([weightsSHA256, trainSHA256, testSHA256, scenarioSHA256]
+            + [referenceSHA256, auditSHA256, sourceTrainSHA256, sourceTestSHA256].compactMap { $0 })
             .filter { !$0.isEmpty }
     }
 }
@@ -127,15 +132,19 @@ public struct JobOutputs: Sendable, Equatable, Codable {
     public var htmlSHA256: String
     /// Federated jobs: the federation's state (initial weights and contribution ledgers).
     public var ledgerSHA256: String?
+    /// The job's signed certificate (canonical JSON), when the coordinator has a signing key and the job passed.
+    public var certificateSHA256: String?
 
     public init(
-        id: String, weightsSHA256: String, reportSHA256: String, htmlSHA256: String, ledgerSHA256: String? = nil
+        id: String, weightsSHA256: String, reportSHA256: String, htmlSHA256: String, ledgerSHA256: String? = nil,
+        certificateSHA256: String? = nil
     ) {
         self.id = id
         self.weightsSHA256 = weightsSHA256
         self.reportSHA256 = reportSHA256
         self.htmlSHA256 = htmlSHA256
         self.ledgerSHA256 = ledgerSHA256
+        self.certificateSHA256 = certificateSHA256
     }
 }
 

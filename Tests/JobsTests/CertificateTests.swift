@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import LetheTesting
 import Testing
+import Unlearning
 
 @testable import Jobs
 
@@ -77,5 +78,31 @@ struct CertificateTests {
             try read.verifySignature(with: Curve25519.Signing.PrivateKey().publicKey)
         }
         #expect(throws: CertificateError.self) { try UnlearningCertificate(parsing: Array("{\"format\":\"x\"}".utf8)) }
+    }
+
+    /// A coordinator knows a job's references by the manifest its audit bundle carries; the digest it certifies must
+    /// be the hash of the manifest file a verifier holds (`--references DIR` on replay).
+    @Test func referencesDigestFromABundleIsTheManifestFilesHash() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var recipe = TrainingRecipe()
+        recipe.learningRate = 0.013
+        let identity = ReferenceManifest.DatasetIdentity(name: "toy", sha256: String(repeating: "a", count: 64), samples: 7)
+        let manifest = ReferenceManifest(
+            dataset: identity, architecture: "fmnist-mlp", recipe: recipe, split: TrainingSplit(), seed: 3,
+            references: 1,
+            entries: [
+                ReferenceManifest.Entry(
+                    file: "reference-00.safetensors", sha256: String(repeating: "b", count: 64), trainingSeed: 9,
+                    members: 4, membersSha256: String(repeating: "c", count: 64))
+            ])
+        try manifest.write(to: directory.url.path)
+        let file = try Data(contentsOf: URL(fileURLWithPath: directory.path(ReferenceManifest.fileName)))
+        let carried = try JSONDecoder.snakeCase.decode(
+            AuditBundle.self,
+            from: try AuditBundle(references: "refs", manifest: manifest, dataset: identity, testSha256: identity.sha256)
+                .encoded())
+        let digest = try ReferenceDigest(carried.manifest)
+        #expect(digest.manifestSha256 == DatasetDigest.sha256(file) && digest.count == 1)
     }
 }

@@ -111,4 +111,57 @@ struct CertificateEndToEndTests {
         ])
         #expect(wrongIndex.status == 1 && wrongIndex.standardError.contains("forget.merkle_root"))
     }
+
+    /// A coordinator with a signing key certifies each job that passes: `lethe result --certificate` fetches it, it
+    /// names the job and the key that asked for it, verifies with the coordinator's public key and replays locally
+    /// to the job's bits (from the data as loaded, though the job ran on a test-half holdout's rearranged data), and
+    /// the audit log records it.
+    @Test(.timeLimit(.minutes(5))) func aCoordinatorCertifiesItsJobsAndTheyReplayLocally() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = try common.makeSubset(in: directory, train: 600, test: 300)
+        let original = directory.path("original.safetensors")
+        let train = try await LetheProcess.run([
+            "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "2", "--seed", "3", "--validation-fraction",
+            "0", "--out", original,
+        ])
+        try #require(train.status == 0, "\(train.standardError)")
+        let cluster = try await KeyedCluster(in: directory, workers: ["alpha"])
+        defer { cluster.terminate() }
+        let cli = cluster.cli + ["--format", "json"]
+        let id = try await common.submit(
+            [
+                "--model", "fmnist-mlp", "--data", data, "--weights", original, "--forget-fraction", "0.05", "--seed",
+                "2", "--shards", "2", "--method", "finetune", "--param", "epochs=1", "--param", "max-test-drop=1",
+                "--param", "max-retain-drop=1", "--references", "none",
+            ] + cli)
+        let watch = try await LetheProcess.run(["watch", id] + cli)
+        try #require(watch.status == 0, "\(watch.standardError)")
+        let (out, certificate, report) = (
+            directory.path("remote.safetensors"), directory.path("job.cert"), directory.path("remote.json")
+        )
+        let result = try await LetheProcess.run(
+            ["result", id, "--out", out, "--report", report, "--certificate", certificate] + cli)
+        try #require(result.status == 0, "\(result.standardError)")
+
+        let certified = try common.json(String(contentsOfFile: certificate, encoding: .utf8))
+        let job = try #require(certified["job"] as? [String: Any])
+        #expect(job["id"] as? String == id && !(job["requester_key"] as? String ?? "").isEmpty)
+        #expect(certified["holdout"] as? String == "test-half" && certified["shards"] as? Int == 2)
+        let reported = try common.json(String(contentsOfFile: report, encoding: .utf8))
+        let reference = reported["certificate"] as? [String: Any]
+        #expect(reference?["file"] as? String == certificate)
+
+        let verify = ["certificate", "verify", certificate, "--public-key", cluster.keys + "/signing.pub"]
+        let valid = try await LetheProcess.run(verify + ["--weights", out])
+        #expect(valid.status == 0 && valid.standardOutput.contains(reference?["digest"] as? String ?? "?"))
+        let replayed = try await LetheProcess.run(verify + ["--replay", "--weights-in", original, "--data", data])
+        #expect(
+            replayed.status == 0 && replayed.standardOutput.contains("replayed: the same output sha256"),
+            "\(replayed.standardError)")
+        let exported = try await LetheProcess.run([
+            "audit-log", "export", "--state-dir", directory.path("state"), "--format", "jsonl",
+        ])
+        #expect(exported.standardOutput.contains("certificate_sha256"), "\(exported.standardError)")
+    }
 }

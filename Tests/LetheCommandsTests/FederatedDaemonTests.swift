@@ -44,13 +44,29 @@ struct FederatedDaemonTests {
         #expect(listed.status == 0 && listed.standardOutput.contains("client-2"))
         #expect(!listed.standardOutput.contains("stranger"))
 
-        // Forgetting client-2 with conda: a job on the coordinator, reported before and after, and audited.
-        let report = federation.directory.path("conda.json")
+        // Forgetting client-2 with conda: a job on the coordinator, reported before and after, audited, and
+        // certified with the coordinator's signing key (the certificate names the client's key and the ledger).
+        let (report, certificate) = (federation.directory.path("conda.json"), federation.directory.path("conda.cert"))
+        let out = federation.directory.path("conda.safetensors")
         let forget = try await LetheProcess.run(
-            ["forget-client", interrupted, "--client", "client-2", "--method", "conda", "--report", report]
-                + federation.cli)
+            [
+                "forget-client", interrupted, "--client", "client-2", "--method", "conda", "--report", report,
+                "--certificate", certificate, "--out", out,
+            ] + federation.cli)
         try #require(forget.status == 0, "\(forget.standardError)\(federation.logs)")
         let conda = try helpers.json(try String(contentsOfFile: report, encoding: .utf8))
+        let verify = [
+            "certificate", "verify", certificate, "--public-key", federation.directory.path("keys/signing.pub"),
+        ]
+        let verified = try await LetheProcess.run(verify + ["--weights", out])
+        #expect(verified.status == 0, "\(verified.standardError)")
+        #expect(verified.standardOutput.contains((conda["certificate"] as? [String: Any])?["digest"] as? String ?? "?"))
+        let certified = try helpers.json(try String(contentsOfFile: certificate, encoding: .utf8))
+        #expect((certified["client"] as? [String: Any])?["name"] as? String == "client-2")
+        #expect((certified["job"] as? [String: Any])?["id"] as? String == conda["job"] as? String)
+        #expect(certified["ledger_sha256"] is String && certified["output_sha256"] as? String == conda["output_sha256"] as? String)
+        let replay = try await LetheProcess.run(verify + ["--replay", "--weights-in", out])
+        #expect(replay.status == 2 && replay.standardError.contains("clients' own data"))
         #expect(conda["method"] as? String == "conda" && conda["source_job"] as? String == interrupted)
         #expect((conda["dampened_parameters"] as? Int ?? 0) > 0)
         let after = conda["after"] as? [String: Any] ?? [:]

@@ -59,6 +59,10 @@ struct ProtocolMessagesTests {
     static let replies: [ControlReply] = [
         .jobAccepted(id: "j-1"), .jobStatus(sampleStatus), .jobList([sampleStatus, sampleStatus]), .jobList([]),
         .jobResult(JobOutputs(id: "j-1", weightsSHA256: hashA, reportSHA256: hashB, htmlSHA256: hashA)),
+        .jobResult(
+            JobOutputs(
+                id: "j-2", weightsSHA256: hashA, reportSHA256: hashB, htmlSHA256: hashA, ledgerSHA256: hashB,
+                certificateSHA256: hashB)),
         .workerList([
             WorkerSummary(
                 name: "w", key: "k", kernelIdentity: "openblas/Haswell", state: "ready", tasksDone: 3, lastSeen: 5,

@@ -34,11 +34,14 @@ let sampleSpec = JobSpec(
     trainSHA256: hashB, testSHA256: hashA, scenarioSHA256: hashB, seed: 7, shards: 4, referenceSHA256: nil,
     weightsName: "original.safetensors", forget: "classes 0")
 
-/// A job judged by the membership audit too (its references and data named by an audit bundle's hash).
+/// A job judged by the membership audit too (its references and data named by an audit bundle's hash), on data
+/// a holdout rearranged (the data as loaded travels too).
 let auditedSpec = {
     var spec = sampleSpec
     spec.referenceSHA256 = hashA
     spec.auditSHA256 = hashB
+    spec.sourceTrainSHA256 = hashA
+    spec.sourceTestSHA256 = hashB
     return spec
 }()
 

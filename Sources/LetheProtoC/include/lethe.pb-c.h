@@ -640,10 +640,16 @@ struct  Lethe__JobSpec
    * the sha256 its entry records) and the audit's data (the training set as loaded, the whole test set).
    */
   char *audit_sha256;
+  /*
+   * Dataset blobs: the training and test sets as the user loaded them (before any holdout or relabelling), which a
+   * job's certificate names and a verifier replays from; empty when they are train_sha256 and test_sha256.
+   */
+  char *source_train_sha256;
+  char *source_test_sha256;
 };
 #define LETHE__JOB_SPEC__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&lethe__job_spec__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Lethe__JobSubmit
@@ -766,10 +772,14 @@ struct  Lethe__JobResult
    * Federated jobs: the federation's state (initial weights and contribution ledgers), a safetensors blob.
    */
   char *ledger_sha256;
+  /*
+   * The job's signed certificate (canonical JSON), when the coordinator has a signing key and the job passed.
+   */
+  char *certificate_sha256;
 };
 #define LETHE__JOB_RESULT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&lethe__job_result__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Lethe__WorkerQuery
