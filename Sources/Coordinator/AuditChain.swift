@@ -69,10 +69,12 @@ public enum AuditChain {
     }
 
     /// Walks the chain of the state database at `path` (read-only: a running coordinator keeps it). With
-    /// `publicKey`, every chained row must carry a valid signature by it.
-    public static func verify(databaseAt path: String, publicKey: Curve25519.Signing.PublicKey?) throws
-        -> Verification
-    {
+    /// `publicKey`, every chained row must carry a valid signature by it. With `expectedHead` (a head printed
+    /// earlier and kept elsewhere), the chain must still hold that row with that hash: a truncated tail or a chain
+    /// rewritten from the start, which verify as a shorter or different valid chain, fail.
+    public static func verify(
+        databaseAt path: String, publicKey: Curve25519.Signing.PublicKey?, expectedHead: (id: Int64, hash: String)? = nil
+    ) throws -> Verification {
         var configuration = Configuration()
         configuration.readonly = true
         let database = try DatabaseQueue(path: path, configuration: configuration)
@@ -115,9 +117,19 @@ public enum AuditChain {
                     result.firstBad = (id, "it is not signed")
                     return result
                 }
+                if let expectedHead, expectedHead.id == id, expectedHead.hash != chainHash {
+                    result.firstBad = (id, "its hash is not the head \(expectedHead.hash) kept for it: the chain was rewritten")
+                    return result
+                }
                 previous = chainHash
                 result.chained += 1
                 (result.headID, result.headHash) = (id, chainHash)
+            }
+            if let expectedHead, (result.headID ?? 0) < expectedHead.id {
+                result.firstBad = (
+                    expectedHead.id,
+                    "the chain ends at row \(result.headID.map(String.init) ?? "none") before the kept head: the log was truncated"
+                )
             }
             return result
         }

@@ -31,15 +31,36 @@ struct AuditLogCommand: ParsableCommand {
                 "The coordinator's public signing key (signing.pub of its key directory): every row must be signed by it."
         )
         var publicKey: String?
+        @Option(
+            help:
+                "A head printed by an earlier verify (ID:HASH), kept elsewhere: the chain must still hold it (catches a truncated tail or a rewritten chain)."
+        )
+        var head: String?
+
+        func validate() throws { _ = try expectedHead }
+
+        var expectedHead: (id: Int64, hash: String)? {
+            get throws {
+                guard let head else { return nil }
+                let parts = head.split(separator: ":", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let id = Int64(parts[0]), id > 0, parts[1].count == 64,
+                    parts[1].allSatisfy(\.isHexDigit)
+                else { throw ValidationError("--head takes ID:HASH as verify prints it (got '\(head)')") }
+                return (id, parts[1].lowercased())
+            }
+        }
 
         func run() throws {
             let result = try AuditChain.verify(
-                databaseAt: try AuditLogCommand.database(stateDir), publicKey: try publicKey.map(SigningKey.loadPublic))
+                databaseAt: try AuditLogCommand.database(stateDir), publicKey: try publicKey.map(SigningKey.loadPublic),
+                expectedHead: try expectedHead)
             if let bad = result.firstBad {
                 throw AuditLogBroken(description: "broken at audit row \(bad.id): \(bad.reason)")
             }
             var summary = "intact: \(result.chained) chained events (\(result.signed) signed)"
-            if let id = result.headID, let hash = result.headHash { summary += "; head row \(id), hash \(hash)" }
+            if let id = result.headID, let hash = result.headHash {
+                summary += "; head \(id):\(hash) (keep it elsewhere; --head \(id):\(hash) later detects a truncation)"
+            }
             if result.beforeChain > 0 {
                 summary += "; \(result.beforeChain) events from before the chain (not covered)"
             }

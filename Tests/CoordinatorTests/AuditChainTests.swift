@@ -45,6 +45,18 @@ struct AuditChainTests {
             let broken = try AuditChain.verify(databaseAt: copyDatabase, publicKey: key.publicKey)
             #expect(broken.firstBad?.id == badRow, "\(sql): \(String(describing: broken.firstBad))")
         }
+        // A truncated tail is a shorter valid chain; the head kept from before catches it, and a wrong kept hash too.
+        let head = (id: try #require(intact.headID), hash: try #require(intact.headHash))
+        #expect(try AuditChain.verify(databaseAt: database, publicKey: nil, expectedHead: head).firstBad == nil)
+        let (truncated, truncatedDatabase) = try makeLog(signingKey: key)
+        defer { try? FileManager.default.removeItem(at: truncated) }
+        try tamper(truncatedDatabase, "DELETE FROM audit WHERE id = 5")
+        #expect(try AuditChain.verify(databaseAt: truncatedDatabase, publicKey: key.publicKey).firstBad == nil)
+        let cut = try AuditChain.verify(databaseAt: truncatedDatabase, publicKey: key.publicKey, expectedHead: head)
+        #expect(cut.firstBad?.id == 5 && cut.firstBad?.reason.contains("truncated") == true)
+        let rewritten = try AuditChain.verify(
+            databaseAt: database, publicKey: nil, expectedHead: (head.id, String(repeating: "0", count: 64)))
+        #expect(rewritten.firstBad?.id == 5 && rewritten.firstBad?.reason.contains("rewritten") == true)
     }
 
     @Test func unsignedChainsAndRowsFromBeforeTheChain() throws {

@@ -23,6 +23,13 @@ struct AuditLogEndToEndTests {
         let export = try await LetheProcess.run(["audit-log", "export", "--state-dir", stateDir, "--format", "jsonl"])
         let lines = export.standardOutput.split(separator: "\n")
         #expect(export.status == 0 && lines.count == 3 && lines.allSatisfy { $0.contains("\"chain_hash\":\"") })
+        // The head it prints, given back later, must still be in the chain.
+        let head = try #require(
+            intact.standardOutput.firstMatch(of: /head (\d+:[0-9a-f]{64})/).map { String($0.1) })
+        #expect(try await LetheProcess.run(verify + ["--head", head]).status == 0)
+        let future = try await LetheProcess.run(verify + ["--head", "9:" + head.split(separator: ":")[1]])
+        #expect(future.status == 1 && future.standardError.contains("truncated"), "\(future.standardError)")
+        #expect(try await LetheProcess.run(verify + ["--head", "3"]).status == 2)
 
         let database = stateDir + "/state.sqlite"
         let missing = try await LetheProcess.run(["audit-log", "verify", "--state-dir", directory.path("nowhere")])
