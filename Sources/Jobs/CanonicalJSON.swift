@@ -126,6 +126,12 @@ extension CanonicalJSON {
         return .object(members)
     }
 
+    /// An object's members (nil for anything else).
+    public var members: [String: CanonicalJSON]? {
+        guard case .object(let members) = self else { return nil }
+        return members
+    }
+
     public var stringValue: String? {
         guard case .string(let value) = self else { return nil }
         return value

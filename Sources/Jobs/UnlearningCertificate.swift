@@ -19,11 +19,20 @@ public struct UnlearningCertificate: Sendable {
         /// Base64 of the raw 32-byte public key and of the 64-byte signature.
         public let publicKey: String
         public let value: String
+        /// Each body field's digest (`CertificateFields`) and base64 of the signature over them: what names the field
+        /// of a certificate changed after signing (absent from older certificates).
+        public let fields: CanonicalJSON?
+        public let fieldsValue: String?
 
         var json: CanonicalJSON {
-            .object([
+            var members: [String: CanonicalJSON] = [
                 "algorithm": .string(Self.algorithm), "public_key": .string(publicKey), "value": .string(value),
-            ])
+            ]
+            if let fields, let fieldsValue {
+                members["fields"] = fields
+                members["fields_value"] = .string(fieldsValue)
+            }
+            return .object(members)
         }
     }
 
@@ -100,11 +109,13 @@ public struct UnlearningCertificate: Sendable {
     /// The certificate signed with `key`.
     public func signed(with key: Curve25519.Signing.PrivateKey) throws -> UnlearningCertificate {
         let value = try key.signature(for: body.bytes)
+        let fields = CanonicalJSON.object(CertificateFields.digests(of: body))
         return UnlearningCertificate(
             body: body,
             signature: Signature(
                 publicKey: key.publicKey.rawRepresentation.base64EncodedString(),
-                value: Data(value).base64EncodedString()))
+                value: Data(value).base64EncodedString(), fields: fields,
+                fieldsValue: Data(try key.signature(for: fields.bytes)).base64EncodedString()))
     }
 
     /// The whole document: the body with its signature.
@@ -131,7 +142,9 @@ public struct UnlearningCertificate: Sendable {
             guard signed["algorithm"]?.stringValue == Signature.algorithm,
                 let publicKey = signed["public_key"]?.stringValue, let value = signed["value"]?.stringValue
             else { throw .malformed("its signature is not an ed25519 signature with public_key and value") }
-            signature = Signature(publicKey: publicKey, value: value)
+            signature = Signature(
+                publicKey: publicKey, value: value, fields: signed["fields"],
+                fieldsValue: signed["fields_value"]?.stringValue)
         } else {
             signature = nil
         }
@@ -144,6 +157,14 @@ public struct UnlearningCertificate: Sendable {
             throw .invalid(field: "signature.public_key", "signed by another key (\(signature.publicKey))")
         }
         guard let value = Data(base64Encoded: signature.value), key.isValidSignature(value, for: body.bytes) else {
+            // The signed field digests, when they are intact, say which field changed.
+            if case .object(let fields)? = signature.fields, let fieldsValue = signature.fieldsValue,
+                let fieldsSignature = Data(base64Encoded: fieldsValue),
+                key.isValidSignature(fieldsSignature, for: signature.fields!.bytes),
+                let changed = CertificateFields.firstChanged(in: body, signed: fields)
+            {
+                throw .invalid(field: changed, "changed after signing (its signed digest no longer matches)")
+            }
             throw .invalid(field: "signature", "does not match the content: the certificate was changed after signing")
         }
     }
@@ -215,6 +236,12 @@ extension ForgetSelection {
 public enum CertificateError: Error, CustomStringConvertible {
     case malformed(String)
     case invalid(field: String, String)
+
+    /// The field that failed, for an invalid certificate.
+    public var field: String? {
+        guard case .invalid(let field, _) = self else { return nil }
+        return field
+    }
 
     public var description: String {
         switch self {

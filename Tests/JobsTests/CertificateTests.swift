@@ -54,6 +54,14 @@ struct CertificateTests {
             }
         }
         #expect(ForgetCommitment(forget: [0, 1], in: data).proof(for: 5, in: data) == nil)
+        // A set of 1,000: its first, a middle and its last sample prove.
+        let large = labelledDataset(perClass: Array(repeating: 110, count: 10), seed: 5)
+        let thousand = ForgetCommitment(forget: Array(stride(from: 0, to: 1_100, by: 1)).filter { $0 % 11 != 3 }, in: large)
+        #expect(thousand.size == 1_000)
+        for index in [thousand.indices.first!, thousand.indices[500], thousand.indices.last!] {
+            #expect(thousand.proof(for: index, in: large)?.verify(root: thousand.root) == true, "sample \(index)")
+        }
+        #expect(thousand.proof(for: 3, in: large) == nil)
         // The same set in any order commits to the same root; another sample does not.
         #expect(
             ForgetCommitment(forget: [1, 0, 2], in: data).root == ForgetCommitment(forget: [0, 1, 2], in: data).root)
@@ -78,6 +86,57 @@ struct CertificateTests {
             try read.verifySignature(with: Curve25519.Signing.PrivateKey().publicKey)
         }
         #expect(throws: CertificateError.self) { try UnlearningCertificate(parsing: Array("{\"format\":\"x\"}".utf8)) }
+    }
+
+    /// Flipping any one field of a signed certificate, each in turn, fails verification naming that field; an edit
+    /// of the signed digests themselves fails on the signature.
+    @Test func flippingAnyFieldFailsNamingIt() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let body = CanonicalJSON.object([
+            "format": .string(UnlearningCertificate.format), "method": .string("scrub"),
+            "params": .object(["lr": .string("0.01"), "epochs": .string("3")]), "seed": .string("1"),
+            "shards": .integer(2), "passed": .bool(true),
+            "dataset": .object(["name": .string("fashion-mnist"), "train_sha256": .string("ab")]),
+            "forget": .object([
+                "selection": .object(["classes": .array([.integer(0)])]), "merkle_root": .string("cd"),
+                "samples": .integer(6000),
+            ]),
+            "figures": .object([
+                "after": .object(["forget_accuracy": .number(0.001), "test_accuracy": .number(0.8)]),
+                "per_class": .array([.object(["label": .integer(1), "after": .number(0.9)])]),
+            ]),
+        ])
+        let document = try UnlearningCertificate(body: body).signed(with: key).document
+        func flipped(_ value: CanonicalJSON) -> CanonicalJSON {
+            switch value {
+            case .string(let text): .string(text + "0")
+            case .integer(let number): .integer(number + 1)
+            case .number(let number): .number(number + 0.5)
+            case .bool(let flag): .bool(!flag)
+            case .array(let items): .array(items + [.null])
+            case .null, .object: .integer(1)
+            }
+        }
+        func replacing(_ path: [String], in value: CanonicalJSON) -> CanonicalJSON {
+            guard let first = path.first, case .object(var members) = value, let member = members[first] else {
+                return flipped(value)
+            }
+            members[first] = replacing(Array(path.dropFirst()), in: member)
+            return .object(members)
+        }
+        let fields = CertificateFields.digests(of: body).keys.sorted()
+        #expect(fields.contains("figures.after.forget_accuracy") && fields.contains("forget.selection.classes"))
+        for field in fields where field != "format" {
+            let edited = replacing(field.split(separator: ".").map(String.init), in: document)
+            let read = try UnlearningCertificate(parsing: edited.bytes)
+            let error = #expect(throws: CertificateError.self) { try read.verifySignature(with: key.publicKey) }
+            #expect(error?.field == field, "\(field): \(String(describing: error))")
+        }
+        let digestsEdited = replacing(["signature", "fields", "seed"], in: replacing(["seed"], in: document))
+        let error = #expect(throws: CertificateError.self) {
+            try UnlearningCertificate(parsing: digestsEdited.bytes).verifySignature(with: key.publicKey)
+        }
+        #expect(error?.field == "signature")
     }
 
     /// A coordinator knows a job's references by the manifest its audit bundle carries; the digest it certifies must

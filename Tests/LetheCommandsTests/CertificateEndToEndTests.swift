@@ -1,6 +1,8 @@
 import Foundation
+import Jobs
 import LetheTesting
 import Testing
+import Transport
 
 /// `lethe unlearn --certificate` and `lethe certificate verify|prove|check-proof` as real processes: a signed
 /// certificate verifies, replays to the same bits, proves one forget sample, and any edit or other key fails.
@@ -45,6 +47,19 @@ struct CertificateEndToEndTests {
         #expect(
             replayed.status == 0 && replayed.standardOutput.contains("replayed: the same output sha256"),
             "\(replayed.standardError)")
+        // The same certificate with another parameter, signed by the same key: its replay gives other bits.
+        var changed = try #require(try UnlearningCertificate(parsing: Array(written.utf8)).body.members)
+        var params = try #require(changed["params"]?.members)
+        params["epochs"] = .string("2")
+        changed["params"] = .object(params)
+        let resigned = directory.path("resigned.json")
+        try Data(
+            try UnlearningCertificate(body: .object(changed)).signed(with: SigningKey.loadPrivate(keys)).document.bytes
+        ).write(to: URL(fileURLWithPath: resigned))
+        let otherRun = try await LetheProcess.run(
+            ["certificate", "verify", resigned, "--public-key", keys + "/signing.pub", "--replay", "--weights-in", original,
+             "--data", data])
+        #expect(otherRun.status == 1 && otherRun.standardError.contains("output_sha256"), "\(otherRun.standardError)")
         // The wrong output, another key, an edited figure: exit 1, naming the field.
         let wrongOutput = try await LetheProcess.run(verify + ["--weights", original])
         #expect(wrongOutput.status == 1 && wrongOutput.standardError.contains("output_sha256"))
