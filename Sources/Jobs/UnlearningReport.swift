@@ -47,6 +47,8 @@ public struct UnlearningReport: Codable {
     public private(set) var audit: AuditVerdict? = nil
     /// The signed certificate of the run, when one was asked for (`--certificate`).
     public var certificate: CertificateReference? = nil
+    /// Where the run's wall time went (nil in older reports).
+    public var timings: RunTimings? = nil
 
     /// Adds the membership audit; a forget set still exposed is a missed target like any other.
     public mutating func judge(by audit: AuditVerdict) {
@@ -125,6 +127,7 @@ public struct UnlearningReport: Codable {
         if let difficultyMatch { rows.append(difficultyMatch.summary) }
         if let certificate { rows.append(certificate.summary) }
         if let reused { rows.append("reused: " + reused.joined(separator: "; ")) }
+        if let timings { rows.append(timings.summary) }
         if let verdict, let target = verdict.forgetTarget {
             rows.append(
                 String(

@@ -76,24 +76,32 @@ public struct UnlearningRun {
         if let match = problem.difficultyMatch { log(match.summary) }
         let verifier = Verifier(
             train: scenario.train, test: scenario.test, forgetSet: forget, seed: seed, validation: scenario.validation)
-        let baselines = verifier.baselines(randomModel: build(seed: seed &+ 0x5EED), reference: reference?.model)
+        var timings = RunTimings()
+        let baselines = timings.measure("baselines") {
+            verifier.baselines(randomModel: build(seed: seed &+ 0x5EED), reference: reference?.model)
+        }
         stage(JobStage.verifyingBefore, plan.totalSteps)
-        let (before, reused) = try verifyBefore(original, verifier: verifier, baselines: baselines)
-        let target = Acceptance.forgetTarget(
-            parameters, forgetSet: forget,
-            heldOut: ForgetTarget.heldOut(
-                original, problem: problem, source: scenario.holdout?.targetSource ?? "validation"))
+        let (before, reused) = try timings.measure("before") {
+            try verifyBefore(original, verifier: verifier, baselines: baselines)
+        }
+        let target = timings.measure("forget target") {
+            Acceptance.forgetTarget(
+                parameters, forgetSet: forget,
+                heldOut: ForgetTarget.heldOut(
+                    original, problem: problem, source: scenario.holdout?.targetSource ?? "validation"))
+        }
         stage(JobStage.running, plan.totalSteps)
 
         let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())
         let start = Date()
         let (phases, touched, earlierSeconds) = try await execute(plan, state)
         let seconds = earlierSeconds + Date().timeIntervalSince(start)
+        timings.record("method", seconds: Date().timeIntervalSince(start))
         let student = state.student
 
         stage(JobStage.verifyingAfter, plan.totalSteps)
-        let after = try verifier.verify(student, against: baselines)
-        let anamnesis = reference.map { reference in
+        let after = try timings.measure("after") { try verifier.verify(student, against: baselines) }
+        let anamnesis = timings.measure("relearning") { reference.map { reference in
             let relearning = Relearning(seed: seed)
             return Anamnesis(
                 steps: relearning.steps(
@@ -101,7 +109,7 @@ public struct UnlearningRun {
                 referenceSteps: relearning.steps(
                     reference.model, on: scenario.train, forget: forget.forget, target: before.forgetAccuracy),
                 maximumSteps: relearning.maximumSteps)
-        }
+        } }
         var metadata = scenario.metadata.filter { $0.key.hasPrefix("lethe.") }
         metadata["lethe.unlearning"] = String(
             decoding: try JSONEncoder.sorted.encode(
@@ -112,8 +120,10 @@ public struct UnlearningRun {
         // Written beside `out` and moved into place only when it passed, so a failed run leaves no model behind.
         let written = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).\(UUID())")
         defer { try? FileManager.default.removeItem(at: written) }
-        try ModelCheckpoint.save(student, to: written, metadata: metadata)
-        let outputSha256 = try sha256Hex(contentsOf: written)
+        let outputSha256 = try timings.measure("write") {
+            try ModelCheckpoint.save(student, to: written, metadata: metadata)
+            return try sha256Hex(contentsOf: written)
+        }
         if verdict.passed || parameters.bool("keep-failed"), rename(written.path, out.path) != 0 {
             throw CocoaError(
                 .fileWriteUnknown,
@@ -123,7 +133,7 @@ public struct UnlearningRun {
         }
 
         let validation = Set(scenario.validation)
-        let report = UnlearningReport(
+        var report = UnlearningReport(
             method: method.name, params: parameters.values, model: original.architecture, weights: weights,
             inputSha256: inputSha256,
             forget: ForgetDescription(
@@ -143,6 +153,7 @@ public struct UnlearningRun {
                 before: before.perClassAccuracy, after: after.perClassAccuracy,
                 retrain: baselines.referencePerClassAccuracy, forgotten: forget.forgottenClasses ?? []),
             blas: BLAS.kernelIdentity, difficultyMatch: problem.difficultyMatch, reused: reused)
+        report.timings = timings
         return (report, student)
     }
 

@@ -9,7 +9,7 @@ import Unlearning
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks that print machine-readable figures.",
-        subcommands: [EngineBench.self, DistributedBench.self])
+        subcommands: [EngineBench.self, UnlearnBench.self, DistributedBench.self])
 }
 
 /// Training throughput of the engine against OpenBLAS's sgemm peak measured in the same run.
@@ -33,30 +33,34 @@ struct EngineBench: AsyncParsableCommand {
 
     func run() async throws {
         compute.apply()
-        let sgemm = measureSgemm(seconds: seconds)
+        let sgemm = measureSgemm(seconds: seconds, threads: Parallel.maxThreads)
+        let sgemmOneThread = measureSgemm(seconds: seconds, threads: 1)
         let model = try ModelSpec.build(modelOptions.model, seed: 1)
         let flopsPerSample = 3.0 * 2.0 * Double(model.forwardMultiplyAccumulates())
         let training = measureTraining(model, seconds: seconds)
         let trainGflops = training.samplesPerSecond * flopsPerSample / 1e9
+        let inference = measureInference(model, seconds: seconds)
         let layers = measureLayers(model)
         let report = EngineBenchReport(
             model: model.architecture, batchSize: batchSize, threads: Parallel.maxThreads, blas: .current,
-            sgemmSize: sgemm.size, sgemmGflops: sgemm.gflops,
+            sgemmSize: sgemm.size, sgemmGflops: sgemm.gflops, sgemmGflopsOneThread: sgemmOneThread.gflops,
             trainSamplesPerSecond: training.samplesPerSecond, trainStepsMeasured: training.steps,
             trainMflopPerSample: flopsPerSample / 1e6, trainGflops: trainGflops,
-            fractionOfSgemmPeak: trainGflops / sgemm.gflops, layers: layers)
+            fractionOfSgemmPeak: trainGflops / sgemm.gflops, inferenceSamplesPerSecond: inference,
+            inferenceBatchSize: Self.inferenceBatchSize, layers: layers)
         switch output.format {
         case .json: try printJSONLine(report)
         case .text:
             print(
                 String(
-                    format: "sgemm %d³: %.1f GFLOP/s (%@ kernels, %d threads)", sgemm.size, sgemm.gflops,
-                    report.blas.kernels, report.threads))
+                    format: "sgemm %d³: %.1f GFLOP/s (%@ kernels, %d threads; %.1f on 1 thread)", sgemm.size,
+                    sgemm.gflops, report.blas.kernels, report.threads, sgemmOneThread.gflops))
             print(
                 String(
                     format: "%@ training, batch %d: %.0f samples/s, %.1f GFLOP/s (%.1f MFLOP/sample), %.0f%% of sgemm",
                     model.architecture, batchSize, training.samplesPerSecond, trainGflops, flopsPerSample / 1e6,
                     100 * report.fractionOfSgemmPeak))
+            print(String(format: "inference, batch %d: %.0f samples/s", Self.inferenceBatchSize, inference))
             for layer in layers {
                 print(
                     String(
@@ -67,9 +71,10 @@ struct EngineBench: AsyncParsableCommand {
     }
 
     /// Square sgemm at a size large enough to reach the library's practical peak, with OpenBLAS's own
-    /// threading on all of Lethe's threads (the engine itself keeps OpenBLAS single-threaded for determinism).
-    func measureSgemm(seconds: Double) -> (size: Int, gflops: Double) {
-        BLAS.threads = Parallel.maxThreads
+    /// threading on `threads` threads (the engine itself keeps OpenBLAS single-threaded for determinism and
+    /// threads over GEMM pieces; training on N threads is compared with sgemm on N threads).
+    func measureSgemm(seconds: Double, threads: Int) -> (size: Int, gflops: Double) {
+        BLAS.threads = threads
         defer { BLAS.threads = 1 }
         let n = 2048
         var generator = SeededGenerator(seed: 1)
@@ -112,6 +117,23 @@ struct EngineBench: AsyncParsableCommand {
             steps += 1
         }
         return (Double(steps * batchSize) / Date().timeIntervalSince(start), steps)
+    }
+
+    /// The batch `lethe eval` and the verification predict with.
+    static let inferenceBatchSize = 250
+
+    /// Forward passes in inference mode (no activations kept), as `lethe eval` and the verification run them.
+    func measureInference(_ model: Model, seconds: Double) -> Double {
+        var generator = SeededGenerator(seed: 4)
+        let images = Tensor.normal(shape: [Self.inferenceBatchSize] + model.inputShape, using: &generator)
+        for _ in 0..<2 { _ = model.forward(images, mode: .inference) }
+        var batches = 0
+        let start = Date()
+        while Date().timeIntervalSince(start) < seconds || batches < 5 {
+            _ = model.forward(images, mode: .inference).argmaxRows()
+            batches += 1
+        }
+        return Double(batches * Self.inferenceBatchSize) / Date().timeIntervalSince(start)
     }
 }
 
@@ -160,10 +182,15 @@ struct EngineBenchReport: Encodable {
     let blas: BLASInfo
     let sgemmSize: Int
     let sgemmGflops: Double
+    /// The same sgemm on one thread: the per-thread peak.
+    let sgemmGflopsOneThread: Double
     let trainSamplesPerSecond: Double
     let trainStepsMeasured: Int
     let trainMflopPerSample: Double
     let trainGflops: Double
+    /// Training GFLOP/s over sgemm's at the same thread count.
     let fractionOfSgemmPeak: Double
+    let inferenceSamplesPerSecond: Double
+    let inferenceBatchSize: Int
     let layers: [LayerTime]
 }

@@ -54,6 +54,7 @@ struct UnlearnCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let started = Date()
         compute.apply()
         let (method, parameters) = try request.methodAndParameters()
         let scenario = try request.loadScenario()
@@ -81,14 +82,20 @@ struct UnlearnCommand: AsyncParsableCommand {
             reference: try request.reference.map { ($0, try model.load(weights: $0)) },
             unseen: try auditor.flatMap { try $0.unseenConfidence(for: scenario) { model.build(seed: 0) } },
             verificationStore: noCache ? nil : CacheDirectory().verifications, log: { log($0) })
+        var timings = RunTimings()
+        timings.record("load", seconds: Date().timeIntervalSince(started))
         let progress = ProgressBar()
         var (result, student) = try await run.perform(out: URL(fileURLWithPath: out), outName: out) { plan, state in
             try await execute(plan, state: state, scenario: scenario, progress: progress.handler)
         }
-        if let auditor { try audit(&result, student: student, with: auditor) }
+        timings.append(result.timings)
+        if let auditor { try timings.measure("audit") { try audit(&result, student: student, with: auditor) } }
         if let certificate, let signingKey {
-            try certify(&result, scenario: scenario, references: references, key: signingKey, to: certificate)
+            try timings.measure("certificate") {
+                try certify(&result, scenario: scenario, references: references, key: signingKey, to: certificate)
+            }
         }
+        result.timings = timings
         if let report {
             try JSONEncoder.sorted.encode(result).write(to: URL(fileURLWithPath: report), options: .atomic)
         }

@@ -1,0 +1,54 @@
+import Foundation
+import LetheTesting
+import Testing
+
+/// `lethe bench unlearn` and `lethe bench engine` as a user runs them: machine-readable figures, taken in one run.
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist")))
+struct BenchEndToEndTests {
+    let common = EndToEndTests()
+
+    /// Two whole `lethe unlearn` processes: each reports its wall time and phases; the second reuses the first's
+    /// "before" verification (from the bench's own cold cache) and gives the same bits.
+    @Test func benchUnlearnTimesWholeRunsByPhase() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = try common.makeSubset(in: directory, train: 600, test: 300)
+        let original = directory.path("original.safetensors")
+        let train = try await LetheProcess.run([
+            "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "1", "--seed", "3", "--out", original,
+        ])
+        try #require(train.status == 0, "\(train.standardError)")
+        let bench = try await LetheProcess.run([
+            "bench", "unlearn", "--runs", "2", "--format", "json", "--", "--model", "fmnist-mlp", "--data", data,
+            "--weights", original, "--forget-classes", "1", "--method", "neggrad+", "--seed", "1", "--keep-failed",
+        ])
+        try #require(bench.status == 0, "\(bench.standardError)")
+        let report = try common.json(bench.standardOutput)
+        let runs = try #require(report["runs"] as? [[String: Any]])
+        #expect(runs.count == 2 && report["cpu"] is String && report["blas"] is [String: Any])
+        for run in runs {
+            let phases = (run["phases"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+            #expect(phases.starts(with: ["load", "baselines", "before", "forget target", "method", "after"]))
+            #expect(phases.contains("write"))
+            #expect((run["wall_seconds"] as? Double ?? 0) > 0)
+        }
+        #expect((runs[0]["reused"] as? [String])?.isEmpty == true)
+        #expect((runs[1]["reused"] as? [String])?.first?.hasPrefix("before verification") == true)
+        #expect(runs[0]["output_sha256"] as? String == runs[1]["output_sha256"] as? String)
+
+        let refused = try await LetheProcess.run(["bench", "unlearn", "--", "--out", "x.safetensors"])
+        #expect(refused.status == 2 && refused.standardError.contains("--out"))
+    }
+
+    @Test func benchEngineReportsBothSgemmPeaksAndInference() async throws {
+        let bench = try await LetheProcess.run([
+            "bench", "engine", "--model", "fmnist-mlp", "--seconds", "0.2", "--format", "json",
+        ])
+        try #require(bench.status == 0, "\(bench.standardError)")
+        let report = try common.json(bench.standardOutput)
+        for key in ["sgemm_gflops", "sgemm_gflops_one_thread", "train_samples_per_second", "inference_samples_per_second"]
+        {
+            #expect((report[key] as? Double ?? 0) > 0, "\(key)")
+        }
+    }
+}
