@@ -34,6 +34,8 @@ public final class Coordinator: Sendable {
         public let persistFederation: @Sendable (FederationState) -> Void
         /// The coordinator's logger with the job's id as metadata, for what the job says as it runs.
         public let logger: Logger
+        /// What jobs on the same original keep for later ones (the state directory's `cache/`).
+        public let cache: RunCache
         /// The coordinator's signing key (`keys/signing.key`), raw (the key type is not Sendable).
         let signingKeyBytes: Data?
         /// A job that passes gets a certificate signed with it.
@@ -251,7 +253,8 @@ public final class Coordinator: Sendable {
                 } catch {
                     logger.error("could not persist round \(federation.round): \(error)")
                 }
-            }, logger: logger, signingKeyBytes: state.signingKey)
+            }, logger: logger, cache: RunCache(directory: state.url.appendingPathComponent("cache")),
+            signingKeyBytes: state.signingKey)
     }
 
     /// The snapshot (unlearning) or federation state (federated jobs) a job persisted before a restart.

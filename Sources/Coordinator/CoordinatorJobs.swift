@@ -52,7 +52,7 @@ public enum CoordinatorJobs {
             inputSha256: spec.weightsSHA256, seed: spec.seed, shards: spec.shards, reference: reference,
             unseen: try auditor.flatMap { auditor in
                 try auditor.unseenConfidence(for: scenario) { try! ModelSpec.build(spec.architecture, seed: 0) }
-            }, log: environment.log)
+            }, cache: environment.cache, trainSha256: spec.trainSHA256, log: environment.log)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-\(job.id)-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: out) }
         var (report, student) = try await run.perform(

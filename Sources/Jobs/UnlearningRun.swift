@@ -27,15 +27,18 @@ public struct UnlearningRun {
     public let reference: (name: String, model: Model)?
     /// What membership-audit references say about the forget samples and the held-out ones (`--references`).
     public let unseen: UnseenConfidence?
-    /// Keeps "before" verifications for later runs on the same original (nil: always computed).
-    public let verificationStore: VerificationStore?
+    /// Keeps "before" verifications and reusable phases' outcomes for later runs on the same original (nil: always
+    /// computed).
+    public let cache: RunCache?
+    /// sha256 of `DatasetBlob.encode(scenario.train)` when the caller knows it (a coordinator's blob hash).
+    public let trainSha256: String?
     /// Hears what the run is about to do (one line each).
     public let log: (String) -> Void
 
     public init(
         method: any UnlearningMethod, parameters: MethodParameters, scenario: Scenario, architecture: String,
         weights: String, inputSha256: String, seed: UInt64, shards: Int, reference: (name: String, model: Model)?,
-        unseen: UnseenConfidence? = nil, verificationStore: VerificationStore? = nil,
+        unseen: UnseenConfidence? = nil, cache: RunCache? = nil, trainSha256: String? = nil,
         log: @escaping (String) -> Void = { _ in }
     ) {
         self.method = method
@@ -48,7 +51,8 @@ public struct UnlearningRun {
         self.shards = shards
         self.reference = reference
         self.unseen = unseen
-        self.verificationStore = verificationStore
+        self.cache = cache
+        self.trainSha256 = trainSha256
         self.log = log
     }
 
@@ -67,7 +71,17 @@ public struct UnlearningRun {
             parameters: parameters, seed: seed, recipe: scenario.recipe, architecture: build(seed:),
             unseen: unseen)
         try parameters.checkShards(shards, recipe: scenario.recipe)
-        let plan = try method.plan(for: problem)
+        // The data's digest names it in the cache's keys (computed once, only with a cache).
+        let trainSha256 = try cache.map { _ in
+            try self.trainSha256 ?? DatasetDigest.sha256(try DatasetBlob.encode(scenario.train))
+        }
+        let (plan, reusedPhases) = try cache.map { cache in
+            PhaseReuse(
+                store: cache.phases, modelSha256: inputSha256, architecture: architecture, trainSha256: trainSha256!,
+                shards: shards
+            ).apply(to: try method.plan(for: problem))
+        } ?? (try method.plan(for: problem), [])
+        for reused in reusedPhases { log("reusing \(reused.split(separator: " ").dropLast().joined(separator: " ")) from an earlier run on this original") }
         let original = scenario.model
         let forget = scenario.forgetSet
         log(
@@ -82,7 +96,7 @@ public struct UnlearningRun {
         }
         stage(JobStage.verifyingBefore, plan.totalSteps)
         let (before, reused) = try timings.measure("before") {
-            try verifyBefore(original, verifier: verifier, baselines: baselines)
+            try verifyBefore(original, verifier: verifier, baselines: baselines, trainSha256: trainSha256)
         }
         let target = timings.measure("forget target") {
             Acceptance.forgetTarget(
@@ -152,23 +166,32 @@ public struct UnlearningRun {
             perClass: ClassFidelity.compare(
                 before: before.perClassAccuracy, after: after.perClassAccuracy,
                 retrain: baselines.referencePerClassAccuracy, forgotten: forget.forgottenClasses ?? []),
-            blas: BLAS.kernelIdentity, difficultyMatch: problem.difficultyMatch, reused: reused)
+            blas: BLAS.kernelIdentity, difficultyMatch: problem.difficultyMatch,
+            reused: (reused + reusedPhases.map { "phase \($0)" }).nilIfEmpty)
         report.timings = timings
         return (report, student)
     }
 
     /// The original's verification: from the store when an earlier run on the same inputs left it there.
-    func verifyBefore(_ original: Model, verifier: Verifier, baselines: Verifier.Baselines) throws -> (
-        VerificationReport, reused: [String]?
-    ) {
-        guard let verificationStore else { return (try verifier.verify(original, against: baselines), nil) }
-        let key = try verifier.cacheKey(original, modelSha256: inputSha256, baselines: baselines)
-        if let cached = verificationStore.load(key: key) {
+    func verifyBefore(
+        _ original: Model, verifier: Verifier, baselines: Verifier.Baselines, trainSha256: String?
+    ) throws -> (VerificationReport, reused: [String]) {
+        guard let store = cache?.verifications, let trainSha256 else {
+            return (try verifier.verify(original, against: baselines), [])
+        }
+        let key = try verifier.cacheKey(
+            original, modelSha256: inputSha256, baselines: baselines, trainSha256: trainSha256)
+        if let cached = store.load(key: key) {
             log("before: reusing the verification of an earlier run on the same inputs (\(key.prefix(12)))")
             return (cached, ["before verification \(key)"])
         }
         let report = try verifier.verify(original, against: baselines)
-        verificationStore.save(report, key: key)
-        return (report, nil)
+        store.save(report, key: key)
+        return (report, [])
     }
+}
+
+extension Array {
+    /// nil for an empty array (for report fields that are absent rather than empty).
+    var nilIfEmpty: [Element]? { isEmpty ? nil : self }
 }

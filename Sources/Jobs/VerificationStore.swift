@@ -38,7 +38,9 @@ extension Verifier {
     public static let revision = 1
 
     /// The cache key of `model`'s verification against `baselines` on this verifier's data.
-    public func cacheKey(_ model: Model, modelSha256: String, baselines: Baselines) throws -> String {
+    public func cacheKey(_ model: Model, modelSha256: String, baselines: Baselines, trainSha256: String) throws
+        -> String
+    {
         func digest(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
         func indices(_ list: [Int]) -> CanonicalJSON {
             .string(digest(Array(list.map(String.init).joined(separator: ",").utf8)))
@@ -51,7 +53,7 @@ extension Verifier {
         let key = CanonicalJSON.object([
             "revision": .integer(Int64(Self.revision)), "model_sha256": .string(modelSha256),
             "architecture": .string(model.architecture), "blas": .string(BLAS.kernelIdentity),
-            "train": .string(DatasetDigest.sha256(try DatasetBlob.encode(train))),
+            "train": .string(trainSha256),
             "test": .string(DatasetDigest.sha256(try DatasetBlob.encode(test))),
             "selection": .string(forgetSet.selection.description), "forget": indices(forgetSet.forget),
             "retain": indices(forgetSet.retain), "validation": indices(validation), "seed": .string(String(seed)),

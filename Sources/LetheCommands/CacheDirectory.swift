@@ -22,10 +22,8 @@ struct CacheDirectory {
         }
     }
 
-    /// The "before" verifications of earlier runs.
-    var verifications: VerificationStore {
-        DirectoryVerificationStore(directory: root.appendingPathComponent("verifications"))
-    }
+    /// What earlier runs kept for later ones: "before" verifications and reusable phases' outcomes.
+    var runs: RunCache { RunCache(directory: root) }
 
     /// The entry for the checkpoint with this sha256.
     func entry(original sha256: String) -> URL {

@@ -38,7 +38,7 @@ struct UnlearnCommand: AsyncParsableCommand {
     var signKey: String?
     @Flag(
         help:
-            "Neither reuse nor keep the original's \"before\" verification in the cache (lethe audit prepare --help says where)."
+            "Neither reuse nor keep what depends only on the original (its \"before\" verification, SSD's training-set importances) in the cache (lethe audit prepare --help says where)."
     )
     var noCache = false
 
@@ -81,7 +81,7 @@ struct UnlearnCommand: AsyncParsableCommand {
             seed: request.seed, shards: request.shards,
             reference: try request.reference.map { ($0, try model.load(weights: $0)) },
             unseen: try auditor.flatMap { try $0.unseenConfidence(for: scenario) { model.build(seed: 0) } },
-            verificationStore: noCache ? nil : CacheDirectory().verifications, log: { log($0) })
+            cache: noCache ? nil : CacheDirectory().runs, log: { log($0) })
         var timings = RunTimings()
         timings.record("load", seconds: Date().timeIntervalSince(started))
         let progress = ProgressBar()

@@ -42,4 +42,46 @@ struct VerificationCacheEndToEndTests {
             #expect(report["output_sha256"] as? String == first["output_sha256"] as? String)
         }
     }
+
+    /// SSD's training-set importances depend only on the original, the data and the shards: a later request
+    /// on the same original (another forget class) restores them instead of a pass over the training set, with
+    /// the bits of a run that computes them; other shard counts compute their own.
+    @Test func aLaterSSDRequestReusesTheTrainingSetImportances() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = try common.makeSubset(in: directory, train: 600, test: 300)
+        let original = directory.path("original.safetensors")
+        let train = try await LetheProcess.run([
+            "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "1", "--seed", "3", "--out", original,
+        ])
+        try #require(train.status == 0, "\(train.standardError)")
+        let cache = ["LETHE_CACHE_DIR": directory.path("cache")]
+        func run(_ name: String, forget: String, shards: String = "2", extra: [String] = []) async throws
+            -> [String: Any]
+        {
+            let report = directory.path("\(name).json")
+            let result = try await LetheProcess.run(
+                [
+                    "unlearn", "--model", "fmnist-mlp", "--data", data, "--weights", original, "--forget-classes",
+                    forget, "--method", "ssd", "--param", "max-retain-drop=1", "--seed", "1", "--shards", shards,
+                    "--keep-failed", "--out", directory.path("\(name).safetensors"), "--report", report,
+                ] + extra, environment: cache)
+            #expect(FileManager.default.fileExists(atPath: report), "\(result.standardError)")
+            return try common.json(String(contentsOfFile: report, encoding: .utf8))
+        }
+        func phases(_ report: [String: Any]) -> [String] {
+            (report["phases"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        }
+        let first = try await run("class-1", forget: "1")
+        #expect(first["reused"] == nil && phases(first).contains("training-set importance"))
+        let later = try await run("class-2", forget: "2")
+        let reused = try #require(later["reused"] as? [String])
+        #expect(reused.contains { $0.hasPrefix("phase training-set importance") }, "\(reused)")
+        #expect(phases(later).contains("training-set importance (reused)"))
+        let computed = try await run("class-2-computed", forget: "2", extra: ["--no-cache"])
+        #expect(computed["reused"] == nil)
+        #expect(later["output_sha256"] as? String == computed["output_sha256"] as? String)
+        let otherShards = try await run("class-2-three-shards", forget: "2", shards: "3")
+        #expect(!((otherShards["reused"] as? [String]) ?? []).contains { $0.hasPrefix("phase") })
+    }
 }

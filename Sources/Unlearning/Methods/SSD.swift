@@ -118,8 +118,9 @@ public struct SSD: UnlearningMethod {
 }
 
 /// Mean over minibatches of the squared minibatch gradient of the cross-entropy, per parameter, kept in the
-/// plan state as `key/<parameter name>`. The student is not changed.
-struct ImportancePhase: PlanPhase {
+/// plan state as `key/<parameter name>`. The student is not changed. Its batches run in evaluation mode, where
+/// no layer draws random numbers, so its outcome is reusable by later runs on the same original.
+struct ImportancePhase: ReusablePhase {
     let name: String
     let key: String
     let batches: [[Int]]
@@ -135,6 +136,12 @@ struct ImportancePhase: PlanPhase {
     }
 
     var stepCount: Int { batches.count }
+
+    var outputPrefix: String { key }
+    var identity: String {
+        "squared-gradient importance v1, key \(key), batches "
+            + batches.map { $0.map(String.init).joined(separator: ",") }.joined(separator: ";")
+    }
 
     func work(at step: Int, _ state: PlanState) throws -> Work {
         let batch = batches[step]
