@@ -235,7 +235,7 @@ struct Replay {
             "--model", body["model"]?.stringValue ?? "", "--data", inputs.data, "--weights", inputs.weightsIn!,
             "--method", body["method"]?.stringValue ?? "", "--seed", body["seed"]?.stringValue ?? "",
             "--shards", body["shards"]?.text ?? "1", "--holdout", body["holdout"]?.stringValue ?? "validation",
-            "--keep-failed", "--out", out,
+            "--keep-failed", "--no-cache", "--out", out,
         ]
         log("replaying: lethe unlearn " + arguments.joined(separator: " "))
         var command = try UnlearnCommand.parse(arguments)

@@ -12,12 +12,7 @@ struct BenchEndToEndTests {
     @Test func benchUnlearnTimesWholeRunsByPhase() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let data = try common.makeSubset(in: directory, train: 600, test: 300)
-        let original = directory.path("original.safetensors")
-        let train = try await LetheProcess.run([
-            "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "1", "--seed", "3", "--out", original,
-        ])
-        try #require(train.status == 0, "\(train.standardError)")
+        let (data, original) = try await common.smallOriginal(in: directory)
         let bench = try await LetheProcess.run([
             "bench", "unlearn", "--runs", "2", "--format", "json", "--", "--model", "fmnist-mlp", "--data", data,
             "--weights", original, "--forget-classes", "1", "--method", "neggrad+", "--seed", "1", "--keep-failed",

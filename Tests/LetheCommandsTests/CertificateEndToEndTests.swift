@@ -13,14 +13,8 @@ struct CertificateEndToEndTests {
     @Test func aCertifiedRunVerifiesReplaysAndProvesItsSamplesAndEditsFail() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let data = try common.makeSubset(in: directory, train: 600, test: 300)
-        let original = directory.path("original.safetensors")
-        let train = try await LetheProcess.run([
-            "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "2", "--seed", "3", "--validation-fraction",
-            "0",
-            "--out", original,
-        ])
-        try #require(train.status == 0, "\(train.standardError)")
+        let (data, original) = try await common.smallOriginal(
+            in: directory, epochs: 2, extra: ["--validation-fraction", "0"])
         let keys = directory.path("keys")
         let initialized = try await LetheProcess.run(["keys", "init", keys])
         try #require(initialized.status == 0 && initialized.standardOutput.contains("signing"))
@@ -134,13 +128,8 @@ struct CertificateEndToEndTests {
     @Test(.timeLimit(.minutes(5))) func aCoordinatorCertifiesItsJobsAndTheyReplayLocally() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let data = try common.makeSubset(in: directory, train: 600, test: 300)
-        let original = directory.path("original.safetensors")
-        let train = try await LetheProcess.run([
-            "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "2", "--seed", "3", "--validation-fraction",
-            "0", "--out", original,
-        ])
-        try #require(train.status == 0, "\(train.standardError)")
+        let (data, original) = try await common.smallOriginal(
+            in: directory, epochs: 2, extra: ["--validation-fraction", "0"])
         let cluster = try await KeyedCluster(in: directory, workers: ["alpha"])
         defer { cluster.terminate() }
         let cli = cluster.cli + ["--format", "json"]

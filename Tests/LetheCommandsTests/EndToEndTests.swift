@@ -24,6 +24,21 @@ struct EndToEndTests {
         return directory.url.path
     }
 
+    /// A 600/300 subset and an `fmnist-mlp` original trained on it (`--seed 3`), for tests that need a small model.
+    func smallOriginal(in directory: TemporaryDirectory, epochs: Int = 1, extra: [String] = []) async throws -> (
+        data: String, original: String
+    ) {
+        let data = try makeSubset(in: directory, train: 600, test: 300)
+        let original = directory.path("original.safetensors")
+        let train = try await LetheProcess.run(
+            [
+                "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "\(epochs)", "--seed", "3", "--out",
+                original,
+            ] + extra)
+        try #require(train.status == 0, "\(train.standardError)")
+        return (data, original)
+    }
+
     func bigEndian(_ value: Int) -> [UInt8] { (0..<4).map { UInt8((value >> (8 * (3 - $0))) & 0xFF) } }
 
     func json(_ text: String) throws -> [String: Any] {

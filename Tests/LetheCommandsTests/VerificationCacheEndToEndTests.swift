@@ -11,12 +11,7 @@ struct VerificationCacheEndToEndTests {
     @Test func aSecondRunOnTheSameInputsReusesTheBeforeVerification() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let data = try common.makeSubset(in: directory, train: 600, test: 300)
-        let original = directory.path("original.safetensors")
-        let train = try await LetheProcess.run([
-            "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "1", "--seed", "3", "--out", original,
-        ])
-        try #require(train.status == 0, "\(train.standardError)")
+        let (data, original) = try await common.smallOriginal(in: directory)
         let cache = ["LETHE_CACHE_DIR": directory.path("cache")]
         func run(_ name: String, seed: String, extra: [String] = []) async throws -> [String: Any] {
             let report = directory.path("\(name).json")
@@ -49,12 +44,7 @@ struct VerificationCacheEndToEndTests {
     @Test func aLaterSSDRequestReusesTheTrainingSetImportances() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let data = try common.makeSubset(in: directory, train: 600, test: 300)
-        let original = directory.path("original.safetensors")
-        let train = try await LetheProcess.run([
-            "train", "--model", "fmnist-mlp", "--data", data, "--epochs", "1", "--seed", "3", "--out", original,
-        ])
-        try #require(train.status == 0, "\(train.standardError)")
+        let (data, original) = try await common.smallOriginal(in: directory)
         let cache = ["LETHE_CACHE_DIR": directory.path("cache")]
         func run(_ name: String, forget: String, shards: String = "2", extra: [String] = []) async throws
             -> [String: Any]
