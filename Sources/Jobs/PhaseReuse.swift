@@ -4,19 +4,19 @@ import Foundation
 import Tensor
 import Unlearning
 
-/// What runs on the same original keep for later ones: the "before" verifications and reusable phases' outcomes.
+/// What runs on the same original keep for later ones: the original's predictions and reusable phases' outcomes.
 public struct RunCache: Sendable {
-    public let verifications: VerificationStore
+    public let predictions: PredictionStore
     public let phases: PhaseStore
 
-    public init(verifications: VerificationStore, phases: PhaseStore) {
-        self.verifications = verifications
+    public init(predictions: PredictionStore, phases: PhaseStore) {
+        self.predictions = predictions
         self.phases = phases
     }
 
-    /// Both kept in `directory` (`verifications/`, `phases/`).
+    /// Both kept in `directory` (`predictions/`, `phases/`).
     public init(directory: URL) {
-        verifications = DirectoryVerificationStore(directory: directory.appendingPathComponent("verifications"))
+        predictions = DirectoryPredictionStore(directory: directory.appendingPathComponent("predictions"))
         phases = DirectoryPhaseStore(directory: directory.appendingPathComponent("phases"))
     }
 }

@@ -172,22 +172,24 @@ public struct UnlearningRun {
         return (report, student)
     }
 
-    /// The original's verification: from the store when an earlier run on the same inputs left it there.
+    /// The original's verification, from its predictions on every sample: from the store when an earlier run on
+    /// the same original and data left them there (any forget set derives its figures from them).
     func verifyBefore(
         _ original: Model, verifier: Verifier, baselines: Verifier.Baselines, trainSha256: String?
     ) throws -> (VerificationReport, reused: [String]) {
-        guard let store = cache?.verifications, let trainSha256 else {
+        guard let store = cache?.predictions, let trainSha256 else {
             return (try verifier.verify(original, against: baselines), [])
         }
-        let key = try verifier.cacheKey(
-            original, modelSha256: inputSha256, baselines: baselines, trainSha256: trainSha256)
-        if let cached = store.load(key: key) {
-            log("before: reusing the verification of an earlier run on the same inputs (\(key.prefix(12)))")
-            return (cached, ["before verification \(key)"])
+        let key = DirectoryPredictionStore.key(
+            modelSha256: inputSha256, architecture: architecture, trainSha256: trainSha256,
+            testSha256: DatasetDigest.sha256(try DatasetBlob.encode(scenario.test)))
+        if let cached = store.load(key: key, train: scenario.train, test: scenario.test) {
+            log("before: reusing the original's predictions from an earlier run on the same data (\(key.prefix(12)))")
+            return (try verifier.verify(cached, against: baselines), ["original's predictions \(key)"])
         }
-        let report = try verifier.verify(original, against: baselines)
-        store.save(report, key: key)
-        return (report, [])
+        let predictions = verifier.predictions(of: original)
+        store.save(predictions, key: key)
+        return (try verifier.verify(predictions, against: baselines), [])
     }
 }
 

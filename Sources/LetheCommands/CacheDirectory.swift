@@ -7,8 +7,10 @@ import Transport
 ///   later commands to find: the reference directory itself (`audit prepare` without `--out`) or a link to the
 ///   directory it was given. `lethe unlearn` and `lethe audit` without `--references` use the entry of the
 ///   checkpoint they start from, so a prepared model is audited without being told twice;
-/// - `verifications/<key>.json`: "before" verifications that later runs on the same inputs reuse
-///   (`VerificationStore`).
+/// - `predictions/<key>.safetensors`: an original's predictions on every training and test sample, from which
+///   later runs on it derive their "before" figures for any forget set (`PredictionStore`);
+/// - `phases/<key>.safetensors`: outcomes of reusable plan phases, such as SSD's training-set importances
+///   (`PhaseReuse`).
 struct CacheDirectory {
     let root: URL
 
@@ -22,7 +24,7 @@ struct CacheDirectory {
         }
     }
 
-    /// What earlier runs kept for later ones: "before" verifications and reusable phases' outcomes.
+    /// What earlier runs kept for later ones: originals' predictions and reusable phases' outcomes.
     var runs: RunCache { RunCache(directory: root) }
 
     /// The entry for the checkpoint with this sha256.

@@ -90,9 +90,24 @@ public struct Verifier: Sendable {
     public func verify(
         _ model: Model, against baselines: Baselines, progress: ProgressHandler? = nil
     ) throws(MembershipInferenceError) -> VerificationReport {
-        let forget = Evaluator.predict(model, on: train, indices: forgetSet.forget, progress: progress)
-        let retain = Evaluator.evaluate(model, on: train, indices: forgetSet.retain, progress: progress)
-        let testPredictions = Evaluator.predict(model, on: test, indices: Array(0..<test.count), progress: progress)
+        try verify(predictions(of: model, progress: progress), against: baselines)
+    }
+
+    /// `model`'s predictions on every training and test sample: one pass over each, from which every figure of
+    /// its verification derives.
+    public func predictions(of model: Model, progress: ProgressHandler? = nil) -> ModelPredictions {
+        ModelPredictions(
+            train: Evaluator.predict(model, on: train, indices: Array(0..<train.count), progress: progress),
+            test: Evaluator.predict(model, on: test, indices: Array(0..<test.count), progress: progress))
+    }
+
+    /// The verification of the model that made `predictions` (on this verifier's data).
+    public func verify(_ predictions: ModelPredictions, against baselines: Baselines) throws(MembershipInferenceError)
+        -> VerificationReport
+    {
+        let forget = predictions.train.selecting(forgetSet.forget)
+        let retain = Evaluator.summarize(predictions.train.selecting(forgetSet.retain), classCount: train.classCount)
+        let testPredictions = predictions.test
         let testEvaluation = Evaluator.summarize(testPredictions, classCount: test.classCount)
         let nonMembers = testPredictions.selecting(nonMemberIndices)  // test predictions are in test-index order
 
@@ -108,8 +123,7 @@ public struct Verifier: Sendable {
                 nonMembers: MembershipInference.features(.entropy, of: nonMembers), seed: seed),
             zrf: zrfScore(modelLogits: forget.logits, randomModelLogits: baselines.randomLogits),
             forgetSamples: forgetSet.forget.count, retainSamples: forgetSet.retain.count, testSamples: test.count)
-        let validationPredictions =
-            validation.isEmpty ? nil : Evaluator.predict(model, on: train, indices: validation, progress: progress)
+        let validationPredictions = validation.isEmpty ? nil : predictions.train.selecting(validation)
         if let validationPredictions {
             report.validationAccuracy = accuracy(validationPredictions, at: Array(validation.indices))
         }
@@ -142,6 +156,17 @@ public struct Verifier: Sendable {
         guard !positions.isEmpty else { return nil }
         let correct = positions.filter { predictions.labels[$0] == predictions.predicted[$0] }.count
         return Double(correct) / Double(positions.count)
+    }
+}
+
+/// A model's predictions on every training sample and every test sample, in index order.
+public struct ModelPredictions: Sendable {
+    public let train: Evaluator.Predictions
+    public let test: Evaluator.Predictions
+
+    public init(train: Evaluator.Predictions, test: Evaluator.Predictions) {
+        self.train = train
+        self.test = test
     }
 }
 

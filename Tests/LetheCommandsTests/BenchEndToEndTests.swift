@@ -28,7 +28,7 @@ struct BenchEndToEndTests {
             #expect((run["wall_seconds"] as? Double ?? 0) > 0)
         }
         #expect((runs[0]["reused"] as? [String])?.isEmpty == true)
-        #expect((runs[1]["reused"] as? [String])?.first?.hasPrefix("before verification") == true)
+        #expect((runs[1]["reused"] as? [String])?.first?.hasPrefix("original's predictions") == true)
         #expect(runs[0]["output_sha256"] as? String == runs[1]["output_sha256"] as? String)
 
         let refused = try await LetheProcess.run(["bench", "unlearn", "--", "--out", "x.safetensors"])
