@@ -18,8 +18,10 @@ public struct MethodParameters: Sendable, Equatable {
     }
 
     public let declarations: [Declaration]
-    /// Every declared key with its value (the default unless overridden).
+    /// Every declared key with its value (the default unless overridden), as given (for reports).
     public let values: [String: String]
+    /// The same values parsed once, with the type of their default.
+    private let parsed: [String: Value]
 
     /// Resolves `overrides` against the declarations, refusing unknown keys, unparsable values and values outside
     /// their declared domain.
@@ -34,20 +36,18 @@ public struct MethodParameters: Sendable, Equatable {
             values[declaration.key] = overrides[declaration.key] ?? declaration.defaultValue
         }
         self.values = values
+        var parsed: [String: Value] = [:]
         for declaration in declarations {
             let value = values[declaration.key]!
-            let parses: Bool =
-                switch MethodParameters.kind(of: declaration.defaultValue) {
-                case .integer: Int(value) != nil
-                case .number: Float(value)?.isFinite == true
-                case .boolean: Bool(value) != nil
-                case .text: true
-                }
-            guard parses else { throw .invalid(key: declaration.key, value: value, example: declaration.defaultValue) }
+            guard let typed = Value(value, like: declaration.defaultValue) else {
+                throw .invalid(key: declaration.key, value: value, example: declaration.defaultValue)
+            }
             guard declaration.domain.admits(value) else {
                 throw .outOfDomain(key: declaration.key, value: value, domain: declaration.domain)
             }
+            parsed[declaration.key] = typed
         }
+        self.parsed = parsed
     }
 
     /// The most logical shards a run with these parameters may use: no more than the smallest minibatch its
@@ -103,9 +103,29 @@ public struct MethodParameters: Sendable, Equatable {
         return value
     }
 
-    public func float(_ key: String) -> Float { Float(string(key))! }
-    public func int(_ key: String) -> Int { Int(string(key))! }
-    public func bool(_ key: String) -> Bool { Bool(string(key))! }
+    /// A declared number (an integer reads as one too); asking for an undeclared key or another type is a bug.
+    public func float(_ key: String) -> Float {
+        switch value(key) {
+        case .number(let number): number
+        case .integer(let integer): Float(integer)
+        default: preconditionFailure("parameter '\(key)' is not a number")
+        }
+    }
+
+    public func int(_ key: String) -> Int {
+        guard case .integer(let integer) = value(key) else { preconditionFailure("parameter '\(key)' is not an integer") }
+        return integer
+    }
+
+    public func bool(_ key: String) -> Bool {
+        guard case .boolean(let flag) = value(key) else { preconditionFailure("parameter '\(key)' is not a boolean") }
+        return flag
+    }
+
+    private func value(_ key: String) -> Value {
+        guard let value = parsed[key] else { preconditionFailure("parameter '\(key)' is not declared") }
+        return value
+    }
 
     /// A fraction in (0, 1], or [0, 1] when `allowingZero`.
     public func fraction(_ key: String, allowingZero: Bool = false) throws(MethodParameterError) -> Float {
@@ -119,13 +139,28 @@ public struct MethodParameters: Sendable, Equatable {
     /// The value, or nil where 0 (or less) switches the feature off (e.g. `clip=0`).
     public func positiveOrOff(_ key: String) -> Float? { float(key) > 0 ? float(key) : nil }
 
-    private enum Kind { case integer, number, boolean, text }
+    /// A parameter's value, typed like its declared default.
+    private enum Value: Sendable, Equatable {
+        case integer(Int)
+        case number(Float)
+        case boolean(Bool)
+        case text(String)
 
-    private static func kind(of example: String) -> Kind {
-        if Int(example) != nil { return .integer }
-        if Float(example) != nil { return .number }
-        if Bool(example) != nil { return .boolean }
-        return .text
+        /// `text` parsed as the type of `example` (nil when it does not parse as one).
+        init?(_ text: String, like example: String) {
+            if Int(example) != nil {
+                guard let integer = Int(text) else { return nil }
+                self = .integer(integer)
+            } else if Float(example) != nil {
+                guard let number = Float(text), number.isFinite else { return nil }
+                self = .number(number)
+            } else if Bool(example) != nil {
+                guard let flag = Bool(text) else { return nil }
+                self = .boolean(flag)
+            } else {
+                self = .text(text)
+            }
+        }
     }
 }
 
