@@ -24,6 +24,21 @@ public final class MaxPool2d: Layer {
         let (planes, height, width) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3])
         let outH = slidingOutputSize(height, kernel: kernel, stride: stride, padding: padding)
         let outW = slidingOutputSize(width, kernel: kernel, stride: stride, padding: padding)
+        if !mode.keepsActivations && kernel == 2 && stride == 2 && padding == 0 {
+            // No backward pass follows: the maxima alone, without recording where they were.
+            argmax = []
+            return Tensor(shape: [input.shape[0], input.shape[1], outH, outW]) { y in
+                input.withUnsafeBufferPointer { x in
+                    Parallel.forEach(planes, grain: 8) { range in
+                        for plane in range {
+                            Self.max2x2(
+                                x.baseAddress! + plane * height * width, width: width, outH: outH, outW: outW,
+                                into: y.baseAddress! + plane * outH * outW)
+                        }
+                    }
+                }
+            }
+        }
         var indices = [Int32](repeating: 0, count: planes * outH * outW)
         let output = Tensor(shape: [input.shape[0], input.shape[1], outH, outW]) { y in
             input.withUnsafeBufferPointer { x in
@@ -73,6 +88,25 @@ public final class MaxPool2d: Layer {
                 consider(first + width + 1)
                 out[oh * outW + ow] = best
                 argmax[oh * outW + ow] = Int32(index)
+            }
+        }
+    }
+
+    /// The 2×2, stride-2 maxima without their positions, taking the same element as `pool2x2` (the first of
+    /// equal values, a NaN once seen), so inference gives the bits of a training-mode pass.
+    @inline(__always)
+    private static func max2x2(
+        _ source: UnsafePointer<Float>, width: Int, outH: Int, outW: Int, into out: UnsafeMutablePointer<Float>
+    ) {
+        @inline(__always) func pick(_ best: Float, _ value: Float) -> Float {
+            !(value <= best) && best == best ? value : best
+        }
+        for oh in 0..<outH {
+            let top = source + 2 * oh * width
+            let bottom = top + width
+            let row = out + oh * outW
+            for ow in 0..<outW {
+                row[ow] = pick(pick(pick(top[2 * ow], top[2 * ow + 1]), bottom[2 * ow]), bottom[2 * ow + 1])
             }
         }
     }
