@@ -78,15 +78,21 @@ public struct PhaseReuse {
         return SHA256.hash(data: CanonicalJSON.object(members).bytes).map { String(format: "%02x", $0) }.joined()
     }
 
+    /// A phase restored from the store, and its key there.
+    public struct Reused: Sendable, Equatable {
+        public let phase: String
+        public let key: String
+    }
+
     /// `plan` with its reusable phases restored or kept; `reused` names what was restored.
-    public func apply(to plan: Plan) -> (plan: Plan, reused: [String]) {
-        var reused: [String] = []
+    public func apply(to plan: Plan) -> (plan: Plan, reused: [Reused]) {
+        var reused: [Reused] = []
         var result = plan
         result.phases = plan.phases.map { phase in
             guard let reusable = phase as? any ReusablePhase else { return phase }
             let key = key(reusable)
             if let tensors = store.load(key: key) {
-                reused.append("\(phase.name) \(key)")
+                reused.append(Reused(phase: phase.name, key: key))
                 return RestoredPhase(name: "\(phase.name) (reused)", tensors: tensors)
             }
             return KeptPhase(phase: reusable, key: key, store: store)

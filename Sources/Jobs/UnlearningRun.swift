@@ -27,8 +27,8 @@ public struct UnlearningRun {
     public let reference: (name: String, model: Model)?
     /// What membership-audit references say about the forget samples and the held-out ones (`--references`).
     public let unseen: UnseenConfidence?
-    /// Keeps "before" verifications and reusable phases' outcomes for later runs on the same original (nil: always
-    /// computed).
+    /// Keeps the original's predictions and reusable phases' outcomes for later runs on the same original (nil:
+    /// always computed).
     public let cache: RunCache?
     /// sha256 of `DatasetBlob.encode(scenario.train)` when the caller knows it (a coordinator's blob hash).
     public let trainSha256: String?
@@ -75,13 +75,15 @@ public struct UnlearningRun {
         let trainSha256 = try cache.map { _ in
             try self.trainSha256 ?? DatasetDigest.sha256(try DatasetBlob.encode(scenario.train))
         }
-        let (plan, reusedPhases) = try cache.map { cache in
-            PhaseReuse(
-                store: cache.phases, modelSha256: inputSha256, architecture: architecture, trainSha256: trainSha256!,
+        var plan = try method.plan(for: problem)
+        var reusedPhases: [PhaseReuse.Reused] = []
+        if let cache, let trainSha256 {
+            (plan, reusedPhases) = PhaseReuse(
+                store: cache.phases, modelSha256: inputSha256, architecture: architecture, trainSha256: trainSha256,
                 shards: shards
-            ).apply(to: try method.plan(for: problem))
-        } ?? (try method.plan(for: problem), [])
-        for reused in reusedPhases { log("reusing \(reused.split(separator: " ").dropLast().joined(separator: " ")) from an earlier run on this original") }
+            ).apply(to: plan)
+        }
+        for reused in reusedPhases { log("reusing \(reused.phase) from an earlier run on this original") }
         let original = scenario.model
         let forget = scenario.forgetSet
         log(
@@ -115,15 +117,7 @@ public struct UnlearningRun {
 
         stage(JobStage.verifyingAfter, plan.totalSteps)
         let after = try timings.measure("after") { try verifier.verify(student, against: baselines) }
-        let anamnesis = timings.measure("relearning") { reference.map { reference in
-            let relearning = Relearning(seed: seed)
-            return Anamnesis(
-                steps: relearning.steps(
-                    student, on: scenario.train, forget: forget.forget, target: before.forgetAccuracy),
-                referenceSteps: relearning.steps(
-                    reference.model, on: scenario.train, forget: forget.forget, target: before.forgetAccuracy),
-                maximumSteps: relearning.maximumSteps)
-        } }
+        let anamnesis = timings.measure("relearning") { relearning(student, target: before.forgetAccuracy) }
         var metadata = scenario.metadata.filter { $0.key.hasPrefix("lethe.") }
         metadata["lethe.unlearning"] = String(
             decoding: try JSONEncoder.sorted.encode(
@@ -167,9 +161,21 @@ public struct UnlearningRun {
                 before: before.perClassAccuracy, after: after.perClassAccuracy,
                 retrain: baselines.referencePerClassAccuracy, forgotten: forget.forgottenClasses ?? []),
             blas: BLAS.kernelIdentity, difficultyMatch: problem.difficultyMatch,
-            reused: (reused + reusedPhases.map { "phase \($0)" }).nilIfEmpty)
+            reused: (reused + reusedPhases.map { "phase \($0.phase) \($0.key)" }).nilIfEmpty)
         report.timings = timings
         return (report, student)
+    }
+
+    /// With a reference: how many steps relearning the forget set takes the unlearned and the reference model.
+    func relearning(_ student: Model, target: Double) -> Anamnesis? {
+        reference.map { reference in
+            let relearning = Relearning(seed: seed)
+            let forget = scenario.forgetSet.forget
+            return Anamnesis(
+                steps: relearning.steps(student, on: scenario.train, forget: forget, target: target),
+                referenceSteps: relearning.steps(reference.model, on: scenario.train, forget: forget, target: target),
+                maximumSteps: relearning.maximumSteps)
+        }
     }
 
     /// The original's verification, from its predictions on every sample: from the store when an earlier run on
