@@ -21,6 +21,7 @@ public enum HTMLReport {
                 Output <code>\(escape(report.out))</code>, sha256 <code>\(report.outputSha256)</code></p>
                 \(choices(report))
                 \(report.holdout.map { "<p class=\"muted\">\(escape($0.summary)).</p>" } ?? "")
+                \(report.preprocessing.map { "<p\($0.note == nil ? " class=\"muted\"" : " class=\"bad\"")>Inputs: \(escape($0.summary)).</p>" } ?? "")
                 \(report.certificate.map { "<p class=\"muted\">Signed certificate <code>\(escape($0.file))</code>, digest <code>\($0.digest)</code>; check it with <code>\(escape($0.verify))</code>.</p>" } ?? "")
                 <h2>Metrics</h2>
                 \(metricsTable(report))

@@ -42,7 +42,7 @@ struct SubmitCommand: AsyncParsableCommand {
             referenceSHA256: try await reference.asyncMap {
                 try await client.upload(Data(contentsOf: URL(fileURLWithPath: $0)), kind: "checkpoint")
             }, weightsName: weights, forget: scenario.forgetSet.selection.description)
-        spec.auditSHA256 = try await references.asyncMap { try await upload($0, with: client) }
+        spec.auditSHA256 = try await references.asyncMap { try await upload($0, for: scenario, with: client) }
         try await submit(spec, with: client, format: output.format)
     }
 }

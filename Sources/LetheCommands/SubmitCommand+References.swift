@@ -20,7 +20,7 @@ extension SubmitCommand {
             // Given references are checked by the coordinator, which refuses a job they do not fit; cached ones
             // that do not fit are left out here, as `lethe unlearn` leaves them out.
             if request.references == nil {
-                let train = try DatasetLoader.load(request.dataOptions.data, split: .train)
+                let train = try scenario.load(.train, from: request.dataOptions)
                 try references.manifest.checkMatches(
                     dataset: try ReferenceManifest.identity(of: train), architecture: scenario.model.architecture,
                     recipe: try scenario.metadata["lethe.recipe"].map {
@@ -54,7 +54,7 @@ extension SubmitCommand {
 
     /// Uploads each reference, the training set as loaded and the whole test set (each once by hash), then the
     /// bundle that names them; returns the bundle's hash.
-    func upload(_ references: ReferenceSet, with client: ControlClient) async throws -> String {
+    func upload(_ references: ReferenceSet, for scenario: Scenario, with client: ControlClient) async throws -> String {
         for entry in references.manifest.entries {
             let sha256 = try await client.upload(Data(contentsOf: references.url(of: entry)), kind: "checkpoint")
             guard sha256 == entry.sha256 else {
@@ -62,9 +62,9 @@ extension SubmitCommand {
                     references.url(of: entry).path, expected: entry.sha256, found: sha256)
             }
         }
-        let train = try DatasetLoader.load(request.dataOptions.data, split: .train)
+        let train = try scenario.load(.train, from: request.dataOptions)
         let trainSHA256 = try await client.upload(DatasetBlob.encode(train), kind: "dataset")
-        let test = try DatasetLoader.load(request.dataOptions.data, split: .test)
+        let test = try scenario.load(.test, from: request.dataOptions)
         let bundle = AuditBundle(
             references: references.name, manifest: references.manifest,
             dataset: ReferenceManifest.DatasetIdentity(name: train.name, sha256: trainSHA256, samples: train.count),
