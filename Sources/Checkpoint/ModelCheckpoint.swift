@@ -47,6 +47,24 @@ public enum ModelCheckpoint {
         } catch {
             throw .file(error)
         }
+        return try read(file, path: url.path, into: model)
+    }
+
+    /// Loads a checkpoint's bytes (a blob; `source` names it) as `read(_:into:)` loads a file, so that a worker
+    /// forgives what the submitting command forgave.
+    public static func read(_ data: Data, source: String, into model: Model) throws(LoadError) -> LoadedCheckpoint {
+        let file: SafetensorsFile
+        do {
+            file = try SafetensorsFile(data: data, source: source)
+        } catch {
+            throw .file(error)
+        }
+        return try read(file, path: source, into: model)
+    }
+
+    private static func read(_ file: SafetensorsFile, path: String, into model: Model) throws(LoadError)
+        -> LoadedCheckpoint
+    {
         var tensors = file.entries.map { (name: $0.name, tensor: $0.tensor) }
         let given = Set(tensors.map(\.name))
         let counters = model.stateDict().filter { $0.name.hasSuffix("num_batches_tracked") && !given.contains($0.name) }
@@ -54,13 +72,13 @@ public enum ModelCheckpoint {
         do {
             try model.load(stateDict: tensors)
         } catch {
-            throw .mismatch(path: url.path, error)
+            throw .mismatch(path: path, error)
         }
         let notes =
             counters.isEmpty
             ? []
             : [
-                "\(url.path) has no \(counters.map(\.name).joined(separator: ", ")) (PyTorch loads such files too): "
+                "\(path) has no \(counters.map(\.name).joined(separator: ", ")) (PyTorch loads such files too): "
                     + "counted from 0"
             ]
         return LoadedCheckpoint(metadata: file.metadata, notes: notes)

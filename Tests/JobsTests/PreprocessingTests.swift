@@ -2,7 +2,9 @@ import Data
 import Foundation
 import Jobs
 import LetheTesting
+import NN
 import Testing
+import Unlearning
 
 /// Which normalisation a checkpoint's inputs get, and where it came from: the record wins, a Lethe checkpoint without
 /// one was trained with the default, anything else takes --normalize or assumes the default and says so.
@@ -96,6 +98,23 @@ struct PreprocessingTests {
         #expect(try Preprocessing.training(option: Normalization(text: "0.2860/0.3530"), data: data).metadata.isEmpty)
         let none = try Preprocessing.training(option: .identity, data: data)
         #expect(none.preprocessing.source == .option && none.metadata == [Preprocessing.metadataKey: "none"])
+    }
+
+    /// A job's scenario bundle carries the preprocessing to the coordinator, whose report then says it as the local
+    /// run's does (the images themselves travel already normalised, in the dataset blobs).
+    @Test func aJobsScenarioCarriesThePreprocessing() throws {
+        let train = labelledDataset(perClass: [4, 4, 4], seed: 1)
+        let split = TrainingSplit(validationFraction: 0)
+        var scenario = Scenario(
+            model: ModelZoo.fmnistMLP(seed: 1), metadata: [Preprocessing.metadataKey: "none"],
+            recipe: TrainingRecipe(), split: split, train: train, test: train,
+            forgetSet: try ForgetSelection.classes([0]).resolve(in: train, split: split), validation: [])
+        scenario.preprocessing = Preprocessing(normalization: .identity, source: .checkpoint)
+        let bundle = try JSONDecoder().decode(
+            ScenarioBundle.self, from: try JSONEncoder().encode(ScenarioBundle(scenario)))
+        let rebuilt = try bundle.scenario(model: ModelZoo.fmnistMLP(seed: 1), train: train, test: train)
+        #expect(rebuilt.preprocessing == scenario.preprocessing)
+        #expect(rebuilt.metadata[Preprocessing.metadataKey] == "none")
     }
 
     /// Reports carry the preprocessing as text with its source; older reports have none.
