@@ -34,17 +34,59 @@ public enum ModelCheckpoint {
     /// Returns the file's metadata.
     @discardableResult
     public static func load(_ url: URL, into model: Model) throws(LoadError) -> [String: String] {
+        try read(url, into: model).metadata
+    }
+
+    /// Loads the file at `url` into `model` as `load` does, and says what loading filled in. Forgiving where PyTorch
+    /// is: a BatchNorm `num_batches_tracked` the file lacks (PyTorch's `load_state_dict` accepts such files) counts
+    /// from 0. Anything else missing, unexpected or mis-shaped is refused, every tensor named.
+    public static func read(_ url: URL, into model: Model) throws(LoadError) -> LoadedCheckpoint {
         let file: SafetensorsFile
         do {
             file = try SafetensorsFile(contentsOf: url)
         } catch {
             throw .file(error)
         }
-        do {
-            try model.load(stateDict: file.entries.map { (name: $0.name, tensor: $0.tensor) })
-        } catch {
-            throw .mismatch(path: url.path, error)
-        }
-        return file.metadata
+        return try read(file, path: url.path, into: model)
     }
+
+    /// Loads a checkpoint's bytes (a blob; `source` names it) as `read(_:into:)` loads a file, so that a worker
+    /// forgives what the submitting command forgave.
+    public static func read(_ data: Data, source: String, into model: Model) throws(LoadError) -> LoadedCheckpoint {
+        let file: SafetensorsFile
+        do {
+            file = try SafetensorsFile(data: data, source: source)
+        } catch {
+            throw .file(error)
+        }
+        return try read(file, path: source, into: model)
+    }
+
+    private static func read(_ file: SafetensorsFile, path: String, into model: Model) throws(LoadError)
+        -> LoadedCheckpoint
+    {
+        var tensors = file.entries.map { (name: $0.name, tensor: $0.tensor) }
+        let given = Set(tensors.map(\.name))
+        let counters = model.stateDict().filter { $0.name.hasSuffix("num_batches_tracked") && !given.contains($0.name) }
+        tensors += counters.map { (name: $0.name, tensor: Tensor(zeros: $0.tensor.shape)) }
+        do {
+            try model.load(stateDict: tensors)
+        } catch {
+            throw .mismatch(path: path, error)
+        }
+        let notes =
+            counters.isEmpty
+            ? []
+            : [
+                "\(path) has no \(counters.map(\.name).joined(separator: ", ")) (PyTorch loads such files too): "
+                    + "counted from 0"
+            ]
+        return LoadedCheckpoint(metadata: file.metadata, notes: notes)
+    }
+}
+
+/// A checkpoint loaded into a model: the file's metadata and what loading filled in (one sentence each).
+public struct LoadedCheckpoint: Sendable {
+    public let metadata: [String: String]
+    public let notes: [String]
 }

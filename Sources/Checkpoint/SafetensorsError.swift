@@ -46,8 +46,8 @@ public enum SafetensorsError: Error, CustomStringConvertible, Sendable {
         case .headerBeyondEndOfFile(let file, let headerLength, let fileSize):
             "\(file): header length \(headerLength) runs past the end of the \(fileSize)-byte file (truncated?)"
         case .pytorchPickle(let file, let format):
-            "\(file): this is a PyTorch pickle (torch.save, \(format)), not safetensors; export it with safetensors: "
-                + "`from safetensors.torch import save_file; save_file(model.state_dict(), path)`"
+            "\(file): this is a torch.save file (\(format)), not safetensors: export with "
+                + "safetensors.torch.save_file(model.state_dict(), path)"
         case .invalidHeaderJSON(let file, let reason):
             "\(file): header is not valid JSON: \(reason)"
         case .headerNotObject(let file):

@@ -71,9 +71,18 @@ extension SafetensorsFile {
     }
 
     /// Parses and validates a complete file image; `source` names it in errors.
+    /// Bytes that do not parse but begin as a `torch.save` file does (or come from a `.pt`/`.pth` file) are named as
+    /// such, with the export that fixes it.
     public init(data: Data, source: String = "<memory>") throws(SafetensorsError) {
         let parsed = data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Result<Self, SafetensorsError> in
-            Result { () throws(SafetensorsError) in try Self.parse(bytes, file: source) }
+            Result { () throws(SafetensorsError) in
+                do throws(SafetensorsError) {
+                    return try Self.parse(bytes, file: source)
+                } catch {
+                    guard let format = PyTorchSignature.format(of: bytes, file: source) else { throw error }
+                    throw .pytorchPickle(file: source, format: format)
+                }
+            }
         }
         self = try parsed.get()
     }
@@ -81,12 +90,6 @@ extension SafetensorsFile {
     private static func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws(SafetensorsError) -> Self {
         guard bytes.count >= 8 else { throw .fileTooShort(file: file, byteCount: bytes.count) }
         let headerLength = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
-        // A length that cannot be right: say so when the bytes are a torch.save file instead.
-        if headerLength > UInt64(SafetensorsHeader.maximumLength) || 8 + Int(headerLength) > bytes.count,
-            let format = PyTorchSignature.format(of: bytes)
-        {
-            throw .pytorchPickle(file: file, format: format)
-        }
         guard headerLength <= UInt64(SafetensorsHeader.maximumLength) else {
             throw .headerTooLarge(file: file, headerLength: headerLength, limit: SafetensorsHeader.maximumLength)
         }

@@ -21,6 +21,8 @@ public enum DatasetError: Error, Equatable, Sendable {
     case empty(path: String)
     /// Per-channel statistics that do not match the images' channel count.
     case normalizationMismatch(path: String, channels: Int, statistics: Int)
+    /// A normalisation that does not read (`--normalize`, or what a checkpoint records).
+    case invalidNormalization(text: String, reason: String)
     /// A known alias whose directory is missing: the Debian package that provides it.
     case notInstalled(alias: String, directory: String, package: String)
     /// Neither an alias nor an existing directory.
@@ -61,6 +63,9 @@ extension DatasetError: CustomStringConvertible, LocalizedError {
             return "\(path): contains no samples"
         case .normalizationMismatch(let path, let channels, let statistics):
             return "\(path): images have \(channels) channel(s) but the normalisation has \(statistics) mean/std values"
+        case .invalidNormalization(let text, let reason):
+            return "normalisation '\(text)' does not read: \(reason) "
+                + "(e.g. 0.2860/0.3530, 0.4914,0.4822,0.4465/0.247,0.243,0.261, or none)"
         case .notInstalled(let alias, let directory, let package):
             return "dataset '\(alias)' is not installed: \(directory) does not exist "
                 + "(install it with `apt-get install \(package)`)"

@@ -56,26 +56,50 @@ public enum DatasetLoader {
     public static func load(
         _ location: DatasetLocation, split: Split, normalization: Normalization? = nil
     ) throws(DatasetError) -> Dataset {
-        guard let (format, directory) = DatasetFormat.detect(in: location.directory) else {
-            let contents = (try? FileManager.default.contentsOfDirectory(atPath: location.directory).sorted()) ?? []
-            throw .unrecognizedDirectory(path: location.directory, contents: contents)
-        }
+        let (format, directory) = try detect(location)
         let name = location.name
+        let statistics = normalization ?? defaultNormalization(of: location, format: format)
         switch format {
         case .idx:
             let prefix = split == .train ? "train" : "t10k"
             let images = try find(directory, DatasetFormat.idxCandidates(prefix, "images", 3), format)
             let labels = try find(directory, DatasetFormat.idxCandidates(prefix, "labels", 1), format)
-            let statistics = normalization ?? location.normalization ?? .fashionMNIST
             return try IDXReader.read(images: images, labels: labels, name: name, normalization: statistics)
         case .cifar10, .cifar100:
             let variant: CIFARReader.Variant = format == .cifar10 ? .cifar10 : .cifar100
             let paths = try batchFiles(directory, variant.fileNames(split), format)
-            return try CIFARReader.read(paths, variant: variant, name: name, normalization: normalization ?? .cifar)
+            return try CIFARReader.read(paths, variant: variant, name: name, normalization: statistics)
         case .npy:
             let (images, labels) = try npyFiles(directory, split)
-            return try NPYReader.read(
-                images: images, labels: labels, name: name, normalization: normalization ?? .identity)
+            return try NPYReader.read(images: images, labels: labels, name: name, normalization: statistics)
+        }
+    }
+
+    /// The normalisation `load` applies to `spec` when given none: the alias's statistics, FashionMNIST's for other
+    /// IDX directories, CIFAR's for CIFAR, and none for NumPy arrays.
+    public static func defaultNormalization(
+        _ spec: String, root: String = DatasetLocation.defaultRoot
+    ) throws(DatasetError) -> Normalization {
+        let location = try DatasetLocation.resolve(spec, root: root)
+        return defaultNormalization(of: location, format: try detect(location).format)
+    }
+
+    /// The location's format and the directory that holds its files, or an error listing what it holds.
+    private static func detect(_ location: DatasetLocation) throws(DatasetError) -> (
+        format: DatasetFormat, directory: String
+    ) {
+        guard let found = DatasetFormat.detect(in: location.directory) else {
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: location.directory).sorted()) ?? []
+            throw .unrecognizedDirectory(path: location.directory, contents: contents)
+        }
+        return found
+    }
+
+    private static func defaultNormalization(of location: DatasetLocation, format: DatasetFormat) -> Normalization {
+        switch format {
+        case .idx: location.normalization ?? .fashionMNIST
+        case .cifar10, .cifar100: .cifar
+        case .npy: .identity
         }
     }
 

@@ -21,6 +21,7 @@ public enum HTMLReport {
                 Output <code>\(escape(report.out))</code>, sha256 <code>\(report.outputSha256)</code></p>
                 \(choices(report))
                 \(report.holdout.map { "<p class=\"muted\">\(escape($0.summary)).</p>" } ?? "")
+                \(report.preprocessing.map { "<p\($0.note == nil ? " class=\"muted\"" : " class=\"bad\"")>Inputs: \(escape($0.summary)).</p>" } ?? "")
                 \(report.certificate.map(certificateLine) ?? "")
                 <h2>Metrics</h2>
                 \(metricsTable(report))

@@ -69,6 +69,8 @@ extension Scenario {
             model: model, metadata: metadata, recipe: recipe, split: split, train: train, test: test,
             forgetSet: forgetSet, validation: validation, holdout: holdout)
         scenario.methodChoice = methodChoice
+        scenario.preprocessing = preprocessing
+        scenario.notes = notes
         return scenario
     }
 }

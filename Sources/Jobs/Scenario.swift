@@ -23,6 +23,10 @@ public struct Scenario {
     public let holdout: Holdout?
     /// Which method the request chose and why, for the report (nil when not said).
     public var methodChoice: MethodChoice?
+    /// How the images were preprocessed and where that came from (nil in scenarios of older versions).
+    public var preprocessing: Preprocessing?
+    /// What loading the checkpoint filled in or assumed, one sentence each, for the console.
+    public var notes: [String] = []
 
     public init(
         model: Model, metadata: [String: String], recipe: TrainingRecipe, split: TrainingSplit, train: Dataset,
@@ -40,15 +44,21 @@ public struct Scenario {
     }
 
     /// Loads weights and data and resolves the forget selection (`selection` gets the training set's size).
-    /// `validationFraction` applies to checkpoints that do not record their split (e.g. trained in PyTorch).
+    /// `validationFraction` applies to checkpoints that do not record their split (e.g. trained in PyTorch);
+    /// `normalization` (`--normalize`) to checkpoints that do not record their preprocessing (`Preprocessing`).
     public static func load(
         architecture: String, data: String, weights: String,
-        selection: (_ trainingSamples: Int) throws -> ForgetSelection, validationFraction: Double?
+        selection: (_ trainingSamples: Int) throws -> ForgetSelection, validationFraction: Double?,
+        normalization: Normalization? = nil
     ) throws -> Scenario {
         let model = try ModelSpec.build(architecture, seed: 0)
-        let metadata = try ModelCheckpoint.load(URL(fileURLWithPath: weights), into: model)
-        let trueTrain = try DatasetLoader.load(data, split: .train)
-        let test = try DatasetLoader.load(data, split: .test)
+        let checkpoint = try ModelCheckpoint.read(URL(fileURLWithPath: weights), into: model)
+        let preprocessing = try Preprocessing.resolve(
+            option: normalization, metadata: checkpoint.metadata, checkpoint: weights, data: data)
+        // An unlearned model records a --normalize its original did not, so that it is read back the same way.
+        let metadata = checkpoint.metadata.merging(preprocessing.derivedMetadata) { _, given in given }
+        let trueTrain = try DatasetLoader.load(data, split: .train, normalization: preprocessing.normalization)
+        let test = try DatasetLoader.load(data, split: .test, normalization: preprocessing.normalization)
         try checkCompatible(model, trueTrain)
         let recorded = try metadata["lethe.split"].map {
             try JSONDecoder.snakeCase.decode(TrainingSplit.self, from: Data($0.utf8))
@@ -65,10 +75,13 @@ public struct Scenario {
                 try JSONDecoder.snakeCase.decode(TrainingRecipe.self, from: Data($0.utf8))
             }
             ?? TrainingRecipe()
-        return Scenario(
+        var scenario = Scenario(
             model: model, metadata: metadata, recipe: recipe, split: split, train: split.applying(to: trueTrain),
             test: test, forgetSet: try selection(trueTrain.count).resolve(in: trueTrain, split: split),
             validation: split.validationIndices(in: trueTrain))
+        scenario.preprocessing = preprocessing
+        scenario.notes = checkpoint.notes + [preprocessing.note].compactMap { $0 }
+        return scenario
     }
 }
 
@@ -105,6 +118,10 @@ public struct ScenarioBundle: Codable {
     public let holdout: Holdout?
     /// Which method the submitting CLI chose and why (nil in bundles of older versions).
     public let methodChoice: MethodChoice?
+    /// How the uploaded images were preprocessed and where that came from, for the report: the uploaded datasets
+    /// hold the images already normalised, so every worker and the coordinator compute on the same bits (nil in
+    /// bundles of older versions).
+    public let preprocessing: Preprocessing?
 
     public init(_ scenario: Scenario) {
         forgetSet = scenario.forgetSet
@@ -114,6 +131,7 @@ public struct ScenarioBundle: Codable {
         metadata = scenario.metadata.filter { $0.key.hasPrefix("lethe.") }
         holdout = scenario.holdout
         methodChoice = scenario.methodChoice
+        preprocessing = scenario.preprocessing
     }
 
     public func scenario(model: Model, train: Dataset, test: Dataset) throws -> Scenario {
@@ -125,6 +143,7 @@ public struct ScenarioBundle: Codable {
             model: model, metadata: metadata, recipe: recipe, split: split, train: train, test: test,
             forgetSet: forgetSet, validation: validation, holdout: holdout)
         scenario.methodChoice = methodChoice
+        scenario.preprocessing = preprocessing
         return scenario
     }
 }

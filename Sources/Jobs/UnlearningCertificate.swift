@@ -70,6 +70,8 @@ public struct UnlearningCertificate: Sendable {
             "passed": .bool(report.verdict?.passed ?? false),
         ]
         if let references { members["references"] = references.json }
+        // The images' normalisation (the dataset hashes pin it; this says it in words, and a replay needs it).
+        if let preprocessing = report.preprocessing { members["preprocessing"] = .string(preprocessing.summary) }
         if let job {
             members["job"] = .object(["id": .string(job.id), "requester_key": .string(job.requester)])
         }

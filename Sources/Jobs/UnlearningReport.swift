@@ -32,6 +32,8 @@ public struct UnlearningReport: Codable {
     /// Which held-out data steered the run and which data the reported test figures come from (nil in reports
     /// of older versions).
     public let holdout: Holdout?
+    /// How the images were preprocessed and where that came from (nil in reports of older versions).
+    public let preprocessing: Preprocessing?
     /// Which method ran and why: named with `--method` or chosen for the selection (nil in older reports).
     public let methodChoice: MethodChoice?
     /// Each class's test accuracy before, after and in the retrain (with `--reference`), flagging retained classes
@@ -140,6 +142,7 @@ public struct UnlearningReport: Codable {
         rows += (verdict?.misses ?? []).map { "missed: \($0)" }
         if let audit { rows.append("membership audit: \(audit.summary)") }
         if let holdout { rows.append(holdout.summary) }
+        if let preprocessing, preprocessing.note != nil { rows.append(preprocessing.summary) }
         if let methodChoice, methodChoice.chosenBy == "default" {
             rows.append("method \(methodChoice.method) (default): \(methodChoice.reason)")
         }

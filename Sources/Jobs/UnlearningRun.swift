@@ -156,6 +156,7 @@ public struct UnlearningRun {
                 validation: validation.filter(touched.contains).count),
             anamnesis: anamnesis, phases: phases, chosenEpoch: state.scalars["rewind.chosen-epoch"].map(Int.init),
             chosenAlpha: ChosenAlpha(state.scalars), verdict: verdict, holdout: scenario.holdout,
+            preprocessing: scenario.preprocessing,
             methodChoice: scenario.methodChoice ?? .given(method.name),
             perClass: ClassFidelity.compare(
                 before: before.perClassAccuracy, after: after.perClassAccuracy,

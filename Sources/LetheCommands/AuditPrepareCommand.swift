@@ -44,7 +44,7 @@ struct AuditPrepareCommand: AsyncParsableCommand {
     func run() async throws {
         compute.apply()
         let (original, metadata) = try modelOptions.loadWithMetadata(weights: weights)
-        let trueTrain = try DatasetLoader.load(dataOptions.data, split: .train)
+        let trueTrain = try dataOptions.load(.train, dataOptions.preprocessing(for: metadata, weights: weights))
         try checkCompatible(original, trueTrain)
         let recipe = try recipeOptions.recipe(recorded: metadata["lethe.recipe"], weights: weights)
         let split = try recipeOptions.split(recorded: metadata["lethe.split"], weights: weights)

@@ -21,6 +21,11 @@ struct CertificateCommand: AsyncParsableCommand {
         var data = "fashion-mnist"
         @Option(help: "For a listed forget set: its index file (it must hash to the certificate's Merkle root).")
         var forgetIndices: String?
+        @Option(help: "The run's --normalize, when its input checkpoint does not record its normalisation.")
+        var normalize: String?
+
+        /// `--data` and `--normalize` as the run's commands take them.
+        var dataArguments: [String] { ["--data", data] + (normalize.map { ["--normalize", $0] } ?? []) }
     }
 
     struct Verify: AsyncParsableCommand {
@@ -95,6 +100,8 @@ struct CertificateCommand: AsyncParsableCommand {
         @Option(help: "The certificate whose forget.merkle_root the proof must reach.") var certificate: String
         @Option(help: "The dataset, to check that the proof's sample hash is the sample at its index.") var data:
             String?
+        @Option(help: "With --data: the run's normalisation, when it was not the dataset's default.")
+        var normalize: String?
 
         func run() throws {
             let proof: InclusionProof
@@ -112,7 +119,8 @@ struct CertificateCommand: AsyncParsableCommand {
                     "the proof for training sample \(proof.index) does not lead to the certificate's root \(root)")
             }
             if let data {
-                let train = try DatasetLoader.load(data, split: .train)
+                let normalization = try normalize.map { try Normalization(text: $0) }
+                let train = try DatasetLoader.load(data, split: .train, normalization: normalization)
                 guard train.count > proof.index,
                     ForgetCommitment.sampleDigest(proof.index, in: train) == proof.sampleSha256
                 else {
@@ -176,17 +184,17 @@ enum ReplayInputs {
             throw ValidationError("--weights-in: the input checkpoint (its split decides which samples were drawn)")
         }
         try CertificateFile.expect(body, "input_sha256", equals: try sha256(weights), what: weights)
-        let train = try DatasetLoader.load(inputs.data, split: .train)
-        let test = try DatasetLoader.load(inputs.data, split: .test)
+        let forget = try ForgetOptions.parse(try forgetArguments(body, inputs: inputs))
+        let seed = UInt64(body["seed"]?.stringValue ?? "") ?? 0
+        let dataOptions = try DataOptions.parse(inputs.dataArguments)
+        let scenario = try Scenario.load(
+            modelOptions: try ModelOptions.parse(["--model", body["model"]?.stringValue ?? ""]),
+            dataOptions: dataOptions, forgetOptions: forget, weights: weights, seed: seed, validationFraction: nil)
+        let train = try scenario.load(.train, from: dataOptions)
+        let test = try scenario.load(.test, from: dataOptions)
         let digest = try DatasetDigest(train: train, test: test)
         try CertificateFile.expect(body, "dataset.train_sha256", equals: digest.trainSha256, what: inputs.data)
         try CertificateFile.expect(body, "dataset.test_sha256", equals: digest.testSha256, what: inputs.data)
-        let forget = try ForgetOptions.parse(try forgetArguments(body, inputs: inputs))
-        let seed = UInt64(body["seed"]?.stringValue ?? "") ?? 0
-        let scenario = try Scenario.load(
-            modelOptions: try ModelOptions.parse(["--model", body["model"]?.stringValue ?? ""]),
-            dataOptions: try DataOptions.parse(["--data", inputs.data]), forgetOptions: forget, weights: weights,
-            seed: seed, validationFraction: nil)
         let commitment = ForgetCommitment(forget: scenario.forgetSet.forget, in: train)
         try CertificateFile.expect(body, "forget.merkle_root", equals: commitment.root, what: "the forget set")
         return (commitment, train)
@@ -231,12 +239,13 @@ struct Replay {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let out = directory.appendingPathComponent("replayed.safetensors").path
-        arguments += [
-            "--model", body["model"]?.stringValue ?? "", "--data", inputs.data, "--weights", inputs.weightsIn!,
-            "--method", body["method"]?.stringValue ?? "", "--seed", body["seed"]?.stringValue ?? "",
-            "--shards", body["shards"]?.text ?? "1", "--holdout", body["holdout"]?.stringValue ?? "validation",
-            "--keep-failed", "--no-cache", "--out", out,
-        ]
+        arguments +=
+            [
+                "--model", body["model"]?.stringValue ?? "", "--weights", inputs.weightsIn!,
+                "--method", body["method"]?.stringValue ?? "", "--seed", body["seed"]?.stringValue ?? "",
+                "--shards", body["shards"]?.text ?? "1", "--holdout", body["holdout"]?.stringValue ?? "validation",
+                "--keep-failed", "--no-cache", "--out", out,
+            ] + inputs.dataArguments
         log("replaying: lethe unlearn " + arguments.joined(separator: " "))
         var command = try UnlearnCommand.parse(arguments)
         do { try await command.run() } catch is TargetMissed {}  // kept (--keep-failed): compare its bits anyway

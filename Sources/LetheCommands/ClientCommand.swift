@@ -37,7 +37,7 @@ struct ClientCommand: AsyncParsableCommand {
         let (index, count) = try parsePartition()
         let scheme = try PartitionScheme(parsing: split)
         let poison = try backdoor.map { try Backdoor(parsing: $0) }
-        let train = try DatasetLoader.load(dataOptions.data, split: .train)
+        let train = try DatasetLoader.load(dataOptions.data, split: .train, normalization: dataOptions.normalization)
         let parts = try Partition.split(
             labels: train.labels, classCount: train.classCount, clients: count, scheme: scheme, seed: seed)
         var data = train.subset(indices: parts[index - 1])

@@ -26,8 +26,9 @@ struct EvalCommand: AsyncParsableCommand {
 
     func run() async throws {
         compute.apply()
-        let model = try modelOptions.load(weights: weights)
-        let dataset = try DatasetLoader.load(dataOptions.data, split: split)
+        let (model, metadata) = try modelOptions.loadWithMetadata(weights: weights)
+        let preprocessing = try dataOptions.preprocessing(for: metadata, weights: weights)
+        let dataset = try dataOptions.load(split, preprocessing)
         try checkCompatible(model, dataset)
         let evaluation = Evaluator.evaluate(model, on: dataset, batchSize: batchSize, progress: ProgressBar().handler)
         switch output.format {
@@ -35,13 +36,14 @@ struct EvalCommand: AsyncParsableCommand {
             try printJSON(
                 EvalReport(
                     model: model.architecture, weights: weights, data: dataset.name, split: split.rawValue,
-                    evaluation: evaluation))
+                    preprocessing: preprocessing, evaluation: evaluation))
         case .text:
             print(
                 String(
                     format: "%@ on %@ (%@): accuracy %.2f%%, loss %.4f, %d samples",
                     model.architecture, dataset.name, split.rawValue, 100 * evaluation.accuracy, evaluation.loss,
                     evaluation.samples))
+            print("  \(preprocessing.summary)")
             for (label, accuracy) in evaluation.perClassAccuracy.enumerated() {
                 let text = accuracy.map { String(format: "%6.2f%%", 100 * $0) } ?? "     –"
                 print(String(format: "  class %2d  %@  (%d samples)", label, text, evaluation.perClassSamples[label]))
@@ -57,10 +59,11 @@ struct EvalReport: Encodable {
     let weights: String
     let data: String
     let split: String
+    let preprocessing: Preprocessing
     let evaluation: Evaluation
 
     enum Keys: String, CodingKey {
-        case model, weights, data, split, accuracy, loss, samples
+        case model, weights, data, split, preprocessing, accuracy, loss, samples
         case perClassAccuracy = "per_class_accuracy"
         case perClassSamples = "per_class_samples"
     }
@@ -71,6 +74,7 @@ struct EvalReport: Encodable {
         try container.encode(weights, forKey: .weights)
         try container.encode(data, forKey: .data)
         try container.encode(split, forKey: .split)
+        try container.encode(preprocessing, forKey: .preprocessing)
         try container.encode(evaluation.accuracy, forKey: .accuracy)
         try container.encode(evaluation.loss, forKey: .loss)
         try container.encode(evaluation.samples, forKey: .samples)

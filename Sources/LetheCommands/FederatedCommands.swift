@@ -52,7 +52,7 @@ struct FederatedSubmitCommand: AsyncParsableCommand {
     func run() async throws {
         let model =
             try weights.map { try modelOptions.load(weights: $0) } ?? modelOptions.build(seed: seed)
-        let test = try DatasetLoader.load(dataOptions.data, split: .test)
+        let test = try DatasetLoader.load(dataOptions.data, split: .test, normalization: dataOptions.normalization)
         guard model.inputShape == test.imageShape, model.classCount == test.classCount else {
             throw ValidationError(
                 "\(modelOptions.model) takes \(model.inputShape) inputs and \(model.classCount) classes; \(dataOptions.data) has \(test.imageShape) images of \(test.classCount) classes"

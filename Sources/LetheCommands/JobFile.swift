@@ -14,6 +14,7 @@ import Yams
 ///     shards: 4
 ///     param: {lr: 0.002, epochs: 3}
 ///     references: refs/           # judged by the membership audit too (lethe audit prepare --out refs/)
+///     normalize: none             # only for a checkpoint that does not record its preprocessing
 ///
 /// Flags on the command line come after the file's, so they win.
 enum JobFile {

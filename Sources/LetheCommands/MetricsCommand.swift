@@ -44,7 +44,7 @@ struct MetricsCommand: AsyncParsableCommand {
             try printJSON(
                 MetricsReport(
                     model: model.architecture, weights: weights, forget: selection.description, metrics: report,
-                    holdout: scenario.holdout))
+                    holdout: scenario.holdout, preprocessing: scenario.preprocessing))
         case .text:
             print(report.table(forget: selection.description))
             if let holdout = scenario.holdout { print(holdout.summary) }
@@ -58,6 +58,7 @@ struct MetricsReport: Encodable {
     let forget: String
     let metrics: VerificationReport
     let holdout: Holdout?
+    let preprocessing: Preprocessing?
 }
 
 extension VerificationReport {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checkpoint
+import Data
 import Foundation
 import Jobs
 import NN
@@ -14,21 +15,57 @@ struct ModelOptions: ParsableArguments {
     /// The architecture with the weights of a checkpoint, refusing one that does not fit.
     func load(weights path: String) throws -> Model { try loadWithMetadata(weights: path).model }
 
-    /// The model and the checkpoint's metadata.
+    /// The model and the checkpoint's metadata; what loading filled in is said on the console.
     func loadWithMetadata(weights path: String) throws -> (model: Model, metadata: [String: String]) {
         let model = try ModelSpec.build(self.model, seed: 0)
-        let metadata = try ModelCheckpoint.load(URL(fileURLWithPath: path), into: model)
-        return (model, metadata)
+        let checkpoint = try ModelCheckpoint.read(URL(fileURLWithPath: path), into: model)
+        for note in checkpoint.notes { log("note: \(note)") }
+        return (model, checkpoint.metadata)
     }
 
     /// The architecture at a seeded initialisation (the spec was checked when the model was loaded).
     func build(seed: UInt64) -> Model { try! ModelSpec.build(model, seed: seed) }
 }
 
-/// `--data`, shared by every command that reads a dataset.
+/// `--data` and `--normalize`, shared by every command that reads a dataset.
 struct DataOptions: ParsableArguments {
     @Option(help: "Dataset: fashion-mnist, mnist, or a directory of IDX, CIFAR binary or .npy files.")
     var data = "fashion-mnist"
+
+    @Option(
+        help: ArgumentHelp(
+            "Input normalisation: MEANS/STDS per channel (e.g. 0.4914,0.4822,0.4465/0.247,0.243,0.261), MEAN,STD, or none (pixels in [0, 1], as ToTensor() gives them).",
+            discussion:
+                "Default: what the checkpoint records (lethe train records it), else the dataset's default, said on the console and in the report. A value that disagrees with the checkpoint's is refused.",
+            valueName: "MEANS/STDS|none"))
+    var normalize: String?
+
+    /// `--normalize` as statistics (nil when not given).
+    var normalization: Normalization? {
+        get throws {
+            do {
+                return try normalize.map { try Normalization(text: $0) }
+            } catch {
+                throw ValidationError("--normalize: \(error)")
+            }
+        }
+    }
+
+    func validate() throws { _ = try normalization }
+
+    /// The preprocessing for a checkpoint with `metadata` (named `weights`) on this data, said on the console when
+    /// it is assumed.
+    func preprocessing(for metadata: [String: String], weights: String) throws -> Preprocessing {
+        let preprocessing = try Preprocessing.resolve(
+            option: normalization, metadata: metadata, checkpoint: weights, data: data)
+        if let note = preprocessing.note { log("note: \(note)") }
+        return preprocessing
+    }
+
+    /// One split of the data, preprocessed as `preprocessing` says.
+    func load(_ split: Split, _ preprocessing: Preprocessing) throws -> Dataset {
+        try DatasetLoader.load(data, split: split, normalization: preprocessing.normalization)
+    }
 }
 
 /// `--threads`, shared by every command that computes.

@@ -12,7 +12,7 @@ extension ReferenceAuditor {
         let scenario = try Scenario.load(
             modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
             seed: seed, validationFraction: validationFraction)
-        let trueTrain = try DatasetLoader.load(dataOptions.data, split: .train)
+        let trueTrain = try scenario.load(.train, from: dataOptions)
         let set = try ReferenceSet.directory(
             references,
             command: ReferenceSet.prepareCommand(

@@ -22,9 +22,9 @@ extension SubmitCommand {
     func upload(_ scenario: Scenario, with client: ControlClient) async throws -> UploadedData {
         let train = try DatasetBlob.encode(scenario.train)
         let test = try DatasetBlob.encode(scenario.test)
-        let loadedTrain = try DatasetLoader.load(request.dataOptions.data, split: .train)
+        let loadedTrain = try scenario.load(.train, from: request.dataOptions)
         let loadedTrainBlob = try DatasetBlob.encode(loadedTrain)
-        let loadedTestBlob = try DatasetBlob.encode(try DatasetLoader.load(request.dataOptions.data, split: .test))
+        let loadedTestBlob = try DatasetBlob.encode(try scenario.load(.test, from: request.dataOptions))
         let trainSHA256 = try await client.upload(train, kind: "dataset")
         let testSHA256 = try await client.upload(test, kind: "dataset")
         let loadedTrainSHA256 =

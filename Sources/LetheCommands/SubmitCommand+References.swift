@@ -20,7 +20,7 @@ extension SubmitCommand {
             // Given references are checked by the coordinator, which refuses a job they do not fit; cached ones
             // that do not fit are left out here, as `lethe unlearn` leaves them out.
             if request.references == nil {
-                let train = try DatasetLoader.load(request.dataOptions.data, split: .train)
+                let train = try scenario.load(.train, from: request.dataOptions)
                 try references.manifest.checkMatches(
                     dataset: try ReferenceManifest.identity(of: train), architecture: scenario.model.architecture,
                     recipe: try scenario.metadata["lethe.recipe"].map {

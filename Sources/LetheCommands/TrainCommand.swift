@@ -80,7 +80,9 @@ struct TrainCommand: AsyncParsableCommand {
         compute.apply()
         let recipe = try recipe
         let model = try ModelSpec.build(modelOptions.model, seed: seed)
-        let trueDataset = try DatasetLoader.load(dataOptions.data, split: .train)
+        let (preprocessing, preprocessingRecord) = try Preprocessing.training(
+            option: dataOptions.normalization, data: dataOptions.data)
+        let trueDataset = try dataOptions.load(.train, preprocessing)
         try checkCompatible(model, trueDataset)
         let split = try split
         if let problem = split.problem(in: trueDataset) { throw ValidationError(problem) }
@@ -95,7 +97,7 @@ struct TrainCommand: AsyncParsableCommand {
         guard !indices.isEmpty else { throw ValidationError("nothing left to train on after the exclusions") }
 
         log(
-            "training \(model.architecture) (\(model.parameterCount) parameters) on \(indices.count) of \(dataset.count) samples of \(dataset.name)"
+            "training \(model.architecture) (\(model.parameterCount) parameters) on \(indices.count) of \(dataset.count) samples of \(dataset.name), \(preprocessing.summary)"
         )
         let trainer = Trainer(model: model, recipe: recipe)
         trainer.progress = ProgressBar().handler
@@ -111,14 +113,14 @@ struct TrainCommand: AsyncParsableCommand {
                 "lethe.recipe": recipeJSON, "lethe.split": splitJSON, "lethe.dataset": dataset.name,
                 "lethe.samples": "\(indices.count)",
                 "lethe.blas": BLASInfo.current.kernelIdentity,
-            ])
+            ].merging(preprocessingRecord) { _, recorded in recorded })
         let sha = try BlobStore.sha256(contentsOf: url)
         switch output.format {
         case .json:
             try printJSON(
                 TrainReport(
                     model: model.architecture, out: out, sha256: sha, samples: indices.count, excluded: excluded.count,
-                    seconds: seconds, epochs: epochs, blas: BLASInfo.current))
+                    seconds: seconds, epochs: epochs, blas: BLASInfo.current, preprocessing: preprocessing))
         case .text:
             for epoch in epochs {
                 print(
@@ -140,6 +142,7 @@ struct TrainReport: Encodable {
     let seconds: Double
     let epochs: [EpochReport]
     let blas: BLASInfo
+    let preprocessing: Preprocessing
 }
 
 /// Reads one training index per line (blank lines and #-comments ignored), checking each is in range.

@@ -17,8 +17,8 @@ extension UnlearnCommand {
             return
         }
         // The data as loaded, before any holdout or swapped labels: what a verifier loads with --data.
-        let train = try DatasetLoader.load(request.dataOptions.data, split: .train)
-        let test = try DatasetLoader.load(request.dataOptions.data, split: .test)
+        let train = try scenario.load(.train, from: request.dataOptions)
+        let test = try scenario.load(.test, from: request.dataOptions)
         let referenceDigest = try references.map { directory in
             let manifest = URL(fileURLWithPath: directory).appendingPathComponent(ReferenceManifest.fileName)
             return ReferenceDigest(

@@ -12,6 +12,15 @@ public enum Fixtures {
         packageRoot
         .appendingPathComponent("../shared/fixtures/torch-parity").standardizedFileURL
 
+    /// A PyTorch user's model, trained on `ToTensor()` inputs and exported with safetensors
+    /// (`scripts/byom_fixture.py`; committed under `Tests/Fixtures/bring-your-model`).
+    public static let bringYourModelDirectory = packageRoot.appendingPathComponent("Tests/Fixtures/bring-your-model")
+
+    /// A file of the bring-your-own-model fixture, e.g. `bringYourModel("small-bn-cnn.json")`.
+    public static func bringYourModel(_ name: String) -> String {
+        bringYourModelDirectory.appendingPathComponent(name).path
+    }
+
     /// One fixture file, e.g. `torchParity("linear")`.
     public static func torchParity(_ name: String) throws -> SafetensorsFile {
         try SafetensorsFile(contentsOf: torchParityDirectory.appendingPathComponent("\(name).safetensors"))

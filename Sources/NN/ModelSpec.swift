@@ -15,6 +15,7 @@ import Tensor
 public enum ModelSpec {
     public static func build(_ spec: String, seed: UInt64) throws(ModelSpecError) -> Model {
         let (name, options) = splitOptions(spec)
+        if ModelZoo.builtInNames.contains(name) { try options.checkKnown(knownOptions[name] ?? [], model: name) }
         switch name {
         case "fmnist-cnn": return ModelZoo.fmnistCNN(seed: seed)
         case "fmnist-mlp": return ModelZoo.fmnistMLP(seed: seed)
@@ -46,8 +47,22 @@ public enum ModelSpec {
         return (String(spec[..<colon]), Options(pairs: pairs))
     }
 
+    /// The options each built-in takes after a colon (`resnet18:width=8`).
+    static let knownOptions: [String: [String]] = ["resnet18": ["width", "classes", "channels", "size"]]
+
     struct Options {
         let pairs: [String: String]
+
+        /// Refuses options `model` does not take, naming them and the ones it does.
+        func checkKnown(_ known: [String], model: String) throws(ModelSpecError) {
+            let unknown = pairs.keys.filter { !known.contains($0) }.sorted()
+            guard !unknown.isEmpty else { return }
+            let takes = known.isEmpty ? "takes no options" : "takes \(known.joined(separator: ", "))"
+            throw .invalid(
+                "unknown model option\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", ")) for \(model) "
+                    + "(\(model) \(takes))")
+        }
+
         func int(_ key: String) throws(ModelSpecError) -> Int? {
             guard let text = pairs[key] else { return nil }
             guard let value = Int(text), value > 0 else {

@@ -22,6 +22,28 @@ enum SequentialSpec {
         let p: Float?
     }
 
+    /// The keys the file and each layer type take; any other key is refused by name rather than ignored.
+    static let fileKeys: Set = ["name", "input", "layers"]
+    static let layerKeys: [String: [String]] = [
+        "conv2d": ["in", "out", "kernel", "stride", "padding", "bias"], "linear": ["in", "out", "bias"],
+        "batchnorm2d": ["channels"], "maxpool2d": ["kernel", "stride", "padding"], "avgpool": [], "relu": [],
+        "flatten": [], "dropout": ["p"],
+    ]
+
+    /// The keys of the file's object and of each of its layers (the file has already decoded as a `File`).
+    private static func keysOf(_ data: Data) -> (file: Set<String>, layers: [Set<String>]) {
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        let layers = (object["layers"] as? [Any] ?? []).map { Set(($0 as? [String: Any] ?? [:]).keys) }
+        return (Set(object.keys), layers)
+    }
+
+    private static func refuseUnknown(_ keys: Set<String>, at place: String, takes: [String]) throws(ModelSpecError) {
+        guard !keys.isEmpty else { return }
+        let names = keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+        throw .invalid(
+            "\(place): unknown key\(keys.count == 1 ? "" : "s") \(names) (it takes \(takes.joined(separator: ", ")))")
+    }
+
     static func build(_ data: Data, source: String, seed: UInt64) throws(ModelSpecError) -> Model {
         let file: File
         do {
@@ -29,6 +51,8 @@ enum SequentialSpec {
         } catch {
             throw .invalid("\(source): not a valid architecture file: \(error)")
         }
+        let keys = keysOf(data)
+        try refuseUnknown(keys.file.subtracting(fileKeys), at: source, takes: fileKeys.sorted())
         guard file.input.count == 3 || file.input.count == 1, file.input.allSatisfy({ $0 > 0 }) else {
             throw .invalid("\(source): \"input\" must be [C, H, W] or [features]")
         }
@@ -43,6 +67,10 @@ enum SequentialSpec {
             }
             func needImage() throws(ModelSpecError) {
                 guard shape.count == 3 else { throw .invalid("\(at) needs image input [C, H, W], has \(shape)") }
+            }
+            if let known = layerKeys[spec.type], index < keys.layers.count {
+                let takes = ["type", "name"] + known
+                try refuseUnknown(keys.layers[index].subtracting(takes), at: at, takes: takes)
             }
             let layer: Layer
             switch spec.type {

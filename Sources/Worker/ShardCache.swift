@@ -40,10 +40,9 @@ struct ShardCache {
         if let model = originals[key] { return model }
         let model = try build(context.architecture)
         do {
-            try model.load(
-                stateDict: try SafetensorsFile(data: try blobs.data(context.originalSHA256)).entries.map {
-                    (name: $0.name, tensor: $0.tensor)
-                })
+            // As the coordinator and the submitting command load it (a missing BatchNorm counter counts from 0).
+            _ = try ModelCheckpoint.read(
+                try blobs.data(context.originalSHA256), source: context.originalSHA256, into: model)
         } catch {
             throw ProtocolError(.unknownBlob, "original checkpoint \(context.originalSHA256) does not load: \(error)")
         }

@@ -49,7 +49,9 @@ import Testing
         let zip = Data([0x50, 0x4B, 0x03, 0x04, 0x14, 0, 0, 0, 0x08, 0] + Array(repeating: 0, count: 64))
         let pickle = Data([0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19])
         for data in [zip, pickle] {
-            expectError(data, "pytorchPickle", mentions: ["PyTorch pickle", "torch.save", "save_file("])
+            expectError(
+                data, "pytorchPickle",
+                mentions: ["this is a torch.save file", "safetensors.torch.save_file(model.state_dict(), path)"])
         }
         // A safetensors file whose header length happens to start with those bytes still reads.
         let header = #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#

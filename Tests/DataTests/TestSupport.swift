@@ -107,7 +107,7 @@ func littleEndian(_ values: [Int32]) -> [UInt8] { values.flatMap { littleEndian(
 enum ErrorKind: Equatable {
     case fileNotFound, unreadable, decompression, badMagic, truncated, sizeMismatch, labelOutOfRange, countMismatch
     case invalidHeader, unsupportedDtype, fortranOrder, empty, normalizationMismatch, notInstalled, unknownDataset
-    case unrecognizedDirectory, missingFile
+    case unrecognizedDirectory, missingFile, invalidNormalization
 }
 
 extension DatasetError {
@@ -126,6 +126,7 @@ extension DatasetError {
         case .fortranOrder: .fortranOrder
         case .empty: .empty
         case .normalizationMismatch: .normalizationMismatch
+        case .invalidNormalization: .invalidNormalization
         case .notInstalled: .notInstalled
         case .unknownDataset: .unknownDataset
         case .unrecognizedDirectory: .unrecognizedDirectory

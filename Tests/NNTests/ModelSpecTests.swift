@@ -82,6 +82,18 @@ struct ModelSpecTests {
             "does not fit"
         ),
         ("not json", "not a valid architecture file"),
+        (
+            "{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"conv2d\", \"name\": \"c\", \"in\": 1, \"out\": 2, \"kernel\": 3, \"groups\": 1}, {\"type\": \"flatten\"}]}",
+            "layer 0 (conv2d 'c'): unknown key \"groups\" (it takes type, name, in, out, kernel, stride, padding, bias)"
+        ),
+        (
+            "{\"input\": [1, 8, 8], \"layers\": [{\"type\": \"relu\", \"inplace\": true, \"kernel\": 2}]}",
+            "layer 0 (relu): unknown keys \"inplace\", \"kernel\" (it takes type, name)"
+        ),
+        (
+            "{\"input\": [64], \"layers\": [{\"type\": \"linear\", \"name\": \"fc\", \"in\": 64, \"out\": 3}], \"classes\": 3}",
+            "unknown key \"classes\" (it takes input, layers, name)"
+        ),
     ])
     func invalidArchitecturesAreRefusedWithTheReason(json: String, reason: String) throws {
         let (directory, path) = try writeSpec(json)
@@ -105,6 +117,32 @@ struct ModelSpecTests {
         #expect(state(copy) != state(model))
         let input = Tensor(repeating: 0.1, shape: [1, 3, 8, 8])
         #expect(BitHash.of([copy.forward(input, mode: .eval)]) == BitHash.of([copy.copy().forward(input, mode: .eval)]))
+    }
+
+    /// A misspelt option is refused by name, never ignored: `channel=1` would otherwise build a 3-channel model.
+    @Test func unknownModelOptionsAreRefusedByName() {
+        let cases = [
+            (
+                "resnet18:width=8,channel=1",
+                "unknown model option channel for resnet18 (resnet18 takes width, classes, channels, size)"
+            ),
+            ("resnet18:depth=1,widht=8", "unknown model options depth, widht for resnet18"),
+            ("fmnist-cnn:width=8", "unknown model option width for fmnist-cnn (fmnist-cnn takes no options)"),
+        ]
+        for (spec, message) in cases {
+            #expect {
+                try ModelSpec.build(spec, seed: 1)
+            } throws: { error in
+                "\(error)".contains(message)
+            }
+        }
+        #expect(throws: Never.self) { try ModelSpec.build("resnet18:width=2,channels=1,size=8,classes=3", seed: 1) }
+        #expect(
+            throws: ModelSpecError.unknown(
+                "unknown model 'vgg16:x=1': use one of fmnist-mlp, fmnist-cnn, resnet18 or a .json architecture file")
+        ) {
+            try ModelSpec.build("vgg16:x=1", seed: 1)
+        }
     }
 
     @Test func unknownNamesAndBadOptions() {
