@@ -83,8 +83,10 @@ struct FederatedDaemonTests {
         let federation = try await Federation(heartbeatMilliseconds: 200, keys: false)
         defer { federation.stop() }
         (1...3).forEach { federation.startClient($0, of: 3) }
+        try await federation.waitUntilOnline(["client-1", "client-2", "client-3"])
         let job = try await federation.submit(rounds: 40)
-        try await federation.helpers.waitForSteps(1, of: job, cli: federation.cli, before: "client-3 was killed")
+        // Killed as soon as the job is in: waiting for a round first raced the whole job on a loaded machine (a
+        // status poll is a process start, and 40 small rounds can end before it answers).
         federation.killClient(3)
         try await federation.waitUntil(client: "client-3", is: "offline", during: job)
         federation.startClient(3, of: 3)
@@ -172,11 +174,23 @@ final class Federation {
             ] + extra + cli)
     }
 
+    /// Waits until `lethe workers` lists every one of `clients` online.
+    func waitUntilOnline(_ clients: Set<String>) async throws {
+        while true {
+            let listed = try await LetheProcess.run(["workers"] + cli)
+            let workers = try JSONSerialization.jsonObject(with: Data(listed.standardOutput.utf8)) as? [[String: Any]]
+            let online = Set((workers ?? []).filter { $0["state"] as? String == "online" }.compactMap { $0["name"] as? String })
+            if clients.isSubset(of: online) { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     /// Waits until `lethe workers` shows the client in `state`; `job` must still be running meanwhile.
     func waitUntil(client: String, is state: String, during job: String) async throws {
         while true {
             let status = try helpers.json(try await LetheProcess.run(["status", job] + cli).standardOutput)
-            try #require(status["state"] as? String == "running", "\(job) ended before \(client) was \(state)")
+            try #require(
+                ["queued", "running"].contains(status["state"] as? String), "\(job) ended before \(client) was \(state)")
             let listed = try await LetheProcess.run(["workers"] + cli)
             let workers = try JSONSerialization.jsonObject(with: Data(listed.standardOutput.utf8)) as? [[String: Any]]
             if workers?.contains(where: { $0["name"] as? String == client && $0["state"] as? String == state }) == true
