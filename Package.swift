@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "LetheTesting", dependencies: ["Tensor", "NN", "Checkpoint", "Data"]),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "LetheTesting"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Checkpoint", "LetheTesting"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Checkpoint", "LetheTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "NN", "LetheTesting"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "LetheTesting"]),
         .testTarget(name: "UnlearningTests", dependencies: ["Unlearning", "LetheTesting"]),

@@ -129,6 +129,7 @@ public enum HTMLReport {
     public static func choices(_ report: UnlearningReport) -> String {
         let made = [
             report.chosenEpoch.map { "Rewound to epoch \($0)." }, report.chosenAlpha.map { "\($0.summary)." },
+            report.leakGuard.map { "\($0.summary)." },
             report.difficultyMatch.map { "Targets measured on \($0.summary)." },
         ]
         return made.compactMap { $0 }.map { "<p>\(escape($0))</p>" }.joined()

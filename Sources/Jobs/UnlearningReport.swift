@@ -27,6 +27,8 @@ public struct UnlearningReport: Codable {
     public let chosenEpoch: Int?
     /// `ssd`: the α it dampened with and, when `alpha=auto` searched, what the search measured.
     public let chosenAlpha: ChosenAlpha?
+    /// `gkt`: the checkpoint its leak guard returned and why (nil for other methods and in older reports).
+    public let leakGuard: LeakGuardChoice?
     /// Whether the run met its targets, with the figures it was judged by (nil in reports of older versions).
     public private(set) var verdict: Verdict?
     /// Which held-out data steered the run and which data the reported test figures come from (nil in reports
@@ -126,6 +128,7 @@ public struct UnlearningReport: Codable {
         }
         if let chosenEpoch { rows.append("rewound to epoch \(chosenEpoch)") }
         if let chosenAlpha { rows.append(chosenAlpha.summary) }
+        if let leakGuard { rows.append(leakGuard.summary) }
         if let difficultyMatch { rows.append(difficultyMatch.summary) }
         if let certificate { rows.append(certificate.summary) }
         if let reused { rows.append("reused: " + reused.joined(separator: "; ")) }

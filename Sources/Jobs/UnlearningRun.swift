@@ -155,8 +155,8 @@ public struct UnlearningRun {
                 retain: forget.retain.filter(touched.contains).count,
                 validation: validation.filter(touched.contains).count),
             anamnesis: anamnesis, phases: phases, chosenEpoch: state.scalars["rewind.chosen-epoch"].map(Int.init),
-            chosenAlpha: ChosenAlpha(state.scalars), verdict: verdict, holdout: scenario.holdout,
-            preprocessing: scenario.preprocessing,
+            chosenAlpha: ChosenAlpha(state.scalars), leakGuard: LeakGuardChoice(state.scalars), verdict: verdict,
+            holdout: scenario.holdout, preprocessing: scenario.preprocessing,
             methodChoice: scenario.methodChoice ?? .given(method.name),
             perClass: ClassFidelity.compare(
                 before: before.perClassAccuracy, after: after.perClassAccuracy,

@@ -16,7 +16,7 @@ enum ExitStatus {
         switch error {
         case is SafetensorsError, is ModelCheckpoint.LoadError, is DatasetError, is ModelSpecError, is ValidationError,
             is ForgetSelectionError, is MembershipInferenceError, is MethodParameterError, is MethodNotApplicable,
-            is ScenarioError, is ReferenceSetError, is PreprocessingError:
+            is ScenarioError, is ReferenceSetError, is PreprocessingError, is GeneratorShapeError:
             return 2
         case let refusal as ProtocolError:
             return [.badRequest, .unknownJob, .unknownBlob, .badShape, .badMessage].contains(refusal.code) ? 2 : 1

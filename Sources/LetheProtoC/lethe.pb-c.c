@@ -2731,17 +2731,19 @@ const ProtobufCMessageDescriptor lethe__frozen_model__descriptor =
   (ProtobufCMessageInit) lethe__frozen_model__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue lethe__loss_term__kind__enum_values_by_number[3] =
+static const ProtobufCEnumValue lethe__loss_term__kind__enum_values_by_number[4] =
 {
   { "CROSS_ENTROPY", "LETHE__LOSS_TERM__KIND__CROSS_ENTROPY", 0 },
   { "DISTILLATION", "LETHE__LOSS_TERM__KIND__DISTILLATION", 1 },
   { "FEATURE_MATCHING", "LETHE__LOSS_TERM__KIND__FEATURE_MATCHING", 2 },
+  { "ATTENTION_TRANSFER", "LETHE__LOSS_TERM__KIND__ATTENTION_TRANSFER", 3 },
 };
 static const ProtobufCIntRange lethe__loss_term__kind__value_ranges[] = {
-{0, 0},{0, 3}
+{0, 0},{0, 4}
 };
-static const ProtobufCEnumValueIndex lethe__loss_term__kind__enum_values_by_name[3] =
+static const ProtobufCEnumValueIndex lethe__loss_term__kind__enum_values_by_name[4] =
 {
+  { "ATTENTION_TRANSFER", 3 },
   { "CROSS_ENTROPY", 0 },
   { "DISTILLATION", 1 },
   { "FEATURE_MATCHING", 2 },
@@ -2753,9 +2755,9 @@ const ProtobufCEnumDescriptor lethe__loss_term__kind__descriptor =
   "Kind",
   "Lethe__LossTerm__Kind",
   "lethe",
-  3,
+  4,
   lethe__loss_term__kind__enum_values_by_number,
-  3,
+  4,
   lethe__loss_term__kind__enum_values_by_name,
   1,
   lethe__loss_term__kind__value_ranges,

@@ -37,6 +37,41 @@ public final class ReLU: Layer {
     public func copy() -> Layer { ReLU() }
 }
 
+/// x where x > 0, else slope·x (PyTorch's `nn.LeakyReLU(negative_slope)`; the gradient at 0 is the slope's).
+public final class LeakyReLU: Layer {
+    public let slope: Float
+    private var input = Tensor(zeros: [0])
+
+    public init(slope: Float = 0.01) { self.slope = slope }
+
+    public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        self.input = input
+        let slope = slope
+        return Tensor(shape: input.shape) { y in
+            input.withUnsafeBufferPointer { x in
+                Parallel.forEach(x.count, grain: 1 << 16) { range in
+                    for i in range { y[i] = x[i] > 0 ? x[i] : slope * x[i] }
+                }
+            }
+        }
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        let slope = slope
+        return Tensor(shape: outputGradient.shape) { dx in
+            outputGradient.withUnsafeBufferPointer { dy in
+                input.withUnsafeBufferPointer { x in
+                    Parallel.forEach(dy.count, grain: 1 << 16) { range in
+                        for i in range { dx[i] = x[i] > 0 ? dy[i] : slope * dy[i] }
+                    }
+                }
+            }
+        }
+    }
+
+    public func copy() -> Layer { LeakyReLU(slope: slope) }
+}
+
 /// Collapses every dimension after the first: [N, …] → [N, product].
 public final class Flatten: Layer {
     private var inputShape: [Int] = []
@@ -53,6 +88,26 @@ public final class Flatten: Layer {
     }
 
     public func copy() -> Layer { Flatten() }
+}
+
+/// Gives the features of each row a shape: [N, product] → [N] + `shape` (PyTorch's `nn.Unflatten(1, shape)`,
+/// or `x.view(-1, *shape)`).
+public final class Unflatten: Layer {
+    public let shape: [Int]
+
+    public init(_ shape: [Int]) { self.shape = shape }
+
+    public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        precondition(
+            input.shape.dropFirst().reduce(1, *) == shape.reduce(1, *), "Unflatten(\(shape)) got \(input.shape)")
+        return input.reshaped([input.shape[0]] + shape)
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        outputGradient.reshaped([outputGradient.shape[0], shape.reduce(1, *)])
+    }
+
+    public func copy() -> Layer { Unflatten(shape) }
 }
 
 /// Zeroes each element with probability p in training and scales the rest by 1/(1−p); identity in eval.

@@ -101,6 +101,34 @@ public func klDivergence(
     return LossResult(value: reduce(perSample, reduction), gradient: gradient, perSample: perSample)
 }
 
+/// ∂/∂teacher of the summed `klDivergence(student:teacher:temperature:)` (for a teacher whose logits depend on
+/// inputs being learned, e.g. a generator's images): T·p_t ⊙ ((log p_t − log p_s) − KL_row/T²) per row.
+public func klDivergenceTeacherGradient(student: Tensor, teacher: Tensor, temperature: Float = 1) -> Tensor {
+    precondition(
+        student.shape == teacher.shape && student.rank == 2, "klDivergence: \(student.shape) vs \(teacher.shape)")
+    let (rows, classes) = (student.shape[0], student.shape[1])
+    let logStudent = logSoftmax(student, temperature: temperature)
+    let logTeacher = logSoftmax(teacher, temperature: temperature)
+    return Tensor(shape: teacher.shape) { grad in
+        logStudent.withUnsafeBufferPointer { ls in
+            logTeacher.withUnsafeBufferPointer { lt in
+                for row in 0..<rows {
+                    var divergence: Float = 0
+                    for c in 0..<classes {
+                        let i = row * classes + c
+                        let pTeacher = exp(lt[i])
+                        if pTeacher > 0 { divergence += pTeacher * (lt[i] - ls[i]) }
+                    }
+                    for c in 0..<classes {
+                        let i = row * classes + c
+                        grad[i] = temperature * exp(lt[i]) * ((lt[i] - ls[i]) - divergence)
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Mean squared error over all elements (per-sample values are the row sums of squared errors).
 public func meanSquaredError(prediction: Tensor, target: Tensor, reduction: Reduction = .mean) -> LossResult {
     precondition(prediction.shape == target.shape, "meanSquaredError: \(prediction.shape) vs \(target.shape)")

@@ -140,12 +140,17 @@ public enum LearningRateSchedule: Sendable, Equatable {
 extension Model {
     /// Scales all gradients so their global L2 norm is at most `maxNorm`; returns the norm before clipping.
     @discardableResult
-    public func clipGradientNorm(_ maxNorm: Float) -> Float {
-        let norm = Float(namedParameters.reduce(0.0) { $0 + $1.parameter.grad.squaredNorm() }.squareRoot())
-        if norm > maxNorm && norm.isFinite {
-            let factor = maxNorm / (norm + 1e-6)
-            for (_, parameter) in namedParameters { parameter.grad.scale(by: factor) }
-        }
-        return norm
+    public func clipGradientNorm(_ maxNorm: Float) -> Float { NN.clipGradientNorm(of: namedParameters, to: maxNorm) }
+}
+
+/// Scales the gradients of `parameters` so their global L2 norm is at most `maxNorm` (PyTorch's
+/// `clip_grad_norm_`); returns the norm before clipping.
+@discardableResult
+public func clipGradientNorm(of parameters: [(name: String, parameter: Parameter)], to maxNorm: Float) -> Float {
+    let norm = Float(parameters.reduce(0.0) { $0 + $1.parameter.grad.squaredNorm() }.squareRoot())
+    if norm > maxNorm && norm.isFinite {
+        let factor = maxNorm / (norm + 1e-6)
+        for (_, parameter) in parameters { parameter.grad.scale(by: factor) }
     }
+    return norm
 }

@@ -82,8 +82,12 @@ enum StepCoding {
                 $0.pointee.kind = LETHE__LOSS_TERM__KIND__DISTILLATION
                 $0.pointee.teacher = encode(teacher, arena)
                 $0.pointee.temperature = temperature
-            case .featureMatching(let teacher, let layers, _):
-                $0.pointee.kind = LETHE__LOSS_TERM__KIND__FEATURE_MATCHING
+            case .featureMatching(let teacher, let layers, _), .attentionTransfer(let teacher, let layers, _):
+                if case .attentionTransfer = loss {
+                    $0.pointee.kind = LETHE__LOSS_TERM__KIND__ATTENTION_TRANSFER
+                } else {
+                    $0.pointee.kind = LETHE__LOSS_TERM__KIND__FEATURE_MATCHING
+                }
                 $0.pointee.teacher = encode(teacher, arena)
                 $0.pointee.n_layers = layers.count
                 $0.pointee.layers = arena.array(layers.map { arena.string($0) as UnsafeMutablePointer<CChar>? })
@@ -181,12 +185,13 @@ enum StepCoding {
             return .distillation(
                 teacher: try decode(try EnvelopeBody.present(loss.teacher, "distillation teacher")),
                 temperature: loss.temperature, weight: loss.weight)
-        case LETHE__LOSS_TERM__KIND__FEATURE_MATCHING:
+        case LETHE__LOSS_TERM__KIND__FEATURE_MATCHING, LETHE__LOSS_TERM__KIND__ATTENTION_TRANSFER:
             let layers = CRead.strings(loss.layers, loss.n_layers)
             guard !layers.isEmpty else { throw .invalidField("feature matching needs at least one layer") }
-            return .featureMatching(
-                teacher: try decode(try EnvelopeBody.present(loss.teacher, "feature teacher")), layers: layers,
-                weight: loss.weight)
+            let teacher = try decode(try EnvelopeBody.present(loss.teacher, "feature teacher"))
+            return loss.kind == LETHE__LOSS_TERM__KIND__ATTENTION_TRANSFER
+                ? .attentionTransfer(teacher: teacher, layers: layers, weight: loss.weight)
+                : .featureMatching(teacher: teacher, layers: layers, weight: loss.weight)
         default:
             throw .invalidField("unknown loss kind \(loss.kind.rawValue)")
         }

@@ -106,9 +106,7 @@ public final class ShardComputer: Sendable {
                 }
             }
             for loss in part.losses {
-                if case .featureMatching(_, let names, _) = loss,
-                    let unknown = names.first(where: { !layers.contains($0) })
-                {
+                if let unknown = loss.featureLayers.first(where: { !layers.contains($0) }) {
                     throw ProtocolError(.badRequest, "\(model.architecture) has no layer '\(unknown)'")
                 }
             }

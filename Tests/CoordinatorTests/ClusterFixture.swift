@@ -39,11 +39,16 @@ final class ClusterFixture: @unchecked Sendable {
 
     deinit { try? FileManager.default.removeItem(at: directory) }
 
-    /// Small settings for the methods the cluster tests run: SCRUB's gradient steps, and SSD's Fisher passes and
-    /// α search (its forward passes; one candidate that dampens nothing, a retain budget the toy can meet).
+    /// Small settings for the methods the cluster tests run: SCRUB's gradient steps, SSD's Fisher passes and α
+    /// search (its forward passes; one candidate that dampens nothing, a retain budget the toy can meet), and GKT's
+    /// input-gradient and student steps on generated images.
     static let settings = [
         "scrub": ["epochs": "2", "max-epochs": "1", "forget-batch": "8", "retain-batch": "32", "lr": "0.05"],
         "ssd": ["alpha-candidates": "1e9:50:10", "max-retain-drop": "1", "check-samples": "50"],
+        "gkt": [
+            "pseudo-batches": "2", "batch-size": "16", "student-steps": "2", "checkpoint-every": "1",
+            "impressions": "4", "impression-steps": "3",
+        ],
     ]
 
     func plan(_ name: String = "scrub") throws -> Plan {

@@ -11,8 +11,8 @@ import Wire
 
 struct RemoteExecutionTests {
     /// DESIGN §4: the same job, seed and shard count give the same bits locally and on any number of workers
-    /// (SSD: its Fisher passes and the forward passes of its α search).
-    @Test(arguments: [("scrub", 1), ("scrub", 3), ("ssd", 2)])
+    /// (SSD: its Fisher passes and the forward passes of its α search; GKT: steps on generated images).
+    @Test(arguments: [("scrub", 1), ("scrub", 3), ("ssd", 2), ("gkt", 2)])
     func workersRepeatTheLocalBits(method: String, workers: Int) async throws {
         let fixture = try ClusterFixture()
         let local = try fixture.localHash(shards: 3, method: method)

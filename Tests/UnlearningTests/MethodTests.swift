@@ -38,7 +38,14 @@ struct ToyProblem {
 
     /// Where the toy needs other defaults: its small MLP loses whole classes to SSD (class 1 at every α that
     /// forgets), which fmnist-cnn does not; `autoAlphaJudgesTheWorstRetainedClass` keeps the budget.
-    static let toyDefaults = ["ssd": ["max-retain-drop": "1"]]
+    /// `gkt`'s budget is hours on the real CNN; a few small pseudo-batches exercise every part of it.
+    static let toyDefaults = [
+        "ssd": ["max-retain-drop": "1"],
+        "gkt": [
+            "pseudo-batches": "4", "batch-size": "16", "student-steps": "2", "checkpoint-every": "2",
+            "impressions": "8", "impression-steps": "5",
+        ],
+    ]
 
     /// Runs `method` and returns the original and the unlearned student.
     func run(

@@ -12,7 +12,7 @@ struct ResumeTests {
 
     /// A run stopped at any barrier and resumed from its snapshot ends with the bits and losses of an
     /// uninterrupted run.
-    @Test(arguments: [("scrub", 0.2), ("scrub", 0.7), ("unsir", 0.5), ("ssd", 0.5)])
+    @Test(arguments: [("scrub", 0.2), ("scrub", 0.7), ("unsir", 0.5), ("ssd", 0.5), ("gkt", 0.6)])
     func resumedRunsRepeatUninterruptedOnes(method name: String, crashAt fraction: Double) throws {
         let method = try #require(UnlearningMethods.named(name))
         let problem = try toy.problem(method, .classes([0]))

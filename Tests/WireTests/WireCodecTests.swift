@@ -21,7 +21,10 @@ let sampleStep = GradientStep(
             ]),
         BatchPart(
             inputs: .tensorRows(name: "input/1", rows: [0, 1]), labels: [7, 9],
-            losses: [.featureMatching(teacher: .randomInitialization(seed: 42), layers: ["conv1", "fc1"], weight: 2)]
+            losses: [
+                .featureMatching(teacher: .randomInitialization(seed: 42), layers: ["conv1", "fc1"], weight: 2),
+                .attentionTransfer(teacher: .original, layers: ["conv1", "conv2"], weight: 250),
+            ]
         ),
     ], normalizer: 5, target: .inputs, isTraining: false, seed: 0xDEAD_BEEF_0000_0001)
 

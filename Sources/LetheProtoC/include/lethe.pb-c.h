@@ -65,7 +65,8 @@ typedef enum _Lethe__Hello__Role {
 typedef enum _Lethe__LossTerm__Kind {
   LETHE__LOSS_TERM__KIND__CROSS_ENTROPY = 0,
   LETHE__LOSS_TERM__KIND__DISTILLATION = 1,
-  LETHE__LOSS_TERM__KIND__FEATURE_MATCHING = 2
+  LETHE__LOSS_TERM__KIND__FEATURE_MATCHING = 2,
+  LETHE__LOSS_TERM__KIND__ATTENTION_TRANSFER = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LETHE__LOSS_TERM__KIND)
 } Lethe__LossTerm__Kind;
 typedef enum _Lethe__RoundTask__Kind {

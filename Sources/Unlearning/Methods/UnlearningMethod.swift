@@ -117,6 +117,7 @@ public enum UnlearningMethods {
     public static let all: [any UnlearningMethod] = [
         Retrain(), Finetune(), NegGrad(), NegGradPlus(), SCRUB(variant: .plain), SCRUB(variant: .rewind),
         SCRUB(variant: .features), UNSIR(), BadTeacher(), SSD(), SCRUBAndLearn(), RandomLabel(), CalibratedRelabel(),
+        GKT(),
     ]
 
     public static func named(_ name: String) -> (any UnlearningMethod)? { all.first { $0.name == name } }

@@ -33,10 +33,24 @@ public enum LossComponent: Equatable, Sendable, Codable {
     /// Σ over layers of ‖F_t/‖F_t‖ − F_s/‖F_s‖‖² per sample, between the teacher's and the student's
     /// features at those layer paths.
     case featureMatching(teacher: FrozenModel, layers: [String], weight: Float)
+    /// Σ over layers of the attention-transfer loss per sample (`attentionTransfer`: the mean over positions of
+    /// the squared difference of L2-normalised channel means of squared features) between the teacher's and the
+    /// student's [N, C, H, W] features at those layer paths.
+    case attentionTransfer(teacher: FrozenModel, layers: [String], weight: Float)
 
     public var weight: Float {
         switch self {
-        case .crossEntropy(let weight), .distillation(_, _, let weight), .featureMatching(_, _, let weight): weight
+        case .crossEntropy(let weight), .distillation(_, _, let weight), .featureMatching(_, _, let weight),
+            .attentionTransfer(_, _, let weight):
+            weight
+        }
+    }
+
+    /// The layer paths this component reads features at.
+    public var featureLayers: [String] {
+        switch self {
+        case .featureMatching(_, let layers, _), .attentionTransfer(_, let layers, _): layers
+        case .crossEntropy, .distillation: []
         }
     }
 }
@@ -60,7 +74,9 @@ public struct BatchPart: Equatable, Sendable, Codable {
 public enum GradientTarget: Equatable, Sendable, Codable {
     /// The student's trainable parameters (left in their `grad`).
     case parameters
-    /// The inputs of the parts that read state tensors (UNSIR learns its noise this way).
+    /// The inputs of the parts that read state tensors (UNSIR learns its noise, GKT its generator this way). The
+    /// gradient is the whole derivative: a distillation term's teacher sees the same inputs, so it flows through
+    /// the teacher too.
     case inputs
 }
 

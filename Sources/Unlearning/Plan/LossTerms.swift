@@ -10,6 +10,8 @@ struct LossTermResult {
     var logitsGradient: Tensor?
     /// ∂value/∂features for whole-shard feature tensors (zero outside the part's rows), by layer path.
     var featureGradients: [String: Tensor] = [:]
+    /// ∂value/∂inputs of the part's rows through the teacher, when the step differentiates its inputs.
+    var teacherInputGradient: Tensor?
 }
 
 /// What a frozen model computes on one part's inputs, computed at most once per shard.
@@ -33,41 +35,70 @@ final class TeacherOutputs {
         cache[model] = output
         return output
     }
-}
 
-extension LossComponent {
-    /// The layer paths this component reads features at.
-    var featureLayers: [String] {
-        if case .featureMatching(_, let layers, _) = self { layers } else { [] }
+    /// ∂/∂images of Σ logits ⊙ `logitsGradient` through frozen `model` (its forward pass run again, keeping
+    /// what the backward pass needs, since another part may have run the shared model since).
+    func inputGradient(_ model: FrozenModel, logitsGradient: Tensor) -> Tensor {
+        let network = frozen(model)
+        _ = network.forward(images, mode: .eval)
+        defer { network.zeroGradients() }
+        return network.backward(logitsGradient, inputGradient: true)
     }
 }
 
 enum LossTerms {
+    /// `throughTeacher`: also differentiate through the teacher (for steps that learn their inputs).
     static func evaluate(
         _ component: LossComponent, studentLogits: Tensor, labels: [Int], teacher: TeacherOutputs, tap: FeatureTap?,
-        rows: Range<Int>
+        rows: Range<Int>, throughTeacher: Bool = false
     ) -> LossTermResult {
         switch component {
         case .crossEntropy:
             let result = crossEntropy(logits: studentLogits, labels: labels, reduction: .sum)
             return LossTermResult(value: result.value, logitsGradient: result.gradient)
         case .distillation(let model, let temperature, _):
+            let teacherLogits = teacher(model).logits
             let result = klDivergence(
-                student: studentLogits, teacher: teacher(model).logits, temperature: temperature, reduction: .sum)
-            return LossTermResult(value: result.value, logitsGradient: result.gradient)
+                student: studentLogits, teacher: teacherLogits, temperature: temperature, reduction: .sum)
+            let teacherInputGradient =
+                throughTeacher
+                ? teacher.inputGradient(
+                    model,
+                    logitsGradient: klDivergenceTeacherGradient(
+                        student: studentLogits, teacher: teacherLogits, temperature: temperature)) : nil
+            return LossTermResult(
+                value: result.value, logitsGradient: result.gradient, teacherInputGradient: teacherInputGradient)
         case .featureMatching(let model, let layers, _):
-            var total: Float = 0
-            var gradients: [String: Tensor] = [:]
-            for layer in layers {
-                guard let studentFeatures = tap?.features[layer], let teacherFeatures = teacher(model).features[layer]
-                else { preconditionFailure("the model has no layer '\(layer)' to match features at") }
-                let (value, gradient) = normalizedFeatureDistance(
-                    student: studentFeatures, rows: rows, teacher: teacherFeatures)
-                total += value
-                gradients[layer] = gradient
+            return featureTerm(layers, teacher: teacher(model).features, tap: tap) { student, teacher in
+                normalizedFeatureDistance(student: student, rows: rows, teacher: teacher)
             }
-            return LossTermResult(value: total, logitsGradient: nil, featureGradients: gradients)
+        case .attentionTransfer(let model, let layers, _):
+            return featureTerm(layers, teacher: teacher(model).features, tap: tap) { student, teacher in
+                let result = attentionTransfer(
+                    student: student.slice(rows: rows), teacher: teacher, reduction: .sum)
+                var gradient = Tensor(zeros: student.shape)
+                gradient.addRows(result.gradient, at: rows.lowerBound)
+                return (result.value, gradient)
+            }
         }
+    }
+
+    /// Σ over `layers` of a distance between the student's whole-shard features and the teacher's part features.
+    private static func featureTerm(
+        _ layers: [String], teacher: [String: Tensor], tap: FeatureTap?,
+        distance: (_ student: Tensor, _ teacher: Tensor) -> (Float, Tensor)
+    ) -> LossTermResult {
+        var total: Float = 0
+        var gradients: [String: Tensor] = [:]
+        for layer in layers {
+            guard let studentFeatures = tap?.features[layer], let teacherFeatures = teacher[layer] else {
+                preconditionFailure("the model has no layer '\(layer)' to match features at")
+            }
+            let (value, gradient) = distance(studentFeatures, teacherFeatures)
+            total += value
+            gradients[layer] = gradient
+        }
+        return LossTermResult(value: total, logitsGradient: nil, featureGradients: gradients)
     }
 
     /// Σ_rows ‖t/‖t‖ − s/‖s‖‖² between student rows `rows` (of the whole shard's features) and the teacher's

@@ -84,6 +84,7 @@ public enum ShardedStep {
             }
         }
         var logitsGradient = Tensor(zeros: logits.shape)
+        var teacherInputGradients: [Int: Tensor] = [:]
         var weightedLoss = 0.0
         var correct: [Int] = []
         for (index, part) in step.parts.enumerated() {
@@ -96,7 +97,11 @@ public enum ShardedStep {
             for loss in part.losses {
                 let scale = loss.weight / step.normalizer
                 let result = LossTerms.evaluate(
-                    loss, studentLogits: partLogits, labels: labels, teacher: teacher, tap: tap, rows: partRows)
+                    loss, studentLogits: partLogits, labels: labels, teacher: teacher, tap: tap, rows: partRows,
+                    throughTeacher: step.target == .inputs)
+                if let gradient = result.teacherInputGradient {
+                    teacherInputGradients[index, default: Tensor(zeros: gradient.shape)].add(gradient, scaledBy: scale)
+                }
                 weightedLoss += Double(loss.weight) * Double(result.value)
                 if let gradient = result.logitsGradient {
                     logitsGradient.addRows(gradient, at: partRows.lowerBound, scaledBy: scale)
@@ -112,7 +117,9 @@ public enum ShardedStep {
             weightedLoss: weightedLoss, correct: correct,
             inputGradients: step.parts.indices.map { index -> Tensor? in
                 guard step.target == .inputs, case .tensorRows = step.parts[index].inputs else { return nil }
-                return inputGradient.slice(rows: offsets[index]..<offsets[index + 1])
+                var gradient = inputGradient.slice(rows: offsets[index]..<offsets[index + 1])
+                if let throughTeacher = teacherInputGradients[index] { gradient.add(throughTeacher) }
+                return gradient
             }, batchStatistics: batchStatistics)
     }
 
