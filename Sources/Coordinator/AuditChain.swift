@@ -73,7 +73,8 @@ public enum AuditChain {
     /// earlier and kept elsewhere), the chain must still hold that row with that hash: a truncated tail or a chain
     /// rewritten from the start, which verify as a shorter or different valid chain, fail.
     public static func verify(
-        databaseAt path: String, publicKey: Curve25519.Signing.PublicKey?, expectedHead: (id: Int64, hash: String)? = nil
+        databaseAt path: String, publicKey: Curve25519.Signing.PublicKey?,
+        expectedHead: (id: Int64, hash: String)? = nil
     ) throws -> Verification {
         var configuration = Configuration()
         configuration.readonly = true
@@ -118,7 +119,9 @@ public enum AuditChain {
                     return result
                 }
                 if let expectedHead, expectedHead.id == id, expectedHead.hash != chainHash {
-                    result.firstBad = (id, "its hash is not the head \(expectedHead.hash) kept for it: the chain was rewritten")
+                    result.firstBad = (
+                        id, "its hash is not the head \(expectedHead.hash) kept for it: the chain was rewritten"
+                    )
                     return result
                 }
                 previous = chainHash

@@ -18,8 +18,11 @@ struct JobCertificate {
     /// Signs the certificate, stores it as a blob and puts its digest into the report; returns the blob's hash.
     func issue(_ report: inout UnlearningReport, scenario: Scenario, audit: AuditBundle?) throws -> String {
         let spec = job.spec
-        let (trainSHA256, testSHA256) = (spec.sourceTrainSHA256 ?? spec.trainSHA256, spec.sourceTestSHA256 ?? spec.testSHA256)
-        let loaded = trainSHA256 == spec.trainSHA256 ? scenario.train : try DatasetBlob.decode(try blobs.data(trainSHA256))
+        let (trainSHA256, testSHA256) = (
+            spec.sourceTrainSHA256 ?? spec.trainSHA256, spec.sourceTestSHA256 ?? spec.testSHA256
+        )
+        let loaded =
+            trainSHA256 == spec.trainSHA256 ? scenario.train : try DatasetBlob.decode(try blobs.data(trainSHA256))
         let forget = scenario.forgetSet.forget
         guard forget.allSatisfy({ $0 < loaded.count }),
             loaded.subset(indices: forget).images.scalars == scenario.train.subset(indices: forget).images.scalars

@@ -46,7 +46,8 @@ extension UnlearningCertificate {
     static func figures(_ verification: FederatedVerification) -> CanonicalJSON {
         var members: [String: CanonicalJSON] = [
             "test_accuracy": .number(verification.testAccuracy),
-            "per_class_test_accuracy": .array(verification.perClassTestAccuracy.map { $0.map { .number($0) } ?? .null }),
+            "per_class_test_accuracy": .array(
+                verification.perClassTestAccuracy.map { $0.map { .number($0) } ?? .null }),
         ]
         let optional: [(String, Double?)] = [
             ("backdoor_success_rate", verification.backdoorSuccessRate),

@@ -47,7 +47,10 @@ public struct DirectoryPredictionStore: PredictionStore {
             tensors += [
                 ("\(set).logits", values.logits),
                 ("\(set).losses", Tensor(shape: [values.losses.count], scalars: values.losses)),
-                ("\(set).predicted", Tensor(shape: [values.predicted.count], scalars: values.predicted.map(Float.init))),
+                (
+                    "\(set).predicted",
+                    Tensor(shape: [values.predicted.count], scalars: values.predicted.map(Float.init))
+                ),
             ]
         }
         if let data = try? SafetensorsFile(tensors: tensors).serialized() {

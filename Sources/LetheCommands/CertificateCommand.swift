@@ -59,7 +59,8 @@ struct CertificateCommand: AsyncParsableCommand {
             if replay {
                 guard !certificate.isClientForgetting else {
                     throw ValidationError(
-                        "a forget-client certificate cannot be replayed here: its repair rounds ran on the clients' own data")
+                        "a forget-client certificate cannot be replayed here: its repair rounds ran on the clients' own data"
+                    )
                 }
                 let replayed = try await Replay(certificate: body, inputs: inputs, references: references).run()
                 try CertificateFile.expect(body, "output_sha256", equals: replayed, what: "the replayed output")
@@ -79,7 +80,8 @@ struct CertificateCommand: AsyncParsableCommand {
         func run() async throws {
             let certificate = try CertificateFile.read(self.certificate)
             guard !certificate.isClientForgetting else {
-                throw ValidationError("a forget-client certificate names a client, not forget samples: there is nothing to prove")
+                throw ValidationError(
+                    "a forget-client certificate names a client, not forget samples: there is nothing to prove")
             }
             let body = certificate.body
             let (commitment, train) = try ReplayInputs.commitment(of: body, inputs: inputs)

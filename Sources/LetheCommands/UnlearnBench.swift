@@ -9,7 +9,8 @@ import Tensor
 struct UnlearnBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unlearn",
-        abstract: "Time whole `lethe unlearn` runs, wall and by phase: a first request and later ones on the same original.",
+        abstract:
+            "Time whole `lethe unlearn` runs, wall and by phase: a first request and later ones on the same original.",
         discussion:
             "Give lethe unlearn's arguments after --, without --out or --report: `lethe bench unlearn -- --method neggrad+ --weights original.safetensors --forget-classes 0 --seed 1`."
     )
@@ -38,7 +39,10 @@ struct UnlearnBench: AsyncParsableCommand {
         let cache = cacheDir ?? scratch.appendingPathComponent("cache").path
         var measured: [UnlearnBenchRun] = []
         for index in 1...runs {
-            let (out, report) = (scratch.appendingPathComponent("out-\(index).safetensors").path, scratch.appendingPathComponent("report-\(index).json").path)
+            let (out, report) = (
+                scratch.appendingPathComponent("out-\(index).safetensors").path,
+                scratch.appendingPathComponent("report-\(index).json").path
+            )
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             process.arguments = ["unlearn"] + arguments + ["--out", out, "--report", report, "--format", "json"]
@@ -49,7 +53,8 @@ struct UnlearnBench: AsyncParsableCommand {
             process.waitUntilExit()
             let wall = Date().timeIntervalSince(start)
             guard let data = FileManager.default.contents(atPath: report) else {
-                throw ValidationError("run \(index): lethe unlearn exited \(process.terminationStatus) without a report")
+                throw ValidationError(
+                    "run \(index): lethe unlearn exited \(process.terminationStatus) without a report")
             }
             let written = try JSONDecoder.snakeCase.decode(UnlearningReport.self, from: data)
             measured.append(
@@ -67,7 +72,8 @@ struct UnlearnBench: AsyncParsableCommand {
         case .text:
             for (index, run) in measured.enumerated() {
                 print(
-                    String(format: "run %d: %.1f s wall, method %.1f s; ", index + 1, run.wallSeconds, run.methodSeconds)
+                    String(
+                        format: "run %d: %.1f s wall, method %.1f s; ", index + 1, run.wallSeconds, run.methodSeconds)
                         + run.phases.map { String(format: "%@ %.1f s", $0.name, $0.seconds) }.joined(separator: ", "))
             }
         }

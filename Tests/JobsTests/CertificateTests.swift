@@ -56,7 +56,8 @@ struct CertificateTests {
         #expect(ForgetCommitment(forget: [0, 1], in: data).proof(for: 5, in: data) == nil)
         // A set of 1,000: its first, a middle and its last sample prove.
         let large = labelledDataset(perClass: Array(repeating: 110, count: 10), seed: 5)
-        let thousand = ForgetCommitment(forget: Array(stride(from: 0, to: 1_100, by: 1)).filter { $0 % 11 != 3 }, in: large)
+        let thousand = ForgetCommitment(
+            forget: Array(stride(from: 0, to: 1_100, by: 1)).filter { $0 % 11 != 3 }, in: large)
         #expect(thousand.size == 1_000)
         for index in [thousand.indices.first!, thousand.indices[500], thousand.indices.last!] {
             #expect(thousand.proof(for: index, in: large)?.verify(root: thousand.root) == true, "sample \(index)")
@@ -146,7 +147,8 @@ struct CertificateTests {
         defer { directory.remove() }
         var recipe = TrainingRecipe()
         recipe.learningRate = 0.013
-        let identity = ReferenceManifest.DatasetIdentity(name: "toy", sha256: String(repeating: "a", count: 64), samples: 7)
+        let identity = ReferenceManifest.DatasetIdentity(
+            name: "toy", sha256: String(repeating: "a", count: 64), samples: 7)
         let manifest = ReferenceManifest(
             dataset: identity, architecture: "fmnist-mlp", recipe: recipe, split: TrainingSplit(), seed: 3,
             references: 1,
@@ -159,8 +161,10 @@ struct CertificateTests {
         let file = try Data(contentsOf: URL(fileURLWithPath: directory.path(ReferenceManifest.fileName)))
         let carried = try JSONDecoder.snakeCase.decode(
             AuditBundle.self,
-            from: try AuditBundle(references: "refs", manifest: manifest, dataset: identity, testSha256: identity.sha256)
-                .encoded())
+            from: try AuditBundle(
+                references: "refs", manifest: manifest, dataset: identity, testSha256: identity.sha256
+            )
+            .encoded())
         let digest = try ReferenceDigest(carried.manifest)
         #expect(digest.manifestSha256 == DatasetDigest.sha256(file) && digest.count == 1)
     }

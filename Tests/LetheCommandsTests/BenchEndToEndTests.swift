@@ -41,8 +41,9 @@ struct BenchEndToEndTests {
         ])
         try #require(bench.status == 0, "\(bench.standardError)")
         let report = try common.json(bench.standardOutput)
-        for key in ["sgemm_gflops", "sgemm_gflops_one_thread", "train_samples_per_second", "inference_samples_per_second"]
-        {
+        for key in [
+            "sgemm_gflops", "sgemm_gflops_one_thread", "train_samples_per_second", "inference_samples_per_second",
+        ] {
             #expect((report[key] as? Double ?? 0) > 0, "\(key)")
         }
     }

@@ -51,8 +51,11 @@ struct CertificateEndToEndTests {
             try UnlearningCertificate(body: .object(changed)).signed(with: SigningKey.loadPrivate(keys)).document.bytes
         ).write(to: URL(fileURLWithPath: resigned))
         let otherRun = try await LetheProcess.run(
-            ["certificate", "verify", resigned, "--public-key", keys + "/signing.pub", "--replay", "--weights-in", original,
-             "--data", data])
+            [
+                "certificate", "verify", resigned, "--public-key", keys + "/signing.pub", "--replay", "--weights-in",
+                original,
+                "--data", data,
+            ])
         #expect(otherRun.status == 1 && otherRun.standardError.contains("output_sha256"), "\(otherRun.standardError)")
         // The wrong output, another key, an edited figure: exit 1, naming the field.
         let wrongOutput = try await LetheProcess.run(verify + ["--weights", original])

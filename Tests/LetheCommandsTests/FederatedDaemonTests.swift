@@ -64,7 +64,9 @@ struct FederatedDaemonTests {
         let certified = try helpers.json(try String(contentsOfFile: certificate, encoding: .utf8))
         #expect((certified["client"] as? [String: Any])?["name"] as? String == "client-2")
         #expect((certified["job"] as? [String: Any])?["id"] as? String == conda["job"] as? String)
-        #expect(certified["ledger_sha256"] is String && certified["output_sha256"] as? String == conda["output_sha256"] as? String)
+        #expect(
+            certified["ledger_sha256"] is String
+                && certified["output_sha256"] as? String == conda["output_sha256"] as? String)
         let replay = try await LetheProcess.run(verify + ["--replay", "--weights-in", out])
         #expect(replay.status == 2 && replay.standardError.contains("clients' own data"))
         #expect(conda["method"] as? String == "conda" && conda["source_job"] as? String == interrupted)
@@ -179,7 +181,8 @@ final class Federation {
         while true {
             let listed = try await LetheProcess.run(["workers"] + cli)
             let workers = try JSONSerialization.jsonObject(with: Data(listed.standardOutput.utf8)) as? [[String: Any]]
-            let online = Set((workers ?? []).filter { $0["state"] as? String == "online" }.compactMap { $0["name"] as? String })
+            let online = Set(
+                (workers ?? []).filter { $0["state"] as? String == "online" }.compactMap { $0["name"] as? String })
             if clients.isSubset(of: online) { return }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -190,7 +193,8 @@ final class Federation {
         while true {
             let status = try helpers.json(try await LetheProcess.run(["status", job] + cli).standardOutput)
             try #require(
-                ["queued", "running"].contains(status["state"] as? String), "\(job) ended before \(client) was \(state)")
+                ["queued", "running"].contains(status["state"] as? String), "\(job) ended before \(client) was \(state)"
+            )
             let listed = try await LetheProcess.run(["workers"] + cli)
             let workers = try JSONSerialization.jsonObject(with: Data(listed.standardOutput.utf8)) as? [[String: Any]]
             if workers?.contains(where: { $0["name"] as? String == client && $0["state"] as? String == state }) == true

@@ -37,7 +37,10 @@ struct VerificationCacheEndToEndTests {
         let pairs = [
             (try await run("again"), try await run("again-computed", extra: ["--no-cache"])),
             (try await run("seed-2", seed: "2"), try await run("seed-2-computed", seed: "2", extra: ["--no-cache"])),
-            (try await run("class-3", forget: "3"), try await run("class-3-computed", forget: "3", extra: ["--no-cache"])),
+            (
+                try await run("class-3", forget: "3"),
+                try await run("class-3-computed", forget: "3", extra: ["--no-cache"])
+            ),
         ]
         for (reusing, computed) in pairs {
             #expect(reusedPredictions(reusing) && computed["reused"] == nil)

@@ -113,7 +113,9 @@ public struct MethodParameters: Sendable, Equatable {
     }
 
     public func int(_ key: String) -> Int {
-        guard case .integer(let integer) = value(key) else { preconditionFailure("parameter '\(key)' is not an integer") }
+        guard case .integer(let integer) = value(key) else {
+            preconditionFailure("parameter '\(key)' is not an integer")
+        }
         return integer
     }
 
