@@ -259,7 +259,8 @@ public enum HTMLReport {
             phase.steps < phase.plannedSteps ? " (stopped after \(phase.steps) of \(phase.plannedSteps) steps)" : ""
         return curve(
             title: phase.name + stopped, values: phase.losses,
-            caption: "\(phase.losses.count) steps, \(String(format: "%.1f", phase.seconds)) s")
+            caption:
+                "\(phase.steps) steps, \(phase.losses.count) loss values, \(String(format: "%.1f", phase.seconds)) s")
     }
 
     /// A line chart of `values` (one point per step or round) with its range and a caption.

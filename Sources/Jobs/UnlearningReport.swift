@@ -22,6 +22,7 @@ public struct UnlearningReport: Codable {
     public let dataTouched: DataTouched
     /// With a reference: relearn steps of the unlearned and the reference model, and their ratio (AIN).
     public let anamnesis: Anamnesis?
+    /// Each phase's log; a curve longer than 1,000 steps is kept as 1,000 means of consecutive steps.
     public let phases: [PhaseLog]
     /// `scrub+r`: the epoch it rewound to.
     public let chosenEpoch: Int?

@@ -15,6 +15,21 @@ public struct PhaseLog: Sendable, Codable, Equatable {
     public var seconds: Double
 }
 
+extension PhaseLog {
+    /// The log with at most `points` loss values for a report's curve: each the mean of consecutive steps (the
+    /// number of steps per point is `steps / losses.count`, rounded up); shorter curves are unchanged.
+    public func curve(points: Int = 1_000) -> PhaseLog {
+        guard losses.count > points, points > 0 else { return self }
+        let width = (losses.count + points - 1) / points
+        var log = self
+        log.losses = stride(from: 0, to: losses.count, by: width).map { start in
+            let bucket = losses[start..<min(start + width, losses.count)]
+            return bucket.reduce(0, +) / Double(bucket.count)
+        }
+        return log
+    }
+}
+
 /// Runs a plan's phases in order, handing each step's work to an executor.
 public final class PlanRunner {
     public let executor: StepExecutor
