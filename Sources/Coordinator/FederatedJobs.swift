@@ -111,7 +111,7 @@ enum FederatedJobs {
             ).signed(with: key)
             report.certificate = CertificateReference(
                 file: "\(job.id).certificate.json", digest: certificate.digest)
-            return try blobs.put(Data(certificate.document.bytes + [0x0A]))
+            return try blobs.put(certificate.fileBytes)
         }
         return JobOutputs(
             id: job.id, weightsSHA256: weightsSHA256, reportSHA256: try blobs.put(JSONEncoder.sorted.encode(report)),

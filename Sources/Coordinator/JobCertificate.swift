@@ -39,6 +39,6 @@ struct JobCertificate {
                 job: (id: job.id, requester: job.submittedBy))
         ).signed(with: key)
         report.certificate = CertificateReference(file: "\(job.id).certificate.json", digest: certificate.digest)
-        return try blobs.put(Data(certificate.document.bytes + [0x0A]))
+        return try blobs.put(certificate.fileBytes)
     }
 }

@@ -1,4 +1,4 @@
-import Crypto
+import Foundation
 
 /// Each field of a certificate's body by its dotted path (objects are walked, an array is one field), with the
 /// sha256 of its canonical bytes. The signature covers these digests too, so a certificate changed after signing
@@ -10,7 +10,7 @@ enum CertificateFields {
             if case .object(let members) = value, !members.isEmpty {
                 for (key, member) in members { walk(member, path.isEmpty ? key : "\(path).\(key)") }
             } else {
-                digests[path] = .string(SHA256.hash(data: value.bytes).map { String(format: "%02x", $0) }.joined())
+                digests[path] = .string(sha256Hex(Data(value.bytes)))
             }
         }
         walk(body, "")

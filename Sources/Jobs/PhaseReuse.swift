@@ -1,5 +1,4 @@
 import Checkpoint
-import Crypto
 import Foundation
 import Tensor
 import Unlearning
@@ -75,7 +74,7 @@ public struct PhaseReuse {
     func key(_ phase: any ReusablePhase) -> String {
         guard case .object(var members) = context else { return "" }
         members["phase"] = .string(phase.identity)
-        return SHA256.hash(data: CanonicalJSON.object(members).bytes).map { String(format: "%02x", $0) }.joined()
+        return sha256Hex(Data(CanonicalJSON.object(members).bytes))
     }
 
     /// A phase restored from the store, and its key there.

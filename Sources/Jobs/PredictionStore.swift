@@ -1,5 +1,4 @@
 import Checkpoint
-import Crypto
 import Data
 import Foundation
 import Tensor
@@ -72,6 +71,6 @@ public struct DirectoryPredictionStore: PredictionStore {
             "architecture": .string(architecture), "blas": .string(BLAS.kernelIdentity),
             "train": .string(trainSha256), "test": .string(testSha256),
         ])
-        return SHA256.hash(data: key.bytes).map { String(format: "%02x", $0) }.joined()
+        return sha256Hex(Data(key.bytes))
     }
 }

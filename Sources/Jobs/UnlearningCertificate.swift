@@ -127,8 +127,11 @@ public struct UnlearningCertificate: Sendable {
         return .object(members)
     }
 
+    /// The document as a file holds it: its canonical bytes and a newline.
+    public var fileBytes: Data { Data(document.bytes + [0x0A]) }
+
     /// sha256 of the signed bytes: the certificate's digest, as reports show it.
-    public var digest: String { SHA256.hash(data: body.bytes).map { String(format: "%02x", $0) }.joined() }
+    public var digest: String { sha256Hex(Data(body.bytes)) }
 
     /// Reads a certificate file.
     public init(parsing bytes: [UInt8]) throws(CertificateError) {
@@ -180,8 +183,8 @@ public struct DatasetDigest: Sendable, Equatable {
 
     public init(train: Dataset, test: Dataset) throws {
         name = train.name
-        trainSha256 = Self.sha256(try DatasetBlob.encode(train))
-        testSha256 = Self.sha256(try DatasetBlob.encode(test))
+        trainSha256 = sha256Hex(try DatasetBlob.encode(train))
+        testSha256 = sha256Hex(try DatasetBlob.encode(test))
     }
 
     /// The digest of data held as blobs (`DatasetBlob`), whose hashes are these.
@@ -190,8 +193,6 @@ public struct DatasetDigest: Sendable, Equatable {
         trainSha256 = trainBlob
         testSha256 = testBlob
     }
-
-    static func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
 
     var json: CanonicalJSON {
         .object(["name": .string(name), "train_sha256": .string(trainSha256), "test_sha256": .string(testSha256)])
@@ -211,7 +212,7 @@ public struct ReferenceDigest: Sendable, Equatable {
     /// The digest of references known by their manifest (as `ReferenceManifest.write` writes it).
     public init(_ manifest: ReferenceManifest) throws {
         self.init(
-            manifestSha256: DatasetDigest.sha256(try JSONEncoder.sorted.encode(manifest)), count: manifest.references)
+            manifestSha256: sha256Hex(try JSONEncoder.sorted.encode(manifest)), count: manifest.references)
     }
 
     var json: CanonicalJSON {

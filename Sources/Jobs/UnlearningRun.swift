@@ -73,7 +73,7 @@ public struct UnlearningRun {
         try parameters.checkShards(shards, recipe: scenario.recipe)
         // The data's digest names it in the cache's keys (computed once, only with a cache).
         let trainSha256 = try cache.map { _ in
-            try self.trainSha256 ?? DatasetDigest.sha256(try DatasetBlob.encode(scenario.train))
+            try self.trainSha256 ?? sha256Hex(try DatasetBlob.encode(scenario.train))
         }
         var plan = try method.plan(for: problem)
         var reusedPhases: [PhaseReuse.Reused] = []
@@ -190,7 +190,7 @@ public struct UnlearningRun {
         }
         let key = DirectoryPredictionStore.key(
             modelSha256: inputSha256, architecture: architecture, trainSha256: trainSha256,
-            testSha256: DatasetDigest.sha256(try DatasetBlob.encode(scenario.test)))
+            testSha256: sha256Hex(try DatasetBlob.encode(scenario.test)))
         if let cached = store.load(key: key, train: scenario.train, test: scenario.test) {
             log("before: reusing the original's predictions from an earlier run on the same data (\(key.prefix(12)))")
             return (try verifier.verify(cached, against: baselines), ["original's predictions \(key)"])

@@ -31,7 +31,7 @@ extension UnlearnCommand {
                 selection: scenario.forgetSet.selection, dataset: DatasetDigest(train: train, test: test),
                 version: LetheCommand.version, references: referenceDigest)
         ).signed(with: key)
-        try Data(certificate.document.bytes + [0x0A]).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try certificate.fileBytes.write(to: URL(fileURLWithPath: path), options: .atomic)
         result.certificate = CertificateReference(file: path, digest: certificate.digest)
         log(
             "certificate \(path) (digest \(certificate.digest)); check it with lethe certificate verify \(path) --public-key signing.pub"

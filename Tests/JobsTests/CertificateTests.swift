@@ -166,6 +166,6 @@ struct CertificateTests {
             )
             .encoded())
         let digest = try ReferenceDigest(carried.manifest)
-        #expect(digest.manifestSha256 == DatasetDigest.sha256(file) && digest.count == 1)
+        #expect(digest.manifestSha256 == sha256Hex(file) && digest.count == 1)
     }
 }
