@@ -86,14 +86,11 @@ public func klDivergence(
         logStudent.withUnsafeBufferPointer { ls in
             logTeacher.withUnsafeBufferPointer { lt in
                 for row in 0..<rows {
-                    var loss: Float = 0
                     for c in 0..<classes {
                         let i = row * classes + c
-                        let pTeacher = exp(lt[i])
-                        if pTeacher > 0 { loss += pTeacher * (lt[i] - ls[i]) }
-                        grad[i] = temperature * (exp(ls[i]) - pTeacher) * scale
+                        grad[i] = temperature * (exp(ls[i]) - exp(lt[i])) * scale
                     }
-                    perSample[row] = loss * t2
+                    perSample[row] = rowDivergence(ls, lt, row: row, classes: classes) * t2
                 }
             }
         }
@@ -113,12 +110,7 @@ public func klDivergenceTeacherGradient(student: Tensor, teacher: Tensor, temper
         logStudent.withUnsafeBufferPointer { ls in
             logTeacher.withUnsafeBufferPointer { lt in
                 for row in 0..<rows {
-                    var divergence: Float = 0
-                    for c in 0..<classes {
-                        let i = row * classes + c
-                        let pTeacher = exp(lt[i])
-                        if pTeacher > 0 { divergence += pTeacher * (lt[i] - ls[i]) }
-                    }
+                    let divergence = rowDivergence(ls, lt, row: row, classes: classes)
                     for c in 0..<classes {
                         let i = row * classes + c
                         grad[i] = temperature * exp(lt[i]) * ((lt[i] - ls[i]) - divergence)
@@ -127,6 +119,21 @@ public func klDivergenceTeacherGradient(student: Tensor, teacher: Tensor, temper
             }
         }
     }
+}
+
+/// Σ_c p_t (log p_t − log p_s) over one row of log-probabilities (classes the teacher gives probability 0 add
+/// nothing): the row's KL(teacher ‖ student) at the logits' temperature.
+@inline(__always)
+private func rowDivergence(
+    _ logStudent: UnsafeBufferPointer<Float>, _ logTeacher: UnsafeBufferPointer<Float>, row: Int, classes: Int
+) -> Float {
+    var divergence: Float = 0
+    for c in 0..<classes {
+        let i = row * classes + c
+        let pTeacher = exp(logTeacher[i])
+        if pTeacher > 0 { divergence += pTeacher * (logTeacher[i] - logStudent[i]) }
+    }
+    return divergence
 }
 
 /// Mean squared error over all elements (per-sample values are the row sums of squared errors).
