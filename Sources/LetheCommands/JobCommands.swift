@@ -27,11 +27,12 @@ struct SubmitCommand: AsyncParsableCommand {
     func run() async throws {
         let scenario = try request.loadScenario()
         let (weights, reference) = (request.weights, request.reference)
-        let references = try references(for: scenario)
+        let jobData = try JobData(scenario, dataOptions: request.dataOptions)
+        let references = try references(for: scenario, data: jobData)
         let client = try cluster.connect()
         defer { client.close() }
         let weightsSHA256 = try await client.upload(Data(contentsOf: URL(fileURLWithPath: weights)), kind: "checkpoint")
-        let data = try await upload(scenario, with: client)
+        let data = try await jobData.upload(with: client)
         var spec = JobSpec(
             method: request.methodChoice.method, params: try request.overrides,
             architecture: request.modelOptions.model,

@@ -11,7 +11,7 @@ import Unlearning
 extension SubmitCommand {
     /// The references the job is audited with: `--references DIR`, none with `--references none`, else the cache's
     /// for `--weights` (as `lethe unlearn` takes them), skipped when they do not fit the job.
-    func references(for scenario: Scenario) throws -> ReferenceSet? {
+    func references(for scenario: Scenario, data: JobData) throws -> ReferenceSet? {
         guard let directory = CacheDirectory().resolve(request.references, weights: request.weights) else {
             return nil
         }
@@ -20,9 +20,8 @@ extension SubmitCommand {
             // Given references are checked by the coordinator, which refuses a job they do not fit; cached ones
             // that do not fit are left out here, as `lethe unlearn` leaves them out.
             if request.references == nil {
-                let train = try scenario.load(.train, from: request.dataOptions)
                 try references.manifest.checkMatches(
-                    dataset: try ReferenceManifest.identity(of: train), architecture: scenario.model.architecture,
+                    dataset: data.loadedIdentity, architecture: scenario.model.architecture,
                     recipe: try scenario.metadata["lethe.recipe"].map {
                         try JSONDecoder.snakeCase.decode(TrainingRecipe.self, from: Data($0.utf8))
                     }, split: scenario.split, directory: directory, what: request.weights)
