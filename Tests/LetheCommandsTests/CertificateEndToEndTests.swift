@@ -171,4 +171,27 @@ struct CertificateEndToEndTests {
         ])
         #expect(exported.standardOutput.contains("certificate_sha256"), "\(exported.standardError)")
     }
+
+    /// Asking for the certificate of a job that has none (a coordinator without `signing.key`) is refused before
+    /// anything is downloaded, saying why; the job's outputs stay fetchable.
+    @Test(.timeLimit(.minutes(5))) func aJobWithoutACertificateSaysWhyAndWritesNothing() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (data, original) = try await common.smallOriginal(in: directory)
+        let cluster = try await KeyedCluster(in: directory, workers: ["alpha"], signing: false)
+        defer { cluster.terminate() }
+        let cli = cluster.cli + ["--format", "json"]
+        let id = try await common.submit(
+            [
+                "--model", "fmnist-mlp", "--data", data, "--weights", original, "--forget-classes", "1", "--seed",
+                "1", "--method", "neggrad+", "--references", "none", "--keep-failed",
+            ] + cli)
+        _ = try await LetheProcess.run(["watch", id] + cli)
+        let (out, certificate) = (directory.path("remote.safetensors"), directory.path("job.cert"))
+        let refused = try await LetheProcess.run(["result", id, "--out", out, "--certificate", certificate] + cli)
+        #expect(refused.status == 2 && refused.standardError.contains("has no certificate"), "\(refused.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: certificate))
+        let fetched = try await LetheProcess.run(["result", id, "--out", out] + cli)
+        #expect(FileManager.default.fileExists(atPath: out), "\(fetched.standardError)")
+    }
 }

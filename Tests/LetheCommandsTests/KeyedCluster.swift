@@ -9,10 +9,15 @@ struct KeyedCluster {
     let control: String
     private(set) var daemons: [Process] = []
 
-    init(in directory: TemporaryDirectory, workers names: [String], coordinatorOptions: [String] = []) async throws {
+    /// `signing: false` leaves the coordinator without `signing.key` (its jobs get no certificates).
+    init(
+        in directory: TemporaryDirectory, workers names: [String], coordinatorOptions: [String] = [],
+        signing: Bool = true
+    ) async throws {
         keys = directory.path("keys")
         control = "ipc://\(directory.path("control.sock"))"
         #expect(try await LetheProcess.run(["keys", "init", keys]).status == 0)
+        if !signing { try FileManager.default.removeItem(atPath: "\(keys)/signing.key") }
         let workers = "ipc://\(directory.path("workers.sock"))"
         daemons.append(
             try LetheProcess.start(
