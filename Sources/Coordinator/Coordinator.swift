@@ -58,6 +58,8 @@ public final class Coordinator: Sendable {
     private let checkpointSeconds: Double
     /// Jobs that run at once (they share the workers and clients; each job's bits do not depend on it).
     private let maxConcurrentJobs: Int
+    /// How much the state directory's `cache/` may hold (least recently used entries go first).
+    private let cacheBudget: CacheBudget
     private let board = Mutex(Board())
 
     /// What the coordinator keeps of its running jobs and its own tasks (behind its one lock).
@@ -79,7 +81,7 @@ public final class Coordinator: Sendable {
 
     public init(
         state: StateDirectory, workers: Transport, control: Transport, settings: WorkerPool.Settings,
-        checkpointSeconds: Double = 10, maxConcurrentJobs: Int = 1,
+        checkpointSeconds: Double = 10, maxConcurrentJobs: Int = 1, cacheBudget: CacheBudget = CacheBudget(),
         logger: Logger = Logger(label: "lethe.coordinator", factory: SwiftLogNoOpLogHandler.init),
         runner: @escaping JobRunner = CoordinatorJobs.run
     ) {
@@ -89,6 +91,7 @@ public final class Coordinator: Sendable {
         self.logger = logger
         self.checkpointSeconds = checkpointSeconds
         self.maxConcurrentJobs = maxConcurrentJobs
+        self.cacheBudget = cacheBudget
         endpoint = RoleSwitch(workers)
         pool = WorkerPool(
             transport: endpoint.workers, blobs: state.blobs, settings: settings, logger: logger,
@@ -253,7 +256,8 @@ public final class Coordinator: Sendable {
                 } catch {
                     logger.error("could not persist round \(federation.round): \(error)")
                 }
-            }, logger: logger, cache: RunCache(directory: state.url.appendingPathComponent("cache")),
+            }, logger: logger,
+            cache: RunCache(directory: state.url.appendingPathComponent("cache"), budget: cacheBudget),
             signingKeyBytes: state.signingKey)
     }
 

@@ -19,6 +19,8 @@ public struct AuditReport: Encodable {
     public let flagged: [Int]
     public let original: AuditFigures?
     public let retrain: AuditFigures?
+    /// How the audited samples were preprocessed (and whether that was assumed), as in unlearning reports.
+    public let preprocessing: Preprocessing?
 
     public var summary: String {
         "\(flagged.count) of \(forgetSamples) forget samples remain distinguishable at 1% FPR"
@@ -26,7 +28,7 @@ public struct AuditReport: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case weights, forget, references, referenceCount, referenceSeed, recipeChecked, forgetSamples, nonMembers
-        case scoresFile, flagged, original, retrain, summary
+        case scoresFile, flagged, original, retrain, summary, preprocessing
         case auc, onlineAuc
         case tprAt1PctFpr = "tpr_at_1pct_fpr", tprAt01PctFpr = "tpr_at_0_1pct_fpr"
         case onlineTprAt1PctFpr = "online_tpr_at_1pct_fpr", thresholdAt1PctFpr = "threshold_at_1pct_fpr"
@@ -47,6 +49,7 @@ public struct AuditReport: Encodable {
         try container.encodeIfPresent(original, forKey: .original)
         try container.encodeIfPresent(retrain, forKey: .retrain)
         try container.encode(summary, forKey: .summary)
+        try container.encodeIfPresent(preprocessing, forKey: .preprocessing)
         try container.encode(figures.auc, forKey: .auc)
         try container.encode(figures.tprAt1pctFpr, forKey: .tprAt1PctFpr)
         try container.encode(figures.tprAt01pctFpr, forKey: .tprAt01PctFpr)
@@ -72,6 +75,7 @@ public struct AuditReport: Encodable {
         }
         let listed = flagged.prefix(20).map(String.init).joined(separator: ", ") + (flagged.count > 20 ? ", …" : "")
         lines.append(summary + (flagged.isEmpty ? "" : " (training indices: \(listed))"))
+        if let preprocessing, preprocessing.note != nil { lines.append(preprocessing.summary) }
         return lines.joined(separator: "\n")
     }
 

@@ -13,10 +13,10 @@ public struct RunCache: Sendable {
         self.phases = phases
     }
 
-    /// Both kept in `directory` (`predictions/`, `phases/`).
-    public init(directory: URL) {
-        predictions = DirectoryPredictionStore(directory: directory.appendingPathComponent("predictions"))
-        phases = DirectoryPhaseStore(directory: directory.appendingPathComponent("phases"))
+    /// Both kept in `directory` (`predictions/`, `phases/`), least recently used entries pruned past `budget`.
+    public init(directory: URL, budget: CacheBudget = CacheBudget()) {
+        predictions = DirectoryPredictionStore(shelf: CacheShelf(root: directory, kind: "predictions", budget: budget))
+        phases = DirectoryPhaseStore(shelf: CacheShelf(root: directory, kind: "phases", budget: budget))
     }
 }
 
@@ -27,29 +27,21 @@ public protocol PhaseStore: Sendable {
     func save(_ tensors: [String: Tensor], key: String)
 }
 
-/// A directory of `<key>.safetensors` files (`lethe unlearn`'s cache directory); unreadable entries are misses.
+/// A cache shelf of `<key>.safetensors` files (`lethe unlearn`'s cache directory); unreadable entries are misses.
 public struct DirectoryPhaseStore: PhaseStore {
-    public let directory: URL
+    public let shelf: CacheShelf
 
-    public init(directory: URL) { self.directory = directory }
+    public init(shelf: CacheShelf) { self.shelf = shelf }
 
     public func load(key: String) -> [String: Tensor]? {
-        guard let data = try? Data(contentsOf: file(key)), let file = try? SafetensorsFile(data: data) else {
-            return nil
-        }
+        guard let data = shelf.read(key: key), let file = try? SafetensorsFile(data: data) else { return nil }
         return Dictionary(uniqueKeysWithValues: file.entries.map { ($0.name, $0.tensor) })
     }
 
-    /// Best effort: a store that cannot be written costs the next run time, not this one its result.
     public func save(_ tensors: [String: Tensor], key: String) {
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let sorted = tensors.sorted { $0.key < $1.key }.map { (name: $0.key, tensor: $0.value) }
-        if let data = try? SafetensorsFile(tensors: sorted).serialized() {
-            try? data.write(to: file(key), options: .atomic)
-        }
+        if let data = try? SafetensorsFile(tensors: sorted).serialized() { shelf.write(data, key: key) }
     }
-
-    private func file(_ key: String) -> URL { directory.appendingPathComponent("\(key).safetensors") }
 }
 
 /// A plan whose reusable phases come from `store` when an earlier run on the same original left their outcome

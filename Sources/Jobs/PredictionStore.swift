@@ -13,17 +13,15 @@ public protocol PredictionStore: Sendable {
     func save(_ predictions: ModelPredictions, key: String)
 }
 
-/// A directory of `<key>.safetensors` files (logits, losses and predicted classes of both sets; labels come from
+/// A cache shelf of `<key>.safetensors` files (logits, losses and predicted classes of both sets; labels come from
 /// the data the key names). Unreadable or mismatched entries are misses.
 public struct DirectoryPredictionStore: PredictionStore {
-    public let directory: URL
+    public let shelf: CacheShelf
 
-    public init(directory: URL) { self.directory = directory }
+    public init(shelf: CacheShelf) { self.shelf = shelf }
 
     public func load(key: String, train: Dataset, test: Dataset) -> ModelPredictions? {
-        guard let data = try? Data(contentsOf: file(key)), let file = try? SafetensorsFile(data: data) else {
-            return nil
-        }
+        guard let data = shelf.read(key: key), let file = try? SafetensorsFile(data: data) else { return nil }
         func predictions(_ set: String, _ dataset: Dataset) -> Evaluator.Predictions? {
             guard let logits = file.entry(named: "\(set).logits")?.tensor, logits.rank == 2,
                 logits.shape[0] == dataset.count,
@@ -38,9 +36,7 @@ public struct DirectoryPredictionStore: PredictionStore {
         return ModelPredictions(train: trainPredictions, test: testPredictions)
     }
 
-    /// Best effort: a store that cannot be written costs the next run time, not this one its result.
     public func save(_ predictions: ModelPredictions, key: String) {
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var tensors: [(name: String, tensor: Tensor)] = []
         for (set, values) in [("train", predictions.train), ("test", predictions.test)] {
             tensors += [
@@ -52,12 +48,8 @@ public struct DirectoryPredictionStore: PredictionStore {
                 ),
             ]
         }
-        if let data = try? SafetensorsFile(tensors: tensors).serialized() {
-            try? data.write(to: file(key), options: .atomic)
-        }
+        if let data = try? SafetensorsFile(tensors: tensors).serialized() { shelf.write(data, key: key) }
     }
-
-    private func file(_ key: String) -> URL { directory.appendingPathComponent("\(key).safetensors") }
 
     /// Bump when what `Verifier.predictions` computes changes, so that older entries are not reused.
     public static let revision = 1

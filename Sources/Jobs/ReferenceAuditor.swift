@@ -64,7 +64,8 @@ public struct ReferenceAuditor {
             forgetSamples: samples.forget.count, nonMembers: samples.nonMembers.count, scoresFile: scoresFile,
             figures: scored[0].figures, flagged: scored[0].figures.flaggedAt1pctFpr.map { samples.forget[$0] },
             original: scored.first { $0.name == "original" }?.figures.flagged(as: samples.forget),
-            retrain: scored.first { $0.name == "retrain" }?.figures.flagged(as: samples.forget))
+            retrain: scored.first { $0.name == "retrain" }?.figures.flagged(as: samples.forget),
+            preprocessing: scenario.preprocessing)
         return (
             report,
             scored.map {

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Jobs
 import Transport
@@ -11,10 +12,16 @@ import Transport
 ///   later runs on it derive their "before" figures for any forget set (`PredictionStore`);
 /// - `phases/<key>.safetensors`: outcomes of reusable plan phases, such as SSD's training-set importances
 ///   (`PhaseReuse`).
+/// Predictions and phases together stay within `$LETHE_CACHE_MAX_SIZE` (default 2 GiB): past it, the least
+/// recently used go first. References are only removed by `lethe cache clear --references`.
 struct CacheDirectory {
+    static let maxSizeVariable = "LETHE_CACHE_MAX_SIZE"
+
     let root: URL
+    let environment: [String: String]
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
         if let explicit = environment["LETHE_CACHE_DIR"], !explicit.isEmpty {
             root = URL(fileURLWithPath: explicit)
         } else if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty {
@@ -24,8 +31,26 @@ struct CacheDirectory {
         }
     }
 
+    /// How much predictions and phases may hold: `$LETHE_CACHE_MAX_SIZE`, else the default.
+    func budget() throws -> CacheBudget {
+        guard let text = environment[Self.maxSizeVariable], !text.isEmpty else { return CacheBudget() }
+        guard let size = ByteSize(argument: text) else {
+            throw ValidationError("\(Self.maxSizeVariable)=\(text) is not a size (e.g. 500M, 2G or bytes)")
+        }
+        return CacheBudget(maxBytes: size.bytes)
+    }
+
     /// What earlier runs kept for later ones: originals' predictions and reusable phases' outcomes.
-    var runs: RunCache { RunCache(directory: root) }
+    func runs() throws -> RunCache { RunCache(directory: root, budget: try budget()) }
+
+    /// The prepared references' entries: each original's sha256 and where its references are.
+    var references: [(original: String, directory: URL)] {
+        let directory = root.appendingPathComponent("references")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted().map { name in
+            (name, directory.appendingPathComponent(name).resolvingSymlinksInPath())
+        }
+    }
 
     /// The entry for the checkpoint with this sha256.
     func entry(original sha256: String) -> URL {

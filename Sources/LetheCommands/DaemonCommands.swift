@@ -35,6 +35,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
     var allowMixedKernels = false
     @Option(help: "Jobs that run at once, sharing the workers and clients (each job's result is the same).")
     var maxJobs = 1
+    @Option(help: "How much STATE_DIR/cache (originals' predictions, reusable phases) may hold, e.g. 500M or 2G.")
+    var cacheMaxSize = ByteSize(bytes: CacheBudget.defaultMaxBytes)
     @OptionGroup var logging: LogOptions
 
     func validate() throws {
@@ -88,7 +90,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
         settings.allowMixedKernels = allowMixedKernels
         let coordinator = Coordinator(
             state: state, workers: workers, control: controlTransport, settings: settings,
-            checkpointSeconds: checkpointSeconds, maxConcurrentJobs: maxJobs, logger: logger)
+            checkpointSeconds: checkpointSeconds, maxConcurrentJobs: maxJobs,
+            cacheBudget: CacheBudget(maxBytes: cacheMaxSize.bytes), logger: logger)
         logger.info(
             "workers on \(workers.endpoint), control on \(controlTransport.endpoint), state in \(stateDir)")
         try await runUntilSignalled([coordinator, AllowlistReloader(guards: guards)], logger: logger)

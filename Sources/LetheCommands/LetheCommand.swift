@@ -17,6 +17,7 @@ public struct LetheCommand: AsyncParsableCommand {
                 StatusCommand.self, WatchCommand.self, ResultCommand.self, CancelCommand.self, JobsCommand.self,
                 WorkersCommand.self, KeysCommand.self, BenchCommand.self, ClientCommand.self, AuditCommand.self,
                 FederatedSubmitCommand.self, ForgetClientCommand.self, CertificateCommand.self, AuditLogCommand.self,
+                CacheCommand.self,
             ]
         )
     }

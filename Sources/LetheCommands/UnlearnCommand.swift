@@ -47,6 +47,7 @@ struct UnlearnCommand: AsyncParsableCommand {
             throw ValidationError("--certificate and --sign-key go together")
         }
         try checkWritable(certificate, option: "--certificate")
+        if !noCache { _ = try CacheDirectory().budget() }
         if let workers, !(1...64).contains(workers) { throw ValidationError("--workers must be between 1 and 64") }
         try checkWritable(out, option: "--out")
         try checkWritable(report, option: "--report")
@@ -81,7 +82,7 @@ struct UnlearnCommand: AsyncParsableCommand {
             seed: request.seed, shards: request.shards,
             reference: try request.reference.map { ($0, try model.load(weights: $0)) },
             unseen: try auditor.flatMap { try $0.unseenConfidence(for: scenario) { model.build(seed: 0) } },
-            cache: noCache ? nil : CacheDirectory().runs, log: { log($0) })
+            cache: noCache ? nil : try CacheDirectory().runs(), log: { log($0) })
         var timings = RunTimings()
         timings.record("load", seconds: Date().timeIntervalSince(started))
         let progress = ProgressBar()

@@ -1,70 +1,90 @@
 import Foundation
+import Synchronization
 import Wire
 
 /// A transport without sockets, for tests of the daemons' logic (DESIGN §1): one server end and any number of
 /// client ends, delivering frames in order. Dropping a client (`close`) loses whatever it would have sent.
-public final class InMemoryHub: @unchecked Sendable {
-    private let lock = NSLock()
-    private var clients: [[UInt8]: InMemoryTransport] = [:]
-    private var nextID: UInt8 = 1
+public final class InMemoryHub: Sendable {
+    private struct Clients {
+        var byRoutingID: [[UInt8]: InMemoryTransport] = [:]
+        var nextID: UInt8 = 1
+    }
+
+    private let clients = Mutex(Clients())
     public let server: InMemoryTransport
 
     public init() {
         server = InMemoryTransport(peer: nil)
-        server.hub = self
+        server.attach(to: self)
     }
 
     /// A new client end, authenticated as `key`.
     public func connect(key: String? = nil) -> InMemoryTransport {
-        lock.withLock {
-            let peer = Peer(routingID: [nextID], key: key)
-            nextID &+= 1
+        let client = clients.withLock { clients in
+            let peer = Peer(routingID: [clients.nextID], key: key)
+            clients.nextID &+= 1
             let client = InMemoryTransport(peer: peer)
-            client.hub = self
-            clients[peer.routingID] = client
+            clients.byRoutingID[peer.routingID] = client
             return client
         }
+        client.attach(to: self)
+        return client
     }
 
     func route(_ frames: [[UInt8]], from sender: InMemoryTransport, to peer: Peer?) {
         if let own = sender.peer {
             server.deliver(Received(peer: own, frames: frames))
-        } else if let peer, let client = lock.withLock({ clients[peer.routingID] }) {
+        } else if let peer, let client = clients.withLock({ $0.byRoutingID[peer.routingID] }) {
             client.deliver(Received(peer: Peer(routingID: [], key: nil), frames: frames))
         }
     }
 
     func remove(_ client: InMemoryTransport) {
-        _ = lock.withLock { client.peer.map { clients.removeValue(forKey: $0.routingID) } }
+        guard let peer = client.peer else { return }
+        _ = clients.withLock { $0.byRoutingID.removeValue(forKey: peer.routingID) }
     }
 }
 
-public final class InMemoryTransport: Transport, @unchecked Sendable {
+public final class InMemoryTransport: Transport, Sendable {
+    private struct State {
+        weak var hub: InMemoryHub?
+        var closed = false
+    }
+
     /// This end's identity at the server (nil for the server itself).
     let peer: Peer?
-    weak var hub: InMemoryHub?
     public let incoming: AsyncStream<Received>
     private let continuation: AsyncStream<Received>.Continuation
-    private let lock = NSLock()
-    private var closed = false
+    private let state = Mutex(State())
 
     init(peer: Peer?) {
         self.peer = peer
         (incoming, continuation) = AsyncStream.makeStream()
     }
 
+    fileprivate func attach(to hub: InMemoryHub) {
+        state.withLock { $0.hub = hub }
+    }
+
+    /// The hub while this end is open.
+    private var openHub: InMemoryHub? {
+        state.withLock { $0.closed ? nil : $0.hub }
+    }
+
     public func send(_ frames: [FramePayload], to peer: Peer?) {
-        guard !lock.withLock({ closed }) else { return }
-        hub?.route(frames.map(\.array), from: self, to: peer)
+        openHub?.route(frames.map(\.array), from: self, to: peer)
     }
 
     func deliver(_ received: Received) {
-        guard !lock.withLock({ closed }) else { return }
+        guard !state.withLock({ $0.closed }) else { return }
         continuation.yield(received)
     }
 
     public func close() {
-        lock.withLock { closed = true }
+        let hub = state.withLock { state in
+            state.closed = true
+            return state.hub
+        }
         continuation.finish()
         hub?.remove(self)
     }

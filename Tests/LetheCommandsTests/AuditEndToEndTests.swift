@@ -61,6 +61,9 @@ struct AuditEndToEndTests {
         #expect(auc >= 0 && auc <= 1 && tpr >= 0 && tpr <= 1)
         let forgetSamples = try #require(report["forget_samples"] as? Int)
         #expect(report["non_members"] as? Int == forgetSamples)
+        // The preprocessing the audited samples got is stated, as in unlearning reports.
+        let preprocessing = try #require(report["preprocessing"] as? [String: Any])
+        #expect(preprocessing["source"] as? String == "training-default", "\(preprocessing)")
         let flagged = try #require(report["flagged"] as? [Int])
         #expect(
             (report["summary"] as? String)

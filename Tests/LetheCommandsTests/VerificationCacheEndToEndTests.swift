@@ -86,4 +86,56 @@ struct VerificationCacheEndToEndTests {
         let otherShards = try await run("class-2-three-shards", forget: "2", shards: "3")
         #expect(!((otherShards["reused"] as? [String]) ?? []).contains { $0.hasPrefix("phase") })
     }
+
+    /// The cache stays within $LETHE_CACHE_MAX_SIZE (the entry a run just wrote stays), `lethe cache` shows, prunes
+    /// and clears it, and a size that is not one is refused before any work.
+    @Test func theCacheStaysWithinItsBudgetAndIsShownPrunedAndCleared() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (data, original) = try await common.smallOriginal(in: directory)
+        let cacheDirectory = directory.path("cache")
+        func unlearn(_ name: String, forget: String, shards: String = "2", maxSize: String) async throws
+            -> LetheProcess.Result
+        {
+            try await LetheProcess.run(
+                [
+                    "unlearn", "--model", "fmnist-mlp", "--data", data, "--weights", original, "--forget-classes",
+                    forget, "--method", "ssd", "--param", "max-retain-drop=1", "--seed", "1", "--shards", shards,
+                    "--keep-failed", "--out", directory.path("\(name).safetensors"), "--report",
+                    directory.path("\(name).json"),
+                ], environment: ["LETHE_CACHE_DIR": cacheDirectory, "LETHE_CACHE_MAX_SIZE": maxSize])
+        }
+        func show() async throws -> [String: Any] {
+            let result = try await LetheProcess.run(
+                ["cache", "show", "--json"], environment: ["LETHE_CACHE_DIR": cacheDirectory])
+            #expect(result.status == 0, "\(result.standardError)")
+            return try common.json(result.standardOutput)
+        }
+        func entries(_ summary: [String: Any]) -> [String: Int] {
+            Dictionary(
+                uniqueKeysWithValues: (summary["kinds"] as? [[String: Any]] ?? []).map {
+                    ($0["kind"] as? String ?? "", $0["entries"] as? Int ?? -1)
+                })
+        }
+        let refused = try await unlearn("refused", forget: "1", maxSize: "lots")
+        #expect(refused.status != 0 && refused.standardError.contains("LETHE_CACHE_MAX_SIZE=lots"))
+        #expect(!FileManager.default.fileExists(atPath: directory.path("refused.json")))
+
+        _ = try await unlearn("first", forget: "1", maxSize: "1G")
+        // Its predictions and both importances (training set, forget set).
+        #expect(entries(try await show()) == ["predictions": 1, "phases": 2])
+        // Another shard count computes its own importances; a budget of one byte keeps only the last one written
+        // (the predictions it read are older).
+        let tight = try await unlearn("tight", forget: "2", shards: "3", maxSize: "1")
+        #expect(FileManager.default.fileExists(atPath: directory.path("tight.json")), "\(tight.standardError)")
+        #expect(entries(try await show()) == ["predictions": 0, "phases": 1])
+
+        let pruned = try await LetheProcess.run(
+            ["cache", "prune", "--max-size", "0"], environment: ["LETHE_CACHE_DIR": cacheDirectory])
+        #expect(pruned.status == 0 && pruned.standardOutput.contains("removed 1 entries"), "\(pruned.standardOutput)")
+        #expect(entries(try await show()) == ["predictions": 0, "phases": 0])
+        let badSize = try await LetheProcess.run(
+            ["cache", "prune", "--max-size", "-3"], environment: ["LETHE_CACHE_DIR": cacheDirectory])
+        #expect(badSize.status != 0)
+    }
 }
