@@ -16,7 +16,7 @@ enum FederatedJobs {
         let settings = try FederatedSettings(spec.params)
         let test = try DatasetBlob.decode(try blobs.data(spec.testSHA256))
         let initial = try ModelSpec.build(spec.architecture, seed: 0)
-        try ModelCheckpoint.load(blobs.url(of: spec.weightsSHA256), into: initial)
+        let recorded = try ModelCheckpoint.read(blobs.url(of: spec.weightsSHA256), into: initial).metadata
         var rounds = FederatedRounds(
             job: job.id, architecture: spec.architecture, seed: spec.seed, settings: settings, test: test,
             roster: environment.clients)
@@ -35,7 +35,9 @@ enum FederatedJobs {
         }
         let ledgerSHA256 = try blobs.put(try state.encoded())
         let weightsSHA256 = try blobs.put(
-            try checkpoint(state.globalStateDict, metadata: ["lethe.job": job.id, "lethe.kind": "fedavg"]))
+            try checkpoint(
+                state.globalStateDict,
+                metadata: preprocessingRecord(recorded).merging(["lethe.job": job.id, "lethe.kind": "fedavg"]) { $1 }))
         let verifier = FederatedVerifier(
             job: job.id, architecture: spec.architecture, test: test, roster: environment.clients,
             backdoor: settings.backdoor, seed: spec.seed)
@@ -92,7 +94,10 @@ enum FederatedJobs {
         let weightsSHA256 = try blobs.put(
             try checkpoint(
                 outcome.value.weights,
-                metadata: ["lethe.job": job.id, "lethe.kind": "forget-client", "lethe.client": member.identity]))
+                metadata: preprocessingRecord(try SafetensorsFile(data: blobs.data(spec.weightsSHA256)).metadata)
+                    .merging(["lethe.job": job.id, "lethe.kind": "forget-client", "lethe.client": member.identity]) {
+                        $1
+                    }))
         let trainingSeconds = source.history.reduce(0) { $0 + $1.seconds }
         let elapsed = outcome.value.seconds + outcome.value.repairSeconds
         var report = ClientForgettingReport(
@@ -116,6 +121,12 @@ enum FederatedJobs {
         return JobOutputs(
             id: job.id, weightsSHA256: weightsSHA256, reportSHA256: try blobs.put(JSONEncoder.sorted.encode(report)),
             htmlSHA256: try blobs.put(Data(report.html.utf8)), certificateSHA256: certificate)
+    }
+
+    /// What a federated job's checkpoint carries over from the one it started from: the clients' preprocessing, so
+    /// that the federated model is evaluated and unlearned with the inputs it was trained on.
+    private static func preprocessingRecord(_ metadata: [String: String]) -> [String: String] {
+        metadata.filter { $0.key == Preprocessing.metadataKey }
     }
 
     private static func checkpoint(_ weights: [(name: String, tensor: Tensor)], metadata: [String: String]) throws

@@ -49,10 +49,22 @@ struct FederatedSubmitCommand: AsyncParsableCommand {
         return values
     }
 
+    /// The initial model, the preprocessing the clients' data must get, and what the job's checkpoints record of it
+    /// (as `lethe train` records it), so that `lethe eval` of the federated model preprocesses the same way.
+    func initialModel() throws -> (model: Model, preprocessing: Preprocessing, record: [String: String]) {
+        guard let weights else {
+            let training = try Preprocessing.training(option: dataOptions.normalization, data: dataOptions.data)
+            return (modelOptions.build(seed: seed), training.preprocessing, training.metadata)
+        }
+        let (model, metadata) = try modelOptions.loadWithMetadata(weights: weights)
+        let preprocessing = try dataOptions.preprocessing(for: metadata, weights: weights)
+        let recorded = metadata.filter { $0.key == Preprocessing.metadataKey }
+        return (model, preprocessing, recorded.merging(preprocessing.derivedMetadata) { $1 })
+    }
+
     func run() async throws {
-        let model =
-            try weights.map { try modelOptions.load(weights: $0) } ?? modelOptions.build(seed: seed)
-        let test = try DatasetLoader.load(dataOptions.data, split: .test, normalization: dataOptions.normalization)
+        let (model, preprocessing, record) = try initialModel()
+        let test = try dataOptions.load(.test, preprocessing)
         guard model.inputShape == test.imageShape, model.classCount == test.classCount else {
             throw ValidationError(
                 "\(modelOptions.model) takes \(model.inputShape) inputs and \(model.classCount) classes; \(dataOptions.data) has \(test.imageShape) images of \(test.classCount) classes"
@@ -61,7 +73,7 @@ struct FederatedSubmitCommand: AsyncParsableCommand {
         let initial = FileManager.default.temporaryDirectory.appendingPathComponent(
             "lethe-initial-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: initial) }
-        try ModelCheckpoint.save(model, to: initial, metadata: ["lethe.seed": String(seed)])
+        try ModelCheckpoint.save(model, to: initial, metadata: record.merging(["lethe.seed": String(seed)]) { $1 })
         let client = try cluster.connect()
         defer { client.close() }
         var spec = JobSpec(

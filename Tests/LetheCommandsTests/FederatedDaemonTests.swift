@@ -84,9 +84,11 @@ struct FederatedDaemonTests {
     func aKilledClientMissesRoundsAndRejoins() async throws {
         let federation = try await Federation(heartbeatMilliseconds: 200, keys: false)
         defer { federation.stop() }
+        // Trained on unnormalised pixels (ToTensor()-style), which the federated model's checkpoint records.
+        federation.clientArguments = ["--normalize", "none"]
         (1...3).forEach { federation.startClient($0, of: 3) }
         try await federation.waitUntilOnline(["client-1", "client-2", "client-3"])
-        let job = try await federation.submit(rounds: 40)
+        let job = try await federation.submit(rounds: 40, extra: ["--normalize", "none"])
         // Killed as soon as the job is in: waiting for a round first raced the whole job on a loaded machine (a
         // status poll is a process start, and 40 small rounds can end before it answers).
         federation.killClient(3)
@@ -99,6 +101,9 @@ struct FederatedDaemonTests {
         #expect(participants.contains { !$0.contains("client-3") }, "client-3 took part in every round")
         #expect(participants.last == ["client-1", "client-2", "client-3"], "\(federation.logs)")
         #expect(rounds.count == 40)
+        let checkpoint = try SafetensorsFile(
+            data: try Data(contentsOf: URL(fileURLWithPath: federation.directory.path("\(job).safetensors"))))
+        #expect(checkpoint.metadata["lethe.normalization"] == "none", "\(checkpoint.metadata)")
     }
 }
 
@@ -113,6 +118,8 @@ final class Federation {
     private var coordinator: Process?
     private var coordinatorStarts = 0
     private var clients: [String: Process] = [:]
+    /// Given to every client started from now on.
+    var clientArguments: [String] = []
     let helpers = EndToEndTests()
 
     init(heartbeatMilliseconds: Int, keys: Bool) async throws {
@@ -159,7 +166,7 @@ final class Federation {
             [
                 "client", "--coordinator", clientEndpoint, "--name", name, "--data", data, "--partition",
                 "\(index)/\(count)", "--split", "iid", "--seed", "3", "--threads", "1",
-            ] + security, log: directory.url.appendingPathComponent("\(name).log"))
+            ] + clientArguments + security, log: directory.url.appendingPathComponent("\(name).log"))
     }
 
     func killClient(_ index: Int) {
