@@ -209,7 +209,9 @@ public final class Coordinator: Sendable {
         let environment = environment(for: job, logger: jobLogger)
         defer { _ = board.withLock { $0.stages.removeValue(forKey: job.id) } }
         do {
-            succeeded(job, try await runner(job, environment), logger: jobLogger)
+            // Off the cooperative pool: a job computes for seconds between its awaits (verification, reports).
+            let outputs = try await JobExecutor(name: "lethe.job.\(job.id)").run { try await runner(job, environment) }
+            succeeded(job, outputs, logger: jobLogger)
         } catch  where isStopping {
             // Interrupted by a graceful shutdown: the job stays running and keeps its snapshot for the restart.
             jobLogger.info("\(job.id) stops with the coordinator and resumes on restart (\(error))")

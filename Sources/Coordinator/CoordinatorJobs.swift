@@ -46,13 +46,14 @@ public enum CoordinatorJobs {
                 test: try dataset(audit.testSha256, test, spec.testSHA256), seed: spec.seed, what: spec.weightsName,
                 blob: blobs.url(of:), build: { try! ModelSpec.build(spec.architecture, seed: 0) }, log: environment.log)
         }
-        let run = UnlearningRun(
+        var run = UnlearningRun(
             method: method, parameters: try MethodParameters(method.allParameters, overrides: spec.params),
             scenario: scenario, architecture: spec.architecture, weights: spec.weightsName,
             inputSha256: spec.weightsSHA256, seed: spec.seed, shards: spec.shards, reference: reference,
             unseen: try auditor.flatMap { auditor in
                 try auditor.unseenConfidence(for: scenario) { try! ModelSpec.build(spec.architecture, seed: 0) }
             }, cache: environment.cache, trainSha256: spec.trainSHA256, log: environment.log)
+        run.trainPredictor = trainPredictor(job, environment, labels: train.labels)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-\(job.id)-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: out) }
         var (report, student) = try await run.perform(
@@ -83,6 +84,28 @@ public enum CoordinatorJobs {
             htmlSHA256: try blobs.put(Data(HTMLReport.render(report).utf8)), certificateSHA256: certificate)
         if let missed { throw JobFailedWithOutputs(outputs: outputs, reason: missed) }
         return outputs
+    }
+
+    /// The workers predict every training sample of the job's verifications, in the evaluator's batches (so the
+    /// figures are the ones a local pass gives); the coordinator predicts the test set itself.
+    static func trainPredictor(_ job: StoredJob, _ environment: Coordinator.JobEnvironment, labels: [Int])
+        -> (Model) async throws -> Evaluator.Predictions
+    {
+        let spec = job.spec
+        return { model in
+            let (student, started) = (Handoff(model), Date())
+            let predictions = try await DedicatedThread.run(name: "lethe.job.\(job.id).verify") {
+                let executor = RemoteExecutor(
+                    pool: environment.pool, job: job.id, shards: spec.shards, datasetSHA256: spec.trainSHA256,
+                    labels: labels, originalSHA256: spec.weightsSHA256, architecture: spec.architecture)
+                return try executor.predict(
+                    PredictionRequest(subject: .student, indices: Array(labels.indices)),
+                    state: PlanState(student: student.value))
+            }
+            let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+            environment.log("verification: the workers predicted the \(labels.count) training samples in \(seconds) s")
+            return predictions
+        }
     }
 
     /// Reports a plan's progress as the job's phases (for `lethe status` and `lethe watch`).

@@ -24,6 +24,13 @@ public struct RunTimings: Codable, Equatable, Sendable {
         return try body()
     }
 
+    /// Runs `body`, recording its wall time as `name` (for phases that wait for workers).
+    public mutating func measure<T>(_ name: String, _ body: () async throws -> T) async rethrows -> T {
+        let start = Date()
+        defer { record(name, seconds: Date().timeIntervalSince(start)) }
+        return try await body()
+    }
+
     /// Adds `later`'s phases after these (e.g. the run's own phases after the command's loading).
     public mutating func append(_ later: RunTimings?) { phases += later?.phases ?? [] }
 

@@ -34,6 +34,9 @@ public struct UnlearningRun {
     public let trainSha256: String?
     /// Hears what the run is about to do (one line each).
     public let log: (String) -> Void
+    /// Predicts every training sample for a verification (the bulk of its pass) elsewhere: a coordinator's workers.
+    /// nil: in process. Either way the figures are the same (predictions go in the evaluator's batches).
+    public var trainPredictor: ((Model) async throws -> Evaluator.Predictions)?
 
     public init(
         method: any UnlearningMethod, parameters: MethodParameters, scenario: Scenario, architecture: String,
@@ -97,8 +100,8 @@ public struct UnlearningRun {
             verifier.baselines(randomModel: build(seed: seed &+ 0x5EED), reference: reference?.model)
         }
         stage(JobStage.verifyingBefore, plan.totalSteps)
-        let (before, reused) = try timings.measure("before") {
-            try verifyBefore(original, verifier: verifier, baselines: baselines, trainSha256: trainSha256)
+        let (before, reused) = try await timings.measure("before") {
+            try await verifyBefore(original, verifier: verifier, baselines: baselines, trainSha256: trainSha256)
         }
         let target = timings.measure("forget target") {
             Acceptance.forgetTarget(
@@ -116,7 +119,9 @@ public struct UnlearningRun {
         let student = state.student
 
         stage(JobStage.verifyingAfter, plan.totalSteps)
-        let after = try timings.measure("after") { try verifier.verify(student, against: baselines) }
+        let after = try await timings.measure("after") {
+            try verifier.verify(try await predictions(of: student, verifier: verifier), against: baselines)
+        }
         let anamnesis = timings.measure("relearning") { relearning(student, target: before.forgetAccuracy) }
         var metadata = scenario.metadata.filter { $0.key.hasPrefix("lethe.") }
         metadata["lethe.unlearning"] = String(
@@ -184,9 +189,11 @@ public struct UnlearningRun {
     /// the same original and data left them there (any forget set derives its figures from them).
     func verifyBefore(
         _ original: Model, verifier: Verifier, baselines: Verifier.Baselines, trainSha256: String?
-    ) throws -> (VerificationReport, reused: [String]) {
+    ) async throws -> (VerificationReport, reused: [String]) {
         guard let store = cache?.predictions, let trainSha256 else {
-            return (try verifier.verify(original, against: baselines), [])
+            return (
+                try verifier.verify(try await predictions(of: original, verifier: verifier), against: baselines), []
+            )
         }
         let key = DirectoryPredictionStore.key(
             modelSha256: inputSha256, architecture: architecture, trainSha256: trainSha256,
@@ -195,9 +202,15 @@ public struct UnlearningRun {
             log("before: reusing the original's predictions from an earlier run on the same data (\(key.prefix(12)))")
             return (try verifier.verify(cached, against: baselines), ["original's predictions \(key)"])
         }
-        let predictions = verifier.predictions(of: original)
+        let predictions = try await predictions(of: original, verifier: verifier)
         store.save(predictions, key: key)
         return (try verifier.verify(predictions, against: baselines), [])
+    }
+
+    /// `model`'s predictions on every sample, the training samples' from `trainPredictor` when there is one.
+    func predictions(of model: Model, verifier: Verifier) async throws -> ModelPredictions {
+        guard let trainPredictor else { return verifier.predictions(of: model) }
+        return verifier.predictions(of: model, train: try await trainPredictor(model))
     }
 }
 

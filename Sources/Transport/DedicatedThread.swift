@@ -20,3 +20,22 @@ public struct Handoff<Value>: @unchecked Sendable {
     public let value: Value
     public init(_ value: Value) { self.value = value }
 }
+
+/// A task executor with a serial queue of its own: async code that also computes for seconds at a time (a job's
+/// verification passes, its reports) runs there instead of on Swift's cooperative pool, whose few threads the
+/// daemon needs for its messages. (Dispatch gives a serial queue a thread outside that pool when it blocks.)
+public final class JobExecutor: TaskExecutor {
+    private let queue: DispatchQueue
+
+    public init(name: String) { queue = DispatchQueue(label: name) }
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { [self] in job.runSynchronously(on: asUnownedTaskExecutor()) }
+    }
+
+    /// Runs `body` with this executor preferred for it and every child task it starts.
+    public func run<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(self) { try await body() }
+    }
+}

@@ -94,10 +94,13 @@ public struct Verifier: Sendable {
     }
 
     /// `model`'s predictions on every training and test sample: one pass over each, from which every figure of
-    /// its verification derives.
-    public func predictions(of model: Model, progress: ProgressHandler? = nil) -> ModelPredictions {
+    /// its verification derives. `computedTrain`: the training samples' predictions, made elsewhere (workers).
+    public func predictions(
+        of model: Model, train computedTrain: Evaluator.Predictions? = nil, progress: ProgressHandler? = nil
+    ) -> ModelPredictions {
         ModelPredictions(
-            train: Evaluator.predict(model, on: train, indices: Array(0..<train.count), progress: progress),
+            train: computedTrain
+                ?? Evaluator.predict(model, on: train, indices: Array(0..<train.count), progress: progress),
             test: Evaluator.predict(model, on: test, indices: Array(0..<test.count), progress: progress))
     }
 

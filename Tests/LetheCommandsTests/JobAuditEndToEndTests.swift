@@ -81,6 +81,10 @@ struct JobAuditEndToEndTests {
         {
             #expect(try canonical(here[key]) == canonical(there[key]), "\(key) differs")
         }
+        // The job's verifications had the workers predict the training samples (before and after), with the
+        // figures of the local passes above.
+        let verified = logs(directory).components(separatedBy: "verification: the workers predicted").count - 1
+        #expect(verified == 2, "\(logs(directory))")
         // `lethe result` names the file it wrote.
         #expect(there["out"] as? String == directory.path("remote.safetensors"))
         #expect(
