@@ -18,6 +18,9 @@ struct DistributedBench: AsyncParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var output: FormatOptions
     @Option(help: "Workers (threads in this process, behind real loopback sockets).") var workers = 2
+    @Flag(help: "Run the workers as `lethe worker` processes (loopback TCP), as a deployment does.")
+    var processes = false
+    @OptionGroup var compute: ComputeOptions
     @Option(help: "Logical shards per step (default: one per worker).") var shards: Int?
     @Option(help: "Minibatch size.") var batchSize = 128
     @Option(help: "Steps measured (after 2 warm-up steps) on each executor, in interleaved pairs.") var steps = 60
@@ -34,6 +37,7 @@ struct DistributedBench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        compute.apply()
         let shards = shards ?? workers
         let model = try ModelSpec.build(modelOptions.model, seed: 1)
         var generator = SeededGenerator(seed: 7)
@@ -57,7 +61,9 @@ struct DistributedBench: AsyncParsableCommand {
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-bench-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let cluster = try EmbeddedCluster(workers: workers, directory: directory, endpoint: "tcp://127.0.0.1:*")
+        let cluster = try EmbeddedCluster(
+            workers: workers, directory: directory, endpoint: "tcp://127.0.0.1:*", asProcesses: processes,
+            threads: compute.threads)
         defer { cluster.stop() }
         let checkpoint = directory.appendingPathComponent("model.safetensors")
         try ModelCheckpoint.save(model, to: checkpoint)
@@ -90,7 +96,8 @@ struct DistributedBench: AsyncParsableCommand {
         let (seconds, bytes, sameBits) = try await DedicatedThread.run(name: "bench") { try job.value() }
         let ratios = zip(seconds[1], seconds[0]).map { $0 / $1 - 1 }
         let report = DistributedBenchReport(
-            model: model.architecture, batchSize: batchSize, workers: workers, shards: shards, steps: steps,
+            model: model.architecture, batchSize: batchSize, workers: workers,
+            workersAre: processes ? "processes" : "threads", shards: shards, steps: steps,
             threads: Parallel.maxThreads,
             blas: BLAS.kernelIdentity, localStepMs: 1000 * median(seconds[0]), remoteStepMs: 1000 * median(seconds[1]),
             overhead: median(ratios), overheadQuartiles: [quantile(ratios, 0.25), quantile(ratios, 0.75)],
@@ -102,8 +109,9 @@ struct DistributedBench: AsyncParsableCommand {
             print(
                 String(
                     format:
-                        "%@, batch %d, %d shards, median of %d steps: in process %.1f ms/step, %d loopback workers %.1f ms/step (%+.1f%%, quartiles %+.1f%% %+.1f%%), %.2f MB/step, same bits: %@",
-                    report.model, batchSize, shards, steps, report.localStepMs, workers, report.remoteStepMs,
+                        "%@, batch %d, %d shards, median of %d steps: in process %.1f ms/step, %d loopback worker %@ %.1f ms/step (%+.1f%%, quartiles %+.1f%% %+.1f%%), %.2f MB/step, same bits: %@",
+                    report.model, batchSize, shards, steps, report.localStepMs, workers, report.workersAre,
+                    report.remoteStepMs,
                     100 * report.overhead, 100 * report.overheadQuartiles[0], 100 * report.overheadQuartiles[1],
                     Double(report.bytesPerStep) / 1e6, report.sameBits ? "yes" : "NO"))
         }
@@ -114,6 +122,8 @@ struct DistributedBenchReport: Encodable {
     let model: String
     let batchSize: Int
     let workers: Int
+    /// `threads` in the bench's process or `lethe worker` `processes`.
+    let workersAre: String
     let shards: Int
     let steps: Int
     /// Threads of the in-process executor and of each worker.

@@ -17,11 +17,14 @@ public final class EmbeddedCluster {
     private let server: ZeroMQTransport
     private let clients: [ZeroMQTransport]
     private let runs: [Task<Void, Never>]
+    private let processes: [Process]
 
     /// Blobs live under `directory` (the coordinator's store and one cache per worker). `endpoint` defaults to a
     /// fresh inproc name; `tcp://127.0.0.1:*` puts the workers behind real loopback sockets.
+    /// With `asProcesses`, the workers are `lethe worker` processes (of this executable, with `threads` each)
+    /// instead of tasks in this one.
     public init(
-        workers count: Int, directory: URL, endpoint: String? = nil,
+        workers count: Int, directory: URL, endpoint: String? = nil, asProcesses: Bool = false, threads: Int? = nil,
         logger: Logger = Logger(label: "lethe.embedded", factory: SwiftLogNoOpLogHandler.init)
     ) throws {
         precondition(count >= 1, "an embedded cluster needs a worker")
@@ -34,7 +37,14 @@ public final class EmbeddedCluster {
         pool.start()
         var clients: [ZeroMQTransport] = []
         var runs: [Task<Void, Never>] = []
-        for index in 0..<count {
+        let endpoint = server.endpoint
+        processes =
+            asProcesses
+            ? try (0..<count).map {
+                try Self.startWorkerProcess(
+                    $0, endpoint: endpoint, cache: directory.appendingPathComponent("worker-\($0)"), threads: threads)
+            } : []
+        for index in 0..<(asProcesses ? 0 : count) {
             let client = try ZeroMQTransport.client(context, connect: server.endpoint, security: .insecure)
             let node = WorkerNode(
                 transport: client, blobs: try BlobStore(directory: directory.appendingPathComponent("worker-\(index)")),
@@ -48,7 +58,26 @@ public final class EmbeddedCluster {
         self.runs = runs
     }
 
+    /// `lethe worker` number `index`, connected to `endpoint` (loopback, so without keys); its output is dropped.
+    private static func startWorkerProcess(_ index: Int, endpoint: String, cache: URL, threads: Int?) throws
+        -> Process
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments =
+            [
+                "worker", "--coordinator", endpoint, "--insecure", "--name", "bench-\(index)", "--cache-dir",
+                cache.path,
+            ] + (threads.map { ["--threads", String($0)] } ?? [])
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     public func stop() {
+        for process in processes where process.isRunning { process.terminate() }
+        processes.forEach { $0.waitUntilExit() }
         pool.stop()
         runs.forEach { $0.cancel() }
         clients.forEach { $0.close() }

@@ -35,6 +35,20 @@ struct BenchEndToEndTests {
         #expect(refused.status == 2 && refused.standardError.contains("--out"))
     }
 
+    /// Training steps on `lethe worker` processes over loopback TCP against the in-process executor: the same
+    /// bits, and the bytes a step moves (the weights to each worker and its gradients back).
+    @Test func benchDistributedRunsRealWorkerProcesses() async throws {
+        let bench = try await LetheProcess.run([
+            "bench", "distributed", "--model", "fmnist-mlp", "--workers", "2", "--steps", "3", "--processes",
+            "--threads", "1", "--format", "json",
+        ])
+        try #require(bench.status == 0, "\(bench.standardError)")
+        let report = try common.json(bench.standardOutput)
+        #expect(report["workers_are"] as? String == "processes" && report["same_bits"] as? Bool == true)
+        let parameterBytes = try #require(report["parameter_bytes"] as? Int)
+        #expect((report["bytes_per_step"] as? Int ?? 0) >= 2 * 2 * parameterBytes, "\(report)")
+    }
+
     @Test func benchEngineReportsBothSgemmPeaksAndInference() async throws {
         let bench = try await LetheProcess.run([
             "bench", "engine", "--model", "fmnist-mlp", "--seconds", "0.2", "--format", "json",
