@@ -167,6 +167,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Key directory (`lethe keys init`), default $LETHE_KEYS; uses its worker key.") var keys: String?
     @Option(help: "Name shown by `lethe workers` (default: host name and process id).") var name: String?
     @Option(help: "Where downloaded datasets and checkpoints are cached (by hash).") var cacheDir: String?
+    @Option(help: "How much the cache may hold, e.g. 500M or 20G (least recently used blobs go first).")
+    var cacheMaxSize = ByteSize(bytes: 8 << 30)
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var logging: LogOptions
 
@@ -182,7 +184,7 @@ struct WorkerCommand: AsyncParsableCommand {
             transport: transport, blobs: try BlobStore(directory: cache),
             hello: Hello(
                 name: workerName, kernelIdentity: BLAS.kernelIdentity, threads: Parallel.maxThreads,
-                softwareVersion: LetheCommand.version), logger: logger)
+                softwareVersion: LetheCommand.version), cacheMaxBytes: cacheMaxSize.bytes, logger: logger)
         logger.info("connecting to \(connection.coordinator), cache \(cache.path)")
         try await runUntilSignalled([node], logger: logger)
     }

@@ -14,6 +14,7 @@ public final class WorkerNode: CoordinatorLinked, Sendable {
     let logger: Logger
     private let computer: ShardComputer
     private let blobs: BlobStore
+    private let cacheMaxBytes: Int64?
     /// Computes one task at a time on a thread of its own, off Swift's cooperative pool (long synchronous work
     /// there would starve the node's other tasks, the heartbeat among them).
     private let compute = DispatchQueue(label: "lethe.worker.compute")
@@ -27,11 +28,13 @@ public final class WorkerNode: CoordinatorLinked, Sendable {
         var tasksDone = 0
     }
 
+    /// `cacheMaxBytes`: how much downloaded blobs may hold (least recently used first out; nil: unbounded).
     public init(
-        transport: Transport, blobs: BlobStore, hello: Hello,
+        transport: Transport, blobs: BlobStore, hello: Hello, cacheMaxBytes: Int64? = nil,
         logger: Logger = Logger(label: "lethe.worker", factory: SwiftLogNoOpLogHandler.init)
     ) {
         self.transport = transport
+        self.cacheMaxBytes = cacheMaxBytes
         self.logger = logger
         self.blobs = blobs
         computer = ShardComputer(blobs: blobs)
@@ -83,6 +86,7 @@ public final class WorkerNode: CoordinatorLinked, Sendable {
                     requestID: requestID), to: nil)
             return
         }
+        for sha256 in [task.context.datasetSHA256, task.context.originalSHA256] { blobs.markUsed(sha256) }
         state.computing = true
         compute.async { [self] in
             let reply: Envelope<WorkerToCoordinator>
@@ -106,7 +110,15 @@ public final class WorkerNode: CoordinatorLinked, Sendable {
     private func store(_ chunk: BlobChunk, requestID: UInt64, _ state: inout State) {
         guard !state.computing, state.tasks.first?.requestID == requestID else { return }
         do {
-            _ = try blobs.append(chunk.sha256, offset: chunk.offset, total: chunk.totalBytes, bytes: chunk.data)
+            let complete = try blobs.append(
+                chunk.sha256, offset: chunk.offset, total: chunk.totalBytes, bytes: chunk.data)
+            if complete, let cacheMaxBytes, let context = state.tasks.first?.task.context {
+                let pruning = blobs.prune(
+                    toAtMost: cacheMaxBytes, sparing: [context.datasetSHA256, context.originalSHA256])
+                if pruning.removed > 0 {
+                    log("cache: removed \(pruning.removed) least recently used blobs (\(pruning.freedBytes) bytes)")
+                }
+            }
         } catch {
             state.tasks.removeFirst()
             answer(Envelope(.error(ProtocolError(.unknownBlob, "\(error)")), requestID: requestID))

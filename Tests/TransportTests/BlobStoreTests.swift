@@ -4,6 +4,37 @@ import Testing
 import Transport
 
 struct BlobStoreTests {
+    /// A worker's cache stays within its budget: the least recently used complete blobs go first, never one a task
+    /// is about to read (spared, or used within the recent window), nor a partial download.
+    @Test func pruningRemovesTheLeastRecentlyUsedBlobsOnly() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try BlobStore(directory: directory.url)
+        func blob(_ byte: UInt8, usedHoursAgo hours: Double) throws -> String {
+            let sha256 = try store.put(Data(repeating: byte, count: 1000))
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date(timeIntervalSinceNow: -3600 * hours)], ofItemAtPath: store.url(of: sha256).path
+            )
+            return sha256
+        }
+        let (oldest, spared, older, recent) = (
+            try blob(1, usedHoursAgo: 5), try blob(2, usedHoursAgo: 4), try blob(3, usedHoursAgo: 3),
+            try blob(4, usedHoursAgo: 0)
+        )
+        let used = try blob(5, usedHoursAgo: 2)
+        store.markUsed(used)  // now the most recent
+        let partial = BlobStore.sha256(Data(repeating: 6, count: 2000))
+        #expect(try !store.append(partial, offset: 0, total: 2000, bytes: [UInt8](repeating: 6, count: 1000)))
+
+        let pruning = store.prune(toAtMost: 2500, sparing: [spared])
+        #expect((pruning.removed, pruning.freedBytes, pruning.keptBytes) == (2, 2000, 3000))
+        #expect(!store.contains(oldest) && !store.contains(older))
+        #expect(store.contains(spared) && store.contains(recent) && store.contains(used))
+        #expect(store.partialLength(partial) == 1000)
+        // Over budget with nothing old enough to remove: everything stays.
+        #expect(store.prune(toAtMost: 0, sparing: [spared]).removed == 0)
+    }
+
     /// Uploads and downloads resume from what is already stored; chunks out of order and bytes that do not
     /// hash to their address are refused, and nothing corrupt is ever stored.
     @Test func chunkedTransfersResumeAndRefuseWhatDoesNotFit() throws {
