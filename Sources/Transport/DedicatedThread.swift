@@ -26,8 +26,15 @@ public struct Handoff<Value>: @unchecked Sendable {
 /// daemon needs for its messages. (Dispatch gives a serial queue a thread outside that pool when it blocks.)
 public final class JobExecutor: TaskExecutor {
     private let queue: DispatchQueue
+    private let key = DispatchSpecificKey<ObjectIdentifier>()
 
-    public init(name: String) { queue = DispatchQueue(label: name) }
+    public init(name: String) {
+        queue = DispatchQueue(label: name)
+        queue.setSpecific(key: key, value: ObjectIdentifier(self))
+    }
+
+    /// Whether the caller runs on this executor's queue.
+    public var isCurrent: Bool { DispatchQueue.getSpecific(key: key) == ObjectIdentifier(self) }
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
