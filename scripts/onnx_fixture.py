@@ -44,11 +44,17 @@ def export(model, x, path):
 
 
 def export_restoring_state(model, x, path):
-    """Exports `model`, then undoes what the exporter's own training-mode pass did to its buffers (BatchNorm's
-    running statistics), so the recorded values start from the state the .onnx file holds."""
-    state = {k: v.clone() for k, v in model.state_dict().items()}
+    """Exports `model`, then loads the state the .onnx file holds back into it (the exporter's own training-mode
+    passes move BatchNorm's running statistics), so the recorded values start from the file's weights."""
+    import onnx
+    from onnx import numpy_helper
+
     export(model, x, path)
-    model.load_state_dict(state)
+    state = model.state_dict()
+    with torch.no_grad():
+        for initializer in onnx.load(path).graph.initializer:
+            if initializer.name in state:
+                state[initializer.name].copy_(torch.from_numpy(numpy_helper.to_array(initializer).copy()))
 
 
 class Lambda(nn.Module):
