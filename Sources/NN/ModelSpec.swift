@@ -29,6 +29,7 @@ public enum ModelSpec {
                 inputShape: [try options.int("channels") ?? 3, size, size])
         default:
             if spec.hasSuffix(".onnx") { return try ONNXModelFile.load(spec) }
+            if spec.hasPrefix(ONNXGraphs.prefix) { return try ONNXGraphs.model(spec) }
             guard spec.hasSuffix(".json") else {
                 throw .unknown(
                     "unknown model '\(spec)': use one of \(ModelZoo.builtInNames.joined(separator: ", ")), a .json architecture file or a .onnx graph"
@@ -42,7 +43,9 @@ public enum ModelSpec {
     }
 
     private static func splitOptions(_ spec: String) -> (String, Options) {
-        guard !spec.hasSuffix(".json"), !spec.hasSuffix(".onnx"), let colon = spec.firstIndex(of: ":") else {
+        guard !spec.hasSuffix(".json"), !spec.hasSuffix(".onnx"), !spec.hasPrefix(ONNXGraphs.prefix),
+            let colon = spec.firstIndex(of: ":")
+        else {
             return (spec, Options(pairs: [:]))
         }
         var pairs: [String: String] = [:]
