@@ -26,7 +26,9 @@ let package = Package(
         // protobuf-c code generated from proto/onnx.proto by scripts/gen-proto.sh (committed), and its decoder.
         .target(name: "ONNXProtoC", dependencies: ["CProtobufC"]),
         .target(name: "ONNX", dependencies: ["ONNXProtoC", "CProtobufC", "Tensor"]),
-        .target(name: "NN", dependencies: ["Tensor", "ONNX"], swiftSettings: fast),
+        .target(
+            name: "NN", dependencies: ["Tensor", "ONNX", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: fast),
         .target(name: "Checkpoint", dependencies: ["Tensor", "NN"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
         .target(name: "Unlearning", dependencies: ["NN", "Data"], swiftSettings: fast),

@@ -10,6 +10,8 @@ public enum ONNXGraphs {
     public typealias Source = @Sendable (_ sha256: String) -> [UInt8]?
 
     private static let sources = Mutex<[Source]>([])
+    /// Graph files this process read from disk (`ONNXModelFile`), by sha256.
+    private static let remembered = Mutex<[String: [UInt8]]>([:])
 
     /// The architecture name of the graph file whose sha256 is `sha256`.
     public static func architecture(sha256: String) -> String { prefix + sha256 }
@@ -18,6 +20,11 @@ public enum ONNXGraphs {
     public static func blob(of architecture: String) -> String? {
         guard architecture.hasPrefix(prefix) else { return nil }
         return String(architecture.dropFirst(prefix.count))
+    }
+
+    /// Keeps a graph file read from disk, so `onnx:<sha256>` resolves to it in this process.
+    static func remember(_ bytes: [UInt8], sha256: String) {
+        remembered.withLock { $0[sha256] = bytes }
     }
 
     /// Lets `onnx:<sha256>` architectures resolve from a blob store (a process's coordinator or worker).
@@ -30,10 +37,11 @@ public enum ONNXGraphs {
             throw .invalid("'\(architecture)' is not onnx:<sha256>")
         }
         let registered = sources.withLock { $0 }
-        guard let bytes = registered.lazy.compactMap({ $0(sha256) }).first else {
+        guard let bytes = remembered.withLock({ $0[sha256] }) ?? registered.lazy.compactMap({ $0(sha256) }).first
+        else {
             throw .unknown(
                 "the ONNX graph \(sha256) is not stored here (upload it with lethe submit --model FILE.onnx)")
         }
-        return try ONNXModelFile.model(bytes: bytes, architecture: architecture)
+        return try ONNXModelFile.model(bytes: bytes, architecture: architecture, source: architecture)
     }
 }
