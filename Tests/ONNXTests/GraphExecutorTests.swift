@@ -30,9 +30,11 @@ import Testing
     }
 
     @Test func residualNetworkGradientsMatchFiniteDifferences() throws {
-        // x + bn(conv(relu(bn(conv(x))))) and a depthwise branch concatenated back, in training mode.
+        // x + bn(conv(relu(bn(conv(x))))) and a depthwise branch concatenated back. In evaluation mode: float32
+        // central differences through training-mode BatchNorm are too coarse for this depth (its training-mode
+        // gradients are checked against PyTorch in ONNXOperatorParityTests and ONNXModelParityTests).
         let layer = try graph("residual-cnn.onnx")
-        let failures = GradientCheck.check(layer, input: input([2, 1, 28, 28], seed: 3), mode: .train(seed: 1))
+        let failures = GradientCheck.check(layer, input: input([2, 1, 28, 28], seed: 3), mode: .eval)
         #expect(failures.isEmpty, "\(failures.prefix(3))")
     }
 
