@@ -93,6 +93,25 @@ class MatMulBias(nn.Module):
         return x @ self.weight + self.bias
 
 
+class Normalize(nn.Module):
+    """A model's own preprocessing as its first nodes: (x − mean) / std per channel, from registered buffers."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor([0.49, 0.48, 0.45]).reshape(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor([0.25, 0.24, 0.26]).reshape(1, 3, 1, 1))
+
+    def forward(self, x):
+        return (x - self.mean) / self.std
+
+
+class ConstantArithmetic(nn.Module):
+    """Constants written inside forward (Constant nodes): per-channel scale and shift, and a scalar divisor."""
+
+    def forward(self, x):
+        return (x * torch.tensor([2.0, -1.0, 0.5]).reshape(3, 1, 1) + torch.tensor([0.1, 0.2, 0.3]).reshape(3, 1, 1)) / 4.0
+
+
 # name: (module, input shape)
 OPS = {
     "conv": (lambda: nn.Conv2d(2, 3, 3, stride=2, padding=1), [2, 2, 7, 7]),
@@ -115,6 +134,8 @@ OPS = {
     "identity": (lambda: nn.Identity(), [2, 5]),
     "dropout": (lambda: nn.Dropout(0.0), [2, 5]),
     "two_consumers": (TwoConsumers, [2, 3, 4]),
+    "normalize": (Normalize, [2, 3, 4, 4]),
+    "constant_arithmetic": (ConstantArithmetic, [2, 3, 4, 4]),
 }
 
 

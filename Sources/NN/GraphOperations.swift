@@ -1,7 +1,7 @@
 import Tensor
 
-/// The graph nodes that are not layers of their own: element-wise sums and scaling, concatenation, reshaping and
-/// products with a weight matrix.
+/// The graph nodes that are not layers of their own: sums, concatenation, reshaping and products with a weight
+/// matrix (combinations with constants: `ConstantOperation`).
 
 /// x + y for two computed values of the same shape; the gradient goes to both unchanged.
 final class AddOperation: GraphOperation {
@@ -16,18 +16,18 @@ final class AddOperation: GraphOperation {
     func copy() -> GraphOperation { AddOperation() }
 }
 
-/// x + b with a constant or trainable `bias` repeated over the leading dimensions of x (NumPy broadcasting of a
-/// trailing shape, as in `x @ W + b`). `name` is nil for a `Constant` node, which is not model state.
+/// x + b with a trainable `bias` repeated over the leading dimensions of x (NumPy broadcasting of a trailing
+/// shape, as in `x @ W + b`).
 final class BiasAddOperation: GraphOperation {
     let bias: Parameter
-    let name: String?
+    let name: String
 
-    init(bias: Parameter, name: String?) {
+    init(bias: Parameter, name: String) {
         self.bias = bias
         self.name = name
     }
 
-    var namedState: [(name: String, parameter: Parameter)] { name.map { [(name: $0, parameter: bias)] } ?? [] }
+    var namedState: [(name: String, parameter: Parameter)] { [(name: name, parameter: bias)] }
 
     func forward(_ inputs: [Tensor], mode: ForwardMode) -> Tensor {
         let b = bias.value.scalars
@@ -40,37 +40,18 @@ final class BiasAddOperation: GraphOperation {
     }
 
     func backward(_ outputGradient: Tensor) -> [Tensor] {
-        if bias.isTrainable {
-            let count = bias.value.count
-            bias.grad.withUnsafeMutableBufferPointer { db in
-                outputGradient.withUnsafeBufferPointer { dy in
-                    for i in 0..<dy.count { db[i % count] += dy[i] }
-                }
+        let count = bias.value.count
+        bias.grad.withUnsafeMutableBufferPointer { db in
+            outputGradient.withUnsafeBufferPointer { dy in
+                for i in 0..<dy.count { db[i % count] += dy[i] }
             }
         }
         return [outputGradient]
     }
 
     func copy() -> GraphOperation {
-        BiasAddOperation(bias: Parameter(bias.value, trainable: bias.isTrainable), name: name)
+        BiasAddOperation(bias: Parameter(bias.value), name: name)
     }
-}
-
-/// x · c for a constant scalar c (a `Constant` node, or an initializer kept as a buffer under `name`).
-final class ScaleOperation: GraphOperation {
-    let factor: Parameter
-    let name: String?
-
-    init(factor: Parameter, name: String?) {
-        self.factor = factor
-        self.name = name
-    }
-
-    var namedState: [(name: String, parameter: Parameter)] { name.map { [(name: $0, parameter: factor)] } ?? [] }
-
-    func forward(_ inputs: [Tensor], mode: ForwardMode) -> Tensor { factor.value.scalars[0] * inputs[0] }
-    func backward(_ outputGradient: Tensor) -> [Tensor] { [factor.value.scalars[0] * outputGradient] }
-    func copy() -> GraphOperation { ScaleOperation(factor: Parameter(factor.value, trainable: false), name: name) }
 }
 
 /// Concatenation along `axis` (1 = channels or features; the batch axis 0 is never concatenated).

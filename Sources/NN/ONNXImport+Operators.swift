@@ -23,7 +23,9 @@ extension ONNXGraphBuilder {
         case "Gemm": return try gemm(node)
         case "MatMul": return try matmul(node)
         case "Add": return try add(node)
-        case "Mul": return try scale(node)
+        case "Mul": return try withConstant(node, .multiply)
+        case "Sub": return try withConstant(node, .subtract)
+        case "Div": return try withConstant(node, .divide)
         case "Concat": return try concat(node)
         case "Flatten":
             let x = try computed(node, 0)
@@ -171,61 +173,58 @@ extension ONNXGraphBuilder {
         return (MatMulOperation(weight: weight.tensor, name: weight.name), [x.index], [weight.tensor.shape[1]])
     }
 
-    /// Two computed values of one shape, or a computed value plus a constant or weight broadcast over it.
+    /// Two computed values of one shape; a computed value plus a weight (`x @ W + b`: trainable, repeated over the
+    /// leading axes); or a computed value plus a constant.
     private mutating func add(_ node: ONNXNode) throws(ONNXError) -> Mapped {
         guard node.inputs.count == 2 else { throw node.invalid("Add needs two inputs") }
         let computedPositions = (0..<2).filter { isComputed(node.inputs[$0]) }
-        switch computedPositions.count {
-        case 2:
+        guard computedPositions.count == 1 else {
+            guard computedPositions.count == 2 else {
+                throw node.unsupported("Add of two constants (fold constants before export)", opset: opset)
+            }
             let (a, b) = (try computed(node, 0), try computed(node, 1))
             guard a.shape == b.shape else {
                 throw node.unsupported(
                     "Add of shapes [N] + \(a.shape) and [N] + \(b.shape) (broadcasting)", opset: opset)
             }
             return (AddOperation(), [a.index, b.index], a.shape)
-        case 1:
-            let x = try computed(node, computedPositions[0])
-            let position = 1 - computedPositions[0]
-            guard let bias = constant(node, position) else { throw node.invalid("input \(position) is undefined") }
-            var shape = bias.shape
-            while shape.first == 1 && shape.count > 1 { shape.removeFirst() }
-            guard shape.count <= x.shape.count, Array(x.shape.suffix(shape.count)) == shape else {
-                throw node.unsupported("Add of [N] + \(x.shape) and a constant of shape \(bias.shape)", opset: opset)
-            }
-            if isInitializer(node.inputs[position]) {
-                let weight = try parameter(node, position)
-                return (BiasAddOperation(bias: Parameter(weight.tensor), name: weight.name), [x.index], x.shape)
-            }
-            return (
-                BiasAddOperation(bias: Parameter(bias.floatTensor, trainable: false), name: nil), [x.index], x.shape
-            )
-        default:
-            throw node.unsupported("Add of two constants (fold constants before export)", opset: opset)
-        }
-    }
-
-    /// A computed value times a constant scalar.
-    private mutating func scale(_ node: ONNXNode) throws(ONNXError) -> Mapped {
-        guard node.inputs.count == 2 else { throw node.invalid("Mul needs two inputs") }
-        let computedPositions = (0..<2).filter { isComputed(node.inputs[$0]) }
-        guard computedPositions.count == 1 else {
-            throw node.unsupported(
-                "Mul of \(computedPositions.count) computed values (Lethe multiplies by a constant)", opset: opset)
         }
         let x = try computed(node, computedPositions[0])
         let position = 1 - computedPositions[0]
-        guard let factor = constant(node, position), factor.elementCount == 1 else {
-            throw node.unsupported("Mul by a non-scalar constant", opset: opset)
+        guard isInitializer(node.inputs[position]) else { return try withConstant(node, .add) }
+        let weight = try parameter(node, position)
+        var shape = weight.tensor.shape
+        while shape.first == 1 && shape.count > 1 { shape.removeFirst() }
+        guard shape.count <= x.shape.count, Array(x.shape.suffix(shape.count)) == shape else {
+            throw node.unsupported(
+                "Add of [N] + \(x.shape) and a weight of shape \(weight.tensor.shape)", opset: opset)
         }
-        let value = Tensor(shape: [], scalars: factor.floatTensor.scalars)
-        if isInitializer(node.inputs[position]) {
-            let buffer = try parameter(node, position)
-            return (
-                ScaleOperation(factor: Parameter(buffer.tensor, trainable: false), name: buffer.name), [x.index],
-                x.shape
-            )
+        return (BiasAddOperation(bias: Parameter(weight.tensor), name: weight.name), [x.index], x.shape)
+    }
+
+    /// A computed value (first input for Sub and Div) with a constant broadcast over each sample: a `Constant`
+    /// node's value, or an initializer kept as a buffer under its name (a registered `mean` or `std`).
+    mutating func withConstant(_ node: ONNXNode, _ kind: ConstantOperation.Kind) throws(ONNXError) -> Mapped {
+        guard node.inputs.count == 2 else { throw node.invalid("\(node.opType) needs two inputs") }
+        let computedPositions = (0..<2).filter { isComputed(node.inputs[$0]) }
+        let ordered = kind == .add || kind == .multiply
+        guard computedPositions == [0] || (ordered && computedPositions == [1]) else {
+            throw node.unsupported(
+                "\(node.opType) of \(computedPositions.count) computed values (Lethe combines one with a constant"
+                    + (ordered ? ")" : ", the computed value first)"), opset: opset)
         }
-        return (ScaleOperation(factor: Parameter(value, trainable: false), name: nil), [x.index], x.shape)
+        let x = try computed(node, computedPositions[0])
+        let position = 1 - computedPositions[0]
+        guard let value = constant(node, position) else { throw node.invalid("input \(position) is undefined") }
+        let name = isInitializer(node.inputs[position]) ? try parameter(node, position).name : nil
+        guard
+            let operation = ConstantOperation(
+                kind, constant: value.floatTensor, name: name, sampleShape: x.shape)
+        else {
+            throw node.unsupported(
+                "a constant of shape \(value.shape) that does not broadcast over [N] + \(x.shape)", opset: opset)
+        }
+        return (operation, [x.index], x.shape)
     }
 
     private func concat(_ node: ONNXNode) throws(ONNXError) -> Mapped {

@@ -8,7 +8,7 @@ public enum ONNXImport {
     /// The operators Lethe runs, for refusals.
     public static let supportedOperators = [
         "Conv", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "MaxPool", "AveragePool", "GlobalAveragePool",
-        "Gemm", "MatMul", "Add", "Mul", "Concat", "Flatten", "Reshape", "Identity", "Dropout", "Constant",
+        "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Concat", "Flatten", "Reshape", "Identity", "Dropout", "Constant",
     ]
 
     /// The graph as an engine model: its one output must be [N, classes] logits.

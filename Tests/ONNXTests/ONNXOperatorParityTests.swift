@@ -13,7 +13,7 @@ import Testing
     static let operators = [
         "conv", "conv_nobias_k5", "conv_depthwise", "batchnorm", "batchnorm1d", "relu", "leakyrelu", "sigmoid",
         "maxpool", "avgpool", "globalavgpool", "gemm", "matmul_add", "mul_constant", "concat", "flatten", "reshape",
-        "identity", "dropout", "two_consumers",
+        "identity", "dropout", "two_consumers", "normalize", "constant_arithmetic",
     ]
 
     @Test(arguments: operators)
