@@ -3,7 +3,8 @@ import Tensor
 /// A network as a directed acyclic graph of operations (an imported ONNX graph). Value 0 is the input; each step
 /// reads earlier values and writes one new value; the forward pass runs the steps in their (topological) order and
 /// the backward pass in reverse, summing the gradients of a value read by several steps in reverse step order, so
-/// the arithmetic is the same on every run.
+/// the arithmetic is the same on every run. A `FeatureTap` reaches every computed value by its graph name
+/// (`valuePaths`, e.g. `/layer3/layer3.1/relu_1/Relu_output_0`).
 public final class GraphLayer: Layer {
     public struct Step {
         public let operation: GraphOperation
@@ -11,6 +12,15 @@ public final class GraphLayer: Layer {
         public let inputs: [Int]
         /// The value it writes (> every input).
         public let output: Int
+        /// The graph's name for that value.
+        public let name: String
+
+        public init(operation: GraphOperation, inputs: [Int], output: Int, name: String) {
+            self.operation = operation
+            self.inputs = inputs
+            self.output = output
+            self.name = name
+        }
     }
 
     public let steps: [Step]
@@ -18,6 +28,7 @@ public final class GraphLayer: Layer {
     /// Where each state entry sits in `namedState` (the graph's initializer order).
     private let stateOrder: [String: Int]
     private let valueCount: Int
+    var tap: FeatureTap?
     private var inputShape: [Int] = []
 
     public init(steps: [Step], outputValue: Int, stateOrder: [String: Int]) {
@@ -43,9 +54,14 @@ public final class GraphLayer: Layer {
 
     public var lastMultiplyAccumulates: Int { 0 }
 
+    /// The names of the computed values, in forward order: the paths a `FeatureTap` can record or inject at.
+    public var valuePaths: [String] { steps.map(\.name) }
+
     public func copy() -> Layer {
         GraphLayer(
-            steps: steps.map { Step(operation: $0.operation.copy(), inputs: $0.inputs, output: $0.output) },
+            steps: steps.map {
+                Step(operation: $0.operation.copy(), inputs: $0.inputs, output: $0.output, name: $0.name)
+            },
             outputValue: outputValue, stateOrder: stateOrder)
     }
 
@@ -54,7 +70,9 @@ public final class GraphLayer: Layer {
         var values = [Tensor?](repeating: nil, count: valueCount)
         values[0] = input
         for step in steps {
-            values[step.output] = step.operation.forward(step.inputs.map { values[$0]! }, mode: mode)
+            let value = step.operation.forward(step.inputs.map { values[$0]! }, mode: mode)
+            if let tap, tap.paths.contains(step.name) { tap.features[step.name] = value }
+            values[step.output] = value
         }
         return values[outputValue]!
     }
@@ -63,6 +81,13 @@ public final class GraphLayer: Layer {
         var gradients = [Tensor?](repeating: nil, count: valueCount)
         gradients[outputValue] = outputGradient
         for step in steps.reversed() {
+            if let extra = tap?.gradients[step.name] {
+                if gradients[step.output] == nil {
+                    gradients[step.output] = extra
+                } else {
+                    gradients[step.output]!.add(extra)
+                }
+            }
             guard let gradient = gradients[step.output] else { continue }
             gradients[step.output] = nil
             for (value, inputGradient) in zip(step.inputs, step.operation.backward(gradient)) {

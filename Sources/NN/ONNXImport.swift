@@ -64,7 +64,7 @@ struct ONNXGraphBuilder {
         }
         let (operation, inputs, shape) = try operation(for: node, index: index)
         let value = steps.count + 1
-        steps.append(GraphLayer.Step(operation: operation, inputs: inputs, output: value))
+        steps.append(GraphLayer.Step(operation: operation, inputs: inputs, output: value, name: output))
         values[output] = (value, shape)
     }
 
