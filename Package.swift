@@ -29,7 +29,7 @@ let package = Package(
         .target(
             name: "NN", dependencies: ["Tensor", "ONNX", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: fast),
-        .target(name: "Checkpoint", dependencies: ["Tensor", "NN"]),
+        .target(name: "Checkpoint", dependencies: ["Tensor", "NN", "ONNX"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
         .target(name: "Unlearning", dependencies: ["NN", "Data"], swiftSettings: fast),
         // Federated learning's arithmetic: client partitions, backdoors, FedAvg, contribution ledgers, ConDa.

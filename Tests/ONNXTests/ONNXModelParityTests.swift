@@ -1,4 +1,5 @@
 import Checkpoint
+import Foundation
 import LetheTesting
 import NN
 import Tensor
@@ -50,6 +51,26 @@ import Testing
         let names = model.stateDict().map(\.name)
         #expect(Set(names.filter { !$0.hasSuffix(".num_batches_tracked") }) == recorded)
         #expect(names.count == Set(names).count)
+    }
+
+    /// `--weights model.onnx`: a checkpoint read from an ONNX file is the file's initializers (BatchNorm counters
+    /// from 0, with a note), wherever a safetensors file is read: by path or as a blob's bytes.
+    @Test func weightsLoadFromTheONNXFileItself() throws {
+        let model = try ONNXFixtures.model("residual-cnn.onnx")
+        let exported = model.stateDict()
+        for (_, parameter) in model.namedParameters { parameter.value = parameter.value.map { $0 + 1 } }
+        let url = ONNXFixtures.directory.appendingPathComponent("residual-cnn.onnx")
+        let loaded = try ModelCheckpoint.read(url, into: model)
+        #expect(loaded.metadata.isEmpty)
+        #expect(loaded.notes.count == 1 && loaded.notes[0].contains("bn1.num_batches_tracked"))
+        for (a, b) in zip(model.stateDict(), exported) { #expect(a.name == b.name && a.tensor == b.tensor) }
+        for (_, parameter) in model.namedParameters { parameter.value = parameter.value.map { $0 + 1 } }
+        _ = try ModelCheckpoint.read(try Data(contentsOf: url), source: "blob", into: model)
+        for (a, b) in zip(model.stateDict(), exported) { #expect(a.tensor == b.tensor) }
+        // Another graph's file does not fit, and says which tensors are missing.
+        #expect(throws: ModelCheckpoint.LoadError.self) {
+            try ModelCheckpoint.read(ONNXFixtures.directory.appendingPathComponent("mlp.onnx"), into: model)
+        }
     }
 
     @Test func weightsRoundTripThroughSafetensorsUnderTheirGraphNames() throws {
