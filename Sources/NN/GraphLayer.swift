@@ -28,6 +28,8 @@ public final class GraphLayer: Layer {
     /// Where each state entry sits in `namedState` (the graph's initializer order).
     private let stateOrder: [String: Int]
     private let valueCount: Int
+    /// For each value, the index of the last step that reads it (its memory is released after that step).
+    private let lastReader: [Int]
     var tap: FeatureTap?
     private var inputShape: [Int] = []
 
@@ -37,6 +39,11 @@ public final class GraphLayer: Layer {
         self.outputValue = outputValue
         self.stateOrder = stateOrder
         valueCount = max(outputValue, steps.map(\.output).max() ?? 0) + 1
+        var lastReader = [Int](repeating: -1, count: valueCount)
+        for (index, step) in steps.enumerated() {
+            for value in step.inputs { lastReader[value] = index }
+        }
+        self.lastReader = lastReader
     }
 
     public var sublayers: [Layer] { steps.compactMap(\.operation.layer) }
@@ -69,10 +76,11 @@ public final class GraphLayer: Layer {
         inputShape = input.shape
         var values = [Tensor?](repeating: nil, count: valueCount)
         values[0] = input
-        for step in steps {
+        for (index, step) in steps.enumerated() {
             let value = step.operation.forward(step.inputs.map { values[$0]! }, mode: mode)
             if let tap, tap.paths.contains(step.name) { tap.features[step.name] = value }
             values[step.output] = value
+            for input in step.inputs where lastReader[input] == index && input != outputValue { values[input] = nil }
         }
         return values[outputValue]!
     }
