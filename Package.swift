@@ -23,8 +23,13 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: fast),
-        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: fast),
-        .target(name: "Checkpoint", dependencies: ["Tensor", "NN"]),
+        // protobuf-c code generated from proto/onnx.proto by scripts/gen-proto.sh (committed), and its decoder.
+        .target(name: "ONNXProtoC", dependencies: ["CProtobufC"]),
+        .target(name: "ONNX", dependencies: ["ONNXProtoC", "CProtobufC", "Tensor"]),
+        .target(
+            name: "NN", dependencies: ["Tensor", "ONNX", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: fast),
+        .target(name: "Checkpoint", dependencies: ["Tensor", "NN", "ONNX"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
         .target(name: "Unlearning", dependencies: ["NN", "Data"], swiftSettings: fast),
         // Federated learning's arithmetic: client partitions, backdoors, FedAvg, contribution ledgers, ConDa.
@@ -81,6 +86,8 @@ let package = Package(
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "LetheTesting"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Checkpoint", "LetheTesting"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "ONNXTests", dependencies: ["ONNX", "NN", "Checkpoint", "LetheTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "NN", "LetheTesting"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "LetheTesting"]),
         .testTarget(name: "UnlearningTests", dependencies: ["Unlearning", "LetheTesting"]),

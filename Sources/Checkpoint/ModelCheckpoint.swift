@@ -41,6 +41,9 @@ public enum ModelCheckpoint {
     /// is: a BatchNorm `num_batches_tracked` the file lacks (PyTorch's `load_state_dict` accepts such files) counts
     /// from 0. Anything else missing, unexpected or mis-shaped is refused, every tensor named.
     public static func read(_ url: URL, into model: Model) throws(LoadError) -> LoadedCheckpoint {
+        if let graph = ONNXWeights.state(at: url) {
+            return try read(graph, path: url.path, into: model)
+        }
         let file: SafetensorsFile
         do {
             file = try SafetensorsFile(contentsOf: url)
@@ -53,6 +56,7 @@ public enum ModelCheckpoint {
     /// Loads a checkpoint's bytes (a blob; `source` names it) as `read(_:into:)` loads a file, so that a worker
     /// forgives what the submitting command forgave.
     public static func read(_ data: Data, source: String, into model: Model) throws(LoadError) -> LoadedCheckpoint {
+        if let graph = ONNXWeights.state(in: [UInt8](data)) { return try read(graph, path: source, into: model) }
         let file: SafetensorsFile
         do {
             file = try SafetensorsFile(data: data, source: source)
@@ -65,7 +69,22 @@ public enum ModelCheckpoint {
     private static func read(_ file: SafetensorsFile, path: String, into model: Model) throws(LoadError)
         -> LoadedCheckpoint
     {
-        var tensors = file.entries.map { (name: $0.name, tensor: $0.tensor) }
+        try read(
+            file.entries.map { (name: $0.name, tensor: $0.tensor) }, metadata: file.metadata, path: path, into: model)
+    }
+
+    /// An ONNX file's weights: its initializers that are model state (not shape constants), no metadata.
+    private static func read(_ graph: [(name: String, tensor: Tensor)], path: String, into model: Model)
+        throws(LoadError) -> LoadedCheckpoint
+    {
+        let names = Set(model.stateDict().map(\.name))
+        return try read(graph.filter { names.contains($0.name) }, metadata: [:], path: path, into: model)
+    }
+
+    private static func read(
+        _ state: [(name: String, tensor: Tensor)], metadata: [String: String], path: String, into model: Model
+    ) throws(LoadError) -> LoadedCheckpoint {
+        var tensors = state
         let given = Set(tensors.map(\.name))
         let counters = model.stateDict().filter { $0.name.hasSuffix("num_batches_tracked") && !given.contains($0.name) }
         tensors += counters.map { (name: $0.name, tensor: Tensor(zeros: $0.tensor.shape)) }
@@ -81,7 +100,7 @@ public enum ModelCheckpoint {
                 "\(path) has no \(counters.map(\.name).joined(separator: ", ")) (PyTorch loads such files too): "
                     + "counted from 0"
             ]
-        return LoadedCheckpoint(metadata: file.metadata, notes: notes)
+        return LoadedCheckpoint(metadata: metadata, notes: notes)
     }
 }
 

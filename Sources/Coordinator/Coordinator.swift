@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Jobs
 import Logging
+import NN
 import ServiceLifecycle
 import Synchronization
 import Transport
@@ -93,6 +94,7 @@ public final class Coordinator: Sendable {
         self.maxConcurrentJobs = maxConcurrentJobs
         self.cacheBudget = cacheBudget
         endpoint = RoleSwitch(workers)
+        ONNXGraphs.addSource { [blobs = state.blobs] in try? [UInt8](blobs.data($0)) }
         pool = WorkerPool(
             transport: endpoint.workers, blobs: state.blobs, settings: settings, logger: logger,
             onWorkerJoined: { [state] worker in

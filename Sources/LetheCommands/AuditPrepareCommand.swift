@@ -72,9 +72,11 @@ struct AuditPrepareCommand: AsyncParsableCommand {
         let membership = manifest.membership(pool: pool)
         let start = Date()
         // Reused: a file whose hash and members match its manifest entry.
+        // A graph is named by content (`onnx:<sha256>`), as the coordinator and its workers name it.
+        let architecture = modelOptions.model.hasSuffix(".onnx") ? original.architecture : modelOptions.model
         let missing = (0..<references).map {
             ReferenceTraining(
-                architecture: modelOptions.model, recipe: recipe, split: split, seed: seed, references: references,
+                architecture: architecture, recipe: recipe, split: split, seed: seed, references: references,
                 index: $0)
         }.filter { training in
             let url = URL(fileURLWithPath: out).appendingPathComponent(training.file)
@@ -132,6 +134,7 @@ struct AuditPrepareCommand: AsyncParsableCommand {
         let client = try cluster.connect()
         defer { client.close() }
         let trainSHA256 = try await client.upload(DatasetBlob.encode(trainingSet), kind: "dataset")
+        _ = try await modelOptions.architecture(uploadingWith: client)  // a .onnx graph travels as a blob
         var jobs: [(training: ReferenceTraining, id: String)] = []
         for training in missing {
             var spec = JobSpec(

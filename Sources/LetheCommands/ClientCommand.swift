@@ -5,6 +5,7 @@ import Federated
 import Foundation
 import Jobs
 import Logging
+import NN
 import Tensor
 import Transport
 import Wire
@@ -29,6 +30,10 @@ struct ClientCommand: AsyncParsableCommand {
     @Option(help: "Seed of the split (the same on every client) and of the backdoor.") var seed: UInt64 = 1
     @Option(help: "Poison this partition with triggered copies, e.g. fraction:0.1,target:0,patch:3.")
     var backdoor: String?
+    @Option(
+        name: .customLong("model"),
+        help: "A .onnx graph this client may be asked to train (federated jobs name it by content); repeatable.")
+    var graphs: [String] = []
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var logging: LogOptions
 
@@ -37,6 +42,7 @@ struct ClientCommand: AsyncParsableCommand {
         let (index, count) = try parsePartition()
         let scheme = try PartitionScheme(parsing: split)
         let poison = try backdoor.map { try Backdoor(parsing: $0) }
+        for graph in graphs { _ = try ONNXModelFile.load(graph) }  // remembered by hash for the rounds' `onnx:…`
         let train = try DatasetLoader.load(dataOptions.data, split: .train, normalization: dataOptions.normalization)
         let parts = try Partition.split(
             labels: train.labels, classCount: train.classCount, clients: count, scheme: scheme, seed: seed)

@@ -77,7 +77,8 @@ struct FederatedSubmitCommand: AsyncParsableCommand {
         let client = try cluster.connect()
         defer { client.close() }
         var spec = JobSpec(
-            method: "fedavg", params: try settings(), architecture: modelOptions.model,
+            method: "fedavg", params: try settings(),
+            architecture: try await modelOptions.architecture(uploadingWith: client),
             weightsSHA256: try await client.upload(Data(contentsOf: initial), kind: "checkpoint"), trainSHA256: "",
             testSHA256: try await client.upload(DatasetBlob.encode(test), kind: "dataset"), scenarioSHA256: "",
             seed: seed, shards: 1, referenceSHA256: nil, weightsName: weights ?? "seeded initialisation",

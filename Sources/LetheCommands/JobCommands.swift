@@ -35,7 +35,7 @@ struct SubmitCommand: AsyncParsableCommand {
         let data = try await jobData.upload(with: client)
         var spec = JobSpec(
             method: request.methodChoice.method, params: try request.overrides,
-            architecture: request.modelOptions.model,
+            architecture: try await request.modelOptions.architecture(uploadingWith: client),
             weightsSHA256: weightsSHA256,
             trainSHA256: data.train, testSHA256: data.test,
             scenarioSHA256: try await client.upload(JSONEncoder().encode(ScenarioBundle(scenario)), kind: "scenario"),

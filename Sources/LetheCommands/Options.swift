@@ -9,7 +9,9 @@ import Tensor
 /// `--model`, shared by every command that builds a network.
 struct ModelOptions: ParsableArguments {
     @Option(
-        help: "Architecture: fmnist-cnn, fmnist-mlp, resnet18[:width=W,classes=K,channels=C,size=S] or a .json file.")
+        help:
+            "Architecture: fmnist-cnn, fmnist-mlp, resnet18[:width=W,classes=K,channels=C,size=S], a .json file or a .onnx graph (torch.onnx.export)."
+    )
     var model = "fmnist-cnn"
 
     /// The architecture with the weights of a checkpoint, refusing one that does not fit.

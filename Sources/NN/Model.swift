@@ -104,10 +104,15 @@ public final class Model {
     public var layerPaths: [String] {
         var paths: [String] = []
         root.visitBlocks { block in paths += block.children.compactMap { $0.name.map(block.childPath) } }
+        for graph in graphs { paths += graph.valuePaths }
         return paths
     }
 
+    /// Imported graphs at the top level (their values are tapped by name).
+    private var graphs: [GraphLayer] { root.children.compactMap { $0.layer as? GraphLayer } }
+
     private func setTap(_ tap: FeatureTap?) {
+        for graph in graphs { graph.tap = tap }
         root.visitBlocks { $0.tap = tap }
     }
 }

@@ -12,6 +12,9 @@ import Tensor
 ///
 /// Layer types: conv2d (in, out, kernel, stride, padding, bias), linear (in, out, bias), batchnorm2d
 /// (channels), relu, maxpool2d (kernel, stride, padding), avgpool (global), flatten, dropout (p).
+///
+/// A `.onnx` file (`torch.onnx.export`) is imported as a graph model whose weights are the file's initializers
+/// (`ONNXModelFile`).
 public enum ModelSpec {
     public static func build(_ spec: String, seed: UInt64) throws(ModelSpecError) -> Model {
         let (name, options) = splitOptions(spec)
@@ -25,9 +28,11 @@ public enum ModelSpec {
                 seed: seed, width: try options.int("width") ?? 64, classes: try options.int("classes") ?? 10,
                 inputShape: [try options.int("channels") ?? 3, size, size])
         default:
+            if spec.hasSuffix(".onnx") { return try ONNXModelFile.load(spec) }
+            if spec.hasPrefix(ONNXGraphs.prefix) { return try ONNXGraphs.model(spec) }
             guard spec.hasSuffix(".json") else {
                 throw .unknown(
-                    "unknown model '\(spec)': use one of \(ModelZoo.builtInNames.joined(separator: ", ")) or a .json architecture file"
+                    "unknown model '\(spec)': use one of \(ModelZoo.builtInNames.joined(separator: ", ")), a .json architecture file or a .onnx graph"
                 )
             }
             guard let data = FileManager.default.contents(atPath: spec) else {
@@ -38,7 +43,11 @@ public enum ModelSpec {
     }
 
     private static func splitOptions(_ spec: String) -> (String, Options) {
-        guard !spec.hasSuffix(".json"), let colon = spec.firstIndex(of: ":") else { return (spec, Options(pairs: [:])) }
+        guard !spec.hasSuffix(".json"), !spec.hasSuffix(".onnx"), !spec.hasPrefix(ONNXGraphs.prefix),
+            let colon = spec.firstIndex(of: ":")
+        else {
+            return (spec, Options(pairs: [:]))
+        }
         var pairs: [String: String] = [:]
         for item in spec[spec.index(after: colon)...].split(separator: ",") {
             let parts = item.split(separator: "=", maxSplits: 1)

@@ -19,11 +19,13 @@ public final class ShardComputer: Sendable {
     public init(blobs: BlobStore) {
         self.blobs = blobs
         cache = Mutex(ShardCache(blobs: blobs))
+        ONNXGraphs.addSource { [blobs] in try? [UInt8](blobs.data($0)) }
     }
 
     /// The blobs a task needs that are not in the cache yet.
     public func missingBlobs(for context: JobContext) -> [String] {
-        [context.datasetSHA256, context.originalSHA256].filter { !blobs.contains($0) }
+        ([context.datasetSHA256, context.originalSHA256] + [ONNXGraphs.blob(of: context.architecture)].compactMap { $0 })
+            .filter { !blobs.contains($0) }
     }
 
     /// Whether the replica holds the weights a task names (otherwise the coordinator must include them).

@@ -139,7 +139,8 @@ struct ModelSpecTests {
         #expect(throws: Never.self) { try ModelSpec.build("resnet18:width=2,channels=1,size=8,classes=3", seed: 1) }
         #expect(
             throws: ModelSpecError.unknown(
-                "unknown model 'vgg16:x=1': use one of fmnist-mlp, fmnist-cnn, resnet18 or a .json architecture file")
+                "unknown model 'vgg16:x=1': use one of fmnist-mlp, fmnist-cnn, resnet18, a .json architecture file or a .onnx graph"
+            )
         ) {
             try ModelSpec.build("vgg16:x=1", seed: 1)
         }
