@@ -231,6 +231,8 @@ extension ForgetSelection {
             .object([
                 "confuse_classes": .array(classes.map { .integer(Int64($0)) }), "confuse_count": .integer(Int64(count)),
             ])
+        case .targetRange(let lower, let upper):
+            .object(["target_range": .array([.number(Double(lower)), .number(Double(upper))])])
         }
     }
 }

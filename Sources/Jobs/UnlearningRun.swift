@@ -75,7 +75,7 @@ public struct UnlearningRun {
         let trainSha256 = try cache.map { _ in
             try self.trainSha256 ?? sha256Hex(try DatasetBlob.encode(scenario.train))
         }
-        var plan = try method.plan(for: problem)
+        var plan = try method.checkedPlan(for: problem)
         var reusedPhases: [PhaseReuse.Reused] = []
         if let cache, let trainSha256 {
             (plan, reusedPhases) = PhaseReuse(
