@@ -66,6 +66,9 @@ public struct UnlearningRun {
         out: URL, outName: String, stage: (_ stage: String, _ totalSteps: Int) -> Void = { _, _ in },
         execute: Execute
     ) async throws -> (report: UnlearningReport, student: Model) {
+        if scenario.train.isRegression {
+            return try await performRegression(out: out, outName: outName, stage: stage, execute: execute)
+        }
         let problem = UnlearningProblem(
             train: scenario.train, forgetSet: scenario.forgetSet, validation: scenario.validation,
             parameters: parameters, seed: seed, recipe: scenario.recipe, architecture: build(seed:),
