@@ -27,6 +27,17 @@ public struct RegressionEvaluation: Sendable, Codable, Equatable {
     /// many test samples (non-members); the fraction of forget samples it calls members (the paper fits an RBF
     /// SVC; on this one feature a fitted logistic threshold decides alike). Near the retrain's value is the goal.
     public var mia: Double
+
+    public init(
+        retain: RegressionFigures, forget: RegressionFigures, test: RegressionFigures, validation: RegressionFigures?,
+        mia: Double
+    ) {
+        self.retain = retain
+        self.forget = forget
+        self.test = test
+        self.validation = validation
+        self.mia = mia
+    }
 }
 
 /// Per-sample errors and `RegressionEvaluation`s, in eval mode and fixed batches (the same figures everywhere).
