@@ -38,7 +38,7 @@ enum RegressionResultsTable {
                 let seconds = ResultsTable.mean(group.map(\.seconds))
                 let speedUp = retrainSeconds.map { String(format: "%.1f×", $0 / seconds) } ?? "–"
                 lines.append(
-                    "| \(label) | \(group.count) | \(l1(after.map(\.forget))) | \(l1(after.map(\.retain))) | \(l1(after.map(\.test))) | \(ratio) | \(ResultsTable.stat(after.map(\.mia))) | \(judged == 0 ? "not judged" : "\(passed)/\(judged) passed") | \(String(format: "%.1f", seconds)) | \(speedUp) |"
+                    "| \(label) | \(group.count) | \(l1(after.map(\.forget))) | \(l1(after.map(\.retain))) | \(l1(after.map(\.test))) | \(ratio) | \(ResultsTable.stat(after.map(\.mia))) | \(label == "retrain" ? "(the reference)" : judged == 0 ? "not judged" : "\(passed)/\(judged) passed") | \(String(format: "%.1f", seconds)) | \(speedUp) |"
                 )
             }
             sections.append(lines.joined(separator: "\n"))
