@@ -13,7 +13,7 @@ export LETHE_KEYS=$cluster/keys
 mkdir -p "$cluster"
 [ -f "$LETHE_KEYS/signing.key" ] || "$lethe" keys init "$LETHE_KEYS"
 job_args=(--method blindspot --model fmnist-cnn:regression=1 --data fashion-mnist-rotation
-    --weights "$out/original-1.safetensors" --forget-targets 0.5...1 --seed 1 --shards 2)
+    --weights "$out/original-1.safetensors" --forget-targets 0.5...1 --seed 1 --shards 2 --keep-failed)
 
 daemons=()
 trap 'kill "${daemons[@]}" 2>/dev/null || true' EXIT
@@ -27,7 +27,8 @@ for name in worker-1 worker-2; do
 done
 job=$("$lethe" submit "${job_args[@]}")
 echo "submitted $job"
-"$lethe" watch "$job"
-"$lethe" result "$job" --out "$out/blindspot-submitted.safetensors" --report "$out/blindspot-submitted.json"
-"$lethe" unlearn "${job_args[@]}" --out "$out/blindspot-local.safetensors" --report "$out/blindspot-local.json"
+# Without a --reference retrain the verdict can only miss (retain/test budget); keep-failed keeps the weights.
+"$lethe" watch "$job" || true
+"$lethe" result "$job" --out "$out/blindspot-submitted.safetensors" --report "$out/blindspot-submitted.json" || true
+"$lethe" unlearn "${job_args[@]}" --out "$out/blindspot-local.safetensors" --report "$out/blindspot-local.json" || true
 sha256sum "$out/blindspot-submitted.safetensors" "$out/blindspot-local.safetensors"

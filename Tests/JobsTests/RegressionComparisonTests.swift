@@ -46,5 +46,12 @@ struct RegressionComparisonTests {
         #expect(comparison.passed == nil)
         #expect(comparison.outcome.hasPrefix("ran (forgetting not judged"))
         #expect(comparison.rows.contains { $0.contains("forgetting was not judged") })
+        // A forgotten range raises the test error; without a retrain that is not held against the run.
+        let risen = RegressionComparison(
+            before: evaluation(forget: 0.1), after: evaluation(forget: 0.4, test: 0.3), reference: nil)
+        #expect(risen.passed == nil)
+        let damaged = RegressionComparison(
+            before: evaluation(forget: 0.1), after: evaluation(forget: 0.4, retain: 0.3), reference: nil)
+        #expect(damaged.passed == false)
     }
 }
