@@ -7,9 +7,11 @@ extension Dataset {
     public func appending(_ other: Dataset) -> Dataset {
         precondition(other.imageShape == imageShape, "appending images of shape \(other.imageShape) to \(imageShape)")
         precondition(other.classCount == classCount, "appending \(other.classCount) classes to \(classCount)")
+        precondition(
+            (targets == nil) == (other.targets == nil), "appending a regression dataset to a classification one")
         return Dataset(
             name: name, images: Tensor.concatenate([images, other.images]), labels: labels + other.labels,
-            classCount: classCount)
+            classCount: classCount, targets: targets.map { Tensor.concatenate([$0, other.targets!]) })
     }
 
     /// Pairs (i, j) of `indices` in this dataset and `otherIndices` in `other` whose images are identical

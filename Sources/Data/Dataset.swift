@@ -9,22 +9,40 @@ public enum Split: String, Sendable, CaseIterable, CustomStringConvertible {
 }
 
 /// Labelled images held in memory: `images` is [N, C, H, W] float32, already normalised; `labels[i]` is the
-/// class of image `i`, in 0..<classCount.
+/// class of image `i`, in 0..<classCount. A regression dataset also has `targets` [N, K], the K real values
+/// to predict for each image; its labels then only group the samples (e.g. the garment of a rotated image).
 public struct Dataset: Sendable {
     public var name: String
     public private(set) var images: Tensor
     public private(set) var labels: [Int]
     public let classCount: Int
+    /// Regression targets [N, K], or nil for a classification dataset.
+    public private(set) var targets: Tensor?
 
-    public init(name: String, images: Tensor, labels: [Int], classCount: Int) {
+    public init(name: String, images: Tensor, labels: [Int], classCount: Int, targets: Tensor? = nil) {
         precondition(images.rank == 4, "dataset images must be [N, C, H, W], got \(images.shape)")
         precondition(images.shape[0] == labels.count, "\(images.shape[0]) images but \(labels.count) labels")
         precondition(classCount > 0, "classCount must be positive")
         precondition(labels.allSatisfy { $0 >= 0 && $0 < classCount }, "label out of range 0..<\(classCount)")
+        if let targets {
+            precondition(
+                targets.rank == 2 && targets.shape[0] == labels.count,
+                "regression targets must be [\(labels.count), K], got \(targets.shape)")
+        }
         self.name = name
         self.images = images
         self.labels = labels
         self.classCount = classCount
+        self.targets = targets
+    }
+
+    /// Whether the samples carry regression targets.
+    public var isRegression: Bool { targets != nil }
+
+    /// The regression targets of `indices` [indices.count, K], in the order given.
+    public func targets(of indices: [Int]) -> Tensor {
+        guard let targets else { preconditionFailure("\(name) has no regression targets") }
+        return targets.gather(rows: indices)
     }
 
     /// A dataset from an images file and a labels file read separately, refusing a count mismatch or an
@@ -56,8 +74,9 @@ public struct Dataset: Sendable {
     /// The samples at `indices`, in the order given (repeats allowed).
     public func subset(indices: [Int]) -> Dataset {
         Dataset(
-            name: name, images: images.gather(rows: indices), labels: indices.map { labels[$0] }, classCount: classCount
-        )
+            name: name, images: images.gather(rows: indices), labels: indices.map { labels[$0] },
+            classCount: classCount,
+            targets: targets?.gather(rows: indices))
     }
 
     /// Indices of every sample whose label is in `classes`, in ascending order.
@@ -81,7 +100,9 @@ public struct Dataset: Sendable {
 
 extension Dataset: CustomStringConvertible {
     public var description: String {
-        "\(name): \(count) images \(imageShape.map(String.init).joined(separator: "×")), \(classCount) classes"
+        let kind = targets.map { "\($0.shape[1]) regression target\($0.shape[1] == 1 ? "" : "s"), " } ?? ""
+        return
+            "\(name): \(count) images \(imageShape.map(String.init).joined(separator: "×")), \(kind)\(classCount) classes"
     }
 }
 

@@ -13,6 +13,8 @@ public enum DatasetError: Error, Equatable, Sendable {
     /// Sizes or dimensions that do not fit together (trailing bytes, unsupported rank, partial records…).
     case sizeMismatch(path: String, detail: String)
     case labelOutOfRange(path: String, index: Int, label: Int, classCount: Int)
+    /// A regression target that is NaN or infinite (the flat index into the target array).
+    case nonFiniteTarget(path: String, index: Int)
     case countMismatch(imagesPath: String, images: Int, labelsPath: String, labels: Int)
     /// A NumPy header that cannot be parsed or lacks a required key.
     case invalidHeader(path: String, detail: String)
@@ -50,6 +52,8 @@ extension DatasetError: CustomStringConvertible, LocalizedError {
             return "\(path): size mismatch: \(detail)"
         case .labelOutOfRange(let path, let index, let label, let classCount):
             return "\(path): label \(label) of sample \(index) is out of range 0..<\(classCount)"
+        case .nonFiniteTarget(let path, let index):
+            return "\(path): regression target \(index) is not a finite number"
         case .countMismatch(let imagesPath, let images, let labelsPath, let labels):
             return
                 "image/label count mismatch: \(imagesPath) has \(images) images but \(labelsPath) has \(labels) labels"

@@ -56,6 +56,16 @@ public enum DatasetLoader {
     public static func load(
         _ location: DatasetLocation, split: Split, normalization: Normalization? = nil
     ) throws(DatasetError) -> Dataset {
+        let files = try loadFiles(location, split: split, normalization: normalization)
+        switch location.derivation {
+        case nil: return files
+        case .rotation: return RotationTask.derive(from: files, split: split, name: location.name)
+        }
+    }
+
+    private static func loadFiles(
+        _ location: DatasetLocation, split: Split, normalization: Normalization?
+    ) throws(DatasetError) -> Dataset {
         let (format, directory) = try detect(location)
         let name = location.name
         let statistics = normalization ?? defaultNormalization(of: location, format: format)

@@ -8,6 +8,8 @@ public struct DatasetLocation: Sendable, Equatable {
         public let directoryName: String
         public let package: String
         public let normalization: Normalization
+        /// A regression task made from the installed files (nil: the files as they are).
+        public var derivation: DatasetDerivation? = nil
     }
 
     /// Where Debian's dataset packages install their files.
@@ -18,17 +20,25 @@ public struct DatasetLocation: Sendable, Equatable {
             name: "fashion-mnist", directoryName: "fashion-mnist", package: "dataset-fashion-mnist",
             normalization: .fashionMNIST),
         Alias(name: "mnist", directoryName: "mnist", package: "dataset-mnist", normalization: .mnist),
+        Alias(
+            name: "fashion-mnist-rotation", directoryName: "fashion-mnist", package: "dataset-fashion-mnist",
+            normalization: .fashionMNIST, derivation: .rotation),
     ]
 
     public var name: String
     public var directory: String
     /// The alias's normalisation, or nil for a plain directory (the format's default then applies).
     public var normalization: Normalization?
+    /// What the loader makes of the files (the alias's derivation).
+    public var derivation: DatasetDerivation?
 
-    public init(name: String, directory: String, normalization: Normalization? = nil) {
+    public init(
+        name: String, directory: String, normalization: Normalization? = nil, derivation: DatasetDerivation? = nil
+    ) {
         self.name = name
         self.directory = directory
         self.normalization = normalization
+        self.derivation = derivation
     }
 
     /// Resolves `spec`: a known alias (looked up under `root`) unless it contains a '/', else an existing
@@ -39,7 +49,9 @@ public struct DatasetLocation: Sendable, Equatable {
             guard isDirectory(directory) else {
                 throw .notInstalled(alias: alias.name, directory: directory, package: alias.package)
             }
-            return DatasetLocation(name: alias.name, directory: directory, normalization: alias.normalization)
+            return DatasetLocation(
+                name: alias.name, directory: directory, normalization: alias.normalization, derivation: alias.derivation
+            )
         }
         guard isDirectory(spec) else { throw .unknownDataset(spec: spec, aliases: aliases.map(\.name)) }
         let name = URL(fileURLWithPath: spec).standardizedFileURL.lastPathComponent

@@ -28,11 +28,14 @@ public enum NPYDType: String, Sendable, CaseIterable {
 
 /// NumPy `.npy` image and label arrays (C order, little-endian).
 ///
-/// Images: uint8 (scaled by 1/255) or float32/float64 (used as stored), shape [N, H, W] (one channel) or
-/// [N, C, H, W]; then normalised. Labels: uint8, int32 or int64, shape [N] (or [N, 1]).
+/// Images: uint8 (scaled by 1/255) or float32/float64 (used as stored), shape [N, H, W] (one channel),
+/// [N, C, H, W], or [N, D] for a table of D features per row (read as [N, 1, 1, D]); then normalised. Labels:
+/// uint8, int32 or int64 class indices, shape [N] (or [N, 1]); or float32/float64 regression targets, shape [N]
+/// or [N, K] — a regression dataset whose samples all share class 0.
 public enum NPYReader {
     public static let imageTypes: [NPYDType] = [.uint8, .float32, .float64]
     public static let labelTypes: [NPYDType] = [.uint8, .int32, .int64]
+    public static let targetTypes: [NPYDType] = [.float32, .float64]
     /// Class counts inferred from labels stay below this (a larger label is almost certainly garbage).
     public static let maxInferredClasses = 1 << 16
 
@@ -41,7 +44,19 @@ public enum NPYReader {
         images imagesPath: String, labels labelsPath: String, name: String, classCount: Int? = nil,
         normalization: Normalization = .identity
     ) throws(DatasetError) -> Dataset {
-        try .pairing(
+        if try hasFloatLabels(labelsPath) {
+            let images = try readImages(imagesPath, normalization: normalization)
+            let targets = try readTargets(labelsPath)
+            guard images.shape[0] == targets.shape[0] else {
+                throw .countMismatch(
+                    imagesPath: imagesPath, images: images.shape[0], labelsPath: labelsPath, labels: targets.shape[0])
+            }
+            guard images.shape[0] > 0 else { throw .empty(path: imagesPath) }
+            return Dataset(
+                name: name, images: images, labels: [Int](repeating: 0, count: images.shape[0]), classCount: 1,
+                targets: targets)
+        }
+        return try .pairing(
             images: readImages(imagesPath, normalization: normalization), imagesPath: imagesPath,
             labels: readLabels(labelsPath, classCount: classCount), labelsPath: labelsPath, name: name,
             classCount: classCount)
@@ -52,11 +67,12 @@ public enum NPYReader {
         let (bytes, header, dtype) = try open(path, allowed: imageTypes)
         let dims: [Int]
         switch header.shape.count {
+        case 2: dims = [header.shape[0], 1, 1, header.shape[1]]
         case 3: dims = [header.shape[0], 1, header.shape[1], header.shape[2]]
         case 4: dims = header.shape
         default:
             throw .sizeMismatch(
-                path: path, detail: "image array has shape \(header.shape); expected [N, H, W] or [N, C, H, W]")
+                path: path, detail: "image array has shape \(header.shape); expected [N, D], [N, H, W] or [N, C, H, W]")
         }
         let statistics = try normalization.perChannel(dims[1], path: path)
         return bytes.withUnsafeBytes { raw in
@@ -97,6 +113,41 @@ public enum NPYReader {
             throw .labelOutOfRange(path: path, index: index, label: labels[index], classCount: limit)
         }
         return labels
+    }
+
+    /// Whether a labels file holds floats (regression targets) rather than class indices.
+    public static func hasFloatLabels(_ path: String) throws(DatasetError) -> Bool {
+        let bytes = try ByteFile.read(path)
+        let header = try NPYHeader.parse(bytes, path: path)
+        return NPYDType(descr: header.descr).map(targetTypes.contains) ?? false
+    }
+
+    /// Regression targets [N, K] (from [N] or [N, K] float32/float64), refusing a value that is not finite.
+    public static func readTargets(_ path: String) throws(DatasetError) -> Tensor {
+        let (bytes, header, dtype) = try open(path, allowed: targetTypes)
+        guard header.shape.count == 1 || header.shape.count == 2 else {
+            throw .sizeMismatch(path: path, detail: "target array has shape \(header.shape); expected [N] or [N, K]")
+        }
+        let shape = [header.shape[0], header.shape.count == 2 ? header.shape[1] : 1]
+        let count = shape[0] * shape[1]
+        var values = [Float](repeating: 0, count: count)
+        bytes.withUnsafeBytes { raw in
+            let source = UnsafeRawBufferPointer(rebasing: raw[header.dataOffset...])
+            for i in 0..<count {
+                values[i] =
+                    dtype == .float32
+                    ? Float(
+                        bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                    : Float(
+                        Double(
+                            bitPattern: UInt64(
+                                littleEndian: source.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))))
+            }
+        }
+        if let index = values.firstIndex(where: { !$0.isFinite }) {
+            throw .nonFiniteTarget(path: path, index: index)
+        }
+        return Tensor(shape: shape, scalars: values)
     }
 
     /// Reads the file, parses and validates its header, and checks the data size matches the shape exactly.

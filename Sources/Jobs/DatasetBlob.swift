@@ -4,14 +4,17 @@ import Foundation
 import Tensor
 
 /// A dataset as a blob: a safetensors file with "images" [N, C, H, W] and "labels" [N] (float32, exact for
-/// class indices) and its name and class count in the metadata. Workers cache it by hash.
+/// class indices), for a regression dataset also "targets" [N, K], and its name and class count in the metadata.
+/// Workers cache it by hash.
 public enum DatasetBlob {
     public static func encode(_ dataset: Dataset) throws -> Data {
+        var tensors = [
+            (name: "images", tensor: dataset.images),
+            (name: "labels", tensor: Tensor(shape: [dataset.count], scalars: dataset.labels.map(Float.init))),
+        ]
+        if let targets = dataset.targets { tensors.append((name: "targets", tensor: targets)) }
         let file = SafetensorsFile(
-            tensors: [
-                (name: "images", tensor: dataset.images),
-                (name: "labels", tensor: Tensor(shape: [dataset.count], scalars: dataset.labels.map(Float.init))),
-            ],
+            tensors: tensors,
             metadata: ["name": dataset.name, "class_count": String(dataset.classCount)])
         return try file.serialized()
     }
@@ -26,8 +29,15 @@ public enum DatasetBlob {
         guard classes.allSatisfy({ (0..<classCount).contains($0) }) else {
             throw DatasetBlobError("a label is not a class index below \(classCount)")
         }
+        let targets = file.entry(named: "targets")?.tensor
+        if let targets {
+            guard targets.rank == 2, targets.shape[0] == images.shape[0], targets.scalars.allSatisfy(\.isFinite) else {
+                throw DatasetBlobError("regression targets must be [N, K] finite values for the N images")
+            }
+        }
         return Dataset(
-            name: file.metadata["name"] ?? "dataset", images: images, labels: classes, classCount: classCount)
+            name: file.metadata["name"] ?? "dataset", images: images, labels: classes, classCount: classCount,
+            targets: targets)
     }
 }
 

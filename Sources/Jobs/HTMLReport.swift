@@ -24,12 +24,7 @@ public enum HTMLReport {
                 \(report.preprocessing.map { "<p\($0.note == nil ? " class=\"muted\"" : " class=\"bad\"")>Inputs: \(escape($0.summary)).</p>" } ?? "")
                 \(report.certificate.map(certificateLine) ?? "")
                 <h2>Metrics</h2>
-                \(metricsTable(report))
-                \(report.audit.map(auditSection) ?? "")
-                <h2>Test accuracy per class</h2>
-                <p class="muted">Grey: before; blue: after; red: after, for a forgotten class.</p>
-                \(perClassChart(before: report.before.perClassAccuracy, after: report.after.perClassAccuracy, forgotten: forgotten))
-                \(damagedClasses(report))
+                \(classificationMetrics(report, forgotten: forgotten) ?? report.regression.map(regressionTable) ?? "")
                 <h2>Loss per step</h2>
                 \(report.phases.filter { !$0.losses.isEmpty }.map(lossCurve).joined(separator: "\n"))
                 """)
@@ -154,9 +149,63 @@ public enum HTMLReport {
         """
     }
 
+    /// The metrics, audit and per-class chart of a classifier's report (nil for a regression model's).
+    static func classificationMetrics(_ report: UnlearningReport, forgotten: Set<Int>) -> String? {
+        guard let before = report.before, let after = report.after else { return nil }
+        return """
+            \(metricsTable(report))
+            \(report.audit.map(auditSection) ?? "")
+            <h2>Test accuracy per class</h2>
+            <p class="muted">Grey: before; blue: after; red: after, for a forgotten class.</p>
+            \(perClassChart(before: before.perClassAccuracy, after: after.perClassAccuracy, forgotten: forgotten))
+            \(damagedClasses(report))
+            """
+    }
+
+    /// A regression model's L1 and MSE on each set before, after and in the retrain, the attack and the verdict.
+    static func regressionTable(_ comparison: RegressionComparison) -> String {
+        func cell(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "–" }
+        var rows: [(String, Double, Double, Double?)] = []
+        let sets: [(String, KeyPath<RegressionEvaluation, RegressionFigures>)] = [
+            ("Forget set", \.forget), ("Retain set", \.retain), ("Test set", \.test),
+        ]
+        for (name, path) in sets {
+            rows.append(
+                (
+                    "\(name) L1", comparison.before[keyPath: path].l1, comparison.after[keyPath: path].l1,
+                    comparison.reference?[keyPath: path].l1
+                ))
+            rows.append(
+                (
+                    "\(name) MSE", comparison.before[keyPath: path].mse, comparison.after[keyPath: path].mse,
+                    comparison.reference?[keyPath: path].mse
+                ))
+        }
+        rows.append(
+            (
+                "MIA: forget samples called members", comparison.before.mia, comparison.after.mia,
+                comparison.reference?.mia
+            ))
+        let body = rows.map {
+            "<tr><td>\(escape($0.0))</td><td>\(cell($0.1))</td><td>\(cell($0.2))</td><td>\(cell($0.3))</td></tr>"
+        }
+        .joined(separator: "\n")
+        let verdict =
+            comparison.reference == nil
+            ? "<p class=\"muted\">No retrain (--reference) to compare with: forgetting was not judged.</p>"
+            : "<p class=\"\(comparison.passed == true ? "good" : "bad")\">Forget-set L1 target: the retrain's \(cell(comparison.reference?.forget.l1)) ± \(Int(100 * comparison.tolerance))%: \(comparison.passed == true ? "reached" : "missed").</p>"
+        return """
+            <table><tr><th></th><th>before</th><th>after</th><th>retrain</th></tr>
+            \(body)
+            </table>
+            \(verdict)
+            \(comparison.misses.map { "<p class=\"bad\">Missed: \(escape($0))</p>" }.joined(separator: "\n"))
+            """
+    }
+
     public static func metricsTable(_ report: UnlearningReport) -> String {
         func percent(_ value: Double?) -> String { value.map { String(format: "%.2f%%", 100 * $0) } ?? "–" }
-        let (before, after) = (report.before, report.after)
+        guard let before = report.before, let after = report.after else { return "" }
         var rows: [(String, String, String)] = [
             ("Forget-set accuracy", percent(before.forgetAccuracy), percent(after.forgetAccuracy)),
             ("Retain-set accuracy", percent(before.retainAccuracy), percent(after.retainAccuracy)),

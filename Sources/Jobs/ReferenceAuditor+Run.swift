@@ -11,7 +11,7 @@ extension ReferenceAuditor {
         switch run.forgetSet.selection {
         case .fraction, .indices:
             return try unseenConfidence(on: run.train, indices: run.forgetSet.forget + run.validation, build: build)
-        case .classes, .confusion: return nil
+        case .classes, .confusion, .targetRange: return nil
         }
     }
 

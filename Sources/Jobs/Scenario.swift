@@ -92,7 +92,8 @@ public func checkCompatible(_ model: Model, _ dataset: Dataset) throws(ScenarioE
             "\(model.architecture) takes images of shape \(model.inputShape), but \(dataset.name) has \(dataset.imageShape)"
         )
     }
-    guard dataset.classCount <= model.classCount else {
+    do { try TaskCompatibility.check(model, dataset) } catch { throw ScenarioError(error.description) }
+    guard dataset.isRegression || dataset.classCount <= model.classCount else {
         throw ScenarioError(
             "\(model.architecture) predicts \(model.classCount) classes, but \(dataset.name) has \(dataset.classCount)")
     }

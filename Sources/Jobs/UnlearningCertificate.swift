@@ -67,7 +67,7 @@ public struct UnlearningCertificate: Sendable {
                 "merkle_root": .string(commitment.root),
             ]),
             "figures": figures(report),
-            "passed": .bool(report.verdict?.passed ?? false),
+            "passed": .bool(report.regression.map { $0.passed == true } ?? report.verdict?.passed ?? false),
         ]
         if let references { members["references"] = references.json }
         // The images' normalisation (the dataset hashes pin it; this says it in words, and a replay needs it).
@@ -80,8 +80,9 @@ public struct UnlearningCertificate: Sendable {
 
     /// The report's key figures: accuracies before and after, each class's change, the audit when there was one.
     static func figures(_ report: UnlearningReport) -> CanonicalJSON {
-        func accuracies(_ verification: VerificationReport) -> CanonicalJSON {
-            .object([
+        func accuracies(_ verification: VerificationReport?) -> CanonicalJSON {
+            guard let verification else { return .null }
+            return .object([
                 "forget_accuracy": .number(verification.forgetAccuracy),
                 "retain_accuracy": .number(verification.retainAccuracy),
                 "test_accuracy": .number(verification.testAccuracy),
@@ -89,6 +90,7 @@ public struct UnlearningCertificate: Sendable {
         }
         var figures: [String: CanonicalJSON] = [
             "before": accuracies(report.before), "after": accuracies(report.after),
+
             "per_class": .array(
                 (report.perClass ?? []).map { fidelity in
                     var row: [String: CanonicalJSON] = [
@@ -99,6 +101,19 @@ public struct UnlearningCertificate: Sendable {
                     return .object(row)
                 }),
         ]
+        if let regression = report.regression {
+            func errors(_ evaluation: RegressionEvaluation?) -> CanonicalJSON {
+                guard let evaluation else { return .null }
+                return .object([
+                    "forget_l1": .number(evaluation.forget.l1), "retain_l1": .number(evaluation.retain.l1),
+                    "test_l1": .number(evaluation.test.l1), "mia": .number(evaluation.mia),
+                ])
+            }
+            figures["regression"] = .object([
+                "before": errors(regression.before), "after": errors(regression.after),
+                "retrain": errors(regression.reference),
+            ])
+        }
         if let audit = report.audit {
             figures["audit"] = .object([
                 "auc": .number(audit.figures.auc), "tpr_at_1pct_fpr": .number(audit.figures.tprAt1pctFpr),
@@ -231,6 +246,8 @@ extension ForgetSelection {
             .object([
                 "confuse_classes": .array(classes.map { .integer(Int64($0)) }), "confuse_count": .integer(Int64(count)),
             ])
+        case .targetRange(let lower, let upper):
+            .object(["target_range": .array([.number(Double(lower)), .number(Double(upper))])])
         }
     }
 }

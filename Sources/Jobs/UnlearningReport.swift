@@ -13,8 +13,11 @@ public struct UnlearningReport: Codable {
     public let shards: Int
     /// Wall time of the method itself (not of the verification).
     public let seconds: Double
-    public let before: VerificationReport
-    public let after: VerificationReport
+    /// Classification figures of the original and the unlearned model (nil for a regression model).
+    public let before: VerificationReport?
+    public let after: VerificationReport?
+    /// A regression model's figures and verdict (nil for a classifier).
+    public var regression: RegressionComparison? = nil
     public let outputSha256: String
     /// Where the unlearned weights were written (`lethe result` puts the path it wrote them to).
     public var out: String
@@ -65,7 +68,12 @@ public struct UnlearningReport: Codable {
     }
 
     /// The run as an error when it missed a target (after its report is written), else nil.
-    public var missedTargets: TargetMissed? {
+    public var missedTargets: (any MissedTargets)? {
+        if let regression {
+            guard regression.passed == false else { return nil }
+            return RegressionTargetMissed(
+                method: method, misses: regression.misses, kept: params["keep-failed"] == "true")
+        }
         guard let verdict, !verdict.passed else { return nil }
         return TargetMissed(method: method, verdict: verdict, kept: params["keep-failed"] == "true")
     }
@@ -73,14 +81,27 @@ public struct UnlearningReport: Codable {
     /// What the first line of the summary says the method did: only a run judged against a forget target and
     /// passing "forgot".
     public var outcome: String {
+        if let regression { return regression.outcome }
         guard let verdict else { return "forgot" }
         if !verdict.passed { return "missed its targets forgetting" }
         return verdict.forgetTarget == nil ? "ran (forgetting not judged) on" : "forgot"
     }
 
     public var summary: String {
+        let headline =
+            "\(method) \(outcome) \(forget.selection) in \(String(format: "%.1f", seconds))s (\(forget.forgetSamples) forget, \(forget.retainSamples) retain samples)"
+        guard let before, let after else {
+            var rows = [headline] + (regression?.rows ?? [])
+            if let certificate { rows.append(certificate.summary) }
+            if let timings { rows.append(timings.summary) }
+            if let holdout { rows.append(holdout.summary) }
+            if missedTargets == nil || params["keep-failed"] == "true" {
+                rows.append("wrote \(out) (sha256 \(outputSha256))")
+            }
+            return rows.joined(separator: "\n")
+        }
         var rows = [
-            "\(method) \(outcome) \(forget.selection) in \(String(format: "%.1f", seconds))s (\(forget.forgetSamples) forget, \(forget.retainSamples) retain samples)",
+            headline,
             "                      before     after",
             "forget accuracy      \(percent(before.forgetAccuracy))   \(percent(after.forgetAccuracy))",
             "retain accuracy      \(percent(before.retainAccuracy))   \(percent(after.retainAccuracy))",

@@ -69,6 +69,9 @@ public struct UnlearningRun {
         out: URL, outName: String, stage: (_ stage: String, _ totalSteps: Int) -> Void = { _, _ in },
         execute: Execute
     ) async throws -> (report: UnlearningReport, student: Model) {
+        if scenario.train.isRegression {
+            return try await performRegression(out: out, outName: outName, stage: stage, execute: execute)
+        }
         let problem = UnlearningProblem(
             train: scenario.train, forgetSet: scenario.forgetSet, validation: scenario.validation,
             parameters: parameters, seed: seed, recipe: scenario.recipe, architecture: build(seed:),
@@ -78,7 +81,7 @@ public struct UnlearningRun {
         let trainSha256 = try cache.map { _ in
             try self.trainSha256 ?? sha256Hex(try DatasetBlob.encode(scenario.train))
         }
-        var plan = try method.plan(for: problem)
+        var plan = try method.checkedPlan(for: problem)
         var reusedPhases: [PhaseReuse.Reused] = []
         if let cache, let trainSha256 {
             (plan, reusedPhases) = PhaseReuse(

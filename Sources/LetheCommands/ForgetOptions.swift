@@ -10,19 +10,28 @@ struct ForgetOptions: ParsableArguments {
     var forgetFraction: Double?
     @Option(help: "Forget the training indices listed in this file, one per line.")
     var forgetIndices: String?
+    @Option(
+        help:
+            "Regression: forget every training sample whose target lies in LOW...HIGH, e.g. 0.5...1 (for fashion-mnist-rotation, angles of 30° to 60°)."
+    )
+    var forgetTargets: String?
     /// Forgets the mislabelled samples of a model trained with these swapped labels.
     @OptionGroup var confusion: ConfusionOptions
 
     func validate() throws {
-        let given = [forgetClasses != nil, forgetFraction != nil, forgetIndices != nil, confusion.isGiven]
-            .filter { $0 }.count
+        let given = [
+            forgetClasses != nil, forgetFraction != nil, forgetIndices != nil, forgetTargets != nil, confusion.isGiven,
+        ]
+        .filter { $0 }.count
         guard given == 1 else {
             throw ValidationError(
-                "give exactly one of --forget-classes, --forget-fraction, --forget-indices and --confuse-classes")
+                "give exactly one of --forget-classes, --forget-fraction, --forget-indices, --forget-targets and --confuse-classes"
+            )
         }
         if let forgetFraction, !(forgetFraction > 0 && forgetFraction < 1) {
             throw ValidationError("--forget-fraction must be between 0 and 1 (got \(forgetFraction))")
         }
+        if let forgetTargets { _ = try Self.targetRange(forgetTargets) }
     }
 
     /// What the flags select, without reading anything.
@@ -31,10 +40,23 @@ struct ForgetOptions: ParsableArguments {
         return confusion.isGiven ? .confusion : .samples
     }
 
+    /// LOW...HIGH as two finite numbers, LOW ≤ HIGH.
+    static func targetRange(_ text: String) throws -> (Float, Float) {
+        let parts = text.components(separatedBy: "...")
+        guard parts.count == 2, let lower = Float(parts[0]), let upper = Float(parts[1]), lower.isFinite,
+            upper.isFinite, lower <= upper
+        else { throw ValidationError("--forget-targets takes LOW...HIGH with LOW ≤ HIGH, e.g. 0.5...1 (got \(text))") }
+        return (lower, upper)
+    }
+
     /// The selection, reading the index file if one was given.
     func selection(seed: UInt64, trainingSamples: Int) throws -> ForgetSelection {
         if let forgetClasses { return .classes(try parseClassList(forgetClasses, option: "--forget-classes")) }
         if let forgetFraction { return .fraction(forgetFraction, seed: seed) }
+        if let forgetTargets {
+            let (lower, upper) = try Self.targetRange(forgetTargets)
+            return .targetRange(lower: lower, upper: upper)
+        }
         if let (classes, count) = try confusion.classesAndCount() { return .confusion(classes: classes, count: count) }
         return .indices(try readIndexFile(forgetIndices!, count: trainingSamples))
     }

@@ -32,6 +32,10 @@ struct MetricsCommand: AsyncParsableCommand {
                 modelOptions: modelOptions, dataOptions: dataOptions, forgetOptions: forgetOptions, weights: weights,
                 seed: seed, validationFraction: validationFraction))
         let referenceModel = try reference.map { try modelOptions.load(weights: $0) }
+        if scenario.train.isRegression {
+            try printRegression(scenario, reference: referenceModel)
+            return
+        }
         let verifier = Verifier(
             train: scenario.train, test: scenario.test, forgetSet: scenario.forgetSet, seed: seed,
             validation: scenario.validation)
@@ -94,4 +98,52 @@ extension VerificationReport {
         for (label, accuracy) in perClassAccuracy.enumerated() { rows.append("  class \(label)  \(percent(accuracy))") }
         return rows.joined(separator: "\n")
     }
+}
+
+extension MetricsCommand {
+    /// A regression model's L1 and MSE on the forget, retain and test sets and the regression membership attack
+    /// (with `--reference`, the reference's too).
+    func printRegression(_ scenario: Scenario, reference: Model?) throws {
+        func evaluate(_ model: Model) -> RegressionEvaluation {
+            RegressionMetrics.evaluate(
+                model, train: scenario.train, test: scenario.test, forgetSet: scenario.forgetSet,
+                validation: scenario.validation, seed: seed)
+        }
+        let metrics = evaluate(scenario.model)
+        let referenceMetrics = reference.map(evaluate)
+        switch output.format {
+        case .json:
+            try printJSON(
+                RegressionMetricsReport(
+                    model: scenario.model.architecture, weights: weights,
+                    forget: scenario.forgetSet.selection.description, regression: metrics,
+                    reference: referenceMetrics))
+        case .text:
+            print(
+                "forgetting \(scenario.forgetSet.selection.description)   model"
+                    + (reference == nil ? "" : "   reference"))
+            for (name, figures, other) in [
+                ("forget", metrics.forget, referenceMetrics?.forget),
+                ("retain", metrics.retain, referenceMetrics?.retain),
+                ("test", metrics.test, referenceMetrics?.test),
+            ] {
+                print(
+                    String(
+                        format: "%@ L1 %.4f  MSE %.4f", name.padding(toLength: 7, withPad: " ", startingAt: 0),
+                        figures.l1, figures.mse)
+                        + (other.map { String(format: "   L1 %.4f  MSE %.4f", $0.l1, $0.mse) } ?? ""))
+            }
+            print(
+                String(format: "MIA (forget called members) %.1f%%", 100 * metrics.mia)
+                    + (referenceMetrics.map { String(format: "   %.1f%%", 100 * $0.mia) } ?? ""))
+        }
+    }
+}
+
+struct RegressionMetricsReport: Encodable {
+    let model: String
+    let weights: String
+    let forget: String
+    let regression: RegressionEvaluation
+    let reference: RegressionEvaluation?
 }

@@ -82,12 +82,13 @@ enum ResultsTable {
             auditOf[URL(fileURLWithPath: run.out).lastPathComponent] ?? run.audit.map { AuditSummary(run, $0) }
         }
         var sections: [String] = []
-        for scenario in Array(Set(runs.map(\.forget.group))).sorted() {
-            let inScenario = runs.filter { $0.forget.group == scenario }
+        let classifierRuns = runs.filter { $0.before != nil && $0.after != nil }
+        for scenario in Array(Set(classifierRuns.map(\.forget.group))).sorted() {
+            let inScenario = classifierRuns.filter { $0.forget.group == scenario }
             let rows = Dictionary(grouping: inScenario, by: label).map { Row(label: $0.key, runs: $0.value) }
                 .sorted { order($0.label) < order($1.label) }
             let retrainSeconds = rows.first { $0.label == "retrain" }.map { mean($0.runs.map(\.seconds)) }
-            let columns = Columns(inScenario[0].before)
+            let columns = Columns(inScenario[0].before!)
             // The audit's columns when any run of the scenario was audited: AUC and TPR at 1% FPR.
             let audited = inScenario.contains { audit($0) != nil }
             let auditHeaders = audited ? " audit AUC % | audit TPR@1%FPR % |" : ""
@@ -103,13 +104,13 @@ enum ResultsTable {
                 "|---|---|" + String(repeating: "---|", count: columns.headers.count + 4 + (audited ? 2 : 0)),
             ]
             let byOriginal = Dictionary(grouping: inScenario, by: \.inputSha256).values
-            let original = byOriginal.map { $0[0].before }
+            let original = byOriginal.map { $0[0].before! }
             let originalAudits = byOriginal.map { group in group.lazy.compactMap { audit($0)?.original }.first }
             lines.append(
                 "| *original* | \(original.count) | \(columns.cells(original)) |\(auditCells(originalAudits)) \(stat(original.map(\.mia))) | – | – | – |"
             )
             for row in rows {
-                let after = row.runs.map(\.after)
+                let after = row.runs.map { $0.after! }
                 let seconds = mean(row.runs.map(\.seconds))
                 let speedUp = retrainSeconds.map { String(format: "%.1f×", $0 / seconds) } ?? "–"
                 let indices = row.runs.compactMap(\.anamnesis?.index)
@@ -120,6 +121,7 @@ enum ResultsTable {
             }
             sections.append(lines.joined(separator: "\n"))
         }
+        sections += RegressionResultsTable.markdown(runs.filter { $0.regression != nil })
         return sections.joined(separator: "\n\n")
     }
 

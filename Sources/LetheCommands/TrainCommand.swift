@@ -125,8 +125,11 @@ struct TrainCommand: AsyncParsableCommand {
             for epoch in epochs {
                 print(
                     String(
-                        format: "epoch %d  lr %.4g  loss %.4f  train accuracy %.2f%%  %.1fs",
-                        epoch.epoch + 1, epoch.learningRate, epoch.meanLoss, 100 * epoch.trainAccuracy, epoch.seconds))
+                        format: dataset.isRegression
+                            ? "epoch %d  lr %.4g  L1 %.4f  %.1fs"
+                            : "epoch %d  lr %.4g  loss %.4f  train accuracy %.2f%%  %.1fs",
+                        epoch.epoch + 1, epoch.learningRate, epoch.meanLoss,
+                        dataset.isRegression ? epoch.seconds : 100 * epoch.trainAccuracy, epoch.seconds))
             }
             print("wrote \(out) (sha256 \(sha)) in \(String(format: "%.1f", seconds))s")
         }

@@ -2731,22 +2731,28 @@ const ProtobufCMessageDescriptor lethe__frozen_model__descriptor =
   (ProtobufCMessageInit) lethe__frozen_model__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue lethe__loss_term__kind__enum_values_by_number[4] =
+static const ProtobufCEnumValue lethe__loss_term__kind__enum_values_by_number[7] =
 {
   { "CROSS_ENTROPY", "LETHE__LOSS_TERM__KIND__CROSS_ENTROPY", 0 },
   { "DISTILLATION", "LETHE__LOSS_TERM__KIND__DISTILLATION", 1 },
   { "FEATURE_MATCHING", "LETHE__LOSS_TERM__KIND__FEATURE_MATCHING", 2 },
   { "ATTENTION_TRANSFER", "LETHE__LOSS_TERM__KIND__ATTENTION_TRANSFER", 3 },
+  { "ABSOLUTE_ERROR", "LETHE__LOSS_TERM__KIND__ABSOLUTE_ERROR", 4 },
+  { "SQUARED_ERROR", "LETHE__LOSS_TERM__KIND__SQUARED_ERROR", 5 },
+  { "ATTENTION_TO_MAPS", "LETHE__LOSS_TERM__KIND__ATTENTION_TO_MAPS", 6 },
 };
 static const ProtobufCIntRange lethe__loss_term__kind__value_ranges[] = {
-{0, 0},{0, 4}
+{0, 0},{0, 7}
 };
-static const ProtobufCEnumValueIndex lethe__loss_term__kind__enum_values_by_name[4] =
+static const ProtobufCEnumValueIndex lethe__loss_term__kind__enum_values_by_name[7] =
 {
+  { "ABSOLUTE_ERROR", 4 },
+  { "ATTENTION_TO_MAPS", 6 },
   { "ATTENTION_TRANSFER", 3 },
   { "CROSS_ENTROPY", 0 },
   { "DISTILLATION", 1 },
   { "FEATURE_MATCHING", 2 },
+  { "SQUARED_ERROR", 5 },
 };
 const ProtobufCEnumDescriptor lethe__loss_term__kind__descriptor =
 {
@@ -2755,15 +2761,15 @@ const ProtobufCEnumDescriptor lethe__loss_term__kind__descriptor =
   "Kind",
   "Lethe__LossTerm__Kind",
   "lethe",
-  4,
+  7,
   lethe__loss_term__kind__enum_values_by_number,
-  4,
+  7,
   lethe__loss_term__kind__enum_values_by_name,
   1,
   lethe__loss_term__kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCFieldDescriptor lethe__loss_term__field_descriptors[5] =
+static const ProtobufCFieldDescriptor lethe__loss_term__field_descriptors[6] =
 {
   {
     "kind",
@@ -2825,10 +2831,23 @@ static const ProtobufCFieldDescriptor lethe__loss_term__field_descriptors[5] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "stored_tensor",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__LossTerm, stored_tensor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned lethe__loss_term__field_indices_by_name[] = {
   0,   /* field[0] = kind */
   4,   /* field[4] = layers */
+  5,   /* field[5] = stored_tensor */
   2,   /* field[2] = teacher */
   3,   /* field[3] = temperature */
   1,   /* field[1] = weight */
@@ -2836,7 +2855,7 @@ static const unsigned lethe__loss_term__field_indices_by_name[] = {
 static const ProtobufCIntRange lethe__loss_term__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor lethe__loss_term__descriptor =
 {
@@ -2846,7 +2865,7 @@ const ProtobufCMessageDescriptor lethe__loss_term__descriptor =
   "Lethe__LossTerm",
   "lethe",
   sizeof(Lethe__LossTerm),
-  5,
+  6,
   lethe__loss_term__field_descriptors,
   lethe__loss_term__field_indices_by_name,
   1,  lethe__loss_term__number_ranges,

@@ -163,3 +163,27 @@ private func reduce(_ values: [Float], _ reduction: Reduction) -> Float {
     let total = values.reduce(0.0) { $0 + Double($1) }
     return Float(reduction == .mean ? total / Double(max(values.count, 1)) : total)
 }
+
+/// Mean absolute error (L1) over all elements, PyTorch's `F.l1_loss` (per-sample values are the row sums of
+/// absolute errors). The gradient is sign(prediction − target) (0 where they are equal), scaled as the value.
+public func meanAbsoluteError(prediction: Tensor, target: Tensor, reduction: Reduction = .mean) -> LossResult {
+    precondition(prediction.shape == target.shape, "meanAbsoluteError: \(prediction.shape) vs \(target.shape)")
+    let rows = prediction.rank > 0 ? prediction.shape[0] : 1
+    let rowSize = prediction.count / max(rows, 1)
+    let scale: Float = reduction == .mean ? 1 / Float(max(prediction.count, 1)) : 1
+    var perSample = [Float](repeating: 0, count: rows)
+    var total = 0.0
+    let gradient = Tensor(shape: prediction.shape) { grad in
+        prediction.withUnsafeBufferPointer { p in
+            target.withUnsafeBufferPointer { t in
+                for i in 0..<p.count {
+                    let d = p[i] - t[i]
+                    grad[i] = d > 0 ? scale : (d < 0 ? -scale : 0)
+                    perSample[i / max(rowSize, 1)] += abs(d)
+                    total += Double(abs(d))
+                }
+            }
+        }
+    }
+    return LossResult(value: Float(total) * scale, gradient: gradient, perSample: perSample)
+}

@@ -1,18 +1,23 @@
 import Tensor
 
 /// A network with PyTorch parameter names: a root `Sequential`, the input shape it expects ([C, H, W]) and
-/// the number of classes it predicts.
+/// the number of classes it predicts (for a regression head: the number of values it outputs).
 public final class Model {
     public let architecture: String
     public let inputShape: [Int]
     public let classCount: Int
     public let root: Sequential
+    /// What the outputs mean: class logits, or regression values.
+    public let head: ModelHead
 
-    public init(architecture: String, inputShape: [Int], classCount: Int, root: Sequential) {
+    public init(
+        architecture: String, inputShape: [Int], classCount: Int, root: Sequential, head: ModelHead = .classification
+    ) {
         self.architecture = architecture
         self.inputShape = inputShape
         self.classCount = classCount
         self.root = root
+        self.head = head
         root.visitBlocks { _ in }
     }
 
@@ -96,8 +101,9 @@ public final class Model {
     /// An independent model with the same architecture and a copy of the state (for a frozen teacher).
     public func copy() -> Model {
         Model(
-            architecture: architecture, inputShape: inputShape, classCount: classCount, root: root.copy() as! Sequential
-        )
+            architecture: architecture, inputShape: inputShape, classCount: classCount,
+            root: root.copy() as! Sequential,
+            head: head)
     }
 
     /// Every layer path a `FeatureTap` can record or inject at, in forward order.

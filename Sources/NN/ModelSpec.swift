@@ -1,8 +1,8 @@
 import Foundation
 import Tensor
 
-/// How a model is named on the command line: a built-in (`fmnist-cnn`, `fmnist-mlp`,
-/// `resnet18[:width=W,classes=K,channels=C,size=S]`) or the path of a JSON architecture file for a
+/// How a model is named on the command line: a built-in (`fmnist-cnn[:regression=K]`, `fmnist-mlp[:regression=K]`
+/// — with `regression=K` a regression head of K outputs —, `resnet18[:width=W,classes=K,channels=C,size=S]`) or the path of a JSON architecture file for a
 /// sequential model:
 ///
 ///     {"name": "small-cnn", "input": [1, 28, 28], "layers": [
@@ -20,8 +20,8 @@ public enum ModelSpec {
         let (name, options) = splitOptions(spec)
         if ModelZoo.builtInNames.contains(name) { try options.checkKnown(knownOptions[name] ?? [], model: name) }
         switch name {
-        case "fmnist-cnn": return ModelZoo.fmnistCNN(seed: seed)
-        case "fmnist-mlp": return ModelZoo.fmnistMLP(seed: seed)
+        case "fmnist-cnn": return ModelZoo.fmnistCNN(seed: seed, regressionOutputs: try options.int("regression"))
+        case "fmnist-mlp": return ModelZoo.fmnistMLP(seed: seed, regressionOutputs: try options.int("regression"))
         case "resnet18":
             let size = try options.int("size") ?? 32
             return ModelZoo.resnet18(
@@ -57,7 +57,10 @@ public enum ModelSpec {
     }
 
     /// The options each built-in takes after a colon (`resnet18:width=8`).
-    static let knownOptions: [String: [String]] = ["resnet18": ["width", "classes", "channels", "size"]]
+    static let knownOptions: [String: [String]] = [
+        "resnet18": ["width", "classes", "channels", "size"], "fmnist-cnn": ["regression"],
+        "fmnist-mlp": ["regression"],
+    ]
 
     struct Options {
         let pairs: [String: String]

@@ -5,8 +5,9 @@ public enum ModelZoo {
     public static let builtInNames = ["fmnist-mlp", "fmnist-cnn", "resnet18"]
 
     /// `fmnist-cnn`: conv1(1→32, 3, pad 1) → ReLU → MaxPool 2 → conv2(32→64, 3, pad 1) → ReLU → MaxPool 2 →
-    /// flatten → fc1(3136→128) → ReLU → fc2(128→10).
-    public static func fmnistCNN(seed: UInt64) -> Model {
+    /// flatten → fc1(3136→128) → ReLU → fc2(128→10). With `regressionOutputs` k, fc2 is 128→k and the model is a
+    /// regression model (`fmnist-cnn:regression=k`).
+    public static func fmnistCNN(seed: UInt64, regressionOutputs: Int? = nil) -> Model {
         var generator = SeededGenerator(seed: seed, stream: "init")
         let root = Sequential([
             ("conv1", Conv2d(1, 32, kernel: 3, padding: 1, using: &generator)),
@@ -15,21 +16,32 @@ public enum ModelZoo {
             (nil, ReLU()), (nil, MaxPool2d(kernel: 2)),
             (nil, Flatten()),
             ("fc1", Linear(3136, 128, using: &generator)), (nil, ReLU()),
-            ("fc2", Linear(128, 10, using: &generator)),
+            ("fc2", Linear(128, regressionOutputs ?? 10, using: &generator)),
         ])
-        return Model(architecture: "fmnist-cnn", inputShape: [1, 28, 28], classCount: 10, root: root)
+        return headed(
+            Model(architecture: "fmnist-cnn", inputShape: [1, 28, 28], classCount: 10, root: root), regressionOutputs)
     }
 
-    /// `fmnist-mlp`: flatten → fc1(784→256) → ReLU → fc2(256→128) → ReLU → fc3(128→10).
-    public static func fmnistMLP(seed: UInt64) -> Model {
+    /// `fmnist-mlp`: flatten → fc1(784→256) → ReLU → fc2(256→128) → ReLU → fc3(128→10), or 128→k as a regression
+    /// model (`fmnist-mlp:regression=k`).
+    public static func fmnistMLP(seed: UInt64, regressionOutputs: Int? = nil) -> Model {
         var generator = SeededGenerator(seed: seed, stream: "init")
         let root = Sequential([
             (nil, Flatten()),
             ("fc1", Linear(784, 256, using: &generator)), (nil, ReLU()),
             ("fc2", Linear(256, 128, using: &generator)), (nil, ReLU()),
-            ("fc3", Linear(128, 10, using: &generator)),
+            ("fc3", Linear(128, regressionOutputs ?? 10, using: &generator)),
         ])
-        return Model(architecture: "fmnist-mlp", inputShape: [1, 28, 28], classCount: 10, root: root)
+        return headed(
+            Model(architecture: "fmnist-mlp", inputShape: [1, 28, 28], classCount: 10, root: root), regressionOutputs)
+    }
+
+    /// `model` as it is, or (with `regressionOutputs` k) as the regression model `<name>:regression=k`.
+    private static func headed(_ model: Model, _ regressionOutputs: Int?) -> Model {
+        guard let outputs = regressionOutputs else { return model }
+        return Model(
+            architecture: "\(model.architecture):regression=\(outputs)", inputShape: model.inputShape,
+            classCount: outputs, root: model.root, head: .regression(outputs: outputs))
     }
 
     /// ResNet-18 with a CIFAR stem (3×3 stride-1 conv, no max-pool) and base `width` (64 in the paper).

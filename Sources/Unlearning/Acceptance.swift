@@ -112,7 +112,12 @@ public struct Verdict: Sendable, Codable, Equatable {
 }
 
 /// A run that missed a target: `lethe unlearn` exits 1 with it, a job ends `failed` with it.
-public struct TargetMissed: Error, CustomStringConvertible {
+/// A run that missed its targets (exit 1): whether its model was written anyway.
+public protocol MissedTargets: Error, CustomStringConvertible {
+    var kept: Bool { get }
+}
+
+public struct TargetMissed: MissedTargets {
     public let method: String
     public let verdict: Verdict
     /// Whether the model was written anyway (`keep-failed=true`).

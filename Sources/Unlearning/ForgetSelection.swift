@@ -13,6 +13,9 @@ public enum ForgetSelection: Sendable, Equatable, Codable, CustomStringConvertib
     /// The confusion scenario's mislabelled samples (the original was trained with `count` labels of each of
     /// the two classes swapped; see `TrainingSplit.Confusion`).
     case confusion(classes: [Int], count: Int)
+    /// Every training sample of a regression dataset whose first target lies in lower...upper (the paper's
+    /// "ages ≤ 30"; for `fashion-mnist-rotation`, a range of angles / 60).
+    case targetRange(lower: Float, upper: Float)
 
     public var description: String {
         switch self {
@@ -21,6 +24,7 @@ public enum ForgetSelection: Sendable, Equatable, Codable, CustomStringConvertib
         case .indices(let indices): "\(indices.count) listed samples"
         case .confusion(let classes, let count):
             "\(count) + \(count) swapped labels of classes \(classes.map(String.init).joined(separator: " and "))"
+        case .targetRange(let lower, let upper): "targets in \(lower)...\(upper)"
         }
     }
 
@@ -38,6 +42,24 @@ public enum ForgetSelection: Sendable, Equatable, Codable, CustomStringConvertib
     {
         let pool = split.trainingIndices(in: dataset)
         let forget: [Int]
+        if let targets = dataset.targets {
+            switch self {
+            case .classes, .confusion:
+                throw .wrongTask(
+                    "\(dataset.name) is a regression dataset: forget a target range (--forget-targets LOW...HIGH), "
+                        + "listed samples or a random fraction, not \(self)")
+            case .fraction, .indices, .targetRange: break
+            }
+            if case .targetRange(let lower, let upper) = self {
+                guard lower <= upper else { throw .outOfRange("the target range \(lower)...\(upper) is empty") }
+                let columns = targets.shape[1]
+                return try Self.finish(
+                    self, pool: pool,
+                    forget: pool.filter { (lower...upper).contains(targets.scalars[$0 * columns]) })
+            }
+        } else if case .targetRange = self {
+            throw .wrongTask("\(dataset.name) has no regression targets: forget classes or samples, not \(self)")
+        }
         switch self {
         case .classes(let classes):
             guard !classes.isEmpty else { throw .empty("no classes given") }
@@ -66,13 +88,21 @@ public enum ForgetSelection: Sendable, Equatable, Codable, CustomStringConvertib
                 )
             }
             forget = split.swappedIndices(in: dataset)
+        case .targetRange: preconditionFailure("target ranges are resolved above")
         }
-        guard !forget.isEmpty else { throw .empty("the selection \(self) contains no training sample") }
-        guard forget.count < pool.count else { throw .empty("the selection \(self) leaves nothing to retain") }
+        return try Self.finish(self, pool: pool, forget: forget)
+    }
+
+    private static func finish(_ selection: ForgetSelection, pool: [Int], forget: [Int]) throws(ForgetSelectionError)
+        -> ForgetSet
+    {
+        guard !forget.isEmpty else { throw .empty("the selection \(selection) contains no training sample") }
+        guard forget.count < pool.count else { throw .empty("the selection \(selection) leaves nothing to retain") }
         let forgotten = Set(forget)
-        let classes: [Int]? = if case .classes(let classes) = self { Array(Set(classes)).sorted() } else { nil }
+        let classes: [Int]? = if case .classes(let classes) = selection { Array(Set(classes)).sorted() } else { nil }
         return ForgetSet(
-            selection: self, forget: forget, retain: pool.filter { !forgotten.contains($0) }, forgottenClasses: classes)
+            selection: selection, forget: forget, retain: pool.filter { !forgotten.contains($0) },
+            forgottenClasses: classes)
     }
 }
 
@@ -90,10 +120,12 @@ public struct ForgetSet: Sendable, Equatable, Codable {
 public enum ForgetSelectionError: Error, Equatable, CustomStringConvertible {
     case outOfRange(String)
     case empty(String)
+    /// A selection for the other kind of task: classes of a regression dataset, a target range of a classification one.
+    case wrongTask(String)
 
     public var description: String {
         switch self {
-        case .outOfRange(let message), .empty(let message): message
+        case .outOfRange(let message), .empty(let message), .wrongTask(let message): message
         }
     }
 }

@@ -26,9 +26,9 @@ public final class Trainer {
     }
 
     /// The plan `fit` runs: one phase per epoch over `indices` (a coordinator runs the same plan on its workers).
-    public func plan(indices: [Int], labels: [Int]) -> Plan {
+    public func plan(indices: [Int], labels: [Int], loss: LossComponent = .crossEntropy(weight: 1)) -> Plan {
         let recipe = recipe
-        return Plan(phases: TrainingPhases.epochs(recipe, indices: indices, labels: labels)) {
+        return Plan(phases: TrainingPhases.epochs(recipe, indices: indices, labels: labels, loss: loss)) {
             [TrainingPhases.optimizer: TrainingPhases.makeOptimizer(recipe)]
         }
     }
@@ -45,7 +45,7 @@ public final class Trainer {
 
     /// Trains on `dataset` restricted to `indices` for `recipe.epochs` epochs.
     public func fit(_ dataset: Dataset, indices: [Int]) throws(DivergenceError) -> [EpochReport] {
-        let plan = plan(indices: indices, labels: dataset.labels)
+        let plan = plan(indices: indices, labels: dataset.labels, loss: TaskLoss.of(dataset, weight: 1))
         let architecture = model.architecture
         let executor = LocalExecutor(dataset: dataset, shards: recipe.shards, original: model) { _ in
             preconditionFailure("training \(architecture) needs no frozen models")

@@ -91,6 +91,18 @@ enum StepCoding {
                 $0.pointee.teacher = encode(teacher, arena)
                 $0.pointee.n_layers = layers.count
                 $0.pointee.layers = arena.array(layers.map { arena.string($0) as UnsafeMutablePointer<CChar>? })
+            case .absoluteError(let target, _), .squaredError(let target, _):
+                if case .absoluteError = loss {
+                    $0.pointee.kind = LETHE__LOSS_TERM__KIND__ABSOLUTE_ERROR
+                } else {
+                    $0.pointee.kind = LETHE__LOSS_TERM__KIND__SQUARED_ERROR
+                }
+                if case .tensorRows(let name, _) = target { $0.pointee.stored_tensor = arena.string(name) }
+            case .attentionToMaps(let maps, _, let layers, _):
+                $0.pointee.kind = LETHE__LOSS_TERM__KIND__ATTENTION_TO_MAPS
+                $0.pointee.stored_tensor = arena.string(maps)
+                $0.pointee.n_layers = layers.count
+                $0.pointee.layers = arena.array(layers.map { arena.string($0) as UnsafeMutablePointer<CChar>? })
             }
         }
     }
@@ -165,7 +177,9 @@ enum StepCoding {
                 inputs = .tensorRows(name: tensorName, rows: Array(labels.indices))
             }
             var losses: [LossComponent] = []
-            for loss in CRead.messages(part.losses, part.n_losses) { losses.append(try decode(loss)) }
+            for loss in CRead.messages(part.losses, part.n_losses) {
+                losses.append(try decode(loss, rows: labels.count, samples: tensorName.isEmpty))
+            }
             parts.append(BatchPart(inputs: inputs, labels: labels, losses: losses))
         }
         return GradientStep(
@@ -173,9 +187,25 @@ enum StepCoding {
             isTraining: work.is_training != 0, seed: work.seed)
     }
 
-    static func decode(_ loss: Lethe__LossTerm) throws(WireError) -> LossComponent {
+    /// A part's loss term; stored rows (regression targets, attention maps) are rows 0..<`rows` of their frames.
+    static func decode(_ loss: Lethe__LossTerm, rows: Int, samples: Bool) throws(WireError) -> LossComponent {
         guard loss.weight.isFinite else { throw .invalidField("loss weight \(loss.weight) is not finite") }
+        let stored = CRead.string(loss.stored_tensor)
         switch loss.kind {
+        case LETHE__LOSS_TERM__KIND__ABSOLUTE_ERROR, LETHE__LOSS_TERM__KIND__SQUARED_ERROR:
+            guard !stored.isEmpty || samples else {
+                throw .invalidField("a regression term on generated inputs needs a stored target tensor")
+            }
+            let target: RegressionTarget = stored.isEmpty ? .dataset : .tensorRows(name: stored, rows: Array(0..<rows))
+            return loss.kind == LETHE__LOSS_TERM__KIND__ABSOLUTE_ERROR
+                ? .absoluteError(target: target, weight: loss.weight)
+                : .squaredError(target: target, weight: loss.weight)
+        case LETHE__LOSS_TERM__KIND__ATTENTION_TO_MAPS:
+            let layers = CRead.strings(loss.layers, loss.n_layers)
+            guard !layers.isEmpty, !stored.isEmpty else {
+                throw .invalidField("attention to stored maps needs layers and a stored tensor name")
+            }
+            return .attentionToMaps(maps: stored, rows: Array(0..<rows), layers: layers, weight: loss.weight)
         case LETHE__LOSS_TERM__KIND__CROSS_ENTROPY:
             return .crossEntropy(weight: loss.weight)
         case LETHE__LOSS_TERM__KIND__DISTILLATION:

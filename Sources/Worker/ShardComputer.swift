@@ -89,9 +89,11 @@ public final class ShardComputer: Sendable {
         throws(ProtocolError)
     {
         let layers = Set(model.layerPaths)
+        // A regression dataset's labels only group its samples; a classifier's must be classes it predicts.
+        let classes = dataset.isRegression ? dataset.classCount : model.classCount
         for part in step.parts {
-            guard part.labels.allSatisfy({ (0..<model.classCount).contains($0) }) else {
-                throw ProtocolError(.badRequest, "a label is outside 0..<\(model.classCount)")
+            guard part.labels.allSatisfy({ (0..<classes).contains($0) }) else {
+                throw ProtocolError(.badRequest, "a label is outside 0..<\(classes)")
             }
             switch part.inputs {
             case .samples(let indices):
@@ -111,7 +113,39 @@ public final class ShardComputer: Sendable {
                 if let unknown = loss.featureLayers.first(where: { !layers.contains($0) }) {
                     throw ProtocolError(.badRequest, "\(model.architecture) has no layer '\(unknown)'")
                 }
+                try checkStoredRows(loss, rows: part.labels.count, dataset: dataset, model: model, inputs: inputs)
             }
+        }
+    }
+
+    /// Regression terms read their targets from the dataset or stored rows from the task's tensors: refuse a task
+    /// whose tensors are missing or of the wrong shape instead of failing inside the computation.
+    private func checkStoredRows(
+        _ loss: LossComponent, rows: Int, dataset: Dataset, model: Model, inputs: [String: Tensor]
+    ) throws(ProtocolError) {
+        func stored(_ name: String, width: Int?) throws(ProtocolError) {
+            guard let tensor = inputs[name] else {
+                throw ProtocolError(.badRequest, "the task names stored tensor '\(name)' but does not carry it")
+            }
+            guard tensor.rank == 2, tensor.shape[0] == rows, width.map({ tensor.shape[1] == $0 }) ?? true else {
+                throw ProtocolError(.badShape, "stored tensor '\(name)' has shape \(tensor.shape) for \(rows) rows")
+            }
+        }
+        switch loss {
+        case .absoluteError(let target, _), .squaredError(let target, _):
+            guard case .regression(let outputs) = model.head else {
+                throw ProtocolError(.badRequest, "\(model.architecture) is not a regression model")
+            }
+            switch target {
+            case .dataset:
+                guard dataset.targets?.shape[1] == outputs else {
+                    throw ProtocolError(.badRequest, "the dataset has no \(outputs)-value regression targets")
+                }
+            case .tensorRows(let name, _): try stored(name, width: outputs)
+            }
+        case .attentionToMaps(let maps, _, let layers, _):
+            for layer in layers { try stored(maps + layer, width: nil) }
+        default: break
         }
     }
 

@@ -144,8 +144,9 @@ struct NPYReaderTests {
         expectError(.sizeMismatch, mentioning: ["long.npy"]) {
             try NPYReader.readImages(long, normalization: .identity)
         }
+        // [N, D] reads as a table; a bare vector is no image array.
         let flat = try directory.write(
-            "flat.npy", npy(descr: "|u1", shape: [4, 4], data: [UInt8](repeating: 0, count: 16)))
+            "flat.npy", npy(descr: "|u1", shape: [16], data: [UInt8](repeating: 0, count: 16)))
         expectError(.sizeMismatch, mentioning: ["flat.npy", "[N, H, W]"]) {
             try NPYReader.readImages(flat, normalization: .identity)
         }

@@ -107,7 +107,7 @@ func littleEndian(_ values: [Int32]) -> [UInt8] { values.flatMap { littleEndian(
 enum ErrorKind: Equatable {
     case fileNotFound, unreadable, decompression, badMagic, truncated, sizeMismatch, labelOutOfRange, countMismatch
     case invalidHeader, unsupportedDtype, fortranOrder, empty, normalizationMismatch, notInstalled, unknownDataset
-    case unrecognizedDirectory, missingFile, invalidNormalization
+    case unrecognizedDirectory, missingFile, invalidNormalization, nonFiniteTarget
 }
 
 extension DatasetError {
@@ -120,6 +120,7 @@ extension DatasetError {
         case .truncated: .truncated
         case .sizeMismatch: .sizeMismatch
         case .labelOutOfRange: .labelOutOfRange
+        case .nonFiniteTarget: .nonFiniteTarget
         case .countMismatch: .countMismatch
         case .invalidHeader: .invalidHeader
         case .unsupportedDtype: .unsupportedDtype

@@ -127,7 +127,7 @@ struct ModelSpecTests {
                 "unknown model option channel for resnet18 (resnet18 takes width, classes, channels, size)"
             ),
             ("resnet18:depth=1,widht=8", "unknown model options depth, widht for resnet18"),
-            ("fmnist-cnn:width=8", "unknown model option width for fmnist-cnn (fmnist-cnn takes no options)"),
+            ("fmnist-cnn:width=8", "unknown model option width for fmnist-cnn (fmnist-cnn takes regression)"),
         ]
         for (spec, message) in cases {
             #expect {

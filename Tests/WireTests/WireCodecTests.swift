@@ -26,6 +26,15 @@ let sampleStep = GradientStep(
                 .attentionTransfer(teacher: .original, layers: ["conv1", "conv2"], weight: 250),
             ]
         ),
+        // Regression terms as a shard task carries them: stored rows cut to the shard, in frames "input/…".
+        BatchPart(
+            inputs: .samples([16, 23]), labels: [0, 0],
+            losses: [
+                .absoluteError(target: .dataset, weight: 1),
+                .absoluteError(target: .tensorRows(name: "input/2/loss/1", rows: [0, 1]), weight: 1),
+                .squaredError(target: .dataset, weight: 0.5),
+                .attentionToMaps(maps: "input/2/loss/3/", rows: [0, 1], layers: ["conv1", "conv2"], weight: 50),
+            ]),
     ], normalizer: 5, target: .inputs, isTraining: false, seed: 0xDEAD_BEEF_0000_0001)
 
 let sampleContext = JobContext(

@@ -66,7 +66,16 @@ typedef enum _Lethe__LossTerm__Kind {
   LETHE__LOSS_TERM__KIND__CROSS_ENTROPY = 0,
   LETHE__LOSS_TERM__KIND__DISTILLATION = 1,
   LETHE__LOSS_TERM__KIND__FEATURE_MATCHING = 2,
-  LETHE__LOSS_TERM__KIND__ATTENTION_TRANSFER = 3
+  LETHE__LOSS_TERM__KIND__ATTENTION_TRANSFER = 3,
+  /*
+   * Regression errors against the samples' targets, or (stored_tensor set) against rows 0..<n of that tensor frame.
+   */
+  LETHE__LOSS_TERM__KIND__ABSOLUTE_ERROR = 4,
+  LETHE__LOSS_TERM__KIND__SQUARED_ERROR = 5,
+  /*
+   * Attention transfer against stored maps: the tensor frames stored_tensor + layer, rows 0..<n.
+   */
+  LETHE__LOSS_TERM__KIND__ATTENTION_TO_MAPS = 6
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(LETHE__LOSS_TERM__KIND)
 } Lethe__LossTerm__Kind;
 typedef enum _Lethe__RoundTask__Kind {
@@ -380,10 +389,11 @@ struct  Lethe__LossTerm
   float temperature;
   size_t n_layers;
   char **layers;
+  char *stored_tensor;
 };
 #define LETHE__LOSS_TERM__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&lethe__loss_term__descriptor) \
-    , LETHE__LOSS_TERM__KIND__CROSS_ENTROPY, 0, NULL, 0, 0,NULL }
+    , LETHE__LOSS_TERM__KIND__CROSS_ENTROPY, 0, NULL, 0, 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Lethe__BatchPart

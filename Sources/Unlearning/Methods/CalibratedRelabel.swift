@@ -124,7 +124,7 @@ extension CalibratedRelabel {
                 heldOut =
                     problem.difficultyMatch?.standIns
                     ?? problem.seededSubset(of: like, count: calibrationSamples, stream: "calibration")
-            case .confusion:
+            case .confusion, .targetRange:
                 throw MethodNotApplicable(
                     "calibrated-relabel calibrates forget samples against held-out ones, which does not fit mislabelled samples (--confuse-classes); use scrub or scrub-and-learn"
                 )

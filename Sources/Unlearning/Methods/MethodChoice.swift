@@ -47,7 +47,7 @@ extension ForgetSelection {
     public var kind: Kind {
         switch self {
         case .classes: .classes
-        case .fraction, .indices: .samples
+        case .fraction, .indices, .targetRange: .samples
         case .confusion: .confusion
         }
     }

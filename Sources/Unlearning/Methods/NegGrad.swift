@@ -32,7 +32,8 @@ public struct NegGrad: UnlearningMethod {
                     clipNorm: p.positiveOrOff("clip"),
                     makeStep: { step, _ in
                         problem.step(
-                            over: batches[step], losses: [.crossEntropy(weight: -1)], seed: "ascent-\(epoch)-\(step)")
+                            over: batches[step], losses: [.crossEntropy(weight: -1)], seed: "ascent-\(epoch)-\(step)"
+                        )
                     }, stopWhen: { outcome, state in ForgetTarget.reached(outcome, state) }))
         }
         let optimizer = SGD(learningRate: p.float("lr"), momentum: 0.9, weightDecay: 5e-4)
@@ -42,6 +43,7 @@ public struct NegGrad: UnlearningMethod {
 
 /// `neggrad+`: α·CE(retain batch) − (1 − α)·CE(forget batch) per step, forget batches cycled.
 public struct NegGradPlus: UnlearningMethod {
+    public let tasks: Set<LearningTask> = [.classification, .regression]
     public let name = "neggrad+"
     public let summary = "Descent on retain batches combined with ascent on (cycled) forget batches."
     public let parameters: [MethodParameters.Declaration] = [
@@ -77,10 +79,10 @@ public struct NegGradPlus: UnlearningMethod {
                         parts: [
                             BatchPart(
                                 inputs: .samples(retain), labels: problem.labels(of: retain),
-                                losses: [.crossEntropy(weight: alpha / Float(retain.count))]),
+                                losses: [problem.taskLoss(weight: alpha / Float(retain.count))]),
                             BatchPart(
                                 inputs: .samples(forget), labels: problem.labels(of: forget),
-                                losses: [.crossEntropy(weight: -(1 - alpha) / Float(forget.count))]),
+                                losses: [problem.taskLoss(weight: -(1 - alpha) / Float(forget.count))]),
                         ], normalizer: 1, seed: problem.seed("neggrad+-\(epoch)-\(step)"))
                 })
         }

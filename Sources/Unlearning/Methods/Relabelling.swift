@@ -64,7 +64,7 @@ public struct SCRUBAndLearn: UnlearningMethod {
     public func plan(for problem: UnlearningProblem) throws -> Plan {
         switch problem.forgetSet.selection {
         case .classes, .confusion: break
-        case .fraction, .indices:
+        case .fraction, .indices, .targetRange:
             throw MethodNotApplicable(
                 "scrub-and-learn teaches every forget sample another class, which suits whole classes (--forget-classes) and mislabelled samples (--confuse-classes); on a random subset or listed samples it ruins the model (38% test accuracy after a random 10%); use scrub, neggrad+ or finetune"
             )

@@ -12,10 +12,12 @@ public enum TrainingPhases {
             nesterov: recipe.nesterov)
     }
 
-    /// One phase per epoch over `indices` with the training set's labels.
-    public static func epochs(_ recipe: TrainingRecipe, indices: [Int], labels: [Int], name: String = "train")
-        -> [GradientPhase]
-    {
+    /// One phase per epoch over `indices` with the training set's labels, minimising `loss` (cross-entropy, or for
+    /// regression models the error against the samples' targets).
+    public static func epochs(
+        _ recipe: TrainingRecipe, indices: [Int], labels: [Int], name: String = "train",
+        loss: LossComponent = .crossEntropy(weight: 1)
+    ) -> [GradientPhase] {
         precondition(recipe.problem == nil, recipe.problem ?? "")
         return (0..<recipe.epochs).map { epoch in
             let batches = BatchSchedule.batches(
@@ -29,8 +31,7 @@ public enum TrainingPhases {
                 return GradientStep(
                     parts: [
                         BatchPart(
-                            inputs: .samples(batch), labels: batch.map { labels[$0] },
-                            losses: [.crossEntropy(weight: 1)])
+                            inputs: .samples(batch), labels: batch.map { labels[$0] }, losses: [loss])
                     ], seed: seed)
             }
         }
@@ -39,6 +40,7 @@ public enum TrainingPhases {
 
 /// `retrain`: train from scratch on the retain set with the original's recipe (the gold standard).
 public struct Retrain: UnlearningMethod {
+    public let tasks: Set<LearningTask> = [.classification, .regression]
     public let name = "retrain"
     public let summary = "Train from a fresh initialisation on the retain set with the original recipe."
     public let parameters: [MethodParameters.Declaration] = [
@@ -57,13 +59,15 @@ public struct Retrain: UnlearningMethod {
         let initialize = LocalPhase(name: "initialise") { state in
             try state.student.load(stateDict: problem.architecture(problem.seed).stateDict())
         }
-        let epochs = TrainingPhases.epochs(recipe, indices: problem.forgetSet.retain, labels: problem.train.labels)
+        let epochs = TrainingPhases.epochs(
+            recipe, indices: problem.forgetSet.retain, labels: problem.train.labels, loss: problem.taskLoss(weight: 1))
         return Plan(phases: [initialize] + epochs) { [TrainingPhases.optimizer: TrainingPhases.makeOptimizer(recipe)] }
     }
 }
 
 /// `finetune`: continue training the original on the retain set.
 public struct Finetune: UnlearningMethod {
+    public let tasks: Set<LearningTask> = [.classification, .regression]
     public let name = "finetune"
     public let summary = "Continue training on the retain set (catastrophic forgetting)."
     public let parameters: [MethodParameters.Declaration] = [
@@ -83,7 +87,8 @@ public struct Finetune: UnlearningMethod {
         recipe.decayEpochs = []
         if let problem = recipe.problem { throw MethodParameterError.outOfRange(problem) }
         let epochs = TrainingPhases.epochs(
-            recipe, indices: problem.forgetSet.retain, labels: problem.train.labels, name: "finetune")
+            recipe, indices: problem.forgetSet.retain, labels: problem.train.labels, name: "finetune",
+            loss: problem.taskLoss(weight: 1))
         return Plan(phases: epochs) { [TrainingPhases.optimizer: TrainingPhases.makeOptimizer(recipe)] }
     }
 }

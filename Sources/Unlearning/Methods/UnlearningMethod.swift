@@ -37,7 +37,7 @@ public struct UnlearningProblem {
                 return DifficultyMatch(
                     forget: forgetSet.forget, candidates: validation.filter { labels.contains(train.labels[$0]) },
                     labels: train.labels, unseen: unseen)
-            case .classes, .confusion: return nil
+            case .classes, .confusion, .targetRange: return nil
             }
         }
     }
@@ -93,8 +93,31 @@ public protocol UnlearningMethod: Sendable {
     var name: String { get }
     var summary: String { get }
     var parameters: [MethodParameters.Declaration] { get }
+    /// The kinds of model it unlearns (classifiers unless it says otherwise).
+    var tasks: Set<LearningTask> { get }
     /// The plan, or why the method does not apply (e.g. UNSIR on a random subset).
     func plan(for problem: UnlearningProblem) throws -> Plan
+}
+
+/// What a model learned to do: pick a class, or predict real values.
+public enum LearningTask: String, Sendable, Hashable, CaseIterable {
+    case classification
+    case regression
+}
+
+extension UnlearningMethod {
+    public var tasks: Set<LearningTask> { [.classification] }
+
+    /// The plan, refused with a clear error when the method does not unlearn the problem's kind of model.
+    public func checkedPlan(for problem: UnlearningProblem) throws -> Plan {
+        let task: LearningTask = problem.train.isRegression ? .regression : .classification
+        guard tasks.contains(task) else {
+            let fitting = UnlearningMethods.all.filter { $0.tasks.contains(task) }.map(\.name)
+            throw MethodNotApplicable(
+                "\(name) does not unlearn \(task) models; for \(task) use \(fitting.joined(separator: ", "))")
+        }
+        return try plan(for: problem)
+    }
 }
 
 extension UnlearningMethod {
@@ -117,7 +140,7 @@ public enum UnlearningMethods {
     public static let all: [any UnlearningMethod] = [
         Retrain(), Finetune(), NegGrad(), NegGradPlus(), SCRUB(variant: .plain), SCRUB(variant: .rewind),
         SCRUB(variant: .features), UNSIR(), BadTeacher(), SSD(), SCRUBAndLearn(), RandomLabel(), CalibratedRelabel(),
-        GKT(),
+        GKT(), Blindspot(), GaussianAmnesiac(),
     ]
 
     public static func named(_ name: String) -> (any UnlearningMethod)? { all.first { $0.name == name } }

@@ -24,6 +24,14 @@ public enum InputSource: Equatable, Sendable, Codable {
     }
 }
 
+/// Where a regression term's targets come from: one row [K] per row of its part.
+public enum RegressionTarget: Equatable, Sendable, Codable {
+    /// The training samples' own targets (`Dataset.targets`); for parts of training samples.
+    case dataset
+    /// Rows of a plan-state tensor [*, K] (e.g. another model's outputs on the part's samples), by name.
+    case tensorRows(name: String, rows: [Int])
+}
+
 /// One term of a loss on a part's student logits; `weight` scales it (negative to ascend).
 public enum LossComponent: Equatable, Sendable, Codable {
     /// Cross-entropy against the part's labels.
@@ -37,11 +45,19 @@ public enum LossComponent: Equatable, Sendable, Codable {
     /// the squared difference of L2-normalised channel means of squared features) between the teacher's and the
     /// student's [N, C, H, W] features at those layer paths.
     case attentionTransfer(teacher: FrozenModel, layers: [String], weight: Float)
+    /// Regression: per row, the mean over the K outputs of |output − target| (PyTorch's `l1_loss` per row).
+    case absoluteError(target: RegressionTarget, weight: Float)
+    /// Regression: per row, the mean over the K outputs of (output − target)².
+    case squaredError(target: RegressionTarget, weight: Float)
+    /// Σ over layers of the attention-transfer loss per row against stored attention maps: rows `rows` of the
+    /// plan-state tensors `maps + layer`, each [*, H·W] (`attentionMaps` of another model's features).
+    case attentionToMaps(maps: String, rows: [Int], layers: [String], weight: Float)
 
     public var weight: Float {
         switch self {
         case .crossEntropy(let weight), .distillation(_, _, let weight), .featureMatching(_, _, let weight),
-            .attentionTransfer(_, _, let weight):
+            .attentionTransfer(_, _, let weight), .absoluteError(_, let weight), .squaredError(_, let weight),
+            .attentionToMaps(_, _, _, let weight):
             weight
         }
     }
@@ -49,8 +65,10 @@ public enum LossComponent: Equatable, Sendable, Codable {
     /// The layer paths this component reads features at.
     public var featureLayers: [String] {
         switch self {
-        case .featureMatching(_, let layers, _), .attentionTransfer(_, let layers, _): layers
-        case .crossEntropy, .distillation: []
+        case .featureMatching(_, let layers, _), .attentionTransfer(_, let layers, _),
+            .attentionToMaps(_, _, let layers, _):
+            layers
+        case .crossEntropy, .distillation, .absoluteError, .squaredError: []
         }
     }
 }

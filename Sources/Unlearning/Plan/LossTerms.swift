@@ -50,9 +50,14 @@ enum LossTerms {
     /// `throughTeacher`: also differentiate through the teacher (for steps that learn their inputs).
     static func evaluate(
         _ component: LossComponent, studentLogits: Tensor, labels: [Int], teacher: TeacherOutputs, tap: FeatureTap?,
-        rows: Range<Int>, throughTeacher: Bool = false
+        rows: Range<Int>, part: PartRows, throughTeacher: Bool = false
     ) -> LossTermResult {
         switch component {
+        case .absoluteError, .squaredError:
+            return RegressionTerms.error(component, studentOutputs: studentLogits, part: part)
+        case .attentionToMaps(let maps, let mapRows, let layers, _):
+            return RegressionTerms.attentionToMaps(
+                maps: maps, rows: mapRows, layers: layers, tap: tap, shardRows: rows, part: part)
         case .crossEntropy:
             let result = crossEntropy(logits: studentLogits, labels: labels, reduction: .sum)
             return LossTermResult(value: result.value, logitsGradient: result.gradient)

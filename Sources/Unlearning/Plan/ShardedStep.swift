@@ -94,11 +94,16 @@ public enum ShardedStep {
             correct.append(zip(partLogits.argmaxRows(), labels).filter { $0 == $1 }.count)
             guard !partRows.isEmpty else { continue }
             let teacher = TeacherOutputs(images: partImages[index], layers: layers, frozen: inputs.frozen)
+            let stored = PartRows(
+                samples: {
+                    if case .samples(let indices) = part.inputs { Array(indices[ranges[index]]) } else { nil }
+                }(),
+                range: ranges[index], dataset: inputs.dataset, tensors: inputs.tensors)
             for loss in part.losses {
                 let scale = loss.weight / step.normalizer
                 let result = LossTerms.evaluate(
                     loss, studentLogits: partLogits, labels: labels, teacher: teacher, tap: tap, rows: partRows,
-                    throughTeacher: step.target == .inputs)
+                    part: stored, throughTeacher: step.target == .inputs)
                 if let gradient = result.teacherInputGradient {
                     teacherInputGradients[index, default: Tensor(zeros: gradient.shape)].add(gradient, scaledBy: scale)
                 }
@@ -143,7 +148,29 @@ public enum ShardedStep {
                 inputs[inputName] = tensor.gather(rows: Array(tensorRows[range]))
                 source = .tensorRows(name: inputName, rows: Array(0..<range.count))
             }
-            cut.parts[partIndex] = BatchPart(inputs: source, labels: Array(part.labels[range]), losses: part.losses)
+            var losses = part.losses
+            for (lossIndex, loss) in part.losses.enumerated() {
+                let name = "input/\(partIndex)/loss/\(lossIndex)"
+                switch loss {
+                case .absoluteError(.tensorRows(let tensor, let targetRows), let weight),
+                    .squaredError(.tensorRows(let tensor, let targetRows), let weight):
+                    inputs[name] = stateRows(tensors, tensor, Array(targetRows[range]))
+                    let target = RegressionTarget.tensorRows(name: name, rows: Array(0..<range.count))
+                    if case .absoluteError = loss {
+                        losses[lossIndex] = .absoluteError(target: target, weight: weight)
+                    } else {
+                        losses[lossIndex] = .squaredError(target: target, weight: weight)
+                    }
+                case .attentionToMaps(let maps, let mapRows, let layers, let weight):
+                    for layer in layers {
+                        inputs[name + "/" + layer] = stateRows(tensors, maps + layer, Array(mapRows[range]))
+                    }
+                    losses[lossIndex] = .attentionToMaps(
+                        maps: name + "/", rows: Array(0..<range.count), layers: layers, weight: weight)
+                default: break
+                }
+            }
+            cut.parts[partIndex] = BatchPart(inputs: source, labels: Array(part.labels[range]), losses: losses)
         }
         cut.seed = step.seed &+ UInt64(index)
         return (cut, inputs)
@@ -178,6 +205,11 @@ public enum ShardedStep {
         return StepOutcome(
             loss: loss / Double(step.normalizer), correct: correct, rows: step.parts.map(\.labels.count),
             inputGradients: inputGradients)
+    }
+
+    private static func stateRows(_ tensors: [String: Tensor], _ name: String, _ rows: [Int]) -> Tensor {
+        guard let tensor = tensors[name] else { preconditionFailure("the plan state has no tensor '\(name)'") }
+        return tensor.gather(rows: rows)
     }
 
     private static func images(of source: InputSource, rows: Range<Int>, _ inputs: ShardInputs) -> Tensor {

@@ -1,0 +1,86 @@
+import Checkpoint
+import Foundation
+import NN
+import Tensor
+import Unlearning
+import Wire
+
+/// A regression model's run: the same plan and execution as a classifier's, judged by L1 errors against the
+/// retrain (`RegressionComparison`) instead of accuracies against forget targets.
+extension UnlearningRun {
+    func performRegression(
+        out: URL, outName: String, stage: (_ stage: String, _ totalSteps: Int) -> Void, execute: Execute
+    ) async throws -> (report: UnlearningReport, student: Model) {
+        let problem = UnlearningProblem(
+            train: scenario.train, forgetSet: scenario.forgetSet, validation: scenario.validation,
+            parameters: parameters, seed: seed, recipe: scenario.recipe, architecture: build(seed:))
+        try parameters.checkShards(shards, recipe: scenario.recipe)
+        let plan = try method.checkedPlan(for: problem)
+        let original = scenario.model
+        let forget = scenario.forgetSet
+        log(
+            "\(method.name) on \(original.architecture) (regression): forgetting \(forget.selection) (\(forget.forget.count) samples, \(forget.retain.count) retained, \(scenario.validation.count) held out), \(plan.totalSteps) steps"
+        )
+        func evaluate(_ model: Model) -> RegressionEvaluation {
+            RegressionMetrics.evaluate(
+                model, train: scenario.train, test: scenario.test, forgetSet: forget, validation: scenario.validation,
+                seed: seed)
+        }
+        var timings = RunTimings()
+        stage(JobStage.verifyingBefore, plan.totalSteps)
+        let before = timings.measure("before") { evaluate(original) }
+        let referenceFigures = timings.measure("baselines") { reference.map { evaluate($0.model) } }
+        stage(JobStage.running, plan.totalSteps)
+
+        let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())
+        let start = Date()
+        let (phases, touched, earlierSeconds) = try await execute(plan, state)
+        let seconds = earlierSeconds + Date().timeIntervalSince(start)
+        timings.record("method", seconds: Date().timeIntervalSince(start))
+        let student = state.student
+
+        stage(JobStage.verifyingAfter, plan.totalSteps)
+        let after = timings.measure("after") { evaluate(student) }
+        let comparison = RegressionComparison(before: before, after: after, reference: referenceFigures)
+        var metadata = scenario.metadata.filter { $0.key.hasPrefix("lethe.") }
+        metadata["lethe.unlearning"] = String(
+            decoding: try JSONEncoder.sorted.encode(
+                ["method": method.name, "forget": forget.selection.description, "source_sha256": inputSha256]),
+            as: UTF8.self)
+        metadata["lethe.blas"] = BLAS.kernelIdentity
+        let written = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).\(UUID())")
+        defer { try? FileManager.default.removeItem(at: written) }
+        let outputSha256 = try timings.measure("write") {
+            try ModelCheckpoint.save(student, to: written, metadata: metadata)
+            return try sha256Hex(contentsOf: written)
+        }
+        if comparison.passed != false || parameters.bool("keep-failed"), rename(written.path, out.path) != 0 {
+            throw CocoaError(
+                .fileWriteUnknown,
+                userInfo: [
+                    NSFilePathErrorKey: out.path, NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: errno)!),
+                ])
+        }
+        let validation = Set(scenario.validation)
+        var report = UnlearningReport(
+            method: method.name, params: parameters.values, model: original.architecture, weights: weights,
+            inputSha256: inputSha256,
+            forget: ForgetDescription(
+                selection: forget.selection.description, scenario: forget.selection.scenario,
+                forgetSamples: forget.forget.count, retainSamples: forget.retain.count,
+                validationSamples: validation.count, classes: nil),
+            seed: seed, shards: shards, seconds: seconds, before: nil, after: nil,
+            outputSha256: outputSha256, out: outName, reference: reference?.name,
+            dataTouched: DataTouched(
+                forget: forget.forget.filter(touched.contains).count,
+                retain: forget.retain.filter(touched.contains).count,
+                validation: validation.filter(touched.contains).count),
+            anamnesis: nil, phases: phases.map { $0.curve() }, chosenEpoch: nil, chosenAlpha: nil, leakGuard: nil,
+            verdict: nil, holdout: scenario.holdout, preprocessing: scenario.preprocessing,
+            methodChoice: scenario.methodChoice ?? .given(method.name), perClass: nil, blas: BLAS.kernelIdentity,
+            difficultyMatch: nil, reused: nil)
+        report.regression = comparison
+        report.timings = timings
+        return (report, student)
+    }
+}
