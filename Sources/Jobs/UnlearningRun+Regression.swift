@@ -42,39 +42,16 @@ extension UnlearningRun {
         stage(JobStage.verifyingAfter, plan.totalSteps)
         let after = timings.measure("after") { evaluate(student) }
         let comparison = RegressionComparison(before: before, after: after, reference: referenceFigures)
-        var metadata = scenario.metadata.filter { $0.key.hasPrefix("lethe.") }
-        metadata["lethe.unlearning"] = String(
-            decoding: try JSONEncoder.sorted.encode(
-                ["method": method.name, "forget": forget.selection.description, "source_sha256": inputSha256]),
-            as: UTF8.self)
-        metadata["lethe.blas"] = BLAS.kernelIdentity
-        let written = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).\(UUID())")
-        defer { try? FileManager.default.removeItem(at: written) }
         let outputSha256 = try timings.measure("write") {
-            try ModelCheckpoint.save(student, to: written, metadata: metadata)
-            return try sha256Hex(contentsOf: written)
+            try writeOutput(student, to: out, keep: comparison.passed != false || parameters.bool("keep-failed"))
         }
-        if comparison.passed != false || parameters.bool("keep-failed"), rename(written.path, out.path) != 0 {
-            throw CocoaError(
-                .fileWriteUnknown,
-                userInfo: [
-                    NSFilePathErrorKey: out.path, NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: errno)!),
-                ])
-        }
-        let validation = Set(scenario.validation)
         var report = UnlearningReport(
             method: method.name, params: parameters.values, model: original.architecture, weights: weights,
             inputSha256: inputSha256,
-            forget: ForgetDescription(
-                selection: forget.selection.description, scenario: forget.selection.scenario,
-                forgetSamples: forget.forget.count, retainSamples: forget.retain.count,
-                validationSamples: validation.count, classes: nil),
+            forget: forgetDescription(classes: nil),
             seed: seed, shards: shards, seconds: seconds, before: nil, after: nil,
             outputSha256: outputSha256, out: outName, reference: reference?.name,
-            dataTouched: DataTouched(
-                forget: forget.forget.filter(touched.contains).count,
-                retain: forget.retain.filter(touched.contains).count,
-                validation: validation.filter(touched.contains).count),
+            dataTouched: dataTouched(touched),
             anamnesis: nil, phases: phases.map { $0.curve() }, chosenEpoch: nil, chosenAlpha: nil, leakGuard: nil,
             verdict: nil, holdout: scenario.holdout, preprocessing: scenario.preprocessing,
             methodChoice: scenario.methodChoice ?? .given(method.name), perClass: nil, blas: BLAS.kernelIdentity,

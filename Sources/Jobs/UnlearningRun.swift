@@ -126,42 +126,18 @@ public struct UnlearningRun {
             try verifier.verify(try await predictions(of: student, verifier: verifier), against: baselines)
         }
         let anamnesis = timings.measure("relearning") { relearning(student, target: before.forgetAccuracy) }
-        var metadata = scenario.metadata.filter { $0.key.hasPrefix("lethe.") }
-        metadata["lethe.unlearning"] = String(
-            decoding: try JSONEncoder.sorted.encode(
-                ["method": method.name, "forget": forget.selection.description, "source_sha256": inputSha256]),
-            as: UTF8.self)
-        metadata["lethe.blas"] = BLAS.kernelIdentity
         let verdict = Acceptance.judge(before: before, after: after, target: target, parameters: parameters)
-        // Written beside `out` and moved into place only when it passed, so a failed run leaves no model behind.
-        let written = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).\(UUID())")
-        defer { try? FileManager.default.removeItem(at: written) }
         let outputSha256 = try timings.measure("write") {
-            try ModelCheckpoint.save(student, to: written, metadata: metadata)
-            return try sha256Hex(contentsOf: written)
-        }
-        if verdict.passed || parameters.bool("keep-failed"), rename(written.path, out.path) != 0 {
-            throw CocoaError(
-                .fileWriteUnknown,
-                userInfo: [
-                    NSFilePathErrorKey: out.path, NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: errno)!),
-                ])
+            try writeOutput(student, to: out, keep: verdict.passed || parameters.bool("keep-failed"))
         }
 
-        let validation = Set(scenario.validation)
         var report = UnlearningReport(
             method: method.name, params: parameters.values, model: original.architecture, weights: weights,
             inputSha256: inputSha256,
-            forget: ForgetDescription(
-                selection: forget.selection.description, scenario: forget.selection.scenario,
-                forgetSamples: forget.forget.count, retainSamples: forget.retain.count,
-                validationSamples: validation.count, classes: forget.forgottenClasses),
+            forget: forgetDescription(classes: forget.forgottenClasses),
             seed: seed, shards: shards, seconds: seconds, before: before, after: after,
             outputSha256: outputSha256, out: outName, reference: reference?.name,
-            dataTouched: DataTouched(
-                forget: forget.forget.filter(touched.contains).count,
-                retain: forget.retain.filter(touched.contains).count,
-                validation: validation.filter(touched.contains).count),
+            dataTouched: dataTouched(touched),
             anamnesis: anamnesis, phases: phases.map { $0.curve() },
             chosenEpoch: state.scalars["rewind.chosen-epoch"].map(Int.init),
             chosenAlpha: ChosenAlpha(state.scalars), leakGuard: LeakGuardChoice(state.scalars), verdict: verdict,

@@ -249,7 +249,7 @@ struct Replay {
                 "--keep-failed", "--no-cache", "--out", out,
             ] + inputs.dataArguments
         log("replaying: lethe unlearn " + arguments.joined(separator: " "))
-        var command = try UnlearnCommand.parse(arguments)
+        let command = try UnlearnCommand.parse(arguments)
         do { try await command.run() } catch is any MissedTargets {}  // kept (--keep-failed): compare its bits anyway
         return try sha256(out)
     }

@@ -9,17 +9,8 @@ public func attentionMaps(_ features: Tensor) -> Tensor {
     return Tensor(shape: [rows, positions]) { maps in
         features.withUnsafeBufferPointer { x in
             for row in 0..<rows {
-                let base = row * channels * positions
-                var q = [Float](repeating: 0, count: positions)
-                for c in 0..<channels {
-                    for p in 0..<positions { q[p] += x[base + c * positions + p] * x[base + c * positions + p] }
-                }
-                var norm: Float = 0
-                for p in 0..<positions {
-                    q[p] /= Float(channels)
-                    norm += q[p] * q[p]
-                }
-                norm = max(norm.squareRoot(), 1e-12)
+                let (q, norm) = attentionMap(
+                    x, base: row * channels * positions, channels: channels, positions: positions)
                 for p in 0..<positions { maps[row * positions + p] = q[p] / norm }
             }
         }
@@ -44,17 +35,7 @@ public func attentionTransfer(student: Tensor, teacherMaps: Tensor, reduction: R
                     for row in 0..<rows {
                         let base = row * channels * positions
                         let mapBase = row * positions
-                        // ‖q‖ of the student row, recovered from q_p = (Σ_c x²)/C and a = q/‖q‖.
-                        var q = [Float](repeating: 0, count: positions)
-                        for c in 0..<channels {
-                            for p in 0..<positions { q[p] += s[base + c * positions + p] * s[base + c * positions + p] }
-                        }
-                        var norm: Float = 0
-                        for p in 0..<positions {
-                            q[p] /= Float(channels)
-                            norm += q[p] * q[p]
-                        }
-                        norm = max(norm.squareRoot(), 1e-12)
+                        let (_, norm) = attentionMap(s, base: base, channels: channels, positions: positions)
                         var (loss, alignment): (Float, Float) = (0, 0)
                         var difference = [Float](repeating: 0, count: positions)
                         for p in 0..<positions {

@@ -44,8 +44,7 @@ public func attentionTransfer(student: Tensor, teacher: Tensor, reduction: Reduc
 }
 
 /// q_p = mean over channels of x², for one row, and max(‖q‖, 1e-12) (PyTorch's `F.normalize`).
-private func attentionMap(_ x: UnsafeBufferPointer<Float>, base: Int, channels: Int, positions: Int) -> ([Float], Float)
-{
+func attentionMap(_ x: UnsafeBufferPointer<Float>, base: Int, channels: Int, positions: Int) -> ([Float], Float) {
     var q = [Float](repeating: 0, count: positions)
     for c in 0..<channels {
         for p in 0..<positions { q[p] += x[base + c * positions + p] * x[base + c * positions + p] }

@@ -138,25 +138,9 @@ private func rowDivergence(
 
 /// Mean squared error over all elements (per-sample values are the row sums of squared errors).
 public func meanSquaredError(prediction: Tensor, target: Tensor, reduction: Reduction = .mean) -> LossResult {
-    precondition(prediction.shape == target.shape, "meanSquaredError: \(prediction.shape) vs \(target.shape)")
-    let rows = prediction.rank > 0 ? prediction.shape[0] : 1
-    let rowSize = prediction.count / max(rows, 1)
-    let scale: Float = reduction == .mean ? 1 / Float(max(prediction.count, 1)) : 1
-    var perSample = [Float](repeating: 0, count: rows)
-    var total = 0.0
-    let gradient = Tensor(shape: prediction.shape) { grad in
-        prediction.withUnsafeBufferPointer { p in
-            target.withUnsafeBufferPointer { t in
-                for i in 0..<p.count {
-                    let d = p[i] - t[i]
-                    grad[i] = 2 * d * scale
-                    perSample[i / max(rowSize, 1)] += d * d
-                    total += Double(d * d)
-                }
-            }
-        }
+    elementwiseLoss("meanSquaredError", prediction: prediction, target: target, reduction: reduction) { d in
+        (d * d, 2 * d)
     }
-    return LossResult(value: Float(total) * scale, gradient: gradient, perSample: perSample)
 }
 
 private func reduce(_ values: [Float], _ reduction: Reduction) -> Float {
@@ -167,7 +151,18 @@ private func reduce(_ values: [Float], _ reduction: Reduction) -> Float {
 /// Mean absolute error (L1) over all elements, PyTorch's `F.l1_loss` (per-sample values are the row sums of
 /// absolute errors). The gradient is sign(prediction − target) (0 where they are equal), scaled as the value.
 public func meanAbsoluteError(prediction: Tensor, target: Tensor, reduction: Reduction = .mean) -> LossResult {
-    precondition(prediction.shape == target.shape, "meanAbsoluteError: \(prediction.shape) vs \(target.shape)")
+    elementwiseLoss("meanAbsoluteError", prediction: prediction, target: target, reduction: reduction) { d in
+        (abs(d), d > 0 ? 1 : (d < 0 ? -1 : 0))
+    }
+}
+
+/// A loss that sums `penalty(prediction − target).value` over all elements, with gradient `.slope` times the
+/// reduction's scale; per-sample values are the row sums.
+private func elementwiseLoss(
+    _ name: String, prediction: Tensor, target: Tensor, reduction: Reduction,
+    penalty: (Float) -> (value: Float, slope: Float)
+) -> LossResult {
+    precondition(prediction.shape == target.shape, "\(name): \(prediction.shape) vs \(target.shape)")
     let rows = prediction.rank > 0 ? prediction.shape[0] : 1
     let rowSize = prediction.count / max(rows, 1)
     let scale: Float = reduction == .mean ? 1 / Float(max(prediction.count, 1)) : 1
@@ -177,10 +172,10 @@ public func meanAbsoluteError(prediction: Tensor, target: Tensor, reduction: Red
         prediction.withUnsafeBufferPointer { p in
             target.withUnsafeBufferPointer { t in
                 for i in 0..<p.count {
-                    let d = p[i] - t[i]
-                    grad[i] = d > 0 ? scale : (d < 0 ? -scale : 0)
-                    perSample[i / max(rowSize, 1)] += abs(d)
-                    total += Double(abs(d))
+                    let (value, slope) = penalty(p[i] - t[i])
+                    grad[i] = slope * scale
+                    perSample[i / max(rowSize, 1)] += value
+                    total += Double(value)
                 }
             }
         }
