@@ -123,11 +123,11 @@ public final class ShardComputer: Sendable {
     private func checkStoredRows(
         _ loss: LossComponent, rows: Int, dataset: Dataset, model: Model, inputs: [String: Tensor]
     ) throws(ProtocolError) {
-        func stored(_ name: String, width: Int?) throws(ProtocolError) {
+        func stored(_ name: String, width: Int) throws(ProtocolError) {
             guard let tensor = inputs[name] else {
                 throw ProtocolError(.badRequest, "the task names stored tensor '\(name)' but does not carry it")
             }
-            guard tensor.rank == 2, tensor.shape[0] == rows, width.map({ tensor.shape[1] == $0 }) ?? true else {
+            guard tensor.rank == 2, tensor.shape[0] == rows, tensor.shape[1] == width else {
                 throw ProtocolError(.badShape, "stored tensor '\(name)' has shape \(tensor.shape) for \(rows) rows")
             }
         }
@@ -144,7 +144,16 @@ public final class ShardComputer: Sendable {
             case .tensorRows(let name, _): try stored(name, width: outputs)
             }
         case .attentionToMaps(let maps, _, let layers, _):
-            for layer in layers { try stored(maps + layer, width: nil) }
+            let shapes = model.featureShapes(at: Set(layers))
+            for layer in layers {
+                guard let shape = shapes[layer], shape.count == 4 else {
+                    throw ProtocolError(
+                        .badRequest,
+                        "attention maps need image features [N, C, H, W]; layer '\(layer)' gives \(shapes[layer] ?? [])"
+                    )
+                }
+                try stored(maps + layer, width: shape[2] * shape[3])
+            }
         default: break
         }
     }

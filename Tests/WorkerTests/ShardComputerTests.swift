@@ -1,8 +1,10 @@
 import Checkpoint
+import Data
 import Foundation
 import Jobs
 import LetheTesting
 import NN
+import Tensor
 import Testing
 import Transport
 import Unlearning
@@ -15,26 +17,39 @@ import Worker
 struct ShardComputerTests {
     let dataset = labelledDataset(perClass: [Int](repeating: 4, count: 10), seed: 3)
 
-    func setUp() throws -> (ShardComputer, JobContext, Model, TemporaryDirectory) {
+    func setUp(
+        architecture: String = "fmnist-mlp", model: Model = ModelZoo.fmnistMLP(seed: 1), dataset: Dataset? = nil
+    ) throws -> (ShardComputer, JobContext, Model, TemporaryDirectory) {
         let directory = try TemporaryDirectory()
         let blobs = try BlobStore(directory: directory.url)
-        let model = ModelZoo.fmnistMLP(seed: 1)
         let checkpoint = directory.url.appendingPathComponent("original.safetensors")
         try ModelCheckpoint.save(model, to: checkpoint)
         let context = JobContext(
-            datasetSHA256: try blobs.put(DatasetBlob.encode(dataset)),
+            datasetSHA256: try blobs.put(DatasetBlob.encode(dataset ?? self.dataset)),
             originalSHA256: try blobs.put(contentsOf: checkpoint),
-            architecture: "fmnist-mlp", weightsVersion: WeightsVersion.of(model), weightsIncluded: true)
+            architecture: architecture, weightsVersion: WeightsVersion.of(model), weightsIncluded: true)
         return (ShardComputer(blobs: blobs), context, model, directory)
     }
 
-    func task(_ context: JobContext, indices: [Int], labels: [Int]) -> ShardTask {
+    func task(
+        _ context: JobContext, indices: [Int], labels: [Int], losses: [LossComponent] = [.crossEntropy(weight: 1)]
+    ) -> ShardTask {
         ShardTask(
             id: TaskID(job: "job-1", phase: 0, step: 0, shard: 0, attempt: 0), context: context,
             work: .gradient(
-                GradientStep(
-                    parts: [BatchPart(inputs: .samples(indices), labels: labels, losses: [.crossEntropy(weight: 1)])],
-                    seed: 1)))
+                GradientStep(parts: [BatchPart(inputs: .samples(indices), labels: labels, losses: losses)], seed: 1)))
+    }
+
+    func expectRefusal(
+        _ computer: ShardComputer, _ task: ShardTask, _ tensors: [NamedTensor], _ code: ProtocolError.Code,
+        _ message: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(sourceLocation: sourceLocation) {
+            try computer.run(task, tensors: tensors)
+        } throws: { error in
+            guard let refusal = error as? ProtocolError else { return false }
+            return refusal.code == code && refusal.message.contains(message)
+        }
     }
 
     @Test func badTasksAreRefusedWithTheirCodeAndGoodOnesStillCompute() throws {
@@ -52,14 +67,7 @@ struct ShardComputerTests {
                     indices: [0], labels: [0]), [], .staleWeights, "stale weights"
             ),
         ]
-        for (task, tensors, code, message) in cases {
-            #expect {
-                try computer.run(task, tensors: tensors)
-            } throws: { error in
-                guard let refusal = error as? ProtocolError else { return false }
-                return refusal.code == code && refusal.message.contains(message)
-            }
-        }
+        for (task, tensors, code, message) in cases { expectRefusal(computer, task, tensors, code, message) }
         #expect(computer.missingBlobs(for: context).isEmpty)
         let unknown = JobContext(
             datasetSHA256: String(repeating: "b", count: 64), originalSHA256: context.originalSHA256,
@@ -73,5 +81,55 @@ struct ShardComputerTests {
         }
         #expect(report.correct.count == 1 && report.weightedLoss.isFinite)
         #expect(envelope.tensors.map(\.name) == model.namedParameters.map(\.name))
+    }
+
+    /// Regression terms read stored rows (targets, the blindspot model's attention maps) from the task's tensors:
+    /// a missing tensor, one of the wrong width, or maps asked of a layer without image features are refused
+    /// before computing (a wrong map width used to stop the worker on a precondition).
+    @Test func regressionTasksWithBadStoredTensorsAreRefused() throws {
+        var generator = SeededGenerator(seed: 4)
+        let images = Tensor.uniform(shape: [6, 1, 28, 28], in: 0..<1, using: &generator)
+        let regression = Dataset(
+            name: "toy-angles", images: images, labels: [Int](repeating: 0, count: 6), classCount: 1,
+            targets: Tensor(shape: [6, 1], scalars: [0.1, -0.2, 0.3, 0.5, -0.9, 0.7]))
+        let model = ModelZoo.fmnistCNN(seed: 1, regressionOutputs: 1)
+        let (computer, context, _, directory) = try setUp(
+            architecture: "fmnist-cnn:regression=1", model: model, dataset: regression)
+        defer { directory.remove() }
+        let weights = model.stateDict().map { NamedTensor($0.name, $0.tensor) }
+        func maps(_ layer: String, width: Int) -> NamedTensor {
+            NamedTensor("input/0/loss/0/" + layer, Tensor(zeros: [2, width]))
+        }
+        func attention(_ layers: [String]) -> [LossComponent] {
+            [.attentionToMaps(maps: "input/0/loss/0/", rows: [0, 1], layers: layers, weight: 50)]
+        }
+        let stored: [LossComponent] = [.absoluteError(target: .tensorRows(name: "input/0/loss/0", rows: [0, 1]), weight: 1)]
+        let cases: [(ShardTask, [NamedTensor], ProtocolError.Code, String)] = [
+            (task(context, indices: [0, 1], labels: [0, 0], losses: stored), weights, .badRequest, "does not carry"),
+            (
+                task(context, indices: [0, 1], labels: [0, 0], losses: stored),
+                weights + [NamedTensor("input/0/loss/0", Tensor(zeros: [2, 3]))], .badShape, "stored tensor 'input/0/loss/0'"
+            ),
+            (
+                task(context, indices: [0, 1], labels: [0, 0], losses: attention(["conv2"])),
+                weights + [maps("conv2", width: 5)], .badShape, "stored tensor 'input/0/loss/0/conv2' has shape [2, 5]"
+            ),
+            (
+                task(context, indices: [0, 1], labels: [0, 0], losses: attention(["fc1"])),
+                weights + [maps("fc1", width: 128)], .badRequest, "layer 'fc1' gives [1, 128]"
+            ),
+        ]
+        for (task, tensors, code, message) in cases { expectRefusal(computer, task, tensors, code, message) }
+
+        let good = task(
+            context, indices: [0, 1], labels: [0, 0],
+            losses: [.absoluteError(target: .dataset, weight: 1)] + attention(["conv1", "conv2"]))
+        let envelope = try computer.run(
+            good, tensors: weights + [maps("conv1", width: 28 * 28), maps("conv2", width: 14 * 14)])
+        guard case .shardResult(let report) = envelope.message else {
+            Issue.record("expected a shard result, got \(envelope.message.kind)")
+            return
+        }
+        #expect(report.weightedLoss.isFinite)
     }
 }

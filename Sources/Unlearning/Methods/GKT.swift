@@ -144,12 +144,10 @@ public struct GKT: UnlearningMethod {
             throw MethodParameterError.outOfRange(
                 "the model has no layer '\(unknown)' for attention transfer; it has \(known.joined(separator: ", "))")
         }
-        let tap = FeatureTap(paths: Set(layers))
-        _ = model.forward(Tensor(zeros: [1] + model.inputShape), mode: .inference, tap: tap)
-        if let flat = layers.first(where: { tap.features[$0]?.rank != 4 }) {
+        let shapes = model.featureShapes(at: Set(layers))
+        if let flat = layers.first(where: { shapes[$0]?.count != 4 }) {
             throw MethodParameterError.outOfRange(
-                "attention transfer needs image features [N, C, H, W]; layer '\(flat)' gives \(tap.features[flat]?.shape ?? [])"
-            )
+                "attention transfer needs image features [N, C, H, W]; layer '\(flat)' gives \(shapes[flat] ?? [])")
         }
         return layers
     }
