@@ -103,12 +103,15 @@ struct ShardComputerTests {
         func attention(_ layers: [String]) -> [LossComponent] {
             [.attentionToMaps(maps: "input/0/loss/0/", rows: [0, 1], layers: layers, weight: 50)]
         }
-        let stored: [LossComponent] = [.absoluteError(target: .tensorRows(name: "input/0/loss/0", rows: [0, 1]), weight: 1)]
+        let stored: [LossComponent] = [
+            .absoluteError(target: .tensorRows(name: "input/0/loss/0", rows: [0, 1]), weight: 1)
+        ]
         let cases: [(ShardTask, [NamedTensor], ProtocolError.Code, String)] = [
             (task(context, indices: [0, 1], labels: [0, 0], losses: stored), weights, .badRequest, "does not carry"),
             (
                 task(context, indices: [0, 1], labels: [0, 0], losses: stored),
-                weights + [NamedTensor("input/0/loss/0", Tensor(zeros: [2, 3]))], .badShape, "stored tensor 'input/0/loss/0'"
+                weights + [NamedTensor("input/0/loss/0", Tensor(zeros: [2, 3]))], .badShape,
+                "stored tensor 'input/0/loss/0'"
             ),
             (
                 task(context, indices: [0, 1], labels: [0, 0], losses: attention(["conv2"])),
