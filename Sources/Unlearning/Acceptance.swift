@@ -111,7 +111,6 @@ public struct Verdict: Sendable, Codable, Equatable {
     public var hint: String?
 }
 
-/// A run that missed a target: `lethe unlearn` exits 1 with it, a job ends `failed` with it.
 /// A run that missed its targets (exit 1): whether its model was written anyway.
 public protocol MissedTargets: Error, CustomStringConvertible {
     var kept: Bool { get }

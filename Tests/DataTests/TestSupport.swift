@@ -75,32 +75,6 @@ func pixelPattern(_ count: Int, salt: Int = 0) -> [UInt8] {
     (0..<count).map { i in i == 0 ? 0 : i == 1 ? 255 : UInt8((i * 37 + salt * 11) % 256) }
 }
 
-/// A .npy file: header dict padded so the data starts on a 64-byte boundary.
-func npy(descr: String, shape: [Int], data: [UInt8], fortranOrder: Bool = false, version: UInt8 = 1) -> [UInt8] {
-    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-    return npy(
-        header: "{'descr': '\(descr)', 'fortran_order': \(fortranOrder ? "True" : "False"), 'shape': \(shapeText), }",
-        data: data, version: version)
-}
-
-func npy(header: String, data: [UInt8], version: UInt8 = 1) -> [UInt8] {
-    let prefix = version == 1 ? 10 : 12
-    var text = Array(header.utf8)
-    let total = (prefix + text.count + 1 + 63) / 64 * 64
-    text += [UInt8](repeating: 0x20, count: total - prefix - text.count - 1) + [0x0a]
-    let length = version == 1 ? [UInt8(text.count & 0xff), UInt8(text.count >> 8)] : littleEndian(UInt32(text.count))
-    return [0x93] + Array("NUMPY".utf8) + [version, 0] + length + text + data
-}
-
-func littleEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
-    withUnsafeBytes(of: value.littleEndian) { Array($0) }
-}
-
-func littleEndian(_ values: [Float]) -> [UInt8] { values.flatMap { littleEndian($0.bitPattern) } }
-func littleEndian(_ values: [Double]) -> [UInt8] { values.flatMap { littleEndian($0.bitPattern) } }
-func littleEndian(_ values: [Int64]) -> [UInt8] { values.flatMap { littleEndian($0) } }
-func littleEndian(_ values: [Int32]) -> [UInt8] { values.flatMap { littleEndian($0) } }
-
 // MARK: - Error checks
 
 /// The case of a `DatasetError`, without its payload, so tests can say which error they expect.

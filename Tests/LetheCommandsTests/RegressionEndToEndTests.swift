@@ -1,0 +1,95 @@
+import Foundation
+import LetheTesting
+import Tensor
+import Testing
+
+/// Regression through the CLI as real processes: a NumPy directory of float targets, a regression CNN trained on
+/// it, a retrain as the reference, `blindspot` forgetting a target range with its figures in the report and the
+/// same bits on two workers, `lethe metrics`' regression figures, and a class forget selection refused.
+struct RegressionEndToEndTests {
+    let helpers = EndToEndTests()
+
+    /// 28×28 images of uniform noise whose target is the mean of their top half, 400 to train on and 100 to test.
+    func writeDataset(in directory: TemporaryDirectory) throws -> String {
+        var generator = SeededGenerator(seed: 31)
+        for (split, count) in [("train", 400), ("test", 100)] {
+            let images = (0..<count * 784).map { _ in generator.nextFloat(in: 0..<1) }
+            let targets = (0..<count).map { n in images[(n * 784)..<(n * 784 + 392)].reduce(0, +) / 392 }
+            try Data(npy(descr: "<f4", shape: [count, 28, 28], data: littleEndian(images)))
+                .write(to: directory.url.appendingPathComponent("\(split)_images.npy"))
+            try Data(npy(descr: "<f4", shape: [count], data: littleEndian(targets)))
+                .write(to: directory.url.appendingPathComponent("\(split)_labels.npy"))
+        }
+        return directory.url.path
+    }
+
+    @Test func blindspotForgetsATargetRangeAndRepeatsItsBitsOnWorkers() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = try writeDataset(in: directory)
+        let model = "fmnist-cnn:regression=1"
+        let original = directory.path("original.safetensors")
+        let train = try await LetheProcess.run([
+            "train", "--model", model, "--data", data, "--epochs", "2", "--seed", "3", "--out", original,
+        ])
+        try #require(train.status == 0, "\(train.standardError)")
+        let common = [
+            "--model", model, "--weights", original, "--data", data, "--forget-targets", "0.5...1", "--seed", "2",
+        ]
+        let retrain = try await LetheProcess.run(
+            ["unlearn", "--method", "retrain", "--param", "epochs=2", "--out", directory.path("retrain.safetensors")]
+                + common)
+        try #require(retrain.status == 0, "\(retrain.standardError)")
+
+        func blindspot(_ name: String, extra: [String] = []) async throws -> [String: Any] {
+            let result = try await LetheProcess.run(
+                [
+                    "unlearn", "--method", "blindspot", "--shards", "2", "--reference",
+                    directory.path("retrain.safetensors"), "--keep-failed", "--out",
+                    directory.path("\(name).safetensors"), "--report", directory.path("\(name).json"),
+                ] + common + extra)
+            // Judged against the retrain: 0 when it reached the retrain's forget error, 1 (kept) when it missed.
+            try #require(result.status == 0 || result.status == 1, "\(result.standardError)")
+            return try helpers.json(
+                String(
+                    decoding: try Data(contentsOf: directory.url.appendingPathComponent("\(name).json")), as: UTF8.self)
+            )
+        }
+        let report = try await blindspot("local")
+        #expect(report["method"] as? String == "blindspot")
+        let regression = try #require(report["regression"] as? [String: Any])
+        for state in ["before", "after", "reference"] {
+            let figures = try #require(regression[state] as? [String: Any], "\(state)")
+            for set in ["retain", "forget", "test"] {
+                let l1 = (figures[set] as? [String: Any])?["l1"] as? Double
+                #expect(l1.map { $0.isFinite && $0 >= 0 } == true, "\(state) \(set)")
+            }
+        }
+        let forgotten = try #require((report["forget"] as? [String: Any])?["forget_samples"] as? Int)
+        #expect(forgotten > 0 && forgotten < 400)
+        let touched = try #require(report["data_touched"] as? [String: Int])
+        #expect(touched["forget"] == forgotten && touched["validation"] == 0)
+
+        let onWorkers = try await blindspot("workers", extra: ["--workers", "2"])
+        #expect((report["output_sha256"] as? String)?.count == 64)
+        #expect(onWorkers["output_sha256"] as? String == report["output_sha256"] as? String)
+
+        let metrics = try await LetheProcess.run(
+            [
+                "metrics", "--model", model, "--weights", directory.path("local.safetensors"), "--data", data,
+                "--forget-targets", "0.5...1", "--format", "json",
+            ])
+        try #require(metrics.status == 0, "\(metrics.standardError)")
+        let figures = try helpers.json(metrics.standardOutput)
+        #expect(((figures["regression"] as? [String: Any])?["forget"] as? [String: Any])?["l1"] is Double)
+
+        let classes = try await LetheProcess.run(
+            [
+                "unlearn", "--method", "finetune", "--model", model, "--weights", original, "--data", data,
+                "--forget-classes", "0", "--out", directory.path("x.safetensors"),
+            ])
+        #expect(classes.status == 2, "\(classes.standardError)")
+        #expect(classes.standardError.contains("regression"), "\(classes.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("x.safetensors")))
+    }
+}
