@@ -24,7 +24,7 @@ public enum HTMLReport {
                 \(report.preprocessing.map { "<p\($0.note == nil ? " class=\"muted\"" : " class=\"bad\"")>Inputs: \(escape($0.summary)).</p>" } ?? "")
                 \(report.certificate.map(certificateLine) ?? "")
                 <h2>Metrics</h2>
-                \(classificationMetrics(report, forgotten: forgotten) ?? report.regression.map(regressionTable) ?? "")
+                \(classificationMetrics(report, forgotten: forgotten) ?? report.regression.map { regressionTable($0, anamnesis: report.anamnesis) } ?? "")
                 <h2>Loss per step</h2>
                 \(report.phases.filter { !$0.losses.isEmpty }.map(lossCurve).joined(separator: "\n"))
                 """)
@@ -163,7 +163,7 @@ public enum HTMLReport {
     }
 
     /// A regression model's L1 and MSE on each set before, after and in the retrain, the attack and the verdict.
-    static func regressionTable(_ comparison: RegressionComparison) -> String {
+    static func regressionTable(_ comparison: RegressionComparison, anamnesis: Anamnesis?) -> String {
         func cell(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "–" }
         var rows: [(String, Double, Double, Double?)] = []
         let sets: [(String, KeyPath<RegressionEvaluation, RegressionFigures>)] = [
@@ -200,6 +200,7 @@ public enum HTMLReport {
             </table>
             \(verdict)
             \(comparison.misses.map { "<p class=\"bad\">Missed: \(escape($0))</p>" }.joined(separator: "\n"))
+            \(anamnesis.map { "<p>Relearn steps to the original's forget-set L1: \($0.describe($0.steps)) (retrain \($0.describe($0.referenceSteps))); AIN \(String(format: "%.2f", $0.index)) (≈ 1 is ideal).</p>" } ?? "")
             """
     }
 

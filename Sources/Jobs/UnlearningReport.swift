@@ -92,6 +92,7 @@ public struct UnlearningReport: Codable {
             "\(method) \(outcome) \(forget.selection) in \(String(format: "%.1f", seconds))s (\(forget.forgetSamples) forget, \(forget.retainSamples) retain samples)"
         guard let before, let after else {
             var rows = [headline] + (regression?.rows ?? [])
+            if let anamnesis { rows.append(anamnesis.summary) }
             if let certificate { rows.append(certificate.summary) }
             if let timings { rows.append(timings.summary) }
             if let holdout { rows.append(holdout.summary) }
@@ -143,11 +144,7 @@ public struct UnlearningReport: Codable {
         if let distance = after.activationDistance, let js = after.jsDivergence {
             rows.append(String(format: "vs reference          activation distance %.4f, JS %.4f (after)", distance, js))
         }
-        if let anamnesis {
-            rows.append(
-                "relearn steps         \(anamnesis.describe(anamnesis.steps)) (reference \(anamnesis.describe(anamnesis.referenceSteps))), AIN \(String(format: "%.2f", anamnesis.index))"
-            )
-        }
+        if let anamnesis { rows.append(anamnesis.summary) }
         if let chosenEpoch { rows.append("rewound to epoch \(chosenEpoch)") }
         if let chosenAlpha { rows.append(chosenAlpha.summary) }
         if let leakGuard { rows.append(leakGuard.summary) }
@@ -245,6 +242,11 @@ public func percent(_ value: Double?) -> String { value.map { String(format: "%6
 extension Anamnesis {
     /// A relearn step count, or ">maximum" for a model that did not relearn within the budget.
     public func describe(_ steps: Int?) -> String { steps.map(String.init) ?? ">\(maximumSteps)" }
+
+    /// The report's line: both step counts and the index.
+    public var summary: String {
+        "relearn steps         \(describe(steps)) (reference \(describe(referenceSteps))), AIN \(String(format: "%.2f", index))"
+    }
 }
 
 /// How many samples of each set the method read.

@@ -41,6 +41,7 @@ extension UnlearningRun {
 
         stage(JobStage.verifyingAfter, plan.totalSteps)
         let after = timings.measure("after") { evaluate(student) }
+        let anamnesis = timings.measure("relearning") { relearning(student, goal: .error(before.forget.l1)) }
         let comparison = RegressionComparison(before: before, after: after, reference: referenceFigures)
         let outputSha256 = try timings.measure("write") {
             try writeOutput(student, to: out, keep: comparison.passed != false || parameters.bool("keep-failed"))
@@ -52,7 +53,7 @@ extension UnlearningRun {
             seed: seed, shards: shards, seconds: seconds, before: nil, after: nil,
             outputSha256: outputSha256, out: outName, reference: reference?.name,
             dataTouched: dataTouched(touched),
-            anamnesis: nil, phases: phases.map { $0.curve() }, chosenEpoch: nil, chosenAlpha: nil, leakGuard: nil,
+            anamnesis: anamnesis, phases: phases.map { $0.curve() }, chosenEpoch: nil, chosenAlpha: nil, leakGuard: nil,
             verdict: nil, holdout: scenario.holdout, preprocessing: scenario.preprocessing,
             methodChoice: scenario.methodChoice ?? .given(method.name), perClass: nil, blas: BLAS.kernelIdentity,
             difficultyMatch: nil, reused: nil)

@@ -125,7 +125,7 @@ public struct UnlearningRun {
         let after = try await timings.measure("after") {
             try verifier.verify(try await predictions(of: student, verifier: verifier), against: baselines)
         }
-        let anamnesis = timings.measure("relearning") { relearning(student, target: before.forgetAccuracy) }
+        let anamnesis = timings.measure("relearning") { relearning(student, goal: .accuracy(before.forgetAccuracy)) }
         let verdict = Acceptance.judge(before: before, after: after, target: target, parameters: parameters)
         let outputSha256 = try timings.measure("write") {
             try writeOutput(student, to: out, keep: verdict.passed || parameters.bool("keep-failed"))
@@ -153,13 +153,13 @@ public struct UnlearningRun {
     }
 
     /// With a reference: how many steps relearning the forget set takes the unlearned and the reference model.
-    func relearning(_ student: Model, target: Double) -> Anamnesis? {
+    func relearning(_ student: Model, goal: Relearning.Goal) -> Anamnesis? {
         reference.map { reference in
             let relearning = Relearning(seed: seed)
             let forget = scenario.forgetSet.forget
             return Anamnesis(
-                steps: relearning.steps(student, on: scenario.train, forget: forget, target: target),
-                referenceSteps: relearning.steps(reference.model, on: scenario.train, forget: forget, target: target),
+                steps: relearning.steps(student, on: scenario.train, forget: forget, goal: goal),
+                referenceSteps: relearning.steps(reference.model, on: scenario.train, forget: forget, goal: goal),
                 maximumSteps: relearning.maximumSteps)
         }
     }

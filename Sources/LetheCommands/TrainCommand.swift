@@ -123,13 +123,13 @@ struct TrainCommand: AsyncParsableCommand {
                     seconds: seconds, epochs: epochs, blas: BLASInfo.current, preprocessing: preprocessing))
         case .text:
             for epoch in epochs {
-                print(
-                    String(
-                        format: dataset.isRegression
-                            ? "epoch %d  lr %.4g  L1 %.4f  %.1fs"
-                            : "epoch %d  lr %.4g  loss %.4f  train accuracy %.2f%%  %.1fs",
-                        epoch.epoch + 1, epoch.learningRate, epoch.meanLoss,
-                        dataset.isRegression ? epoch.seconds : 100 * epoch.trainAccuracy, epoch.seconds))
+                let head = String(format: "epoch %d  lr %.4g  ", epoch.epoch + 1, epoch.learningRate)
+                let fit =
+                    epoch.trainAccuracy.map {
+                        String(format: "loss %.4f  train accuracy %.2f%%", epoch.meanLoss, 100 * $0)
+                    }
+                    ?? String(format: "L1 %.4f", epoch.meanLoss)
+                print(head + fit + String(format: "  %.1fs", epoch.seconds))
             }
             print("wrote \(out) (sha256 \(sha)) in \(String(format: "%.1f", seconds))s")
         }

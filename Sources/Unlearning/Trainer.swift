@@ -8,7 +8,8 @@ public struct EpochReport: Sendable, Codable {
     public let epoch: Int
     public let learningRate: Float
     public let meanLoss: Double
-    public let trainAccuracy: Double
+    /// The share of training samples classified right during the epoch; nil for a regression model.
+    public let trainAccuracy: Double?
     public let seconds: Double
 }
 
@@ -35,10 +36,12 @@ public final class Trainer {
 
     /// What each epoch did, from the plan's phase logs.
     public func reports(_ logs: [PhaseLog]) -> [EpochReport] {
-        logs.enumerated().map { epoch, log in
+        let classifies = if case .classification = model.head { true } else { false }
+        return logs.enumerated().map { epoch, log in
             EpochReport(
                 epoch: epoch, learningRate: recipe.schedule.rate(base: recipe.learningRate, epoch: epoch),
-                meanLoss: log.meanLoss, trainAccuracy: log.rows == 0 ? 0 : Double(log.correct) / Double(log.rows),
+                meanLoss: log.meanLoss,
+                trainAccuracy: classifies ? (log.rows == 0 ? 0 : Double(log.correct) / Double(log.rows)) : nil,
                 seconds: log.seconds)
         }
     }

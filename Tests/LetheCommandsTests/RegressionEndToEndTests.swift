@@ -30,9 +30,13 @@ struct RegressionEndToEndTests {
         let model = "fmnist-cnn:regression=1"
         let original = directory.path("original.safetensors")
         let train = try await LetheProcess.run([
-            "train", "--model", model, "--data", data, "--epochs", "2", "--seed", "3", "--out", original,
+            "train", "--model", model, "--data", data, "--epochs", "2", "--seed", "3", "--out", original, "--format",
+            "json",
         ])
         try #require(train.status == 0, "\(train.standardError)")
+        // An epoch of a regression model reports its L1 loss and no accuracy.
+        let epochs = try #require(try helpers.json(train.standardOutput)["epochs"] as? [[String: Any]])
+        #expect(epochs.count == 2 && epochs.allSatisfy { $0["mean_loss"] is Double && $0["train_accuracy"] == nil })
         let common = [
             "--model", model, "--weights", original, "--data", data, "--forget-targets", "0.5...1", "--seed", "2",
         ]
@@ -46,7 +50,8 @@ struct RegressionEndToEndTests {
                 [
                     "unlearn", "--method", "blindspot", "--shards", "2", "--reference",
                     directory.path("retrain.safetensors"), "--keep-failed", "--out",
-                    directory.path("\(name).safetensors"), "--report", directory.path("\(name).json"),
+                    directory.path("\(name).safetensors"), "--report", directory.path("\(name).json"), "--html",
+                    directory.path("\(name).html"),
                 ] + common + extra)
             // Judged against the retrain: 0 when it reached the retrain's forget error, 1 (kept) when it missed.
             try #require(result.status == 0 || result.status == 1, "\(result.standardError)")
@@ -65,6 +70,11 @@ struct RegressionEndToEndTests {
                 #expect(l1.map { $0.isFinite && $0 >= 0 } == true, "\(state) \(set)")
             }
         }
+        // Relearn time to the original's forget-set error, for the unlearned model and the retrain.
+        let anamnesis = try #require(report["anamnesis"] as? [String: Any])
+        #expect(anamnesis["maximum_steps"] as? Int == 100 && anamnesis["index"] is Double)
+        let html = try String(contentsOf: directory.url.appendingPathComponent("local.html"), encoding: .utf8)
+        #expect(html.contains("Forget set L1") && html.contains("Relearn steps to the original"))
         let forgotten = try #require((report["forget"] as? [String: Any])?["forget_samples"] as? Int)
         #expect(forgotten > 0 && forgotten < 400)
         let touched = try #require(report["data_touched"] as? [String: Int])

@@ -212,3 +212,23 @@ struct BlindspotTests {
         }
     }
 }
+
+/// Relearn time on a regression model counts steps until the forget set's L1 error falls back to a goal.
+struct RegressionRelearningTests {
+    let toy = ToyRegression()
+
+    @Test func aModelThatKnowsTheTargetsRelearnsAtOnceAndAFreshOneTakesLonger() throws {
+        let original = try toy.original()
+        let forget = try ForgetSelection.targetRange(lower: 0.3, upper: 10).resolve(in: toy.train, split: toy.split)
+            .forget
+        let known = RegressionMetrics.figures(original, on: toy.train, indices: forget).l1
+        var relearning = Relearning(seed: 1)
+        relearning.maximumSteps = 20
+        #expect(relearning.steps(original, on: toy.train, forget: forget, goal: .error(known)) == 1)
+        let fresh = ToyRegression.model(seed: 9)
+        let freshError = RegressionMetrics.figures(fresh, on: toy.train, indices: forget).l1
+        #expect(freshError > 2 * known, "a fresh model's forget L1 \(freshError) vs the original's \(known)")
+        let steps = relearning.steps(fresh, on: toy.train, forget: forget, goal: .error(known))
+        #expect(steps == nil || steps! > 1)
+    }
+}

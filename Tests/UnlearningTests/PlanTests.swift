@@ -179,8 +179,8 @@ struct RelearningTests {
         let forget = try ForgetSelection.classes([0]).resolve(in: toy.train, split: toy.split).forget
         var relearning = Relearning(seed: 1)
         relearning.maximumSteps = 30
-        #expect(relearning.steps(original, on: toy.train, forget: forget, target: 0.9) == 1)
-        let fresh = relearning.steps(ModelZoo.fmnistMLP(seed: 5), on: toy.train, forget: forget, target: 0.99)
+        #expect(relearning.steps(original, on: toy.train, forget: forget, goal: .accuracy(0.9)) == 1)
+        let fresh = relearning.steps(ModelZoo.fmnistMLP(seed: 5), on: toy.train, forget: forget, goal: .accuracy(0.99))
         #expect(fresh == nil || fresh! > 1)
         let index = Anamnesis(steps: 4, referenceSteps: 8, maximumSteps: 30).index
         #expect(abs(index - 0.5) < 1e-12)
