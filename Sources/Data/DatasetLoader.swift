@@ -11,6 +11,8 @@ public enum DatasetFormat: String, Sendable, CaseIterable, CustomStringConvertib
     /// `train_images.npy` / `train_labels.npy` / `test_…`, `train/images.npy`, or `images.npy` / `labels.npy`
     /// (a directory holding one split, returned for either split).
     case npy = "NumPy"
+    /// `train.csv` / `test.csv`: a table, features then the target column (`CSVReader`).
+    case csv = "CSV"
 
     public var description: String { rawValue }
 
@@ -31,6 +33,7 @@ public enum DatasetFormat: String, Sendable, CaseIterable, CustomStringConvertib
         }
         let npyNames = ["train_images.npy", "test_images.npy", "images.npy", "train/images.npy", "test/images.npy"]
         if has(directory, npyNames) { return (.npy, directory) }
+        if has(directory, ["train.csv", "test.csv"]) { return (.csv, directory) }
         return nil
     }
 
@@ -82,11 +85,14 @@ public enum DatasetLoader {
         case .npy:
             let (images, labels) = try npyFiles(directory, split)
             return try NPYReader.read(images: images, labels: labels, name: name, normalization: statistics)
+        case .csv:
+            let file = try find(directory, ["\(split == .train ? "train" : "test").csv"], format)
+            return try CSVReader.read(file, name: name, normalization: statistics)
         }
     }
 
     /// The normalisation `load` applies to `spec` when given none: the alias's statistics, FashionMNIST's for other
-    /// IDX directories, CIFAR's for CIFAR, and none for NumPy arrays.
+    /// IDX directories, CIFAR's for CIFAR, and none for NumPy arrays and CSV tables.
     public static func defaultNormalization(
         _ spec: String, root: String = DatasetLocation.defaultRoot
     ) throws(DatasetError) -> Normalization {
@@ -109,7 +115,7 @@ public enum DatasetLoader {
         switch format {
         case .idx: location.normalization ?? .fashionMNIST
         case .cifar10, .cifar100: .cifar
-        case .npy: .identity
+        case .npy, .csv: .identity
         }
     }
 

@@ -7,6 +7,8 @@ enum SequentialSpec {
         let name: String?
         let input: [Int]
         let layers: [LayerSpec]
+        /// "classification" (the default: the outputs are class scores) or "regression" (the outputs are values).
+        let head: String?
     }
 
     struct LayerSpec: Decodable {
@@ -23,7 +25,7 @@ enum SequentialSpec {
     }
 
     /// The keys the file and each layer type take; any other key is refused by name rather than ignored.
-    static let fileKeys: Set = ["name", "input", "layers"]
+    static let fileKeys: Set = ["name", "input", "layers", "head"]
     static let layerKeys: [String: [String]] = [
         "conv2d": ["in", "out", "kernel", "stride", "padding", "bias"], "linear": ["in", "out", "bias"],
         "batchnorm2d": ["channels"], "maxpool2d": ["kernel", "stride", "padding"], "avgpool": [], "relu": [],
@@ -134,10 +136,17 @@ enum SequentialSpec {
             children.append((name: hasState ? spec.name : nil, layer: layer))
         }
         guard shape.count == 1 else {
-            throw .invalid("\(source): the last layer must output class scores, has shape \(shape)")
+            throw .invalid("\(source): the last layer must output class scores or values, has shape \(shape)")
         }
-        let inputShape = file.input.count == 1 ? file.input : file.input
+        let head: ModelHead
+        switch file.head ?? "classification" {
+        case "classification": head = .classification
+        case "regression": head = .regression(outputs: shape[0])
+        case let other:
+            throw .invalid("\(source): \"head\" is \"classification\" or \"regression\", not \"\(other)\"")
+        }
         return Model(
-            architecture: file.name ?? source, inputShape: inputShape, classCount: shape[0], root: Sequential(children))
+            architecture: file.name ?? source, inputShape: file.input, classCount: shape[0], root: Sequential(children),
+            head: head)
     }
 }

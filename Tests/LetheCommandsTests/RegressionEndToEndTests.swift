@@ -102,4 +102,51 @@ struct RegressionEndToEndTests {
         #expect(classes.standardError.contains("regression"), "\(classes.standardError)")
         #expect(!FileManager.default.fileExists(atPath: directory.path("x.safetensors")))
     }
+
+    /// A CSV table (4 features, a target) with a JSON MLP whose head is regression: trained, then forgetting
+    /// its highest targets with `finetune`, judged against a retrain.
+    @Test func aCSVTableTrainsAndUnlearnsWithAJSONRegressionModel() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var generator = SeededGenerator(seed: 5)
+        for (split, count) in [("train", 300), ("test", 60)] {
+            var lines = ["age,bmi,bp,s1,progression"]
+            for _ in 0..<count {
+                let x = (0..<4).map { _ in generator.nextFloat(in: -1..<1) }
+                let y = 0.5 * x[0] - x[1] + 0.25 * x[2] * x[3] + generator.nextFloat(in: -0.05..<0.05)
+                lines.append((x + [y]).map { String($0) }.joined(separator: ","))
+            }
+            try lines.joined(separator: "\n").write(
+                to: directory.url.appendingPathComponent("\(split).csv"), atomically: true, encoding: .utf8)
+        }
+        let model = directory.path("table-mlp.json")
+        try #"""
+        {"name": "table-mlp", "input": [1, 1, 4], "head": "regression", "layers": [{"type": "flatten"},
+          {"type": "linear", "name": "fc1", "in": 4, "out": 32}, {"type": "relu"},
+          {"type": "linear", "name": "fc2", "in": 32, "out": 1}]}
+        """#.write(toFile: model, atomically: true, encoding: .utf8)
+        let data = directory.url.path
+        let original = directory.path("original.safetensors")
+        let train = try await LetheProcess.run([
+            "train", "--model", model, "--data", data, "--epochs", "20", "--batch-size", "16", "--lr", "0.02",
+            "--seed", "1", "--out", original,
+        ])
+        try #require(train.status == 0, "\(train.standardError)")
+        #expect(train.standardOutput.contains("L1"), "\(train.standardOutput)")
+        let common = ["--model", model, "--weights", original, "--data", data, "--forget-targets", "0.8...10"]
+        let retrain = try await LetheProcess.run(
+            ["unlearn", "--method", "retrain", "--out", directory.path("retrain.safetensors")] + common)
+        try #require(retrain.status == 0, "\(retrain.standardError)")
+        let finetune = try await LetheProcess.run(
+            [
+                "unlearn", "--method", "finetune", "--reference", directory.path("retrain.safetensors"),
+                "--keep-failed", "--out", directory.path("finetune.safetensors"), "--format", "json",
+            ] + common)
+        try #require(finetune.status == 0 || finetune.status == 1, "\(finetune.standardError)")
+        let report = try helpers.json(finetune.standardOutput)
+        let forgotten = try #require((report["forget"] as? [String: Any])?["forget_samples"] as? Int)
+        #expect(forgotten > 0 && forgotten < 270)
+        let after = try #require((report["regression"] as? [String: Any])?["after"] as? [String: Any])
+        #expect(((after["forget"] as? [String: Any])?["l1"] as? Double).map(\.isFinite) == true)
+    }
 }

@@ -60,6 +60,20 @@ struct ModelSpecTests {
             ])
         let logits = model.forward(Tensor(repeating: 0.5, shape: [4, 1, 8, 8]), mode: .train(seed: 1))
         #expect(logits.shape == [4, 3])
+        #expect(model.head == .classification)
+    }
+
+    /// `"head": "regression"` makes the outputs values (a table of 4 features → 2 targets).
+    @Test func jsonArchitectureWithARegressionHead() throws {
+        let (directory, path) = try writeSpec(
+            """
+            {"name": "table-mlp", "input": [1, 1, 4], "head": "regression", "layers": [{"type": "flatten"},
+              {"type": "linear", "name": "fc1", "in": 4, "out": 8}, {"type": "relu"},
+              {"type": "linear", "name": "fc2", "in": 8, "out": 2}]}
+            """)
+        defer { directory.remove() }
+        let model = try ModelSpec.build(path, seed: 1)
+        #expect(model.head == .regression(outputs: 2) && model.inputShape == [1, 1, 4])
     }
 
     @Test(arguments: [
@@ -92,7 +106,11 @@ struct ModelSpecTests {
         ),
         (
             "{\"input\": [64], \"layers\": [{\"type\": \"linear\", \"name\": \"fc\", \"in\": 64, \"out\": 3}], \"classes\": 3}",
-            "unknown key \"classes\" (it takes input, layers, name)"
+            "unknown key \"classes\" (it takes head, input, layers, name)"
+        ),
+        (
+            "{\"input\": [4], \"layers\": [{\"type\": \"linear\", \"name\": \"fc\", \"in\": 4, \"out\": 1}], \"head\": \"values\"}",
+            "\"head\" is \"classification\" or \"regression\", not \"values\""
         ),
     ])
     func invalidArchitecturesAreRefusedWithTheReason(json: String, reason: String) throws {
