@@ -2,10 +2,24 @@ import Checkpoint
 import Foundation
 import NN
 import Tensor
+import Unlearning
 
-/// What every run (classification or regression) writes and reports the same way: the unlearned checkpoint with
-/// its provenance, and which samples the method read.
+/// What every run (classification or regression) does and reports the same way: the method's plan on a copy of
+/// the original, the unlearned checkpoint with its provenance, and which samples the method read.
 extension UnlearningRun {
+    /// Runs `plan` on a copy of `original`, recording its time as the "method" phase; `seconds` adds the time
+    /// an interrupted run spent before it resumed.
+    func runPlan(
+        _ plan: Plan, from original: Model, execute: Execute, timings: inout RunTimings
+    ) async throws -> (state: PlanState, phases: [PhaseLog], touched: Set<Int>, seconds: Double) {
+        let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())
+        let start = Date()
+        let (phases, touched, earlierSeconds) = try await execute(plan, state)
+        let elapsed = Date().timeIntervalSince(start)
+        timings.record("method", seconds: elapsed)
+        return (state, phases, touched, earlierSeconds + elapsed)
+    }
+
     /// Saves `student` beside `out` with the input's `lethe.*` metadata plus this run's provenance, and moves it
     /// into place only when `keep` (a run that missed its target leaves no model behind). Returns its sha256.
     func writeOutput(_ student: Model, to out: URL, keep: Bool) throws -> String {

@@ -114,11 +114,8 @@ public struct UnlearningRun {
         }
         stage(JobStage.running, plan.totalSteps)
 
-        let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())
-        let start = Date()
-        let (phases, touched, earlierSeconds) = try await execute(plan, state)
-        let seconds = earlierSeconds + Date().timeIntervalSince(start)
-        timings.record("method", seconds: Date().timeIntervalSince(start))
+        let (state, phases, touched, seconds) = try await runPlan(
+            plan, from: original, execute: execute, timings: &timings)
         let student = state.student
 
         stage(JobStage.verifyingAfter, plan.totalSteps)
