@@ -4,6 +4,10 @@
 # real TCP between "hosts". Submits a SCRUB job from the coordinator's host, watches it and checks that the
 # result has the same sha256 as `lethe unlearn` in one process. Needs root and iproute2.
 #   cluster/netns-testbed.sh [WORKERS]        (default 2; LETHE=path/to/lethe, WORK=scratch dir)
+# Link rates: RATES="unlimited 1gbit 200mbit" shapes every host's link (tc tbf on each namespace's eth0, both
+# directions through the bridge) to each rate in turn, runs the job at each and prints a JSON line with the time
+# per step against the same request in one process. MODEL, WEIGHTS (default: 1 epoch of MODEL) and METHOD
+# (default scrub; e.g. MODEL=fmnist-cnn METHOD=neggrad+) choose the job.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 workers=${1:-2}
@@ -41,8 +45,11 @@ echo "test bed: coordinator 10.77.0.1, workers 10.77.0.2-10.77.0.$((workers + 1)
 in_ns() { local namespace=$1; shift; ip netns exec "$namespace" "$@"; }
 [ -f "$work/keys/coordinator.secret" ] || "$lethe" keys init "$work/keys" >/dev/null
 export LETHE_KEYS=$work/keys LETHE_COORDINATOR=tcp://127.0.0.1:7701
-if [ ! -f "$work/original.safetensors" ]; then
-    "$lethe" train --model fmnist-mlp --epochs 1 --seed 1 --out "$work/original.safetensors" 2>"$work/train.log"
+model=${MODEL:-fmnist-mlp}
+method=${METHOD:-scrub}
+weights=${WEIGHTS:-$work/original.safetensors}
+if [ ! -f "$weights" ]; then
+    "$lethe" train --model "$model" --epochs 1 --seed 1 --out "$weights" 2>"$work/train.log"
 fi
 
 # Daemons start with `ip netns exec` directly (not through a function), so $! is the daemon itself.
@@ -56,16 +63,44 @@ for index in $(seq 1 "$workers"); do
 done
 sleep 1
 
-request=(--method scrub --model fmnist-mlp --weights "$work/original.safetensors" --forget-classes 0 --seed 1
-    --shards "$workers")
-job=$(in_ns "${namespaces[1]}" "$lethe" submit "${request[@]}")
-echo "submitted $job"
+request=(--method "$method" --model "$model" --weights "$weights" --forget-classes 0 --seed 1 --shards "$workers")
 in_ns "${namespaces[1]}" "$lethe" workers
-in_ns "${namespaces[1]}" "$lethe" watch "$job" >/dev/null
-remote=$(in_ns "${namespaces[1]}" "$lethe" result "$job" --out "$work/remote.safetensors" --format json |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["output_sha256"])')
-local_sha=$("$lethe" unlearn "${request[@]}" --out "$work/local.safetensors" --format json 2>/dev/null |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["output_sha256"])')
-echo "across namespaces: $remote"
-echo "in one process:    $local_sha"
-[ "$remote" = "$local_sha" ] && echo "same bits" || { echo "bits differ" >&2; exit 1; }
+
+# Milliseconds per step of a report (its phases' seconds over their steps) and its output sha256.
+step_ms() { python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); p = [x for x in r["phases"] if x["steps"]]
+print("%.1f %s" % (1000 * sum(x["seconds"] for x in p) / sum(x["steps"] for x in p), r["output_sha256"]))' "$1"; }
+
+"$lethe" unlearn "${request[@]}" --keep-failed --out "$work/local.safetensors" --report "$work/local.json" \
+    >/dev/null 2>"$work/local.log" || true
+read -r local_ms local_sha < <(step_ms "$work/local.json")
+echo "in one process:    $local_sha ($local_ms ms per step)"
+
+# Shapes every host's egress (so each direction of each link) to `rate`; "unlimited" removes the shaping.
+shape_links() {
+    local rate=$1 namespace
+    for namespace in "${namespaces[@]:1}"; do
+        if [ "$rate" = unlimited ]; then
+            ip netns exec "$namespace" tc qdisc del dev eth0 root 2>/dev/null || true
+        else
+            ip netns exec "$namespace" tc qdisc replace dev eth0 root tbf rate "$rate" burst 1mb latency 200ms
+        fi
+    done
+}
+
+status=0
+for rate in ${RATES:-unlimited}; do
+    shape_links "$rate"
+    job=$(in_ns "${namespaces[1]}" "$lethe" submit "${request[@]}" --keep-failed)
+    echo "submitted $job (links: $rate)"
+    in_ns "${namespaces[1]}" "$lethe" watch "$job" >/dev/null || true
+    in_ns "${namespaces[1]}" "$lethe" result "$job" --out "$work/remote-$rate.safetensors" --report "$work/remote-$rate.json" \
+        >/dev/null || true
+    read -r remote_ms remote_sha < <(step_ms "$work/remote-$rate.json")
+    echo "across namespaces: $remote_sha ($remote_ms ms per step)"
+    same=false
+    [ "$remote_sha" = "$local_sha" ] && same=true || status=1
+    printf '{"links": "%s", "workers": %d, "method": "%s", "model": "%s", "step_ms": %s, "local_step_ms": %s, "same_bits": %s}\n' \
+        "$rate" "$workers" "$method" "$model" "$remote_ms" "$local_ms" "$same"
+done
+shape_links unlimited
+[ $status = 0 ] && echo "same bits" || { echo "bits differ" >&2; exit 1; }

@@ -148,7 +148,10 @@ public struct ClientForgetting: Sendable {
             check: { FederatedRounds.problem(with: $0, tensors: $1, shapes: shapes) })
         guard case .update(_, let weights)? = outcomes[member.identity] else {
             var reason = "no answer"
-            if case .missed(let why)? = outcomes[member.identity] { reason = why }
+            switch outcomes[member.identity] {
+            case .missed(let why)?, .refused(let why)?: reason = why
+            case .update?, nil: break
+            }
             throw ProtocolError(
                 .badRequest, "\(settings.method) needs \(member.name) online to ascend on its data (\(reason))")
         }

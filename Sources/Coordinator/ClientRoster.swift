@@ -50,7 +50,11 @@ public final class ClientRoster: Sendable {
     /// What became of an assignment.
     public enum Outcome: Sendable {
         case update(RoundUpdate, tensors: [NamedTensor])
+        /// No answer: offline, late, or gone during the round (it may well answer the next).
         case missed(String)
+        /// The client answered, with an error or an update that does not fit: asked again, it most likely answers
+        /// the same.
+        case refused(String)
     }
 
     public let settings: Settings

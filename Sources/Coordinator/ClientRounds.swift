@@ -115,7 +115,7 @@ struct ClientRounds: PeerEndpoint {
                 return
             }
             client.inFlight.remove(envelope.requestID)
-            entry.round.deliver(.missed("\(client.name): \(error.message)"), for: entry.identity)
+            entry.round.deliver(.refused(error.message), for: entry.identity)
         }
     }
 
@@ -132,7 +132,7 @@ struct ClientRounds: PeerEndpoint {
         client.inFlight.remove(envelope.requestID)
         if let problem = entry.check(update, envelope.tensors) {
             refuse(client.peer, requestID: envelope.requestID, code: .badShape, problem, reason: "bad update")
-            entry.round.deliver(.missed("\(client.name) sent a bad update: \(problem)"), for: entry.identity)
+            entry.round.deliver(.refused("sent a bad update: \(problem)"), for: entry.identity)
             return
         }
         client.details.tasksDone += 1

@@ -11,8 +11,13 @@ import Wire
 /// FedAvg rounds with the roster's clients (DESIGN §7): each round sends the global weights to the chosen
 /// clients, waits for their updates until the deadline, averages those that came (weighted by samples, in
 /// identity order) once a quorum has answered, and adds every participant's |θ_client − θ_reference| to its
-/// contribution ledger. A round without quorum runs again; a client that misses one can rejoin the next.
+/// contribution ledger. A round without quorum runs again; a client that misses one can rejoin the next. Clients
+/// that refuse (an error, or an update that does not fit) are asked again too, but a round that falls below quorum
+/// through refusals `refusalLimit` times in a row fails the job with their reasons instead of asking forever.
 public struct FederatedRounds: Sendable {
+    /// Consecutive attempts of one round that refusals may keep below quorum before the job fails.
+    public static let refusalLimit = 3
+
     public var job: String
     public var architecture: String
     public var seed: UInt64
@@ -39,6 +44,7 @@ public struct FederatedRounds: Sendable {
     public func run(_ state: inout FederationState, rounds: Int, persist: (FederationState) -> Void) throws {
         let parameterNames = Set(try ModelSpec.build(architecture, seed: 0).namedParameters.map(\.name))
         try waitForClients(resuming: state.round > 0, at: state.round)
+        var refusedAttempts = 0
         while state.round < rounds {
             let started = Date()
             let round = state.round
@@ -53,16 +59,23 @@ public struct FederatedRounds: Sendable {
                 assignments(round: round, for: selected, state: state),
                 deadline: Date().addingTimeInterval(settings.deadlineSeconds),
                 check: { Self.problem(with: $0, tensors: $1, shapes: shapes) })
-            let (updates, missed) = sorted(outcomes, of: selected)
+            let (updates, missed, refused) = sorted(outcomes, of: selected)
             for (identity, reason) in missed.sorted(by: { $0.key < $1.key }) {
                 log("\(job) round \(round + 1): \(name(of: identity)) missed it (\(reason))")
             }
             guard updates.count >= settings.quorumCount(of: selected.count) else {
+                refusedAttempts = refused.isEmpty ? 0 : refusedAttempts + 1
+                if refusedAttempts >= Self.refusalLimit {
+                    throw RoundRefused(
+                        round: round + 1, attempts: refusedAttempts,
+                        reasons: refused.sorted().map { "\(name(of: $0)): \(missed[$0] ?? "")" })
+                }
                 log(
                     "\(job) round \(round + 1): \(updates.count) of \(selected.count) clients answered, below quorum; again"
                 )
                 continue
             }
+            refusedAttempts = 0
             try record(updates, of: selected, in: &state, parameterNames: parameterNames)
             state.global = try FedAvg.aggregate(updates.map { (samples: $0.update.samples, weights: $0.weights) })
             let accuracy = try Self.testAccuracy(of: state, architecture: architecture, on: test)
@@ -117,22 +130,27 @@ public struct FederatedRounds: Sendable {
     /// The updates that count, in the selection's order, and why the other clients missed the round.
     private func sorted(
         _ outcomes: [String: ClientRoster.Outcome], of selected: [ClientRoster.ClientInfo]
-    ) -> (updates: [Update], missed: [String: String]) {
+    ) -> (updates: [Update], missed: [String: String], refused: Set<String>) {
         var updates: [Update] = []
         var missed: [String: String] = [:]
+        var refused: Set<String> = []
         for client in selected {
             switch outcomes[client.identity] {
             case .update(let update, _)? where update.samples != client.samples:
                 // FedAvg weights by samples: a client may not claim more (or fewer) than it registered with.
                 missed[client.identity] = "claimed \(update.samples) samples, registered \(client.samples)"
+                refused.insert(client.identity)
             case .update(let update, let tensors)?:
                 updates.append(
                     (client.identity, update, Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0.tensor) })))
             case .missed(let reason)?: missed[client.identity] = reason
+            case .refused(let reason)?:
+                missed[client.identity] = reason
+                refused.insert(client.identity)
             case nil: missed[client.identity] = "no answer"
             }
         }
-        return (updates, missed)
+        return (updates, missed, refused)
     }
 
     /// Adds each update to its client's contribution ledger (ConDa) and records the client's participation.
@@ -201,5 +219,19 @@ public struct FederatedRounds: Sendable {
 
     static func testAccuracy(of state: FederationState, architecture: String, on test: Dataset) throws -> Double {
         Evaluator.evaluate(try model(state.globalStateDict, architecture: architecture), on: test).accuracy
+    }
+}
+
+/// A round that the clients' refusals kept below quorum `FederatedRounds.refusalLimit` times in a row: the job
+/// fails with what they said, since asking again would most likely get the same answers.
+public struct RoundRefused: Error, CustomStringConvertible {
+    public let round: Int
+    public let attempts: Int
+    /// "client: what it said", one per refusing client.
+    public let reasons: [String]
+
+    public var description: String {
+        "round \(round) fell below quorum \(attempts) times in a row because clients refused it: "
+            + reasons.joined(separator: "; ")
     }
 }

@@ -162,6 +162,24 @@ struct FederatedRoundsTests {
         #expect(state.history[0].missed["key-boaster"] == "claimed 1000000 samples, registered 10")
     }
 
+    /// A client that refuses every round (e.g. its data does not fit the model) keeps the round below quorum: the
+    /// rounds give up after `refusalLimit` attempts with its reason instead of asking forever.
+    @Test func refusalsThatKeepARoundBelowQuorumFailTheRounds() async throws {
+        let fixture = FederationFixture()
+        fixture.startClient(0)
+        let refuser = FakeClient(fixture.hub.connect(key: "key-refuser"), name: "refuser") { _, _ in
+            Envelope(.error(ProtocolError(.badRequest, "my images are 32×32, the model takes 28×28")))
+        }
+        defer { refuser.stop() }
+        await #expect {
+            _ = try await fixture.train(try fixture.rounds(clients: 2, ["quorum": "1.0"]), to: 1)
+        } throws: { error in
+            guard let refused = error as? RoundRefused else { return false }
+            return refused.round == 1 && refused.attempts == FederatedRounds.refusalLimit
+                && refused.reasons == ["refuser: my images are 32×32, the model takes 28×28"]
+        }
+    }
+
     /// A client that goes silent mid-round misses it (the round does not wait for its deadline) and takes part
     /// again once it says hello.
     @Test func aClientThatDropsOutRejoinsLater() async throws {
