@@ -274,7 +274,7 @@ def model_fixture(name, model, shape, recorded=lambda key: True):
 
 def hostile_fixtures():
     """Files Lethe must refuse with a clear error: an unsupported operator, weights in an external file, a node
-    reading an undefined initializer, an absurdly large tensor and a cycle."""
+    reading an undefined initializer, an absurdly large tensor, a cycle and an absurdly large input."""
     from onnx import TensorProto, helper, save
 
     directory = os.path.join(OUT, "refused")
@@ -299,6 +299,18 @@ def hostile_fixtures():
     cycle = [helper.make_node("Relu", ["x", "b"], ["a"], name="first"), helper.make_node("Relu", ["a"], ["b"], name="second"),
              helper.make_node("Identity", ["b"], ["y"], name="out")]
     save(model(cycle, []), os.path.join(directory, "cycle.onnx"))
+    save(huge_input(), os.path.join(directory, "huge-input.onnx"))
+
+
+def huge_input():
+    """A graph whose input declares 2^84 elements per sample (each size in range; their product overflows)."""
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"], name="out")], "hostile",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 1 << 28, 1 << 28, 1 << 28])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
 def main():

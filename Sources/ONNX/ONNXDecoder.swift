@@ -7,6 +7,8 @@ public enum ONNXDecoder {
     public enum Limits {
         public static let fileBytes = 1 << 30
         public static let tensorElements = 1 << 28
+        /// Elements of one input sample (3 × 2,048 × 2,048 fits): every activation of a batch scales with it.
+        public static let sampleElements = 1 << 24
         public static let nodes = 100_000
         public static let initializers = 100_000
         public static let rank = 8
@@ -84,8 +86,14 @@ public enum ONNXDecoder {
             else { throw .badInput("'\(name)' needs fixed positive sizes after the batch dimension") }
             sample.append(Int(dimension.dim_value))
         }
-        guard sample.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) <= Limits.tensorElements else {
-            throw .tooLarge("input '\(name)' of shape \(sample)")
+        var elements = 1
+        for size in sample {
+            let (product, overflow) = elements.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= Limits.sampleElements else {
+                throw .tooLarge(
+                    "input '\(name)' of shape \(sample) per sample (at most \(Limits.sampleElements) elements)")
+            }
+            elements = product
         }
         return sample
     }

@@ -50,6 +50,16 @@ import Testing
         }
     }
 
+    /// Each size is in range but their product overflows: refused, not wrapped around to a small number.
+    @Test func refusesAnInputTooLargeForOneSample() throws {
+        #expect {
+            try ONNXDecoder.decode(try ONNXFixtures.bytes("refused/huge-input.onnx"))
+        } throws: { error in
+            guard case .tooLarge(let reason) = error as? ONNXError else { return false }
+            return reason.contains("input 'x'") && reason.contains("per sample")
+        }
+    }
+
     @Test func refusesACycle() throws {
         #expect {
             try ONNXDecoder.decode(try ONNXFixtures.bytes("refused/cycle.onnx"))
