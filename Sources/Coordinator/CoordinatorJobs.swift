@@ -24,28 +24,11 @@ public enum CoordinatorJobs {
         guard let method = UnlearningMethods.named(spec.method) else {
             throw ProtocolError(.badRequest, "unknown method '\(spec.method)'")
         }
-        let model = try ModelSpec.build(spec.architecture, seed: 0)
-        try ModelCheckpoint.load(blobs.url(of: spec.weightsSHA256), into: model)
-        let train = try DatasetBlob.decode(try blobs.data(spec.trainSHA256))
-        let test = try DatasetBlob.decode(try blobs.data(spec.testSHA256))
-        let bundle = try JSONDecoder().decode(ScenarioBundle.self, from: try blobs.data(spec.scenarioSHA256))
-        let scenario = try bundle.scenario(model: model, train: train, test: test)
-        let reference = try spec.referenceSHA256.map { sha256 -> (String, Model) in
-            let model = try ModelSpec.build(spec.architecture, seed: 0)
-            try ModelCheckpoint.load(blobs.url(of: sha256), into: model)
-            return ("blob \(sha256)", model)
-        }
+        let inputs = try JobInputs(spec, blobs: blobs)
+        let (model, train, scenario, reference) = (inputs.model, inputs.train, inputs.scenario, inputs.reference)
         // The references are checked (and fitted) before any work, as `lethe unlearn --references` does.
         let audit = try spec.auditSHA256.map { try AuditBundle.decode(try blobs.data($0)) }
-        let auditor = try audit.map { audit in
-            let dataset = { (sha256: String, uploaded: Dataset, uploadedSHA256: String) in
-                sha256 == uploadedSHA256 ? uploaded : try DatasetBlob.decode(try blobs.data(sha256))
-            }
-            return try audit.auditor(
-                original: model, scenario: bundle, train: try dataset(audit.dataset.sha256, train, spec.trainSHA256),
-                test: try dataset(audit.testSha256, test, spec.testSHA256), seed: spec.seed, what: spec.weightsName,
-                blob: blobs.url(of:), build: { try! ModelSpec.build(spec.architecture, seed: 0) }, log: environment.log)
-        }
+        let auditor = try audit.map { try inputs.auditor($0, spec: spec, blobs: blobs, log: environment.log) }
         var run = UnlearningRun(
             method: method, parameters: try MethodParameters(method.allParameters, overrides: spec.params),
             scenario: scenario, architecture: spec.architecture, weights: spec.weightsName,
@@ -70,9 +53,19 @@ public enum CoordinatorJobs {
                 by: try auditor.verdict(
                     of: student, out: "\(job.id).safetensors", original: spec.weightsName, retrain: reference))
         }
+        return try store(&report, weights: out, of: job, scenario: scenario, audit: audit, environment)
+    }
+
+    /// Stores a finished run's weights, report and certificate as blobs. A run that missed its targets throws: with
+    /// its outputs when they are kept (`keep-failed`), and never gets a certificate, since nothing was removed that
+    /// one could vouch for.
+    private static func store(
+        _ report: inout UnlearningReport, weights out: URL, of job: StoredJob, scenario: Scenario,
+        audit: AuditBundle?, _ environment: Coordinator.JobEnvironment
+    ) throws -> JobOutputs {
+        let blobs = environment.blobs
         let missed = report.missedTargets
         if let missed, !missed.kept { throw missed }
-        // A job that missed its targets gets no certificate: nothing was removed that one could vouch for.
         var certificate: String?
         if missed == nil, let key = environment.signingKey {
             certificate = try JobCertificate(job: job, blobs: blobs, key: key).issue(
@@ -116,5 +109,43 @@ public enum CoordinatorJobs {
                     name: phase.phase, completed: phase.completed, total: phase.total, lastLoss: phase.loss,
                     stoppedEarly: phase.stoppedEarly))
         }
+    }
+}
+
+/// What an unlearning job reads from the blob store: the original, the data, the scenario and the reference.
+private struct JobInputs {
+    let model: Model
+    let train: Dataset
+    let test: Dataset
+    let bundle: ScenarioBundle
+    let scenario: Scenario
+    let reference: (String, Model)?
+
+    init(_ spec: JobSpec, blobs: BlobStore) throws {
+        model = try ModelSpec.build(spec.architecture, seed: 0)
+        try ModelCheckpoint.load(blobs.url(of: spec.weightsSHA256), into: model)
+        train = try DatasetBlob.decode(try blobs.data(spec.trainSHA256))
+        test = try DatasetBlob.decode(try blobs.data(spec.testSHA256))
+        bundle = try JSONDecoder().decode(ScenarioBundle.self, from: try blobs.data(spec.scenarioSHA256))
+        scenario = try bundle.scenario(model: model, train: train, test: test)
+        reference = try spec.referenceSHA256.map { sha256 -> (String, Model) in
+            let model = try ModelSpec.build(spec.architecture, seed: 0)
+            try ModelCheckpoint.load(blobs.url(of: sha256), into: model)
+            return ("blob \(sha256)", model)
+        }
+    }
+
+    /// The membership audit's auditor, fitted on the references the job names (the job's own data where the
+    /// audit names it, else the blobs it names).
+    func auditor(
+        _ audit: AuditBundle, spec: JobSpec, blobs: BlobStore, log: @escaping @Sendable (String) -> Void
+    ) throws -> ReferenceAuditor {
+        let dataset = { (sha256: String, uploaded: Dataset, uploadedSHA256: String) in
+            sha256 == uploadedSHA256 ? uploaded : try DatasetBlob.decode(try blobs.data(sha256))
+        }
+        return try audit.auditor(
+            original: model, scenario: bundle, train: try dataset(audit.dataset.sha256, train, spec.trainSHA256),
+            test: try dataset(audit.testSha256, test, spec.testSHA256), seed: spec.seed, what: spec.weightsName,
+            blob: blobs.url(of:), build: { try! ModelSpec.build(spec.architecture, seed: 0) }, log: log)
     }
 }

@@ -57,9 +57,12 @@ struct EndToEndTests {
     func waitForSteps(_ steps: Int, of id: String, cli: [String], before event: String) async throws {
         while true {
             try await Task.sleep(for: .milliseconds(100))
-            let status = try json(try await LetheProcess.run(["status", id] + cli).standardOutput)
+            let result = try await LetheProcess.run(["status", id] + cli)
+            let status = try json(result.standardOutput)
             let state = status["state"] as? String ?? "unknown"
-            try #require(state == "running" || state == "queued", "\(id) was \(state) before \(event)")
+            try #require(
+                state == "running" || state == "queued",
+                "\(id) was \(state) before \(event): \(result.standardOutput) \(result.standardError)")
             if status["steps_done"] as? Int ?? 0 >= steps { return }
         }
     }
