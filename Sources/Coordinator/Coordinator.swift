@@ -94,7 +94,7 @@ public final class Coordinator: Sendable {
         self.maxConcurrentJobs = maxConcurrentJobs
         self.cacheBudget = cacheBudget
         endpoint = RoleSwitch(workers)
-        ONNXGraphs.addSource { [blobs = state.blobs] in try? [UInt8](blobs.data($0)) }
+        ModelFiles.addSource { [blobs = state.blobs] in try? [UInt8](blobs.data($0)) }
         pool = WorkerPool(
             transport: endpoint.workers, blobs: state.blobs, settings: settings, logger: logger,
             onWorkerJoined: { [state] worker in

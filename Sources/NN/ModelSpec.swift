@@ -29,7 +29,7 @@ public enum ModelSpec {
                 inputShape: [try options.int("channels") ?? 3, size, size])
         default:
             if spec.hasSuffix(".onnx") { return try ONNXModelFile.load(spec) }
-            if spec.hasPrefix(ONNXGraphs.prefix) { return try ONNXGraphs.model(spec) }
+            if ModelFiles.named(spec) != nil { return try ModelFiles.model(spec, seed: seed) }
             guard spec.hasSuffix(".json") else {
                 throw .unknown(
                     "unknown model '\(spec)': use one of \(ModelZoo.builtInNames.joined(separator: ", ")), a .json architecture file or a .onnx graph"
@@ -38,12 +38,15 @@ public enum ModelSpec {
             guard let data = FileManager.default.contents(atPath: spec) else {
                 throw .unknown("cannot read architecture file \(spec)")
             }
-            return try SequentialSpec.build(data, source: spec, seed: seed)
+            let model = try SequentialSpec.build(data, source: spec, seed: seed)
+            // Jobs name the file by content (`json:<sha256>`): it resolves in this process too (a federated client).
+            ModelFiles.remember([UInt8](data), sha256: ModelFiles.sha256(data))
+            return model
         }
     }
 
     private static func splitOptions(_ spec: String) -> (String, Options) {
-        guard !spec.hasSuffix(".json"), !spec.hasSuffix(".onnx"), !spec.hasPrefix(ONNXGraphs.prefix),
+        guard !spec.hasSuffix(".json"), !spec.hasSuffix(".onnx"), ModelFiles.named(spec) == nil,
             let colon = spec.firstIndex(of: ":")
         else {
             return (spec, Options(pairs: [:]))

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import ONNX
 
@@ -12,9 +11,9 @@ public enum ONNXModelFile {
             throw .unknown("cannot read ONNX file \(path)")
         }
         let bytes = [UInt8](data)
-        let sha256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
-        let model = try model(bytes: bytes, architecture: ONNXGraphs.architecture(sha256: sha256), source: path)
-        ONNXGraphs.remember(bytes, sha256: sha256)
+        let sha256 = ModelFiles.sha256(bytes)
+        let model = try model(bytes: bytes, architecture: ModelFiles.architecture(.onnx, sha256: sha256), source: path)
+        ModelFiles.remember(bytes, sha256: sha256)
         return model
     }
 

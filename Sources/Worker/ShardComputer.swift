@@ -19,12 +19,12 @@ public final class ShardComputer: Sendable {
     public init(blobs: BlobStore) {
         self.blobs = blobs
         cache = Mutex(ShardCache(blobs: blobs))
-        ONNXGraphs.addSource { [blobs] in try? [UInt8](blobs.data($0)) }
+        ModelFiles.addSource { [blobs] in try? [UInt8](blobs.data($0)) }
     }
 
     /// The blobs a task needs that are not in the cache yet.
     public func missingBlobs(for context: JobContext) -> [String] {
-        ([context.datasetSHA256, context.originalSHA256] + [ONNXGraphs.blob(of: context.architecture)].compactMap { $0 })
+        ([context.datasetSHA256, context.originalSHA256] + [ModelFiles.blob(of: context.architecture)].compactMap { $0 })
             .filter { !blobs.contains($0) }
     }
 

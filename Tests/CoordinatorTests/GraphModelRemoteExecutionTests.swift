@@ -19,8 +19,8 @@ struct GraphModelRemoteExecutionTests {
         let graph = try Data(
             contentsOf: Fixtures.packageRoot.appendingPathComponent("Tests/ONNXTests/Fixtures/residual-cnn.onnx"))
         let graphSHA256 = try fixture.blobs.put(graph)
-        let architecture = ONNXGraphs.architecture(sha256: graphSHA256)
-        ONNXGraphs.addSource { [blobs = fixture.blobs] in try? [UInt8](blobs.data($0)) }
+        let architecture = ModelFiles.architecture(.onnx, sha256: graphSHA256)
+        ModelFiles.addSource { [blobs = fixture.blobs] in try? [UInt8](blobs.data($0)) }
         let original = try ModelSpec.build(architecture, seed: 0)
         let checkpoint = fixture.directory.appendingPathComponent("graph.safetensors")
         try ModelCheckpoint.save(original, to: checkpoint)

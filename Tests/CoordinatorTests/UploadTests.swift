@@ -13,7 +13,8 @@ struct UploadTests {
         let (coordinator, state, controlHub) = try fixture.joblessCoordinator()
         defer { coordinator.stop() }
         let data = Data((0..<(WireProtocol.Limits.blobChunkBytes * 7 / 2)).map { UInt8(truncatingIfNeeded: $0 * 7) })
-        let users = ["ada", "bob"].map { ControlClient(transport: controlHub.connect(key: $0), timeoutSeconds: 60) }
+        // A generous timeout: the parallel suite can starve the in-memory coordinator's tasks for minutes.
+        let users = ["ada", "bob"].map { ControlClient(transport: controlHub.connect(key: $0), timeoutSeconds: 300) }
         defer { users.forEach { $0.close() } }
         async let first = users[0].upload(data, kind: "dataset")
         async let second = users[1].upload(data, kind: "dataset")

@@ -63,6 +63,27 @@ struct ModelSpecTests {
         #expect(model.head == .classification)
     }
 
+    /// A JSON file read from disk resolves by content afterwards (`json:<sha256>`, the name jobs give it), to a
+    /// model with the same name and initialisation; an unknown hash is refused naming the upload to do.
+    @Test func aJSONArchitectureReadFromDiskResolvesByContent() throws {
+        let text = """
+            {"name": "by-content", "input": [4], "layers": [{"type": "linear", "name": "fc", "in": 4, "out": 2}]}
+            """
+        let (directory, path) = try writeSpec(text)
+        defer { directory.remove() }
+        let fromFile = try ModelSpec.build(path, seed: 3)
+        let sha256 = ModelFiles.sha256(Data(text.utf8))
+        let byContent = try ModelSpec.build(ModelFiles.architecture(.json, sha256: sha256), seed: 3)
+        #expect(byContent.architecture == "by-content")
+        #expect(
+            byContent.stateDict().map { $0.tensor.scalars } == fromFile.stateDict().map { $0.tensor.scalars })
+        #expect {
+            try ModelSpec.build("json:" + String(repeating: "0", count: 64), seed: 0)
+        } throws: { error in
+            "\(error)".contains("upload it with lethe submit --model FILE.json")
+        }
+    }
+
     /// `"head": "regression"` makes the outputs values (a table of 4 features → 2 targets).
     @Test func jsonArchitectureWithARegressionHead() throws {
         let (directory, path) = try writeSpec(

@@ -135,4 +135,34 @@ struct ShardComputerTests {
         }
         #expect(report.weightedLoss.isFinite)
     }
+
+    /// A JSON architecture named by content (`json:<sha256>`, as `lethe submit --model model.json` names it) is
+    /// a blob the worker fetches like the data: listed as missing until stored, then built from the store with no
+    /// file on disk.
+    @Test func aJSONArchitectureNamedByContentIsFetchedAndBuilt() throws {
+        let spec = """
+            {"name": "tiny-mlp", "input": [1, 28, 28], "layers": [{"type": "flatten"},
+              {"type": "linear", "name": "fc", "in": 784, "out": 10}]}
+            """
+        let sha256 = BlobStore.sha256(Data(spec.utf8))
+        let architecture = ModelFiles.architecture(.json, sha256: sha256)
+        #expect(architecture == "json:" + sha256)
+        let file = try TemporaryDirectory()
+        defer { file.remove() }
+        try spec.write(toFile: file.path("tiny.json"), atomically: true, encoding: .utf8)
+        let model = try ModelSpec.build(file.path("tiny.json"), seed: 1)
+        let (computer, stored, _, directory) = try setUp(architecture: architecture, model: model)
+        defer { directory.remove() }
+        #expect(computer.missingBlobs(for: stored) == [sha256])
+        _ = try BlobStore(directory: directory.url).put(Data(spec.utf8))
+        #expect(computer.missingBlobs(for: stored).isEmpty)
+        let weights = model.stateDict().map { NamedTensor($0.name, $0.tensor) }
+        let envelope = try computer.run(task(stored, indices: [0, 1], labels: [0, 1]), tensors: weights)
+        guard case .shardResult(let report) = envelope.message else {
+            Issue.record("expected a shard result, got \(envelope.message.kind)")
+            return
+        }
+        #expect(report.weightedLoss.isFinite)
+        #expect(envelope.tensors.map(\.name) == ["fc.weight", "fc.bias"])
+    }
 }
