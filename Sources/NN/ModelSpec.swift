@@ -14,7 +14,7 @@ import Tensor
 /// (channels), relu, maxpool2d (kernel, stride, padding), avgpool (global), flatten, dropout (p).
 ///
 /// A `.onnx` file (`torch.onnx.export`) is imported as a graph model whose weights are the file's initializers
-/// (`ONNXModelFile`).
+/// (`ONNXModelFile`). Jobs name both kinds of file by content, `onnx:<sha256>` and `json:<sha256>` (`ModelFiles`).
 public enum ModelSpec {
     public static func build(_ spec: String, seed: UInt64) throws(ModelSpecError) -> Model {
         let (name, options) = splitOptions(spec)
