@@ -3,10 +3,22 @@ import Jobs
 import Synchronization
 import Unlearning
 
-/// Shows progress on standard error: a redrawn bar on a terminal, a plain line per phase otherwise.
+/// Shows progress on standard error: a redrawn bar on a terminal; otherwise (a log file, a pipe) a plain line per
+/// phase, and for a long phase a line every `interval` while it runs, so a run of hours shows it is moving.
 final class ProgressBar: Sendable {
-    private let isTerminal = isatty(STDERR_FILENO) == 1
+    private let isTerminal: Bool
+    private let interval: TimeInterval
+    private let write: @Sendable (String) -> Void
     private let drawn = Mutex(Drawn())
+
+    init(
+        isTerminal: Bool = isatty(STDERR_FILENO) == 1, interval: TimeInterval = 60,
+        write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
+    ) {
+        self.isTerminal = isTerminal
+        self.interval = interval
+        self.write = write
+    }
 
     /// What was last drawn, and when its phase began.
     private struct Drawn {
@@ -28,6 +40,7 @@ final class ProgressBar: Sendable {
                 finishLine(&drawn)
                 drawn.currentPhase = progress.phase
                 drawn.phaseStart = now
+                drawn.lastDraw = now
             }
             let done = progress.isFinal
             if isTerminal {
@@ -38,17 +51,21 @@ final class ProgressBar: Sendable {
                 let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
                 let loss = progress.loss.map { String(format: "  loss %.4f", $0) } ?? ""
                 let line = "\(progress.phase)  \(bar) \(progress.count)\(loss)  \(drawn.elapsed(now))"
-                FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8))
+                write("\r\u{1B}[2K" + line)
                 if done { finishLine(&drawn) }
             } else if done {
                 let loss = progress.loss.map { String(format: " loss %.4f", $0) } ?? ""
-                log("\(progress.phase): \(progress.count)\(loss) in \(drawn.elapsed(now))")
+                write("\(progress.phase): \(progress.count)\(loss) in \(drawn.elapsed(now))\n")
+            } else if now.timeIntervalSince(drawn.lastDraw) >= interval {
+                drawn.lastDraw = now
+                let loss = progress.loss.map { String(format: " loss %.4f", $0) } ?? ""
+                write("\(progress.phase): \(progress.count)\(loss) after \(drawn.elapsed(now)), still running\n")
             }
         }
     }
 
     private func finishLine(_ drawn: inout Drawn) {
-        if isTerminal && !drawn.currentPhase.isEmpty { FileHandle.standardError.write(Data("\n".utf8)) }
+        if isTerminal && !drawn.currentPhase.isEmpty { write("\n") }
         drawn.currentPhase = ""
     }
 }
