@@ -37,8 +37,9 @@ public final class Sequential: Layer {
         var index = children.startIndex
         while index < children.endIndex {
             if !mode.keepsActivations, let pool = poolAfterReLU(at: index) {
-                // Inference only: max-pooling first and ReLU on the pooled values gives exactly the same numbers
-                // (ReLU is monotone: relu(max(window)) = max(relu(window))) from a ReLU pass over a quarter of them.
+                // Inference only: max-pooling first and ReLU on the pooled values gives the same numbers (ReLU is
+                // monotone: relu(max(window)) = max(relu(window)); at most a zero's sign can differ, which no nonzero
+                // sum downstream sees) from a ReLU pass over a quarter of them.
                 x = children[index].layer.forward(pool.forward(x, mode: mode), mode: mode)
                 record(x, from: index + 1)
                 index += 2
