@@ -3,7 +3,8 @@ import Jobs
 import Unlearning
 
 /// `lethe summarize` for regression runs: per forget selection, the original's and each method's L1 on the
-/// forget, retain and test sets (mean ± sd over seeds), the forget L1 against the retrain's, the attack and time.
+/// forget, retain and test sets (mean ± sd over seeds), the forget L1 against the retrain's, the attack, relearn time
+/// (AIN, against the retrain) and time.
 enum RegressionResultsTable {
     static func markdown(_ runs: [UnlearningReport]) -> [String] {
         var sections: [String] = []
@@ -15,12 +16,12 @@ enum RegressionResultsTable {
             let retrainSeconds = rows.first { $0.key == "retrain" }.map { ResultsTable.mean($0.value.map(\.seconds)) }
             var lines = [
                 "### Forgetting \(scenario) (\(inScenario[0].forget.forgetSamples) samples, regression)", "",
-                "| method | seeds | forget L1 | retain L1 | test L1 | forget L1 / retrain's | MIA % | verdict | seconds | speed-up |",
-                "|---|---|---|---|---|---|---|---|---|---|",
+                "| method | seeds | forget L1 | retain L1 | test L1 | forget L1 / retrain's | MIA % | AIN | verdict | seconds | speed-up |",
+                "|---|---|---|---|---|---|---|---|---|---|---|",
             ]
             let originals = Dictionary(grouping: inScenario, by: \.inputSha256).values.map { $0[0].regression!.before }
             lines.append(
-                "| *original* | \(originals.count) | \(l1(originals.map(\.forget))) | \(l1(originals.map(\.retain))) | \(l1(originals.map(\.test))) | – | \(ResultsTable.stat(originals.map(\.mia))) | – | – | – |"
+                "| *original* | \(originals.count) | \(l1(originals.map(\.forget))) | \(l1(originals.map(\.retain))) | \(l1(originals.map(\.test))) | – | \(ResultsTable.stat(originals.map(\.mia))) | – | – | – | – |"
             )
             for (label, group) in rows {
                 // The verdict is recomputed from the measured figures, so every row is judged by today's rule.
@@ -37,8 +38,10 @@ enum RegressionResultsTable {
                 let judged = comparisons.filter { $0.passed != nil }.count
                 let seconds = ResultsTable.mean(group.map(\.seconds))
                 let speedUp = retrainSeconds.map { String(format: "%.1f×", $0 / seconds) } ?? "–"
+                let indices = group.compactMap(\.anamnesis?.index)
+                let ain = indices.isEmpty ? "–" : String(format: "%.2f", ResultsTable.mean(indices))
                 lines.append(
-                    "| \(label) | \(group.count) | \(l1(after.map(\.forget))) | \(l1(after.map(\.retain))) | \(l1(after.map(\.test))) | \(ratio) | \(ResultsTable.stat(after.map(\.mia))) | \(label == "retrain" ? "(the reference)" : judged == 0 ? "not judged" : "\(passed)/\(judged) passed") | \(String(format: "%.1f", seconds)) | \(speedUp) |"
+                    "| \(label) | \(group.count) | \(l1(after.map(\.forget))) | \(l1(after.map(\.retain))) | \(l1(after.map(\.test))) | \(ratio) | \(ResultsTable.stat(after.map(\.mia))) | \(ain) | \(label == "retrain" ? "(the reference)" : judged == 0 ? "not judged" : "\(passed)/\(judged) passed") | \(String(format: "%.1f", seconds)) | \(speedUp) |"
                 )
             }
             sections.append(lines.joined(separator: "\n"))

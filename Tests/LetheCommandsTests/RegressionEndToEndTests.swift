@@ -84,6 +84,14 @@ struct RegressionEndToEndTests {
         #expect((report["output_sha256"] as? String)?.count == 64)
         #expect(onWorkers["output_sha256"] as? String == report["output_sha256"] as? String)
 
+        // The results table has the regression columns, relearn time among them.
+        let summary = try await LetheProcess.run(["summarize", directory.path("local.json")])
+        #expect(summary.status == 0, "\(summary.standardError)")
+        let row = summary.standardOutput.split(separator: "\n").first { $0.hasPrefix("| blindspot | 1 |") } ?? ""
+        let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(summary.standardOutput.contains("| MIA % | AIN | verdict |"), "\(summary.standardOutput)")
+        #expect(cells.count == 11 && Double(cells[7]) != nil, "\(row)")
+
         let metrics = try await LetheProcess.run(
             [
                 "metrics", "--model", model, "--weights", directory.path("local.safetensors"), "--data", data,
