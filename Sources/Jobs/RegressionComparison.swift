@@ -18,7 +18,10 @@ public struct RegressionComparison: Sendable, Codable, Equatable {
     public var tolerance: Double
     /// How much the retain and test L1 may rise (a fraction of the original's).
     public var maxRise: Double
-    /// Nil when not judged (no retrain to compare with).
+    /// True for the retrain itself: the reference other runs are judged against, not judged (its retain error
+    /// rising is the cost of forgetting, which is what it measures). Nil in older reports.
+    public var isReference: Bool?
+    /// Nil when not judged (no retrain to compare with, or this is the retrain).
     public var passed: Bool?
     public var misses: [String]
 
@@ -27,8 +30,9 @@ public struct RegressionComparison: Sendable, Codable, Equatable {
 
     public init(
         before: RegressionEvaluation, after: RegressionEvaluation, reference: RegressionEvaluation?,
-        tolerance: Double = defaultTolerance, maxRise: Double = defaultMaxRise
+        tolerance: Double = defaultTolerance, maxRise: Double = defaultMaxRise, isReference: Bool = false
     ) {
+        self.isReference = isReference ? true : nil
         self.before = before
         self.after = after
         self.reference = reference
@@ -60,13 +64,14 @@ public struct RegressionComparison: Sendable, Codable, Equatable {
                     format: "%@ L1 rose from %.4f to %.4f, more than %.0f%% of %@", name, was, now, 100 * maxRise, base)
             )
         }
-        self.misses = misses
-        passed = reference == nil ? (misses.isEmpty ? nil : false) : misses.isEmpty
+        self.misses = isReference ? [] : misses
+        passed = isReference ? nil : reference == nil ? (misses.isEmpty ? nil : false) : misses.isEmpty
     }
 
     /// What the summary's first line says the method did: "forgot" only when judged against a retrain and passed.
     public var outcome: String {
-        switch passed {
+        if isReference == true { return "ran as the reference (not judged) on" }
+        return switch passed {
         case .some(true): "forgot"
         case .some(false): "missed its targets forgetting"
         case nil: "ran (forgetting not judged: no --reference retrain) on"
@@ -91,7 +96,9 @@ public struct RegressionComparison: Sendable, Codable, Equatable {
             )
         }
         rows.append("MIA (forget as member)" + "\(cell(before.mia)) \(cell(after.mia)) \(cell(reference?.mia))")
-        if let reference {
+        if isReference == true {
+            rows.append("forget target: none (this is the retrain other runs are judged against)")
+        } else if let reference {
             rows.append(
                 String(
                     format: "forget target: the retrain's L1 %.4f ± %.0f%%: %@", reference.forget.l1, 100 * tolerance,

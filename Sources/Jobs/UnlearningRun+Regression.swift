@@ -39,7 +39,8 @@ extension UnlearningRun {
         stage(JobStage.verifyingAfter, plan.totalSteps)
         let after = timings.measure("after") { evaluate(student) }
         let anamnesis = timings.measure("relearning") { relearning(student, goal: .error(before.forget.l1)) }
-        let comparison = RegressionComparison(before: before, after: after, reference: referenceFigures)
+        let comparison = RegressionComparison(
+            before: before, after: after, reference: referenceFigures, isReference: method.isReference)
         let outputSha256 = try timings.measure("write") {
             try writeOutput(student, to: out, keep: comparison.passed != false || parameters.bool("keep-failed"))
         }

@@ -54,4 +54,15 @@ struct RegressionComparisonTests {
             before: evaluation(forget: 0.1), after: evaluation(forget: 0.4, retain: 0.3), reference: nil)
         #expect(damaged.passed == false)
     }
+
+    /// The retrain is what the others are judged against: its own retain error may rise (the cost of forgetting it
+    /// measures) without failing it, and it is written, as the reference a user then passes to `--reference`.
+    @Test func theRetrainIsTheReferenceNotJudged() {
+        let retrain = RegressionComparison(
+            before: evaluation(forget: 0.1), after: evaluation(forget: 0.4, retain: 0.3), reference: nil,
+            isReference: true)
+        #expect(retrain.passed == nil && retrain.misses.isEmpty && retrain.isReference == true)
+        #expect(retrain.outcome == "ran as the reference (not judged) on")
+        #expect(retrain.rows.contains { $0.contains("this is the retrain") })
+    }
 }

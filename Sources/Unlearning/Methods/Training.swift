@@ -42,6 +42,7 @@ public enum TrainingPhases {
 public struct Retrain: UnlearningMethod {
     public let tasks: Set<LearningTask> = [.classification, .regression]
     public let name = "retrain"
+    public let isReference = true
     public let summary = "Train from a fresh initialisation on the retain set with the original recipe."
     public let parameters: [MethodParameters.Declaration] = [
         .init("epochs", "-1", "Epochs (-1: the original's)", .automaticOr(.count(0...UnlearningLimits.epochs))),

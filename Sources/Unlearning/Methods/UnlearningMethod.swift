@@ -95,6 +95,8 @@ public protocol UnlearningMethod: Sendable {
     var parameters: [MethodParameters.Declaration] { get }
     /// The kinds of model it unlearns (classifiers unless it says otherwise).
     var tasks: Set<LearningTask> { get }
+    /// Whether its output is the reference other runs are judged against (the retrain), so not judged itself.
+    var isReference: Bool { get }
     /// The plan, or why the method does not apply (e.g. UNSIR on a random subset).
     func plan(for problem: UnlearningProblem) throws -> Plan
 }
@@ -107,6 +109,7 @@ public enum LearningTask: String, Sendable, Hashable, CaseIterable {
 
 extension UnlearningMethod {
     public var tasks: Set<LearningTask> { [.classification] }
+    public var isReference: Bool { false }
 
     /// The plan, refused with a clear error when the method does not unlearn the problem's kind of model.
     public func checkedPlan(for problem: UnlearningProblem) throws -> Plan {
