@@ -77,19 +77,25 @@ public final class MaxPool2d: Layer {
             for ow in 0..<outW {
                 let first = top + 2 * ow
                 var (best, index) = (source[first], first)
-                @inline(__always) func consider(_ candidate: Int) {
-                    let value = source[candidate]
-                    let take = !(value <= best) && best == best
-                    best = take ? value : best
-                    index = take ? candidate : index
-                }
-                consider(first + 1)
-                consider(first + width)
-                consider(first + width + 1)
+                Self.consider(source, first + 1, &best, &index)
+                Self.consider(source, first + width, &best, &index)
+                Self.consider(source, first + width + 1, &best, &index)
                 out[oh * outW + ow] = best
                 argmax[oh * outW + ow] = Int32(index)
             }
         }
+    }
+
+    /// Takes `candidate` when it is larger than `best` or a NaN (a NaN once taken is kept), branch-free. A static
+    /// function with `inout` arguments: a nested closure capturing `best` and `index` cost a heap box per window.
+    @inline(__always)
+    private static func consider(
+        _ source: UnsafePointer<Float>, _ candidate: Int, _ best: inout Float, _ index: inout Int
+    ) {
+        let value = source[candidate]
+        let take = !(value <= best) && best == best
+        best = take ? value : best
+        index = take ? candidate : index
     }
 
     /// The 2×2, stride-2 maxima without their positions, taking the same element as `pool2x2` (the first of
