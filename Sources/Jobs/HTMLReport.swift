@@ -102,6 +102,9 @@ public enum HTMLReport {
     /// The verdict: the forget target and budgets the run was judged by, and every target it missed.
     public static func verdict(_ report: UnlearningReport) -> String {
         guard let verdict = report.verdict else { return "" }
+        if verdict.isReference == true {
+            return "<p class=\"muted\">The retrain is the reference other runs are judged against: not judged.</p>"
+        }
         let target =
             verdict.forgetTarget.map {
                 String(

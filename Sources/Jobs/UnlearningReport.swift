@@ -61,7 +61,7 @@ public struct UnlearningReport: Codable {
     /// Adds the membership audit; a forget set still exposed is a missed target like any other.
     public mutating func judge(by audit: AuditVerdict) {
         self.audit = audit
-        guard audit.exposed, var verdict else { return }
+        guard audit.exposed, var verdict, verdict.isReference != true else { return }
         verdict.passed = false
         verdict.misses.append("membership audit: \(audit.summary)")
         self.verdict = verdict
@@ -83,6 +83,7 @@ public struct UnlearningReport: Codable {
     public var outcome: String {
         if let regression { return regression.outcome }
         guard let verdict else { return "forgot" }
+        if verdict.isReference == true { return "ran as the reference (not judged) on" }
         if !verdict.passed { return "missed its targets forgetting" }
         return verdict.forgetTarget == nil ? "ran (forgetting not judged) on" : "forgot"
     }
@@ -158,6 +159,8 @@ public struct UnlearningReport: Codable {
                     format: "forget target %.1f%%%@ (%@): %@", 100 * target.accuracy,
                     target.tolerance > 0 ? String(format: " + %.1f points", 100 * target.tolerance) : "", target.source,
                     verdict.passed ? "met, and the rest within budget" : "missed"))
+        } else if verdict?.isReference == true {
+            rows.append("forget target: none (this is the retrain other runs are judged against)")
         } else if verdict != nil {
             rows.append("forget target: none (no held-out samples like the forget set); forgetting was not judged")
         }

@@ -123,7 +123,8 @@ public struct UnlearningRun {
             try verifier.verify(try await predictions(of: student, verifier: verifier), against: baselines)
         }
         let anamnesis = timings.measure("relearning") { relearning(student, goal: .accuracy(before.forgetAccuracy)) }
-        let verdict = Acceptance.judge(before: before, after: after, target: target, parameters: parameters)
+        let judged = Acceptance.judge(before: before, after: after, target: target, parameters: parameters)
+        let verdict = method.isReference ? judged.asReference() : judged
         let outputSha256 = try timings.measure("write") {
             try writeOutput(student, to: out, keep: verdict.passed || parameters.bool("keep-failed"))
         }

@@ -109,6 +109,20 @@ public struct Verdict: Sendable, Codable, Equatable {
     /// One sentence with the figures per target missed.
     public var misses: [String]
     public var hint: String?
+    /// True for the retrain: the reference other runs are judged against, so not judged itself (its figures are
+    /// what forgetting costs). Nil in older reports and for every other method.
+    public var isReference: Bool?
+
+    /// This verdict for a run of a reference method: passed, with no target and no misses.
+    public func asReference() -> Verdict {
+        var verdict = self
+        verdict.passed = true
+        verdict.forgetTarget = nil
+        verdict.misses = []
+        verdict.hint = nil
+        verdict.isReference = true
+        return verdict
+    }
 }
 
 /// A run that missed its targets (exit 1): whether its model was written anyway.

@@ -93,6 +93,22 @@ struct UnlearnEndToEndTests {
         #expect(audited.standardOutput.contains("| 70.0 | 25.0 |") && audited.standardOutput.contains("| 61.0 | 5.0 |"))
     }
 
+    /// The retrain is written as the reference other runs are judged against, and says it was not judged.
+    @Test func theRetrainRunsAsTheReference() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (data, weights) = try await trainOriginal(in: directory)
+        let result = try await LetheProcess.run([
+            "unlearn", "--method", "retrain", "--model", "fmnist-mlp", "--weights", weights, "--data", data,
+            "--forget-fraction", "0.05", "--seed", "1", "--out", directory.path("retrain.safetensors"), "--format",
+            "json",
+        ])
+        try #require(result.status == 0, "\(result.standardError)")
+        let verdict = try #require(try helpers.json(result.standardOutput)["verdict"] as? [String: Any])
+        #expect(verdict["is_reference"] as? Bool == true && verdict["passed"] as? Bool == true)
+        #expect(FileManager.default.fileExists(atPath: directory.path("retrain.safetensors")))
+    }
+
     @Test func confusionScenarioForgetsTheSwappedLabels() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -33,6 +33,21 @@ struct AcceptanceTests {
         #expect(kept.hint?.contains("still knows the forget set") == true)
     }
 
+    /// The retrain is the reference: a verdict that would miss (a small retain set, a held-out target off by
+    /// noise) is not held against it, and says why.
+    @Test func theRetrainIsTheReferenceNotJudged() throws {
+        let target = Acceptance.forgetTarget(defaults, forgetSet: classes, heldOut: nil)
+        let judged = Acceptance.judge(
+            before: report(forget: 0.9, retain: 0.9, test: 0.8, testRetain: 0.9),
+            after: report(forget: 0.0, retain: 0.8, test: 0.75, testRetain: 0.8), target: target,
+            parameters: defaults)
+        #expect(!judged.passed && judged.isReference == nil)
+        let reference = judged.asReference()
+        #expect(reference.passed && reference.misses.isEmpty && reference.forgetTarget == nil)
+        #expect(reference.isReference == true && reference.hint == nil)
+        #expect(Retrain().isReference && !NegGradPlus().isReference)
+    }
+
     @Test func aRunThatDamagesTheRestFailsWithItsFigures() throws {
         let target = Acceptance.forgetTarget(defaults, forgetSet: classes, heldOut: nil)
         // neggrad on a ResNet: retain 83.8% → 53.3%.
