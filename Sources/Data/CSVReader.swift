@@ -31,10 +31,10 @@ public enum CSVReader {
                 name: name, images: images, labels: [Int](repeating: 0, count: rows), classCount: 1,
                 targets: Tensor(shape: [rows, 1], scalars: last))
         }
+        let limit = classCount ?? NPYReader.maxInferredClasses
         var labels: [Int] = []
         labels.reserveCapacity(rows)
         for (index, value) in last.enumerated() {
-            let limit = classCount ?? NPYReader.maxInferredClasses
             guard value.isFinite, value == value.rounded(), value >= 0, value < Float(limit) else {
                 throw .labelOutOfRange(
                     path: path, index: index, label: value.isFinite ? Int(value) : -1, classCount: limit)

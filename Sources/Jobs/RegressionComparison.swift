@@ -70,7 +70,7 @@ public struct RegressionComparison: Sendable, Codable, Equatable {
 
     /// What the summary's first line says the method did: "forgot" only when judged against a retrain and passed.
     public var outcome: String {
-        if isReference == true { return "ran as the reference (not judged) on" }
+        if isReference == true { return Verdict.referenceOutcome }
         return switch passed {
         case .some(true): "forgot"
         case .some(false): "missed its targets forgetting"
@@ -97,7 +97,7 @@ public struct RegressionComparison: Sendable, Codable, Equatable {
         }
         rows.append("MIA (forget as member)" + "\(cell(before.mia)) \(cell(after.mia)) \(cell(reference?.mia))")
         if isReference == true {
-            rows.append("forget target: none (this is the retrain other runs are judged against)")
+            rows.append(Verdict.referenceTargetRow)
         } else if let reference {
             rows.append(
                 String(

@@ -83,7 +83,7 @@ public struct UnlearningReport: Codable {
     public var outcome: String {
         if let regression { return regression.outcome }
         guard let verdict else { return "forgot" }
-        if verdict.isReference == true { return "ran as the reference (not judged) on" }
+        if verdict.isReference == true { return Verdict.referenceOutcome }
         if !verdict.passed { return "missed its targets forgetting" }
         return verdict.forgetTarget == nil ? "ran (forgetting not judged) on" : "forgot"
     }
@@ -160,7 +160,7 @@ public struct UnlearningReport: Codable {
                     target.tolerance > 0 ? String(format: " + %.1f points", 100 * target.tolerance) : "", target.source,
                     verdict.passed ? "met, and the rest within budget" : "missed"))
         } else if verdict?.isReference == true {
-            rows.append("forget target: none (this is the retrain other runs are judged against)")
+            rows.append(Verdict.referenceTargetRow)
         } else if verdict != nil {
             rows.append("forget target: none (no held-out samples like the forget set); forgetting was not judged")
         }

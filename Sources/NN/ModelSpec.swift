@@ -46,7 +46,7 @@ public enum ModelSpec {
     }
 
     private static func splitOptions(_ spec: String) -> (String, Options) {
-        guard !spec.hasSuffix(".json"), !spec.hasSuffix(".onnx"), ModelFiles.named(spec) == nil,
+        guard ModelFiles.fileKind(of: spec) == nil, ModelFiles.named(spec) == nil,
             let colon = spec.firstIndex(of: ":")
         else {
             return (spec, Options(pairs: [:]))

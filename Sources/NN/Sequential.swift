@@ -57,14 +57,19 @@ public final class Sequential: Layer {
         guard children[index].layer is ReLU, index + 1 < children.endIndex,
             let pool = children[index + 1].layer as? MaxPool2d
         else { return nil }
-        if let tap, let name = children[index].name, tap.paths.contains(childPath(name)) { return nil }
-        return pool
+        return tappedPath(of: index) == nil ? pool : nil
     }
 
+    /// Keeps the features of child `index` when the tap asks for them.
     private func record(_ features: Tensor, from index: Int) {
-        if let tap, let name = children[index].name, tap.paths.contains(childPath(name)) {
-            tap.features[childPath(name)] = features
-        }
+        if let tap, let path = tappedPath(of: index) { tap.features[path] = features }
+    }
+
+    /// The path of child `index` when it is named and the tap asks for its features.
+    private func tappedPath(of index: Int) -> String? {
+        guard let tap, let name = children[index].name else { return nil }
+        let path = childPath(name)
+        return tap.paths.contains(path) ? path : nil
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {

@@ -113,6 +113,10 @@ public struct Verdict: Sendable, Codable, Equatable {
     /// what forgetting costs). Nil in older reports and for every other method.
     public var isReference: Bool?
 
+    /// How a report's headline and verdict rows name a run of the reference method (classification or regression).
+    public static let referenceOutcome = "ran as the reference (not judged) on"
+    public static let referenceTargetRow = "forget target: none (this is the retrain other runs are judged against)"
+
     /// This verdict for a run of a reference method: passed, with no target and no misses.
     public func asReference() -> Verdict {
         var verdict = self

@@ -40,22 +40,8 @@ import Testing
 
     /// Two SGD steps of the exported ResNet-18 hash to the same bits on one and three threads.
     @Test func trainingIsBitIdenticalOnOneAndThreeThreads() throws {
-        func bits(threads: Int) throws -> String {
-            Parallel.configure(threads: threads)
-            defer { Parallel.configure(threads: nil) }
-            let model = try ONNXFixtures.model("resnet18.onnx")
-            let images = input([10, 1, 28, 28], seed: 4)
-            let labels = (0..<10).map { $0 % model.classCount }
-            let optimizer = SGD(learningRate: 0.05, momentum: 0.9)
-            var tensors: [Tensor] = []
-            for _ in 0..<2 {
-                model.zeroGradients()
-                model.backward(crossEntropy(logits: model.forward(images, mode: .train()), labels: labels).gradient)
-                tensors += model.namedParameters.map(\.parameter.grad)
-                optimizer.update(model: model)
-            }
-            return BitHash.of(tensors + model.stateDict().map(\.tensor))
-        }
-        #expect(try bits(threads: 1) == bits(threads: 3))
+        let build = { try ONNXFixtures.model("resnet18.onnx") }
+        #expect(
+            try trainingBits(threads: 1, batch: 10, build: build) == trainingBits(threads: 3, batch: 10, build: build))
     }
 }
