@@ -46,6 +46,7 @@ struct EngineBench: AsyncParsableCommand {
             model: model.architecture, batchSize: batchSize, threads: Parallel.maxThreads, blas: .current,
             sgemmSize: sgemm.size, sgemmGflops: sgemm.gflops, sgemmGflopsOneThread: sgemmOneThread.gflops,
             trainSamplesPerSecond: training.samplesPerSecond, trainStepsMeasured: training.steps,
+            trainPageFaultsPerStep: training.pageFaultsPerStep,
             trainMflopPerSample: flopsPerSample / 1e6, trainGflops: trainGflops,
             fractionOfSgemmPeak: trainGflops / sgemm.gflops, inferenceSamplesPerSecond: inference,
             inferenceBatchSize: Self.inferenceBatchSize, layers: layers)
@@ -101,7 +102,9 @@ struct EngineBench: AsyncParsableCommand {
     }
 
     /// Full SGD steps on a fixed synthetic batch (data loading is not part of the engine).
-    func measureTraining(_ model: Model, seconds: Double) -> (samplesPerSecond: Double, steps: Int) {
+    func measureTraining(_ model: Model, seconds: Double) -> (
+        samplesPerSecond: Double, steps: Int, pageFaultsPerStep: Double
+    ) {
         var generator = SeededGenerator(seed: 2)
         let images = Tensor.normal(shape: [batchSize] + model.inputShape, using: &generator)
         let labels = (0..<batchSize).map { _ in generator.nextInt(below: model.classCount) }
@@ -120,12 +123,15 @@ struct EngineBench: AsyncParsableCommand {
         }
         for _ in 0..<3 { step() }
         var steps = 0
-        let start = Date()
+        let (start, faults) = (Date(), MemoryPolicy.pageFaults)
         while Date().timeIntervalSince(start) < seconds || steps < 5 {
             step()
             steps += 1
         }
-        return (Double(steps * batchSize) / Date().timeIntervalSince(start), steps)
+        return (
+            Double(steps * batchSize) / Date().timeIntervalSince(start), steps,
+            Double(MemoryPolicy.pageFaults - faults) / Double(steps)
+        )
     }
 
     /// The batch `lethe eval` and the verification predict with.
@@ -195,6 +201,8 @@ struct EngineBenchReport: Encodable {
     let sgemmGflopsOneThread: Double
     let trainSamplesPerSecond: Double
     let trainStepsMeasured: Int
+    /// Pages faulted in per steady-state step (memory glibc gave back and the next step took again).
+    let trainPageFaultsPerStep: Double
     let trainMflopPerSample: Double
     let trainGflops: Double
     /// Training GFLOP/s over sgemm's at the same thread count.
