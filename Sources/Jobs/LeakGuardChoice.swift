@@ -23,6 +23,8 @@ public struct LeakGuardChoice: Codable {
     /// Pseudo-batches whose gate kept no image, and how often the generator went back to its last checkpoint.
     public let emptyPseudoBatches: Int
     public let generatorRestores: Int
+    /// The guard was off (`leak-guard=false`): the last state was returned whatever the probe said.
+    public let guardOff: Bool
 
     public init?(_ scalars: [String: Double]) {
         guard let last = scalars[GKT.lastCheckpoint] else { return nil }
@@ -40,10 +42,18 @@ public struct LeakGuardChoice: Codable {
         }.sorted { $0.pseudoBatches < $1.pseudoBatches }
         emptyPseudoBatches = Int(scalars[GKT.emptyPseudoBatches] ?? 0)
         generatorRestores = Int(scalars[GKT.generatorRestores] ?? 0)
+        guardOff = scalars[GKT.guardOff] != nil
     }
 
     public var summary: String {
         let target = String(format: "target %.1f%%", 100 * self.target)
+        if guardOff {
+            let last = checkpoints.last.map { String(format: ", its probe %.1f%%", 100 * $0.probeScore) } ?? ""
+            let would = returnedCheckpoint.map { "; on, it would have returned the checkpoint at \($0)" } ?? ""
+            return
+                "leak guard off (leak-guard=false): returned the last state (\(lastCheckpoint) pseudo-batches\(last))"
+                + would
+        }
         guard let returnedCheckpoint, let returnedScore else {
             return
                 "leak guard: no checkpoint's probe stayed under the \(target); returned the last state (\(lastCheckpoint) pseudo-batches)"

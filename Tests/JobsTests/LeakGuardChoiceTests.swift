@@ -18,5 +18,13 @@ struct LeakGuardChoiceTests {
         #expect(LeakGuardChoice([:]) == nil)
         let none = try #require(LeakGuardChoice([GKT.lastCheckpoint: 50, GKT.checkpointScorePrefix + "50": 0.3]))
         #expect(none.summary.contains("no checkpoint's probe stayed under the target 5.0%"))
+        var off = scalars
+        off[GKT.guardOff] = 1
+        let unguarded = try #require(LeakGuardChoice(off))
+        #expect(unguarded.guardOff)
+        #expect(
+            unguarded.summary.contains(
+                "returned the last state (150 pseudo-batches, its probe 75.0%); on, it would have returned the checkpoint at 100"
+            ))
     }
 }

@@ -90,6 +90,19 @@ struct GKTTests {
         #expect(state.scalars[GKT.checkpointScorePrefix + "150"] == 0.6)
     }
 
+    /// `leak-guard=false` returns the last state even after a leak (to measure what the guard prevents).
+    @Test func withTheGuardOffTheLastStateStays() throws {
+        let state = PlanState(student: ModelZoo.fmnistMLP(seed: 1))
+        state.scalars[ForgetTarget.key] = 0.05
+        GKTLeakGuard.record(checkpoint: 50, score: 0.0, probeSize: 8, state)
+        try state.student.load(stateDict: ModelZoo.fmnistMLP(seed: 2).stateDict())
+        GKTLeakGuard.record(checkpoint: 100, score: 0.6, probeSize: 8, state)
+        let last = BitHash.of(state.student.stateDict().map(\.tensor))
+        try GKTLeakGuard.returnChosen(state, guarded: false)
+        #expect(BitHash.of(state.student.stateDict().map(\.tensor)) == last)
+        #expect(state.scalars[GKT.guardOff] == 1 && state.scalars[GKT.returnedCheckpoint] == 50)
+    }
+
     @Test func withoutAPassingCheckpointTheLastStateStays() throws {
         let state = PlanState(student: ModelZoo.fmnistMLP(seed: 1))
         GKTLeakGuard.record(checkpoint: 50, score: 0.3, probeSize: 8, state)

@@ -50,6 +50,10 @@ public struct GKT: UnlearningMethod {
         .init(
             "stop-accuracy", "-1.0", "Forget target of the leak probe (-1: the class target, 5%)",
             .automaticOr(.unitInterval)),
+        .init(
+            "leak-guard", "true",
+            "Return the last checkpoint whose probe stays under the target (false: the last state, to measure the leak)"
+        ),
     ]
 
     /// Scalars a run leaves for its report: the checkpoint returned (in pseudo-batches; absent when none passed),
@@ -63,6 +67,8 @@ public struct GKT: UnlearningMethod {
     public static let emptyPseudoBatches = "gkt.empty-pseudo-batches"
     public static let generatorRestores = "gkt.generator-restores"
     public static let checkpointScorePrefix = "gkt.score."
+    /// Present when the run returned its last state with the guard off (`leak-guard=false`).
+    public static let guardOff = "gkt.leak-guard-off"
 
     public init() {}
 
@@ -115,7 +121,8 @@ public struct GKT: UnlearningMethod {
                 try models.initialise(state)
             })
         phases.append(GKTTransfer(settings: settings, models: models))
-        phases.append(LocalPhase(name: "leak guard") { try GKTLeakGuard.returnChosen($0) })
+        let guarded = p.bool("leak-guard")
+        phases.append(LocalPhase(name: "leak guard") { try GKTLeakGuard.returnChosen($0, guarded: guarded) })
         return Plan(phases: phases) {
             var optimizers: [String: Optimizer] = [
                 GKTState.generatorOptimizer: Adam(learningRate: p.float("generator-lr")),

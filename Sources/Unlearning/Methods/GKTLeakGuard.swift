@@ -46,10 +46,14 @@ enum GKTLeakGuard {
         }
     }
 
-    /// Puts the last kept checkpoint back into the student (the last state stays when none was kept; the
-    /// verdict then judges it like any run) and drops GKT's working tensors.
-    static func returnChosen(_ state: PlanState) throws {
-        if state.scalars[GKT.returnedCheckpoint] != nil { try state.restoreStudent(from: GKTState.kept) }
+    /// Puts the last kept checkpoint back into the student (the last state stays when none was kept, or when
+    /// the guard is off; the verdict then judges it like any run) and drops GKT's working tensors.
+    static func returnChosen(_ state: PlanState, guarded: Bool = true) throws {
+        if !guarded {
+            state.scalars[GKT.guardOff] = 1
+        } else if state.scalars[GKT.returnedCheckpoint] != nil {
+            try state.restoreStudent(from: GKTState.kept)
+        }
         state.tensors = state.tensors.filter { !$0.key.hasPrefix("gkt.") }
         state.labels = state.labels.filter { !$0.key.hasPrefix("gkt.") }
     }
