@@ -8,6 +8,8 @@ public final class Sequential: Layer {
     /// This block's own path inside the model (`""` at the root, `"layer1"` below it).
     var path = ""
     var tap: FeatureTap?
+    /// The ReLU children whose last training-mode forward pass ran after the max-pool that follows them.
+    private var pooledFirst: Set<Int> = []
 
     public init(_ children: [(name: String?, layer: Layer)]) {
         self.children = children
@@ -35,12 +37,15 @@ public final class Sequential: Layer {
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         var x = input
         var index = children.startIndex
+        pooledFirst = []
         while index < children.endIndex {
-            if !mode.keepsActivations, let pool = poolAfterReLU(at: index) {
-                // Inference only: max-pooling first and ReLU on the pooled values gives the same numbers (ReLU is
-                // monotone: relu(max(window)) = max(relu(window)); at most a zero's sign can differ, which no nonzero
-                // sum downstream sees) from a ReLU pass over a quarter of them.
+            if let pool = poolAfterReLU(at: index) {
+                // Max-pooling first and ReLU on the pooled values gives the same numbers (ReLU is monotone:
+                // relu(max(window)) = max(relu(window)); at most a zero's sign can differ, which no nonzero sum
+                // downstream sees) from ReLU passes over a quarter of them. The backward pass then runs in the same
+                // order (`backward`).
                 x = children[index].layer.forward(pool.forward(x, mode: mode), mode: mode)
+                if mode.keepsActivations { pooledFirst.insert(index) }
                 record(x, from: index + 1)
                 index += 2
                 continue
@@ -72,15 +77,32 @@ public final class Sequential: Layer {
         return tap.paths.contains(path) ? path : nil
     }
 
+    /// Backward through the children in reverse. A ReLU that ran after its max-pool (`forward`) masks the pooled
+    /// gradient before the pool spreads it: the gradient reaching each window's maximum is the same as the
+    /// ReLU's mask on the full-size one (the maximum is positive exactly when the ReLU passed it; every other
+    /// element gets 0 either way), so the bits are the same.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         var gradient = outputGradient
-        for (name, layer) in children.reversed() {
-            if let tap, let name, let extra = tap.gradients[childPath(name)] {
-                gradient.add(extra)
+        var index = children.endIndex - 1
+        while index >= children.startIndex {
+            injectGradient(into: &gradient, at: index)
+            if pooledFirst.contains(index - 1) {
+                gradient = children[index - 1].layer.backward(gradient)
+                gradient = children[index].layer.backward(gradient)
+                index -= 2
+                continue
             }
-            gradient = layer.backward(gradient)
+            gradient = children[index].layer.backward(gradient)
+            index -= 1
         }
         return gradient
+    }
+
+    /// Adds the gradient the tap injects at child `index`'s output, if any.
+    private func injectGradient(into gradient: inout Tensor, at index: Int) {
+        if let tap, let name = children[index].name, let extra = tap.gradients[childPath(name)] {
+            gradient.add(extra)
+        }
     }
 
     /// Visits this block and every nested `Sequential`, with paths assigned.

@@ -26,25 +26,60 @@ struct PoolingInferenceTests {
     }
 }
 
-/// Inference pools before the ReLU that precedes a max-pool (relu(max) = max(relu), a quarter of the ReLU work):
-/// the logits are the bits of a pass that keeps activations, and a tapped ReLU keeps its order and its features.
+/// A ReLU that feeds a max-pool runs after it (relu(max) = max(relu), ReLU passes over a quarter of the values),
+/// in inference and in training: logits, input gradients and parameter gradients are the bits of a pass through
+/// the layers one by one in their written order; a tapped ReLU keeps its order and its features.
 struct ReLUPoolingOrderTests {
-    @Test func inferenceLogitsAreTheBitsOfAPassThatKeepsActivations() {
+    /// Forward (and, in training, backward) through the root's children one by one, in the written order.
+    private func layerByLayer(_ model: Model, _ input: Tensor, mode: ForwardMode, logitsGradient: Tensor?) -> (
+        logits: Tensor, inputGradient: Tensor?
+    ) {
+        var x = input
+        for child in model.root.children { x = child.layer.forward(x, mode: mode) }
+        guard var gradient = logitsGradient else { return (x, nil) }
+        for child in model.root.children.reversed() { gradient = child.layer.backward(gradient) }
+        return (x, gradient)
+    }
+
+    private func bits(_ tensor: Tensor) -> [UInt32] { tensor.scalars.map(\.bitPattern) }
+
+    @Test(arguments: [ForwardMode.inference, .eval])
+    func logitsAreTheBitsOfTheWrittenOrder(mode: ForwardMode) {
         let model = ModelZoo.fmnistCNN(seed: 3)
         var generator = SeededGenerator(seed: 5)
         let images = Tensor.normal(shape: [20, 1, 28, 28], using: &generator)
-        let kept = model.forward(images, mode: .eval)
-        let inferred = model.forward(images, mode: .inference)
-        #expect(inferred.scalars.map(\.bitPattern) == kept.scalars.map(\.bitPattern))
+        let reference = layerByLayer(model, images, mode: mode, logitsGradient: nil).logits
+        #expect(bits(model.forward(images, mode: mode)) == bits(reference))
+    }
 
-        let relu = ReLU()
-        let block = Sequential([(name: "act", layer: relu), (name: "pool", layer: MaxPool2d(kernel: 2))])
+    @Test func trainingGradientsAreTheBitsOfTheWrittenOrder() {
+        let fused = ModelZoo.fmnistCNN(seed: 3)
+        let written = fused.copy()
+        var generator = SeededGenerator(seed: 6)
+        var images = Tensor.normal(shape: [16, 1, 28, 28], using: &generator)
+        images.withUnsafeMutableBufferPointer { x in for i in stride(from: 0, to: x.count, by: 7) { x[i] = 0 } }
+        let labels = (0..<16).map { $0 % 10 }
+        let logits = fused.forward(images, mode: .train())
+        let gradient = crossEntropy(logits: logits, labels: labels).gradient
+        let inputGradient = fused.backward(gradient, inputGradient: true)
+        (written.root.children.first?.layer as? Conv2d)?.computesInputGradient = true
+        let reference = layerByLayer(written, images, mode: .train(), logitsGradient: gradient)
+        #expect(bits(logits) == bits(reference.logits))
+        #expect(bits(inputGradient) == reference.inputGradient.map(bits))
+        for (mine, theirs) in zip(fused.namedParameters, written.namedParameters) {
+            #expect(bits(mine.parameter.grad) == bits(theirs.parameter.grad), "\(mine.name)")
+        }
+    }
+
+    @Test func aTappedReLUKeepsItsOrderAndFeatures() {
+        var generator = SeededGenerator(seed: 5)
+        let block = Sequential([(name: "act", layer: ReLU()), (name: "pool", layer: MaxPool2d(kernel: 2))])
         let tap = FeatureTap(paths: ["act", "pool"])
         let input = Tensor.normal(shape: [2, 3, 6, 6], using: &generator)
-        let model2 = Model(architecture: "probe", inputShape: [3, 6, 6], classCount: 1, root: block)
-        let pooled = model2.forward(input, mode: .inference, tap: tap)
+        let model = Model(architecture: "probe", inputShape: [3, 6, 6], classCount: 1, root: block)
+        let pooled = model.forward(input, mode: .inference, tap: tap)
         #expect(tap.features["act"]?.shape == [2, 3, 6, 6] && tap.features["pool"]?.shape == [2, 3, 3, 3])
-        #expect(pooled.scalars.map(\.bitPattern) == tap.features["pool"]?.scalars.map(\.bitPattern))
+        #expect(bits(pooled) == tap.features["pool"].map(bits))
         #expect(pooled.scalars.allSatisfy { $0 >= 0 })
     }
 }
