@@ -24,10 +24,15 @@ struct EngineBench: AsyncParsableCommand {
     @OptionGroup var output: FormatOptions
     @Option(help: "Minibatch size.") var batchSize = 128
     @Option(help: "Seconds to spend measuring each figure.") var seconds: Double = 5
+    @Option(help: "Batch of the inference figure (that of `lethe eval` and the verification by default).")
+    var inferenceBatchSize = Evaluator.defaultBatchSize
 
     func validate() throws {
         guard (1...UnlearningLimits.batchSize).contains(batchSize) else {
             throw ValidationError("--batch-size must be between 1 and \(UnlearningLimits.batchSize)")
+        }
+        guard (1...UnlearningLimits.batchSize).contains(inferenceBatchSize) else {
+            throw ValidationError("--inference-batch-size must be between 1 and \(UnlearningLimits.batchSize)")
         }
         guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600]") }
     }
@@ -49,7 +54,7 @@ struct EngineBench: AsyncParsableCommand {
             trainPageFaultsPerStep: training.pageFaultsPerStep,
             trainMflopPerSample: flopsPerSample / 1e6, trainGflops: trainGflops,
             fractionOfSgemmPeak: trainGflops / sgemm.gflops, inferenceSamplesPerSecond: inference,
-            inferenceBatchSize: Self.inferenceBatchSize, layers: layers)
+            inferenceBatchSize: inferenceBatchSize, layers: layers)
         switch output.format {
         case .json: try printJSONLine(report)
         case .text:
@@ -62,7 +67,7 @@ struct EngineBench: AsyncParsableCommand {
                     format: "%@ training, batch %d: %.0f samples/s, %.1f GFLOP/s (%.1f MFLOP/sample), %.0f%% of sgemm",
                     model.architecture, batchSize, training.samplesPerSecond, trainGflops, flopsPerSample / 1e6,
                     100 * report.fractionOfSgemmPeak))
-            print(String(format: "inference, batch %d: %.0f samples/s", Self.inferenceBatchSize, inference))
+            print(String(format: "inference, batch %d: %.0f samples/s", inferenceBatchSize, inference))
             for layer in layers {
                 print(
                     String(
@@ -134,13 +139,10 @@ struct EngineBench: AsyncParsableCommand {
         )
     }
 
-    /// The batch `lethe eval` and the verification predict with.
-    static let inferenceBatchSize = 250
-
     /// Forward passes in inference mode (no activations kept), as `lethe eval` and the verification run them.
     func measureInference(_ model: Model, seconds: Double) -> Double {
         var generator = SeededGenerator(seed: 4)
-        let images = Tensor.normal(shape: [Self.inferenceBatchSize] + model.inputShape, using: &generator)
+        let images = Tensor.normal(shape: [inferenceBatchSize] + model.inputShape, using: &generator)
         for _ in 0..<2 { _ = model.forward(images, mode: .inference) }
         var batches = 0
         let start = Date()
@@ -148,7 +150,7 @@ struct EngineBench: AsyncParsableCommand {
             _ = model.forward(images, mode: .inference).argmaxRows()
             batches += 1
         }
-        return Double(batches * Self.inferenceBatchSize) / Date().timeIntervalSince(start)
+        return Double(batches * inferenceBatchSize) / Date().timeIntervalSince(start)
     }
 }
 

@@ -119,7 +119,9 @@ public final class Conv2d: Layer {
             outputGradient.shape == [batch, outChannels, g.outputHeight, g.outputWidth], "Conv2d backward shape")
         let chunks = chunks(g, batch: batch)
         let withInput = computesInputGradient
-        var inputGradient = withInput ? Tensor(zeros: inputShape) : Tensor(zeros: [0])
+        // Every chunk's col2im writes its images' planes whole.
+        var inputGradient = Tensor(
+            shape: withInput ? inputShape : [0], scalars: .scratch(count: withInput ? inputShape.reduce(1, *) : 0))
         let weightPartials = ChunkStore(count: chunks.count)
         let biasPartials = ChunkStore(count: chunks.count)
         outputGradient.withUnsafeBufferPointer { dy in

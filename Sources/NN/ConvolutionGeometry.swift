@@ -68,8 +68,9 @@ struct ConvolutionGeometry {
         }
     }
 
-    /// Adds a column-gradient matrix back onto the input gradient. Threads own whole channels, and each
-    /// element is summed in (kh, kw, oh, ow) order whatever the thread count.
+    /// Writes the input gradient of a chunk's images from its column-gradient matrix (the planes need no
+    /// zeroing first). Threads own whole channels, and each element is summed in (kh, kw, oh, ow) order onto
+    /// zero whatever the thread count.
     func col2im(
         _ col: UnsafeBufferPointer<Float>, images: Range<Int>, into input: UnsafeMutableBufferPointer<Float>,
         serial: Bool = false
@@ -82,6 +83,7 @@ struct ConvolutionGeometry {
                 let (offset, channel) = item.quotientAndRemainder(dividingBy: channels)
                 let image = images.lowerBound + offset
                 let target = input.baseAddress! + (image * channels + channel) * height * self.width
+                target.update(repeating: 0, count: height * self.width)
                 for kh in 0..<kernel {
                     for kw in 0..<kernel {
                         let row = (channel * kernel + kh) * kernel + kw

@@ -174,12 +174,13 @@ public final class MaxPool2d: Layer {
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let planeIn = inputShape[2] * inputShape[3]
         let planeOut = outputGradient.shape[2] * outputGradient.shape[3]
-        var inputGradient = Tensor(zeros: inputShape)
-        inputGradient.withUnsafeMutableBufferPointer { dx in
+        // Each plane is zeroed by the thread that spreads its gradient, just before (not in one serial pass).
+        return Tensor(shape: inputShape) { dx in
             outputGradient.withUnsafeBufferPointer { dy in
                 argmax.withUnsafeBufferPointer { arg in
                     Parallel.forEach(inputShape[0] * inputShape[1], grain: 8) { range in
                         for plane in range {
+                            (dx.baseAddress! + plane * planeIn).initialize(repeating: 0, count: planeIn)
                             for i in 0..<planeOut {
                                 let out = plane * planeOut + i
                                 dx[plane * planeIn + Int(arg[out])] += dy[out]
@@ -189,7 +190,6 @@ public final class MaxPool2d: Layer {
                 }
             }
         }
-        return inputGradient
     }
 }
 

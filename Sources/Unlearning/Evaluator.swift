@@ -17,6 +17,9 @@ public struct Evaluation: Sendable, Codable, Equatable {
 
 /// Eval-mode forward passes over a dataset, in batches.
 public enum Evaluator {
+    /// The batch `lethe eval`, `lethe metrics` and the verification predict with.
+    public static let defaultBatchSize = 250
+
     /// Per-sample predictions: the predicted class, the cross-entropy loss and the logits.
     public struct Predictions: Sendable {
         public var labels: [Int]
@@ -40,7 +43,8 @@ public enum Evaluator {
     }
 
     public static func predict(
-        _ model: Model, on dataset: Dataset, indices: [Int], batchSize: Int = 250, progress: ProgressHandler? = nil
+        _ model: Model, on dataset: Dataset, indices: [Int], batchSize: Int = defaultBatchSize,
+        progress: ProgressHandler? = nil
     ) -> Predictions {
         var predicted: [Int] = []
         var losses: [Float] = []
@@ -62,7 +66,7 @@ public enum Evaluator {
     }
 
     public static func evaluate(
-        _ model: Model, on dataset: Dataset, indices: [Int]? = nil, batchSize: Int = 250,
+        _ model: Model, on dataset: Dataset, indices: [Int]? = nil, batchSize: Int = defaultBatchSize,
         progress: ProgressHandler? = nil
     ) -> Evaluation {
         let predictions = predict(
