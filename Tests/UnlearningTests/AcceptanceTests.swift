@@ -13,6 +13,15 @@ struct AcceptanceTests {
 
     let defaults = try! MethodParameters(Acceptance.declarations)
     let classes = ForgetSet(selection: .classes([0]), forget: [1, 2], retain: [3, 4], forgottenClasses: [0])
+
+    /// A run forgetting class 0, judged against the class target (with the default budgets unless given).
+    func judgeClassRun(
+        before: VerificationReport, after: VerificationReport, parameters: MethodParameters? = nil
+    ) -> Verdict {
+        Acceptance.judge(
+            before: before, after: after, target: Acceptance.forgetTarget(defaults, forgetSet: classes, heldOut: nil),
+            parameters: parameters ?? defaults)
+    }
     let samples = ForgetSet(
         selection: .indices([1, 2]), forget: Array(0..<600), retain: [3, 4], forgottenClasses: nil)
 
@@ -20,14 +29,11 @@ struct AcceptanceTests {
         let target = try #require(Acceptance.forgetTarget(defaults, forgetSet: classes, heldOut: nil))
         #expect(target == Verdict.Target(accuracy: 0.05, tolerance: 0, source: "classes"))
         let before = report(forget: 0.9, retain: 0.9, test: 0.85, testRetain: 0.9)
-        let passed = Acceptance.judge(
-            before: before, after: report(forget: 0.01, retain: 0.89, test: 0.8, testRetain: 0.88), target: target,
-            parameters: defaults)
+        let passed = judgeClassRun(
+            before: before, after: report(forget: 0.01, retain: 0.89, test: 0.8, testRetain: 0.88))
         #expect(passed.passed && passed.misses.isEmpty && passed.hint == nil)
 
-        let kept = Acceptance.judge(
-            before: before, after: report(forget: 0.148, retain: 0.9, test: 0.8, testRetain: 0.9), target: target,
-            parameters: defaults)
+        let kept = judgeClassRun(before: before, after: report(forget: 0.148, retain: 0.9, test: 0.8, testRetain: 0.9))
         #expect(!kept.passed)
         #expect(kept.misses == ["forget accuracy 14.8% is above the forget target 5.0% (classes; before: 90.0%)"])
         #expect(kept.hint?.contains("still knows the forget set") == true)
@@ -36,11 +42,9 @@ struct AcceptanceTests {
     /// The retrain is the reference: a verdict that would miss (a small retain set, a held-out target off by
     /// noise) is not held against it, and says why.
     @Test func theRetrainIsTheReferenceNotJudged() throws {
-        let target = Acceptance.forgetTarget(defaults, forgetSet: classes, heldOut: nil)
-        let judged = Acceptance.judge(
+        let judged = judgeClassRun(
             before: report(forget: 0.9, retain: 0.9, test: 0.8, testRetain: 0.9),
-            after: report(forget: 0.0, retain: 0.8, test: 0.75, testRetain: 0.8), target: target,
-            parameters: defaults)
+            after: report(forget: 0.0, retain: 0.8, test: 0.75, testRetain: 0.8))
         #expect(!judged.passed && judged.isReference == nil)
         let reference = judged.asReference()
         #expect(reference.passed && reference.misses.isEmpty && reference.forgetTarget == nil)
@@ -49,12 +53,12 @@ struct AcceptanceTests {
     }
 
     @Test func aRunThatDamagesTheRestFailsWithItsFigures() throws {
-        let target = Acceptance.forgetTarget(defaults, forgetSet: classes, heldOut: nil)
         // neggrad on a ResNet: retain 83.8% → 53.3%.
-        let verdict = Acceptance.judge(
-            before: report(forget: 0.9, retain: 0.838, test: 0.8, testRetain: 0.83),
-            after: report(forget: 0.0, retain: 0.533, test: 0.5, testRetain: 0.52), target: target,
-            parameters: defaults)
+        let (before, after) = (
+            report(forget: 0.9, retain: 0.838, test: 0.8, testRetain: 0.83),
+            report(forget: 0.0, retain: 0.533, test: 0.5, testRetain: 0.52)
+        )
+        let verdict = judgeClassRun(before: before, after: after)
         #expect(!verdict.passed)
         #expect(
             verdict.misses == [
@@ -65,12 +69,7 @@ struct AcceptanceTests {
         // A wider budget, given as parameters, lets it pass.
         let lenient = try MethodParameters(
             Acceptance.declarations, overrides: ["max-retain-drop": "0.4", "max-test-drop": "0.4"])
-        #expect(
-            Acceptance.judge(
-                before: report(forget: 0.9, retain: 0.838, test: 0.8, testRetain: 0.83),
-                after: report(forget: 0.0, retain: 0.533, test: 0.5, testRetain: 0.52), target: target,
-                parameters: lenient
-            ).passed)
+        #expect(judgeClassRun(before: before, after: after, parameters: lenient).passed)
     }
 
     @Test func sampleForgettingIsJudgedAgainstHeldOutAccuracyWithSamplingNoise() throws {
