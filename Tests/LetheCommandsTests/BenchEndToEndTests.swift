@@ -64,5 +64,7 @@ struct BenchEndToEndTests {
         }
         let faults = try #require(report["train_page_faults_per_step"] as? Double)
         #expect(faults < 500, "\(faults) pages faulted in per training step")
+        let refused = try await LetheProcess.run(["bench", "engine", "--inference-batch-size", "0"])
+        #expect(refused.status == 2 && refused.standardError.contains("--inference-batch-size must be between 1"))
     }
 }

@@ -138,5 +138,8 @@ struct GKTTests {
         #expect(throws: MethodParameterError.self) {
             try method.plan(for: try toy.problem(method, .classes([0]), params: ["layers": "fc1"]))
         }
+        #expect(throws: MethodParameterError.self) {
+            try toy.problem(method, .classes([0]), params: ["leak-guard": "maybe"])
+        }
     }
 }
