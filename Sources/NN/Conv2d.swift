@@ -83,23 +83,17 @@ public final class Conv2d: Layer {
                         let images = chunks[index]
                         let width = images.count * plane
                         let column = g.im2col(x, images: images, serial: inParallel)
-                        var product = [Float].scratch(count: outChannels * width)
+                        // One product per image, written in place: [O, P] of image n is y's plane block.
                         column.withUnsafeBufferPointer { col in
-                            product.withUnsafeMutableBufferPointer { p in
-                                BLAS.sgemm(
-                                    transposeA: false, transposeB: false, m: outChannels, n: width, k: g.rows,
-                                    a: w.baseAddress!, lda: g.rows, b: col.baseAddress!, ldb: width,
-                                    c: p.baseAddress!, ldc: width)
-                            }
-                        }
-                        // [O, images·P] → [images, O, P] plus bias.
-                        product.withUnsafeBufferPointer { p in
                             for n in 0..<images.count {
+                                let target = y.baseAddress! + (images.lowerBound + n) * outChannels * plane
+                                BLAS.sgemm(
+                                    transposeA: false, transposeB: false, m: outChannels, n: plane, k: g.rows,
+                                    a: w.baseAddress!, lda: g.rows, b: col.baseAddress! + n * plane, ldb: width,
+                                    c: target, ldc: plane)
+                                guard let biasValues else { continue }
                                 for o in 0..<outChannels {
-                                    let b = biasValues?[o] ?? 0
-                                    let source = p.baseAddress! + o * width + n * plane
-                                    let target = y.baseAddress! + ((images.lowerBound + n) * outChannels + o) * plane
-                                    for i in 0..<plane { target[i] = source[i] + b }
+                                    Vectorized.add(biasValues[o], to: target + o * plane, count: plane)
                                 }
                             }
                         }

@@ -45,9 +45,14 @@ struct ConvolutionGeometry {
         return first..<max(first, last)
     }
 
+    /// Stride 1 with an output as wide as the input ("same" padding): every row of the column matrix is the
+    /// input plane shifted by one offset, so it is filled by one copy instead of one per output line.
+    private var isShiftedCopy: Bool { stride == 1 && outputWidth == width && padding < width }
+
     /// Writes one (kh, kw) row of one image: target[oh·OW + ow] = input[oh·s − p + kh, ow·s − p + kw] or 0.
     @inline(__always)
     private func fillRow(_ target: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>, kh: Int, kw: Int) {
+        if isShiftedCopy { return fillShiftedRow(target, from: source, kh: kh, kw: kw) }
         let outW = outputWidth
         let valid = validColumns(kw: kw)
         for oh in 0..<outputHeight {
@@ -65,6 +70,29 @@ struct ConvolutionGeometry {
             } else {
                 for ow in valid { out[ow] = line[ow * stride] }
             }
+        }
+    }
+
+    /// `fillRow` when `isShiftedCopy`: target[t] = input[t + (kh − p)·W + (kw − p)] over the output lines whose
+    /// input line exists, then the columns that wrapped around a line's edge are zeroed (the same values).
+    @inline(__always)
+    private func fillShiftedRow(
+        _ target: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>, kh: Int, kw: Int
+    ) {
+        let (lineShift, columnShift) = (kh - padding, kw - padding)
+        let firstLine = max(0, -lineShift)
+        let endLine = max(firstLine, min(outputHeight, height - lineShift))
+        let (start, end) = (firstLine * width, endLine * width)
+        let shift = lineShift * width + columnShift
+        // Only a wrapped edge column can fall outside the plane; it is zeroed below.
+        let low = min(end, max(start, -shift))
+        let high = max(low, min(end, height * width - shift))
+        target.update(repeating: 0, count: low)
+        (target + low).update(from: source + low + shift, count: high - low)
+        (target + high).update(repeating: 0, count: outputPlane - high)
+        let edge = columnShift < 0 ? 0..<(-columnShift) : (width - columnShift)..<width
+        for line in firstLine..<endLine {
+            for column in edge { target[line * width + column] = 0 }
         }
     }
 

@@ -24,97 +24,66 @@ public final class MaxPool2d: Layer {
         let (planes, height, width) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3])
         let outH = slidingOutputSize(height, kernel: kernel, stride: stride, padding: padding)
         let outW = slidingOutputSize(width, kernel: kernel, stride: stride, padding: padding)
-        if !mode.keepsActivations && kernel == 2 && stride == 2 && padding == 0 {
-            // No backward pass follows: the maxima alone, without recording where they were.
-            argmax = []
-            return Tensor(shape: [input.shape[0], input.shape[1], outH, outW]) { y in
+        let output: Tensor
+        if kernel == 2 && stride == 2 && padding == 0 && width % 2 == 0 {
+            output = pool2x2(input, planes: planes, outH: outH, keepsPositions: mode.keepsActivations)
+        } else {
+            var indices = [Int32](repeating: 0, count: planes * outH * outW)
+            output = Tensor(shape: [input.shape[0], input.shape[1], outH, outW]) { y in
                 input.withUnsafeBufferPointer { x in
-                    Parallel.forEach(planes, grain: 8) { range in
-                        for plane in range {
-                            Self.max2x2(
-                                x.baseAddress! + plane * height * width, width: width, outH: outH, outW: outW,
-                                into: y.baseAddress! + plane * outH * outW)
+                    indices.withUnsafeMutableBufferPointer { arg in
+                        Parallel.forEach(planes, grain: 8) { range in
+                            for plane in range {
+                                let source = x.baseAddress! + plane * height * width
+                                let out = y.baseAddress! + plane * outH * outW
+                                let outArg = arg.baseAddress! + plane * outH * outW
+                                if padding == 0 {
+                                    poolInterior(
+                                        source, width: width, outH: outH, outW: outW, into: out, argmax: outArg)
+                                } else {
+                                    poolPadded(
+                                        source, height: height, width: width, outH: outH, outW: outW, into: out,
+                                        argmax: outArg)
+                                }
+                            }
                         }
                     }
                 }
             }
+            argmax = indices
         }
-        var indices = [Int32](repeating: 0, count: planes * outH * outW)
-        let output = Tensor(shape: [input.shape[0], input.shape[1], outH, outW]) { y in
+        return output
+    }
+
+    /// The common 2×2, stride-2 window over planes of even width (`MaxPool2x2`); the maxima's positions only when
+    /// a backward pass follows.
+    private func pool2x2(_ input: Tensor, planes: Int, outH: Int, keepsPositions: Bool) -> Tensor {
+        let (height, width) = (input.shape[2], input.shape[3])
+        let planeOut = outH * width / 2
+        var positions = [Int32](unsafeUninitializedCapacity: keepsPositions ? planes * planeOut : 0) { _, count in
+            count = keepsPositions ? planes * planeOut : 0
+        }
+        let output = Tensor(shape: [input.shape[0], input.shape[1], outH, width / 2]) { y in
             input.withUnsafeBufferPointer { x in
-                indices.withUnsafeMutableBufferPointer { arg in
+                positions.withUnsafeMutableBufferPointer { arg in
                     Parallel.forEach(planes, grain: 8) { range in
-                        for plane in range {
-                            let source = x.baseAddress! + plane * height * width
-                            let out = y.baseAddress! + plane * outH * outW
-                            let outArg = arg.baseAddress! + plane * outH * outW
-                            if kernel == 2 && stride == 2 && padding == 0 {
-                                pool2x2(source, width: width, outH: outH, outW: outW, into: out, argmax: outArg)
-                            } else if padding == 0 {
-                                poolInterior(source, width: width, outH: outH, outW: outW, into: out, argmax: outArg)
-                            } else {
-                                poolPadded(
-                                    source, height: height, width: width, outH: outH, outW: outW, into: out,
-                                    argmax: outArg)
+                        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * planeOut) { pairs in
+                            withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * planeOut) { pairPositions in
+                                for plane in range {
+                                    MaxPool2x2.pool(
+                                        x.baseAddress! + plane * height * width, width: width, outH: outH,
+                                        into: y.baseAddress! + plane * planeOut,
+                                        positions: keepsPositions ? arg.baseAddress! + plane * planeOut : nil,
+                                        pairs: pairs.baseAddress!, pairPositions: pairPositions.baseAddress!)
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        argmax = indices
+        argmax = positions
         return output
-    }
-
-    /// The common 2×2, stride-2 window, unrolled.
-    @inline(__always)
-    private func pool2x2(
-        _ source: UnsafePointer<Float>, width: Int, outH: Int, outW: Int, into out: UnsafeMutablePointer<Float>,
-        argmax: UnsafeMutablePointer<Int32>
-    ) {
-        for oh in 0..<outH {
-            let top = 2 * oh * width
-            for ow in 0..<outW {
-                let first = top + 2 * ow
-                var (best, index) = (source[first], first)
-                Self.consider(source, first + 1, &best, &index)
-                Self.consider(source, first + width, &best, &index)
-                Self.consider(source, first + width + 1, &best, &index)
-                out[oh * outW + ow] = best
-                argmax[oh * outW + ow] = Int32(index)
-            }
-        }
-    }
-
-    /// Takes `candidate` when it is larger than `best` or a NaN (a NaN once taken is kept), branch-free. A static
-    /// function with `inout` arguments: a nested closure capturing `best` and `index` cost a heap box per window.
-    @inline(__always)
-    private static func consider(
-        _ source: UnsafePointer<Float>, _ candidate: Int, _ best: inout Float, _ index: inout Int
-    ) {
-        let value = source[candidate]
-        let take = !(value <= best) && best == best
-        best = take ? value : best
-        index = take ? candidate : index
-    }
-
-    /// The 2×2, stride-2 maxima without their positions, taking the same element as `pool2x2` (the first of
-    /// equal values, a NaN once seen), so inference gives the bits of a training-mode pass.
-    @inline(__always)
-    private static func max2x2(
-        _ source: UnsafePointer<Float>, width: Int, outH: Int, outW: Int, into out: UnsafeMutablePointer<Float>
-    ) {
-        @inline(__always) func pick(_ best: Float, _ value: Float) -> Float {
-            !(value <= best) && best == best ? value : best
-        }
-        for oh in 0..<outH {
-            let top = source + 2 * oh * width
-            let bottom = top + width
-            let row = out + oh * outW
-            for ow in 0..<outW {
-                row[ow] = pick(pick(pick(top[2 * ow], top[2 * ow + 1]), bottom[2 * ow]), bottom[2 * ow + 1])
-            }
-        }
     }
 
     /// Every window lies inside the plane (no padding, floor mode): no bounds checks.

@@ -37,6 +37,22 @@ public enum Vectorized {
         }
     }
 
+    /// target[i] += value
+    @inlinable
+    public static func add(_ value: Float, to target: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        let lanes = Lanes(repeating: value)
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(target + i).loadUnaligned(as: Lanes.self)
+            UnsafeMutableRawPointer(target + i).storeBytes(of: v + lanes, as: Lanes.self)
+            i += 8
+        }
+        while i < count {
+            target[i] += value
+            i += 1
+        }
+    }
+
     /// target[i] += source[i]
     @inlinable
     public static func add(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
