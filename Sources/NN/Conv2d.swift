@@ -136,11 +136,7 @@ public final class Conv2d: Layer {
                         }
                         var weightPartial = [Float].scratch(count: outChannels * g.rows)
                         gathered.withUnsafeBufferPointer { d in
-                            biasPartials[index] = (0..<outChannels).map { o in
-                                var total: Float = 0
-                                for i in 0..<width { total += d[o * width + i] }
-                                return total
-                            }
+                            biasPartials[index] = Vectorized.rowSums(d.baseAddress!, rows: outChannels, columns: width)
                             columns[index].withUnsafeBufferPointer { col in
                                 weightPartial.withUnsafeMutableBufferPointer { dw in
                                     BLAS.sgemm(

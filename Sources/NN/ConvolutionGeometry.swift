@@ -122,7 +122,12 @@ struct ConvolutionGeometry {
                             guard ih >= 0 && ih < height else { continue }
                             let line = target + ih * self.width - padding + kw
                             let sourceLine = source + oh * outW
-                            for ow in valid { line[ow * stride] += sourceLine[ow] }
+                            if stride == 1 {
+                                Vectorized.add(
+                                    sourceLine + valid.lowerBound, into: line + valid.lowerBound, count: valid.count)
+                            } else {
+                                for ow in valid { line[ow * stride] += sourceLine[ow] }
+                            }
                         }
                     }
                 }

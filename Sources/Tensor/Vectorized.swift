@@ -68,4 +68,30 @@ public enum Vectorized {
             i += 1
         }
     }
+
+    /// sums[r] = matrix[r, 0] + matrix[r, 1] + … left to right: the bits of a plain loop per row, with eight rows
+    /// summed side by side so the additions do not wait on each other.
+    @inlinable
+    public static func rowSums(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int) -> [Float] {
+        var sums = [Float](repeating: 0, count: rows)
+        var r = 0
+        while r + 8 <= rows {
+            var total = Lanes(repeating: 0)
+            let first = matrix + r * columns
+            for i in 0..<columns {
+                let p = first + i
+                total += Lanes(
+                    p[0], p[columns], p[2 * columns], p[3 * columns], p[4 * columns], p[5 * columns],
+                    p[6 * columns], p[7 * columns])
+            }
+            for lane in 0..<8 { sums[r + lane] = total[lane] }
+            r += 8
+        }
+        for rest in r..<rows {
+            var total: Float = 0
+            for i in 0..<columns { total += matrix[rest * columns + i] }
+            sums[rest] = total
+        }
+        return sums
+    }
 }

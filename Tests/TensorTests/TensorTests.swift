@@ -55,6 +55,7 @@ struct TensorTests {
         var relu = [Float](repeating: 9, count: count)
         var gradient = [Float](repeating: 9, count: count)
         var sum = dy
+        var sumOfValue = dy
         x.withUnsafeBufferPointer { x in
             dy.withUnsafeBufferPointer { dy in
                 relu.withUnsafeMutableBufferPointer { Vectorized.relu(x.baseAddress!, $0.baseAddress!, count: count) }
@@ -64,11 +65,28 @@ struct TensorTests {
                 sum.withUnsafeMutableBufferPointer {
                     Vectorized.add(x.baseAddress!, into: $0.baseAddress!, count: count)
                 }
+                sumOfValue.withUnsafeMutableBufferPointer { Vectorized.add(0.5, to: $0.baseAddress!, count: count) }
             }
         }
         #expect(relu == x.map { max($0, 0) })
         #expect(gradient == zip(x, dy).map { $0 > 0 ? $1 : 0 })
         #expect(sum == zip(x, dy).map { $0 + $1 })
+        #expect(sumOfValue == dy.map { $0 + 0.5 })
+    }
+
+    @Test(arguments: [(0, 5), (3, 37), (8, 1), (19, 200)])
+    func rowSumsHaveTheBitsOfAPlainLoopPerRow(rows: Int, columns: Int) {
+        var generator = SeededGenerator(seed: 3)
+        let matrix = Tensor.uniform(shape: [rows * columns], in: -1..<1, using: &generator).scalars
+        let sums = matrix.withUnsafeBufferPointer {
+            Vectorized.rowSums($0.baseAddress ?? UnsafePointer(bitPattern: 8)!, rows: rows, columns: columns)
+        }
+        let plain = (0..<rows).map { r in
+            var total: Float = 0
+            for i in 0..<columns { total += matrix[r * columns + i] }
+            return total
+        }
+        #expect(sums.map(\.bitPattern) == plain.map(\.bitPattern))
     }
 
     @Test func partitionsDependOnlyOnTheSize() {
