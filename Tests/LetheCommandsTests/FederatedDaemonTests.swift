@@ -93,6 +93,9 @@ struct FederatedDaemonTests {
         // status poll is a process start, and 40 small rounds can end before it answers).
         federation.killClient(3)
         try await federation.waitUntil(client: "client-3", is: "offline", during: job)
+        // Restarted only once a round went on without it: a quick machine otherwise brings it back before the
+        // first round, and it takes part in every one.
+        try await federation.waitUntil(roundsOf: job, reach: 1)
         federation.startClient(3, of: 3)
         try await federation.waitUntil(client: "client-3", is: "online", during: job)
         #expect(try await federation.watch(job), "\(federation.logs)")
@@ -208,6 +211,18 @@ final class Federation {
             {
                 return
             }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Waits until `lethe status` shows at least `rounds` rounds of the job done; it must still be running.
+    func waitUntil(roundsOf job: String, reach rounds: Int) async throws {
+        while true {
+            let status = try helpers.json(try await LetheProcess.run(["status", job] + cli).standardOutput)
+            try #require(
+                ["queued", "running"].contains(status["state"] as? String), "\(job) ended before round \(rounds)")
+            let phases = status["phases"] as? [[String: Any]] ?? []
+            if phases.contains(where: { ($0["completed"] as? Int ?? 0) >= rounds }) { return }
             try await Task.sleep(for: .milliseconds(100))
         }
     }
