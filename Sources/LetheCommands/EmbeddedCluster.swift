@@ -19,10 +19,11 @@ public final class EmbeddedCluster {
     private let runs: [Task<Void, Never>]
     private let processes: [Process]
 
-    /// Blobs live under `directory` (the coordinator's store and one cache per worker). `endpoint` defaults to a
-    /// fresh inproc name; `tcp://127.0.0.1:*` puts the workers behind real loopback sockets.
-    /// With `asProcesses`, the workers are `lethe worker` processes (of this executable, with `threads` each)
-    /// instead of tasks in this one.
+    /// Blobs live under `directory`: the coordinator's store, which the workers in this process share (the
+    /// job's dataset, ~190 MB for FashionMNIST, is then written once instead of being copied to a cache per
+    /// worker), and one cache per worker process. `endpoint` defaults to a fresh inproc name;
+    /// `tcp://127.0.0.1:*` puts the workers behind real loopback sockets. With `asProcesses`, the workers are
+    /// `lethe worker` processes (of this executable, with `threads` each), which fetch blobs as a deployment's do.
     public init(
         workers count: Int, directory: URL, endpoint: String? = nil, asProcesses: Bool = false, threads: Int? = nil,
         logger: Logger = Logger(label: "lethe.embedded", factory: SwiftLogNoOpLogHandler.init)
@@ -47,7 +48,7 @@ public final class EmbeddedCluster {
         for index in 0..<(asProcesses ? 0 : count) {
             let client = try ZeroMQTransport.client(context, connect: server.endpoint, security: .insecure)
             let node = WorkerNode(
-                transport: client, blobs: try BlobStore(directory: directory.appendingPathComponent("worker-\(index)")),
+                transport: client, blobs: blobs,
                 hello: Hello(
                     name: "local-\(index)", kernelIdentity: BLAS.kernelIdentity, threads: Parallel.maxThreads,
                     softwareVersion: WireProtocol.versionTag), logger: logger)
