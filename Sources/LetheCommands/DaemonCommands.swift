@@ -65,7 +65,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let (bind, control) = (try parseEndpoint(bind, given: "--bind"), try parseEndpoint(control, given: "--control"))
         let logger = logging.logger("coordinator")
         let state = try StateDirectory(stateDir, signingKey: try auditSigningKey(logger))
-        let workerContext = try ZeroMQContext()
+        // Every step sends the weights to each worker and takes a gradient back from each, through CURVE.
+        let workerContext = try ZeroMQContext(ioThreads: ProcessInfo.processInfo.activeProcessorCount)
         let controlContext = try ZeroMQContext()
         var guards: [AllowlistGuard] = []
         if !insecure {

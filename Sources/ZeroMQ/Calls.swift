@@ -13,6 +13,16 @@ enum Calls {
         return context
     }
 
+    static func zmq_ctx_set(_ context: Handle, _ option: Int32, _ value: Int32) throws(ZeroMQError) {
+        try check(CZeroMQ.zmq_ctx_set(context, option, value), "zmq_ctx_set")
+    }
+
+    static func zmq_ctx_get(_ context: Handle, _ option: Int32) throws(ZeroMQError) -> Int32 {
+        let value = CZeroMQ.zmq_ctx_get(context, option)
+        try check(value, "zmq_ctx_get")
+        return value
+    }
+
     static func zmq_ctx_shutdown(_ context: Handle) throws(ZeroMQError) {
         try check(CZeroMQ.zmq_ctx_shutdown(context), "zmq_ctx_shutdown")
     }

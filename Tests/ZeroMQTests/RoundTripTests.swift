@@ -90,3 +90,31 @@ struct RoundTripTests {
         #expect(received?.frames == [Array("news".utf8), Array("keep".utf8)])
     }
 }
+
+struct IOThreadTests {
+    @Test func aContextRunsTheIOThreadsItWasGiven() throws {
+        #expect(try ZeroMQContext().ioThreads == 1)
+        #expect(try ZeroMQContext(ioThreads: 3).ioThreads == 3)
+        #expect(try ZeroMQContext(ioThreads: 0).ioThreads == 1)
+    }
+
+    /// A hub with two I/O threads serves two peers at once, each answered on its own connection.
+    @Test func aHubWithTwoIOThreadsServesTwoPeers() throws {
+        let hub = try ZeroMQContext(ioThreads: 2)
+        let router = try ZeroMQSocket(hub, type: .router)
+        let endpoint = try router.bind("tcp://127.0.0.1:*")
+        let peers = try (0..<2).map { _ in try ZeroMQSocket(ZeroMQContext(), type: .dealer) }
+        for (index, peer) in peers.enumerated() {
+            try peer.connect(endpoint)
+            try peer.send([Frame(pattern(100_000, seed: UInt8(index)))])
+        }
+        for _ in peers {
+            let request = try #require(try router.receive(timeoutMilliseconds: patience))
+            try router.send([Frame(request.frames[0]), Frame(request.frames[1].reversed())])
+        }
+        for (index, peer) in peers.enumerated() {
+            let reply = try #require(try peer.receive(timeoutMilliseconds: patience))
+            #expect(reply.frames == [Array(pattern(100_000, seed: UInt8(index)).reversed())])
+        }
+    }
+}
