@@ -18,9 +18,26 @@ public enum Parallel {
         MemoryPolicy.reuseFreedMemory()
     }
 
+    /// Runs `body(worker)` for each of `workers` threads at once (at most `maxThreads`), each with every
+    /// `forEach` and `forEachTask` inside it kept on that thread: for independent jobs that are better run side
+    /// by side than each split across the threads (separate batches of a prediction pass). Same arithmetic.
+    public static func eachWorker(_ workers: Int, _ body: (_ worker: Int) -> Void) {
+        let workers = min(maxThreads, max(1, workers))
+        if workers == 1 {
+            body(0)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let task = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                ThreadConfinement.confined { task.value(worker) }
+            }
+        }
+    }
+
     /// Runs `body` over contiguous chunks of 0..<count; chunks are at least `grain` long.
     public static func forEach(_ count: Int, grain: Int = 1, serial: Bool = false, _ body: (Range<Int>) -> Void) {
-        let workers = serial ? 1 : min(maxThreads, max(1, count / max(grain, 1)))
+        let workers = serial || ThreadConfinement.isConfined ? 1 : min(maxThreads, max(1, count / max(grain, 1)))
         if workers <= 1 {
             body(0..<count)
             return
@@ -38,7 +55,7 @@ public enum Parallel {
     /// Runs `body(index)` for every index in 0..<count, spread over the threads, each index on exactly one
     /// thread; `inParallel` tells the body to keep its own loops serial.
     public static func forEachTask(_ count: Int, _ body: (_ index: Int, _ inParallel: Bool) -> Void) {
-        let workers = min(maxThreads, count)
+        let workers = ThreadConfinement.isConfined ? 1 : min(maxThreads, count)
         if workers <= 1 {
             for index in 0..<count { body(index, false) }
             return
@@ -73,6 +90,23 @@ public enum Partition {
 #if canImport(Glibc)
     import Glibc
 #endif
+
+/// Whether the current thread runs one of `Parallel.eachWorker`'s bodies (whose work stays on it).
+private enum ThreadConfinement {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    static var isConfined: Bool { pthread_getspecific(key) != nil }
+
+    static func confined(_ body: () -> Void) {
+        pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(key, nil) }
+        body()
+    }
+}
 
 /// Lets a closure that only touches disjoint memory cross into `concurrentPerform`.
 private struct UncheckedSendable<Value>: @unchecked Sendable {

@@ -1,5 +1,6 @@
 import Data
 import NN
+import Synchronization
 import Tensor
 
 /// A model's predictions on a set of samples.
@@ -42,26 +43,42 @@ public enum Evaluator {
         }
     }
 
+    /// The batches run side by side, one per thread with a copy of the model each (a thread computes a batch as
+    /// one thread would, so the results are the same bits; two independent batches keep both cores busier than
+    /// one batch split between them).
     public static func predict(
         _ model: Model, on dataset: Dataset, indices: [Int], batchSize: Int = defaultBatchSize,
         progress: ProgressHandler? = nil
     ) -> Predictions {
-        var predicted: [Int] = []
-        var losses: [Float] = []
-        var logits: [Tensor] = []
         let batches = stride(from: 0, to: indices.count, by: batchSize).map {
             Array(indices[$0..<min($0 + batchSize, indices.count)])
         }
-        for (step, batchIndices) in batches.enumerated() {
-            let batch = dataset.batch(indices: batchIndices)
-            let output = model.forward(batch.images, mode: .inference)
+        let workers = max(1, min(Parallel.maxThreads, batches.count))
+        let models = [model] + (1..<workers).map { _ in model.copy() }
+        let outputs = Mutex([Tensor?](repeating: nil, count: batches.count))
+        let completed = Mutex(0)
+        Parallel.eachWorker(workers) { worker in
+            for step in stride(from: worker, to: batches.count, by: workers) {
+                let output = models[worker].forward(dataset.batch(indices: batches[step]).images, mode: .inference)
+                outputs.withLock { $0[step] = output }
+                completed.withLock {
+                    $0 += 1
+                    progress?(PhaseProgress(phase: "evaluate", completed: $0, total: batches.count))
+                }
+            }
+        }
+        let logits = outputs.withLock { $0.map { $0! } }
+        let labels = indices.map { dataset.labels[$0] }
+        var predicted: [Int] = []
+        var losses: [Float] = []
+        for (output, batchIndices) in zip(logits, batches) {
             predicted += output.argmaxRows()
-            losses += crossEntropy(logits: output, labels: batch.labels, reduction: .sum).perSample
-            logits.append(output)
-            progress?(PhaseProgress(phase: "evaluate", completed: step + 1, total: batches.count))
+            losses +=
+                crossEntropy(logits: output, labels: batchIndices.map { dataset.labels[$0] }, reduction: .sum)
+                .perSample
         }
         return Predictions(
-            labels: indices.map { dataset.labels[$0] }, predicted: predicted, losses: losses,
+            labels: labels, predicted: predicted, losses: losses,
             logits: logits.isEmpty ? Tensor(zeros: [0, model.classCount]) : Tensor.concatenate(logits))
     }
 

@@ -74,9 +74,11 @@ struct VerifierTests {
         #expect(report.forgetSamples == 60 && report.retainSamples == 120 && report.testSamples == 120)
         #expect(report.forgetAccuracy > 0.9 && report.testAccuracy > 0.9)
         #expect((0...1).contains(report.mia) && (0...1).contains(report.miaEntropy))
-        // Compared with itself, the model is its own reference and its own "random" model.
-        #expect(abs(report.zrf - 1) < 1e-9)
-        #expect(report.activationDistance.map { abs($0) < 1e-9 } == true)
+        // Compared with itself, the model is its own reference and its own "random" model. The reference predicts
+        // the forget set in a batch of its own, and OpenBLAS may round a row of a 60-row product differently from
+        // the same row of a 180-row one (it does with its Haswell kernels): equal up to float rounding.
+        #expect(abs(report.zrf - 1) < 1e-6)
+        #expect(report.activationDistance.map { abs($0) < 1e-5 } == true)
         #expect(report.jsDivergence.map { abs($0) < 1e-9 } == true)
         #expect(report.validationAccuracy == nil && report.validationForgetAccuracy == nil)
 

@@ -112,6 +112,31 @@ struct EvaluatorTests {
         #expect(evaluation.perClassAccuracy[2].map { $0 < 1e-12 } == true)
         #expect(evaluation.perClassAccuracy[3] == nil)
     }
+
+    /// The batches run side by side on model copies; every batch, its place and its bits are those of a plain
+    /// loop (odd batch count, a ragged last batch, indices out of order).
+    @Test func sideBySideBatchesGiveThePlainLoopsBits() {
+        let dataset = labelledDataset(perClass: [Int](repeating: 13, count: 10), seed: 5)
+        let model = ModelZoo.fmnistCNN(seed: 2)
+        let indices = Array((0..<dataset.count).reversed().filter { $0 % 3 != 1 })
+        let batchSize = 20
+        let predictions = Evaluator.predict(model, on: dataset, indices: indices, batchSize: batchSize)
+        var logits: [Tensor] = []
+        var losses: [Float] = []
+        for start in stride(from: 0, to: indices.count, by: batchSize) {
+            let batch = dataset.batch(indices: Array(indices[start..<min(start + batchSize, indices.count)]))
+            let output = model.forward(batch.images, mode: .inference)
+            logits.append(output)
+            losses += crossEntropy(logits: output, labels: batch.labels, reduction: .sum).perSample
+        }
+        let expected = Tensor.concatenate(logits)
+        #expect(indices.count % batchSize != 0 && (indices.count + batchSize - 1) / batchSize % 2 == 1)
+        #expect(predictions.logits.shape == expected.shape)
+        #expect(predictions.logits.scalars.map(\.bitPattern) == expected.scalars.map(\.bitPattern))
+        #expect(predictions.losses.map(\.bitPattern) == losses.map(\.bitPattern))
+        #expect(predictions.predicted == expected.argmaxRows())
+        #expect(predictions.labels == indices.map { dataset.labels[$0] })
+    }
 }
 
 struct ShardTaskTests {
