@@ -90,12 +90,12 @@ public enum HTMLReport {
             """
     }
 
-    /// The retained classes more than 3 points below the original or the retrain (per-class fidelity).
+    /// The retained classes more than 3 points below the original (and the retrain, if given): per-class fidelity.
     static func damagedClasses(_ report: UnlearningReport) -> String {
         let damaged = (report.perClass ?? []).filter(\.flagged)
         guard !damaged.isEmpty else { return "" }
         return
-            "<p><b>Retained classes more than \(Int(100 * ClassFidelity.flagThreshold)) points below the original or the retrain:</b> "
+            "<p><b>Retained classes more than \(Int(100 * ClassFidelity.flagThreshold)) points below \(ClassFidelity.judgedAgainst(damaged)):</b> "
             + escape(damaged.map(\.summary).joined(separator: ", ")) + ".</p>"
     }
 

@@ -136,7 +136,7 @@ public struct UnlearningReport: Codable {
         let damaged = (perClass ?? []).filter(\.flagged)
         if !damaged.isEmpty {
             rows.append(
-                "retained classes more than \(Int(100 * ClassFidelity.flagThreshold)) points below the original or the retrain: "
+                "retained classes more than \(Int(100 * ClassFidelity.flagThreshold)) points below \(ClassFidelity.judgedAgainst(damaged)): "
                     + damaged.map(\.summary).joined(separator: ", "))
         }
         rows.append("MIA (loss)           \(percent(before.mia))   \(percent(after.mia))")
