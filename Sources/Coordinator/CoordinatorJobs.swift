@@ -25,7 +25,7 @@ public enum CoordinatorJobs {
             throw ProtocolError(.badRequest, "unknown method '\(spec.method)'")
         }
         let inputs = try JobInputs(spec, blobs: blobs)
-        let (model, train, scenario, reference) = (inputs.model, inputs.train, inputs.scenario, inputs.reference)
+        let (train, scenario, reference) = (inputs.train, inputs.scenario, inputs.reference)
         // The references are checked (and fitted) before any work, as `lethe unlearn --references` does.
         let audit = try spec.auditSHA256.map { try AuditBundle.decode(try blobs.data($0)) }
         let auditor = try audit.map { try inputs.auditor($0, spec: spec, blobs: blobs, log: environment.log) }

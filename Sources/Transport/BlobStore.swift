@@ -111,7 +111,7 @@ public final class BlobStore: Sendable {
             throw BlobError.outOfOrder(sha256, expected: have, received: offset)
         }
         if !FileManager.default.fileExists(atPath: partial.path) {
-            FileManager.default.createFile(atPath: partial.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: partial.path, contents: nil)
         }
         let handle = try FileHandle(forWritingTo: partial)
         try handle.seekToEnd()
