@@ -6,8 +6,9 @@
 #   cluster/netns-testbed.sh [WORKERS]        (default 2; LETHE=path/to/lethe, WORK=scratch dir)
 # Link rates: RATES="unlimited 1gbit 200mbit" shapes every host's link (tc tbf on each namespace's eth0, both
 # directions through the bridge) to each rate in turn, runs the job at each and prints a JSON line with the time
-# per step against the same request in one process. MODEL, WEIGHTS (default: 1 epoch of MODEL) and METHOD
-# (default scrub; e.g. MODEL=fmnist-cnn METHOD=neggrad+) choose the job.
+# per step against the same request in one process. MODEL, WEIGHTS (default: 1 epoch of MODEL), METHOD
+# (default scrub; e.g. MODEL=fmnist-cnn METHOD=neggrad+) and PARAMS (method parameters, e.g.
+# PARAMS="pseudo-batches=2 checkpoint-every=1" with METHOD=gkt) choose the job.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 workers=${1:-2}
@@ -64,6 +65,7 @@ done
 sleep 1
 
 request=(--method "$method" --model "$model" --weights "$weights" --forget-classes 0 --seed 1 --shards "$workers")
+for param in ${PARAMS:-}; do request+=(--param "$param"); done
 in_ns "${namespaces[1]}" "$lethe" workers
 
 # Milliseconds per step of a report (its phases' seconds over their steps) and its output sha256.
