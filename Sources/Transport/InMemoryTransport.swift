@@ -46,8 +46,11 @@ public final class InMemoryHub: Sendable {
 }
 
 public final class InMemoryTransport: Transport, Sendable {
+    /// The server end only points back at its hub (which owns it); an open client end keeps the hub alive, so a
+    /// client handed on without its hub still reaches the server. Closing a client lets go of the hub.
     private struct State {
         weak var hub: InMemoryHub?
+        var keptHub: InMemoryHub?
         var closed = false
     }
 
@@ -63,7 +66,10 @@ public final class InMemoryTransport: Transport, Sendable {
     }
 
     fileprivate func attach(to hub: InMemoryHub) {
-        state.withLock { $0.hub = hub }
+        state.withLock { state in
+            state.hub = hub
+            if peer != nil { state.keptHub = hub }
+        }
     }
 
     /// The hub while this end is open.
@@ -83,6 +89,7 @@ public final class InMemoryTransport: Transport, Sendable {
     public func close() {
         let hub = state.withLock { state in
             state.closed = true
+            state.keptHub = nil
             return state.hub
         }
         continuation.finish()
