@@ -27,12 +27,7 @@ public enum Parallel {
             body(0)
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let task = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                ThreadConfinement.confined { task.value(worker) }
-            }
-        }
+        concurrently(workers) { worker in ThreadConfinement.confined { body(worker) } }
     }
 
     /// Runs `body` over contiguous chunks of 0..<count; chunks are at least `grain` long.
@@ -42,14 +37,7 @@ public enum Parallel {
             body(0..<count)
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let task = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let start = count * worker / workers
-                let end = count * (worker + 1) / workers
-                task.value(start..<end)
-            }
-        }
+        concurrently(workers) { worker in body((count * worker / workers)..<(count * (worker + 1) / workers)) }
     }
 
     /// Runs `body(index)` for every index in 0..<count, spread over the threads, each index on exactly one
@@ -60,11 +48,16 @@ public enum Parallel {
             for index in 0..<count { body(index, false) }
             return
         }
+        concurrently(workers) { worker in
+            for index in stride(from: worker, to: count, by: workers) { body(index, true) }
+        }
+    }
+
+    /// Runs `body(worker)` on `workers` threads at once and returns when all are done.
+    private static func concurrently(_ workers: Int, _ body: (_ worker: Int) -> Void) {
         withoutActuallyEscaping(body) { body in
             let task = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for index in stride(from: worker, to: count, by: workers) { task.value(index, true) }
-            }
+            DispatchQueue.concurrentPerform(iterations: workers) { task.value($0) }
         }
     }
 

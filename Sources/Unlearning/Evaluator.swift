@@ -55,30 +55,25 @@ public enum Evaluator {
         }
         let workers = max(1, min(Parallel.maxThreads, batches.count))
         let models = [model] + (1..<workers).map { _ in model.copy() }
-        let outputs = Mutex([Tensor?](repeating: nil, count: batches.count))
+        let results = Mutex([(logits: Tensor, losses: [Float])?](repeating: nil, count: batches.count))
         let completed = Mutex(0)
         Parallel.eachWorker(workers) { worker in
             for step in stride(from: worker, to: batches.count, by: workers) {
-                let output = models[worker].forward(dataset.batch(indices: batches[step]).images, mode: .inference)
-                outputs.withLock { $0[step] = output }
+                let batch = dataset.batch(indices: batches[step])
+                let output = models[worker].forward(batch.images, mode: .inference)
+                let losses = crossEntropy(logits: output, labels: batch.labels, reduction: .sum).perSample
+                results.withLock { $0[step] = (output, losses) }
                 completed.withLock {
                     $0 += 1
                     progress?(PhaseProgress(phase: "evaluate", completed: $0, total: batches.count))
                 }
             }
         }
-        let logits = outputs.withLock { $0.map { $0! } }
-        let labels = indices.map { dataset.labels[$0] }
-        var predicted: [Int] = []
-        var losses: [Float] = []
-        for (output, batchIndices) in zip(logits, batches) {
-            predicted += output.argmaxRows()
-            losses +=
-                crossEntropy(logits: output, labels: batchIndices.map { dataset.labels[$0] }, reduction: .sum)
-                .perSample
-        }
+        let batchResults = results.withLock { $0.map { $0! } }
+        let logits = batchResults.map(\.logits)
         return Predictions(
-            labels: labels, predicted: predicted, losses: losses,
+            labels: indices.map { dataset.labels[$0] }, predicted: logits.flatMap { $0.argmaxRows() },
+            losses: batchResults.flatMap(\.losses),
             logits: logits.isEmpty ? Tensor(zeros: [0, model.classCount]) : Tensor.concatenate(logits))
     }
 

@@ -200,29 +200,28 @@ final class Federation {
 
     /// Waits until `lethe workers` shows the client in `state`; `job` must still be running meanwhile.
     func waitUntil(client: String, is state: String, during job: String) async throws {
-        while true {
-            let status = try helpers.json(try await LetheProcess.run(["status", job] + cli).standardOutput)
-            try #require(
-                ["queued", "running"].contains(status["state"] as? String), "\(job) ended before \(client) was \(state)"
-            )
-            let listed = try await LetheProcess.run(["workers"] + cli)
+        try await poll(job, until: "\(client) was \(state)") { _ in
+            let listed = try await LetheProcess.run(["workers"] + self.cli)
             let workers = try JSONSerialization.jsonObject(with: Data(listed.standardOutput.utf8)) as? [[String: Any]]
-            if workers?.contains(where: { $0["name"] as? String == client && $0["state"] as? String == state }) == true
-            {
-                return
-            }
-            try await Task.sleep(for: .milliseconds(100))
+            return workers?.contains { $0["name"] as? String == client && $0["state"] as? String == state } == true
         }
     }
 
     /// Waits until `lethe status` shows at least `rounds` rounds of the job done; it must still be running.
     func waitUntil(roundsOf job: String, reach rounds: Int) async throws {
+        try await poll(job, until: "round \(rounds)") { status in
+            (status["phases"] as? [[String: Any]] ?? []).contains { ($0["completed"] as? Int ?? 0) >= rounds }
+        }
+    }
+
+    /// Polls `lethe status` of `job` until `done` holds, requiring the job to be running until then.
+    private func poll(
+        _ job: String, until what: String, _ done: ([String: Any]) async throws -> Bool
+    ) async throws {
         while true {
             let status = try helpers.json(try await LetheProcess.run(["status", job] + cli).standardOutput)
-            try #require(
-                ["queued", "running"].contains(status["state"] as? String), "\(job) ended before round \(rounds)")
-            let phases = status["phases"] as? [[String: Any]] ?? []
-            if phases.contains(where: { ($0["completed"] as? Int ?? 0) >= rounds }) { return }
+            try #require(["queued", "running"].contains(status["state"] as? String), "\(job) ended before \(what)")
+            if try await done(status) { return }
             try await Task.sleep(for: .milliseconds(100))
         }
     }
