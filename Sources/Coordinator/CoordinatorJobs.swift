@@ -79,24 +79,24 @@ public enum CoordinatorJobs {
         return outputs
     }
 
-    /// The workers predict every training sample of the job's verifications, in the evaluator's batches (so the
+    /// The workers predict the training samples of the job's verifications, in the evaluator's batches (so the
     /// figures are the ones a local pass gives); the coordinator predicts the test set itself.
     static func trainPredictor(_ job: StoredJob, _ environment: Coordinator.JobEnvironment, labels: [Int])
-        -> (Model) async throws -> Evaluator.Predictions
+        -> (Model, [Int]) async throws -> Evaluator.Predictions
     {
         let spec = job.spec
-        return { model in
+        return { model, indices in
             let (student, started) = (Handoff(model), Date())
             let predictions = try await DedicatedThread.run(name: "lethe.job.\(job.id).verify") {
                 let executor = RemoteExecutor(
                     pool: environment.pool, job: job.id, shards: spec.shards, datasetSHA256: spec.trainSHA256,
                     labels: labels, originalSHA256: spec.weightsSHA256, architecture: spec.architecture)
                 return try executor.predict(
-                    PredictionRequest(subject: .student, indices: Array(labels.indices)),
+                    PredictionRequest(subject: .student, indices: indices),
                     state: PlanState(student: student.value))
             }
             let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
-            environment.log("verification: the workers predicted the \(labels.count) training samples in \(seconds) s")
+            environment.log("verification: the workers predicted \(indices.count) training samples in \(seconds) s")
             return predictions
         }
     }

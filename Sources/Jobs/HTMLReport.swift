@@ -21,6 +21,7 @@ public enum HTMLReport {
                 Output <code>\(escape(report.out))</code>, sha256 <code>\(report.outputSha256)</code></p>
                 \(choices(report))
                 \(report.holdout.map { "<p class=\"muted\">\(escape($0.summary)).</p>" } ?? "")
+                \(report.after?.retainSampleSummary.map { "<p class=\"muted\">\(escape($0)).</p>" } ?? "")
                 \(report.preprocessing.map { "<p\($0.note == nil ? " class=\"muted\"" : " class=\"bad\"")>Inputs: \(escape($0.summary)).</p>" } ?? "")
                 \(report.certificate.map(certificateLine) ?? "")
                 <h2>Metrics</h2>
@@ -212,7 +213,10 @@ public enum HTMLReport {
         guard let before = report.before, let after = report.after else { return "" }
         var rows: [(String, String, String)] = [
             ("Forget-set accuracy", percent(before.forgetAccuracy), percent(after.forgetAccuracy)),
-            ("Retain-set accuracy", percent(before.retainAccuracy), percent(after.retainAccuracy)),
+            (
+                after.retainPopulation == nil ? "Retain-set accuracy" : "Retain-set accuracy (sampled)",
+                percent(before.retainAccuracy), percent(after.retainAccuracy)
+            ),
             ("Test accuracy", percent(before.testAccuracy), percent(after.testAccuracy)),
         ]
         if before.testForgetAccuracy != nil {

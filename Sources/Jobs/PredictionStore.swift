@@ -36,7 +36,9 @@ public struct DirectoryPredictionStore: PredictionStore {
         return ModelPredictions(train: trainPredictions, test: testPredictions)
     }
 
+    /// Saves predictions on every training sample (partial ones are not kept: a later forget set may need any).
     public func save(_ predictions: ModelPredictions, key: String) {
+        guard predictions.trainIndices == nil else { return }
         var tensors: [(name: String, tensor: Tensor)] = []
         for (set, values) in [("train", predictions.train), ("test", predictions.test)] {
             tensors += [

@@ -82,11 +82,16 @@ public struct UnlearningCertificate: Sendable {
     static func figures(_ report: UnlearningReport) -> CanonicalJSON {
         func accuracies(_ verification: VerificationReport?) -> CanonicalJSON {
             guard let verification else { return .null }
-            return .object([
+            var members: [String: CanonicalJSON] = [
                 "forget_accuracy": .number(verification.forgetAccuracy),
                 "retain_accuracy": .number(verification.retainAccuracy),
                 "test_accuracy": .number(verification.testAccuracy),
-            ])
+            ]
+            if let population = verification.retainPopulation {  // the retain accuracy is a sample's estimate
+                members["retain_samples"] = .integer(Int64(verification.retainSamples))
+                members["retain_population"] = .integer(Int64(population))
+            }
+            return .object(members)
         }
         var figures: [String: CanonicalJSON] = [
             "before": accuracies(report.before), "after": accuracies(report.after),

@@ -109,6 +109,7 @@ public struct UnlearningReport: Codable {
             "retain accuracy      \(percent(before.retainAccuracy))   \(percent(after.retainAccuracy))",
             "test accuracy        \(percent(before.testAccuracy))   \(percent(after.testAccuracy))",
         ]
+        if let sampled = after.retainSampleSummary { rows.insert("  \(sampled)", at: rows.count - 1) }
         if before.testForgetAccuracy != nil {
             rows.append(
                 "test, forgotten      \(percent(before.testForgetAccuracy))   \(percent(after.testForgetAccuracy))")

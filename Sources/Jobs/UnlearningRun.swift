@@ -36,7 +36,7 @@ public struct UnlearningRun {
     public let log: (String) -> Void
     /// Predicts every training sample for a verification (the bulk of its pass) elsewhere: a coordinator's workers.
     /// nil: in process. Either way the figures are the same (predictions go in the evaluator's batches).
-    public var trainPredictor: ((Model) async throws -> Evaluator.Predictions)?
+    public var trainPredictor: ((Model, _ indices: [Int]) async throws -> Evaluator.Predictions)?
 
     public init(
         method: any UnlearningMethod, parameters: MethodParameters, scenario: Scenario, architecture: String,
@@ -97,7 +97,8 @@ public struct UnlearningRun {
         )
         if let match = problem.difficultyMatch { log(match.summary) }
         let verifier = Verifier(
-            train: scenario.train, test: scenario.test, forgetSet: forget, seed: seed, validation: scenario.validation)
+            train: scenario.train, test: scenario.test, forgetSet: forget, seed: seed, validation: scenario.validation,
+            retainSample: parameters.int("verify-retain"))
         var timings = RunTimings()
         let baselines = timings.measure("baselines") {
             verifier.baselines(randomModel: build(seed: seed &+ 0x5EED), reference: reference?.model)
@@ -179,15 +180,22 @@ public struct UnlearningRun {
             log("before: reusing the original's predictions from an earlier run on the same data (\(key.prefix(12)))")
             return (try verifier.verify(cached, against: baselines), ["original's predictions \(key)"])
         }
-        let predictions = try await predictions(of: original, verifier: verifier)
+        // Every training sample, whatever the verification measures: any later forget set derives from them.
+        let predictions = try await predictions(
+            of: original, verifier: verifier, trainIndices: Array(0..<scenario.train.count))
         store.save(predictions, key: key)
         return (try verifier.verify(predictions, against: baselines), [])
     }
 
-    /// `model`'s predictions on every sample, the training samples' from `trainPredictor` when there is one.
-    func predictions(of model: Model, verifier: Verifier) async throws -> ModelPredictions {
-        guard let trainPredictor else { return verifier.predictions(of: model) }
-        return verifier.predictions(of: model, train: try await trainPredictor(model))
+    /// `model`'s predictions on the training samples at `trainIndices` (by default those the verifier measures)
+    /// and every test sample, the training samples' from `trainPredictor` when there is one.
+    func predictions(of model: Model, verifier: Verifier, trainIndices: [Int]? = nil) async throws
+        -> ModelPredictions
+    {
+        let trainIndices = trainIndices ?? verifier.measuredTrainIndices
+        guard let trainPredictor else { return verifier.predictions(of: model, trainIndices: trainIndices) }
+        return verifier.predictions(
+            of: model, trainIndices: trainIndices, train: try await trainPredictor(model, trainIndices))
     }
 }
 

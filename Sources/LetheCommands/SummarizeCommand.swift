@@ -168,9 +168,11 @@ enum ResultsTable {
     /// difficulty-matched held-out samples for its targets.
     static func label(_ run: UnlearningReport) -> String {
         guard let method = UnlearningMethods.named(run.method) else { return run.method }
-        // keep-failed decides only whether a missed run's model is written, not the model: not a variant.
+        // keep-failed decides only whether a missed run's model is written and verify-retain how much of the
+        // retain set its verification predicts, not the model: not variants.
         let changed = method.allParameters.filter {
-            $0.key != "keep-failed" && run.params[$0.key] != nil && run.params[$0.key] != $0.defaultValue
+            !["keep-failed", "verify-retain"].contains($0.key) && run.params[$0.key] != nil
+                && run.params[$0.key] != $0.defaultValue
         }
         let standIns = run.difficultyMatch == nil ? [] : ["(stand-ins)"]
         return ([run.method] + changed.map { "\($0.key)=\(run.params[$0.key]!)" } + standIns).joined(separator: " ")

@@ -30,6 +30,11 @@ struct UnlearningRequest: ParsableArguments {
     var validationFraction: Double?
     @Flag(help: "Write the model even when the run misses its targets (it still exits 1; the report says so).")
     var keepFailed = false
+    @Option(
+        help:
+            "Measure the retain accuracy on a seeded sample of this many retained samples instead of all of them (faster verification; the report gives the estimate's 95% margin). The forget set, validation and test sets are always predicted whole."
+    )
+    var verifyRetain: Int?
 
     func validate() throws {
         // What can be checked without reading the checkpoint; `loadScenario` checks the rest before any work.
@@ -47,11 +52,12 @@ struct UnlearningRequest: ParsableArguments {
         return (method, try MethodParameters(method.allParameters, overrides: overrides))
     }
 
-    /// The `--param` overrides, with `--keep-failed` as the parameter it stands for.
+    /// The `--param` overrides, with `--keep-failed` and `--verify-retain` as the parameters they stand for.
     var overrides: [String: String] {
         get throws {
             var overrides = try MethodParameters.parseOverrides(params)
             if keepFailed { overrides["keep-failed"] = "true" }
+            if let verifyRetain { overrides["verify-retain"] = String(verifyRetain) }
             return overrides
         }
     }

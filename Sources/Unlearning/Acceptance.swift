@@ -13,6 +13,10 @@ public enum Acceptance {
             "Test accuracy (of the retained classes) the result may lose",
             .unitInterval),
         .init("keep-failed", "false", "Write the model even when the run misses a target (it still exits 1)"),
+        .init(
+            "verify-retain", "0",
+            "Retained samples the verification predicts: 0 for all, N for a seeded sample of N (the same before and after; the report gives the retain accuracy's 95% margin)",
+            .count(0...UnlearningLimits.samples)),
     ]
 
     /// How many standard errors a sample scenario's forget accuracy may lie above its held-out target: a model
@@ -61,8 +65,10 @@ public enum Acceptance {
         if retainDrop > maxRetainDrop {
             misses.append(
                 String(
-                    format: "retain accuracy fell %.1f points (%.1f%% → %.1f%%), more than max-retain-drop %.1f",
-                    100 * retainDrop, 100 * before.retainAccuracy, 100 * after.retainAccuracy, 100 * maxRetainDrop))
+                    format: "retain accuracy fell %.1f points (%.1f%% → %.1f%%%@), more than max-retain-drop %.1f",
+                    100 * retainDrop, 100 * before.retainAccuracy, 100 * after.retainAccuracy,
+                    after.retainPopulation.map { " on \(after.retainSamples) of its \($0) samples" } ?? "",
+                    100 * maxRetainDrop))
         }
         if testDrop > maxTestDrop {
             misses.append(

@@ -33,8 +33,24 @@ public struct VerificationReport: Sendable, Codable, Equatable {
     /// Confusion scenarios: test samples of class A predicted as B, and of B predicted as A.
     public var confusion: ConfusionCounts?
     public var forgetSamples: Int
+    /// Retained samples the retain accuracy was measured on: all of them, or a sample (`verify-retain`).
     public var retainSamples: Int
     public var testSamples: Int
+    /// When the retain accuracy was measured on a sample: how many samples are retained in all, and half the
+    /// width of the accuracy's 95% interval. Nil when every retained sample was predicted.
+    public var retainPopulation: Int?
+    public var retainMargin: Double?
+}
+
+extension VerificationReport {
+    /// How the retain accuracy was measured, when on a sample: "measured on 10000 of 48600 retained samples
+    /// (seeded sample; 95% margin ±0.5 points)". Nil when every retained sample was predicted.
+    public var retainSampleSummary: String? {
+        guard let retainPopulation else { return nil }
+        return String(
+            format: "retain accuracy measured on %d of %d retained samples (seeded sample; 95%% margin ±%.1f points)",
+            retainSamples, retainPopulation, 100 * (retainMargin ?? 0))
+    }
 }
 
 /// Computes `VerificationReport`s for one forget set.
@@ -45,13 +61,27 @@ public struct Verifier: Sendable {
     public let seed: UInt64
     /// Indices in `train` of the validation split (may be empty).
     public let validation: [Int]
+    /// The retained samples the retain accuracy is measured on.
+    public let retainMeasurement: RetainMeasurement
 
-    public init(train: Dataset, test: Dataset, forgetSet: ForgetSet, seed: UInt64, validation: [Int] = []) {
+    /// `retainSample`: measure the retain accuracy on a seeded sample of this many retained samples (0: all).
+    public init(
+        train: Dataset, test: Dataset, forgetSet: ForgetSet, seed: UInt64, validation: [Int] = [],
+        retainSample: Int = 0
+    ) {
         self.train = train
         self.test = test
         self.forgetSet = forgetSet
         self.seed = seed
         self.validation = validation
+        retainMeasurement = RetainMeasurement(retain: forgetSet.retain, sampleSize: retainSample, seed: seed)
+    }
+
+    /// The training samples a verification predicts, ascending: every one, unless the retain accuracy is
+    /// measured on a sample; then the forget set, the validation split and the sampled retained samples.
+    public var measuredTrainIndices: [Int] {
+        guard retainMeasurement.isSample else { return Array(0..<train.count) }
+        return Set(forgetSet.forget + validation + retainMeasurement.indices).sorted()
     }
 
     /// Test indices that play the non-members of the membership attack: test samples of the forgotten
@@ -93,14 +123,17 @@ public struct Verifier: Sendable {
         try verify(predictions(of: model, progress: progress), against: baselines)
     }
 
-    /// `model`'s predictions on every training and test sample: one pass over each, from which every figure of
-    /// its verification derives. `computedTrain`: the training samples' predictions, made elsewhere (workers).
+    /// `model`'s predictions on the measured training samples (`trainIndices`, by default
+    /// `measuredTrainIndices`) and every test sample: one pass over each, from which every figure of its
+    /// verification derives. `computedTrain`: those training samples' predictions, made elsewhere (workers).
     public func predictions(
-        of model: Model, train computedTrain: Evaluator.Predictions? = nil, progress: ProgressHandler? = nil
+        of model: Model, trainIndices: [Int]? = nil, train computedTrain: Evaluator.Predictions? = nil,
+        progress: ProgressHandler? = nil
     ) -> ModelPredictions {
-        ModelPredictions(
-            train: computedTrain
-                ?? Evaluator.predict(model, on: train, indices: Array(0..<train.count), progress: progress),
+        let trainIndices = trainIndices ?? measuredTrainIndices
+        return ModelPredictions(
+            train: computedTrain ?? Evaluator.predict(model, on: train, indices: trainIndices, progress: progress),
+            trainIndices: trainIndices.count == train.count ? nil : trainIndices,
             test: Evaluator.predict(model, on: test, indices: Array(0..<test.count), progress: progress))
     }
 
@@ -108,8 +141,9 @@ public struct Verifier: Sendable {
     public func verify(_ predictions: ModelPredictions, against baselines: Baselines) throws(MembershipInferenceError)
         -> VerificationReport
     {
-        let forget = predictions.train.selecting(forgetSet.forget)
-        let retain = Evaluator.summarize(predictions.train.selecting(forgetSet.retain), classCount: train.classCount)
+        let forget = predictions.train(at: forgetSet.forget)
+        let retain = Evaluator.summarize(
+            predictions.train(at: retainMeasurement.indices), classCount: train.classCount)
         let testPredictions = predictions.test
         let testEvaluation = Evaluator.summarize(testPredictions, classCount: test.classCount)
         let nonMembers = testPredictions.selecting(nonMemberIndices)  // test predictions are in test-index order
@@ -125,8 +159,13 @@ public struct Verifier: Sendable {
                 members: MembershipInference.features(.entropy, of: forget),
                 nonMembers: MembershipInference.features(.entropy, of: nonMembers), seed: seed),
             zrf: zrfScore(modelLogits: forget.logits, randomModelLogits: baselines.randomLogits),
-            forgetSamples: forgetSet.forget.count, retainSamples: forgetSet.retain.count, testSamples: test.count)
-        let validationPredictions = validation.isEmpty ? nil : predictions.train.selecting(validation)
+            forgetSamples: forgetSet.forget.count, retainSamples: retainMeasurement.indices.count,
+            testSamples: test.count)
+        if retainMeasurement.isSample {
+            report.retainPopulation = retainMeasurement.population
+            report.retainMargin = retainMeasurement.margin(accuracy: retain.accuracy)
+        }
+        let validationPredictions = validation.isEmpty ? nil : predictions.train(at: validation)
         if let validationPredictions {
             report.validationAccuracy = accuracy(validationPredictions, at: Array(validation.indices))
         }
@@ -162,14 +201,29 @@ public struct Verifier: Sendable {
     }
 }
 
-/// A model's predictions on every training sample and every test sample, in index order.
+/// A model's predictions on the training samples at `trainIndices` (nil: every one) and every test sample, in
+/// index order.
 public struct ModelPredictions: Sendable {
     public let train: Evaluator.Predictions
+    /// The training indices `train` holds, ascending; nil when it holds every training sample.
+    public let trainIndices: [Int]?
     public let test: Evaluator.Predictions
 
-    public init(train: Evaluator.Predictions, test: Evaluator.Predictions) {
+    public init(train: Evaluator.Predictions, trainIndices: [Int]? = nil, test: Evaluator.Predictions) {
         self.train = train
+        self.trainIndices = trainIndices
         self.test = test
+    }
+
+    /// The predictions on the training samples at `indices` (each must be among those predicted).
+    public func train(at indices: [Int]) -> Evaluator.Predictions {
+        guard let trainIndices else { return train.selecting(indices) }
+        let positions = Dictionary(uniqueKeysWithValues: trainIndices.enumerated().map { ($1, $0) })
+        return train.selecting(
+            indices.map { index in
+                guard let position = positions[index] else { preconditionFailure("sample \(index) not predicted") }
+                return position
+            })
     }
 }
 

@@ -66,11 +66,26 @@ struct UnlearnEndToEndTests {
         let html = try String(contentsOf: directory.url.appendingPathComponent("first.html"), encoding: .utf8)
         #expect(html.contains("<svg") && html.contains("min epoch 1") && html.contains("Membership inference"))
 
-        // Again, on two workers through an embedded coordinator over the wire protocol: the same bits.
-        let again = try await unlearn("second", extra: ["--workers", "2"])
+        // Again, on two workers through an embedded coordinator over the wire protocol: the same bits. Its
+        // verification measures the retain accuracy on 300 of the retained samples (the workers predict only
+        // what it measures): the same samples before and after, the figures of the whole run elsewhere.
+        let again = try await unlearn("second", extra: ["--workers", "2", "--verify-retain", "300"])
         #expect(report["output_sha256"] as? String == again["output_sha256"] as? String)
         #expect(again["data_touched"] as? [String: Int] == touched)
         #expect((report["output_sha256"] as? String)?.count == 64)
+        let sampledBefore = try #require(again["before"] as? [String: Any])
+        let sampledAfter = try #require(again["after"] as? [String: Any])
+        let retained = try #require(before["retain_samples"] as? Int)
+        for verification in [sampledBefore, sampledAfter] {
+            #expect(
+                verification["retain_samples"] as? Int == 300 && verification["retain_population"] as? Int == retained)
+            #expect((verification["retain_margin"] as? Double).map { $0 > 0 && $0 < 0.1 } == true)
+        }
+        #expect(before["retain_population"] == nil && before["retain_margin"] == nil)
+        for key in ["forget_accuracy", "test_accuracy", "validation_accuracy"] {
+            #expect(sampledAfter[key] as? Double == after[key] as? Double, "\(key)")
+        }
+        #expect((again["params"] as? [String: String])?["verify-retain"] == "300")
 
         let summary = try await LetheProcess.run([
             "summarize", directory.path("first.json"), directory.path("second.json"),

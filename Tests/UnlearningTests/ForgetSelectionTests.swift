@@ -96,4 +96,67 @@ struct VerifierTests {
         #expect(abs(validated.validationForgetAccuracy! - handCount { $0 == 1 }) < 1e-12)
         #expect(abs(validated.validationRetainAccuracy! - handCount { $0 != 1 }) < 1e-12)
     }
+
+    @Test func aSampledRetainMeasurementPredictsOnlyWhatItMeasures() throws {
+        let train = labelledDataset(perClass: [60, 60, 60], seed: 1)
+        let test = labelledDataset(perClass: [40, 40, 40], seed: 2)
+        var recipe = TrainingRecipe()
+        recipe.epochs = 1
+        recipe.batchSize = 30
+        let model = ModelZoo.fmnistMLP(seed: 1)
+        _ = try Trainer(model: model, recipe: recipe).fit(train, indices: Array(0..<train.count))
+        let forgetSet = try ForgetSelection.classes([1]).resolve(in: train)
+        let validation = Array(stride(from: 0, to: train.count, by: 10))
+        let whole = Verifier(train: train, test: test, forgetSet: forgetSet, seed: 5, validation: validation)
+        let sampled = Verifier(
+            train: train, test: test, forgetSet: forgetSet, seed: 5, validation: validation, retainSample: 50)
+
+        let measured = sampled.retainMeasurement.indices
+        #expect(measured.count == 50 && measured == measured.sorted() && Set(measured).isSubset(of: forgetSet.retain))
+        #expect(!whole.retainMeasurement.isSample && whole.measuredTrainIndices == Array(0..<train.count))
+        let predicted = sampled.measuredTrainIndices
+        #expect(predicted == Set(forgetSet.forget + validation + measured).sorted() && predicted.count < train.count)
+
+        let predictions = sampled.predictions(of: model)
+        #expect(predictions.trainIndices == predicted && predictions.train.labels.count == predicted.count)
+        let random = ModelZoo.fmnistMLP(seed: 9)
+        let baselines = sampled.baselines(randomModel: random)
+        let report = try sampled.verify(predictions, against: baselines)
+        let full = try whole.verify(whole.predictions(of: model), against: baselines)
+        // Everything but the retain accuracy is measured on the same samples either way (predicted in other
+        // batches, so equal up to float rounding).
+        #expect(abs(report.forgetAccuracy - full.forgetAccuracy) < 1e-12)
+        #expect(abs(report.testAccuracy - full.testAccuracy) < 1e-12)
+        #expect(abs(report.mia - full.mia) < 1e-6 && abs(report.zrf - full.zrf) < 1e-5)
+        #expect(abs(report.validationAccuracy! - full.validationAccuracy!) < 1e-12)
+        // The retain accuracy by hand over the sample, with its size, population and margin.
+        let everyTrainSample = Evaluator.predict(model, on: train, indices: Array(0..<train.count))
+        let correct = measured.filter { everyTrainSample.predicted[$0] == train.labels[$0] }.count
+        #expect(abs(report.retainAccuracy - Double(correct) / 50) < 1e-12)
+        #expect(report.retainSamples == 50 && report.retainPopulation == 120)
+        #expect(full.retainSamples == 120 && full.retainPopulation == nil && full.retainMargin == nil)
+        let p = report.retainAccuracy
+        let margin = 1.96 * (p * (1 - p) / 50 * 70 / 119).squareRoot()
+        #expect(abs(report.retainMargin! - margin) < 1e-12)
+        #expect(report.retainSampleSummary?.contains("50 of 120 retained samples") == true)
+        // A saved verification must cover every sample: the whole predictions derive the same sampled figures.
+        let derived = try sampled.verify(whole.predictions(of: model), against: baselines)
+        #expect(abs(derived.retainAccuracy - report.retainAccuracy) < 1e-12)
+    }
+
+    @Test func retainSamplesAreSeededAndBoundedByTheRetainedSet() {
+        let retain = Array(stride(from: 3, to: 1000, by: 3))
+        let first = RetainMeasurement(retain: retain, sampleSize: 40, seed: 7)
+        #expect(first == RetainMeasurement(retain: retain, sampleSize: 40, seed: 7))
+        #expect(first != RetainMeasurement(retain: retain, sampleSize: 40, seed: 8))
+        #expect(first.isSample && first.population == retain.count)
+        for everyOne in [0, retain.count, retain.count + 5] {
+            let all = RetainMeasurement(retain: retain, sampleSize: everyOne, seed: 7)
+            #expect(!all.isSample && all.indices == retain && all.margin(accuracy: 0.9) == 0)
+        }
+        // Sampling more of a fixed population narrows the margin; the finite-population correction takes it to 0.
+        let wider = RetainMeasurement(retain: retain, sampleSize: 20, seed: 7).margin(accuracy: 0.9)
+        let narrower = RetainMeasurement(retain: retain, sampleSize: 300, seed: 7).margin(accuracy: 0.9)
+        #expect(wider > narrower && narrower > 0)
+    }
 }
