@@ -10,8 +10,8 @@ public final class Conv2d: Layer {
     /// When false, `backward` skips ∂L/∂input (a first layer during training) and returns an empty tensor.
     public var computesInputGradient = true
 
-    private var inputShape: [Int] = []
-    public private(set) var lastMultiplyAccumulates = 0
+    var inputShape: [Int] = []
+    public internal(set) var lastMultiplyAccumulates = 0
     private var columns: [[Float]] = []  // one im2col matrix per chunk, kept for backward
 
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
@@ -50,7 +50,7 @@ public final class Conv2d: Layer {
         return layer
     }
 
-    private func geometry(_ shape: [Int]) -> ConvolutionGeometry {
+    func geometry(_ shape: [Int]) -> ConvolutionGeometry {
         precondition(shape.count == 4 && shape[1] == inChannels, "Conv2d(\(inChannels)→…) got input \(shape)")
         return ConvolutionGeometry(
             channels: inChannels, height: shape[2], width: shape[3], kernel: kernel, stride: stride, padding: padding)
@@ -59,7 +59,7 @@ public final class Conv2d: Layer {
     /// The batch split into chunks of images. Chunks run on different threads, and weight gradients are
     /// summed over chunks in chunk order. The split depends only on the shapes (at most 8 chunks, each column
     /// matrix at most 16 MB), never on the thread count, so every bit of the result is the same on any machine.
-    private func chunks(_ g: ConvolutionGeometry, batch: Int) -> [Range<Int>] {
+    func chunks(_ g: ConvolutionGeometry, batch: Int) -> [Range<Int>] {
         let byMemory = max(1, (1 << 22) / max(1, g.rows * g.outputPlane))
         let size = max(1, min(byMemory, (batch + 7) / 8))
         return Swift.stride(from: 0, to: batch, by: size).map { $0..<min($0 + size, batch) }

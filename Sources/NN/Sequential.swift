@@ -39,6 +39,16 @@ public final class Sequential: Layer {
         var index = children.startIndex
         pooledFirst = []
         while index < children.endIndex {
+            if !mode.keepsActivations, let conv = children[index].layer as? Conv2d, tappedPath(of: index) == nil,
+                index + 1 < children.endIndex, let pool = poolAfterReLU(at: index + 1),
+                conv.poolsInPlace(pool, inputShape: x.shape)
+            {
+                // Inference through a convolution, its ReLU and max-pool, image by image (the same bits).
+                x = conv.forwardPooledReLU(x)
+                record(x, from: index + 2)
+                index += 3
+                continue
+            }
             if let pool = poolAfterReLU(at: index) {
                 // Max-pooling first and ReLU on the pooled values gives the same numbers (ReLU is monotone:
                 // relu(max(window)) = max(relu(window)); at most a zero's sign can differ, which no nonzero sum

@@ -1,3 +1,4 @@
+import Foundation
 import NN
 import Tensor
 import Testing
@@ -42,6 +43,8 @@ struct ReLUPoolingOrderTests {
     }
 
     private func bits(_ tensor: Tensor) -> [UInt32] { tensor.scalars.map(\.bitPattern) }
+    /// A whole tensor's bits, for comparing large ones.
+    private func digest(_ tensor: Tensor) -> String { ModelFiles.sha256(tensor.scalars.withUnsafeBytes { Data($0) }) }
 
     @Test(arguments: [ForwardMode.inference, .eval])
     func logitsAreTheBitsOfTheWrittenOrder(mode: ForwardMode) {
@@ -69,6 +72,32 @@ struct ReLUPoolingOrderTests {
         for (mine, theirs) in zip(fused.namedParameters, written.namedParameters) {
             #expect(bits(mine.parameter.grad) == bits(theirs.parameter.grad), "\(mine.name)")
         }
+    }
+
+    /// Inference runs a convolution, its ReLU and its max-pool image by image (`Conv2d.forwardPooledReLU`): the
+    /// bits of the three layers over the whole batch (`.eval` keeps activations, so it runs them one by one).
+    /// Planes of odd width, and a tapped convolution, go through the layers one by one.
+    @Test func convolutionReLUAndPoolImageByImageGiveTheBitsOfTheLayers() {
+        let model = ModelZoo.fmnistCNN(seed: 4)
+        var generator = SeededGenerator(seed: 8)
+        let images = Tensor.normal(shape: [70, 1, 28, 28], using: &generator)
+        #expect(digest(model.forward(images, mode: .inference)) == digest(model.forward(images, mode: .eval)))
+
+        let conv = Conv2d(2, 3, kernel: 3, using: &generator)
+        let odd = Sequential([
+            (name: "conv", layer: conv), (name: nil, layer: ReLU()), (name: "pool", layer: MaxPool2d(kernel: 2)),
+        ])
+        let input = Tensor.normal(shape: [5, 2, 9, 9], using: &generator)
+        let oddModel = Model(architecture: "probe", inputShape: [2, 9, 9], classCount: 1, root: odd)
+        let pooled = oddModel.forward(input, mode: .inference)
+        #expect(pooled.shape == [5, 3, 3, 3] && digest(pooled) == digest(oddModel.forward(input, mode: .eval)))
+
+        let tap = FeatureTap(paths: ["conv1"])
+        let tapped = model.forward(images, mode: .inference, tap: tap)
+        #expect(
+            tap.features["conv1"]?.shape == [70, 32, 28, 28]
+                && digest(tapped) == digest(model.forward(images, mode: .eval))
+        )
     }
 
     @Test func aTappedReLUKeepsItsOrderAndFeatures() {

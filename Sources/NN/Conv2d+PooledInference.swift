@@ -1,0 +1,62 @@
+import Tensor
+
+extension Conv2d {
+    /// Whether `forwardPooled` can run this convolution with `pool` after it on input of `shape`: a 2×2,
+    /// stride-2 window without padding over planes of even width (`MaxPool2x2`).
+    func poolsInPlace(_ pool: MaxPool2d, inputShape shape: [Int]) -> Bool {
+        guard pool.kernel == 2, pool.stride == 2, pool.padding == 0, shape.count == 4, shape[1] == inChannels
+        else { return false }
+        return geometry(shape).outputWidth % 2 == 0
+    }
+
+    /// Inference (no backward pass follows) through this convolution, a 2×2 max-pool and a ReLU, one image at a
+    /// time: each image's column matrix, product and pooled planes stay in cache instead of passing through
+    /// batch-sized tensors layer by layer. The same products of the same values (one GEMM per image, the
+    /// column matrix's leading dimension aside), bias additions, pooling and ReLU as `forward`, `MaxPool2d` and
+    /// `ReLU` one after the other, so the same bits.
+    func forwardPooledReLU(_ input: Tensor) -> Tensor {
+        let g = geometry(input.shape)
+        let (batch, plane, outChannels) = (input.shape[0], g.outputPlane, outChannels)
+        let (outH, planeOut) = (g.outputHeight / 2, g.outputHeight / 2 * g.outputWidth / 2)
+        let chunks = chunks(g, batch: batch)
+        inputShape = input.shape
+        lastMultiplyAccumulates = batch * outChannels * g.rows * plane
+        let biasValues = bias?.value.scalars
+        return Tensor(shape: [batch, outChannels, outH, g.outputWidth / 2]) { y in
+            input.withUnsafeBufferPointer { x in
+                weight.value.withUnsafeBufferPointer { w in
+                    Parallel.forEachTask(chunks.count) { index, _ in
+                        var product = [Float].scratch(count: outChannels * plane)
+                        product.withUnsafeMutableBufferPointer { c in
+                            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * planeOut) { pairs in
+                                withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * planeOut) { positions in
+                                    for image in chunks[index] {
+                                        let column = g.im2col(x, images: image..<image + 1, serial: true)
+                                        column.withUnsafeBufferPointer { col in
+                                            BLAS.sgemm(
+                                                transposeA: false, transposeB: false, m: outChannels, n: plane,
+                                                k: g.rows, a: w.baseAddress!, lda: g.rows, b: col.baseAddress!,
+                                                ldb: plane, c: c.baseAddress!, ldc: plane)
+                                        }
+                                        let pooled = y.baseAddress! + image * outChannels * planeOut
+                                        for o in 0..<outChannels {
+                                            let channel = c.baseAddress! + o * plane
+                                            if let biasValues {
+                                                Vectorized.add(biasValues[o], to: channel, count: plane)
+                                            }
+                                            MaxPool2x2.pool(
+                                                channel, width: g.outputWidth, outH: outH,
+                                                into: pooled + o * planeOut, positions: nil,
+                                                pairs: pairs.baseAddress!, pairPositions: positions.baseAddress!)
+                                        }
+                                        Vectorized.relu(pooled, pooled, count: outChannels * planeOut)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
