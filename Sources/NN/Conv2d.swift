@@ -153,7 +153,7 @@ public final class Conv2d: Layer {
                                     a: w.baseAddress!, lda: g.rows, b: d.baseAddress!, ldb: width,
                                     c: dcol.baseAddress!, ldc: width)
                             }
-                            columnGradient.withUnsafeBufferPointer { dcol in
+                            columnGradient.withUnsafeMutableBufferPointer { dcol in
                                 g.col2im(dcol, images: images, into: dx, serial: inParallel)
                             }
                         }

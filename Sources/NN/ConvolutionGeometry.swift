@@ -98,9 +98,9 @@ struct ConvolutionGeometry {
 
     /// Writes the input gradient of a chunk's images from its column-gradient matrix (the planes need no
     /// zeroing first). Threads own whole channels, and each element is summed in (kh, kw, oh, ow) order onto
-    /// zero whatever the thread count.
+    /// zero whatever the thread count. The matrix is scratch: a shifted row's wrapped entries are overwritten.
     func col2im(
-        _ col: UnsafeBufferPointer<Float>, images: Range<Int>, into input: UnsafeMutableBufferPointer<Float>,
+        _ col: UnsafeMutableBufferPointer<Float>, images: Range<Int>, into input: UnsafeMutableBufferPointer<Float>,
         serial: Bool = false
     ) {
         let plane = outputPlane
@@ -116,6 +116,10 @@ struct ConvolutionGeometry {
                     for kw in 0..<kernel {
                         let row = (channel * kernel + kh) * kernel + kw
                         let source = col.baseAddress! + row * width + offset * plane
+                        if isShiftedCopy {
+                            addShiftedRow(source, into: target, kh: kh, kw: kw)
+                            continue
+                        }
                         let valid = validColumns(kw: kw)
                         for oh in 0..<outputHeight {
                             let ih = oh * stride - padding + kh
@@ -133,5 +137,27 @@ struct ConvolutionGeometry {
                 }
             }
         }
+    }
+
+    /// `col2im`'s (kh, kw) row when `isShiftedCopy`, as one addition over the plane instead of one per line:
+    /// input[t + (kh − p)·W + (kw − p)] += row[t] over the output lines whose input line exists. The entries
+    /// that would wrap around a line's edge are first set to −0, which added to any value leaves its bits, so
+    /// every element gets the same sums in the same order as line by line.
+    @inline(__always)
+    private func addShiftedRow(
+        _ source: UnsafeMutablePointer<Float>, into target: UnsafeMutablePointer<Float>, kh: Int, kw: Int
+    ) {
+        let (lineShift, columnShift) = (kh - padding, kw - padding)
+        let firstLine = max(0, -lineShift)
+        let endLine = max(firstLine, min(outputHeight, height - lineShift))
+        let (start, end) = (firstLine * width, endLine * width)
+        let shift = lineShift * width + columnShift
+        let low = min(end, max(start, -shift))
+        let high = max(low, min(end, height * width - shift))
+        let edge = columnShift < 0 ? 0..<(-columnShift) : (width - columnShift)..<width
+        for line in firstLine..<endLine {
+            for column in edge { source[line * width + column] = -0.0 }
+        }
+        Vectorized.add(source + low, into: target + low + shift, count: high - low)
     }
 }
