@@ -19,6 +19,9 @@ public struct VerificationReport: Sendable, Codable, Equatable {
     public var validationRetainAccuracy: Double?
     /// Test accuracy per class (nil for a class without test samples).
     public var perClassAccuracy: [Double?]
+    /// Validation accuracy per class (nil for a class without validation samples; nil without a validation
+    /// split): per-class figures to tune on without looking at the test set.
+    public var validationPerClassAccuracy: [Double?]?
     /// Membership inference on per-sample loss: forget samples (members) against test samples of the same
     /// classes (non-members); ≈ 0.5 when the attacker cannot tell them apart.
     public var mia: Double
@@ -168,6 +171,8 @@ public struct Verifier: Sendable {
         let validationPredictions = validation.isEmpty ? nil : predictions.train(at: validation)
         if let validationPredictions {
             report.validationAccuracy = accuracy(validationPredictions, at: Array(validation.indices))
+            report.validationPerClassAccuracy =
+                Evaluator.summarize(validationPredictions, classCount: train.classCount).perClassAccuracy
         }
         if let classes = forgetSet.forgottenClasses {
             let forgotten = Set(classes)

@@ -54,6 +54,7 @@ struct UnlearnEndToEndTests {
             #expect(before[key] is Double && after[key] is Double, "\(key)")
         }
         #expect((after["per_class_accuracy"] as? [Any])?.count == 10)
+        #expect((after["validation_per_class_accuracy"] as? [Any])?.count == 10)
         // Per-class fidelity: one row per class; the forgotten class 0 is marked, not flagged as damage.
         let perClass = try #require(report["per_class"] as? [[String: Any]])
         #expect(

@@ -95,6 +95,9 @@ struct VerifierTests {
         #expect(abs(validated.validationAccuracy! - handCount { _ in true }) < 1e-12)
         #expect(abs(validated.validationForgetAccuracy! - handCount { $0 == 1 }) < 1e-12)
         #expect(abs(validated.validationRetainAccuracy! - handCount { $0 != 1 }) < 1e-12)
+        let perClass = try #require(validated.validationPerClassAccuracy)
+        #expect(perClass.count == 3 && report.validationPerClassAccuracy == nil)
+        for label in 0..<3 { #expect(abs(perClass[label]! - handCount { $0 == label }) < 1e-12) }
     }
 
     @Test func aSampledRetainMeasurementPredictsOnlyWhatItMeasures() throws {
