@@ -73,26 +73,43 @@ struct ConvolutionGeometry {
         }
     }
 
+    /// Where a (kh, kw) row of a shifted-copy geometry (`isShiftedCopy`) meets the plane: row entry t pairs with
+    /// input element t + `shift` for t in `low..<high` (the output lines whose input line exists, clipped to the
+    /// plane), and in each of `lines` the `edge` columns are the ones that wrapped around a line's edge.
+    private struct ShiftedRow {
+        let shift: Int
+        let low: Int
+        let high: Int
+        let lines: Range<Int>
+        let edge: Range<Int>
+    }
+
+    @inline(__always)
+    private func shiftedRow(kh: Int, kw: Int) -> ShiftedRow {
+        let (lineShift, columnShift) = (kh - padding, kw - padding)
+        let firstLine = max(0, -lineShift)
+        let endLine = max(firstLine, min(outputHeight, height - lineShift))
+        let (start, end) = (firstLine * width, endLine * width)
+        let shift = lineShift * width + columnShift
+        // Only a wrapped edge column can fall outside the plane.
+        let low = min(end, max(start, -shift))
+        return ShiftedRow(
+            shift: shift, low: low, high: max(low, min(end, height * width - shift)), lines: firstLine..<endLine,
+            edge: columnShift < 0 ? 0..<(-columnShift) : (width - columnShift)..<width)
+    }
+
     /// `fillRow` when `isShiftedCopy`: target[t] = input[t + (kh − p)·W + (kw − p)] over the output lines whose
     /// input line exists, then the columns that wrapped around a line's edge are zeroed (the same values).
     @inline(__always)
     private func fillShiftedRow(
         _ target: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>, kh: Int, kw: Int
     ) {
-        let (lineShift, columnShift) = (kh - padding, kw - padding)
-        let firstLine = max(0, -lineShift)
-        let endLine = max(firstLine, min(outputHeight, height - lineShift))
-        let (start, end) = (firstLine * width, endLine * width)
-        let shift = lineShift * width + columnShift
-        // Only a wrapped edge column can fall outside the plane; it is zeroed below.
-        let low = min(end, max(start, -shift))
-        let high = max(low, min(end, height * width - shift))
-        target.update(repeating: 0, count: low)
-        (target + low).update(from: source + low + shift, count: high - low)
-        (target + high).update(repeating: 0, count: outputPlane - high)
-        let edge = columnShift < 0 ? 0..<(-columnShift) : (width - columnShift)..<width
-        for line in firstLine..<endLine {
-            for column in edge { target[line * width + column] = 0 }
+        let row = shiftedRow(kh: kh, kw: kw)
+        target.update(repeating: 0, count: row.low)
+        (target + row.low).update(from: source + row.low + row.shift, count: row.high - row.low)
+        (target + row.high).update(repeating: 0, count: outputPlane - row.high)
+        for line in row.lines {
+            for column in row.edge { target[line * width + column] = 0 }
         }
     }
 
@@ -147,17 +164,10 @@ struct ConvolutionGeometry {
     private func addShiftedRow(
         _ source: UnsafeMutablePointer<Float>, into target: UnsafeMutablePointer<Float>, kh: Int, kw: Int
     ) {
-        let (lineShift, columnShift) = (kh - padding, kw - padding)
-        let firstLine = max(0, -lineShift)
-        let endLine = max(firstLine, min(outputHeight, height - lineShift))
-        let (start, end) = (firstLine * width, endLine * width)
-        let shift = lineShift * width + columnShift
-        let low = min(end, max(start, -shift))
-        let high = max(low, min(end, height * width - shift))
-        let edge = columnShift < 0 ? 0..<(-columnShift) : (width - columnShift)..<width
-        for line in firstLine..<endLine {
-            for column in edge { source[line * width + column] = -0.0 }
+        let row = shiftedRow(kh: kh, kw: kw)
+        for line in row.lines {
+            for column in row.edge { source[line * width + column] = -0.0 }
         }
-        Vectorized.add(source + low, into: target + low + shift, count: high - low)
+        Vectorized.add(source + row.low, into: target + row.low + row.shift, count: row.high - row.low)
     }
 }

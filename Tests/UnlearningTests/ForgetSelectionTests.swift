@@ -52,7 +52,8 @@ struct ForgetSelectionTests {
 }
 
 struct VerifierTests {
-    @Test func reportsMatchHandCountsAndReferenceIdentities() throws {
+    /// Three classes of 60 training and 40 test samples, and an MLP trained on them for two epochs.
+    private func trainedModel() throws -> (train: Dataset, test: Dataset, model: Model) {
         let train = labelledDataset(perClass: [60, 60, 60], seed: 1)
         let test = labelledDataset(perClass: [40, 40, 40], seed: 2)
         var recipe = TrainingRecipe()
@@ -61,7 +62,11 @@ struct VerifierTests {
         recipe.learningRate = 0.05
         let model = ModelZoo.fmnistMLP(seed: 1)
         _ = try Trainer(model: model, recipe: recipe).fit(train, indices: Array(0..<train.count))
+        return (train, test, model)
+    }
 
+    @Test func reportsMatchHandCountsAndReferenceIdentities() throws {
+        let (train, test, model) = try trainedModel()
         let forgetSet = try ForgetSelection.classes([1]).resolve(in: train)
         let verifier = Verifier(train: train, test: test, forgetSet: forgetSet, seed: 5)
         #expect(verifier.nonMemberIndices == test.indices(ofClasses: [1]))
@@ -101,13 +106,7 @@ struct VerifierTests {
     }
 
     @Test func aSampledRetainMeasurementPredictsOnlyWhatItMeasures() throws {
-        let train = labelledDataset(perClass: [60, 60, 60], seed: 1)
-        let test = labelledDataset(perClass: [40, 40, 40], seed: 2)
-        var recipe = TrainingRecipe()
-        recipe.epochs = 1
-        recipe.batchSize = 30
-        let model = ModelZoo.fmnistMLP(seed: 1)
-        _ = try Trainer(model: model, recipe: recipe).fit(train, indices: Array(0..<train.count))
+        let (train, test, model) = try trainedModel()
         let forgetSet = try ForgetSelection.classes([1]).resolve(in: train)
         let validation = Array(stride(from: 0, to: train.count, by: 10))
         let whole = Verifier(train: train, test: test, forgetSet: forgetSet, seed: 5, validation: validation)
