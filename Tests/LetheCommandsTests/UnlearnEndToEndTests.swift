@@ -175,6 +175,7 @@ struct UnlearnEndToEndTests {
             (["--method", "scrub", "--confuse-classes", "3,5"], "go together"),
             (["--method", "ssd", "--forget-classes", "0", "--param", "alpha=many"], "alpha must be auto"),
             (["--method", "scrub", "--forget-classes", "0", "--holdout", "test-quarter"], "--holdout takes"),
+            (["--method", "scrub", "--forget-classes", "0", "--verify-retain", "2000000"], "verify-retain must be"),
         ]
         for (arguments, message) in cases {
             let result = try await LetheProcess.run(["unlearn"] + arguments + common)
