@@ -77,9 +77,10 @@ public struct UnlearningRun {
             parameters: parameters, seed: seed, recipe: scenario.recipe, architecture: build(seed:),
             unseen: unseen)
         try parameters.checkShards(shards, recipe: scenario.recipe)
+        var timings = RunTimings()
         // The data's digest names it in the cache's keys (computed once, only with a cache).
-        let trainSha256 = try cache.map { _ in
-            try self.trainSha256 ?? sha256Hex(try DatasetBlob.encode(scenario.train))
+        let trainSha256 = try timings.measure("data digest") {
+            try cache.map { _ in try self.trainSha256 ?? sha256Hex(try DatasetBlob.encode(scenario.train)) }
         }
         var plan = try method.checkedPlan(for: problem)
         var reusedPhases: [PhaseReuse.Reused] = []
@@ -99,7 +100,6 @@ public struct UnlearningRun {
         let verifier = Verifier(
             train: scenario.train, test: scenario.test, forgetSet: forget, seed: seed, validation: scenario.validation,
             retainSample: parameters.int("verify-retain"))
-        var timings = RunTimings()
         let baselines = timings.measure("baselines") {
             verifier.baselines(randomModel: build(seed: seed &+ 0x5EED), reference: reference?.model)
         }

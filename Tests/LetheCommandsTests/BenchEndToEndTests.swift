@@ -23,7 +23,8 @@ struct BenchEndToEndTests {
         #expect(runs.count == 2 && report["cpu"] is String && report["blas"] is [String: Any])
         for run in runs {
             let phases = (run["phases"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
-            #expect(phases.starts(with: ["load", "baselines", "before", "forget target", "method", "after"]))
+            #expect(
+                phases.starts(with: ["load", "data digest", "baselines", "before", "forget target", "method", "after"]))
             #expect(phases.contains("write"))
             #expect((run["wall_seconds"] as? Double ?? 0) > 0)
         }
