@@ -34,8 +34,9 @@ public struct UnlearningRun {
     public let trainSha256: String?
     /// Hears what the run is about to do (one line each).
     public let log: (String) -> Void
-    /// Predicts every training sample for a verification (the bulk of its pass) elsewhere: a coordinator's workers.
-    /// nil: in process. Either way the figures are the same (predictions go in the evaluator's batches).
+    /// Predicts the training samples at the given indices for a verification (the bulk of its pass) elsewhere: a
+    /// coordinator's workers. nil: in process. Either way the figures are the same (predictions go in the
+    /// evaluator's batches).
     public var trainPredictor: ((Model, _ indices: [Int]) async throws -> Evaluator.Predictions)?
 
     public init(

@@ -1,7 +1,7 @@
 import Tensor
 
 extension Conv2d {
-    /// Whether `forwardPooled` can run this convolution with `pool` after it on input of `shape`: a 2×2,
+    /// Whether `forwardPooledReLU` can run this convolution with `pool` after it on input of `shape`: a 2×2,
     /// stride-2 window without padding over planes of even width (`MaxPool2x2`).
     func poolsInPlace(_ pool: MaxPool2d, inputShape shape: [Int]) -> Bool {
         guard pool.kernel == 2, pool.stride == 2, pool.padding == 0, shape.count == 4, shape[1] == inChannels
