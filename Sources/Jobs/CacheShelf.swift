@@ -15,7 +15,7 @@ public struct CacheBudget: Sendable, Equatable {
 /// atomic and keep the whole cache within its budget.
 public struct CacheShelf: Sendable {
     /// The kinds of entry a run cache keeps, each in its own directory.
-    public static let kinds = ["predictions", "phases"]
+    public static let kinds = ["predictions", "phases", "baselines"]
 
     public let root: URL
     public let kind: String

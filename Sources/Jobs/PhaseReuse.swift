@@ -7,16 +7,21 @@ import Unlearning
 public struct RunCache: Sendable {
     public let predictions: PredictionStore
     public let phases: PhaseStore
+    /// Verification baselines by forget set, seed, data and reference (`BaselineReuse`).
+    public let baselines: PhaseStore
 
-    public init(predictions: PredictionStore, phases: PhaseStore) {
+    public init(predictions: PredictionStore, phases: PhaseStore, baselines: PhaseStore) {
         self.predictions = predictions
         self.phases = phases
+        self.baselines = baselines
     }
 
-    /// Both kept in `directory` (`predictions/`, `phases/`), least recently used entries pruned past `budget`.
+    /// All kept in `directory` (`predictions/`, `phases/`, `baselines/`), least recently used entries pruned past
+    /// `budget`.
     public init(directory: URL, budget: CacheBudget = CacheBudget()) {
         predictions = DirectoryPredictionStore(shelf: CacheShelf(root: directory, kind: "predictions", budget: budget))
         phases = DirectoryPhaseStore(shelf: CacheShelf(root: directory, kind: "phases", budget: budget))
+        baselines = DirectoryPhaseStore(shelf: CacheShelf(root: directory, kind: "baselines", budget: budget))
     }
 }
 

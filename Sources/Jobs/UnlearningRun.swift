@@ -79,10 +79,16 @@ public struct UnlearningRun {
             unseen: unseen)
         try parameters.checkShards(shards, recipe: scenario.recipe)
         var timings = RunTimings()
-        // The data's digest names it in the cache's keys (computed once, only with a cache).
-        let trainSha256 = try timings.measure("data digest") {
-            try cache.map { _ in try self.trainSha256 ?? sha256Hex(try DatasetBlob.encode(scenario.train)) }
+        // The data's digests name it in the cache's keys (computed once, only with a cache).
+        let digests = try timings.measure("data digest") {
+            try cache.map { _ in
+                (
+                    train: try self.trainSha256 ?? sha256Hex(try DatasetBlob.encode(scenario.train)),
+                    test: sha256Hex(try DatasetBlob.encode(scenario.test))
+                )
+            }
         }
+        let trainSha256 = digests?.train
         var plan = try method.checkedPlan(for: problem)
         var reusedPhases: [PhaseReuse.Reused] = []
         if let cache, let trainSha256 {
@@ -101,12 +107,12 @@ public struct UnlearningRun {
         let verifier = Verifier(
             train: scenario.train, test: scenario.test, forgetSet: forget, seed: seed, validation: scenario.validation,
             retainSample: parameters.int("verify-retain"))
-        let baselines = timings.measure("baselines") {
-            verifier.baselines(randomModel: build(seed: seed &+ 0x5EED), reference: reference?.model)
+        let (baselines, baselinesReused) = timings.measure("baselines") {
+            verificationBaselines(verifier, digests: digests)
         }
         stage(JobStage.verifyingBefore, plan.totalSteps)
         let (before, reused) = try await timings.measure("before") {
-            try await verifyBefore(original, verifier: verifier, baselines: baselines, trainSha256: trainSha256)
+            try await verifyBefore(original, verifier: verifier, baselines: baselines, digests: digests)
         }
         let target = timings.measure("forget target") {
             Acceptance.forgetTarget(
@@ -147,7 +153,7 @@ public struct UnlearningRun {
                 before: before.perClassAccuracy, after: after.perClassAccuracy,
                 retrain: baselines.referencePerClassAccuracy, forgotten: forget.forgottenClasses ?? []),
             blas: BLAS.kernelIdentity, difficultyMatch: problem.difficultyMatch,
-            reused: (reused + reusedPhases.map { "phase \($0.phase) \($0.key)" }).nilIfEmpty)
+            reused: (reused + baselinesReused + reusedPhases.map { "phase \($0.phase) \($0.key)" }).nilIfEmpty)
         report.timings = timings
         return (report, student)
     }
@@ -167,16 +173,16 @@ public struct UnlearningRun {
     /// The original's verification, from its predictions on every sample: from the store when an earlier run on
     /// the same original and data left them there (any forget set derives its figures from them).
     func verifyBefore(
-        _ original: Model, verifier: Verifier, baselines: Verifier.Baselines, trainSha256: String?
+        _ original: Model, verifier: Verifier, baselines: Verifier.Baselines, digests: DataDigests?
     ) async throws -> (VerificationReport, reused: [String]) {
-        guard let store = cache?.predictions, let trainSha256 else {
+        guard let store = cache?.predictions, let digests else {
             return (
                 try verifier.verify(try await predictions(of: original, verifier: verifier), against: baselines), []
             )
         }
         let key = DirectoryPredictionStore.key(
-            modelSha256: inputSha256, architecture: architecture, trainSha256: trainSha256,
-            testSha256: sha256Hex(try DatasetBlob.encode(scenario.test)))
+            modelSha256: inputSha256, architecture: architecture, trainSha256: digests.train,
+            testSha256: digests.test)
         if let cached = store.load(key: key, train: scenario.train, test: scenario.test) {
             log("before: reusing the original's predictions from an earlier run on the same data (\(key.prefix(12)))")
             return (try verifier.verify(cached, against: baselines), ["original's predictions \(key)"])
@@ -186,6 +192,32 @@ public struct UnlearningRun {
             of: original, verifier: verifier, trainIndices: Array(0..<scenario.train.count))
         store.save(predictions, key: key)
         return (try verifier.verify(predictions, against: baselines), [])
+    }
+
+    /// The SHA-256s of the training and test data's encodings (the cache's keys name the data by them).
+    typealias DataDigests = (train: String, test: String)
+
+    /// The verification's baselines: from the cache when an earlier run on the same forget set, seed, data and
+    /// reference kept them, else computed (and kept).
+    func verificationBaselines(_ verifier: Verifier, digests: DataDigests?) -> (Verifier.Baselines, reused: [String]) {
+        let randomSeed = seed &+ 0x5EED
+        let reuse = cache.flatMap { cache in
+            digests.map { digests in
+                BaselineReuse(
+                    store: cache.baselines, architecture: architecture, randomSeed: randomSeed,
+                    trainSha256: digests.train, test: scenario.test, testSha256: digests.test,
+                    forget: scenario.forgetSet.forget, reference: reference?.model)
+            }
+        }
+        if let reuse, let stored = reuse.load() {
+            log(
+                "baselines: reusing the random and reference models' figures from an earlier run (\(reuse.key.prefix(12)))"
+            )
+            return (stored, ["baselines \(reuse.key)"])
+        }
+        let baselines = verifier.baselines(randomModel: build(seed: randomSeed), reference: reference?.model)
+        reuse?.save(baselines)
+        return (baselines, [])
     }
 
     /// `model`'s predictions on the training samples at `trainIndices` (by default those the verifier measures)

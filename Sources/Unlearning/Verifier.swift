@@ -100,6 +100,12 @@ public struct Verifier: Sendable {
         public let referenceLogits: Tensor?
         /// The reference model's test accuracy per class (for per-class fidelity).
         public let referencePerClassAccuracy: [Double?]?
+
+        public init(randomLogits: Tensor, referenceLogits: Tensor?, referencePerClassAccuracy: [Double?]?) {
+            self.randomLogits = randomLogits
+            self.referenceLogits = referenceLogits
+            self.referencePerClassAccuracy = referencePerClassAccuracy
+        }
     }
 
     /// `randomModel` is the same architecture at a random initialisation; `reference` is optional.

@@ -50,6 +50,44 @@ struct VerificationCacheEndToEndTests {
         #expect(NSDictionary(dictionary: pairs[0].0["before"] as! [String: Any]).isEqual(first["before"]))
     }
 
+    /// The baselines of a verification (a random initialisation's logits on the forget set, a reference's logits
+    /// there and test accuracy per class) are kept by forget set, seed, data and reference: another method on the
+    /// same request reuses them with the figures of a run that computes them; another seed computes its own.
+    @Test func anotherMethodOnTheSameRequestReusesTheBaselines() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (data, original) = try await common.smallOriginal(in: directory)
+        let cache = ["LETHE_CACHE_DIR": directory.path("cache")]
+        func run(_ name: String, method: String, seed: String = "1", extra: [String] = []) async throws
+            -> [String: Any]
+        {
+            let report = directory.path("\(name).json")
+            let result = try await LetheProcess.run(
+                [
+                    "unlearn", "--model", "fmnist-mlp", "--data", data, "--weights", original, "--forget-classes",
+                    "1", "--method", method, "--seed", seed, "--reference", original, "--keep-failed", "--out",
+                    directory.path("\(name).safetensors"), "--report", report,
+                ] + extra, environment: cache)
+            #expect(FileManager.default.fileExists(atPath: report), "\(result.standardError)")
+            return try common.json(String(contentsOfFile: report, encoding: .utf8))
+        }
+        func reusedBaselines(_ report: [String: Any]) -> Bool {
+            (report["reused"] as? [String] ?? []).contains { $0.hasPrefix("baselines ") }
+        }
+        let first = try await run("neggrad", method: "neggrad+")
+        #expect(!reusedBaselines(first))
+        let reusing = try await run("finetune", method: "finetune")
+        let computed = try await run("finetune-computed", method: "finetune", extra: ["--no-cache"])
+        #expect(reusedBaselines(reusing) && computed["reused"] == nil)
+        for key in ["before", "after"] {
+            #expect(NSDictionary(dictionary: reusing[key] as! [String: Any]).isEqual(computed[key]), "\(key)")
+        }
+        let perClass = try #require(reusing["per_class"] as? [[String: Any]])
+        #expect(!perClass.isEmpty && perClass.allSatisfy { $0["retrain"] is Double })
+        #expect(NSArray(array: perClass).isEqual(computed["per_class"]))
+        #expect(!reusedBaselines(try await run("neggrad-seed-2", method: "neggrad+", seed: "2")))
+    }
+
     /// SSD's training-set importances depend only on the original, the data and the shards: a later request
     /// on the same original (another forget class) restores them instead of a pass over the training set, with
     /// the bits of a run that computes them; other shard counts compute their own.
@@ -122,18 +160,18 @@ struct VerificationCacheEndToEndTests {
         #expect(!FileManager.default.fileExists(atPath: directory.path("refused.json")))
 
         _ = try await unlearn("first", forget: "1", maxSize: "1G")
-        // Its predictions and both importances (training set, forget set).
-        #expect(entries(try await show()) == ["predictions": 1, "phases": 2])
+        // Its predictions, both importances (training set, forget set) and its verification's baselines.
+        #expect(entries(try await show()) == ["predictions": 1, "phases": 2, "baselines": 1])
         // Another shard count computes its own importances; a budget of one byte keeps only the last one written
         // (the predictions it read are older).
         let tight = try await unlearn("tight", forget: "2", shards: "3", maxSize: "1")
         #expect(FileManager.default.fileExists(atPath: directory.path("tight.json")), "\(tight.standardError)")
-        #expect(entries(try await show()) == ["predictions": 0, "phases": 1])
+        #expect(entries(try await show()) == ["predictions": 0, "phases": 1, "baselines": 0])
 
         let pruned = try await LetheProcess.run(
             ["cache", "prune", "--max-size", "0"], environment: ["LETHE_CACHE_DIR": cacheDirectory])
         #expect(pruned.status == 0 && pruned.standardOutput.contains("removed 1 entries"), "\(pruned.standardOutput)")
-        #expect(entries(try await show()) == ["predictions": 0, "phases": 0])
+        #expect(entries(try await show()) == ["predictions": 0, "phases": 0, "baselines": 0])
         let badSize = try await LetheProcess.run(
             ["cache", "prune", "--max-size", "-3"], environment: ["LETHE_CACHE_DIR": cacheDirectory])
         #expect(badSize.status != 0)
