@@ -9,23 +9,30 @@ import Testing
 struct VerificationCacheEndToEndTests {
     let common = EndToEndTests()
 
+    /// `lethe unlearn` of the small original with the cache in `directory`, `--keep-failed`, and its JSON report.
+    func unlearn(
+        _ name: String, in directory: TemporaryDirectory, data: String, original: String, _ arguments: [String]
+    ) async throws -> [String: Any] {
+        let report = directory.path("\(name).json")
+        let result = try await LetheProcess.run(
+            [
+                "unlearn", "--model", "fmnist-mlp", "--data", data, "--weights", original, "--keep-failed", "--out",
+                directory.path("\(name).safetensors"), "--report", report,
+            ] + arguments, environment: ["LETHE_CACHE_DIR": directory.path("cache")])
+        #expect(FileManager.default.fileExists(atPath: report), "\(result.standardError)")
+        return try common.json(String(contentsOfFile: report, encoding: .utf8))
+    }
+
     @Test func laterRunsOnTheSameOriginalDeriveTheirBeforeFiguresFromItsKeptPredictions() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (data, original) = try await common.smallOriginal(in: directory)
-        let cache = ["LETHE_CACHE_DIR": directory.path("cache")]
         func run(_ name: String, forget: String = "1", seed: String = "1", extra: [String] = []) async throws
             -> [String: Any]
         {
-            let report = directory.path("\(name).json")
-            let result = try await LetheProcess.run(
-                [
-                    "unlearn", "--model", "fmnist-mlp", "--data", data, "--weights", original, "--forget-classes",
-                    forget, "--method", "neggrad+", "--seed", seed, "--keep-failed", "--out",
-                    directory.path("\(name).safetensors"), "--report", report,
-                ] + extra, environment: cache)
-            #expect(FileManager.default.fileExists(atPath: report), "\(result.standardError)")
-            return try common.json(String(contentsOfFile: report, encoding: .utf8))
+            try await unlearn(
+                name, in: directory, data: data, original: original,
+                ["--forget-classes", forget, "--method", "neggrad+", "--seed", seed] + extra)
         }
         func reusedPredictions(_ report: [String: Any]) -> Bool {
             (report["reused"] as? [String] ?? []).contains { $0.hasPrefix("original's predictions") }
@@ -57,19 +64,12 @@ struct VerificationCacheEndToEndTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (data, original) = try await common.smallOriginal(in: directory)
-        let cache = ["LETHE_CACHE_DIR": directory.path("cache")]
         func run(_ name: String, method: String, seed: String = "1", extra: [String] = []) async throws
             -> [String: Any]
         {
-            let report = directory.path("\(name).json")
-            let result = try await LetheProcess.run(
-                [
-                    "unlearn", "--model", "fmnist-mlp", "--data", data, "--weights", original, "--forget-classes",
-                    "1", "--method", method, "--seed", seed, "--reference", original, "--keep-failed", "--out",
-                    directory.path("\(name).safetensors"), "--report", report,
-                ] + extra, environment: cache)
-            #expect(FileManager.default.fileExists(atPath: report), "\(result.standardError)")
-            return try common.json(String(contentsOfFile: report, encoding: .utf8))
+            try await unlearn(
+                name, in: directory, data: data, original: original,
+                ["--forget-classes", "1", "--method", method, "--seed", seed, "--reference", original] + extra)
         }
         func reusedBaselines(_ report: [String: Any]) -> Bool {
             (report["reused"] as? [String] ?? []).contains { $0.hasPrefix("baselines ") }
@@ -95,19 +95,15 @@ struct VerificationCacheEndToEndTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (data, original) = try await common.smallOriginal(in: directory)
-        let cache = ["LETHE_CACHE_DIR": directory.path("cache")]
         func run(_ name: String, forget: String, shards: String = "2", extra: [String] = []) async throws
             -> [String: Any]
         {
-            let report = directory.path("\(name).json")
-            let result = try await LetheProcess.run(
+            try await unlearn(
+                name, in: directory, data: data, original: original,
                 [
-                    "unlearn", "--model", "fmnist-mlp", "--data", data, "--weights", original, "--forget-classes",
-                    forget, "--method", "ssd", "--param", "max-retain-drop=1", "--seed", "1", "--shards", shards,
-                    "--keep-failed", "--out", directory.path("\(name).safetensors"), "--report", report,
-                ] + extra, environment: cache)
-            #expect(FileManager.default.fileExists(atPath: report), "\(result.standardError)")
-            return try common.json(String(contentsOfFile: report, encoding: .utf8))
+                    "--forget-classes", forget, "--method", "ssd", "--param", "max-retain-drop=1", "--seed", "1",
+                    "--shards", shards,
+                ] + extra)
         }
         func phases(_ report: [String: Any]) -> [String] {
             (report["phases"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
