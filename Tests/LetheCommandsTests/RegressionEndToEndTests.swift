@@ -156,5 +156,10 @@ struct RegressionEndToEndTests {
         #expect(forgotten > 0 && forgotten < 270)
         let after = try #require((report["regression"] as? [String: Any])?["after"] as? [String: Any])
         #expect(((after["forget"] as? [String: Any])?["l1"] as? Double).map(\.isFinite) == true)
+        // Regression verification measures every retained sample: a retain sample is refused, not ignored.
+        let sampled = try await LetheProcess.run(
+            ["unlearn", "--method", "finetune", "--verify-retain", "50", "--out", directory.path("s.safetensors")]
+                + common)
+        #expect(sampled.status == 2 && sampled.standardError.contains("regression run measures every"))
     }
 }
