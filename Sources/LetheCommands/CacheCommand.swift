@@ -35,7 +35,9 @@ struct CacheCommand: ParsableCommand {
                 try printJSON(summary)
                 return
             }
-            print("cache \(summary.directory) (predictions and phases at most \(ByteSize(bytes: summary.maxBytes)))")
+            print(
+                "cache \(summary.directory) (predictions, phases and baselines at most \(ByteSize(bytes: summary.maxBytes)))"
+            )
             for kind in kinds {
                 print("  \(kind.kind): \(kind.entries) entries, \(ByteSize(bytes: kind.bytes))")
             }
@@ -46,7 +48,7 @@ struct CacheCommand: ParsableCommand {
 
     struct Prune: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove least recently used predictions and phases until the rest fit in --max-size.")
+            abstract: "Remove least recently used predictions, phases and baselines until the rest fit in --max-size.")
         @Option(help: "What may stay (e.g. 500M, 2G, 0; default $LETHE_CACHE_MAX_SIZE or 2G).")
         var maxSize: ByteSize?
 

@@ -31,7 +31,7 @@ struct CacheDirectory {
         }
     }
 
-    /// How much predictions and phases may hold: `$LETHE_CACHE_MAX_SIZE`, else the default.
+    /// How much predictions, phases and baselines may hold: `$LETHE_CACHE_MAX_SIZE`, else the default.
     func budget() throws -> CacheBudget {
         guard let text = environment[Self.maxSizeVariable], !text.isEmpty else { return CacheBudget() }
         guard let size = ByteSize(argument: text) else {
