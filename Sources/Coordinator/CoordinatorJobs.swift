@@ -35,7 +35,9 @@ public enum CoordinatorJobs {
             inputSha256: spec.weightsSHA256, seed: spec.seed, shards: spec.shards, reference: reference,
             unseen: try auditor.flatMap { auditor in
                 try auditor.unseenConfidence(for: scenario) { try! ModelSpec.build(spec.architecture, seed: 0) }
-            }, cache: environment.cache, trainSha256: spec.trainSHA256, log: environment.log)
+            }, cache: environment.cache,
+            dataDigest: DatasetDigest(name: train.name, trainBlob: spec.trainSHA256, testBlob: spec.testSHA256),
+            log: environment.log)
         run.trainPredictor = trainPredictor(job, environment, labels: train.labels)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-\(job.id)-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: out) }

@@ -19,8 +19,8 @@ struct BaselineReuse {
     let testClassSamples: [Int]
 
     init(
-        store: PhaseStore, architecture: String, randomSeed: UInt64, trainSha256: String, test: Dataset,
-        testSha256: String, forget: [Int], reference: Model?
+        store: PhaseStore, architecture: String, randomSeed: UInt64, data: DatasetDigest, test: Dataset,
+        forget: [Int], reference: Model?
     ) {
         self.store = store
         testClassSamples = (0..<test.classCount).map { label in test.labels.lazy.filter { $0 == label }.count }
@@ -29,7 +29,8 @@ struct BaselineReuse {
         var members: [String: CanonicalJSON] = [
             "revision": .integer(Int64(Self.revision)),
             "architecture": .string(architecture), "random_seed": .string(String(randomSeed)),
-            "train": .string(trainSha256), "test": .string(testSha256), "forget": .string(sha256Hex(forgetBytes)),
+            "train": .string(data.trainSha256), "test": .string(data.testSha256),
+            "forget": .string(sha256Hex(forgetBytes)),
             "blas": .string(BLAS.kernelIdentity),
         ]
         if let reference { members["reference"] = .string(Self.digest(of: reference)) }

@@ -30,8 +30,9 @@ public struct UnlearningRun {
     /// Keeps the original's predictions and reusable phases' outcomes for later runs on the same original (nil:
     /// always computed).
     public let cache: RunCache?
-    /// sha256 of `DatasetBlob.encode(scenario.train)` when the caller knows it (a coordinator's blob hash).
-    public let trainSha256: String?
+    /// The sha256s of `DatasetBlob.encode(scenario.train)` and `(scenario.test)` when the caller knows them (a
+    /// coordinator's blob hashes); nil: computed when the cache's keys need them.
+    public let dataDigest: DatasetDigest?
     /// Hears what the run is about to do (one line each).
     public let log: (String) -> Void
     /// Predicts the training samples at the given indices for a verification (the bulk of its pass) elsewhere: a
@@ -42,7 +43,7 @@ public struct UnlearningRun {
     public init(
         method: any UnlearningMethod, parameters: MethodParameters, scenario: Scenario, architecture: String,
         weights: String, inputSha256: String, seed: UInt64, shards: Int, reference: (name: String, model: Model)?,
-        unseen: UnseenConfidence? = nil, cache: RunCache? = nil, trainSha256: String? = nil,
+        unseen: UnseenConfidence? = nil, cache: RunCache? = nil, dataDigest: DatasetDigest? = nil,
         log: @escaping (String) -> Void = { _ in }
     ) {
         self.method = method
@@ -56,7 +57,7 @@ public struct UnlearningRun {
         self.reference = reference
         self.unseen = unseen
         self.cache = cache
-        self.trainSha256 = trainSha256
+        self.dataDigest = dataDigest
         self.log = log
     }
 
@@ -81,14 +82,9 @@ public struct UnlearningRun {
         var timings = RunTimings()
         // The data's digests name it in the cache's keys (computed once, only with a cache).
         let digests = try timings.measure("data digest") {
-            try cache.map { _ in
-                (
-                    train: try self.trainSha256 ?? sha256Hex(try DatasetBlob.encode(scenario.train)),
-                    test: sha256Hex(try DatasetBlob.encode(scenario.test))
-                )
-            }
+            try cache.map { _ in try dataDigest ?? DatasetDigest(train: scenario.train, test: scenario.test) }
         }
-        let trainSha256 = digests?.train
+        let trainSha256 = digests?.trainSha256
         var plan = try method.checkedPlan(for: problem)
         var reusedPhases: [PhaseReuse.Reused] = []
         if let cache, let trainSha256 {
@@ -173,7 +169,7 @@ public struct UnlearningRun {
     /// The original's verification, from its predictions on every sample: from the store when an earlier run on
     /// the same original and data left them there (any forget set derives its figures from them).
     func verifyBefore(
-        _ original: Model, verifier: Verifier, baselines: Verifier.Baselines, digests: DataDigests?
+        _ original: Model, verifier: Verifier, baselines: Verifier.Baselines, digests: DatasetDigest?
     ) async throws -> (VerificationReport, reused: [String]) {
         guard let store = cache?.predictions, let digests else {
             return (
@@ -181,8 +177,8 @@ public struct UnlearningRun {
             )
         }
         let key = DirectoryPredictionStore.key(
-            modelSha256: inputSha256, architecture: architecture, trainSha256: digests.train,
-            testSha256: digests.test)
+            modelSha256: inputSha256, architecture: architecture, trainSha256: digests.trainSha256,
+            testSha256: digests.testSha256)
         if let cached = store.load(key: key, train: scenario.train, test: scenario.test) {
             log("before: reusing the original's predictions from an earlier run on the same data (\(key.prefix(12)))")
             return (try verifier.verify(cached, against: baselines), ["original's predictions \(key)"])
@@ -194,18 +190,16 @@ public struct UnlearningRun {
         return (try verifier.verify(predictions, against: baselines), [])
     }
 
-    /// The SHA-256s of the training and test data's encodings (the cache's keys name the data by them).
-    typealias DataDigests = (train: String, test: String)
-
     /// The verification's baselines: from the cache when an earlier run on the same forget set, seed, data and
     /// reference kept them, else computed (and kept).
-    func verificationBaselines(_ verifier: Verifier, digests: DataDigests?) -> (Verifier.Baselines, reused: [String]) {
+    func verificationBaselines(_ verifier: Verifier, digests: DatasetDigest?) -> (Verifier.Baselines, reused: [String])
+    {
         let randomSeed = seed &+ 0x5EED
         let reuse = cache.flatMap { cache in
             digests.map { digests in
                 BaselineReuse(
                     store: cache.baselines, architecture: architecture, randomSeed: randomSeed,
-                    trainSha256: digests.train, test: scenario.test, testSha256: digests.test,
+                    data: digests, test: scenario.test,
                     forget: scenario.forgetSet.forget, reference: reference?.model)
             }
         }
