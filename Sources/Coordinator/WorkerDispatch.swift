@@ -117,6 +117,8 @@ struct WorkerDispatch: PeerEndpoint {
             dispatch()
         case .shardResult(let report):
             accept(envelope, report: report, from: worker)
+        case .shardResultPart(let id):
+            acceptPart(envelope, id: id, from: worker)
         case .error(let error):
             failed(requestID: envelope.requestID, worker: worker, error)
         case .blobRequest(let request):
@@ -141,8 +143,8 @@ struct WorkerDispatch: PeerEndpoint {
         }
         dispatched[envelope.requestID] = nil
         worker.inFlight.remove(envelope.requestID)
-        let answer = WorkerPool.Answer(report: report, tensors: envelope.tensors)
-        if let problem = pending.task.validate(answer) {
+        let answer = WorkerPool.Answer(report: report, tensors: pending.parts + envelope.tensors)
+        if let problem = Pending.repeatedName(in: answer.tensors) ?? pending.task.validate(answer) {
             refuse(worker.peer, requestID: envelope.requestID, code: .badShape, problem, reason: "bad result")
             var pending = pending
             pending.excluded.insert(worker.peer)
@@ -152,6 +154,38 @@ struct WorkerDispatch: PeerEndpoint {
         worker.details.tasksDone += 1
         resultsByKey[report.id.job, default: [:]][worker.peer.key ?? "insecure", default: 0] += 1
         pending.group.deliver(answer, for: pending.index)
+    }
+
+    /// Gradients a worker sends ahead of its result: kept with the task until the result comes. A part for a task
+    /// the worker does not hold is refused; one that repeats a gradient or holds more than the step's weights do
+    /// fails the attempt like a bad result.
+    private mutating func acceptPart(
+        _ envelope: Envelope<WorkerToCoordinator>, id: TaskID, from worker: Member<WorkerState>
+    ) {
+        guard var pending = dispatched[envelope.requestID], worker.inFlight.contains(envelope.requestID),
+            pending.task.id.job == id.job, pending.task.id.step == id.step, pending.task.id.shard == id.shard,
+            case .gradient = pending.task.work
+        else {
+            if cancelledJobs.contains(id.job) { return }
+            refuse(
+                worker.peer, requestID: envelope.requestID, code: .unknownTask,
+                "no gradient task \(id) of yours is waiting for a result", reason: "unknown task")
+            return
+        }
+        pending.parts += envelope.tensors
+        let elements = { (tensors: [NamedTensor]) in tensors.reduce(0) { $0 + $1.tensor.count } }
+        let problem =
+            Pending.repeatedName(in: pending.parts)
+            ?? (elements(pending.parts) > elements(pending.weights) ? "its gradients hold more than the weights" : nil)
+        guard let problem else {
+            dispatched[envelope.requestID] = pending
+            return
+        }
+        dispatched[envelope.requestID] = nil
+        worker.inFlight.remove(envelope.requestID)
+        refuse(worker.peer, requestID: envelope.requestID, code: .badShape, problem, reason: "bad result")
+        pending.excluded.insert(worker.peer)
+        retry(pending, because: "\(worker.name) sent a bad result part: \(problem)")
     }
 
     private mutating func failed(requestID: UInt64, worker: Member<WorkerState>, _ error: ProtocolError) {
@@ -170,6 +204,7 @@ struct WorkerDispatch: PeerEndpoint {
     private mutating func retry(_ pending: Pending, because reason: String, blamingTheTask: Bool = true) {
         var pending = pending
         pending.task.id.attempt += 1
+        pending.parts = []
         if blamingTheTask { pending.failures += 1 }
         guard pending.failures < settings.maximumAttempts else {
             pending.group.fail(
@@ -230,7 +265,10 @@ struct WorkerDispatch: PeerEndpoint {
             worker.details.credit -= 1
             worker.details.weights = context.weightsVersion
             send(
-                .shardTask(ShardTask(id: pending.task.id, context: context, work: pending.task.work)),
+                .shardTask(
+                    ShardTask(
+                        id: pending.task.id, context: context, work: pending.task.work,
+                        gradientPartBytes: settings.gradientPartBytes)),
                 requestID: requestID, tensors: tensors, to: worker.peer)
         }
     }
@@ -256,4 +294,12 @@ private struct Pending {
     var failures = 0
     /// Workers that failed this task (it goes elsewhere when it can).
     var excluded = Set<Peer>()
+    /// Gradients the current attempt's worker sent ahead of its result.
+    var parts: [NamedTensor] = []
+
+    /// Why `tensors` cannot be one result: a name that comes twice (nil when none does).
+    static func repeatedName(in tensors: [NamedTensor]) -> String? {
+        var names = Set<String>()
+        return tensors.first { !names.insert($0.name).inserted }.map { "it sends '\($0.name)' twice" }
+    }
 }

@@ -20,6 +20,9 @@ public final class WorkerPool: Sendable {
         public var maximumAttempts = 4
         /// Run on workers whose BLAS kernels differ from ours (results then differ in low bits).
         public var allowMixedKernels = false
+        /// Workers send gradients as their backward pass finishes them, in messages of at least this many bytes,
+        /// so that the largest travel while the rest is computed (0: all with the result).
+        public var gradientPartBytes = 256 << 10
 
         public init(kernelIdentity: String) { self.kernelIdentity = kernelIdentity }
     }

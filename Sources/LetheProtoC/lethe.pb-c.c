@@ -727,6 +727,51 @@ void   lethe__shard_result__free_unpacked
   assert(message->base.descriptor == &lethe__shard_result__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   lethe__shard_result_part__init
+                     (Lethe__ShardResultPart         *message)
+{
+  static const Lethe__ShardResultPart init_value = LETHE__SHARD_RESULT_PART__INIT;
+  *message = init_value;
+}
+size_t lethe__shard_result_part__get_packed_size
+                     (const Lethe__ShardResultPart *message)
+{
+  assert(message->base.descriptor == &lethe__shard_result_part__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t lethe__shard_result_part__pack
+                     (const Lethe__ShardResultPart *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &lethe__shard_result_part__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t lethe__shard_result_part__pack_to_buffer
+                     (const Lethe__ShardResultPart *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &lethe__shard_result_part__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Lethe__ShardResultPart *
+       lethe__shard_result_part__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Lethe__ShardResultPart *)
+     protobuf_c_message_unpack (&lethe__shard_result_part__descriptor,
+                                allocator, len, data);
+}
+void   lethe__shard_result_part__free_unpacked
+                     (Lethe__ShardResultPart *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &lethe__shard_result_part__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   lethe__round_task__init
                      (Lethe__RoundTask         *message)
 {
@@ -1742,7 +1787,7 @@ const ProtobufCMessageDescriptor lethe__tensor_info__descriptor =
   (ProtobufCMessageInit) lethe__tensor_info__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor lethe__envelope__field_descriptors[27] =
+static const ProtobufCFieldDescriptor lethe__envelope__field_descriptors[28] =
 {
   {
     "request_id",
@@ -1896,6 +1941,18 @@ static const ProtobufCFieldDescriptor lethe__envelope__field_descriptors[27] =
     offsetof(Lethe__Envelope, body_case),
     offsetof(Lethe__Envelope, round_update),
     &lethe__round_update__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "shard_result_part",
+    21,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Lethe__Envelope, body_case),
+    offsetof(Lethe__Envelope, shard_result_part),
+    &lethe__shard_result_part__descriptor,
     NULL,
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -2071,40 +2128,41 @@ static const ProtobufCFieldDescriptor lethe__envelope__field_descriptors[27] =
 };
 static const unsigned lethe__envelope__field_indices_by_name[] = {
   9,   /* field[9] = blob_chunk */
-  23,   /* field[23] = blob_offer */
+  24,   /* field[24] = blob_offer */
   8,   /* field[8] = blob_request */
-  25,   /* field[25] = blob_stored */
-  24,   /* field[24] = blob_upload */
-  26,   /* field[26] = error */
+  26,   /* field[26] = blob_stored */
+  25,   /* field[25] = blob_upload */
+  27,   /* field[27] = error */
   10,   /* field[10] = goodbye */
   5,   /* field[5] = heartbeat */
   2,   /* field[2] = hello */
-  14,   /* field[14] = job_accepted */
-  18,   /* field[18] = job_cancel */
-  17,   /* field[17] = job_list */
-  15,   /* field[15] = job_query */
-  20,   /* field[20] = job_result */
-  19,   /* field[19] = job_result_request */
-  16,   /* field[16] = job_status */
-  13,   /* field[13] = job_submit */
+  15,   /* field[15] = job_accepted */
+  19,   /* field[19] = job_cancel */
+  18,   /* field[18] = job_list */
+  16,   /* field[16] = job_query */
+  21,   /* field[21] = job_result */
+  20,   /* field[20] = job_result_request */
+  17,   /* field[17] = job_status */
+  14,   /* field[14] = job_submit */
   4,   /* field[4] = ready */
   0,   /* field[0] = request_id */
   11,   /* field[11] = round_task */
   12,   /* field[12] = round_update */
   7,   /* field[7] = shard_result */
+  13,   /* field[13] = shard_result_part */
   6,   /* field[6] = shard_task */
   1,   /* field[1] = tensors */
   3,   /* field[3] = welcome */
-  22,   /* field[22] = worker_list */
-  21,   /* field[21] = worker_query */
+  23,   /* field[23] = worker_list */
+  22,   /* field[22] = worker_query */
 };
 static const ProtobufCIntRange lethe__envelope__number_ranges[4 + 1] =
 {
   { 1, 0 },
   { 10, 2 },
-  { 30, 13 },
-  { 50, 26 },
-  { 0, 27 }
+  { 30, 14 },
+  { 50, 27 },
+  { 0, 28 }
 };
 const ProtobufCMessageDescriptor lethe__envelope__descriptor =
 {
@@ -2114,7 +2172,7 @@ const ProtobufCMessageDescriptor lethe__envelope__descriptor =
   "Lethe__Envelope",
   "lethe",
   sizeof(Lethe__Envelope),
-  27,
+  28,
   lethe__envelope__field_descriptors,
   lethe__envelope__field_indices_by_name,
   4,  lethe__envelope__number_ranges,
@@ -2603,7 +2661,7 @@ const ProtobufCMessageDescriptor lethe__job_context__descriptor =
   (ProtobufCMessageInit) lethe__job_context__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor lethe__shard_task__field_descriptors[4] =
+static const ProtobufCFieldDescriptor lethe__shard_task__field_descriptors[5] =
 {
   {
     "id",
@@ -2653,17 +2711,30 @@ static const ProtobufCFieldDescriptor lethe__shard_task__field_descriptors[4] =
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "gradient_part_bytes",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__ShardTask, gradient_part_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned lethe__shard_task__field_indices_by_name[] = {
   1,   /* field[1] = context */
   2,   /* field[2] = gradient */
+  4,   /* field[4] = gradient_part_bytes */
   0,   /* field[0] = id */
   3,   /* field[3] = prediction */
 };
 static const ProtobufCIntRange lethe__shard_task__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor lethe__shard_task__descriptor =
 {
@@ -2673,7 +2744,7 @@ const ProtobufCMessageDescriptor lethe__shard_task__descriptor =
   "Lethe__ShardTask",
   "lethe",
   sizeof(Lethe__ShardTask),
-  4,
+  5,
   lethe__shard_task__field_descriptors,
   lethe__shard_task__field_indices_by_name,
   1,  lethe__shard_task__number_ranges,
@@ -3178,6 +3249,44 @@ const ProtobufCMessageDescriptor lethe__shard_result__descriptor =
   lethe__shard_result__field_indices_by_name,
   1,  lethe__shard_result__number_ranges,
   (ProtobufCMessageInit) lethe__shard_result__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor lethe__shard_result_part__field_descriptors[1] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__ShardResultPart, id),
+    &lethe__task_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned lethe__shard_result_part__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+};
+static const ProtobufCIntRange lethe__shard_result_part__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor lethe__shard_result_part__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "lethe.ShardResultPart",
+  "ShardResultPart",
+  "Lethe__ShardResultPart",
+  "lethe",
+  sizeof(Lethe__ShardResultPart),
+  1,
+  lethe__shard_result_part__field_descriptors,
+  lethe__shard_result_part__field_indices_by_name,
+  1,  lethe__shard_result_part__number_ranges,
+  (ProtobufCMessageInit) lethe__shard_result_part__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue lethe__round_task__kind__enum_values_by_number[3] =

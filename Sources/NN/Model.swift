@@ -52,12 +52,26 @@ public final class Model {
 
     /// Back-propagates ∂L/∂logits of the last `forward`, adding into every parameter's `grad`. Returns
     /// ∂L/∂input when `inputGradient` is true (UNSIR learns inputs), an empty tensor otherwise.
+    /// `gradientsFinished` is called, last layer first, with the trainable parameters of each top-level layer as
+    /// soon as this pass is done with them (no later layer adds to their `grad`), so they can be sent on early.
     @discardableResult
-    public func backward(_ logitsGradient: Tensor, tap: FeatureTap? = nil, inputGradient: Bool = false) -> Tensor {
+    public func backward(
+        _ logitsGradient: Tensor, tap: FeatureTap? = nil, inputGradient: Bool = false,
+        gradientsFinished: (([Parameter]) -> Void)? = nil
+    ) -> Tensor {
         let first = root.children.first?.layer as? Conv2d
         first?.computesInputGradient = inputGradient
         setTap(tap)
-        defer { setTap(nil) }
+        root.finishedBackward = gradientsFinished.map { report in
+            { layer in
+                let finished = layer.namedState.map(\.parameter).filter(\.isTrainable)
+                if !finished.isEmpty { report(finished) }
+            }
+        }
+        defer {
+            setTap(nil)
+            root.finishedBackward = nil
+        }
         return root.backward(logitsGradient)
     }
 

@@ -10,6 +10,8 @@ public final class Sequential: Layer {
     var tap: FeatureTap?
     /// The ReLU children whose last training-mode forward pass ran after the max-pool that follows them.
     private var pooledFirst: Set<Int> = []
+    /// Called with each child once `backward` is done with it (set on the root by `Model.backward`).
+    var finishedBackward: ((Layer) -> Void)?
 
     public init(_ children: [(name: String?, layer: Layer)]) {
         self.children = children
@@ -99,10 +101,13 @@ public final class Sequential: Layer {
             if pooledFirst.contains(index - 1) {
                 gradient = children[index - 1].layer.backward(gradient)
                 gradient = children[index].layer.backward(gradient)
+                finishedBackward?(children[index - 1].layer)
+                finishedBackward?(children[index].layer)
                 index -= 2
                 continue
             }
             gradient = children[index].layer.backward(gradient)
+            finishedBackward?(children[index].layer)
             index -= 1
         }
         return gradient

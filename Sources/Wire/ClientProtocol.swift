@@ -29,7 +29,8 @@ public enum ClientToCoordinator: WireMessage {
         case .goodbye(let reason): self = .goodbye(reason: reason)
         case .round(.update(let update)): self = .roundUpdate(update)
         case .error(let error): self = .error(error)
-        case .welcome, .ready, .shardTask, .shardResult, .blobRequest, .blobChunk, .round(.task), .control:
+        case .welcome, .ready, .shardTask, .shardResult, .shardResultPart, .blobRequest, .blobChunk, .round(.task),
+            .control:
             return nil
         }
     }
@@ -62,7 +63,8 @@ public enum CoordinatorToClient: WireMessage {
         case .heartbeat: self = .heartbeat
         case .round(.task(let task)): self = .roundTask(task)
         case .error(let error): self = .error(error)
-        case .hello, .ready, .goodbye, .shardTask, .shardResult, .blobRequest, .blobChunk, .round(.update), .control:
+        case .hello, .ready, .goodbye, .shardTask, .shardResult, .shardResultPart, .blobRequest, .blobChunk,
+            .round(.update), .control:
             return nil
         }
     }

@@ -56,6 +56,12 @@ enum EnvelopeBody {
                 $0.pointee.predicted = arena.array(report.predicted.map { UInt32(clamping: $0) })
                 $0.pointee.seconds = report.seconds
             }
+        case .shardResultPart(let id):
+            root.pointee.body_case = LETHE__ENVELOPE__BODY_SHARD_RESULT_PART
+            root.pointee.shard_result_part = arena.new {
+                lethe__shard_result_part__init($0)
+                $0.pointee.id = StepCoding.encode(id, arena)
+            }
         case .blobRequest(let request):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_BLOB_REQUEST
             root.pointee.blob_request = arena.new {
@@ -121,6 +127,9 @@ enum EnvelopeBody {
                     id: try StepCoding.decode(try present(result.id, "shard result id")),
                     weightedLoss: result.weighted_loss, correct: CRead.ints(result.correct, result.n_correct),
                     predicted: CRead.ints(result.predicted, result.n_predicted), seconds: result.seconds))
+        case LETHE__ENVELOPE__BODY_SHARD_RESULT_PART:
+            let part = try present(root.shard_result_part, "shard result part")
+            return .shardResultPart(try StepCoding.decode(try present(part.id, "shard result part id")))
         case LETHE__ENVELOPE__BODY_BLOB_REQUEST:
             let request = try present(root.blob_request, "blob request")
             return .blobRequest(

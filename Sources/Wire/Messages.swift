@@ -100,11 +100,15 @@ public struct ShardTask: Sendable, Equatable {
     public var id: TaskID
     public var context: JobContext
     public var work: ShardWork
+    /// Gradient work: send parameter gradients in `shardResultPart`s of at least this many bytes as the backward
+    /// pass finishes them (0: all of them with the result).
+    public var gradientPartBytes: Int
 
-    public init(id: TaskID, context: JobContext, work: ShardWork) {
+    public init(id: TaskID, context: JobContext, work: ShardWork, gradientPartBytes: Int = 0) {
         self.id = id
         self.context = context
         self.work = work
+        self.gradientPartBytes = gradientPartBytes
     }
 }
 

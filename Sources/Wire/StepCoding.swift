@@ -28,6 +28,7 @@ enum StepCoding {
                     work.pointee.indices = arena.array(request.indices.map { UInt32(clamping: $0) })
                 }
             }
+            $0.pointee.gradient_part_bytes = UInt64(task.gradientPartBytes)
         }
     }
 
@@ -147,7 +148,7 @@ enum StepCoding {
                 architecture: CRead.string(context.architecture),
                 weightsVersion: try EnvelopeBody.weightsVersion(context.weights_version),
                 weightsIncluded: context.weights_included != 0),
-            work: work)
+            work: work, gradientPartBytes: Int(clamping: task.gradient_part_bytes))
     }
 
     static func decode(_ id: Lethe__TaskId) throws(WireError) -> TaskID {

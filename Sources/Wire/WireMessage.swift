@@ -39,6 +39,7 @@ enum Body: Sendable, Equatable {
     case goodbye(reason: String)
     case shardTask(ShardTask)
     case shardResult(ShardReport)
+    case shardResultPart(TaskID)
     case blobRequest(BlobRequest)
     case blobChunk(BlobChunk)
     case error(ProtocolError)
@@ -54,6 +55,7 @@ enum Body: Sendable, Equatable {
         case .goodbye: "goodbye"
         case .shardTask: "shard task"
         case .shardResult: "shard result"
+        case .shardResultPart: "shard result part"
         case .blobRequest: "blob request"
         case .blobChunk: "blob chunk"
         case .error: "error"

@@ -6,6 +6,9 @@ public enum WorkerToCoordinator: WireMessage {
     case heartbeat
     case goodbye(reason: String)
     case shardResult(ShardReport)
+    /// Parameter gradients of a task, sent before its result (the task's request id) as the backward pass finishes
+    /// them, when the task asked for parts.
+    case shardResultPart(TaskID)
     case blobRequest(BlobRequest)
     /// A task the worker could not compute (the reply to its shard task), or a complaint.
     case error(ProtocolError)
@@ -21,6 +24,7 @@ public enum WorkerToCoordinator: WireMessage {
         case .heartbeat: WireBody(.heartbeat)
         case .goodbye(let reason): WireBody(.goodbye(reason: reason))
         case .shardResult(let report): WireBody(.shardResult(report))
+        case .shardResultPart(let id): WireBody(.shardResultPart(id))
         case .blobRequest(let request): WireBody(.blobRequest(request))
         case .error(let error): WireBody(.error(error))
         }
@@ -33,6 +37,7 @@ public enum WorkerToCoordinator: WireMessage {
         case .heartbeat: self = .heartbeat
         case .goodbye(let reason): self = .goodbye(reason: reason)
         case .shardResult(let report): self = .shardResult(report)
+        case .shardResultPart(let id): self = .shardResultPart(id)
         case .blobRequest(let request): self = .blobRequest(request)
         case .error(let error): self = .error(error)
         case .welcome, .shardTask, .blobChunk, .round, .control: return nil
@@ -71,7 +76,7 @@ public enum CoordinatorToWorker: WireMessage {
         case .shardTask(let task): self = .shardTask(task)
         case .blobChunk(let chunk): self = .blobChunk(chunk)
         case .error(let error): self = .error(error)
-        case .hello, .ready, .goodbye, .shardResult, .blobRequest, .round, .control: return nil
+        case .hello, .ready, .goodbye, .shardResult, .shardResultPart, .blobRequest, .round, .control: return nil
         }
     }
 }

@@ -31,14 +31,19 @@ public final class ShardComputer: Sendable {
     /// Whether the replica holds the weights a task names (otherwise the coordinator must include them).
     public func hasWeights(_ sha256: String) -> Bool { cache.withLock { $0.replicaWeights == sha256 } }
 
-    /// Computes `task` with the tensors that came with it; the reply carries its result tensors.
-    public func run(_ task: ShardTask, tensors: [NamedTensor]) throws(ProtocolError) -> Envelope<WorkerToCoordinator> {
-        try cache.withLock { cache throws(ProtocolError) in try compute(task, tensors: tensors, cache: &cache) }
+    /// Computes `task` with the tensors that came with it; the reply carries its result tensors, except the
+    /// parameter gradients handed to `sendPart` during the backward pass when the task asks for parts.
+    public func run(
+        _ task: ShardTask, tensors: [NamedTensor], sendPart: @Sendable ([NamedTensor]) -> Void = { _ in }
+    ) throws(ProtocolError) -> Envelope<WorkerToCoordinator> {
+        try cache.withLock { cache throws(ProtocolError) in
+            try compute(task, tensors: tensors, cache: &cache, sendPart: sendPart)
+        }
     }
 
-    private func compute(_ task: ShardTask, tensors: [NamedTensor], cache: inout ShardCache) throws(ProtocolError)
-        -> Envelope<WorkerToCoordinator>
-    {
+    private func compute(
+        _ task: ShardTask, tensors: [NamedTensor], cache: inout ShardCache, sendPart: @Sendable ([NamedTensor]) -> Void
+    ) throws(ProtocolError) -> Envelope<WorkerToCoordinator> {
         let start = Date()
         let context = task.context
         let dataset = try cache.dataset(context.datasetSHA256)
@@ -51,10 +56,21 @@ public final class ShardComputer: Sendable {
                 tensors.filter { $0.name.hasPrefix("input/") }.map { ($0.name, $0.tensor) },
                 uniquingKeysWith: { a, _ in a })
             try check(step, dataset: dataset, model: student, inputs: inputs)
-            let result = ShardedStep.compute(
-                step, shard: 0, of: 1,
-                inputs: ShardInputs(student: student, dataset: dataset, tensors: inputs, frozen: frozenModels.model))
-            var out = zip(student.namedParameters, result.parameterGradients).map { NamedTensor($0.name, $1) }
+            let parameters = student.namedParameters
+            var parts = GradientParts(minimumBytes: task.gradientPartBytes)
+            let result = withoutActuallyEscaping(sendPart) { sendPart in
+                ShardedStep.compute(
+                    step, shard: 0, of: 1,
+                    inputs: ShardInputs(
+                        student: student, dataset: dataset, tensors: inputs, frozen: frozenModels.model),
+                    gradientsFinished: task.gradientPartBytes > 0
+                        ? { indices in
+                            parts.add(indices.map { NamedTensor(parameters[$0].name, parameters[$0].parameter.grad) })
+                                .map(sendPart)
+                        } : nil)
+            }
+            var out = zip(parameters, result.parameterGradients).filter { !parts.sent.contains($0.0.name) }
+                .map { NamedTensor($0.name, $1) }
             for (index, gradient) in result.inputGradients.enumerated() {
                 if let gradient { out.append(NamedTensor("input/\(index)", gradient)) }
             }
@@ -162,5 +178,26 @@ public final class ShardComputer: Sendable {
         guard indices.allSatisfy({ (0..<dataset.count).contains($0) }) else {
             throw ProtocolError(.badRequest, "a sample index is outside the dataset's \(dataset.count) samples")
         }
+    }
+}
+
+/// Finished parameter gradients collected during a backward pass until they make a part worth a message.
+private struct GradientParts {
+    let minimumBytes: Int
+    private var collected: [NamedTensor] = []
+    /// Names of the gradients handed out in parts (the result leaves them out).
+    private(set) var sent = Set<String>()
+
+    init(minimumBytes: Int) { self.minimumBytes = minimumBytes }
+
+    /// Adds finished gradients; returns a part to send once the collected ones reach `minimumBytes`.
+    mutating func add(_ gradients: [NamedTensor]) -> [NamedTensor]? {
+        collected += gradients
+        guard collected.reduce(0, { $0 + $1.tensor.count * MemoryLayout<Float>.size }) >= minimumBytes else {
+            return nil
+        }
+        defer { collected = [] }
+        sent.formUnion(collected.map(\.name))
+        return collected
     }
 }

@@ -91,7 +91,12 @@ public final class WorkerNode: CoordinatorLinked, Sendable {
         compute.async { [self] in
             let reply: Envelope<WorkerToCoordinator>
             do throws(ProtocolError) {
-                var result = try computer.run(task, tensors: tensors)
+                var result = try computer.run(task, tensors: tensors) { gradients in
+                    transport.send(
+                        Envelope(
+                            WorkerToCoordinator.shardResultPart(task.id), requestID: requestID, tensors: gradients),
+                        to: nil)
+                }
                 result.requestID = requestID
                 reply = result
             } catch {

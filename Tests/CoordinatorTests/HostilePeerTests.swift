@@ -67,13 +67,48 @@ struct HostilePeerTests {
 
     /// A worker that answers with wrongly shaped gradients is refused and its shards are recomputed elsewhere.
     @Test func wronglyShapedResultsAreRecomputedElsewhere() async throws {
+        try await expectLiesRecomputed { task, requestID in
+            let report = ShardReport(id: task.id, weightedLoss: 0, correct: [0, 0], seconds: 0)
+            return [
+                Envelope(
+                    WorkerToCoordinator.shardResult(report), requestID: requestID,
+                    tensors: [NamedTensor("fc1.weight", Tensor(zeros: [2, 2]))])
+            ]
+        }
+    }
+
+    /// Gradient parts that repeat a gradient, or come for a task the worker does not hold, are refused; the
+    /// attempt fails like a bad result and the shard is recomputed elsewhere.
+    @Test func badGradientPartsAreRefusedAndRecomputedElsewhere() async throws {
         let fixture = try ClusterFixture()
+        let bias = NamedTensor("fc3.bias", Tensor(zeros: [10]))
+        let refusals = try await expectLiesRecomputed(fixture) { task, requestID in
+            #expect(task.gradientPartBytes > 0)
+            return [
+                Envelope(WorkerToCoordinator.shardResultPart(task.id), requestID: requestID + 1_000, tensors: [bias]),
+                Envelope(WorkerToCoordinator.shardResultPart(task.id), requestID: requestID, tensors: [bias]),
+                Envelope(WorkerToCoordinator.shardResultPart(task.id), requestID: requestID, tensors: [bias]),
+            ]
+        }
+        #expect(refusals["unknown task", default: 0] > 0)
+    }
+
+    /// Runs a job with an honest worker and a liar that answers its first two tasks with `lies` (then holds its
+    /// next task in silence, so it is dropped and the task recomputed: a starved test process, whose honest worker
+    /// looks lost for a while, cannot make the liar exhaust a shard's attempts). The job must give the local bits
+    /// and the liar's results must be refused as bad; returns the pool's refusal counts.
+    @discardableResult
+    func expectLiesRecomputed(
+        _ fixture: ClusterFixture? = nil,
+        lies: @escaping @Sendable (ShardTask, UInt64) -> [Envelope<WorkerToCoordinator>]
+    ) async throws -> [String: Int] {
+        let fixture = try fixture ?? ClusterFixture()
         let hub = InMemoryHub()
         let pool = WorkerPool(transport: hub.server, blobs: fixture.blobs, settings: fixture.poolSettings())
         pool.start()
         defer { pool.stop() }
         let liar = hub.connect()
-        let lies = Task {
+        let lying = Task {
             liar.send(
                 WireCodec.encode(
                     Envelope(
@@ -82,27 +117,18 @@ struct HostilePeerTests {
                 ),
                 to: nil)
             liar.send(WireCodec.encode(Envelope(WorkerToCoordinator.ready(credit: 1))), to: nil)
-            // It lies twice, then holds its next task in silence (it is dropped and the task recomputed), so that
-            // a starved test process, whose honest worker looks lost for a while, cannot make the liar exhaust a
-            // shard's attempts.
-            var lies = 0
+            var told = 0
             for await received in liar.incoming {
                 guard let envelope = try? WireCodec.decode(received.frames, as: CoordinatorToWorker.self),
                     case .shardTask(let task) = envelope.message
                 else { continue }
-                guard lies < 2 else { break }
-                lies += 1
-                let report = ShardReport(id: task.id, weightedLoss: 0, correct: [0, 0], seconds: 0)
-                liar.send(
-                    WireCodec.encode(
-                        Envelope(
-                            WorkerToCoordinator.shardResult(report), requestID: envelope.requestID,
-                            tensors: [NamedTensor("fc1.weight", Tensor(zeros: [2, 2]))])),
-                    to: nil)
+                guard told < 2 else { break }
+                told += 1
+                for lie in lies(task, envelope.requestID) { liar.send(WireCodec.encode(lie), to: nil) }
                 liar.send(WireCodec.encode(Envelope(WorkerToCoordinator.ready(credit: 1))), to: nil)
             }
         }
-        defer { lies.cancel() }
+        defer { lying.cancel() }
         let honest = try fixture.worker(hub.connect(), name: "honest")
         let run = Task { await honest.run() }
         defer { run.cancel() }
@@ -113,16 +139,8 @@ struct HostilePeerTests {
         }
         #expect(remote == (try fixture.localHash(shards: 2)))
         #expect(pool.refusalCounts["bad result", default: 0] > 0)
+        return pool.refusalCounts
     }
-}
-
-/// Values several tasks append to.
-final class Collected<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [Value] = []
-    var value: [Value] { lock.withLock { stored } }
-    var count: Int { lock.withLock { stored.count } }
-    func append(_ element: Value) { lock.withLock { stored.append(element) } }
 }
 
 /// Waits until `condition` holds or `seconds` pass. Generous: the in-memory daemons share the cooperative pool

@@ -1,5 +1,6 @@
 import Coordinator
 import Foundation
+import LetheTesting
 import Testing
 import Transport
 import Wire

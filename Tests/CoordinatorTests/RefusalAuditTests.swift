@@ -1,6 +1,7 @@
 import Coordinator
 import Foundation
 import Jobs
+import LetheTesting
 import Testing
 import Transport
 import Wire

@@ -11,13 +11,17 @@ import Wire
 
 struct RemoteExecutionTests {
     /// DESIGN §4: the same job, seed and shard count give the same bits locally and on any number of workers
-    /// (SSD: its Fisher passes and the forward passes of its α search; GKT: steps on generated images).
-    @Test(arguments: [("scrub", 1), ("scrub", 3), ("ssd", 2), ("gkt", 2)])
-    func workersRepeatTheLocalBits(method: String, workers: Int) async throws {
+    /// (SSD: its Fisher passes and the forward passes of its α search; GKT: steps on generated images), whether
+    /// the workers send gradients with their results (0), all in one part ahead of them (fmnist-mlp's 1.1 MB
+    /// reach the default 256 KiB with fc1) or layer by layer (4 KiB).
+    @Test(arguments: [("scrub", 1, 0), ("scrub", 3, 4096), ("scrub", 2, 256 << 10), ("ssd", 2, 4096), ("gkt", 2, 4096)])
+    func workersRepeatTheLocalBits(method: String, workers: Int, partBytes: Int) async throws {
         let fixture = try ClusterFixture()
         let local = try fixture.localHash(shards: 3, method: method)
         let hub = InMemoryHub()
-        let pool = WorkerPool(transport: hub.server, blobs: fixture.blobs, settings: fixture.poolSettings())
+        var settings = fixture.poolSettings()
+        settings.gradientPartBytes = partBytes
+        let pool = WorkerPool(transport: hub.server, blobs: fixture.blobs, settings: settings)
         pool.start()
         defer { pool.stop() }
         let nodes = try (0..<workers).map { try fixture.worker(hub.connect(), name: "w\($0)") }

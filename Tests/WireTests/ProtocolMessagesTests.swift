@@ -16,11 +16,12 @@ struct ProtocolMessagesTests {
     static let fromWorkers: [WorkerToCoordinator] = [
         .hello(hello), .ready(credit: 3), .heartbeat, .goodbye(reason: "shutting down"),
         .shardResult(ShardReport(id: id, weightedLoss: -1.25, correct: [2, 0], predicted: [5], seconds: 0.5)),
-        .blobRequest(request), .error(error),
+        .shardResultPart(id), .blobRequest(request), .error(error),
     ]
     static let toWorkers: [CoordinatorToWorker] = [
         .welcome(welcome), .heartbeat,
         .shardTask(ShardTask(id: id, context: sampleContext, work: .gradient(sampleStep))),
+        .shardTask(ShardTask(id: id, context: sampleContext, work: .gradient(sampleStep), gradientPartBytes: 1 << 18)),
         .shardTask(
             ShardTask(
                 id: id, context: sampleContext,

@@ -83,6 +83,28 @@ struct ShardComputerTests {
         #expect(envelope.tensors.map(\.name) == model.namedParameters.map(\.name))
     }
 
+    /// A task that asks for parts gets each parameter's gradient once, in parts of at least the bytes it names
+    /// (fmnist-mlp: fc3 and fc2, then fc1) or in the result, with the bits of a result that carries them all.
+    @Test func gradientPartsCoverEveryParameterOnceWithTheSameBits() throws {
+        let (computer, context, model, directory) = try setUp()
+        defer { directory.remove() }
+        let weights = model.stateDict().map { NamedTensor($0.name, $0.tensor) }
+        let whole = try computer.run(task(context, indices: [0, 1, 2, 5], labels: [0, 0, 0, 1]), tensors: weights)
+        var parted = task(context, indices: [0, 1, 2, 5], labels: [0, 0, 0, 1])
+        parted.gradientPartBytes = 64 << 10
+        let parts = Collected<[NamedTensor]>()
+        let result = try computer.run(parted, tensors: weights) { parts.append($0) }
+        #expect(
+            parts.value.map { $0.map(\.name) } == [
+                ["fc3.weight", "fc3.bias", "fc2.weight", "fc2.bias"], ["fc1.weight", "fc1.bias"],
+            ])
+        #expect(result.tensors.isEmpty)
+        let sent = parts.value.flatMap { $0 } + result.tensors
+        #expect(
+            BitHash.of(model.namedParameters.map { name, _ in sent.first { $0.name == name }!.tensor })
+                == BitHash.of(whole.tensors.map(\.tensor)))
+    }
+
     /// Regression terms read stored rows (targets, the blindspot model's attention maps) from the task's tensors:
     /// a missing tensor, one of the wrong width, or maps asked of a layer without image features are refused
     /// before computing (a wrong map width used to stop the worker on a precondition).

@@ -31,6 +31,7 @@ typedef struct Lethe__BatchPart Lethe__BatchPart;
 typedef struct Lethe__GradientWork Lethe__GradientWork;
 typedef struct Lethe__PredictionWork Lethe__PredictionWork;
 typedef struct Lethe__ShardResult Lethe__ShardResult;
+typedef struct Lethe__ShardResultPart Lethe__ShardResultPart;
 typedef struct Lethe__RoundTask Lethe__RoundTask;
 typedef struct Lethe__RoundUpdate Lethe__RoundUpdate;
 typedef struct Lethe__BlobRequest Lethe__BlobRequest;
@@ -145,6 +146,7 @@ typedef enum {
   LETHE__ENVELOPE__BODY_HEARTBEAT = 13,
   LETHE__ENVELOPE__BODY_SHARD_TASK = 14,
   LETHE__ENVELOPE__BODY_SHARD_RESULT = 15,
+  LETHE__ENVELOPE__BODY_SHARD_RESULT_PART = 21,
   LETHE__ENVELOPE__BODY_BLOB_REQUEST = 16,
   LETHE__ENVELOPE__BODY_BLOB_CHUNK = 17,
   LETHE__ENVELOPE__BODY_GOODBYE = 18,
@@ -187,6 +189,7 @@ struct  Lethe__Envelope
     Lethe__Heartbeat *heartbeat;
     Lethe__ShardTask *shard_task;
     Lethe__ShardResult *shard_result;
+    Lethe__ShardResultPart *shard_result_part;
     Lethe__BlobRequest *blob_request;
     Lethe__BlobChunk *blob_chunk;
     Lethe__Goodbye *goodbye;
@@ -348,6 +351,12 @@ struct  Lethe__ShardTask
   ProtobufCMessage base;
   Lethe__TaskId *id;
   Lethe__JobContext *context;
+  /*
+   * Gradient work: send parameter gradients as soon as the backward pass has finished them, in ShardResultPart
+   * messages of at least this many bytes (the rest come with the ShardResult), so that they travel while the
+   * rest of the backward pass computes. 0: every gradient comes with the ShardResult (what older workers do).
+   */
+  uint64_t gradient_part_bytes;
   Lethe__ShardTask__WorkCase work_case;
   union {
     Lethe__GradientWork *gradient;
@@ -356,7 +365,7 @@ struct  Lethe__ShardTask
 };
 #define LETHE__SHARD_TASK__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&lethe__shard_task__descriptor) \
-    , NULL, NULL, LETHE__SHARD_TASK__WORK__NOT_SET, {0} }
+    , NULL, NULL, 0, LETHE__SHARD_TASK__WORK__NOT_SET, {0} }
 
 
 typedef enum {
@@ -468,6 +477,20 @@ struct  Lethe__ShardResult
 #define LETHE__SHARD_RESULT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&lethe__shard_result__descriptor) \
     , NULL, 0, 0,NULL, 0,NULL, 0 }
+
+
+/*
+ * Parameter gradients of a gradient task that the backward pass has finished (tensor frames named by parameter),
+ * sent before its ShardResult (same request id) when the task asked for parts; each parameter is sent once.
+ */
+struct  Lethe__ShardResultPart
+{
+  ProtobufCMessage base;
+  Lethe__TaskId *id;
+};
+#define LETHE__SHARD_RESULT_PART__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&lethe__shard_result_part__descriptor) \
+    , NULL }
 
 
 /*
@@ -1149,6 +1172,25 @@ Lethe__ShardResult *
 void   lethe__shard_result__free_unpacked
                      (Lethe__ShardResult *message,
                       ProtobufCAllocator *allocator);
+/* Lethe__ShardResultPart methods */
+void   lethe__shard_result_part__init
+                     (Lethe__ShardResultPart         *message);
+size_t lethe__shard_result_part__get_packed_size
+                     (const Lethe__ShardResultPart   *message);
+size_t lethe__shard_result_part__pack
+                     (const Lethe__ShardResultPart   *message,
+                      uint8_t             *out);
+size_t lethe__shard_result_part__pack_to_buffer
+                     (const Lethe__ShardResultPart   *message,
+                      ProtobufCBuffer     *buffer);
+Lethe__ShardResultPart *
+       lethe__shard_result_part__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   lethe__shard_result_part__free_unpacked
+                     (Lethe__ShardResultPart *message,
+                      ProtobufCAllocator *allocator);
 /* Lethe__RoundTask methods */
 void   lethe__round_task__init
                      (Lethe__RoundTask         *message);
@@ -1601,6 +1643,9 @@ typedef void (*Lethe__PredictionWork_Closure)
 typedef void (*Lethe__ShardResult_Closure)
                  (const Lethe__ShardResult *message,
                   void *closure_data);
+typedef void (*Lethe__ShardResultPart_Closure)
+                 (const Lethe__ShardResultPart *message,
+                  void *closure_data);
 typedef void (*Lethe__RoundTask_Closure)
                  (const Lethe__RoundTask *message,
                   void *closure_data);
@@ -1691,6 +1736,7 @@ extern const ProtobufCMessageDescriptor lethe__batch_part__descriptor;
 extern const ProtobufCMessageDescriptor lethe__gradient_work__descriptor;
 extern const ProtobufCMessageDescriptor lethe__prediction_work__descriptor;
 extern const ProtobufCMessageDescriptor lethe__shard_result__descriptor;
+extern const ProtobufCMessageDescriptor lethe__shard_result_part__descriptor;
 extern const ProtobufCMessageDescriptor lethe__round_task__descriptor;
 extern const ProtobufCEnumDescriptor    lethe__round_task__kind__descriptor;
 extern const ProtobufCMessageDescriptor lethe__round_update__descriptor;

@@ -55,8 +55,13 @@ public enum ShardedStep {
         (rows * index / count)..<(rows * (index + 1) / count)
     }
 
-    /// One shard of `step`: a single forward and backward pass over the shard's rows of every part.
-    public static func compute(_ step: GradientStep, shard: Int, of count: Int, inputs: ShardInputs) -> ShardResult {
+    /// One shard of `step`: a single forward and backward pass over the shard's rows of every part. For a
+    /// `.parameters` step, `gradientsFinished` is called during the backward pass with the indices (into
+    /// `namedParameters`) of parameters whose gradients are final, last layer first.
+    public static func compute(
+        _ step: GradientStep, shard: Int, of count: Int, inputs: ShardInputs,
+        gradientsFinished: ((_ parameterIndices: [Int]) -> Void)? = nil
+    ) -> ShardResult {
         let ranges = step.parts.map { Self.rows(ofShard: shard, count: count, batch: $0.labels.count) }
         let offsets = ranges.reduce(into: [0]) { $0.append($0.last! + $1.count) }
         let student = inputs.student
@@ -116,7 +121,9 @@ public enum ShardedStep {
                 }
             }
         }
-        let inputGradient = student.backward(logitsGradient, tap: tap, inputGradient: step.target == .inputs)
+        let finished = step.target == .parameters ? gradientsFinished.map(student.reportingIndices) : nil
+        let inputGradient = student.backward(
+            logitsGradient, tap: tap, inputGradient: step.target == .inputs, gradientsFinished: finished)
         return ShardResult(
             parameterGradients: step.target == .parameters ? student.namedParameters.map(\.parameter.grad) : [],
             weightedLoss: weightedLoss, correct: correct,
@@ -222,5 +229,14 @@ public enum ShardedStep {
             }
             return tensor.gather(rows: Array(tensorRows[rows]))
         }
+    }
+}
+
+extension Model {
+    /// A `backward` callback that reports parameters by their index in `namedParameters`.
+    fileprivate func reportingIndices(_ report: @escaping ([Int]) -> Void) -> ([Parameter]) -> Void {
+        let positions = Dictionary(
+            uniqueKeysWithValues: namedParameters.enumerated().map { (ObjectIdentifier($1.parameter), $0) })
+        return { report($0.compactMap { positions[ObjectIdentifier($0)] }) }
     }
 }
