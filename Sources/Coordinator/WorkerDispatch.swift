@@ -84,7 +84,8 @@ struct WorkerDispatch: PeerEndpoint {
 
     mutating func admit(_ peer: Peer, _ hello: Hello) -> WorkerState? {
         let worker = WorkerState(
-            kernelIdentity: hello.kernelIdentity, kernelMatches: hello.kernelIdentity == settings.kernelIdentity)
+            kernelIdentity: hello.kernelIdentity, kernelMatches: hello.kernelIdentity == settings.kernelIdentity,
+            takesWeightParts: hello.takesWeightParts)
         onWorkerJoined(
             WorkerPool.WorkerInfo(
                 peer: peer, name: hello.name, kernelIdentity: hello.kernelIdentity, kernelMatches: worker.kernelMatches,
@@ -258,7 +259,11 @@ struct WorkerDispatch: PeerEndpoint {
             let pending = queue.remove(at: index)
             var context = pending.task.context
             context.weightsIncluded = worker.details.weights != context.weightsVersion
-            let tensors = (context.weightsIncluded ? pending.weights : []) + pending.task.tensors
+            let weights =
+                !context.weightsIncluded
+                ? []
+                : worker.details.takesWeightParts
+                    ? Self.parts(of: pending.weights, bytes: settings.weightPartBytes) : [pending.weights]
             let requestID = peers.nextRequestID()
             dispatched[requestID] = pending
             worker.inFlight.insert(requestID)
@@ -269,8 +274,29 @@ struct WorkerDispatch: PeerEndpoint {
                     ShardTask(
                         id: pending.task.id, context: context, work: pending.task.work,
                         gradientPartBytes: settings.gradientPartBytes)),
-                requestID: requestID, tensors: tensors, to: worker.peer)
+                requestID: requestID, tensors: (weights.first ?? []) + pending.task.tensors, to: worker.peer)
+            for part in weights.dropFirst() {
+                send(.shardTaskWeights(pending.task.id), requestID: requestID, tensors: part, to: worker.peer)
+            }
         }
+    }
+
+    /// `weights` in order, cut into runs of at most `bytes` (a larger tensor is a run of its own); one run when
+    /// `bytes` is 0.
+    static func parts(of weights: [NamedTensor], bytes: Int) -> [[NamedTensor]] {
+        guard bytes > 0 else { return [weights] }
+        var runs: [[NamedTensor]] = []
+        var size = 0
+        for named in weights {
+            let tensorBytes = named.tensor.count * MemoryLayout<Float>.size
+            if runs.isEmpty || size + tensorBytes > bytes {
+                runs.append([])
+                size = 0
+            }
+            runs[runs.count - 1].append(named)
+            size += tensorBytes
+        }
+        return runs
     }
 }
 
@@ -278,6 +304,8 @@ struct WorkerDispatch: PeerEndpoint {
 struct WorkerState {
     let kernelIdentity: String
     let kernelMatches: Bool
+    /// It computes while the rest of a task's weights arrive (`shardTaskWeights`).
+    let takesWeightParts: Bool
     var credit = 0
     var tasksDone = 0
     /// The weights version the worker's replica holds (as far as we know).

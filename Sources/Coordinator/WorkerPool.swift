@@ -23,6 +23,9 @@ public final class WorkerPool: Sendable {
         /// Workers send gradients as their backward pass finishes them, in messages of at least this many bytes,
         /// so that the largest travel while the rest is computed (0: all with the result).
         public var gradientPartBytes = 256 << 10
+        /// A worker that takes weight parts gets a task with its first layers' weights, up to this many bytes, and
+        /// the rest in messages of about as many, so that it computes while they travel (0: all with the task).
+        public var weightPartBytes = 256 << 10
 
         public init(kernelIdentity: String) { self.kernelIdentity = kernelIdentity }
     }

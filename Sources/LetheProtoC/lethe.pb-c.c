@@ -727,6 +727,51 @@ void   lethe__shard_result__free_unpacked
   assert(message->base.descriptor == &lethe__shard_result__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   lethe__shard_task_weights__init
+                     (Lethe__ShardTaskWeights         *message)
+{
+  static const Lethe__ShardTaskWeights init_value = LETHE__SHARD_TASK_WEIGHTS__INIT;
+  *message = init_value;
+}
+size_t lethe__shard_task_weights__get_packed_size
+                     (const Lethe__ShardTaskWeights *message)
+{
+  assert(message->base.descriptor == &lethe__shard_task_weights__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t lethe__shard_task_weights__pack
+                     (const Lethe__ShardTaskWeights *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &lethe__shard_task_weights__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t lethe__shard_task_weights__pack_to_buffer
+                     (const Lethe__ShardTaskWeights *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &lethe__shard_task_weights__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Lethe__ShardTaskWeights *
+       lethe__shard_task_weights__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Lethe__ShardTaskWeights *)
+     protobuf_c_message_unpack (&lethe__shard_task_weights__descriptor,
+                                allocator, len, data);
+}
+void   lethe__shard_task_weights__free_unpacked
+                     (Lethe__ShardTaskWeights *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &lethe__shard_task_weights__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   lethe__shard_result_part__init
                      (Lethe__ShardResultPart         *message)
 {
@@ -1787,7 +1832,7 @@ const ProtobufCMessageDescriptor lethe__tensor_info__descriptor =
   (ProtobufCMessageInit) lethe__tensor_info__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor lethe__envelope__field_descriptors[28] =
+static const ProtobufCFieldDescriptor lethe__envelope__field_descriptors[29] =
 {
   {
     "request_id",
@@ -1953,6 +1998,18 @@ static const ProtobufCFieldDescriptor lethe__envelope__field_descriptors[28] =
     offsetof(Lethe__Envelope, body_case),
     offsetof(Lethe__Envelope, shard_result_part),
     &lethe__shard_result_part__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "shard_task_weights",
+    22,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Lethe__Envelope, body_case),
+    offsetof(Lethe__Envelope, shard_task_weights),
+    &lethe__shard_task_weights__descriptor,
     NULL,
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -2128,22 +2185,22 @@ static const ProtobufCFieldDescriptor lethe__envelope__field_descriptors[28] =
 };
 static const unsigned lethe__envelope__field_indices_by_name[] = {
   9,   /* field[9] = blob_chunk */
-  24,   /* field[24] = blob_offer */
+  25,   /* field[25] = blob_offer */
   8,   /* field[8] = blob_request */
-  26,   /* field[26] = blob_stored */
-  25,   /* field[25] = blob_upload */
-  27,   /* field[27] = error */
+  27,   /* field[27] = blob_stored */
+  26,   /* field[26] = blob_upload */
+  28,   /* field[28] = error */
   10,   /* field[10] = goodbye */
   5,   /* field[5] = heartbeat */
   2,   /* field[2] = hello */
-  15,   /* field[15] = job_accepted */
-  19,   /* field[19] = job_cancel */
-  18,   /* field[18] = job_list */
-  16,   /* field[16] = job_query */
-  21,   /* field[21] = job_result */
-  20,   /* field[20] = job_result_request */
-  17,   /* field[17] = job_status */
-  14,   /* field[14] = job_submit */
+  16,   /* field[16] = job_accepted */
+  20,   /* field[20] = job_cancel */
+  19,   /* field[19] = job_list */
+  17,   /* field[17] = job_query */
+  22,   /* field[22] = job_result */
+  21,   /* field[21] = job_result_request */
+  18,   /* field[18] = job_status */
+  15,   /* field[15] = job_submit */
   4,   /* field[4] = ready */
   0,   /* field[0] = request_id */
   11,   /* field[11] = round_task */
@@ -2151,18 +2208,19 @@ static const unsigned lethe__envelope__field_indices_by_name[] = {
   7,   /* field[7] = shard_result */
   13,   /* field[13] = shard_result_part */
   6,   /* field[6] = shard_task */
+  14,   /* field[14] = shard_task_weights */
   1,   /* field[1] = tensors */
   3,   /* field[3] = welcome */
-  23,   /* field[23] = worker_list */
-  22,   /* field[22] = worker_query */
+  24,   /* field[24] = worker_list */
+  23,   /* field[23] = worker_query */
 };
 static const ProtobufCIntRange lethe__envelope__number_ranges[4 + 1] =
 {
   { 1, 0 },
   { 10, 2 },
-  { 30, 14 },
-  { 50, 27 },
-  { 0, 28 }
+  { 30, 15 },
+  { 50, 28 },
+  { 0, 29 }
 };
 const ProtobufCMessageDescriptor lethe__envelope__descriptor =
 {
@@ -2172,7 +2230,7 @@ const ProtobufCMessageDescriptor lethe__envelope__descriptor =
   "Lethe__Envelope",
   "lethe",
   sizeof(Lethe__Envelope),
-  28,
+  29,
   lethe__envelope__field_descriptors,
   lethe__envelope__field_indices_by_name,
   4,  lethe__envelope__number_ranges,
@@ -2207,7 +2265,7 @@ const ProtobufCEnumDescriptor lethe__hello__role__descriptor =
   lethe__hello__role__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCFieldDescriptor lethe__hello__field_descriptors[7] =
+static const ProtobufCFieldDescriptor lethe__hello__field_descriptors[8] =
 {
   {
     "name",
@@ -2293,6 +2351,18 @@ static const ProtobufCFieldDescriptor lethe__hello__field_descriptors[7] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "takes_weight_parts",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__Hello, takes_weight_parts),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned lethe__hello__field_indices_by_name[] = {
   5,   /* field[5] = class_counts */
@@ -2301,12 +2371,13 @@ static const unsigned lethe__hello__field_indices_by_name[] = {
   6,   /* field[6] = partition */
   4,   /* field[4] = role */
   3,   /* field[3] = software_version */
+  7,   /* field[7] = takes_weight_parts */
   2,   /* field[2] = threads */
 };
 static const ProtobufCIntRange lethe__hello__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor lethe__hello__descriptor =
 {
@@ -2316,7 +2387,7 @@ const ProtobufCMessageDescriptor lethe__hello__descriptor =
   "Lethe__Hello",
   "lethe",
   sizeof(Lethe__Hello),
-  7,
+  8,
   lethe__hello__field_descriptors,
   lethe__hello__field_indices_by_name,
   1,  lethe__hello__number_ranges,
@@ -3249,6 +3320,44 @@ const ProtobufCMessageDescriptor lethe__shard_result__descriptor =
   lethe__shard_result__field_indices_by_name,
   1,  lethe__shard_result__number_ranges,
   (ProtobufCMessageInit) lethe__shard_result__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor lethe__shard_task_weights__field_descriptors[1] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Lethe__ShardTaskWeights, id),
+    &lethe__task_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned lethe__shard_task_weights__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+};
+static const ProtobufCIntRange lethe__shard_task_weights__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor lethe__shard_task_weights__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "lethe.ShardTaskWeights",
+  "ShardTaskWeights",
+  "Lethe__ShardTaskWeights",
+  "lethe",
+  sizeof(Lethe__ShardTaskWeights),
+  1,
+  lethe__shard_task_weights__field_descriptors,
+  lethe__shard_task_weights__field_indices_by_name,
+  1,  lethe__shard_task_weights__number_ranges,
+  (ProtobufCMessageInit) lethe__shard_task_weights__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor lethe__shard_result_part__field_descriptors[1] =

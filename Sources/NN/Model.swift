@@ -39,14 +39,21 @@ public final class Model {
 
     public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.parameter.value.count } }
 
-    /// Logits for a batch [N, C, H, W] (or [N, features] for models that start with `Flatten`).
-    public func forward(_ input: Tensor, mode: ForwardMode, tap: FeatureTap? = nil) -> Tensor {
+    /// Logits for a batch [N, C, H, W] (or [N, features] for models that start with `Flatten`). `startingLayer`
+    /// is called with each top-level layer just before it runs (a worker loads weights that are still arriving).
+    public func forward(
+        _ input: Tensor, mode: ForwardMode, tap: FeatureTap? = nil, startingLayer: ((Layer) -> Void)? = nil
+    ) -> Tensor {
         precondition(
             Array(input.shape.dropFirst()) == inputShape,
             "\(architecture) expects inputs of shape [N, \(inputShape.map(String.init).joined(separator: ", "))], got \(input.shape)"
         )
         setTap(tap)
-        defer { setTap(nil) }
+        root.startingForward = startingLayer
+        defer {
+            setTap(nil)
+            root.startingForward = nil
+        }
         return root.forward(input, mode: mode)
     }
 

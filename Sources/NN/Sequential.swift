@@ -12,6 +12,8 @@ public final class Sequential: Layer {
     private var pooledFirst: Set<Int> = []
     /// Called with each child once `backward` is done with it (set on the root by `Model.backward`).
     var finishedBackward: ((Layer) -> Void)?
+    /// Called with each child before `forward` runs it (set on the root by `Model.forward`).
+    var startingForward: ((Layer) -> Void)?
 
     public init(_ children: [(name: String?, layer: Layer)]) {
         self.children = children
@@ -41,11 +43,13 @@ public final class Sequential: Layer {
         var index = children.startIndex
         pooledFirst = []
         while index < children.endIndex {
+            startingForward?(children[index].layer)
             if !mode.keepsActivations, let conv = children[index].layer as? Conv2d, tappedPath(of: index) == nil,
                 index + 1 < children.endIndex, let pool = poolAfterReLU(at: index + 1),
                 conv.poolsInPlace(pool, inputShape: x.shape)
             {
                 // Inference through a convolution, its ReLU and max-pool, image by image (the same bits).
+                (1...2).forEach { startingForward?(children[index + $0].layer) }
                 x = conv.forwardPooledReLU(x)
                 record(x, from: index + 2)
                 index += 3
@@ -56,6 +60,7 @@ public final class Sequential: Layer {
                 // relu(max(window)) = max(relu(window)); at most a zero's sign can differ, which no nonzero sum
                 // downstream sees) from ReLU passes over a quarter of them. The backward pass then runs in the same
                 // order (`backward`).
+                startingForward?(pool)
                 x = children[index].layer.forward(pool.forward(x, mode: mode), mode: mode)
                 if mode.keepsActivations { pooledFirst.insert(index) }
                 record(x, from: index + 1)

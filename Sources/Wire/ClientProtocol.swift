@@ -29,7 +29,8 @@ public enum ClientToCoordinator: WireMessage {
         case .goodbye(let reason): self = .goodbye(reason: reason)
         case .round(.update(let update)): self = .roundUpdate(update)
         case .error(let error): self = .error(error)
-        case .welcome, .ready, .shardTask, .shardResult, .shardResultPart, .blobRequest, .blobChunk, .round(.task),
+        case .welcome, .ready, .shardTask, .shardResult, .shardResultPart, .shardTaskWeights, .blobRequest, .blobChunk,
+            .round(.task),
             .control:
             return nil
         }
@@ -63,7 +64,8 @@ public enum CoordinatorToClient: WireMessage {
         case .heartbeat: self = .heartbeat
         case .round(.task(let task)): self = .roundTask(task)
         case .error(let error): self = .error(error)
-        case .hello, .ready, .goodbye, .shardTask, .shardResult, .shardResultPart, .blobRequest, .blobChunk,
+        case .hello, .ready, .goodbye, .shardTask, .shardResult, .shardResultPart, .shardTaskWeights, .blobRequest,
+            .blobChunk,
             .round(.update), .control:
             return nil
         }

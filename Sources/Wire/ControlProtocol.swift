@@ -43,7 +43,7 @@ public enum ControlRequest: WireMessage {
         case .blobRequest(let request): self = .blobRequest(request)
         case .control(.jobAccepted), .control(.jobStatus), .control(.jobResult), .control(.workerList),
             .control(.blobStored), .hello, .welcome, .ready, .heartbeat, .goodbye, .shardTask, .shardResult,
-            .shardResultPart,
+            .shardResultPart, .shardTaskWeights,
             .blobChunk, .error, .round:
             return nil
         }
@@ -92,7 +92,7 @@ public enum ControlReply: WireMessage {
         case .error(let error): self = .error(error)
         case .control(.jobSubmit), .control(.jobQuery), .control(.jobCancel), .control(.jobResultRequest),
             .control(.workerQuery), .control(.blobOffer), .control(.blobUpload), .hello, .welcome, .ready, .heartbeat,
-            .goodbye, .shardTask, .shardResult, .shardResultPart, .blobRequest, .round:
+            .goodbye, .shardTask, .shardResult, .shardResultPart, .shardTaskWeights, .blobRequest, .round:
             return nil
         }
     }

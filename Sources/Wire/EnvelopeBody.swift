@@ -17,6 +17,7 @@ enum EnvelopeBody {
                 $0.pointee.n_class_counts = hello.classCounts.count
                 $0.pointee.class_counts = arena.array(hello.classCounts.map { UInt32(clamping: $0) })
                 $0.pointee.partition = arena.string(hello.partition)
+                $0.pointee.takes_weight_parts = hello.takesWeightParts ? 1 : 0
             }
         case .welcome(let welcome):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_WELCOME
@@ -62,6 +63,12 @@ enum EnvelopeBody {
                 lethe__shard_result_part__init($0)
                 $0.pointee.id = StepCoding.encode(id, arena)
             }
+        case .shardTaskWeights(let id):
+            root.pointee.body_case = LETHE__ENVELOPE__BODY_SHARD_TASK_WEIGHTS
+            root.pointee.shard_task_weights = arena.new {
+                lethe__shard_task_weights__init($0)
+                $0.pointee.id = StepCoding.encode(id, arena)
+            }
         case .blobRequest(let request):
             root.pointee.body_case = LETHE__ENVELOPE__BODY_BLOB_REQUEST
             root.pointee.blob_request = arena.new {
@@ -104,7 +111,7 @@ enum EnvelopeBody {
                     name: CRead.string(hello.name), kernelIdentity: CRead.string(hello.kernel_identity),
                     threads: Int(hello.threads), softwareVersion: CRead.string(hello.software_version), role: role,
                     classCounts: CRead.ints(hello.class_counts, hello.n_class_counts),
-                    partition: CRead.string(hello.partition)))
+                    partition: CRead.string(hello.partition), takesWeightParts: hello.takes_weight_parts != 0))
         case LETHE__ENVELOPE__BODY_WELCOME:
             let welcome = try present(root.welcome, "welcome")
             return .welcome(
@@ -127,6 +134,9 @@ enum EnvelopeBody {
                     id: try StepCoding.decode(try present(result.id, "shard result id")),
                     weightedLoss: result.weighted_loss, correct: CRead.ints(result.correct, result.n_correct),
                     predicted: CRead.ints(result.predicted, result.n_predicted), seconds: result.seconds))
+        case LETHE__ENVELOPE__BODY_SHARD_TASK_WEIGHTS:
+            let weights = try present(root.shard_task_weights, "shard task weights")
+            return .shardTaskWeights(try StepCoding.decode(try present(weights.id, "shard task weights id")))
         case LETHE__ENVELOPE__BODY_SHARD_RESULT_PART:
             let part = try present(root.shard_result_part, "shard result part")
             return .shardResultPart(try StepCoding.decode(try present(part.id, "shard result part id")))

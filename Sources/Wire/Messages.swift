@@ -18,10 +18,12 @@ public struct Hello: Sendable, Equatable {
     public var classCounts: [Int]
     /// How a client's partition was drawn, e.g. "3/10 dirichlet:0.5 seed 1".
     public var partition: String
+    /// A worker that starts computing before the rest of a task's weights arrive (`shardTaskWeights`).
+    public var takesWeightParts: Bool
 
     public init(
         name: String, kernelIdentity: String, threads: Int, softwareVersion: String, role: Role = .worker,
-        classCounts: [Int] = [], partition: String = ""
+        classCounts: [Int] = [], partition: String = "", takesWeightParts: Bool = false
     ) {
         self.name = name
         self.kernelIdentity = kernelIdentity
@@ -30,6 +32,7 @@ public struct Hello: Sendable, Equatable {
         self.role = role
         self.classCounts = classCounts
         self.partition = partition
+        self.takesWeightParts = takesWeightParts
     }
 }
 

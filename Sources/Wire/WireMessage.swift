@@ -40,6 +40,7 @@ enum Body: Sendable, Equatable {
     case shardTask(ShardTask)
     case shardResult(ShardReport)
     case shardResultPart(TaskID)
+    case shardTaskWeights(TaskID)
     case blobRequest(BlobRequest)
     case blobChunk(BlobChunk)
     case error(ProtocolError)
@@ -56,6 +57,7 @@ enum Body: Sendable, Equatable {
         case .shardTask: "shard task"
         case .shardResult: "shard result"
         case .shardResultPart: "shard result part"
+        case .shardTaskWeights: "shard task weights"
         case .blobRequest: "blob request"
         case .blobChunk: "blob chunk"
         case .error: "error"

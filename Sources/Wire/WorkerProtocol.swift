@@ -40,7 +40,7 @@ public enum WorkerToCoordinator: WireMessage {
         case .shardResultPart(let id): self = .shardResultPart(id)
         case .blobRequest(let request): self = .blobRequest(request)
         case .error(let error): self = .error(error)
-        case .welcome, .shardTask, .blobChunk, .round, .control: return nil
+        case .welcome, .shardTask, .shardTaskWeights, .blobChunk, .round, .control: return nil
         }
     }
 }
@@ -51,6 +51,8 @@ public enum CoordinatorToWorker: WireMessage {
     case heartbeat
     /// Work for one shard; the reply (same request id) is a shard result or an error.
     case shardTask(ShardTask)
+    /// More of a shard task's weights (its request id), for a worker that takes weight parts.
+    case shardTaskWeights(TaskID)
     /// The answer to a blob request.
     case blobChunk(BlobChunk)
     case error(ProtocolError)
@@ -64,6 +66,7 @@ public enum CoordinatorToWorker: WireMessage {
         case .welcome(let welcome): WireBody(.welcome(welcome))
         case .heartbeat: WireBody(.heartbeat)
         case .shardTask(let task): WireBody(.shardTask(task))
+        case .shardTaskWeights(let id): WireBody(.shardTaskWeights(id))
         case .blobChunk(let chunk): WireBody(.blobChunk(chunk))
         case .error(let error): WireBody(.error(error))
         }
@@ -74,6 +77,7 @@ public enum CoordinatorToWorker: WireMessage {
         case .welcome(let welcome): self = .welcome(welcome)
         case .heartbeat: self = .heartbeat
         case .shardTask(let task): self = .shardTask(task)
+        case .shardTaskWeights(let id): self = .shardTaskWeights(id)
         case .blobChunk(let chunk): self = .blobChunk(chunk)
         case .error(let error): self = .error(error)
         case .hello, .ready, .goodbye, .shardResult, .shardResultPart, .blobRequest, .round, .control: return nil

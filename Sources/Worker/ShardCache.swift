@@ -60,33 +60,28 @@ struct ShardCache {
         return models
     }
 
-    /// The replica with the task's weights: the weights that came with it, or those the replica already holds
-    /// (otherwise `staleWeights`).
-    mutating func student(_ context: JobContext, tensors: [NamedTensor], like original: Model) throws(ProtocolError)
-        -> Model
-    {
-        if context.weightsIncluded {
-            let names = Set(original.stateDict().map(\.name))
-            let state = tensors.filter { names.contains($0.name) }.map { (name: $0.name, tensor: $0.tensor) }
-            let model = replica?.architecture == context.architecture ? replica!.model : original.copy()
-            do {
-                try model.load(stateDict: state)
-            } catch {
-                replica = nil
-                throw ProtocolError(.badShape, "the weights sent do not fit \(context.architecture): \(error)")
-            }
-            let digest = WeightsVersion.of(model)
-            guard digest == context.weightsVersion else {
-                replica = nil
-                throw ProtocolError(.badRequest, "the weights sent hash to \(digest), not \(context.weightsVersion)")
-            }
-            replica = (context.architecture, digest, model)
-        }
+    /// The replica for a task that brings no weights: it must hold the task's (otherwise `staleWeights`).
+    func student(_ context: JobContext) throws(ProtocolError) -> Model {
         guard let replica, replica.weights == context.weightsVersion, replica.architecture == context.architecture
         else {
             throw ProtocolError(.staleWeights, "stale weights: this worker does not hold \(context.weightsVersion)")
         }
         return replica.model
+    }
+
+    /// The replica for a task that brings its weights, with the gate that loads them as they arrive. It is no
+    /// replica until `keep` (after the gate's check).
+    mutating func student(_ context: JobContext, arriving arrival: WeightsArrival, like original: Model)
+        -> WeightsGate
+    {
+        let model = replica?.architecture == context.architecture ? replica!.model : original.copy()
+        replica = nil
+        return WeightsGate(model: model, arrival: arrival, context: context)
+    }
+
+    /// Keeps `model` as the replica holding the task's weights (checked).
+    mutating func keep(_ model: Model, _ context: JobContext) {
+        replica = (context.architecture, context.weightsVersion, model)
     }
 
     private func build(_ architecture: String) throws(ProtocolError) -> Model {

@@ -36,25 +36,48 @@ public final class ShardComputer: Sendable {
     public func run(
         _ task: ShardTask, tensors: [NamedTensor], sendPart: @Sendable ([NamedTensor]) -> Void = { _ in }
     ) throws(ProtocolError) -> Envelope<WorkerToCoordinator> {
+        try run(task, arrival: WeightsArrival(tensors), sendPart: sendPart)
+    }
+
+    /// Computes `task` with its tensors as they arrive: when it brings weights, each layer's are loaded as the
+    /// forward pass reaches it, and all are checked against the task's weights version before any result leaves.
+    func run(_ task: ShardTask, arrival: WeightsArrival, sendPart: @Sendable ([NamedTensor]) -> Void)
+        throws(ProtocolError) -> Envelope<WorkerToCoordinator>
+    {
         try cache.withLock { cache throws(ProtocolError) in
-            try compute(task, tensors: tensors, cache: &cache, sendPart: sendPart)
+            try compute(task, arrival: arrival, cache: &cache, sendPart: sendPart)
         }
     }
 
     private func compute(
-        _ task: ShardTask, tensors: [NamedTensor], cache: inout ShardCache, sendPart: @Sendable ([NamedTensor]) -> Void
+        _ task: ShardTask, arrival: WeightsArrival, cache: inout ShardCache,
+        sendPart: @Sendable ([NamedTensor]) -> Void
     ) throws(ProtocolError) -> Envelope<WorkerToCoordinator> {
         let start = Date()
         let context = task.context
         let dataset = try cache.dataset(context.datasetSHA256)
         let original = try cache.original(context)
-        let student = try cache.student(context, tensors: tensors, like: original)
+        let gate = context.weightsIncluded ? cache.student(context, arriving: arrival, like: original) : nil
+        let student: Model
+        if let gate { student = gate.model } else { student = try cache.student(context) }
         let frozenModels = cache.frozenModels(context, original: original)
+        let reply = try compute(
+            task, student: student, gate: gate, tensors: arrival.received, dataset: dataset, frozen: frozenModels,
+            start: start, sendPart: sendPart)
+        if let gate {
+            try gate.check()
+            cache.keep(student, context)
+        }
+        return reply
+    }
+
+    private func compute(
+        _ task: ShardTask, student: Model, gate: WeightsGate?, tensors: [String: Tensor], dataset: Dataset,
+        frozen frozenModels: FrozenModels, start: Date, sendPart: @Sendable ([NamedTensor]) -> Void
+    ) throws(ProtocolError) -> Envelope<WorkerToCoordinator> {
         switch task.work {
         case .gradient(let step):
-            let inputs = Dictionary(
-                tensors.filter { $0.name.hasPrefix("input/") }.map { ($0.name, $0.tensor) },
-                uniquingKeysWith: { a, _ in a })
+            let inputs = tensors.filter { $0.key.hasPrefix("input/") }
             try check(step, dataset: dataset, model: student, inputs: inputs)
             let parameters = student.namedParameters
             var parts = GradientParts(minimumBytes: task.gradientPartBytes)
@@ -62,9 +85,12 @@ public final class ShardComputer: Sendable {
                 ShardedStep.compute(
                     step, shard: 0, of: 1,
                     inputs: ShardInputs(
-                        student: student, dataset: dataset, tensors: inputs, frozen: frozenModels.model),
+                        student: student, dataset: dataset, tensors: inputs, frozen: frozenModels.model,
+                        startingLayer: gate?.load),
                     gradientsFinished: task.gradientPartBytes > 0
                         ? { indices in
+                            // Nothing leaves before the weights it was computed with are known to be the task's.
+                            if let gate, (try? gate.check()) == nil { return }
                             parts.add(indices.map { NamedTensor(parameters[$0].name, parameters[$0].parameter.grad) })
                                 .map(sendPart)
                         } : nil)
@@ -83,6 +109,7 @@ public final class ShardComputer: Sendable {
                 tensors: out)
         case .prediction(let request):
             try checkIndices(request.indices, dataset: dataset)
+            try gate?.check()
             let model =
                 switch request.subject {
                 case .student: student

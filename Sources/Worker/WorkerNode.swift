@@ -22,8 +22,9 @@ public final class WorkerNode: CoordinatorLinked, Sendable {
 
     struct State: CoordinatorLinkedState {
         var link: CoordinatorLink<WorkerToCoordinator>
-        /// Tasks in arrival order, with their request ids and tensors; the first one is downloading or computing.
-        var tasks: [(requestID: UInt64, task: ShardTask, tensors: [NamedTensor])] = []
+        /// Tasks in arrival order, with their request ids and tensors (more may follow); the first one is downloading
+        /// or computing.
+        var tasks: [(requestID: UInt64, task: ShardTask, arrival: WeightsArrival)] = []
         var computing = false
         var tasksDone = 0
     }
@@ -38,6 +39,8 @@ public final class WorkerNode: CoordinatorLinked, Sendable {
         self.logger = logger
         self.blobs = blobs
         computer = ShardComputer(blobs: blobs)
+        var hello = hello
+        hello.takesWeightParts = true
         state = Mutex(State(link: CoordinatorLink(transport: transport, hello: hello)))
     }
 
@@ -51,7 +54,11 @@ public final class WorkerNode: CoordinatorLinked, Sendable {
         switch envelope.message {
         case .welcome(let welcome):
             // A welcome after the first means the coordinator had dropped us (or restarted) and re-queued
-            // what we held: forget those tasks, or one stuck waiting for a blob chunk would block us forever.
+            // what we held: forget those tasks, or one stuck waiting for a blob chunk would block us forever. The
+            // one computing stops waiting for the rest of its weights.
+            if state.computing {
+                state.tasks.first?.arrival.fail(ProtocolError(.badRequest, "the coordinator dropped the task"))
+            }
             state.tasks = state.computing ? Array(state.tasks.prefix(1)) : []
             let ours = state.link.hello.kernelIdentity
             if welcome.coordinatorKernelIdentity != ours {
@@ -61,8 +68,19 @@ public final class WorkerNode: CoordinatorLinked, Sendable {
         case .heartbeat:
             break
         case .shardTask(let task):
-            state.tasks.append((envelope.requestID, task, envelope.tensors))
+            state.tasks.append((envelope.requestID, task, WeightsArrival(envelope.tensors)))
             if state.tasks.count == 1 { fetchOrCompute(&state) }
+        case .shardTaskWeights(let id):
+            guard let entry = state.tasks.first(where: { $0.requestID == envelope.requestID && $0.task.id == id })
+            else {
+                log("weights for task \(id), which this worker does not hold", .warning)
+                return
+            }
+            do throws(ProtocolError) {
+                try entry.arrival.add(envelope.tensors)
+            } catch {
+                entry.arrival.fail(error)
+            }
         case .blobChunk(let chunk):
             store(chunk, requestID: envelope.requestID, &state)
         case .error(let error):
@@ -78,7 +96,7 @@ public final class WorkerNode: CoordinatorLinked, Sendable {
 
     /// Requests the next missing blob of the first task, or computes it once everything is here.
     private func fetchOrCompute(_ state: inout State) {
-        guard !state.computing, let (requestID, task, tensors) = state.tasks.first else { return }
+        guard !state.computing, let (requestID, task, arrival) = state.tasks.first else { return }
         if let missing = computer.missingBlobs(for: task.context).first {
             transport.send(
                 Envelope(
@@ -91,7 +109,7 @@ public final class WorkerNode: CoordinatorLinked, Sendable {
         compute.async { [self] in
             let reply: Envelope<WorkerToCoordinator>
             do throws(ProtocolError) {
-                var result = try computer.run(task, tensors: tensors) { gradients in
+                var result = try computer.run(task, arrival: arrival) { gradients in
                     transport.send(
                         Envelope(
                             WorkerToCoordinator.shardResultPart(task.id), requestID: requestID, tensors: gradients),

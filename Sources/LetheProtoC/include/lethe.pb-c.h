@@ -31,6 +31,7 @@ typedef struct Lethe__BatchPart Lethe__BatchPart;
 typedef struct Lethe__GradientWork Lethe__GradientWork;
 typedef struct Lethe__PredictionWork Lethe__PredictionWork;
 typedef struct Lethe__ShardResult Lethe__ShardResult;
+typedef struct Lethe__ShardTaskWeights Lethe__ShardTaskWeights;
 typedef struct Lethe__ShardResultPart Lethe__ShardResultPart;
 typedef struct Lethe__RoundTask Lethe__RoundTask;
 typedef struct Lethe__RoundUpdate Lethe__RoundUpdate;
@@ -147,6 +148,7 @@ typedef enum {
   LETHE__ENVELOPE__BODY_SHARD_TASK = 14,
   LETHE__ENVELOPE__BODY_SHARD_RESULT = 15,
   LETHE__ENVELOPE__BODY_SHARD_RESULT_PART = 21,
+  LETHE__ENVELOPE__BODY_SHARD_TASK_WEIGHTS = 22,
   LETHE__ENVELOPE__BODY_BLOB_REQUEST = 16,
   LETHE__ENVELOPE__BODY_BLOB_CHUNK = 17,
   LETHE__ENVELOPE__BODY_GOODBYE = 18,
@@ -190,6 +192,7 @@ struct  Lethe__Envelope
     Lethe__ShardTask *shard_task;
     Lethe__ShardResult *shard_result;
     Lethe__ShardResultPart *shard_result_part;
+    Lethe__ShardTaskWeights *shard_task_weights;
     Lethe__BlobRequest *blob_request;
     Lethe__BlobChunk *blob_chunk;
     Lethe__Goodbye *goodbye;
@@ -245,10 +248,14 @@ struct  Lethe__Hello
   size_t n_class_counts;
   uint32_t *class_counts;
   char *partition;
+  /*
+   * A worker that starts computing before the rest of a task's weights arrive in ShardTaskWeights messages.
+   */
+  protobuf_c_boolean takes_weight_parts;
 };
 #define LETHE__HELLO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&lethe__hello__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, LETHE__HELLO__ROLE__WORKER, 0,NULL, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, LETHE__HELLO__ROLE__WORKER, 0,NULL, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Lethe__Welcome
@@ -477,6 +484,21 @@ struct  Lethe__ShardResult
 #define LETHE__SHARD_RESULT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&lethe__shard_result__descriptor) \
     , NULL, 0, 0,NULL, 0,NULL, 0 }
+
+
+/*
+ * The rest of a task's weights (tensor frames named by state tensor, in state_dict order), sent after its ShardTask
+ * (same request id) to a worker that takes weight parts, so that it computes the first layers while the later
+ * layers' weights travel; the task's weights version covers all of them.
+ */
+struct  Lethe__ShardTaskWeights
+{
+  ProtobufCMessage base;
+  Lethe__TaskId *id;
+};
+#define LETHE__SHARD_TASK_WEIGHTS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&lethe__shard_task_weights__descriptor) \
+    , NULL }
 
 
 /*
@@ -1172,6 +1194,25 @@ Lethe__ShardResult *
 void   lethe__shard_result__free_unpacked
                      (Lethe__ShardResult *message,
                       ProtobufCAllocator *allocator);
+/* Lethe__ShardTaskWeights methods */
+void   lethe__shard_task_weights__init
+                     (Lethe__ShardTaskWeights         *message);
+size_t lethe__shard_task_weights__get_packed_size
+                     (const Lethe__ShardTaskWeights   *message);
+size_t lethe__shard_task_weights__pack
+                     (const Lethe__ShardTaskWeights   *message,
+                      uint8_t             *out);
+size_t lethe__shard_task_weights__pack_to_buffer
+                     (const Lethe__ShardTaskWeights   *message,
+                      ProtobufCBuffer     *buffer);
+Lethe__ShardTaskWeights *
+       lethe__shard_task_weights__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   lethe__shard_task_weights__free_unpacked
+                     (Lethe__ShardTaskWeights *message,
+                      ProtobufCAllocator *allocator);
 /* Lethe__ShardResultPart methods */
 void   lethe__shard_result_part__init
                      (Lethe__ShardResultPart         *message);
@@ -1643,6 +1684,9 @@ typedef void (*Lethe__PredictionWork_Closure)
 typedef void (*Lethe__ShardResult_Closure)
                  (const Lethe__ShardResult *message,
                   void *closure_data);
+typedef void (*Lethe__ShardTaskWeights_Closure)
+                 (const Lethe__ShardTaskWeights *message,
+                  void *closure_data);
 typedef void (*Lethe__ShardResultPart_Closure)
                  (const Lethe__ShardResultPart *message,
                   void *closure_data);
@@ -1736,6 +1780,7 @@ extern const ProtobufCMessageDescriptor lethe__batch_part__descriptor;
 extern const ProtobufCMessageDescriptor lethe__gradient_work__descriptor;
 extern const ProtobufCMessageDescriptor lethe__prediction_work__descriptor;
 extern const ProtobufCMessageDescriptor lethe__shard_result__descriptor;
+extern const ProtobufCMessageDescriptor lethe__shard_task_weights__descriptor;
 extern const ProtobufCMessageDescriptor lethe__shard_result_part__descriptor;
 extern const ProtobufCMessageDescriptor lethe__round_task__descriptor;
 extern const ProtobufCEnumDescriptor    lethe__round_task__kind__descriptor;

@@ -36,12 +36,19 @@ public struct ShardInputs {
     /// Named state tensors the step's `.tensorRows` parts read.
     public let tensors: [String: Tensor]
     public let frozen: (FrozenModel) -> Model
+    /// Called with each top-level layer of the student before the forward pass runs it (a worker loads weights
+    /// that are still arriving); nil when the student holds all its weights.
+    public let startingLayer: ((Layer) -> Void)?
 
-    public init(student: Model, dataset: Dataset, tensors: [String: Tensor], frozen: @escaping (FrozenModel) -> Model) {
+    public init(
+        student: Model, dataset: Dataset, tensors: [String: Tensor], frozen: @escaping (FrozenModel) -> Model,
+        startingLayer: ((Layer) -> Void)? = nil
+    ) {
         self.student = student
         self.dataset = dataset
         self.tensors = tensors
         self.frozen = frozen
+        self.startingLayer = startingLayer
     }
 }
 
@@ -80,8 +87,10 @@ public enum ShardedStep {
         student.zeroGradients()
         let mode = ForwardMode(isTraining: step.isTraining, seed: step.seed &+ UInt64(shard))
         let norms = step.isTraining ? student.batchNorms : []
+        // The running statistics are read before the forward pass: every layer's state must be in by then.
+        if !norms.isEmpty { student.root.children.forEach { inputs.startingLayer?($0.layer) } }
         let running = norms.map { [$0.runningMean, $0.runningVar, $0.batchesTracked].map(\.value) }
-        let logits = student.forward(batch, mode: mode, tap: tap)
+        let logits = student.forward(batch, mode: mode, tap: tap, startingLayer: inputs.startingLayer)
         let batchStatistics = norms.map { $0.lastBatchStatistics! }
         for (norm, saved) in zip(norms, running) {
             for (buffer, value) in zip([norm.runningMean, norm.runningVar, norm.batchesTracked], saved) {
