@@ -8,7 +8,8 @@
 # directions through the bridge) to each rate in turn, runs the job at each and prints a JSON line with the time
 # per step against the same request in one process. MODEL, WEIGHTS (default: 1 epoch of MODEL), METHOD
 # (default scrub; e.g. MODEL=fmnist-cnn METHOD=neggrad+) and PARAMS (method parameters, e.g.
-# PARAMS="pseudo-batches=2 checkpoint-every=1" with METHOD=gkt) choose the job.
+# PARAMS="pseudo-batches=2 checkpoint-every=1" with METHOD=gkt) choose the job; PART_SIZE is the coordinator's
+# --part-size (0: weights and gradients travel whole, as before session 19).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 workers=${1:-2}
@@ -55,7 +56,7 @@ fi
 
 # Daemons start with `ip netns exec` directly (not through a function), so $! is the daemon itself.
 ip netns exec "${namespaces[1]}" "$lethe" coordinator --bind tcp://10.77.0.1:7700 --control tcp://127.0.0.1:7701 \
-    --state-dir "$work/state" 2>"$work/coordinator.log" &
+    --state-dir "$work/state" ${PART_SIZE:+--part-size "$PART_SIZE"} 2>"$work/coordinator.log" &
 pids+=($!)
 for index in $(seq 1 "$workers"); do
     ip netns exec "${namespaces[$((index + 1))]}" "$lethe" worker --coordinator tcp://10.77.0.1:7700 --name "host-$index" \

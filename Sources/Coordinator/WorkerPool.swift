@@ -22,10 +22,12 @@ public final class WorkerPool: Sendable {
         public var allowMixedKernels = false
         /// Workers send gradients as their backward pass finishes them, in messages of at least this many bytes,
         /// so that the largest travel while the rest is computed (0: all with the result).
-        public var gradientPartBytes = 256 << 10
+        public var gradientPartBytes = defaultPartBytes
         /// A worker that takes weight parts gets a task with its first layers' weights, up to this many bytes, and
-        /// the rest in messages of about as many, so that it computes while they travel (0: all with the task).
-        public var weightPartBytes = 256 << 10
+        /// the rest in messages of at most as many (a larger tensor alone), so that it computes while they travel
+        /// (0: all with the task).
+        public var weightPartBytes = defaultPartBytes
+        public static let defaultPartBytes = 256 << 10
 
         public init(kernelIdentity: String) { self.kernelIdentity = kernelIdentity }
     }

@@ -37,9 +37,15 @@ struct CoordinatorCommand: AsyncParsableCommand {
     var maxJobs = 1
     @Option(help: "How much STATE_DIR/cache (originals' predictions, reusable phases) may hold, e.g. 500M or 2G.")
     var cacheMaxSize = ByteSize(bytes: CacheBudget.defaultMaxBytes)
+    @Option(
+        help:
+            "Parts a step's weights and gradients travel in, so that workers compute while they do, e.g. 256K (0: whole)."
+    )
+    var partSize = ByteSize(bytes: Int64(WorkerPool.Settings.defaultPartBytes))
     @OptionGroup var logging: LogOptions
 
     func validate() throws {
+        guard partSize.bytes <= 1 << 30 else { throw ValidationError("--part-size must be at most 1G (0: whole)") }
         guard (1...64).contains(maxJobs) else { throw ValidationError("--max-jobs must be between 1 and 64") }
         guard (10...60_000).contains(heartbeatMs) else {
             throw ValidationError("--heartbeat-ms must be between 10 and 60000")
@@ -89,6 +95,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
         var settings = WorkerPool.Settings(kernelIdentity: BLAS.kernelIdentity)
         settings.heartbeatMilliseconds = heartbeatMs
         settings.allowMixedKernels = allowMixedKernels
+        settings.gradientPartBytes = Int(partSize.bytes)
+        settings.weightPartBytes = Int(partSize.bytes)
         let coordinator = Coordinator(
             state: state, workers: workers, control: controlTransport, settings: settings,
             checkpointSeconds: checkpointSeconds, maxConcurrentJobs: maxJobs,

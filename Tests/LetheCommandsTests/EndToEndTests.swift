@@ -152,6 +152,10 @@ struct EndToEndTests {
             "coordinator", "--state-dir", directory.path("state"), "--insecure", "--max-jobs", "0",
         ])
         #expect(noJobs.status != 0 && noJobs.standardError.contains("--max-jobs must be between 1 and 64"))
+        let hugeParts = try await LetheProcess.run([
+            "coordinator", "--state-dir", directory.path("state"), "--insecure", "--part-size", "2G",
+        ])
+        #expect(hugeParts.status != 0 && hugeParts.standardError.contains("--part-size must be at most 1G"))
 
         let indexFile = directory.path("forget.txt")
         try "1\n2\nthree\n".write(toFile: indexFile, atomically: true, encoding: .utf8)
