@@ -1,6 +1,10 @@
 import Foundation
 import Tensor
 
+#if !_endian(little)
+    #error("float32 tensors are written as they are held: add byte swapping for big-endian hosts")
+#endif
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -145,7 +149,46 @@ extension SafetensorsFile {
         }
     }
 
+    /// The file's bytes in order — the header's length, the header, each tensor's data — handed to `consume` a
+    /// piece at a time: the bytes `serialized()` returns, without building them in one buffer (for hashing large
+    /// files). Float32 tensors are handed over in place.
+    public func streamed(_ consume: (UnsafeRawBufferPointer) -> Void) throws(SafetensorsError) {
+        let (header, tensors, _) = try layout(file: "<memory>")
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { consume($0) }
+        header.withUnsafeBytes { consume($0) }
+        for (entry, info) in zip(entries, tensors) {
+            if entry.dtype == .f32 {
+                entry.tensor.withUnsafeBufferPointer { consume(UnsafeRawBufferPointer($0)) }
+                continue
+            }
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: info.end - info.begin, alignment: 8)
+            defer { buffer.deallocate() }
+            if let failure = Self.encode(entry, into: buffer, file: "<memory>") { throw failure }
+            consume(UnsafeRawBufferPointer(buffer))
+        }
+    }
+
     private func serialized(file: String) throws(SafetensorsError) -> Data {
+        let (header, tensors, dataBytes) = try layout(file: file)
+        var image = Data(count: 8 + header.count + dataBytes)
+        let failure = image.withUnsafeMutableBytes { (bytes: UnsafeMutableRawBufferPointer) -> SafetensorsError? in
+            bytes.storeBytes(of: UInt64(header.count).littleEndian, as: UInt64.self)
+            UnsafeMutableRawBufferPointer(rebasing: bytes[8..<(8 + header.count)]).copyBytes(from: header)
+            let buffer = UnsafeMutableRawBufferPointer(rebasing: bytes[(8 + header.count)...])
+            for (entry, info) in zip(entries, tensors) {
+                let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[info.begin..<info.end])
+                if let failure = Self.encode(entry, into: slice, file: file) { return failure }
+            }
+            return nil
+        }
+        if let failure { throw failure }
+        return image
+    }
+
+    /// The encoded header and each tensor's place in the data buffer, whose size comes last.
+    private func layout(file: String) throws(SafetensorsError) -> (
+        header: [UInt8], tensors: [SafetensorsHeader.TensorInfo], dataBytes: Int
+    ) {
         var seen = Set<String>()
         var tensors: [SafetensorsHeader.TensorInfo] = []
         var offset = 0
@@ -161,33 +204,28 @@ extension SafetensorsFile {
                     end: offset + byteCount))
             offset += byteCount
         }
-        let header = SafetensorsHeader(tensors: tensors, metadata: metadata).encoded()
+        return (SafetensorsHeader(tensors: tensors, metadata: metadata).encoded(), tensors, offset)
+    }
 
-        var image = Data(count: 8 + header.count + offset)
-        let failure = image.withUnsafeMutableBytes { (bytes: UnsafeMutableRawBufferPointer) -> SafetensorsError? in
-            bytes.storeBytes(of: UInt64(header.count).littleEndian, as: UInt64.self)
-            UnsafeMutableRawBufferPointer(rebasing: bytes[8..<(8 + header.count)]).copyBytes(from: header)
-            let buffer = UnsafeMutableRawBufferPointer(rebasing: bytes[(8 + header.count)...])
-            for (entry, info) in zip(entries, tensors) {
-                do throws(ScalarCoding.EncodingFailure) {
-                    try ScalarCoding.encode(
-                        entry.tensor.scalars, as: entry.dtype,
-                        into: UnsafeMutableRawBufferPointer(rebasing: buffer[info.begin..<info.end]))
-                } catch {
-                    switch error {
-                    case .nonIntegral(let index, let value):
-                        return .nonIntegralValue(
-                            file: file, tensor: entry.name, dtype: entry.dtype, index: index, value: value)
-                    case .outOfRange(let index, let value):
-                        return .valueOutOfRange(
-                            file: file, tensor: entry.name, dtype: entry.dtype, index: index, value: value)
-                    }
-                }
-            }
+    /// Writes `entry`'s data in its dtype into `output` (float32 as it is held, little-endian).
+    private static func encode(_ entry: Entry, into output: UnsafeMutableRawBufferPointer, file: String)
+        -> SafetensorsError?
+    {
+        if entry.dtype == .f32 {
+            entry.tensor.withUnsafeBufferPointer { output.copyMemory(from: UnsafeRawBufferPointer($0)) }
             return nil
         }
-        if let failure { throw failure }
-        return image
+        do throws(ScalarCoding.EncodingFailure) {
+            try ScalarCoding.encode(entry.tensor.scalars, as: entry.dtype, into: output)
+            return nil
+        } catch {
+            switch error {
+            case .nonIntegral(let index, let value):
+                return .nonIntegralValue(file: file, tensor: entry.name, dtype: entry.dtype, index: index, value: value)
+            case .outOfRange(let index, let value):
+                return .valueOutOfRange(file: file, tensor: entry.name, dtype: entry.dtype, index: index, value: value)
+            }
+        }
     }
 
     /// A short reason such as "no such file" or "permission denied" for a failed read or write.

@@ -8,15 +8,22 @@ import Tensor
 /// Workers cache it by hash.
 public enum DatasetBlob {
     public static func encode(_ dataset: Dataset) throws -> Data {
+        try file(dataset).serialized()
+    }
+
+    /// The hex SHA-256 of `encode(dataset)`, hashed as it is encoded (without the blob in memory).
+    public static func sha256(_ dataset: Dataset) throws -> String {
+        try sha256Hex { try file(dataset).streamed($0) }
+    }
+
+    private static func file(_ dataset: Dataset) -> SafetensorsFile {
         var tensors = [
             (name: "images", tensor: dataset.images),
             (name: "labels", tensor: Tensor(shape: [dataset.count], scalars: dataset.labels.map(Float.init))),
         ]
         if let targets = dataset.targets { tensors.append((name: "targets", tensor: targets)) }
-        let file = SafetensorsFile(
-            tensors: tensors,
-            metadata: ["name": dataset.name, "class_count": String(dataset.classCount)])
-        return try file.serialized()
+        return SafetensorsFile(
+            tensors: tensors, metadata: ["name": dataset.name, "class_count": String(dataset.classCount)])
     }
 
     public static func decode(_ data: Data) throws -> Dataset {

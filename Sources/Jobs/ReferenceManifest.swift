@@ -142,7 +142,7 @@ public struct ReferenceManifest: Sendable, Codable, Equatable {
 
     public static func identity(of train: Dataset) throws -> DatasetIdentity {
         DatasetIdentity(
-            name: train.name, sha256: sha256Hex(try DatasetBlob.encode(train)), samples: train.count)
+            name: train.name, sha256: try DatasetBlob.sha256(train), samples: train.count)
     }
 
     public static func membersSha256(_ members: [Int]) -> String {

@@ -203,8 +203,8 @@ public struct DatasetDigest: Sendable, Equatable {
 
     public init(train: Dataset, test: Dataset) throws {
         name = train.name
-        trainSha256 = sha256Hex(try DatasetBlob.encode(train))
-        testSha256 = sha256Hex(try DatasetBlob.encode(test))
+        trainSha256 = try DatasetBlob.sha256(train)
+        testSha256 = try DatasetBlob.sha256(test)
     }
 
     /// The digest of data held as blobs (`DatasetBlob`), whose hashes are these.

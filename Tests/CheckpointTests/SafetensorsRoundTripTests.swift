@@ -39,6 +39,25 @@ import Testing
         #expect(try read.serialized() == Data(contentsOf: url))
     }
 
+    /// Streamed piece by piece (for hashing large files), a file is the bytes `serialized()` gives, every dtype
+    /// included, and a value a dtype cannot hold is refused the same way.
+    @Test func streamedBytesAreTheSerializedOnes() throws {
+        var file = Self.stateDict
+        for dtype in [SafetensorsDType.f16, .bf16, .f64, .i32, .u8] {
+            file.append(name: "t.\(dtype)", tensor: Tensor(shape: [2], scalars: [1, 2]), dtype: dtype)
+        }
+        var streamed = Data()
+        var pieces = 0
+        try file.streamed {
+            streamed.append(contentsOf: $0)
+            pieces += 1
+        }
+        #expect(streamed == (try file.serialized()))
+        #expect(pieces == 2 + file.entries.count)
+        file.append(name: "bad", tensor: Tensor(shape: [1], scalars: [0.5]), dtype: .i8)
+        #expect(throws: SafetensorsError.self) { try file.streamed { _ in } }
+    }
+
     @Test func headerIsPaddedToEightBytesAndMetadataComesFirst() throws {
         let image = try Self.stateDict.serialized()
         let headerLength = image.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }

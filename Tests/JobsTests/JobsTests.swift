@@ -24,6 +24,20 @@ struct JobsTests {
         }
     }
 
+    /// Runs name their data by the SHA-256 of its blob, hashed as it is encoded: the same digest as the blob's
+    /// (cache keys, certificates and coordinator blobs must agree), for class labels and regression targets alike.
+    @Test func aDatasetsDigestIsItsBlobsSHA256() throws {
+        let classes = labelledDataset(perClass: [3, 2, 4], seed: 2)
+        var generator = SeededGenerator(seed: 3)
+        let regression = Dataset(
+            name: "regression", images: classes.images, labels: classes.labels, classCount: 3,
+            targets: Tensor.uniform(shape: [classes.count, 2], in: -1..<1, using: &generator))
+        for dataset in [classes, regression] {
+            #expect(try DatasetBlob.sha256(dataset) == sha256Hex(try DatasetBlob.encode(dataset)))
+        }
+        #expect(try DatasetBlob.sha256(classes) != DatasetBlob.sha256(regression))
+    }
+
     @Test func aModelThatCannotTakeTheDataIsRefusedByName() {
         let cifarLike = Dataset(
             name: "cifar-like", images: Tensor(zeros: [4, 3, 32, 32]), labels: [0, 1, 0, 1], classCount: 2)
