@@ -130,9 +130,7 @@ struct WorkerDispatch: PeerEndpoint {
     private mutating func accept(
         _ envelope: Envelope<WorkerToCoordinator>, report: ShardReport, from worker: Member<WorkerState>
     ) {
-        guard let pending = dispatched[envelope.requestID], pending.task.id.job == report.id.job,
-            pending.task.id.step == report.id.step, pending.task.id.shard == report.id.shard
-        else {
+        guard let pending = dispatched[envelope.requestID], pending.isAttempt(at: report.id) else {
             if cancelledJobs.contains(report.id.job) {
                 log("dropped \(worker.name)'s late result for \(report.id): its job was cancelled")
                 return
@@ -146,10 +144,7 @@ struct WorkerDispatch: PeerEndpoint {
         worker.inFlight.remove(envelope.requestID)
         let answer = WorkerPool.Answer(report: report, tensors: pending.parts + envelope.tensors)
         if let problem = Pending.repeatedName(in: answer.tensors) ?? pending.task.validate(answer) {
-            refuse(worker.peer, requestID: envelope.requestID, code: .badShape, problem, reason: "bad result")
-            var pending = pending
-            pending.excluded.insert(worker.peer)
-            retry(pending, because: "\(worker.name) sent a bad result: \(problem)")
+            reject(pending, requestID: envelope.requestID, from: worker, "a bad result", problem)
             return
         }
         worker.details.tasksDone += 1
@@ -164,8 +159,7 @@ struct WorkerDispatch: PeerEndpoint {
         _ envelope: Envelope<WorkerToCoordinator>, id: TaskID, from worker: Member<WorkerState>
     ) {
         guard var pending = dispatched[envelope.requestID], worker.inFlight.contains(envelope.requestID),
-            pending.task.id.job == id.job, pending.task.id.step == id.step, pending.task.id.shard == id.shard,
-            case .gradient = pending.task.work
+            pending.isAttempt(at: id), case .gradient = pending.task.work
         else {
             if cancelledJobs.contains(id.job) { return }
             refuse(
@@ -184,9 +178,17 @@ struct WorkerDispatch: PeerEndpoint {
         }
         dispatched[envelope.requestID] = nil
         worker.inFlight.remove(envelope.requestID)
-        refuse(worker.peer, requestID: envelope.requestID, code: .badShape, problem, reason: "bad result")
+        reject(pending, requestID: envelope.requestID, from: worker, "a bad result part", problem)
+    }
+
+    /// Refuses what `worker` sent for a task (no longer dispatched) and queues the task again, elsewhere if it can.
+    private mutating func reject(
+        _ pending: Pending, requestID: UInt64, from worker: Member<WorkerState>, _ what: String, _ problem: String
+    ) {
+        refuse(worker.peer, requestID: requestID, code: .badShape, problem, reason: "bad result")
+        var pending = pending
         pending.excluded.insert(worker.peer)
-        retry(pending, because: "\(worker.name) sent a bad result part: \(problem)")
+        retry(pending, because: "\(worker.name) sent \(what): \(problem)")
     }
 
     private mutating func failed(requestID: UInt64, worker: Member<WorkerState>, _ error: ProtocolError) {
@@ -324,6 +326,11 @@ private struct Pending {
     var excluded = Set<Peer>()
     /// Gradients the current attempt's worker sent ahead of its result.
     var parts: [NamedTensor] = []
+
+    /// Whether `id` names this task's shard (of any attempt).
+    func isAttempt(at id: TaskID) -> Bool {
+        task.id.job == id.job && task.id.step == id.step && task.id.shard == id.shard
+    }
 
     /// Why `tensors` cannot be one result: a name that comes twice (nil when none does).
     static func repeatedName(in tensors: [NamedTensor]) -> String? {

@@ -48,8 +48,7 @@ final class WeightsGate {
         if !checked {
             checked = true
             model.root.children.forEach { load($0.layer) }
-            let digest = WeightsVersion.of(model)
-            if failure == nil, digest != context.weightsVersion {
+            if failure == nil, case let digest = WeightsVersion.of(model), digest != context.weightsVersion {
                 failure = ProtocolError(
                     .badRequest, "the weights sent hash to \(digest), not \(context.weightsVersion)")
             }
