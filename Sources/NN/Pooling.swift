@@ -8,6 +8,8 @@ public final class MaxPool2d: Layer {
     public let padding: Int
     private var inputShape: [Int] = []
     private var argmax: [Int32] = []  // index within the input plane of each output's maximum
+    /// The output of the last `forwardRectified`, whose positives pass the gradient; nil after `forward`.
+    private var rectifiedOutput: Tensor?
 
     public init(kernel: Int, stride: Int? = nil, padding: Int = 0) {
         precondition(kernel >= 1 && padding >= 0 && 2 * padding <= kernel, "MaxPool2d needs padding ≤ kernel/2")
@@ -19,14 +21,29 @@ public final class MaxPool2d: Layer {
     public func copy() -> Layer { MaxPool2d(kernel: kernel, stride: stride, padding: padding) }
 
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        pool(input, mode: mode, rectifying: false)
+    }
+
+    /// ReLU of the pooled values (a ReLU before the pool gives the same numbers: relu(max) = max(relu)), each
+    /// plane rectified while it is in cache; `backward` then passes only the gradient of positive outputs, as
+    /// the ReLU's own backward pass would before this pool's (the same bits as the two layers one after another).
+    public func forwardRectified(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        let output = pool(input, mode: mode, rectifying: true)
+        rectifiedOutput = mode.keepsActivations ? output : nil
+        return output
+    }
+
+    private func pool(_ input: Tensor, mode: ForwardMode, rectifying: Bool) -> Tensor {
         precondition(input.rank == 4, "MaxPool2d needs NCHW input, got \(input.shape)")
         inputShape = input.shape
+        rectifiedOutput = nil
         let (planes, height, width) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3])
         let outH = slidingOutputSize(height, kernel: kernel, stride: stride, padding: padding)
         let outW = slidingOutputSize(width, kernel: kernel, stride: stride, padding: padding)
         let output: Tensor
         if kernel == 2 && stride == 2 && padding == 0 && width % 2 == 0 {
-            output = pool2x2(input, planes: planes, outH: outH, keepsPositions: mode.keepsActivations)
+            output = pool2x2(
+                input, planes: planes, outH: outH, keepsPositions: mode.keepsActivations, rectifying: rectifying)
         } else {
             var indices = [Int32](repeating: 0, count: planes * outH * outW)
             output = Tensor(shape: [input.shape[0], input.shape[1], outH, outW]) { y in
@@ -45,6 +62,7 @@ public final class MaxPool2d: Layer {
                                         source, height: height, width: width, outH: outH, outW: outW, into: out,
                                         argmax: outArg)
                                 }
+                                if rectifying { Vectorized.relu(out, out, count: outH * outW) }
                             }
                         }
                     }
@@ -57,7 +75,7 @@ public final class MaxPool2d: Layer {
 
     /// The common 2×2, stride-2 window over planes of even width (`MaxPool2x2`); the maxima's positions only when
     /// a backward pass follows.
-    private func pool2x2(_ input: Tensor, planes: Int, outH: Int, keepsPositions: Bool) -> Tensor {
+    private func pool2x2(_ input: Tensor, planes: Int, outH: Int, keepsPositions: Bool, rectifying: Bool) -> Tensor {
         let (height, width) = (input.shape[2], input.shape[3])
         let planeOut = outH * width / 2
         var positions = [Int32](unsafeUninitializedCapacity: keepsPositions ? planes * planeOut : 0) { _, count in
@@ -75,6 +93,9 @@ public final class MaxPool2d: Layer {
                                         into: y.baseAddress! + plane * planeOut,
                                         positions: keepsPositions ? arg.baseAddress! + plane * planeOut : nil,
                                         pairs: pairs.baseAddress!, pairPositions: pairPositions.baseAddress!)
+                                    guard rectifying else { continue }
+                                    let out = y.baseAddress! + plane * planeOut
+                                    Vectorized.relu(out, out, count: planeOut)
                                 }
                             }
                         }
@@ -143,16 +164,21 @@ public final class MaxPool2d: Layer {
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let planeIn = inputShape[2] * inputShape[3]
         let planeOut = outputGradient.shape[2] * outputGradient.shape[3]
+        let rectified = rectifiedOutput ?? Tensor(zeros: [0])
+        let masks = rectifiedOutput != nil
         // Each plane is zeroed by the thread that spreads its gradient, just before (not in one serial pass).
         return Tensor(shape: inputShape) { dx in
             outputGradient.withUnsafeBufferPointer { dy in
                 argmax.withUnsafeBufferPointer { arg in
-                    Parallel.forEach(inputShape[0] * inputShape[1], grain: 8) { range in
-                        for plane in range {
-                            (dx.baseAddress! + plane * planeIn).initialize(repeating: 0, count: planeIn)
-                            for i in 0..<planeOut {
-                                let out = plane * planeOut + i
-                                dx[plane * planeIn + Int(arg[out])] += dy[out]
+                    rectified.withUnsafeBufferPointer { y in
+                        Parallel.forEach(inputShape[0] * inputShape[1], grain: 8) { range in
+                            for plane in range {
+                                (dx.baseAddress! + plane * planeIn).initialize(repeating: 0, count: planeIn)
+                                for i in 0..<planeOut {
+                                    let out = plane * planeOut + i
+                                    let gradient = !masks || y[out] > 0 ? dy[out] : 0
+                                    dx[plane * planeIn + Int(arg[out])] += gradient
+                                }
                             }
                         }
                     }

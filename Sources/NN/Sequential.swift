@@ -58,10 +58,10 @@ public final class Sequential: Layer {
             if let pool = poolAfterReLU(at: index) {
                 // Max-pooling first and ReLU on the pooled values gives the same numbers (ReLU is monotone:
                 // relu(max(window)) = max(relu(window)); at most a zero's sign can differ, which no nonzero sum
-                // downstream sees) from ReLU passes over a quarter of them. The backward pass then runs in the same
-                // order (`backward`).
+                // downstream sees) from a ReLU over a quarter of them, done by the pool on each plane while it is in
+                // cache (`forwardRectified`). The backward pass then runs in the same order (`backward`).
                 startingForward?(pool)
-                x = children[index].layer.forward(pool.forward(x, mode: mode), mode: mode)
+                x = pool.forwardRectified(x, mode: mode)
                 if mode.keepsActivations { pooledFirst.insert(index) }
                 record(x, from: index + 1)
                 index += 2
@@ -94,17 +94,16 @@ public final class Sequential: Layer {
         return tap.paths.contains(path) ? path : nil
     }
 
-    /// Backward through the children in reverse. A ReLU that ran after its max-pool (`forward`) masks the pooled
-    /// gradient before the pool spreads it: the gradient reaching each window's maximum is the same as the
-    /// ReLU's mask on the full-size one (the maximum is positive exactly when the ReLU passed it; every other
-    /// element gets 0 either way), so the bits are the same.
+    /// Backward through the children in reverse. A ReLU that ran after its max-pool (`forward`: the pool
+    /// rectified its output) is masked by the pool before it spreads the gradient: the gradient reaching each
+    /// window's maximum is the same as the ReLU's mask on the full-size one (the maximum is positive exactly when
+    /// the ReLU passed it; every other element gets 0 either way), so the bits are the same.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         var gradient = outputGradient
         var index = children.endIndex - 1
         while index >= children.startIndex {
             injectGradient(into: &gradient, at: index)
             if pooledFirst.contains(index - 1) {
-                gradient = children[index - 1].layer.backward(gradient)
                 gradient = children[index].layer.backward(gradient)
                 finishedBackward?(children[index - 1].layer)
                 finishedBackward?(children[index].layer)
