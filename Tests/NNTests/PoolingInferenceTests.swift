@@ -74,9 +74,8 @@ struct ReLUPoolingOrderTests {
         }
     }
 
-    /// Inference runs a convolution, its ReLU and its max-pool a few images at a time (`Conv2d.forwardPooledReLU`;
-    /// 70 images make chunks of 9: groups of 8 and 1 for conv1, of 3 for conv2): the bits of the layers one by one
-    /// in the written order, as with activations kept (`.eval`, layer by layer).
+    /// Inference runs a convolution, its ReLU and its max-pool image by image (`Conv2d.forwardPooledReLU`): the
+    /// bits of the layers one by one in the written order, as with activations kept (`.eval`, layer by layer).
     /// Planes of odd width, and a tapped convolution, go through the layers one by one.
     @Test func convolutionReLUAndPoolImageByImageGiveTheBitsOfTheLayers() {
         let model = ModelZoo.fmnistCNN(seed: 4)
