@@ -55,8 +55,10 @@ struct ReLUPoolingOrderTests {
         #expect(bits(model.forward(images, mode: mode)) == bits(reference))
     }
 
-    @Test func trainingGradientsAreTheBitsOfTheWrittenOrder() {
-        let fused = ModelZoo.fmnistCNN(seed: 3)
+    /// fmnist-cnn's 2×2 pools, and an ImageNet ResNet's stem (a ReLU feeding a padded 3×3 pool of stride 2).
+    @Test(arguments: ["fmnist-cnn", "stem"])
+    func trainingGradientsAreTheBitsOfTheWrittenOrder(architecture: String) {
+        let fused = architecture == "stem" ? stem() : ModelZoo.fmnistCNN(seed: 3)
         let written = fused.copy()
         var generator = SeededGenerator(seed: 6)
         var images = Tensor.normal(shape: [16, 1, 28, 28], using: &generator)
@@ -72,6 +74,16 @@ struct ReLUPoolingOrderTests {
         for (mine, theirs) in zip(fused.namedParameters, written.namedParameters) {
             #expect(digest(mine.parameter.grad) == digest(theirs.parameter.grad), "\(mine.name)")
         }
+    }
+
+    private func stem() -> Model {
+        var generator = SeededGenerator(seed: 12)
+        let root = Sequential([
+            (name: "conv1", layer: Conv2d(1, 4, kernel: 7, stride: 2, padding: 3, using: &generator)),
+            (name: nil, layer: ReLU()), (name: nil, layer: MaxPool2d(kernel: 3, stride: 2, padding: 1)),
+            (name: nil, layer: Flatten()), (name: "fc", layer: Linear(4 * 7 * 7, 10, using: &generator)),
+        ])
+        return Model(architecture: "stem", inputShape: [1, 28, 28], classCount: 10, root: root)
     }
 
     /// Inference runs a convolution, its ReLU and its max-pool image by image (`Conv2d.forwardPooledReLU`): the
