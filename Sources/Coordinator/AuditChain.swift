@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GRDB
 import Jobs
+import NN
 
 /// The audit log as a hash chain: each event row carries sha256(the previous event's chain hash ‖ the row's
 /// canonical JSON) and, when the coordinator has a signing key (`signing.key` in its key directory), an Ed25519
@@ -13,7 +14,7 @@ import Jobs
 /// elsewhere to detect that.
 public enum AuditChain {
     /// The "previous hash" of the first chained row.
-    public static let genesis = hex(SHA256.hash(data: Array("lethe-audit-chain-v1".utf8)))
+    public static let genesis = sha256Hex(Array("lethe-audit-chain-v1".utf8))
 
     /// A row's chain hash.
     static func hash(previous: String, id: Int64, at: Double, key: String, action: String, job: String?, detail: String)
@@ -23,11 +24,7 @@ public enum AuditChain {
             "id": .integer(id), "at": .number(at), "key": .string(key), "action": .string(action),
             "job": job.map(CanonicalJSON.string) ?? .null, "detail": .string(detail),
         ])
-        return hex(SHA256.hash(data: Array(previous.utf8) + [0x0A] + row.bytes))
-    }
-
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
+        return sha256Hex(Array(previous.utf8) + [0x0A] + row.bytes)
     }
 
     /// Appends an event to the chain inside the caller's transaction.

@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// Each field of a certificate's body by its dotted path (objects are walked, an array is one field), with the
 /// sha256 of its canonical bytes. The signature covers these digests too, so a certificate changed after signing

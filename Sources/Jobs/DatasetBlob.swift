@@ -1,6 +1,7 @@
 import Checkpoint
 import Data
 import Foundation
+import NN
 import Tensor
 
 /// A dataset as a blob: a safetensors file with "images" [N, C, H, W] and "labels" [N] (float32, exact for

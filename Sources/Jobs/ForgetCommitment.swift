@@ -20,20 +20,20 @@ public struct ForgetCommitment: Sendable, Equatable {
         indices = forget.sorted()
         leaves = indices.map { Self.leaf(index: $0, sampleSha256: Self.sampleSha256($0, in: dataset)) }
         size = indices.count
-        root = Self.hex(Self.treeHash(leaves[...]))
+        root = Self.treeHash(leaves[...]).hexDigits
     }
 
     /// The inclusion proof for the sample at training index `index`, nil if it is not in the set.
     public func proof(for index: Int, in dataset: Dataset) -> InclusionProof? {
         guard let position = indices.firstIndex(of: index) else { return nil }
         return InclusionProof(
-            index: index, sampleSha256: Self.hex(Self.sampleSha256(index, in: dataset)), position: position,
-            size: size, path: Self.auditPath(position, leaves[...]).map(Self.hex), root: root)
+            index: index, sampleSha256: Self.sampleSha256(index, in: dataset).hexDigits, position: position,
+            size: size, path: Self.auditPath(position, leaves[...]).map(\.hexDigits), root: root)
     }
 
     /// Hex sha256 of the sample at `index`: what a leaf commits to.
     public static func sampleDigest(_ index: Int, in dataset: Dataset) -> String {
-        hex(sampleSha256(index, in: dataset))
+        sampleSha256(index, in: dataset).hexDigits
     }
 
     /// sha256 of a sample's image bytes and label.
@@ -88,8 +88,6 @@ public struct ForgetCommitment: Sendable, Equatable {
         return auditPath(m - k, leaves.dropFirst(k)) + [treeHash(leaves.prefix(k))]
     }
 
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-
     static func bytes(hex: String) -> [UInt8]? {
         let digits = Array(hex.utf8)
         guard digits.count % 2 == 0 else { return nil }
@@ -136,6 +134,6 @@ public struct InclusionProof: Sendable, Codable, Equatable {
             fn >>= 1
             sn >>= 1
         }
-        return sn == 0 && ForgetCommitment.hex(hash) == root && (expected == nil || expected == root)
+        return sn == 0 && hash.hexDigits == root && (expected == nil || expected == root)
     }
 }

@@ -1,5 +1,6 @@
 import Data
 import Foundation
+import NN
 import Unlearning
 
 /// Which held-out data steers a run — its forget target, stopping rules, rewinding and automatic choices

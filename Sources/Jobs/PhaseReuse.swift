@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import NN
 import Tensor
 import Unlearning
 

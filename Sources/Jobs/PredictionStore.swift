@@ -1,6 +1,7 @@
 import Checkpoint
 import Data
 import Foundation
+import NN
 import Tensor
 import Unlearning
 

@@ -1,5 +1,6 @@
 import Data
 import Foundation
+import NN
 import Unlearning
 
 /// `manifest.json` of a reference directory (`lethe audit prepare`): what the K reference models depend on —

@@ -1,6 +1,7 @@
 import Crypto
 import Data
 import Foundation
+import NN
 import Unlearning
 
 /// A signed claim that a run removed a forget set from a model: "these samples (committed to by a Merkle root)

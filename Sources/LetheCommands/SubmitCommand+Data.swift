@@ -1,6 +1,7 @@
 import Data
 import Foundation
 import Jobs
+import NN
 import Transport
 
 /// A job's datasets as blobs, loaded and encoded once: as the scenario resolved them (what the job computes on)

@@ -1,6 +1,7 @@
 import Data
 import Foundation
 import Jobs
+import NN
 import Transport
 import Unlearning
 

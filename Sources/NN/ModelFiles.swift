@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Synchronization
 
@@ -21,11 +20,6 @@ public enum ModelFiles {
     private static let sources = Mutex<[Source]>([])
     /// Model files this process read from disk (`ONNXModelFile`, `ModelSpec`'s JSON files), by sha256.
     private static let remembered = Mutex<[String: [UInt8]]>([:])
-
-    /// The hex sha256 that names a file's bytes.
-    public static func sha256(_ bytes: some DataProtocol) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
-    }
 
     /// The architecture name of the `kind` file whose sha256 is `sha256`.
     public static func architecture(_ kind: Kind, sha256: String) -> String { kind.prefix + sha256 }

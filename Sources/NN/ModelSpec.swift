@@ -40,7 +40,7 @@ public enum ModelSpec {
             }
             let model = try SequentialSpec.build(data, source: spec, seed: seed)
             // Jobs name the file by content (`json:<sha256>`): it resolves in this process too (a federated client).
-            ModelFiles.remember([UInt8](data), sha256: ModelFiles.sha256(data))
+            ModelFiles.remember([UInt8](data), sha256: sha256Hex(data))
             return model
         }
     }

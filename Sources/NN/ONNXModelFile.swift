@@ -11,7 +11,7 @@ public enum ONNXModelFile {
             throw .unknown("cannot read ONNX file \(path)")
         }
         let bytes = [UInt8](data)
-        let sha256 = ModelFiles.sha256(bytes)
+        let sha256 = sha256Hex(bytes)
         let model = try model(bytes: bytes, architecture: ModelFiles.architecture(.onnx, sha256: sha256), source: path)
         ModelFiles.remember(bytes, sha256: sha256)
         return model

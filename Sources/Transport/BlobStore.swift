@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import NN
 import Synchronization
 import Wire
 
@@ -21,7 +21,7 @@ public final class BlobStore: Sendable {
     }
 
     /// The hex SHA-256 that addresses `data`.
-    public static func sha256(_ data: some DataProtocol) -> String { SHA256.hash(data: data).hex }
+    public static func sha256(_ data: some DataProtocol) -> String { sha256Hex(data) }
 
     /// The hex SHA-256 of a file's bytes.
     public static func sha256(contentsOf url: URL) throws -> String {
@@ -160,11 +160,6 @@ public final class BlobStore: Sendable {
         else { return nil }
         return (String(parts[0]), pid)
     }
-}
-
-extension SHA256.Digest {
-    /// Lowercase hex, as blobs are named.
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
 }
 
 public enum BlobError: Error, CustomStringConvertible, Equatable {

@@ -46,5 +46,5 @@ struct ColumnGradientGroupsTests {
         #expect(digest(grouped.scalars) == digest(whole))
     }
 
-    private func digest(_ scalars: [Float]) -> String { ModelFiles.sha256(scalars.withUnsafeBytes { Data($0) }) }
+    private func digest(_ scalars: [Float]) -> String { sha256Hex(scalars.withUnsafeBytes { Data($0) }) }
 }

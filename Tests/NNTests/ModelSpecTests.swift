@@ -72,7 +72,7 @@ struct ModelSpecTests {
         let (directory, path) = try writeSpec(text)
         defer { directory.remove() }
         let fromFile = try ModelSpec.build(path, seed: 3)
-        let sha256 = ModelFiles.sha256(Data(text.utf8))
+        let sha256 = sha256Hex(Data(text.utf8))
         let byContent = try ModelSpec.build(ModelFiles.architecture(.json, sha256: sha256), seed: 3)
         #expect(byContent.architecture == "by-content")
         #expect(

@@ -44,7 +44,7 @@ struct ReLUPoolingOrderTests {
 
     private func bits(_ tensor: Tensor) -> [UInt32] { tensor.scalars.map(\.bitPattern) }
     /// A whole tensor's bits, for comparing large ones.
-    private func digest(_ tensor: Tensor) -> String { ModelFiles.sha256(tensor.scalars.withUnsafeBytes { Data($0) }) }
+    private func digest(_ tensor: Tensor) -> String { sha256Hex(tensor.scalars.withUnsafeBytes { Data($0) }) }
 
     @Test(arguments: [ForwardMode.inference, .eval])
     func logitsAreTheBitsOfTheWrittenOrder(mode: ForwardMode) {
