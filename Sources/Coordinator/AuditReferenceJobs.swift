@@ -33,7 +33,7 @@ enum AuditReferenceJobs {
         // The workers start from the untrained model (their "original") and read the split's training samples.
         let initial = try blobs.put(checkpointOf: trainer.model, job: job.id)
         let samplesSHA256 =
-            training.split.confusion == nil ? spec.trainSHA256 : try blobs.put(DatasetBlob.encode(samples))
+            training.split.confusion == nil ? spec.trainSHA256 : try blobs.put { try DatasetBlob.stream(samples, $0) }
         let state = PlanState(student: trainer.model, optimizers: plan.makeOptimizers())
         let (logs, _, earlierSeconds) = try await UnlearningRun.onWorkers(
             environment.pool, job: job.id, shards: training.referenceRecipe.shards, datasetSHA256: samplesSHA256,

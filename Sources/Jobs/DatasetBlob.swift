@@ -12,9 +12,15 @@ public enum DatasetBlob {
         try file(dataset).serialized()
     }
 
+    /// Hands the bytes of `encode(dataset)` to `consume` a piece at a time (the float32 tensors in place), without
+    /// the blob in memory.
+    public static func stream(_ dataset: Dataset, _ consume: (UnsafeRawBufferPointer) -> Void) throws {
+        try file(dataset).streamed(consume)
+    }
+
     /// The hex SHA-256 of `encode(dataset)`, hashed as it is encoded (without the blob in memory).
     public static func sha256(_ dataset: Dataset) throws -> String {
-        try sha256Hex { try file(dataset).streamed($0) }
+        try sha256Hex { try stream(dataset, $0) }
     }
 
     private static func file(_ dataset: Dataset) -> SafetensorsFile {

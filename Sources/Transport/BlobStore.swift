@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import NN
 import Synchronization
@@ -39,11 +40,35 @@ public final class BlobStore: Sendable {
     public func put(_ data: Data) throws -> String {
         let sha256 = Self.sha256(data)
         guard !contains(sha256) else { return sha256 }
+        let file = try IncomingFile(in: directory)
+        data.withUnsafeBytes(file.write)
+        try place(file, as: sha256)
+        return sha256
+    }
+
+    /// Stores the bytes `produce` hands over, a piece at a time, hashed as they are written (a large blob, such as a
+    /// dataset, is never whole in memory), and returns their address.
+    @discardableResult
+    public func put(streaming produce: ((UnsafeRawBufferPointer) -> Void) throws -> Void) throws -> String {
+        let file = try IncomingFile(in: directory)
+        var hasher = SHA256()
+        try produce { piece in
+            hasher.update(bufferPointer: piece)
+            file.write(piece)
+        }
+        let sha256 = hasher.finalize().hexDigits
+        if !contains(sha256) { try place(file, as: sha256) }
+        return sha256
+    }
+
+    /// Moves a written file into place as blob `sha256`, once durable (rename(2) replaces atomically: whoever
+    /// finished the same blob first wrote the same bytes).
+    private func place(_ file: IncomingFile, as sha256: String) throws {
+        try file.finish()
         let target = url(of: sha256)
         try FileManager.default.createDirectory(
             at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try data.write(to: target, options: .atomic)
-        return sha256
+        guard rename(file.url.path, target.path) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
     }
 
     /// Stores the file at `source` (copied) and returns its address.
@@ -140,9 +165,16 @@ public final class BlobStore: Sendable {
         }
     }
 
-    /// Deletes the partial downloads of dead processes whose blob another process has since finished.
+    /// Deletes the partial downloads of dead processes whose blob another process has since finished, and the
+    /// files dead processes were storing (`IncomingFile`).
     private func removeFinishedOrphans() {
         let folders = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in folders where name.hasPrefix(".incoming-") {
+            guard let pid = Int32(name.dropFirst(".incoming-".count).prefix { $0 != "-" }), pid != getpid(),
+                kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
         for folder in folders.map(directory.appendingPathComponent) {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
                 guard let orphan = Self.orphan(name), contains(orphan.sha256) else { continue }
@@ -174,5 +206,41 @@ public enum BlobError: Error, CustomStringConvertible, Equatable {
             "blob \(sha256): chunk at offset \(received), expected \(expected)"
         case .corrupt(let sha256, let actual): "blob \(sha256) arrived with hash \(actual); discarded"
         }
+    }
+}
+
+/// A file being stored into a `BlobStore`'s directory (`.incoming-<pid>-<uuid>`, removed unless it was placed),
+/// written in slices of at most 4 MB: one write(2) of a whole 188 MB dataset took 0.3–0.7 s here, 1 MB slices 0.06 s.
+private final class IncomingFile {
+    let url: URL
+    private var descriptor: Int32
+    /// The first write's errno, if one failed (the rest are skipped).
+    private var failure: Int32 = 0
+
+    init(in directory: URL) throws {
+        url = directory.appendingPathComponent(".incoming-\(getpid())-\(UUID().uuidString)")
+        descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+    }
+
+    func write(_ piece: UnsafeRawBufferPointer) {
+        var offset = 0
+        while failure == 0, offset < piece.count {
+            let written = Glibc.write(descriptor, piece.baseAddress! + offset, min(piece.count - offset, 1 << 22))
+            if written >= 0 { offset += written } else if errno != EINTR { failure = errno }
+        }
+    }
+
+    /// Makes what was written durable, or throws why it could not be written.
+    func finish() throws {
+        if failure == 0, fsync(descriptor) != 0 { failure = errno }
+        close(descriptor)
+        descriptor = -1
+        guard failure == 0 else { throw POSIXError(.init(rawValue: failure) ?? .EIO) }
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+        unlink(url.path)  // a placed file has been renamed away: nothing to remove
     }
 }

@@ -107,4 +107,42 @@ struct BlobStoreTests {
         _ = try BlobStore(directory: directory.url)
         #expect(!FileManager.default.fileExists(atPath: orphan.path))
     }
+
+    /// A blob handed over piece by piece is hashed as it is written: the address and bytes of `put(Data)` (across
+    /// the 4 MB write slices), a second copy is a no-op, and nothing is left behind by a put that fails midway or by
+    /// a process that died while storing.
+    @Test func streamedPutsStoreTheBytesOfWholeOnesAndLeaveNothingBehind() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try BlobStore(directory: directory.url)
+        let data = [UInt8]((0..<9_500_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) })
+        let pieces = [0..<10, 10..<4_500_000, 4_500_000..<4_500_000, 4_500_000..<9_500_000]
+        func streamed() throws -> String {
+            try store.put { consume in
+                data.withUnsafeBytes { bytes in pieces.forEach { consume(UnsafeRawBufferPointer(rebasing: bytes[$0])) }
+                }
+            }
+        }
+        let sha256 = try streamed()
+        #expect(sha256 == BlobStore.sha256(data))
+        #expect(try store.data(sha256) == Data(data))
+        #expect(try streamed() == sha256 && store.put(Data(data)) == sha256)
+
+        struct Interrupted: Error {}
+        #expect(throws: Interrupted.self) {
+            try store.put { consume in
+                [UInt8](repeating: 7, count: 100).withUnsafeBytes(consume)
+                throw Interrupted()
+            }
+        }
+        let exited = Process()
+        exited.executableURL = URL(fileURLWithPath: "/bin/true")
+        try exited.run()
+        exited.waitUntilExit()
+        let orphan = directory.url.appendingPathComponent(".incoming-\(exited.processIdentifier)-0")
+        try Data(data[0..<100]).write(to: orphan)
+        _ = try BlobStore(directory: directory.url)
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.url.path)
+        #expect(names == [String(sha256.prefix(2))], "only the blob's folder: \(names)")
+    }
 }
