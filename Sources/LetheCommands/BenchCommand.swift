@@ -155,7 +155,10 @@ struct EngineBench: AsyncParsableCommand {
 }
 
 extension EngineBench {
-    /// Time per top-level layer of one training step (forward and backward), median of 5 steps.
+    /// Time per top-level layer of one training step (forward and backward) as the model runs it, median of 5
+    /// steps: from one layer's start to the next's going forward, from one layer's end to the next's going back.
+    /// A ReLU that feeds a max-pool runs inside the pool (`MaxPool2d.forwardRectified`): the pair's forward time
+    /// shows on the pool, its backward time on the ReLU.
     func measureLayers(_ model: Model) -> [LayerTime] {
         var generator = SeededGenerator(seed: 3)
         let images = Tensor.normal(shape: [batchSize] + model.inputShape, using: &generator)
@@ -163,20 +166,23 @@ extension EngineBench {
         let children = model.root.children
         var forward = [[Double]](repeating: [], count: children.count)
         var backward = forward
+        func index(of layer: Layer) -> Int { children.firstIndex { $0.layer === layer }! }
         for _ in 0..<5 {
-            var x = images
-            for (index, child) in children.enumerated() {
-                let start = Date()
-                x = child.layer.forward(x, mode: .train())
-                forward[index].append(Date().timeIntervalSince(start))
+            var marks: [(index: Int, time: Date)] = []
+            let logits = model.forward(
+                images, mode: .train(), startingLayer: { marks.append((index(of: $0), Date())) })
+            for (mark, next) in zip(marks, marks.dropFirst().map(\.time) + [Date()]) {
+                forward[mark.index].append(next.timeIntervalSince(mark.time))
             }
-            var gradient = crossEntropy(logits: x, labels: labels).gradient
-            for (index, child) in children.enumerated().reversed() {
-                (child.layer as? Conv2d)?.computesInputGradient = index > 0
-                let start = Date()
-                gradient = child.layer.backward(gradient)
-                backward[index].append(Date().timeIntervalSince(start))
-            }
+            let gradient = crossEntropy(logits: logits, labels: labels).gradient
+            var last = Date()
+            model.backward(
+                gradient,
+                layerFinished: { layer in
+                    let now = Date()
+                    backward[index(of: layer)].append(now.timeIntervalSince(last))
+                    last = now
+                })
         }
         return children.enumerated().map { index, child in
             LayerTime(

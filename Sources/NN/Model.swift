@@ -60,19 +60,21 @@ public final class Model {
     /// Back-propagates ∂L/∂logits of the last `forward`, adding into every parameter's `grad`. Returns
     /// ∂L/∂input when `inputGradient` is true (UNSIR learns inputs), an empty tensor otherwise.
     /// `gradientsFinished` is called, last layer first, with the trainable parameters of each top-level layer as
-    /// soon as this pass is done with them (no later layer adds to their `grad`), so they can be sent on early.
+    /// soon as this pass is done with them (no later layer adds to their `grad`), so they can be sent on early;
+    /// `layerFinished` with every top-level layer then (`lethe bench engine` times the layers as they run).
     @discardableResult
     public func backward(
         _ logitsGradient: Tensor, tap: FeatureTap? = nil, inputGradient: Bool = false,
-        gradientsFinished: (([Parameter]) -> Void)? = nil
+        gradientsFinished: (([Parameter]) -> Void)? = nil, layerFinished: ((Layer) -> Void)? = nil
     ) -> Tensor {
         let first = root.children.first?.layer as? Conv2d
         first?.computesInputGradient = inputGradient
         setTap(tap)
-        root.finishedBackward = gradientsFinished.map { report in
-            { layer in
+        if gradientsFinished != nil || layerFinished != nil {
+            root.finishedBackward = { layer in
+                layerFinished?(layer)
                 let finished = layer.namedState.map(\.parameter).filter(\.isTrainable)
-                if !finished.isEmpty { report(finished) }
+                if !finished.isEmpty { gradientsFinished?(finished) }
             }
         }
         defer {

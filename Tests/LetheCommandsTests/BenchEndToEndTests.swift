@@ -63,6 +63,15 @@ struct BenchEndToEndTests {
         ] {
             #expect((report[key] as? Double ?? 0) > 0, "\(key)")
         }
+        // One entry per top-level layer, timed as the model runs them (the convolutions' both ways).
+        let layers = try #require(report["layers"] as? [[String: Any]])
+        #expect(
+            layers.compactMap { $0["name"] as? String }.filter { $0.hasPrefix("conv") || $0.hasPrefix("fc") } == [
+                "conv1", "conv2", "fc1", "fc2",
+            ])
+        for conv in layers where (conv["name"] as? String)?.hasPrefix("conv") == true {
+            #expect((conv["forward_ms"] as? Double ?? 0) > 0 && (conv["backward_ms"] as? Double ?? 0) > 0, "\(conv)")
+        }
         let faults = try #require(report["train_page_faults_per_step"] as? Double)
         #expect(faults < 500, "\(faults) pages faulted in per training step")
         let refused = try await LetheProcess.run(["bench", "engine", "--inference-batch-size", "0"])
