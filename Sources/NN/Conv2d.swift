@@ -65,14 +65,6 @@ public final class Conv2d: Layer {
         return Swift.stride(from: 0, to: batch, by: size).map { $0..<min($0 + size, batch) }
     }
 
-    /// A chunk's images in groups whose column gradient takes at most ~512 kB (at least one image each).
-    func columnGradientGroups(_ g: ConvolutionGeometry, images: Range<Int>) -> [Range<Int>] {
-        let size = max(1, (1 << 17) / max(1, g.rows * g.outputPlane))
-        return Swift.stride(from: images.lowerBound, to: images.upperBound, by: size).map {
-            $0..<min($0 + size, images.upperBound)
-        }
-    }
-
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         let g = geometry(input.shape)
         let (batch, plane, outChannels) = (input.shape[0], g.outputPlane, outChannels)
@@ -154,20 +146,15 @@ public final class Conv2d: Layer {
                                 }
                             }
                             guard withInput else { return }
-                            // A few images at a time, so that the column gradient stays in cache between its
-                            // product and col2im. Each element is one sum over O either way: the same bits.
-                            let groups = columnGradientGroups(g, images: images)
-                            var columnGradient = [Float].scratch(count: g.rows * plane * groups[0].count)
+                            var columnGradient = [Float].scratch(count: g.rows * width)
                             columnGradient.withUnsafeMutableBufferPointer { dcol in
-                                for group in groups {
-                                    let groupWidth = group.count * plane
-                                    BLAS.sgemm(
-                                        transposeA: true, transposeB: false, m: g.rows, n: groupWidth,
-                                        k: outChannels, a: w.baseAddress!, lda: g.rows,
-                                        b: d.baseAddress! + (group.lowerBound - images.lowerBound) * plane,
-                                        ldb: width, c: dcol.baseAddress!, ldc: groupWidth)
-                                    g.col2im(dcol, images: group, into: dx, serial: inParallel)
-                                }
+                                BLAS.sgemm(
+                                    transposeA: true, transposeB: false, m: g.rows, n: width, k: outChannels,
+                                    a: w.baseAddress!, lda: g.rows, b: d.baseAddress!, ldb: width,
+                                    c: dcol.baseAddress!, ldc: width)
+                            }
+                            columnGradient.withUnsafeMutableBufferPointer { dcol in
+                                g.col2im(dcol, images: images, into: dx, serial: inParallel)
                             }
                         }
                         weightPartials[index] = weightPartial
