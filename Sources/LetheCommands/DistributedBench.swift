@@ -37,7 +37,9 @@ struct DistributedBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        compute.apply()
+        // Worker processes take `--threads` each; the in-process reference, what they are measured against, gets
+        // as many threads as they have together (up to the cores), so that it is one process on the same cores.
+        Parallel.configure(threads: processes ? compute.threads.map { $0 * workers } : compute.threads)
         let shards = shards ?? workers
         let model = try ModelSpec.build(modelOptions.model, seed: 1)
         var generator = SeededGenerator(seed: 7)
@@ -98,7 +100,7 @@ struct DistributedBench: AsyncParsableCommand {
         let report = DistributedBenchReport(
             model: model.architecture, batchSize: batchSize, workers: workers,
             workersAre: processes ? "processes" : "threads", shards: shards, steps: steps,
-            threads: Parallel.maxThreads,
+            threads: Parallel.maxThreads, workerThreads: processes ? compute.threads ?? Parallel.maxThreads : nil,
             blas: BLAS.kernelIdentity, localStepMs: 1000 * median(seconds[0]), remoteStepMs: 1000 * median(seconds[1]),
             overhead: median(ratios), overheadQuartiles: [quantile(ratios, 0.25), quantile(ratios, 0.75)],
             parameterBytes: model.stateDict().reduce(0) { $0 + 4 * $1.tensor.count },
@@ -126,8 +128,10 @@ struct DistributedBenchReport: Encodable {
     let workersAre: String
     let shards: Int
     let steps: Int
-    /// Threads of the in-process executor and of each worker.
+    /// Threads of the in-process executor (and of each worker in this process; they share them).
     let threads: Int
+    /// Threads of each worker process (`--threads`; the reference has workers × these, up to the cores).
+    let workerThreads: Int?
     let blas: String
     /// The reference measured in the same run: the same steps with the in-process executor (medians).
     let localStepMs: Double

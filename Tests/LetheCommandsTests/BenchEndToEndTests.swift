@@ -36,8 +36,9 @@ struct BenchEndToEndTests {
         #expect(refused.status == 2 && refused.standardError.contains("--out"))
     }
 
-    /// Training steps on `lethe worker` processes over loopback TCP against the in-process executor: the same
-    /// bits, and the bytes a step moves (the weights to each worker and its gradients back).
+    /// Training steps on `lethe worker` processes over loopback TCP against the in-process executor (on the
+    /// workers' threads together): the same bits, and the bytes a step moves (the weights to each worker and its
+    /// gradients back).
     @Test func benchDistributedRunsRealWorkerProcesses() async throws {
         let bench = try await LetheProcess.run([
             "bench", "distributed", "--model", "fmnist-mlp", "--workers", "2", "--steps", "3", "--processes",
@@ -46,6 +47,9 @@ struct BenchEndToEndTests {
         try #require(bench.status == 0, "\(bench.standardError)")
         let report = try common.json(bench.standardOutput)
         #expect(report["workers_are"] as? String == "processes" && report["same_bits"] as? Bool == true)
+        // Measured against one process with the threads the two workers have together.
+        #expect(report["worker_threads"] as? Int == 1, "\(report)")
+        #expect(report["threads"] as? Int == min(2, ProcessInfo.processInfo.activeProcessorCount), "\(report)")
         let parameterBytes = try #require(report["parameter_bytes"] as? Int)
         #expect((report["bytes_per_step"] as? Int ?? 0) >= 2 * 2 * parameterBytes, "\(report)")
     }
