@@ -21,8 +21,9 @@ let package = Package(
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CXSMM", pkgConfig: "libxsmm", providers: [.apt(["libxsmm-dev"])]),
 
-        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: fast),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CXSMM"], swiftSettings: fast),
         // protobuf-c code generated from proto/onnx.proto by scripts/gen-proto.sh (committed), and its decoder.
         .target(name: "ONNXProtoC", dependencies: ["CProtobufC"]),
         .target(name: "ONNX", dependencies: ["ONNXProtoC", "CProtobufC", "Tensor"]),

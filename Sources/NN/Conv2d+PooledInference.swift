@@ -10,10 +10,10 @@ extension Conv2d {
     }
 
     /// Inference (no backward pass follows) through this convolution, a 2×2 max-pool and a ReLU, one image at a
-    /// time: each image's column matrix, product and pooled planes stay in cache instead of passing through
-    /// batch-sized tensors layer by layer. The same products of the same values (one GEMM per image, the
-    /// column matrix's leading dimension aside), bias additions, pooling and ReLU as `forward`, `MaxPool2d` and
-    /// `ReLU` one after the other, so the same bits.
+    /// time (a chunk at a time with Winograd's products): each image's column matrix, product and pooled planes
+    /// stay in cache instead of passing through batch-sized tensors layer by layer. The same products of the same
+    /// values (one GEMM per image, the column matrix's leading dimension aside; Winograd's chunks as `forward`'s),
+    /// bias additions, pooling and ReLU as `forward`, `MaxPool2d` and `ReLU` one after the other, so the same bits.
     func forwardPooledReLU(_ input: Tensor) -> Tensor {
         let g = geometry(input.shape)
         let (batch, plane, outChannels) = (input.shape[0], g.outputPlane, outChannels)
@@ -22,26 +22,42 @@ extension Conv2d {
         inputShape = input.shape
         lastMultiplyAccumulates = batch * outChannels * g.rows * plane
         let biasValues = bias?.value.scalars
+        let winograd = usesWinograd ? transformedWeights() : []
         return Tensor(shape: [batch, outChannels, outH, g.outputWidth / 2]) { y in
             input.withUnsafeBufferPointer { x in
                 weight.value.withUnsafeBufferPointer { w in
-                    Parallel.forEachTask(chunks.count) { index, _ in
-                        var product = [Float].scratch(count: outChannels * plane)
+                    Parallel.forEachTask(chunks.count) { index, inParallel in
+                        let images = chunks[index]
+                        let batched = !winograd.isEmpty
+                        var product = [Float].scratch(count: (batched ? images.count : 1) * outChannels * plane)
                         product.withUnsafeMutableBufferPointer { c in
                             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * planeOut) { pairs in
                                 withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * planeOut) { positions in
-                                    for image in chunks[index] {
-                                        let column = g.im2col(x, images: image..<image + 1, serial: true)
-                                        column.withUnsafeBufferPointer { col in
-                                            BLAS.sgemm(
-                                                transposeA: false, transposeB: false, m: outChannels, n: plane,
-                                                k: g.rows, a: w.baseAddress!, lda: g.rows, b: col.baseAddress!,
-                                                ldb: plane, c: c.baseAddress!, ldc: plane)
+                                    if batched {
+                                        _ = winograd.withUnsafeBufferPointer { u in
+                                            winogradChunk(
+                                                x.baseAddress! + images.lowerBound * g.channels * g.height * g.width,
+                                                imageCount: images.count, tiling: winogradTiling(g),
+                                                weights: u.baseAddress!, bias: biasValues, into: c.baseAddress!,
+                                                serial: inParallel)
+                                        }
+                                    }
+                                    for (offset, image) in images.enumerated() {
+                                        var planes = c.baseAddress! + offset * outChannels * plane
+                                        if !batched {
+                                            planes = c.baseAddress!
+                                            let column = g.im2col(x, images: image..<image + 1, serial: true)
+                                            column.withUnsafeBufferPointer { col in
+                                                BLAS.sgemm(
+                                                    transposeA: false, transposeB: false, m: outChannels, n: plane,
+                                                    k: g.rows, a: w.baseAddress!, lda: g.rows, b: col.baseAddress!,
+                                                    ldb: plane, c: planes, ldc: plane)
+                                            }
                                         }
                                         let pooled = y.baseAddress! + image * outChannels * planeOut
                                         for o in 0..<outChannels {
-                                            let channel = c.baseAddress! + o * plane
-                                            if let biasValues {
+                                            let channel = planes + o * plane
+                                            if let biasValues, !batched {
                                                 Vectorized.add(biasValues[o], to: channel, count: plane)
                                             }
                                             MaxPool2x2.pool(

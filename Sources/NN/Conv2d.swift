@@ -1,7 +1,8 @@
 import Tensor
 
 /// 2-D convolution over NCHW input with a square kernel, stride and zero padding (PyTorch's `nn.Conv2d`,
-/// groups = 1, dilation = 1). Computed as im2col + one GEMM per chunk of images.
+/// groups = 1, dilation = 1). Computed as im2col + one GEMM per chunk of images, or for 3×3 kernels with stride
+/// 1 and padding 1 as Winograd's F(2×2, 3×3) (`Conv2d+Winograd.swift`).
 public final class Conv2d: Layer {
     public let weight: Parameter
     public let bias: Parameter?
@@ -12,7 +13,10 @@ public final class Conv2d: Layer {
 
     var inputShape: [Int] = []
     public internal(set) var lastMultiplyAccumulates = 0
-    private var columns: [[Float]] = []  // one im2col matrix per chunk, kept for backward
+    // Kept for backward: one im2col matrix per chunk, or with Winograd's products one transformed input per chunk
+    // and the transformed weights.
+    private var columns: [[Float]] = []
+    private var winogradWeights: [Float] = []
 
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
         precondition(weight.rank == 4 && weight.shape[2] == weight.shape[3], "Conv2d weight must be [out, in, k, k]")
@@ -76,11 +80,24 @@ public final class Conv2d: Layer {
             shape: [batch, outChannels, g.outputHeight, g.outputWidth],
             scalars: .scratch(count: batch * outChannels * plane))
         let columnStore = ChunkStore(count: chunks.count)
+        let winograd = usesWinograd ? transformedWeights() : []
+        let tiling = winogradTiling(g)
         input.withUnsafeBufferPointer { x in
             weight.value.withUnsafeBufferPointer { w in
                 output.withUnsafeMutableBufferPointer { y in
                     Parallel.forEachTask(chunks.count) { index, inParallel in
                         let images = chunks[index]
+                        guard winograd.isEmpty else {
+                            let v = winograd.withUnsafeBufferPointer { u in
+                                winogradChunk(
+                                    x.baseAddress! + images.lowerBound * g.channels * g.height * g.width,
+                                    imageCount: images.count, tiling: tiling, weights: u.baseAddress!,
+                                    bias: biasValues, into: y.baseAddress! + images.lowerBound * outChannels * plane,
+                                    serial: inParallel)
+                            }
+                            if mode.keepsActivations { columnStore[index] = v }
+                            return
+                        }
                         let width = images.count * plane
                         let column = g.im2col(x, images: images, serial: inParallel)
                         // One product per image, written in place: [O, P] of image n is y's plane block.
@@ -103,6 +120,7 @@ public final class Conv2d: Layer {
             }
         }
         columns = columnStore.values
+        winogradWeights = mode.keepsActivations ? winograd : []
         return output
     }
 
@@ -118,11 +136,34 @@ public final class Conv2d: Layer {
             shape: withInput ? inputShape : [0], scalars: .scratch(count: withInput ? inputShape.reduce(1, *) : 0))
         let weightPartials = ChunkStore(count: chunks.count)
         let biasPartials = ChunkStore(count: chunks.count)
+        let transposedWinograd = winogradWeights.isEmpty ? [] : transposedPositions(winogradWeights)
         outputGradient.withUnsafeBufferPointer { dy in
             weight.value.withUnsafeBufferPointer { w in
                 inputGradient.withUnsafeMutableBufferPointer { dx in
                     Parallel.forEachTask(chunks.count) { index, inParallel in
                         let images = chunks[index]
+                        guard winogradWeights.isEmpty else {
+                            let chunkGradient = dy.baseAddress! + images.lowerBound * outChannels * plane
+                            var biasPartial = [Float](repeating: 0, count: outChannels)
+                            for n in 0..<images.count {
+                                Vectorized.addRowSums(
+                                    chunkGradient + n * outChannels * plane, rows: outChannels, columns: plane,
+                                    into: &biasPartial)
+                            }
+                            biasPartials[index] = biasPartial
+                            weightPartials[index] = transposedWinograd.withUnsafeBufferPointer { ut in
+                                columns[index].withUnsafeBufferPointer { v in
+                                    winogradChunkGradient(
+                                        chunkGradient, imageCount: images.count, tiling: winogradTiling(g),
+                                        transformedInput: v.baseAddress!, transposedWeights: ut.baseAddress!,
+                                        inputGradient: withInput
+                                            ? dx.baseAddress! + images.lowerBound * g.channels * g.height * g.width
+                                            : nil,
+                                        serial: inParallel)
+                                }
+                            }
+                            return
+                        }
                         let width = images.count * plane
                         // [images, O, P] → [O, images·P]
                         var gathered = [Float].scratch(count: outChannels * width)
@@ -176,6 +217,7 @@ public final class Conv2d: Layer {
             }
         }
         columns = []
+        winogradWeights = []
         return inputGradient
     }
 }

@@ -37,6 +37,7 @@ public enum BLAS {
         String(cString: openblas_get_config()).split(separator: " ").joined(separator: " ")
     }
 
-    /// Identifies the arithmetic: two processes with the same identity produce bit-identical GEMM results.
-    public static var kernelIdentity: String { "openblas/\(coreName)" }
+    /// Identifies the arithmetic: two processes with the same identity produce bit-identical GEMM results
+    /// (OpenBLAS's kernel set and libxsmm's target for `SmallGEMM`'s products).
+    public static var kernelIdentity: String { "openblas/\(coreName)+libxsmm/\(SmallGEMM.target)" }
 }

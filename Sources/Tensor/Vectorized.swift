@@ -74,9 +74,19 @@ public enum Vectorized {
     @inlinable
     public static func rowSums(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int) -> [Float] {
         var sums = [Float](repeating: 0, count: rows)
+        sums.withUnsafeMutableBufferPointer { addRowSums(matrix, rows: rows, columns: columns, into: $0.baseAddress!) }
+        return sums
+    }
+
+    /// sums[r] += matrix[r, 0], then += matrix[r, 1], … left to right, as `rowSums`: matrices given one after the
+    /// other sum as the rows of one matrix side by side would.
+    @inlinable
+    public static func addRowSums(
+        _ matrix: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>
+    ) {
         var r = 0
         while r + 8 <= rows {
-            var total = Lanes(repeating: 0)
+            var total = UnsafeRawPointer(sums + r).loadUnaligned(as: Lanes.self)
             let first = matrix + r * columns
             for i in 0..<columns {
                 let p = first + i
@@ -84,14 +94,13 @@ public enum Vectorized {
                     p[0], p[columns], p[2 * columns], p[3 * columns], p[4 * columns], p[5 * columns],
                     p[6 * columns], p[7 * columns])
             }
-            for lane in 0..<8 { sums[r + lane] = total[lane] }
+            UnsafeMutableRawPointer(sums + r).storeBytes(of: total, as: Lanes.self)
             r += 8
         }
         for rest in r..<rows {
-            var total: Float = 0
+            var total = sums[rest]
             for i in 0..<columns { total += matrix[rest * columns + i] }
             sums[rest] = total
         }
-        return sums
     }
 }

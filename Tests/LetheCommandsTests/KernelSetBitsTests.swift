@@ -3,10 +3,11 @@ import Foundation
 import LetheTesting
 import Testing
 
-/// Training's bits with each OpenBLAS kernel set this CPU can run, pinned: an engine change that keeps the bits
-/// with one kernel set can still change them with another (splitting a GEMM's columns moves some into the kernel's
-/// edge code, which rounds differently on the Haswell kernels but not on the SkylakeX ones). These digests move only
-/// when a change means to change the arithmetic; docs/PERFORMANCE.md then lists it with the kernel identity.
+/// Training's bits with each OpenBLAS kernel set this CPU can run (and libxsmm's matching target), pinned: an engine
+/// change that keeps the bits with one kernel set can still change them with another (splitting a GEMM's columns
+/// moves some into the kernel's edge code, which rounds differently on the Haswell kernels but not on the SkylakeX
+/// ones). These digests move only when a change means to change the arithmetic; docs/PERFORMANCE.md then lists it
+/// with the kernel identity (session 21: Winograd's 3×3 convolutions, `openblas/…+libxsmm/…`).
 @Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist")))
 struct KernelSetBitsTests {
     let common = EndToEndTests()
@@ -15,9 +16,9 @@ struct KernelSetBitsTests {
     /// the file's sha256: its metadata names the data directory) per kernel set, and the CPU flags that kernel set
     /// needs.
     static let pinned: [(kernels: String, flags: [String], bits: String)] = [
-        ("Sandybridge", ["avx"], "ffc4079a2405c46d"),
-        ("Haswell", ["avx2", "fma"], "3e5e9f010f4a2d49"),
-        ("SkylakeX", ["avx512f", "avx512bw", "avx512dq", "avx512vl"], "1569fb6d0c8ed05c"),
+        ("Sandybridge", ["avx"], "f45c0710ad981b80"),
+        ("Haswell", ["avx2", "fma"], "800d5bd894205e20"),
+        ("SkylakeX", ["avx512f", "avx512bw", "avx512dq", "avx512vl"], "aa7cf4ccf3835b7"),
     ]
 
     @Test func trainingGivesThePinnedBitsWithEveryKernelSetThisCPURuns() async throws {

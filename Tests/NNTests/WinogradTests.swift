@@ -1,0 +1,130 @@
+import LetheTesting
+import Tensor
+import Testing
+
+@testable import NN
+
+/// 3×3 convolutions with stride 1 and padding 1 over ≥ 8 channels run as Winograd's F(2×2, 3×3): checked against
+/// a plain convolution summed in double precision, forward and backward, on planes of even and odd sizes, with one
+/// chunk of images and with several.
+struct WinogradTests {
+    func random(_ shape: [Int], seed: UInt64) -> Tensor {
+        var generator = SeededGenerator(seed: seed)
+        return Tensor.uniform(shape: shape, in: -1..<1, using: &generator)
+    }
+
+    /// y[n, o, i, j] = b[o] + Σ w[o, c, kh, kw] · x[n, c, i + kh − 1, j + kw − 1], and the gradients of Σ y · dy.
+    struct Plain {
+        var output: [Double]
+        var inputGradient: [Double]
+        var weightGradient: [Double]
+        var biasGradient: [Double]
+
+        init(input x: Tensor, weight w: Tensor, bias b: Tensor, outputGradient dy: Tensor) {
+            let (batch, channels, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+            let outChannels = w.shape[0]
+            output = Array(repeating: 0, count: batch * outChannels * height * width)
+            inputGradient = Array(repeating: 0, count: x.count)
+            weightGradient = Array(repeating: 0, count: w.count)
+            biasGradient = Array(repeating: 0, count: outChannels)
+            let (xs, ws, dys) = (x.scalars, w.scalars, dy.scalars)
+            for n in 0..<batch {
+                for o in 0..<outChannels {
+                    for i in 0..<height {
+                        for j in 0..<width {
+                            let out = ((n * outChannels + o) * height + i) * width + j
+                            var sum = Double(b.scalars[o])
+                            let g = Double(dys[out])
+                            biasGradient[o] += g
+                            for c in 0..<channels {
+                                for kh in 0..<3 {
+                                    for kw in 0..<3 {
+                                        let (y, x) = (i + kh - 1, j + kw - 1)
+                                        guard y >= 0, y < height, x >= 0, x < width else { continue }
+                                        let input = ((n * channels + c) * height + y) * width + x
+                                        let weight = ((o * channels + c) * 3 + kh) * 3 + kw
+                                        sum += Double(ws[weight]) * Double(xs[input])
+                                        weightGradient[weight] += g * Double(xs[input])
+                                        inputGradient[input] += g * Double(ws[weight])
+                                    }
+                                }
+                            }
+                            output[out] = sum
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func expectClose(_ computed: [Float], _ expected: [Double], _ what: String, tolerance: Double = 2e-5) {
+        #expect(computed.count == expected.count)
+        let scale = max(1, expected.map(abs).max() ?? 1)
+        let worst = zip(computed, expected).map { abs(Double($0) - $1) }.max() ?? 0
+        #expect(worst <= tolerance * scale, "\(what): worst difference \(worst) (scale \(scale))")
+    }
+
+    @Test(arguments: [
+        (batch: 3, channels: 8, outChannels: 9, height: 14, width: 14),
+        (batch: 20, channels: 9, outChannels: 8, height: 7, width: 5),
+        (batch: 1, channels: 16, outChannels: 12, height: 19, width: 21),
+        (batch: 4, channels: 8, outChannels: 8, height: 1, width: 2),
+        (batch: 2, channels: 10, outChannels: 8, height: 3, width: 1),
+    ])
+    func matchesPlainConvolution(batch: Int, channels: Int, outChannels: Int, height: Int, width: Int) {
+        var generator = SeededGenerator(seed: UInt64(batch * 100 + height))
+        let layer = Conv2d(channels, outChannels, kernel: 3, stride: 1, padding: 1, using: &generator)
+        #expect(layer.usesWinograd)
+        let input = random([batch, channels, height, width], seed: 11)
+        let outputGradient = random([batch, outChannels, height, width], seed: 12)
+        let plain = Plain(
+            input: input, weight: layer.weight.value, bias: layer.bias!.value, outputGradient: outputGradient)
+        let output = layer.forward(input, mode: .train())
+        #expect(output.shape == [batch, outChannels, height, width])
+        expectClose(output.scalars, plain.output, "output")
+        let inputGradient = layer.backward(outputGradient)
+        expectClose(inputGradient.scalars, plain.inputGradient, "input gradient")
+        expectClose(layer.weight.grad.scalars, plain.weightGradient, "weight gradient")
+        expectClose(layer.bias!.grad.scalars, plain.biasGradient, "bias gradient")
+        // Inference gives the bits of training's forward pass.
+        #expect(BitHash.of([layer.forward(input, mode: .inference)]) == BitHash.of([output]))
+    }
+
+    @Test func finiteDifferences() {
+        var generator = SeededGenerator(seed: 13)
+        let layer = Conv2d(8, 8, kernel: 3, stride: 1, padding: 1, using: &generator)
+        #expect(layer.usesWinograd)
+        let failures = GradientCheck.check(layer, input: random([2, 8, 5, 6], seed: 14), mode: .train(), step: 1e-3)
+        #expect(failures.isEmpty, "\(failures.prefix(5))")
+    }
+
+    /// Fewer than 8 channels, other kernels, strides or paddings keep im2col's products.
+    @Test func onlyThreeByThreeSamePaddingOverEnoughChannels() {
+        var generator = SeededGenerator(seed: 15)
+        #expect(!Conv2d(1, 32, kernel: 3, stride: 1, padding: 1, using: &generator).usesWinograd)
+        #expect(!Conv2d(32, 32, kernel: 3, stride: 2, padding: 1, using: &generator).usesWinograd)
+        #expect(!Conv2d(32, 32, kernel: 5, stride: 1, padding: 2, using: &generator).usesWinograd)
+        #expect(!Conv2d(32, 32, kernel: 3, stride: 1, padding: 0, using: &generator).usesWinograd)
+        #expect(Conv2d(32, 64, kernel: 3, stride: 1, padding: 1, using: &generator).usesWinograd)
+    }
+
+    /// The result does not depend on how many threads run the chunks (or a lone chunk's products).
+    @Test func sameBitsOnAnyThreadCount() {
+        var generator = SeededGenerator(seed: 16)
+        let layer = Conv2d(12, 16, kernel: 3, stride: 1, padding: 1, using: &generator)
+        for batch in [1, 13] {
+            let input = random([batch, 12, 9, 10], seed: 17)
+            let outputGradient = random([batch, 16, 9, 10], seed: 18)
+            var digests: Set<String> = []
+            for threads in [1, 2] {
+                Parallel.configure(threads: threads)
+                defer { Parallel.configure(threads: nil) }
+                layer.weight.grad = Tensor(repeating: 0, shape: layer.weight.value.shape)
+                let output = layer.forward(input, mode: .train())
+                let inputGradient = layer.backward(outputGradient)
+                digests.insert(BitHash.of([output, inputGradient, layer.weight.grad]))
+            }
+            #expect(digests.count == 1, "batch \(batch)")
+        }
+    }
+}
