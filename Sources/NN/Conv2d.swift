@@ -61,10 +61,17 @@ public final class Conv2d: Layer {
     }
 
     /// The batch split into chunks of images. Chunks run on different threads, and weight gradients are
-    /// summed over chunks in chunk order. The split depends only on the shapes (at most 8 chunks, each column
-    /// matrix at most 16 MB), never on the thread count, so every bit of the result is the same on any machine.
+    /// summed over chunks in chunk order. The split depends only on the shapes (at least 8 chunks where the batch
+    /// allows, each column matrix at most 16 MB; with Winograd's products each chunk's products at most 1 MB, so
+    /// that they stay in cache between the products and the transforms), never on the thread count, so every
+    /// bit of the result is the same on any machine.
     func chunks(_ g: ConvolutionGeometry, batch: Int) -> [Range<Int>] {
-        let byMemory = max(1, (1 << 22) / max(1, g.rows * g.outputPlane))
+        let byMemory =
+            usesWinograd
+            ? max(
+                1,
+                (1 << 18) / (WinogradTiling.positions * max(inChannels, outChannels) * winogradTiling(g).tilesPerImage))
+            : max(1, (1 << 22) / max(1, g.rows * g.outputPlane))
         let size = max(1, min(byMemory, (batch + 7) / 8))
         return Swift.stride(from: 0, to: batch, by: size).map { $0..<min($0 + size, batch) }
     }

@@ -16,9 +16,9 @@ struct KernelSetBitsTests {
     /// the file's sha256: its metadata names the data directory) per kernel set, and the CPU flags that kernel set
     /// needs.
     static let pinned: [(kernels: String, flags: [String], bits: String)] = [
-        ("Sandybridge", ["avx"], "f45c0710ad981b80"),
-        ("Haswell", ["avx2", "fma"], "800d5bd894205e20"),
-        ("SkylakeX", ["avx512f", "avx512bw", "avx512dq", "avx512vl"], "aa7cf4ccf3835b7"),
+        ("Sandybridge", ["avx"], "e8af064442bfaeee"),
+        ("Haswell", ["avx2", "fma"], "267ef2cef5dfc1aa"),
+        ("SkylakeX", ["avx512f", "avx512bw", "avx512dq", "avx512vl"], "77682f007da23d62"),
     ]
 
     @Test func trainingGivesThePinnedBitsWithEveryKernelSetThisCPURuns() async throws {

@@ -127,4 +127,23 @@ struct WinogradTests {
             #expect(digests.count == 1, "batch \(batch)")
         }
     }
+
+    /// An image's output has the same bits whatever batch (and so chunk, and position in it) it comes in:
+    /// predictions sharded over workers match predictions made in one pass.
+    @Test func outputDoesNotDependOnTheBatch() {
+        var generator = SeededGenerator(seed: 19)
+        let layer = Conv2d(32, 64, kernel: 3, stride: 1, padding: 1, using: &generator)
+        let input = random([41, 32, 14, 14], seed: 20)
+        let whole = layer.forward(input, mode: .inference).scalars
+        let imageSize = 64 * 14 * 14
+        for range in [0..<1, 3..<10, 17..<41] {
+            let part = Tensor(
+                shape: [range.count, 32, 14, 14],
+                scalars: Array(input.scalars[(range.lowerBound * 32 * 196)..<(range.upperBound * 32 * 196)]))
+            let expected = Array(whole[(range.lowerBound * imageSize)..<(range.upperBound * imageSize)])
+            #expect(
+                BitHash.of([layer.forward(part, mode: .inference)])
+                    == BitHash.of([Tensor(shape: [range.count, 64, 14, 14], scalars: expected)]), "\(range)")
+        }
+    }
 }
