@@ -37,7 +37,15 @@ public enum BLAS {
         String(cString: openblas_get_config()).split(separator: " ").joined(separator: " ")
     }
 
-    /// Identifies the arithmetic: two processes with the same identity produce bit-identical GEMM results
-    /// (OpenBLAS's kernel set and libxsmm's target for `SmallGEMM`'s products).
-    public static var kernelIdentity: String { "openblas/\(coreName)+libxsmm/\(SmallGEMM.target)" }
+    /// Identifies the arithmetic: two processes with the same identity produce bit-identical results (OpenBLAS's
+    /// kernel set, libxsmm's target for `SmallGEMM`'s products, and the engine's own revision). Caches, workers
+    /// and certificate replays compare it.
+    public static var kernelIdentity: String {
+        "openblas/\(coreName)+libxsmm/\(SmallGEMM.target)+engine/\(engineRevision)"
+    }
+
+    /// The revision of the engine's own arithmetic — how it splits and orders the sums around the libraries'
+    /// products. Every change that changes the bits with the same libraries raises it (2: Winograd's 3×3
+    /// convolutions, session 21), so that results computed before and after never mix.
+    public static let engineRevision = 2
 }
