@@ -28,36 +28,20 @@ extension Conv2d {
                 weight.value.withUnsafeBufferPointer { w in
                     Parallel.forEachTask(chunks.count) { index, inParallel in
                         let images = chunks[index]
-                        let batched = !winograd.isEmpty
-                        var product = [Float].scratch(count: (batched ? images.count : 1) * outChannels * plane)
+                        // Winograd's products come a chunk at a time, with the bias; im2col's an image at a time.
+                        let productImages = winograd.isEmpty ? 1 : images.count
+                        var product = [Float].scratch(count: productImages * outChannels * plane)
                         product.withUnsafeMutableBufferPointer { c in
                             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * planeOut) { pairs in
                                 withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * planeOut) { positions in
-                                    if batched {
-                                        _ = winograd.withUnsafeBufferPointer { u in
-                                            winogradChunk(
-                                                x.baseAddress! + images.lowerBound * g.channels * g.height * g.width,
-                                                imageCount: images.count, tiling: winogradTiling(g),
-                                                weights: u.baseAddress!, bias: biasValues, into: c.baseAddress!,
-                                                serial: inParallel)
-                                        }
-                                    }
-                                    for (offset, image) in images.enumerated() {
-                                        var planes = c.baseAddress! + offset * outChannels * plane
-                                        if !batched {
-                                            planes = c.baseAddress!
-                                            let column = g.im2col(x, images: image..<image + 1, serial: true)
-                                            column.withUnsafeBufferPointer { col in
-                                                BLAS.sgemm(
-                                                    transposeA: false, transposeB: false, m: outChannels, n: plane,
-                                                    k: g.rows, a: w.baseAddress!, lda: g.rows, b: col.baseAddress!,
-                                                    ldb: plane, c: planes, ldc: plane)
-                                            }
-                                        }
+                                    // Pools (bias first when `addingBias`) and rectifies an image's output planes.
+                                    func poolRectified(
+                                        _ planes: UnsafeMutablePointer<Float>, image: Int, addingBias: Bool
+                                    ) {
                                         let pooled = y.baseAddress! + image * outChannels * planeOut
                                         for o in 0..<outChannels {
                                             let channel = planes + o * plane
-                                            if let biasValues, !batched {
+                                            if let biasValues, addingBias {
                                                 Vectorized.add(biasValues[o], to: channel, count: plane)
                                             }
                                             MaxPool2x2.pool(
@@ -66,6 +50,31 @@ extension Conv2d {
                                                 pairs: pairs.baseAddress!, pairPositions: positions.baseAddress!)
                                         }
                                         Vectorized.relu(pooled, pooled, count: outChannels * planeOut)
+                                    }
+                                    guard winograd.isEmpty else {
+                                        _ = winograd.withUnsafeBufferPointer { u in
+                                            winogradChunk(
+                                                x.baseAddress! + images.lowerBound * g.channels * g.height * g.width,
+                                                imageCount: images.count, tiling: winogradTiling(g),
+                                                weights: u.baseAddress!, bias: biasValues, into: c.baseAddress!,
+                                                serial: inParallel)
+                                        }
+                                        for (offset, image) in images.enumerated() {
+                                            poolRectified(
+                                                c.baseAddress! + offset * outChannels * plane, image: image,
+                                                addingBias: false)
+                                        }
+                                        return
+                                    }
+                                    for image in images {
+                                        let column = g.im2col(x, images: image..<image + 1, serial: true)
+                                        column.withUnsafeBufferPointer { col in
+                                            BLAS.sgemm(
+                                                transposeA: false, transposeB: false, m: outChannels, n: plane,
+                                                k: g.rows, a: w.baseAddress!, lda: g.rows, b: col.baseAddress!,
+                                                ldb: plane, c: c.baseAddress!, ldc: plane)
+                                        }
+                                        poolRectified(c.baseAddress!, image: image, addingBias: true)
                                     }
                                 }
                             }

@@ -67,11 +67,7 @@ public final class Conv2d: Layer {
     /// bit of the result is the same on any machine.
     func chunks(_ g: ConvolutionGeometry, batch: Int) -> [Range<Int>] {
         let byMemory =
-            usesWinograd
-            ? max(
-                1,
-                (1 << 18) / (WinogradTiling.positions * max(inChannels, outChannels) * winogradTiling(g).tilesPerImage))
-            : max(1, (1 << 22) / max(1, g.rows * g.outputPlane))
+            usesWinograd ? winogradImagesPerChunk(g) : max(1, (1 << 22) / max(1, g.rows * g.outputPlane))
         let size = max(1, min(byMemory, (batch + 7) / 8))
         return Swift.stride(from: 0, to: batch, by: size).map { $0..<min($0 + size, batch) }
     }
