@@ -10,7 +10,7 @@ public struct LetheCommand: AsyncParsableCommand {
         CommandConfiguration(
             commandName: "lethe",
             abstract: "Machine unlearning: train, unlearn and verify neural networks.",
-            version: "lethe \(version) (OpenBLAS \(BLAS.coreName) kernels, libzmq \(ZeroMQLibrary.version))",
+            version: "lethe \(version) (kernels \(BLAS.kernelIdentity), libzmq \(ZeroMQLibrary.version))",
             subcommands: [
                 TrainCommand.self, EvalCommand.self, UnlearnCommand.self, MetricsCommand.self, MethodsCommand.self,
                 SummarizeCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self,
