@@ -10,10 +10,11 @@ extension Conv2d {
     }
 
     /// Inference (no backward pass follows) through this convolution, a 2×2 max-pool and a ReLU, one image at a
-    /// time (a chunk at a time with Winograd's products): each image's column matrix, product and pooled planes
-    /// stay in cache instead of passing through batch-sized tensors layer by layer. The same products of the same
-    /// values (one GEMM per image, the column matrix's leading dimension aside; Winograd's chunks as `forward`'s),
-    /// bias additions, pooling and ReLU as `forward`, `MaxPool2d` and `ReLU` one after the other, so the same bits.
+    /// time (a chunk at a time with Winograd's products, pooled inside the output transform): each image's column
+    /// matrix, product and pooled planes stay in cache instead of passing through batch-sized tensors layer by
+    /// layer. The same products of the same values (one GEMM per image, the column matrix's leading dimension
+    /// aside; Winograd's chunks as `forward`'s), bias additions, pooling and ReLU as `forward`, `MaxPool2d` and
+    /// `ReLU` one after the other, so the same bits.
     func forwardPooledReLU(_ input: Tensor) -> Tensor {
         let g = geometry(input.shape)
         let (batch, plane, outChannels) = (input.shape[0], g.outputPlane, outChannels)
@@ -28,44 +29,20 @@ extension Conv2d {
                 weight.value.withUnsafeBufferPointer { w in
                     Parallel.forEachTask(chunks.count) { index, inParallel in
                         let images = chunks[index]
-                        // Winograd's products come a chunk at a time, with the bias; im2col's an image at a time.
-                        let productImages = winograd.isEmpty ? 1 : images.count
-                        var product = [Float].scratch(count: productImages * outChannels * plane)
+                        guard winograd.isEmpty else {
+                            _ = winograd.withUnsafeBufferPointer { u in
+                                winogradChunk(
+                                    x.baseAddress! + images.lowerBound * g.channels * g.height * g.width,
+                                    imageCount: images.count, tiling: winogradTiling(g), weights: u.baseAddress!,
+                                    bias: biasValues, into: y.baseAddress! + images.lowerBound * outChannels * planeOut,
+                                    pooledRectified: true, serial: inParallel)
+                            }
+                            return
+                        }
+                        var product = [Float].scratch(count: outChannels * plane)
                         product.withUnsafeMutableBufferPointer { c in
                             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * planeOut) { pairs in
                                 withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * planeOut) { positions in
-                                    // Pools (bias first when `addingBias`) and rectifies an image's output planes.
-                                    func poolRectified(
-                                        _ planes: UnsafeMutablePointer<Float>, image: Int, addingBias: Bool
-                                    ) {
-                                        let pooled = y.baseAddress! + image * outChannels * planeOut
-                                        for o in 0..<outChannels {
-                                            let channel = planes + o * plane
-                                            if let biasValues, addingBias {
-                                                Vectorized.add(biasValues[o], to: channel, count: plane)
-                                            }
-                                            MaxPool2x2.pool(
-                                                channel, width: g.outputWidth, outH: outH,
-                                                into: pooled + o * planeOut, positions: nil,
-                                                pairs: pairs.baseAddress!, pairPositions: positions.baseAddress!)
-                                        }
-                                        Vectorized.relu(pooled, pooled, count: outChannels * planeOut)
-                                    }
-                                    guard winograd.isEmpty else {
-                                        _ = winograd.withUnsafeBufferPointer { u in
-                                            winogradChunk(
-                                                x.baseAddress! + images.lowerBound * g.channels * g.height * g.width,
-                                                imageCount: images.count, tiling: winogradTiling(g),
-                                                weights: u.baseAddress!, bias: biasValues, into: c.baseAddress!,
-                                                serial: inParallel)
-                                        }
-                                        for (offset, image) in images.enumerated() {
-                                            poolRectified(
-                                                c.baseAddress! + offset * outChannels * plane, image: image,
-                                                addingBias: false)
-                                        }
-                                        return
-                                    }
                                     for image in images {
                                         let column = g.im2col(x, images: image..<image + 1, serial: true)
                                         column.withUnsafeBufferPointer { col in
@@ -74,7 +51,18 @@ extension Conv2d {
                                                 k: g.rows, a: w.baseAddress!, lda: g.rows, b: col.baseAddress!,
                                                 ldb: plane, c: c.baseAddress!, ldc: plane)
                                         }
-                                        poolRectified(c.baseAddress!, image: image, addingBias: true)
+                                        let pooled = y.baseAddress! + image * outChannels * planeOut
+                                        for o in 0..<outChannels {
+                                            let channel = c.baseAddress! + o * plane
+                                            if let biasValues {
+                                                Vectorized.add(biasValues[o], to: channel, count: plane)
+                                            }
+                                            MaxPool2x2.pool(
+                                                channel, width: g.outputWidth, outH: outH,
+                                                into: pooled + o * planeOut, positions: nil,
+                                                pairs: pairs.baseAddress!, pairPositions: positions.baseAddress!)
+                                        }
+                                        Vectorized.relu(pooled, pooled, count: outChannels * planeOut)
                                     }
                                 }
                             }

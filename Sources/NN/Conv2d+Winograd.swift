@@ -56,11 +56,12 @@ extension Conv2d {
         }
     }
 
-    /// One chunk's convolution: writes the output planes of its `imageCount` images (bias added) to `output` and
-    /// returns their transformed input V ([16][in][tiles]), which the backward pass reads.
+    /// One chunk's convolution: writes the output planes of its `imageCount` images (bias added) to `output` —
+    /// or, when `pooledRectified`, those planes 2×2 max-pooled and rectified (inference only) — and returns their
+    /// transformed input V ([16][in][tiles]), which the backward pass reads.
     func winogradChunk(
         _ input: UnsafePointer<Float>, imageCount: Int, tiling: WinogradTiling, weights u: UnsafePointer<Float>,
-        bias: [Float]?, into output: UnsafeMutablePointer<Float>, serial: Bool
+        bias: [Float]?, into output: UnsafeMutablePointer<Float>, pooledRectified: Bool = false, serial: Bool
     ) -> [Float] {
         let (inChannels, outChannels) = (inChannels, outChannels)
         let tiles = imageCount * tiling.tilesPerImage
@@ -87,9 +88,15 @@ extension Conv2d {
                     }
                 }
                 Parallel.forEach(outChannels, serial: serial) { channels in
-                    tiling.transformOutput(
-                        m.baseAddress!, stride: stride, outChannelCount: outChannels, channels: channels,
-                        imageCount: imageCount, bias: bias, into: output)
+                    if pooledRectified {
+                        tiling.transformOutputPooledRectified(
+                            m.baseAddress!, stride: stride, outChannelCount: outChannels, channels: channels,
+                            imageCount: imageCount, bias: bias, into: output)
+                    } else {
+                        tiling.transformOutput(
+                            m.baseAddress!, stride: stride, outChannelCount: outChannels, channels: channels,
+                            imageCount: imageCount, bias: bias, into: output)
+                    }
                 }
             }
         }

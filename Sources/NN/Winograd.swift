@@ -177,6 +177,45 @@ struct WinogradTiling {
         }
     }
 
+    /// `transformOutput` followed by a 2×2, stride-2 max-pool and a ReLU, for inference on planes of even width:
+    /// each tile's 2×2 block is one pooling window, so the pooled, rectified planes ([images, outChannelCount,
+    /// H/2, W/2] into `pooled`) come straight from the tiles, with the values, window choice (`MaxPool2x2.window`)
+    /// and rectification (`Vectorized.relu`'s) of the three passes one after the other. An odd height's last tile
+    /// row is in no window.
+    func transformOutputPooledRectified(
+        _ m: UnsafePointer<Float>, stride: Int, outChannelCount: Int, channels: Range<Int>, imageCount: Int,
+        bias: [Float]?, into pooled: UnsafeMutablePointer<Float>
+    ) {
+        precondition(width % 2 == 0, "pooling in the output transform needs an even width")
+        let (tc, positionStride, pooledRows) = (tileColumns, outChannelCount * stride, height / 2)
+        let pooledPlane = pooledRows * tc
+        let zero = Lanes(repeating: 0)
+        // One pooled plane as the tiles write it, a tile row's last 8-lane store spilling into the next (written
+        // after it) or past the plane; copied out whole.
+        withZeroedScratch(pooledPlane + 8) { written in
+            for image in 0..<imageCount {
+                for o in channels {
+                    let b = Lanes(repeating: bias?[o] ?? 0)
+                    for ty in 0..<pooledRows {
+                        let tiles = m + o * stride + image * tilesPerImage + ty * tc
+                        for tx in Swift.stride(from: 0, to: tc, by: 8) {
+                            func at(_ position: Int) -> Lanes { load(tiles + position * positionStride + tx) }
+                            // Column j of Aᵀ M's rows 0 (top) and 1 (bottom).
+                            func top(_ j: Int) -> Lanes { at(j) + at(4 + j) + at(8 + j) }
+                            func bottom(_ j: Int) -> Lanes { at(4 + j) - at(8 + j) - at(12 + j) }
+                            let (t0, t1, t2, t3) = (top(0), top(1), top(2), top(3))
+                            let (u0, u1, u2, u3) = (bottom(0), bottom(1), bottom(2), bottom(3))
+                            let maxima = MaxPool2x2.window(
+                                t0 + t1 + t2 + b, t1 - t2 - t3 + b, u0 + u1 + u2 + b, u1 - u2 - u3 + b)
+                            store(maxima.replacing(with: zero, where: maxima .< zero), written + ty * tc + tx)
+                        }
+                    }
+                    (pooled + (image * outChannelCount + o) * pooledPlane).update(from: written, count: pooledPlane)
+                }
+            }
+        }
+    }
+
     /// ∂M[ξ][o][tile] = (A ∂Y Aᵀ)[ξ] for every tile of `imageCount` images' output gradient ([images,
     /// outChannelCount, H, W] from `gradient`; pixels beyond an odd edge count as zero), for the channels in
     /// `channels`, A = [1 0; 1 1; 1 −1; 0 −1].

@@ -146,4 +146,26 @@ struct WinogradTests {
                     == BitHash.of([Tensor(shape: [range.count, 64, 14, 14], scalars: expected)]), "\(range)")
         }
     }
+
+    /// Inference pools and rectifies inside the output transform: the bits of the convolution, `MaxPool2d` and
+    /// `ReLU` one after the other, on an odd height (whose last tile row is in no window), and with ties and
+    /// signed zeros (all-zero kernels: every output is the bias).
+    @Test(arguments: [
+        (height: 14, width: 14, zeroKernels: false), (height: 7, width: 10, zeroKernels: false),
+        (height: 6, width: 6, zeroKernels: true),
+    ])
+    func poolingInsideTheOutputTransformKeepsTheBits(height: Int, width: Int, zeroKernels: Bool) {
+        var generator = SeededGenerator(seed: 21)
+        let layer = Conv2d(8, 16, kernel: 3, stride: 1, padding: 1, using: &generator)
+        if zeroKernels {
+            layer.weight.value = Tensor(repeating: 0, shape: layer.weight.value.shape)
+            layer.bias!.value = Tensor(shape: [16], scalars: (0..<16).map { $0 % 3 == 0 ? -0.0 : Float($0 % 3) - 1.5 })
+        }
+        let input = random([9, 8, height, width], seed: 22)
+        let pool = MaxPool2d(kernel: 2)
+        #expect(layer.poolsInPlace(pool, inputShape: input.shape))
+        let separate = ReLU().forward(
+            pool.forward(layer.forward(input, mode: .inference), mode: .inference), mode: .inference)
+        #expect(BitHash.of([layer.forwardPooledReLU(input)]) == BitHash.of([separate]))
+    }
 }
