@@ -85,7 +85,8 @@ struct DaemonEndToEndTests {
         #expect(try await LetheProcess.run(["jobs"] + cli).status == 0)
     }
 
-    /// SIGTERM to the coordinator mid-job: it exits 0 within 5 s, having persisted the running job. Restarted on
+    /// SIGTERM to the coordinator mid-job: it exits 0 within 8 s (its 3 s grace, then the process's exit, on a CI
+    /// host whose two cores run the whole suite: 5.4 s was seen there), having persisted the running job. Restarted on
     /// the same state directory, it resumes the job; `kill -9` of that one mid-job and a second restart resume it
     /// again from its last snapshot. The workers rejoin each time, and the result has the bits of an
     /// uninterrupted local run.
@@ -123,7 +124,7 @@ struct DaemonEndToEndTests {
         first.terminate()  // SIGTERM
         first.waitUntilExit()
         #expect(first.terminationStatus == 0, "\(log(directory, ["coordinator"]))")
-        #expect(ContinuousClock.now - stopped < .seconds(5))
+        #expect(ContinuousClock.now - stopped < .seconds(8))
         #expect(
             try String(contentsOfFile: directory.path("coordinator.log"), encoding: .utf8).contains(
                 "shutting down: \(id) persist and resume on restart"))
