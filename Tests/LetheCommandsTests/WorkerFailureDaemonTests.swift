@@ -23,7 +23,9 @@ struct WorkerFailureDaemonTests {
         let coordinator = try LetheProcess.start(
             [
                 "coordinator", "--bind", workers, "--control", control, "--state-dir", directory.path("state"),
-                "--insecure", "--heartbeat-ms", "200",
+                // Heartbeats of 500 ms: with 200 ms a stopping worker finishing its task on a CI host whose two
+                // cores run the whole suite was declared silent before its goodbye arrived (session 21).
+                "--insecure", "--heartbeat-ms", "500",
             ], log: directory.url.appendingPathComponent("coordinator.log"))
         let (alpha, beta, gamma) = try (
             worker("alpha", workers, directory), worker("beta", workers, directory), worker("gamma", workers, directory)
