@@ -2,9 +2,9 @@ import Tensor
 
 /// 3×3 convolutions with stride 1 and padding 1 over enough channels run as Winograd's F(2×2, 3×3)
 /// (`WinogradTiling`): 16 products [out, in]·[in, tiles] per chunk of images instead of one [out, 9·in]·[9·in,
-/// pixels]. Chunks are the same as im2col's (`chunks`), each chunk's products run on one thread (or, when a
-/// chunk runs alone, its 16 products and its transforms' channels spread over the threads), so the bits do not
-/// depend on the thread count.
+/// pixels]. Chunks are fixed by the shapes (`chunks`, `winogradImagesPerChunk`), each chunk's products run on one
+/// thread (or, when a chunk runs alone, its 16 products and its transforms' channels spread over the threads), so
+/// the bits do not depend on the thread count.
 extension Conv2d {
     /// Whether `forward` and `backward` use Winograd's products: fewer channels would leave the products too thin
     /// to pay for the transforms.
@@ -28,8 +28,9 @@ extension Conv2d {
         }
     }
 
-    /// Each position's U transposed: [16][in][out] from [16][out][in].
-    func transposedPositions(_ u: [Float]) -> [Float] {
+    /// Each position's U transposed ([16][in][out]), for the input gradient's products.
+    func transposedTransformedWeights() -> [Float] {
+        let u = transformedWeights()
         let (outChannels, inChannels) = (outChannels, inChannels)
         let block = outChannels * inChannels
         return [Float](unsafeUninitializedCapacity: u.count) { ut, initialized in

@@ -13,10 +13,8 @@ public final class Conv2d: Layer {
 
     var inputShape: [Int] = []
     public internal(set) var lastMultiplyAccumulates = 0
-    // Kept for backward: one im2col matrix per chunk, or with Winograd's products one transformed input per chunk
-    // and the transformed weights.
+    // Kept for backward: one im2col matrix per chunk, or with Winograd's products one transformed input per chunk.
     private var columns: [[Float]] = []
-    private var winogradWeights: [Float] = []
 
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
         precondition(weight.rank == 4 && weight.shape[2] == weight.shape[3], "Conv2d weight must be [out, in, k, k]")
@@ -123,7 +121,6 @@ public final class Conv2d: Layer {
             }
         }
         columns = columnStore.values
-        winogradWeights = mode.keepsActivations ? winograd : []
         return output
     }
 
@@ -139,13 +136,15 @@ public final class Conv2d: Layer {
             shape: withInput ? inputShape : [0], scalars: .scratch(count: withInput ? inputShape.reduce(1, *) : 0))
         let weightPartials = ChunkStore(count: chunks.count)
         let biasPartials = ChunkStore(count: chunks.count)
-        let transposedWinograd = winogradWeights.isEmpty ? [] : transposedPositions(winogradWeights)
+        // The weights have not changed since `forward`: their transform is derived again (a few microseconds).
+        let transposedWinograd = usesWinograd ? transposedTransformedWeights() : []
+        let tiling = winogradTiling(g)
         outputGradient.withUnsafeBufferPointer { dy in
             weight.value.withUnsafeBufferPointer { w in
                 inputGradient.withUnsafeMutableBufferPointer { dx in
                     Parallel.forEachTask(chunks.count) { index, inParallel in
                         let images = chunks[index]
-                        guard winogradWeights.isEmpty else {
+                        guard transposedWinograd.isEmpty else {
                             let chunkGradient = dy.baseAddress! + images.lowerBound * outChannels * plane
                             var biasPartial = [Float](repeating: 0, count: outChannels)
                             for n in 0..<images.count {
@@ -157,7 +156,7 @@ public final class Conv2d: Layer {
                             weightPartials[index] = transposedWinograd.withUnsafeBufferPointer { ut in
                                 columns[index].withUnsafeBufferPointer { v in
                                     winogradChunkGradient(
-                                        chunkGradient, imageCount: images.count, tiling: winogradTiling(g),
+                                        chunkGradient, imageCount: images.count, tiling: tiling,
                                         transformedInput: v.baseAddress!, transposedWeights: ut.baseAddress!,
                                         inputGradient: withInput
                                             ? dx.baseAddress! + images.lowerBound * g.channels * g.height * g.width
@@ -220,7 +219,6 @@ public final class Conv2d: Layer {
             }
         }
         columns = []
-        winogradWeights = []
         return inputGradient
     }
 }

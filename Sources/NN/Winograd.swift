@@ -155,19 +155,16 @@ struct WinogradTiling {
                     for ty in 0..<tileRows {
                         let tiles = m + o * stride + image * tilesPerImage + ty * tc
                         let (top, bottom) = (buffer + 2 * ty * width, buffer + (2 * ty + 1) * width)
-                        for tx in Swift.stride(from: 0, to: tc, by: 8) {
-                            func at(_ position: Int) -> Lanes { load(tiles + position * positionStride + tx) }
-                            // Column j of Aᵀ M: its rows 0 and 1.
-                            func column(_ j: Int) -> Lanes { at(j) + at(4 + j) + at(8 + j) }
-                            let (c0, c1, c2, c3) = (column(0), column(1), column(2), column(3))
-                            store16(interleaving(c0 + c1 + c2 + b, c1 - c2 - c3 + b), top + 2 * tx)
+                        func write(_ r: Int, _ line: UnsafeMutablePointer<Float>) {
+                            for tx in Swift.stride(from: 0, to: tc, by: 8) {
+                                let (left, right) = Self.outputRow(
+                                    r, of: tiles + tx, positionStride: positionStride, bias: b)
+                                store16(interleaving(left, right), line + 2 * tx)
+                            }
                         }
-                        for tx in Swift.stride(from: 0, to: tc, by: 8) {
-                            func at(_ position: Int) -> Lanes { load(tiles + position * positionStride + tx) }
-                            func column(_ j: Int) -> Lanes { at(4 + j) - at(8 + j) - at(12 + j) }
-                            let (c0, c1, c2, c3) = (column(0), column(1), column(2), column(3))
-                            store16(interleaving(c0 + c1 + c2 + b, c1 - c2 - c3 + b), bottom + 2 * tx)
-                        }
+                        // The top line first: its last store spills into the bottom one.
+                        write(0, top)
+                        write(1, bottom)
                     }
                     if let pending { pending.target.update(from: pending.source, count: plane) }
                     pending = (buffer, output + (image * outChannelCount + o) * plane)
@@ -175,6 +172,19 @@ struct WinogradTiling {
             }
             if let pending { pending.target.update(from: pending.source, count: plane) }
         }
+    }
+
+    /// Line r (0: top, 1: bottom) of Y = Aᵀ M A + bias for eight tiles, whose M[ξ] start at `tiles` with
+    /// `positionStride` floats from one position to the next: each tile's left and right output.
+    @inline(__always)
+    private static func outputRow(
+        _ r: Int, of tiles: UnsafePointer<Float>, positionStride: Int, bias: Lanes
+    ) -> (left: Lanes, right: Lanes) {
+        func at(_ position: Int) -> Lanes { load(tiles + position * positionStride) }
+        // Column j of Aᵀ M's line r.
+        func column(_ j: Int) -> Lanes { r == 0 ? at(j) + at(4 + j) + at(8 + j) : at(4 + j) - at(8 + j) - at(12 + j) }
+        let (c0, c1, c2, c3) = (column(0), column(1), column(2), column(3))
+        return (c0 + c1 + c2 + bias, c1 - c2 - c3 + bias)
     }
 
     /// `transformOutput` followed by a 2×2, stride-2 max-pool and a ReLU, for inference on planes of even width:
@@ -199,14 +209,9 @@ struct WinogradTiling {
                     for ty in 0..<pooledRows {
                         let tiles = m + o * stride + image * tilesPerImage + ty * tc
                         for tx in Swift.stride(from: 0, to: tc, by: 8) {
-                            func at(_ position: Int) -> Lanes { load(tiles + position * positionStride + tx) }
-                            // Column j of Aᵀ M's rows 0 (top) and 1 (bottom).
-                            func top(_ j: Int) -> Lanes { at(j) + at(4 + j) + at(8 + j) }
-                            func bottom(_ j: Int) -> Lanes { at(4 + j) - at(8 + j) - at(12 + j) }
-                            let (t0, t1, t2, t3) = (top(0), top(1), top(2), top(3))
-                            let (u0, u1, u2, u3) = (bottom(0), bottom(1), bottom(2), bottom(3))
-                            let maxima = MaxPool2x2.window(
-                                t0 + t1 + t2 + b, t1 - t2 - t3 + b, u0 + u1 + u2 + b, u1 - u2 - u3 + b)
+                            let top = Self.outputRow(0, of: tiles + tx, positionStride: positionStride, bias: b)
+                            let bottom = Self.outputRow(1, of: tiles + tx, positionStride: positionStride, bias: b)
+                            let maxima = MaxPool2x2.window(top.left, top.right, bottom.left, bottom.right)
                             store(maxima.replacing(with: zero, where: maxima .< zero), written + ty * tc + tx)
                         }
                     }
