@@ -15,9 +15,9 @@ extension UnlearningRun {
             train: scenario.train, forgetSet: scenario.forgetSet, validation: scenario.validation,
             parameters: parameters, seed: seed, recipe: scenario.recipe, architecture: build(seed:))
         try parameters.checkShards(shards, recipe: scenario.recipe)
-        guard parameters.int("verify-retain") == 0 else {
+        guard parameters.int("verify-retain") <= 0 else {
             throw MethodParameterError.outOfRange(
-                "verify-retain samples a classifier's retain accuracy; a regression run measures every retained sample (leave it at 0)"
+                "verify-retain samples a classifier's retain accuracy; a regression run measures every retained sample (leave it at -1 or 0)"
             )
         }
         let plan = try method.checkedPlan(for: problem)

@@ -102,7 +102,7 @@ public struct UnlearningRun {
         if let match = problem.difficultyMatch { log(match.summary) }
         let verifier = Verifier(
             train: scenario.train, test: scenario.test, forgetSet: forget, seed: seed, validation: scenario.validation,
-            retainSample: parameters.int("verify-retain"))
+            retainSample: Acceptance.retainSample(parameters))
         let (baselines, baselinesReused) = timings.measure("baselines") {
             verificationBaselines(verifier, digests: digests)
         }

@@ -14,10 +14,20 @@ public enum Acceptance {
             .unitInterval),
         .init("keep-failed", "false", "Write the model even when the run misses a target (it still exits 1)"),
         .init(
-            "verify-retain", "0",
-            "Retained samples the verification predicts: 0 for all, N for a seeded sample of N (the same before and after; the report gives the retain accuracy's 95% margin)",
-            .count(0...UnlearningLimits.samples)),
+            "verify-retain", "-1",
+            "Retained samples the verification predicts: -1 (automatic) a seeded sample of 10000 for a classifier, every one for regression; 0 for all; N for a seeded sample of N (the same before and after; the report gives the retain accuracy's 95% margin)",
+            .automaticOr(.count(0...UnlearningLimits.samples))),
     ]
+
+    /// The classifier's retain sample when `verify-retain` is automatic: ±1 point at worst (95%, accuracy 50%),
+    /// ±0.5 at 92%; the forget set, validation and test sets are predicted whole whatever it is.
+    public static let automaticRetainSample = 10_000
+
+    /// How many retained samples a classifier's verification predicts (0: all), from `verify-retain`.
+    public static func retainSample(_ parameters: MethodParameters) -> Int {
+        let requested = parameters.int("verify-retain")
+        return requested < 0 ? automaticRetainSample : requested
+    }
 
     /// How many standard errors a sample scenario's forget accuracy may lie above its held-out target: a model
     /// that never saw the forget samples scores the held-out accuracy only up to sampling noise.

@@ -1,8 +1,8 @@
 import Foundation
 import Tensor
 
-/// The retained samples a verification predicts: every one (the default), or a seeded simple random sample of
-/// them (`verify-retain=N`). The same samples serve the verification before and after a run, so the retain drop
+/// The retained samples a verification predicts: a seeded simple random sample of them (`verify-retain=N`; a
+/// classifier's default is `Acceptance.automaticRetainSample`), or every one (`verify-retain=0`, and regression). The same samples serve the verification before and after a run, so the retain drop
 /// the verdict judges is measured on the same samples twice. The forget set, the validation split and the test
 /// set are always predicted whole: only the retain accuracy is estimated.
 public struct RetainMeasurement: Sendable, Equatable {

@@ -100,6 +100,24 @@ struct AcceptanceTests {
         #expect(target == Verdict.Target(accuracy: 0.918, tolerance: 0, source: "stop-accuracy"))
     }
 
+    /// A classifier's verification measures the retain accuracy on a seeded sample of 10,000 unless told
+    /// otherwise (0: every retained sample); other negative values than the automatic -1 are refused.
+    @Test func theRetainSampleIsAutomaticUnlessGiven() throws {
+        #expect(Acceptance.retainSample(defaults) == Acceptance.automaticRetainSample)
+        #expect(Acceptance.automaticRetainSample == 10_000)
+        for (given, expected) in [("0", 0), ("300", 300), ("-1", 10_000)] {
+            let parameters = try MethodParameters(Acceptance.declarations, overrides: ["verify-retain": given])
+            #expect(Acceptance.retainSample(parameters) == expected)
+        }
+        #expect(throws: MethodParameterError.self) {
+            try MethodParameters(Acceptance.declarations, overrides: ["verify-retain": "-2"])
+        }
+        let measurement = RetainMeasurement(
+            retain: Array(0..<48_600), sampleSize: Acceptance.retainSample(defaults), seed: 1)
+        #expect(measurement.indices.count == 10_000 && measurement.isSample)
+        #expect(RetainMeasurement(retain: Array(0..<500), sampleSize: 10_000, seed: 1).isSample == false)
+    }
+
     @Test func aMethodsOwnDeclarationOfABudgetWins() throws {
         let ssd = try #require(UnlearningMethods.named("ssd"))
         #expect(ssd.allParameters.filter { $0.key == "max-retain-drop" }.count == 1)

@@ -37,7 +37,7 @@ public struct SCRUB: UnlearningMethod {
     public var parameters: [MethodParameters.Declaration] {
         var declarations: [MethodParameters.Declaration] = [
             .init(
-                "epochs", "3", "Epochs E (each: a max-epoch while e ≤ max-epochs, then a min-epoch)",
+                "epochs", "1", "Epochs E (each: a max-epoch while e ≤ max-epochs, then a min-epoch)",
                 .count(1...UnlearningLimits.epochs)),
             .init("max-epochs", "1", "Epochs with a max-epoch (msteps)", .count(0...UnlearningLimits.epochs)),
             .init("lr", "0.002", "SGD learning rate", .positive),
