@@ -20,15 +20,6 @@ enum MaxPool2x2 {
         !(candidate <= best) && best == best
     }
 
-    /// The element eight windows' scans take, from their top-left, top-right, bottom-left and bottom-right
-    /// elements: the same pairing as `pool` (each line's neighbours, then the two lines' winners).
-    @inline(__always)
-    static func window(_ topLeft: Lanes, _ topRight: Lanes, _ bottomLeft: Lanes, _ bottomRight: Lanes) -> Lanes {
-        let top = topLeft.replacing(with: topRight, where: takes(topRight, over: topLeft))
-        let bottom = bottomLeft.replacing(with: bottomRight, where: takes(bottomRight, over: bottomLeft))
-        return top.replacing(with: bottom, where: takes(bottom, over: top))
-    }
-
     /// Pools the first `2·outH` lines of a plane of `width` (even) columns into `out` ([outH, width/2]) and, when
     /// `positions` is given, each maximum's index within the plane. `pairs` and `pairPositions` are scratch of
     /// `outH·width` elements. Runs whose length is not a multiple of the lanes end with one vector that overlaps
