@@ -18,7 +18,7 @@ public struct MethodChoice: Sendable, Codable, Equatable {
             MethodChoice(
                 method: "scrub", chosenBy: "default",
                 reason:
-                    "forgetting classes: scrub forgets them completely and keeps the other classes at or above retraining, several times faster"
+                    "forgetting classes: scrub forgets them completely and keeps the other classes at or above retraining, about 20 times faster"
             )
         case .samples:
             MethodChoice(
@@ -30,7 +30,7 @@ public struct MethodChoice: Sendable, Codable, Equatable {
             MethodChoice(
                 method: "scrub", chosenBy: "default",
                 reason:
-                    "forgetting mislabelled samples: scrub ends within a point of retraining on the swapped labels without harm to the test accuracy"
+                    "forgetting mislabelled samples: scrub ends within two points of retraining on the swapped labels without harm to the test accuracy"
             )
         }
     }
