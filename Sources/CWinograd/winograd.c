@@ -24,28 +24,19 @@ typedef float f16 __attribute__((vector_size(64)));
 typedef int32_t i8 __attribute__((vector_size(32)));
 
 // Vector helpers are macros: a function passing 256-bit vectors by value would have a different ABI in each clone.
-#define LOAD8(p) \
+#define LOAD(type, p) \
     ({ \
-        f8 loaded_; \
+        type loaded_; \
         memcpy(&loaded_, (p), sizeof loaded_); \
         loaded_; \
     })
-#define STORE8(v, p) \
+#define STORE(v, p) \
     do { \
-        const f8 stored_ = (v); \
+        const __typeof__(v) stored_ = (v); \
         memcpy((p), &stored_, sizeof stored_); \
     } while (0)
-#define LOAD16(p) \
-    ({ \
-        f16 loaded_; \
-        memcpy(&loaded_, (p), sizeof loaded_); \
-        loaded_; \
-    })
-#define STORE16(v, p) \
-    do { \
-        const f16 stored_ = (v); \
-        memcpy((p), &stored_, sizeof stored_); \
-    } while (0)
+#define LOAD8(p) LOAD(f8, p)
+#define LOAD16(p) LOAD(f16, p)
 #define EVEN_HALF(v) __builtin_shufflevector((v), (v), 0, 2, 4, 6, 8, 10, 12, 14)
 #define ODD_HALF(v) __builtin_shufflevector((v), (v), 1, 3, 5, 7, 9, 11, 13, 15)
 /// (a[0], b[0], a[1], b[1], …, a[7], b[7])
@@ -67,6 +58,16 @@ typedef int32_t i8 __attribute__((vector_size(32)));
 /// Where `candidate` replaces `best` in a max-pool's scan: it is larger, or a NaN while `best` is not.
 #define TAKES(candidate, best) (~((candidate) <= (best)) & ((best) == (best)))
 
+/// A plane's tiles: rows and columns of 2×2 output blocks (an odd edge's last block half outside).
+struct tiling {
+    long rows, columns, per_image, plane;
+};
+
+static struct tiling tiling_of(long height, long width) {
+    const long rows = (height + 1) / 2, columns = (width + 1) / 2;
+    return (struct tiling){rows, columns, rows * columns, height * width};
+}
+
 static float *zeroed(long count) {
     float *memory = calloc((size_t)count, sizeof(float));
     if (!memory) abort();
@@ -77,8 +78,8 @@ LETHE_CLONES
 void lethe_winograd_transform_input(
     const float *input, long height, long width, long image_count, long channel_count, long channel_begin,
     long channel_end, float *v, long stride) {
-    const long tile_rows = (height + 1) / 2, tile_columns = (width + 1) / 2;
-    const long tiles_per_image = tile_rows * tile_columns, plane = height * width;
+    const struct tiling g = tiling_of(height, width);
+    const long tile_rows = g.rows, tile_columns = g.columns, tiles_per_image = g.per_image, plane = g.plane;
     const long position_stride = channel_count * stride;
     // Bᵀ d's four lines for every tile row (line 4·ty + i, column x + 1 from input column x; the padding columns
     // stay zero, with room for the last tiles' 16-lane loads), then a zero line. All tile rows are transformed
@@ -111,10 +112,10 @@ void lethe_winograd_transform_input(
                 for (long x = 0;; x += 8) {
                     if (x + 8 > width) x = width - 8;
                     const f8 a = LOAD8(d[0] + x), b = LOAD8(d[1] + x), cc = LOAD8(d[2] + x), dd = LOAD8(d[3] + x);
-                    STORE8(a - cc, t0 + x);
-                    STORE8(b + cc, t0 + length + x);
-                    STORE8(cc - b, t0 + 2 * length + x);
-                    STORE8(b - dd, t0 + 3 * length + x);
+                    STORE(a - cc, t0 + x);
+                    STORE(b + cc, t0 + length + x);
+                    STORE(cc - b, t0 + 2 * length + x);
+                    STORE(b - dd, t0 + 3 * length + x);
                     if (x + 8 >= width) break;
                 }
             }
@@ -128,10 +129,10 @@ void lethe_winograd_transform_input(
                         const f16 near = LOAD16(row), far = LOAD16(row + 2);
                         const f8 e = EVEN_HALF(near), o = ODD_HALF(near), f = EVEN_HALF(far), p = ODD_HALF(far);
                         float *out = tiles + 4 * i * position_stride + tx;
-                        STORE8(e - f, out);
-                        STORE8(o + f, out + position_stride);
-                        STORE8(f - o, out + 2 * position_stride);
-                        STORE8(o - p, out + 3 * position_stride);
+                        STORE(e - f, out);
+                        STORE(o + f, out + position_stride);
+                        STORE(f - o, out + 2 * position_stride);
+                        STORE(o - p, out + 3 * position_stride);
                     }
                 }
             }
@@ -158,8 +159,8 @@ LETHE_CLONES
 void lethe_winograd_transform_output(
     const float *m, long stride, long height, long width, long out_channel_count, long channel_begin,
     long channel_end, long image_count, const float *bias, float *output) {
-    const long tile_rows = (height + 1) / 2, tile_columns = (width + 1) / 2;
-    const long tiles_per_image = tile_rows * tile_columns, plane = height * width;
+    const struct tiling g = tiling_of(height, width);
+    const long tile_rows = g.rows, tile_columns = g.columns, tiles_per_image = g.per_image, plane = g.plane;
     const long position_stride = out_channel_count * stride;
     // The plane as the tiles write it: whole 2×2 blocks, line after line with the plane's width, a line's last
     // 16-lane store spilling into the next line (written after it) or past the plane; then copied out.
@@ -175,7 +176,7 @@ void lethe_winograd_transform_output(
                     for (long tx = 0; tx < tile_columns; tx += 8) {
                         f8 left, right;
                         output_row(r, tiles + tx, position_stride, &lanes_bias, &left, &right);
-                        STORE16(INTERLEAVING(left, right), line + 2 * tx);
+                        STORE(INTERLEAVING(left, right), line + 2 * tx);
                     }
                 }
             }
@@ -189,8 +190,8 @@ LETHE_CLONES
 void lethe_winograd_transform_output_pooled_rectified(
     const float *m, long stride, long height, long width, long out_channel_count, long channel_begin,
     long channel_end, long image_count, const float *bias, float *pooled) {
-    const long tile_rows = (height + 1) / 2, tile_columns = (width + 1) / 2;
-    const long tiles_per_image = tile_rows * tile_columns, position_stride = out_channel_count * stride;
+    const struct tiling g = tiling_of(height, width);
+    const long tile_columns = g.columns, tiles_per_image = g.per_image, position_stride = out_channel_count * stride;
     const long pooled_rows = height / 2, pooled_plane = pooled_rows * tile_columns;
     const f8 zero = {0};
     // One pooled plane as the tiles write it, a tile row's last 8-lane store spilling into the next (written
@@ -210,7 +211,7 @@ void lethe_winograd_transform_output_pooled_rectified(
                     const f8 top = CHOOSE(TAKES(top_right, top_left), top_right, top_left);
                     const f8 bottom = CHOOSE(TAKES(bottom_right, bottom_left), bottom_right, bottom_left);
                     const f8 maxima = CHOOSE(TAKES(bottom, top), bottom, top);
-                    STORE8(CHOOSE(maxima < zero, zero, maxima), written + ty * tile_columns + tx);
+                    STORE(CHOOSE(maxima < zero, zero, maxima), written + ty * tile_columns + tx);
                 }
             }
             memcpy(pooled + (image * out_channel_count + o) * pooled_plane, written, sizeof(float) * (size_t)pooled_plane);
@@ -223,8 +224,8 @@ LETHE_CLONES
 void lethe_winograd_transform_output_gradient(
     const float *gradient, long height, long width, long image_count, long out_channel_count, long channel_begin,
     long channel_end, float *dm, long stride) {
-    const long tile_rows = (height + 1) / 2, tile_columns = (width + 1) / 2;
-    const long tiles_per_image = tile_rows * tile_columns, plane = height * width;
+    const struct tiling g = tiling_of(height, width);
+    const long tile_rows = g.rows, tile_columns = g.columns, tiles_per_image = g.per_image, plane = g.plane;
     const long position_stride = out_channel_count * stride;
     // A copy of the plane followed by zeros, read line by line with the plane's width: a line's 16-lane loads run
     // into the next line only in lanes past the last tile, or past an odd width's last column (masked).
@@ -246,10 +247,10 @@ void lethe_winograd_transform_output_gradient(
                     const f8 a[4] = {a0, a0 + a1, a0 - a1, -a1}, bb[4] = {b0, b0 + b1, b0 - b1, -b1};
                     for (int i = 0; i < 4; i++) {
                         float *out = tiles + 4 * i * position_stride + tx;
-                        STORE8(a[i], out);
-                        STORE8(a[i] + bb[i], out + position_stride);
-                        STORE8(a[i] - bb[i], out + 2 * position_stride);
-                        STORE8(-bb[i], out + 3 * position_stride);
+                        STORE(a[i], out);
+                        STORE(a[i] + bb[i], out + position_stride);
+                        STORE(a[i] - bb[i], out + 2 * position_stride);
+                        STORE(-bb[i], out + 3 * position_stride);
                     }
                 }
             }
@@ -262,8 +263,8 @@ LETHE_CLONES
 void lethe_winograd_input_gradient(
     const float *dv, long stride, long height, long width, long channel_count, long channel_begin, long channel_end,
     long image_count, float *gradient) {
-    const long tile_rows = (height + 1) / 2, tile_columns = (width + 1) / 2;
-    const long tiles_per_image = tile_rows * tile_columns, plane = height * width;
+    const struct tiling g = tiling_of(height, width);
+    const long tile_rows = g.rows, tile_columns = g.columns, tiles_per_image = g.per_image, plane = g.plane;
     const long position_stride = channel_count * stride;
     // The padded plane's gradient, its even columns (line y: even[y·half + k] is padded column 2k) apart from its
     // odd ones, so that a tile row's four lines take each block of tiles with aligned 8-lane additions.
@@ -299,8 +300,8 @@ void lethe_winograd_input_gradient(
                         const f8 a = z[0][r], b = z[1][r], cc = z[2][r], d = z[3][r];
                         const f8 p0 = a, p1 = (b - cc) + d, p2 = (-a + b) + cc, p3 = -d;
                         float *e = even + (2 * ty + r) * half + tx, *o = odd + (2 * ty + r) * half + tx;
-                        STORE8(LOAD8(e) + (p0 + SHIFTED_UP(p2, even_carries[r])), e);
-                        STORE8(LOAD8(o) + (p1 + SHIFTED_UP(p3, odd_carries[r])), o);
+                        STORE(LOAD8(e) + (p0 + SHIFTED_UP(p2, even_carries[r])), e);
+                        STORE(LOAD8(o) + (p1 + SHIFTED_UP(p3, odd_carries[r])), o);
                         even_carries[r] = p2[7];
                         odd_carries[r] = p3[7];
                     }
