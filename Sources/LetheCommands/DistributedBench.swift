@@ -65,7 +65,7 @@ struct DistributedBench: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: directory) }
         let cluster = try EmbeddedCluster(
             workers: workers, directory: directory, endpoint: "tcp://127.0.0.1:*", asProcesses: processes,
-            threads: compute.threads)
+            threads: processes ? compute.threads : EmbeddedCluster.threadsPerWorker(workers: workers, shards: shards))
         defer { cluster.stop() }
         let checkpoint = directory.appendingPathComponent("model.safetensors")
         try ModelCheckpoint.save(model, to: checkpoint)

@@ -23,7 +23,8 @@ public final class EmbeddedCluster {
     /// job's dataset, ~190 MB for FashionMNIST, is then written once instead of being copied to a cache per
     /// worker), and one cache per worker process. `endpoint` defaults to a fresh inproc name;
     /// `tcp://127.0.0.1:*` puts the workers behind real loopback sockets. With `asProcesses`, the workers are
-    /// `lethe worker` processes (of this executable, with `threads` each), which fetch blobs as a deployment's do.
+    /// `lethe worker` processes (of this executable, with `threads` each), which fetch blobs as a deployment's do;
+    /// workers in this process compute on all its threads, or with `threads` 1 each on its own thread alone.
     public init(
         workers count: Int, directory: URL, endpoint: String? = nil, asProcesses: Bool = false, threads: Int? = nil,
         logger: Logger = Logger(label: "lethe.embedded", factory: SwiftLogNoOpLogHandler.init)
@@ -50,13 +51,21 @@ public final class EmbeddedCluster {
             let node = WorkerNode(
                 transport: client, blobs: blobs,
                 hello: Hello(
-                    name: "local-\(index)", kernelIdentity: BLAS.kernelIdentity, threads: Parallel.maxThreads,
+                    name: "local-\(index)", kernelIdentity: BLAS.kernelIdentity,
+                    threads: threads ?? Parallel.maxThreads,
                     softwareVersion: WireProtocol.versionTag), logger: logger)
             clients.append(client)
             runs.append(Task { await node.run() })
         }
         self.clients = clients
         self.runs = runs
+    }
+
+    /// Threads for each of `workers` workers in this process that run `shards` shards a step: one when they keep
+    /// every core busy side by side (each spreading over all the cores would only make them queue for them),
+    /// else all (nil).
+    public static func threadsPerWorker(workers: Int, shards: Int) -> Int? {
+        min(workers, shards) >= Parallel.maxThreads ? 1 : nil
     }
 
     /// `lethe worker` number `index`, connected to `endpoint` (loopback, so without keys); its output is dropped.

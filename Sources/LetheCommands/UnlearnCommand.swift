@@ -137,7 +137,9 @@ extension UnlearnCommand {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lethe-embedded-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
         let cluster = try EmbeddedCluster(
-            workers: workers, directory: directory, logger: LogOptions.standardError("workers"))
+            workers: workers, directory: directory,
+            threads: EmbeddedCluster.threadsPerWorker(workers: workers, shards: request.shards),
+            logger: LogOptions.standardError("workers"))
         defer { cluster.stop() }
         log("running on \(workers) local worker(s) over the wire protocol")
         return try await UnlearningRun.onWorkers(

@@ -18,6 +18,10 @@ public enum Parallel {
         MemoryPolicy.reuseFreedMemory()
     }
 
+    /// Runs `body` with every `forEach` and `forEachTask` inside it kept on the calling thread: for work that runs
+    /// beside other work of the same size (in-process workers, one per core). Same arithmetic.
+    public static func serially<Result>(_ body: () -> Result) -> Result { ThreadConfinement.confined(body) }
+
     /// Runs `body(worker)` for each of `workers` threads at once (at most `maxThreads`), each with every
     /// `forEach` and `forEachTask` inside it kept on that thread: for independent jobs that are better run side
     /// by side than each split across the threads (separate batches of a prediction pass). Same arithmetic.
@@ -94,10 +98,10 @@ private enum ThreadConfinement {
 
     static var isConfined: Bool { pthread_getspecific(key) != nil }
 
-    static func confined(_ body: () -> Void) {
+    static func confined<Result>(_ body: () -> Result) -> Result {
         pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
         defer { pthread_setspecific(key, nil) }
-        body()
+        return body()
     }
 }
 

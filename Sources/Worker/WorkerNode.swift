@@ -3,6 +3,7 @@ import Jobs
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Tensor
 import Transport
 import Wire
 
@@ -18,6 +19,9 @@ public final class WorkerNode: CoordinatorLinked, Sendable {
     /// Computes one task at a time on a thread of its own, off Swift's cooperative pool (long synchronous work
     /// there would starve the node's other tasks, the heartbeat among them).
     private let compute = DispatchQueue(label: "lethe.worker.compute")
+    /// Whether a task's kernels all stay on that thread (a hello with one thread): for workers that share a
+    /// process's cores with others, one core each, instead of each spreading over all of them.
+    private let computesSerially: Bool
     let state: Mutex<State>
 
     struct State: CoordinatorLinkedState {
@@ -39,6 +43,7 @@ public final class WorkerNode: CoordinatorLinked, Sendable {
         self.logger = logger
         self.blobs = blobs
         computer = ShardComputer(blobs: blobs)
+        computesSerially = hello.threads <= 1
         var hello = hello
         hello.takesWeightParts = true
         state = Mutex(State(link: CoordinatorLink(transport: transport, hello: hello)))
@@ -107,19 +112,21 @@ public final class WorkerNode: CoordinatorLinked, Sendable {
         for sha256 in [task.context.datasetSHA256, task.context.originalSHA256] { blobs.markUsed(sha256) }
         state.computing = true
         compute.async { [self] in
-            let reply: Envelope<WorkerToCoordinator>
-            do throws(ProtocolError) {
-                var result = try computer.run(task, arrival: arrival) { gradients in
-                    transport.send(
-                        Envelope(
-                            WorkerToCoordinator.shardResultPart(task.id), requestID: requestID, tensors: gradients),
-                        to: nil)
+            func run() -> Envelope<WorkerToCoordinator> {
+                do throws(ProtocolError) {
+                    var result = try computer.run(task, arrival: arrival) { gradients in
+                        transport.send(
+                            Envelope(
+                                WorkerToCoordinator.shardResultPart(task.id), requestID: requestID, tensors: gradients),
+                            to: nil)
+                    }
+                    result.requestID = requestID
+                    return result
+                } catch {
+                    return Envelope(.error(error), requestID: requestID)
                 }
-                result.requestID = requestID
-                reply = result
-            } catch {
-                reply = Envelope(.error(error), requestID: requestID)
             }
+            let reply = computesSerially ? Parallel.serially(run) : run()
             withState { state in
                 if case .shardResult = reply.message { state.tasksDone += 1 }
                 state.computing = false
