@@ -71,7 +71,7 @@ struct DistributedBench: AsyncParsableCommand {
         try ModelCheckpoint.save(model, to: checkpoint)
         let executor = RemoteExecutor(
             pool: cluster.pool, job: "bench", shards: shards,
-            datasetSHA256: try cluster.blobs.put { try DatasetBlob.stream(dataset, $0) }, labels: dataset.labels,
+            datasetSHA256: try cluster.put(dataset), labels: dataset.labels,
             originalSHA256: try cluster.blobs.put(contentsOf: checkpoint), architecture: modelOptions.model)
         // Each step runs on both executors back to back, first one then the other in turn, so a machine whose
         // speed drifts (shared cores) weighs on both alike; the median pair's ratio is the overhead. Bytes are

@@ -1,4 +1,5 @@
 import Coordinator
+import Data
 import Foundation
 import Jobs
 import Logging
@@ -16,6 +17,7 @@ public final class EmbeddedCluster {
     private let context: ZeroMQContext
     private let server: ZeroMQTransport
     private let clients: [ZeroMQTransport]
+    private let nodes: [WorkerNode]
     private let runs: [Task<Void, Never>]
     private let processes: [Process]
 
@@ -38,6 +40,7 @@ public final class EmbeddedCluster {
             logger: logger)
         pool.start()
         var clients: [ZeroMQTransport] = []
+        var nodes: [WorkerNode] = []
         var runs: [Task<Void, Never>] = []
         let endpoint = server.endpoint
         processes =
@@ -55,10 +58,20 @@ public final class EmbeddedCluster {
                     threads: threads ?? Parallel.maxThreads,
                     softwareVersion: WireProtocol.versionTag), logger: logger)
             clients.append(client)
+            nodes.append(node)
             runs.append(Task { await node.run() })
         }
         self.clients = clients
+        self.nodes = nodes
         self.runs = runs
+    }
+
+    /// Puts `dataset`'s blob in the coordinator's store and returns its hash; the workers in this process take
+    /// the dataset as it is instead of each decoding the blob at its first task (worker processes fetch it).
+    public func put(_ dataset: Dataset) throws -> String {
+        let sha256 = try blobs.put { try DatasetBlob.stream(dataset, $0) }
+        for node in nodes { node.adopt(dataset, sha256: sha256) }
+        return sha256
     }
 
     /// Threads for each of `workers` workers in this process that run `shards` shards a step: one when they keep

@@ -144,7 +144,7 @@ extension UnlearnCommand {
         log("running on \(workers) local worker(s) over the wire protocol")
         return try await UnlearningRun.onWorkers(
             cluster.pool, job: "local", shards: request.shards,
-            datasetSHA256: try cluster.blobs.put { try DatasetBlob.stream(scenario.train, $0) },
+            datasetSHA256: try cluster.put(scenario.train),
             labels: scenario.train.labels,
             originalSHA256: try cluster.blobs.put(contentsOf: URL(fileURLWithPath: request.weights)),
             architecture: request.modelOptions.model, progress: progress)(plan, state)

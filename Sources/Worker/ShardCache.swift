@@ -22,6 +22,9 @@ struct ShardCache {
     /// The weights version the replica holds, if any.
     var replicaWeights: String? { replica?.weights }
 
+    /// Keeps `dataset` as the one with this hash (its blob's), as if decoded from the blob cache.
+    mutating func adopt(_ dataset: Dataset, sha256: String) { datasets = [sha256: dataset] }
+
     /// The dataset with this hash, decoded from the blob cache.
     mutating func dataset(_ sha256: String) throws(ProtocolError) -> Dataset {
         if let dataset = datasets[sha256] { return dataset }

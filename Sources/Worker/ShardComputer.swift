@@ -22,6 +22,11 @@ public final class ShardComputer: Sendable {
         ModelFiles.addSource { [blobs] in try? [UInt8](blobs.data($0)) }
     }
 
+    /// Takes `dataset` as the one whose blob has this hash, so that the first task does not decode the blob: for
+    /// workers in the process that encoded it (an embedded cluster), which would otherwise each decode a copy. The
+    /// blob stays needed (`missingBlobs`): a later job's data may take the dataset's place.
+    public func adopt(_ dataset: Dataset, sha256: String) { cache.withLock { $0.adopt(dataset, sha256: sha256) } }
+
     /// The blobs a task needs that are not in the cache yet.
     public func missingBlobs(for context: JobContext) -> [String] {
         ([context.datasetSHA256, context.originalSHA256] + [ModelFiles.blob(of: context.architecture)].compactMap { $0 })

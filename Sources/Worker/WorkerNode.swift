@@ -1,3 +1,4 @@
+import Data
 import Foundation
 import Jobs
 import Logging
@@ -54,6 +55,9 @@ public final class WorkerNode: CoordinatorLinked, Sendable {
 
     /// Serves until the transport closes, the task is cancelled or a graceful shutdown (then says goodbye).
     public func run() async { await serveUntilShutdown() }
+
+    /// See `ShardComputer.adopt`.
+    public func adopt(_ dataset: Dataset, sha256: String) { computer.adopt(dataset, sha256: sha256) }
 
     func receive(_ envelope: Envelope<CoordinatorToWorker>, _ state: inout State) {
         switch envelope.message {

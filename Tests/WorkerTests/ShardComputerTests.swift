@@ -83,6 +83,21 @@ struct ShardComputerTests {
         #expect(envelope.tensors.map(\.name) == model.namedParameters.map(\.name))
     }
 
+    /// A dataset adopted under a hash serves tasks naming it without its blob (workers embedded in the process
+    /// that holds it), with the bits the blob's decoded copy gives.
+    @Test func anAdoptedDatasetServesTasksWithoutItsBlob() throws {
+        let (computer, context, model, directory) = try setUp()
+        defer { directory.remove() }
+        let weights = model.stateDict().map { NamedTensor($0.name, $0.tensor) }
+        let fromBlob = try computer.run(task(context, indices: [0, 3, 7], labels: [0, 0, 1]), tensors: weights)
+        var adopted = context
+        adopted.datasetSHA256 = String(repeating: "c", count: 64)  // no such blob in the store
+        let embedded = ShardComputer(blobs: try BlobStore(directory: directory.url))
+        embedded.adopt(dataset, sha256: adopted.datasetSHA256)
+        let fromMemory = try embedded.run(task(adopted, indices: [0, 3, 7], labels: [0, 0, 1]), tensors: weights)
+        #expect(BitHash.of(fromMemory.tensors.map(\.tensor)) == BitHash.of(fromBlob.tensors.map(\.tensor)))
+    }
+
     /// A task that asks for parts gets each parameter's gradient once, in parts of at least the bytes it names
     /// (fmnist-mlp: fc3 and fc2, then fc1) or in the result, with the bits of a result that carries them all.
     @Test func gradientPartsCoverEveryParameterOnceWithTheSameBits() throws {
