@@ -73,7 +73,7 @@ public final class RemoteExecutor: StepExecutor {
     }
 
     public func predict(_ request: PredictionRequest, state: PlanState) throws -> Evaluator.Predictions {
-        touchedSamples.formUnion(request.indices)
+        if request.countsAsRead { touchedSamples.formUnion(request.indices) }
         let (weights, context) = weightsAndContext(state.student)
         let classes = state.student.classCount
         let chunks = stride(from: 0, to: request.indices.count, by: Self.predictionChunk).map {

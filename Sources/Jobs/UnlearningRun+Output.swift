@@ -10,9 +10,11 @@ extension UnlearningRun {
     /// Runs `plan` on a copy of `original`, recording its time as the "method" phase; `seconds` adds the time
     /// an interrupted run spent before it resumed.
     func runPlan(
-        _ plan: Plan, from original: Model, execute: Execute, timings: inout RunTimings
+        _ plan: Plan, from original: Model, originalPredictions: Evaluator.Predictions? = nil, execute: Execute,
+        timings: inout RunTimings
     ) async throws -> (state: PlanState, phases: [PhaseLog], touched: Set<Int>, seconds: Double) {
         let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())
+        state.originalPredictions = originalPredictions
         let start = Date()
         let (phases, touched, earlierSeconds) = try await execute(plan, state)
         let elapsed = Date().timeIntervalSince(start)

@@ -107,7 +107,7 @@ public struct UnlearningRun {
             verificationBaselines(verifier, digests: digests)
         }
         stage(JobStage.verifyingBefore, plan.totalSteps)
-        let (before, reused) = try await timings.measure("before") {
+        let (before, reused, originalPredictions) = try await timings.measure("before") {
             try await verifyBefore(original, verifier: verifier, baselines: baselines, digests: digests)
         }
         let target = timings.measure("forget target") {
@@ -119,7 +119,7 @@ public struct UnlearningRun {
         stage(JobStage.running, plan.totalSteps)
 
         let (state, phases, touched, seconds) = try await runPlan(
-            plan, from: original, execute: execute, timings: &timings)
+            plan, from: original, originalPredictions: originalPredictions, execute: execute, timings: &timings)
         let student = state.student
 
         stage(JobStage.verifyingAfter, plan.totalSteps)
@@ -167,13 +167,16 @@ public struct UnlearningRun {
     }
 
     /// The original's verification, from its predictions on every sample: from the store when an earlier run on
-    /// the same original and data left them there (any forget set derives its figures from them).
+    /// the same original and data left them there (any forget set derives its figures from them). Also returns
+    /// the predictions on every training sample, when it has them (not without a cache: it predicts only the
+    /// samples it measures).
     func verifyBefore(
         _ original: Model, verifier: Verifier, baselines: Verifier.Baselines, digests: DatasetDigest?
-    ) async throws -> (VerificationReport, reused: [String]) {
+    ) async throws -> (VerificationReport, reused: [String], train: Evaluator.Predictions?) {
         guard let store = cache?.predictions, let digests else {
             return (
-                try verifier.verify(try await predictions(of: original, verifier: verifier), against: baselines), []
+                try verifier.verify(try await predictions(of: original, verifier: verifier), against: baselines), [],
+                nil
             )
         }
         let key = DirectoryPredictionStore.key(
@@ -181,13 +184,13 @@ public struct UnlearningRun {
             testSha256: digests.testSha256)
         if let cached = store.load(key: key, train: scenario.train, test: scenario.test) {
             log("before: reusing the original's predictions from an earlier run on the same data (\(key.prefix(12)))")
-            return (try verifier.verify(cached, against: baselines), ["original's predictions \(key)"])
+            return (try verifier.verify(cached, against: baselines), ["original's predictions \(key)"], cached.train)
         }
         // Every training sample, whatever the verification measures: any later forget set derives from them.
         let predictions = try await predictions(
             of: original, verifier: verifier, trainIndices: Array(0..<scenario.train.count))
         store.save(predictions, key: key)
-        return (try verifier.verify(predictions, against: baselines), [])
+        return (try verifier.verify(predictions, against: baselines), [], predictions.train)
     }
 
     /// The verification's baselines: from the cache when an earlier run on the same forget set, seed, data and

@@ -83,6 +83,10 @@ enum StepCoding {
                 $0.pointee.kind = LETHE__LOSS_TERM__KIND__DISTILLATION
                 $0.pointee.teacher = encode(teacher, arena)
                 $0.pointee.temperature = temperature
+            case .storedDistillation(let logits, _, let temperature, _):
+                $0.pointee.kind = LETHE__LOSS_TERM__KIND__DISTILLATION
+                $0.pointee.stored_tensor = arena.string(logits)
+                $0.pointee.temperature = temperature
             case .featureMatching(let teacher, let layers, _), .attentionTransfer(let teacher, let layers, _):
                 if case .attentionTransfer = loss {
                     $0.pointee.kind = LETHE__LOSS_TERM__KIND__ATTENTION_TRANSFER
@@ -188,7 +192,8 @@ enum StepCoding {
             isTraining: work.is_training != 0, seed: work.seed)
     }
 
-    /// A part's loss term; stored rows (regression targets, attention maps) are rows 0..<`rows` of their frames.
+    /// A part's loss term; stored rows (regression targets, attention maps, teacher logits) are rows 0..<`rows` of
+    /// their frames.
     static func decode(_ loss: Lethe__LossTerm, rows: Int, samples: Bool) throws(WireError) -> LossComponent {
         guard loss.weight.isFinite else { throw .invalidField("loss weight \(loss.weight) is not finite") }
         let stored = CRead.string(loss.stored_tensor)
@@ -212,6 +217,10 @@ enum StepCoding {
         case LETHE__LOSS_TERM__KIND__DISTILLATION:
             guard loss.temperature.isFinite, loss.temperature > 0 else {
                 throw .invalidField("distillation temperature \(loss.temperature) must be positive")
+            }
+            guard stored.isEmpty else {
+                return .storedDistillation(
+                    logits: stored, rows: Array(0..<rows), temperature: loss.temperature, weight: loss.weight)
             }
             return .distillation(
                 teacher: try decode(try EnvelopeBody.present(loss.teacher, "distillation teacher")),

@@ -166,8 +166,9 @@ public final class ShardComputer: Sendable {
         }
     }
 
-    /// Regression terms read their targets from the dataset or stored rows from the task's tensors: refuse a task
-    /// whose tensors are missing or of the wrong shape instead of failing inside the computation.
+    /// Regression terms read their targets from the dataset or stored rows from the task's tensors, stored
+    /// distillation its teacher's logits: refuse a task whose tensors are missing or of the wrong shape instead of
+    /// failing inside the computation.
     private func checkStoredRows(
         _ loss: LossComponent, rows: Int, dataset: Dataset, model: Model, inputs: [String: Tensor]
     ) throws(ProtocolError) {
@@ -191,6 +192,8 @@ public final class ShardComputer: Sendable {
                 }
             case .tensorRows(let name, _): try stored(name, width: outputs)
             }
+        case .storedDistillation(let logits, _, _, _):
+            try stored(logits, width: model.classCount)
         case .attentionToMaps(let maps, _, let layers, _):
             let shapes = model.featureShapes(at: Set(layers))
             for layer in layers {

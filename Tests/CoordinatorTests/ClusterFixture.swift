@@ -64,6 +64,9 @@ final class ClusterFixture: @unchecked Sendable {
     func run(_ executor: StepExecutor, method name: String = "scrub") throws -> String {
         let plan = try plan(name)
         let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())
+        // As a run's verification hands them over: SCRUB's teacher logits need no prediction tasks, so its first
+        // tasks are gradient shards.
+        state.originalPredictions = Evaluator.predict(original, on: train, indices: Array(0..<train.count))
         try PlanRunner(executor: executor).run(plan, state: state)
         return BitHash.of(state.student.stateDict().map(\.tensor))
     }

@@ -116,6 +116,34 @@ struct MethodTests {
         }
     }
 
+    /// SCRUB's teacher logits are the original's predictions on every training sample: handed over (as a run's
+    /// verification does) they give the bits predicting them gives, without a prediction, and in neither case do
+    /// they count as samples the method read.
+    @Test func handedOverOriginalPredictionsGiveTheBitsOfPredictedOnes() throws {
+        let problem = try toy.problem(SCRUB(variant: .plain), .classes([0]))
+        let original = try toy.original()
+        func run(handingOver: Bool) throws -> (hash: String, touched: Set<Int>, predicted: Bool) {
+            let plan = try SCRUB(variant: .plain).plan(for: problem)
+            let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())
+            if handingOver {
+                state.originalPredictions = Evaluator.predict(
+                    original, on: toy.train, indices: Array(0..<toy.train.count))
+            }
+            let executor = CountingExecutor(
+                LocalExecutor(dataset: toy.train, shards: 2, original: original) { ModelZoo.fmnistMLP(seed: $0) })
+            try PlanRunner(executor: executor).run(plan, state: state)
+            return (
+                BitHash.of(state.student.stateDict().map(\.tensor)), executor.touchedSamples,
+                executor.predictedEverySample
+            )
+        }
+        let (predicted, handed) = (try run(handingOver: false), try run(handingOver: true))
+        #expect(predicted.hash == handed.hash)
+        #expect(predicted.predicted && !handed.predicted)
+        #expect(predicted.touched == handed.touched)
+        #expect(predicted.touched.count < toy.train.count / 2)
+    }
+
     /// `alpha=auto` passes over a candidate that forgets nothing, keeps the first that gets the checked forget
     /// samples below the target, and leaves exactly the model a run with that α fixed leaves.
     @Test func autoAlphaKeepsTheFirstCandidateThatForgets() throws {
@@ -284,5 +312,24 @@ struct MethodParameterTests {
             try MethodParameters(declarations, overrides: ["epochs": "two"])
         }
         #expect(throws: MethodParameterError.malformed("lr")) { try MethodParameters.parseOverrides(["lr"]) }
+    }
+}
+
+/// A local executor that notes whether a prediction covered every training sample.
+final class CountingExecutor: StepExecutor {
+    let inner: LocalExecutor
+    private(set) var predictedEverySample = false
+
+    init(_ inner: LocalExecutor) { self.inner = inner }
+
+    var touchedSamples: Set<Int> { inner.touchedSamples }
+
+    func gradient(_ step: GradientStep, state: PlanState) throws -> StepOutcome {
+        try inner.gradient(step, state: state)
+    }
+
+    func predict(_ request: PredictionRequest, state: PlanState) throws -> Evaluator.Predictions {
+        if request.indices.count == inner.dataset.count { predictedEverySample = true }
+        return try inner.predict(request, state: state)
     }
 }

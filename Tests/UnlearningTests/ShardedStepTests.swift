@@ -154,12 +154,15 @@ struct ShardTaskTests {
                     losses: [
                         .crossEntropy(weight: 1),
                         .distillation(teacher: .randomInitialization(seed: 9), temperature: 4, weight: 0.5),
+                        .storedDistillation(
+                            logits: "teacher", rows: Array((0..<11).reversed()), temperature: 2, weight: 0.25),
                     ]),
                 BatchPart(
                     inputs: .tensorRows(name: "noise", rows: [5, 0, 3, 3, 1]), labels: [1, 2, 3, 4, 5],
                     losses: [.crossEntropy(weight: -1)]),
             ], seed: 4)
         let frozen = FrozenModels(original: original) { ModelZoo.fmnistMLP(seed: $0) }
+        let state = ["noise": noise, "teacher": Tensor.normal(shape: [toy.train.count, 10], using: &generator)]
         for target in [GradientTarget.parameters, .inputs] {
             var step = step
             step.target = target
@@ -168,8 +171,8 @@ struct ShardTaskTests {
                 let inPlace = ShardedStep.compute(
                     step, shard: shard, of: 3,
                     inputs: ShardInputs(
-                        student: student, dataset: toy.train, tensors: ["noise": noise], frozen: frozen.model))
-                let (cut, tensors) = ShardedStep.task(step, shard: shard, of: 3, tensors: ["noise": noise])
+                        student: student, dataset: toy.train, tensors: state, frozen: frozen.model))
+                let (cut, tensors) = ShardedStep.task(step, shard: shard, of: 3, tensors: state)
                 let worker = ShardedStep.compute(
                     cut, shard: 0, of: 1,
                     inputs: ShardInputs(
@@ -181,6 +184,32 @@ struct ShardTaskTests {
                     BitHash.of(worker.inputGradients.compactMap { $0 })
                         == BitHash.of(inPlace.inputGradients.compactMap { $0 }))
             }
+        }
+    }
+
+    /// Distillation from stored logits (the original's, predicted in the evaluator's batches) is distillation from
+    /// the original, up to the low bits a batch's composition changes.
+    @Test func storedLogitsDistilLikeTheTeacherItself() throws {
+        let original = try toy.original()
+        let frozen = FrozenModels(original: original) { ModelZoo.fmnistMLP(seed: $0) }
+        let logits = Evaluator.predict(original, on: toy.train, indices: Array(0..<toy.train.count)).logits
+        let batch = [3, 77, 150, 5, 420, 599, 12]
+        func step(_ loss: LossComponent) -> ShardResult {
+            let step = GradientStep(
+                parts: [BatchPart(inputs: .samples(batch), labels: batch.map { toy.train.labels[$0] }, losses: [loss])],
+                seed: 1)
+            return ShardedStep.compute(
+                step, shard: 0, of: 1,
+                inputs: ShardInputs(
+                    student: ModelZoo.fmnistMLP(seed: 2), dataset: toy.train, tensors: [OriginalLogits.tensor: logits],
+                    frozen: frozen.model))
+        }
+        let stored = step(OriginalLogits.distillation(over: batch, temperature: 4, weight: 1))
+        let run = step(.distillation(teacher: .original, temperature: 4, weight: 1))
+        #expect(stored.weightedLoss > 0.01)
+        #expect(abs(stored.weightedLoss - run.weightedLoss) < 1e-5 * run.weightedLoss)
+        for (a, b) in zip(stored.parameterGradients, run.parameterGradients) {
+            #expect(zip(a.scalars, b.scalars).allSatisfy { abs($0 - $1) <= 1e-5 + 1e-4 * abs($1) })
         }
     }
 }

@@ -34,6 +34,7 @@ let sampleStep = GradientStep(
                 .absoluteError(target: .tensorRows(name: "input/2/loss/1", rows: [0, 1]), weight: 1),
                 .squaredError(target: .dataset, weight: 0.5),
                 .attentionToMaps(maps: "input/2/loss/3/", rows: [0, 1], layers: ["conv1", "conv2"], weight: 50),
+                .storedDistillation(logits: "input/2/loss/4", rows: [0, 1], temperature: 4, weight: 0.001),
             ]),
     ], normalizer: 5, target: .inputs, isTraining: false, seed: 0xDEAD_BEEF_0000_0001)
 

@@ -98,6 +98,29 @@ struct ShardComputerTests {
         #expect(BitHash.of(fromMemory.tensors.map(\.tensor)) == BitHash.of(fromBlob.tensors.map(\.tensor)))
     }
 
+    /// Distillation from stored logits reads them from the task's tensors: a task without them, or with logits of
+    /// another width than the model's classes, is refused before computing.
+    @Test func storedDistillationWithoutFittingLogitsIsRefused() throws {
+        let (computer, context, model, directory) = try setUp()
+        defer { directory.remove() }
+        let weights = model.stateDict().map { NamedTensor($0.name, $0.tensor) }
+        let losses: [LossComponent] = [
+            .storedDistillation(logits: "input/0/loss/0", rows: [0, 1], temperature: 4, weight: 1)
+        ]
+        let distilling = task(context, indices: [0, 1], labels: [0, 0], losses: losses)
+        expectRefusal(computer, distilling, weights, .badRequest, "does not carry")
+        expectRefusal(
+            computer, distilling, weights + [NamedTensor("input/0/loss/0", Tensor(zeros: [2, 7]))], .badShape,
+            "stored tensor 'input/0/loss/0' has shape [2, 7]")
+        let envelope = try computer.run(
+            distilling, tensors: weights + [NamedTensor("input/0/loss/0", Tensor(zeros: [2, 10]))])
+        guard case .shardResult(let report) = envelope.message else {
+            Issue.record("expected a shard result, got \(envelope.message.kind)")
+            return
+        }
+        #expect(report.weightedLoss.isFinite && report.weightedLoss > 0)
+    }
+
     /// A task that asks for parts gets each parameter's gradient once, in parts of at least the bytes it names
     /// (fmnist-mlp: fc3 and fc2, then fc1) or in the result, with the bits of a result that carries them all.
     @Test func gradientPartsCoverEveryParameterOnceWithTheSameBits() throws {

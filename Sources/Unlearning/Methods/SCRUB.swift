@@ -89,30 +89,34 @@ public struct SCRUB: UnlearningMethod {
             layers.isEmpty ? [] : [.featureMatching(teacher: .original, layers: layers, weight: weight)]
         }
 
+        // The teacher's logits are the original's on every training sample, predicted once (or handed over).
         var phases = ForgetTarget.phases(for: problem, override: p.float("stop-accuracy"))
+        phases.append(OriginalLogits.phase(problem))
         for epoch in 0..<epochs {
             if epoch < maxEpochs {
                 let batches = problem.batches(of: problem.forgetSet.forget, size: forgetBatch, draw: "max-\(epoch)")
-                let losses =
-                    [LossComponent.distillation(teacher: .original, temperature: temperature, weight: -1)]
-                    + features(-featureWeight)
                 phases.append(
                     GradientPhase(
                         name: "max epoch \(epoch + 1)", steps: batches.count, optimizer: "sgd", clipNorm: clip,
                         makeStep: { step, _ in
-                            problem.step(over: batches[step], losses: losses, seed: "max-\(epoch)-\(step)")
+                            let losses =
+                                [OriginalLogits.distillation(over: batches[step], temperature: temperature, weight: -1)]
+                                + features(-featureWeight)
+                            return problem.step(over: batches[step], losses: losses, seed: "max-\(epoch)-\(step)")
                         }, stopWhen: { outcome, state in ForgetTarget.reached(outcome, state) }))
             }
             let retain = problem.retainSubset(fraction: retainFraction, draw: "min-\(epoch)")
             let batches = problem.batches(of: retain, size: retainBatch, draw: "min-\(epoch)")
-            let losses: [LossComponent] =
-                [
-                    .crossEntropy(weight: p.float("gamma")),
-                    .distillation(teacher: .original, temperature: temperature, weight: p.float("alpha")),
-                ] + features(featureWeight)
+            let (gamma, alpha) = (p.float("gamma"), p.float("alpha"))
             phases.append(
                 GradientPhase(name: "min epoch \(epoch + 1)", steps: batches.count, optimizer: "sgd", clipNorm: clip) {
-                    step, _ in problem.step(over: batches[step], losses: losses, seed: "min-\(epoch)-\(step)")
+                    step, _ in
+                    let losses: [LossComponent] =
+                        [
+                            .crossEntropy(weight: gamma),
+                            OriginalLogits.distillation(over: batches[step], temperature: temperature, weight: alpha),
+                        ] + features(featureWeight)
+                    return problem.step(over: batches[step], losses: losses, seed: "min-\(epoch)-\(step)")
                 })
             if variant == .rewind { phases.append(Rewinding.snapshot(epoch: epoch, problem: problem)) }
         }

@@ -52,12 +52,15 @@ public enum LossComponent: Equatable, Sendable, Codable {
     /// Σ over layers of the attention-transfer loss per row against stored attention maps: rows `rows` of the
     /// plan-state tensors `maps + layer`, each [*, H·W] (`attentionMaps` of another model's features).
     case attentionToMaps(maps: String, rows: [Int], layers: [String], weight: Float)
+    /// `distillation` against stored teacher logits: rows `rows` of the plan-state tensor `logits` [*, classes]
+    /// (the original's on every training sample, `OriginalLogits`), instead of running the teacher.
+    case storedDistillation(logits: String, rows: [Int], temperature: Float, weight: Float)
 
     public var weight: Float {
         switch self {
         case .crossEntropy(let weight), .distillation(_, _, let weight), .featureMatching(_, _, let weight),
             .attentionTransfer(_, _, let weight), .absoluteError(_, let weight), .squaredError(_, let weight),
-            .attentionToMaps(_, _, _, let weight):
+            .attentionToMaps(_, _, _, let weight), .storedDistillation(_, _, _, let weight):
             weight
         }
     }
@@ -68,7 +71,7 @@ public enum LossComponent: Equatable, Sendable, Codable {
         case .featureMatching(_, let layers, _), .attentionTransfer(_, let layers, _),
             .attentionToMaps(_, _, let layers, _):
             layers
-        case .crossEntropy, .distillation, .absoluteError, .squaredError: []
+        case .crossEntropy, .distillation, .storedDistillation, .absoluteError, .squaredError: []
         }
     }
 }
@@ -156,9 +159,13 @@ public struct PredictionRequest: Equatable, Sendable, Codable {
     }
     public var subject: Subject
     public var indices: [Int]
+    /// Whether the samples count among those the method read (`dataTouched`): not for the original's logits on
+    /// every sample, which stand in for the teacher on the rows the steps read (and count).
+    public var countsAsRead: Bool
 
-    public init(subject: Subject, indices: [Int]) {
+    public init(subject: Subject, indices: [Int], countsAsRead: Bool = true) {
         self.subject = subject
         self.indices = indices
+        self.countsAsRead = countsAsRead
     }
 }

@@ -29,7 +29,7 @@ public final class LocalExecutor: StepExecutor {
     }
 
     public func predict(_ request: PredictionRequest, state: PlanState) throws -> Evaluator.Predictions {
-        touchedSamples.formUnion(request.indices)
+        if request.countsAsRead { touchedSamples.formUnion(request.indices) }
         let model =
             switch request.subject {
             case .student: state.student

@@ -73,6 +73,11 @@ enum LossTerms {
                         student: studentLogits, teacher: teacherLogits, temperature: temperature)) : nil
             return LossTermResult(
                 value: result.value, logitsGradient: result.gradient, teacherInputGradient: teacherInputGradient)
+        case .storedDistillation(let logits, let logitRows, let temperature, _):
+            let result = klDivergence(
+                student: studentLogits, teacher: part.stored(logits, rows: logitRows), temperature: temperature,
+                reduction: .sum)
+            return LossTermResult(value: result.value, logitsGradient: result.gradient)
         case .featureMatching(let model, let layers, _):
             return featureTerm(layers, teacher: teacher(model).features, tap: tap) { student, teacher in
                 normalizedFeatureDistance(student: student, rows: rows, teacher: teacher)

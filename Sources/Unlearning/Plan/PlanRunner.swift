@@ -83,7 +83,7 @@ public final class PlanRunner {
                     lossSum += outcome.loss * Double(stepRows)
                     result = .gradient(outcome)
                 case .predict(let request):
-                    result = .predictions(try executor.predict(request, state: state))
+                    result = .predictions(try state.known(request) ?? executor.predict(request, state: state))
                 case .local:
                     result = .local
                 }

@@ -10,6 +10,10 @@ public final class PlanState {
     public var tensors: [String: Tensor] = [:]
     public var labels: [String: [Int]] = [:]
     public var scalars: [String: Double] = [:]
+    /// The original's predictions on every training sample in the evaluator's batches, when the run already has
+    /// them (its verification's, computed or from the cache): a request for exactly those is answered from them,
+    /// with the bits predicting again would give. Not part of snapshots.
+    public var originalPredictions: Evaluator.Predictions?
 
     public init(student: Model, optimizers: [String: Optimizer] = [:]) {
         self.student = student
@@ -30,5 +34,16 @@ public final class PlanState {
     /// Restores a copy made by `saveStudent(as:)`.
     public func restoreStudent(from prefix: String) throws(StateDictMismatch) {
         try student.load(stateDict: student.stateDict().map { (name: $0.name, tensor: tensors[prefix + $0.name]!) })
+    }
+}
+
+extension PlanState {
+    /// `originalPredictions` when `request` asks for the original's predictions on every training sample, in order.
+    func known(_ request: PredictionRequest) -> Evaluator.Predictions? {
+        guard let originalPredictions, request.subject == .frozen(.original),
+            request.indices.count == originalPredictions.labels.count,
+            request.indices.elementsEqual(0..<request.indices.count)
+        else { return nil }
+        return originalPredictions
     }
 }

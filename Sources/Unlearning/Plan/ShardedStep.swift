@@ -177,6 +177,10 @@ public enum ShardedStep {
                     } else {
                         losses[lossIndex] = .squaredError(target: target, weight: weight)
                     }
+                case .storedDistillation(let logits, let logitRows, let temperature, let weight):
+                    inputs[name] = stateRows(tensors, logits, Array(logitRows[range]))
+                    losses[lossIndex] = .storedDistillation(
+                        logits: name, rows: Array(0..<range.count), temperature: temperature, weight: weight)
                 case .attentionToMaps(let maps, let mapRows, let layers, let weight):
                     for layer in layers {
                         inputs[name + "/" + layer] = stateRows(tensors, maps + layer, Array(mapRows[range]))
