@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CXSMM", pkgConfig: "libxsmm", providers: [.apt(["libxsmm-dev"])]),
 
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CXSMM"], swiftSettings: fast),
@@ -35,7 +36,7 @@ let package = Package(
             dependencies: ["Tensor", "ONNX", "CWinograd", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: fast),
         .target(name: "Checkpoint", dependencies: ["Tensor", "NN", "ONNX"]),
-        .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: fast),
+        .target(name: "Data", dependencies: ["Tensor", "CZlib", "CDeflate"], swiftSettings: fast),
         .target(name: "Unlearning", dependencies: ["NN", "Data"], swiftSettings: fast),
         // Federated learning's arithmetic: client partitions, backdoors, FedAvg, contribution ledgers, ConDa.
         .target(name: "Federated", dependencies: ["Tensor", "NN", "Data"], swiftSettings: fast),

@@ -1,3 +1,4 @@
+import CDeflate
 import CZlib
 
 /// Why a compressed stream could not be decompressed.
@@ -23,7 +24,9 @@ public enum GzipError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// gzip / zlib decompression through zlib's `inflate`. The only file in Lethe that imports zlib.
+/// gzip / zlib decompression: whole gzip members through libdeflate (about 3× zlib's speed: 0.11 against 0.34 s
+/// for FashionMNIST's training images), anything else — and anything libdeflate rejects, so that the error says
+/// what is wrong — through zlib's `inflate`. The only file in Lethe that imports either.
 public enum Gzip {
     /// True when `bytes` starts with the gzip magic 1f 8b.
     public static func hasGzipMagic(_ bytes: [UInt8]) -> Bool {
@@ -32,6 +35,39 @@ public enum Gzip {
 
     /// Decompresses a gzip stream (concatenated members included) or a zlib stream; the header decides.
     public static func decompress(_ input: [UInt8]) throws(GzipError) -> [UInt8] {
+        if let whole = wholeMembers(input) { return whole }
+        return try inflated(input)
+    }
+
+    /// `input` decompressed by libdeflate when it is exactly a run of complete gzip members (each checked against its
+    /// CRC-32 and size, as zlib checks them); nil otherwise.
+    private static func wholeMembers(_ input: [UInt8]) -> [UInt8]? {
+        guard hasGzipMagic(input), let decompressor = libdeflate_alloc_decompressor() else { return nil }
+        defer { libdeflate_free_decompressor(decompressor) }
+        var output = [UInt8](repeating: 0, count: initialCapacity(for: input))
+        var (consumed, produced) = (0, 0)
+        while consumed < input.count {
+            guard input.count - consumed >= 2, input[consumed] == 0x1f, input[consumed + 1] == 0x8b else { return nil }
+            var (read, written) = (0, 0)
+            let result = input.withUnsafeBytes { source in
+                output.withUnsafeMutableBytes { destination in
+                    libdeflate_gzip_decompress_ex(
+                        decompressor, source.baseAddress! + consumed, source.count - consumed,
+                        destination.baseAddress! + produced, destination.count - produced, &read, &written)
+                }
+            }
+            switch result {
+            case LIBDEFLATE_SUCCESS: (consumed, produced) = (consumed + read, produced + written)
+            case LIBDEFLATE_INSUFFICIENT_SPACE: output.append(contentsOf: repeatElement(0, count: output.count))
+            default: return nil
+            }
+        }
+        output.removeSubrange(produced...)
+        return output
+    }
+
+    /// Decompresses with zlib's streaming `inflate`, which tells a truncated stream from a corrupt one.
+    private static func inflated(_ input: [UInt8]) throws(GzipError) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: initialCapacity(for: input))
         var produced = 0
         var stream = z_stream()
