@@ -25,15 +25,16 @@ let package = Package(
         .systemLibrary(name: "CXSMM", pkgConfig: "libxsmm", providers: [.apt(["libxsmm-dev"])]),
 
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CXSMM"], swiftSettings: fast),
-        // Winograd's transforms, compiled for AVX-512, AVX2 and baseline x86-64 (picked at load time), optimised in
-        // debug builds too and never contracted into fused multiply-adds (the same bits on every CPU).
-        .target(name: "CWinograd", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
+        // The engine's C kernels (Winograd's transforms, the pooled convolution's max-pool), compiled for AVX-512,
+        // AVX2 and baseline x86-64 (picked at load time), optimised in debug builds too and never contracted into
+        // fused multiply-adds (the same bits on every CPU).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
         // protobuf-c code generated from proto/onnx.proto by scripts/gen-proto.sh (committed), and its decoder.
         .target(name: "ONNXProtoC", dependencies: ["CProtobufC"]),
         .target(name: "ONNX", dependencies: ["ONNXProtoC", "CProtobufC", "Tensor"]),
         .target(
             name: "NN",
-            dependencies: ["Tensor", "ONNX", "CWinograd", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Tensor", "ONNX", "CKernels", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: fast),
         .target(name: "Checkpoint", dependencies: ["Tensor", "NN", "ONNX"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib", "CDeflate"], swiftSettings: fast),

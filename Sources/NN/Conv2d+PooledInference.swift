@@ -1,3 +1,4 @@
+import CKernels
 import Tensor
 
 extension Conv2d {
@@ -41,35 +42,37 @@ extension Conv2d {
                         }
                         var product = [Float].scratch(count: outChannels * plane)
                         product.withUnsafeMutableBufferPointer { c in
-                            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * planeOut) { pairs in
-                                withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * planeOut) { positions in
-                                    for image in images {
-                                        let column = g.im2col(x, images: image..<image + 1, serial: true)
-                                        column.withUnsafeBufferPointer { col in
-                                            BLAS.sgemm(
-                                                transposeA: false, transposeB: false, m: outChannels, n: plane,
-                                                k: g.rows, a: w.baseAddress!, lda: g.rows, b: col.baseAddress!,
-                                                ldb: plane, c: c.baseAddress!, ldc: plane)
-                                        }
-                                        let pooled = y.baseAddress! + image * outChannels * planeOut
-                                        for o in 0..<outChannels {
-                                            let channel = c.baseAddress! + o * plane
-                                            if let biasValues {
-                                                Vectorized.add(biasValues[o], to: channel, count: plane)
-                                            }
-                                            MaxPool2x2.pool(
-                                                channel, width: g.outputWidth, outH: outH,
-                                                into: pooled + o * planeOut, positions: nil,
-                                                pairs: pairs.baseAddress!, pairPositions: positions.baseAddress!)
-                                        }
-                                        Vectorized.relu(pooled, pooled, count: outChannels * planeOut)
+                            for image in images {
+                                let column = g.im2col(x, images: image..<image + 1, serial: true)
+                                column.withUnsafeBufferPointer { col in
+                                    BLAS.sgemm(
+                                        transposeA: false, transposeB: false, m: outChannels, n: plane, k: g.rows,
+                                        a: w.baseAddress!, lda: g.rows, b: col.baseAddress!, ldb: plane,
+                                        c: c.baseAddress!, ldc: plane)
+                                }
+                                let pooled = y.baseAddress! + image * outChannels * planeOut
+                                for o in 0..<outChannels {
+                                    // The bias added as the pooling reads each element (as `forward` adds it).
+                                    biasValues.withOptionalPointer(at: o) { bias in
+                                        lethe_biased_max_pool_2x2(
+                                            c.baseAddress! + o * plane, g.outputWidth, outH, bias,
+                                            pooled + o * planeOut)
                                     }
                                 }
+                                Vectorized.relu(pooled, pooled, count: outChannels * planeOut)
                             }
                         }
                     }
                 }
             }
         }
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    /// `body` with a pointer to element `index`, or nil when there is no array.
+    fileprivate func withOptionalPointer<Result>(at index: Int, _ body: (UnsafePointer<Float>?) -> Result) -> Result {
+        guard let array = self else { return body(nil) }
+        return array.withUnsafeBufferPointer { body($0.baseAddress! + index) }
     }
 }

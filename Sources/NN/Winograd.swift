@@ -1,4 +1,4 @@
-import CWinograd
+import CKernels
 
 /// Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
 /// CVPR 2016) for 3×3 convolutions with stride 1 and padding 1. Each 2×2 block of output (a *tile*) comes from
@@ -14,7 +14,7 @@ import CWinograd
 ///
 /// Transformed matrices are laid out [ξ][channel][tile], with `stride` (`rowStride`) floats from one channel's row
 /// to the next and tiles numbered image by image, then row by row within an image. The input, output and gradient
-/// transforms are C (`CWinograd`), compiled for the widest vectors of the CPU with the same operations in the same
+/// transforms are C (`CKernels`), compiled for the widest vectors of the CPU with the same operations in the same
 /// order on every one.
 struct WinogradTiling {
     /// Height and width of the input planes, which are also the output's.

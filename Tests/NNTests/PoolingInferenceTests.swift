@@ -116,6 +116,30 @@ struct ReLUPoolingOrderTests {
         )
     }
 
+    /// The pooled path's max-pool (C, with the bias added as it reads) keeps the layers' bits on planes narrower
+    /// than eight pooled columns and wider ones whose last vector overlaps, with NaNs and ties, with and without a
+    /// bias.
+    @Test(arguments: [12, 20, 26], [true, false])
+    func pooledConvolutionKeepsTheLayersBitsOnAwkwardValues(size: Int, biased: Bool) {
+        var generator = SeededGenerator(seed: UInt64(size))
+        let conv = Conv2d(2, 4, kernel: 3, padding: 1, bias: biased, using: &generator)
+        // A channel of zero weights: all its outputs tie (+0, or the bias).
+        conv.weight.value.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: 0, count: 18) }
+        var input = Tensor.normal(shape: [3, 2, size, size], using: &generator)
+        input.withUnsafeMutableBufferPointer { x in
+            for index in [5, size * size - 2 * size, 2 * size * size - 7] { x[index] = .nan }
+        }
+        let model = Model(
+            architecture: "probe", inputShape: [2, size, size], classCount: 1,
+            root: Sequential([
+                (name: "conv", layer: conv), (name: nil, layer: ReLU()), (name: "pool", layer: MaxPool2d(kernel: 2)),
+            ]))
+        let pooled = model.forward(input, mode: .inference)
+        let layers = layerByLayer(model, input, mode: .eval, logitsGradient: nil).logits
+        #expect(pooled.shape == [3, 4, size / 2, size / 2])
+        #expect(bits(pooled) == bits(layers))
+    }
+
     @Test func aTappedReLUKeepsItsOrderAndFeatures() {
         var generator = SeededGenerator(seed: 5)
         let block = Sequential([(name: "act", layer: ReLU()), (name: "pool", layer: MaxPool2d(kernel: 2))])
