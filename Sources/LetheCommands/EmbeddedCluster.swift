@@ -33,7 +33,8 @@ public final class EmbeddedCluster {
     ) throws {
         precondition(count >= 1, "an embedded cluster needs a worker")
         context = try ZeroMQContext()
-        blobs = try BlobStore(directory: directory.appendingPathComponent("coordinator"))
+        // Not flushed to disk: the store lives as long as the run (its callers delete the directory after it).
+        blobs = try BlobStore(directory: directory.appendingPathComponent("coordinator"), durable: false)
         server = try .server(context, bind: endpoint ?? "inproc://lethe-coordinator-\(UUID())", security: .insecure)
         pool = WorkerPool(
             transport: server, blobs: blobs, settings: WorkerPool.Settings(kernelIdentity: BLAS.kernelIdentity),

@@ -11,12 +11,17 @@ import Wire
 /// dead process left half done (or deletes it, once another process has finished that blob).
 public final class BlobStore: Sendable {
     public let directory: URL
+    /// Whether a blob is flushed to disk before it is placed (not for a store that dies with its process).
+    private let durable: Bool
     /// Held while a partial file is measured or appended to.
     private let partialFiles = Mutex(())
     private let partialSuffix = "partial-\(getpid())-\(UUID().uuidString.prefix(8))"
 
-    public init(directory: URL) throws {
+    /// `durable` false skips flushing each blob to disk: for a temporary store deleted with the process that
+    /// uses it (an embedded cluster's), where a crash loses the store anyway.
+    public init(directory: URL, durable: Bool = true) throws {
         self.directory = directory
+        self.durable = durable
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         removeFinishedOrphans()
     }
@@ -64,7 +69,7 @@ public final class BlobStore: Sendable {
     /// Moves a written file into place as blob `sha256`, once durable (rename(2) replaces atomically: whoever
     /// finished the same blob first wrote the same bytes).
     private func place(_ file: IncomingFile, as sha256: String) throws {
-        try file.finish()
+        try file.finish(flushing: durable)
         let target = url(of: sha256)
         try FileManager.default.createDirectory(
             at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -231,9 +236,9 @@ private final class IncomingFile {
         }
     }
 
-    /// Makes what was written durable, or throws why it could not be written.
-    func finish() throws {
-        if failure == 0, fsync(descriptor) != 0 { failure = errno }
+    /// Closes the file, made durable first when `flushing`, or throws why it could not be written.
+    func finish(flushing: Bool) throws {
+        if failure == 0, flushing, fsync(descriptor) != 0 { failure = errno }
         close(descriptor)
         descriptor = -1
         guard failure == 0 else { throw POSIXError(.init(rawValue: failure) ?? .EIO) }

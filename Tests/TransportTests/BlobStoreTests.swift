@@ -4,6 +4,19 @@ import Testing
 import Transport
 
 struct BlobStoreTests {
+    /// A store that is not flushed to disk (an embedded cluster's) stores and serves blobs like a durable one, under
+    /// the same addresses, and a durable store opened on its directory reads them.
+    @Test func aStoreWithoutFlushingKeepsTheSameBlobs() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try BlobStore(directory: directory.url, durable: false)
+        let bytes = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        let whole = try store.put(bytes)
+        let streamed = try store.put { write in bytes.withUnsafeBytes { write($0) } }
+        #expect(whole == BlobStore.sha256(bytes) && streamed == whole)
+        #expect(try BlobStore(directory: directory.url).data(whole) == bytes)
+    }
+
     /// A worker's cache stays within its budget: the least recently used complete blobs go first, never one a task
     /// is about to read (spared, or used within the recent window), nor a partial download.
     @Test func pruningRemovesTheLeastRecentlyUsedBlobsOnly() throws {
