@@ -42,24 +42,24 @@ extension Conv2d {
                         }
                         var product = [Float].scratch(count: outChannels * plane)
                         product.withUnsafeMutableBufferPointer { c in
-                            for image in images {
-                                let column = g.im2col(x, images: image..<image + 1, serial: true)
-                                column.withUnsafeBufferPointer { col in
-                                    BLAS.sgemm(
-                                        transposeA: false, transposeB: false, m: outChannels, n: plane, k: g.rows,
-                                        a: w.baseAddress!, lda: g.rows, b: col.baseAddress!, ldb: plane,
-                                        c: c.baseAddress!, ldc: plane)
-                                }
-                                let pooled = y.baseAddress! + image * outChannels * planeOut
-                                for o in 0..<outChannels {
-                                    // The bias added as the pooling reads each element (as `forward` adds it).
-                                    biasValues.withOptionalPointer(at: o) { bias in
+                            biasValues.withOptionalPointer { biases in
+                                for image in images {
+                                    let column = g.im2col(x, images: image..<image + 1, serial: true)
+                                    column.withUnsafeBufferPointer { col in
+                                        BLAS.sgemm(
+                                            transposeA: false, transposeB: false, m: outChannels, n: plane, k: g.rows,
+                                            a: w.baseAddress!, lda: g.rows, b: col.baseAddress!, ldb: plane,
+                                            c: c.baseAddress!, ldc: plane)
+                                    }
+                                    let pooled = y.baseAddress! + image * outChannels * planeOut
+                                    for o in 0..<outChannels {
+                                        // The bias added as the pooling reads each element (as `forward` adds it).
                                         lethe_biased_max_pool_2x2(
-                                            c.baseAddress! + o * plane, g.outputWidth, outH, bias,
+                                            c.baseAddress! + o * plane, g.outputWidth, outH, biases.map { $0 + o },
                                             pooled + o * planeOut)
                                     }
+                                    Vectorized.relu(pooled, pooled, count: outChannels * planeOut)
                                 }
-                                Vectorized.relu(pooled, pooled, count: outChannels * planeOut)
                             }
                         }
                     }
@@ -70,9 +70,9 @@ extension Conv2d {
 }
 
 extension Optional where Wrapped == [Float] {
-    /// `body` with a pointer to element `index`, or nil when there is no array.
-    fileprivate func withOptionalPointer<Result>(at index: Int, _ body: (UnsafePointer<Float>?) -> Result) -> Result {
+    /// `body` with a pointer to the array's elements, or nil when there is no array.
+    fileprivate func withOptionalPointer<Result>(_ body: (UnsafePointer<Float>?) -> Result) -> Result {
         guard let array = self else { return body(nil) }
-        return array.withUnsafeBufferPointer { body($0.baseAddress! + index) }
+        return array.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 }
