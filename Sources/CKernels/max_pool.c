@@ -1,7 +1,9 @@
-// The 2×2 max-pool after an im2col convolution at inference (Conv2d's pooled path), with the convolution's bias:
-// one pass over the product plane instead of a bias pass, a pairing pass and a combining pass. Eight outputs at a
-// time, a line's even and odd columns the two halves of a 16-lane load; a line whose length is not a multiple of
-// eight ends with a vector overlapping the one before (it writes the same values again).
+// The common 2×2, stride-2 max-pool: at inference after an im2col convolution (Conv2d's pooled path, with the
+// convolution's bias), and in training with each maximum's position and its backward pass (MaxPool2d). One pass
+// over a plane each. Eight outputs at a time, a line's even and odd columns the two halves of a 16-lane load; a line
+// whose length is not a multiple of eight ends with a vector overlapping the one before (it writes the same values
+// again). A window's maximum is the element a scan in the order top-left, top-right, bottom-left, bottom-right takes:
+// the first NaN, else the first of equal maxima (each line's pair first, then the two lines' winners).
 #include "max_pool.h"
 #include "lanes.h"
 
@@ -38,4 +40,61 @@ void lethe_biased_max_pool_2x2(const float *plane, long width, long out_rows, co
             at = k + 8;
         }
     }
+}
+
+/// Lanes 0…7 of a line's pairs from pair `k`: the positions of their left elements in the plane.
+#define LEFT_POSITIONS(first) ((i8){0, 2, 4, 6, 8, 10, 12, 14} + (int32_t)(first))
+#define CHOOSE_POSITION(mask, when, otherwise) (((mask) & (when)) | (~(mask) & (otherwise)))
+
+LETHE_CLONES
+void lethe_max_pool_2x2_positions(const float *plane, long width, long out_rows, float *out, int32_t *positions) {
+    const long out_width = width / 2;
+    for (long row = 0; row < out_rows; row++) {
+        const float *upper = plane + 2 * row * width, *lower = upper + width;
+        for (long at = 0;;) {
+            const long k = at < out_width - 8 ? at : out_width - 8;
+            const f16 up = LOAD16(upper + 2 * k), down = LOAD16(lower + 2 * k);
+            const f8 up_left = EVEN_HALF(up), up_right = ODD_HALF(up);
+            const f8 down_left = EVEN_HALF(down), down_right = ODD_HALF(down);
+            const i8 up_left_at = LEFT_POSITIONS(2 * row * width + 2 * k), down_left_at = up_left_at + (int32_t)width;
+            const i8 up_takes = TAKES(up_right, up_left), down_takes = TAKES(down_right, down_left);
+            const f8 top = CHOOSE(up_takes, up_right, up_left), bottom = CHOOSE(down_takes, down_right, down_left);
+            const i8 top_at = CHOOSE_POSITION(up_takes, up_left_at + 1, up_left_at);
+            const i8 bottom_at = CHOOSE_POSITION(down_takes, down_left_at + 1, down_left_at);
+            const i8 lower_takes = TAKES(bottom, top);
+            STORE(CHOOSE(lower_takes, bottom, top), out + row * out_width + k);
+            STORE(CHOOSE_POSITION(lower_takes, bottom_at, top_at), positions + row * out_width + k);
+            if (k == out_width - 8) break;
+            at = k + 8;
+        }
+    }
+}
+
+LETHE_CLONES
+void lethe_max_pool_2x2_backward(
+    const float *gradient, const int32_t *positions, const float *rectified, long height, long width, long out_rows,
+    float *plane_gradient) {
+    const long out_width = width / 2;
+    const f8 zero = {0};
+    for (long row = 0; row < out_rows; row++) {
+        float *upper = plane_gradient + 2 * row * width, *lower = upper + width;
+        for (long at = 0;;) {
+            const long k = at < out_width - 8 ? at : out_width - 8;
+            const long first = row * out_width + k;
+            f8 g = LOAD8(gradient + first);
+            if (rectified) g = CHOOSE(LOAD8(rectified + first) > zero, g, zero);
+            // Added to the zero the element held, as a scatter into a zeroed plane would (−0 becomes +0).
+            const f8 spread = zero + g;
+            const i8 offset = LOAD(i8, positions + first) - LEFT_POSITIONS(2 * row * width + 2 * k);
+            const f8 top_left = CHOOSE(offset == 0, spread, zero), top_right = CHOOSE(offset == 1, spread, zero);
+            const f8 bottom_left = CHOOSE(offset == (int32_t)width, spread, zero);
+            const f8 bottom_right = CHOOSE(offset == (int32_t)width + 1, spread, zero);
+            STORE(INTERLEAVING(top_left, top_right), upper + 2 * k);
+            STORE(INTERLEAVING(bottom_left, bottom_right), lower + 2 * k);
+            if (k == out_width - 8) break;
+            at = k + 8;
+        }
+    }
+    // An odd height's last line is in no window.
+    memset(plane_gradient + 2 * out_rows * width, 0, sizeof(float) * (size_t)((height - 2 * out_rows) * width));
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Tensor
 
 /// Max pooling over NCHW input with a square window; padding counts as −∞ and the gradient goes to the
@@ -73,8 +74,8 @@ public final class MaxPool2d: Layer {
         return output
     }
 
-    /// The common 2×2, stride-2 window over planes of even width (`MaxPool2x2`); the maxima's positions only when
-    /// a backward pass follows.
+    /// The common 2×2, stride-2 window over planes of even width (in C from 16 columns, else `MaxPool2x2`); the
+    /// maxima's positions only when a backward pass follows.
     private func pool2x2(_ input: Tensor, planes: Int, outH: Int, keepsPositions: Bool, rectifying: Bool) -> Tensor {
         let (height, width) = (input.shape[2], input.shape[3])
         let planeOut = outH * width / 2
@@ -88,14 +89,21 @@ public final class MaxPool2d: Layer {
                         withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * planeOut) { pairs in
                             withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * planeOut) { pairPositions in
                                 for plane in range {
-                                    MaxPool2x2.pool(
-                                        x.baseAddress! + plane * height * width, width: width, outH: outH,
-                                        into: y.baseAddress! + plane * planeOut,
-                                        positions: keepsPositions ? arg.baseAddress! + plane * planeOut : nil,
-                                        pairs: pairs.baseAddress!, pairPositions: pairPositions.baseAddress!)
-                                    guard rectifying else { continue }
-                                    let out = y.baseAddress! + plane * planeOut
-                                    Vectorized.relu(out, out, count: planeOut)
+                                    let (source, out) = (
+                                        x.baseAddress! + plane * height * width, y.baseAddress! + plane * planeOut
+                                    )
+                                    if width >= 16 && keepsPositions {
+                                        lethe_max_pool_2x2_positions(
+                                            source, width, outH, out, arg.baseAddress! + plane * planeOut)
+                                    } else if width >= 16 {
+                                        lethe_biased_max_pool_2x2(source, width, outH, nil, out)
+                                    } else {
+                                        MaxPool2x2.pool(
+                                            source, width: width, outH: outH, into: out,
+                                            positions: keepsPositions ? arg.baseAddress! + plane * planeOut : nil,
+                                            pairs: pairs.baseAddress!, pairPositions: pairPositions.baseAddress!)
+                                    }
+                                    if rectifying { Vectorized.relu(out, out, count: planeOut) }
                                 }
                             }
                         }
@@ -166,6 +174,9 @@ public final class MaxPool2d: Layer {
         let planeOut = outputGradient.shape[2] * outputGradient.shape[3]
         let rectified = rectifiedOutput ?? Tensor(zeros: [0])
         let masks = rectifiedOutput != nil
+        let (height, width) = (inputShape[2], inputShape[3])
+        // The common 2×2 window over planes at least 16 wide: one C pass a plane (`lethe_max_pool_2x2_backward`).
+        let twoByTwo = kernel == 2 && stride == 2 && padding == 0 && width % 2 == 0 && width >= 16
         // Each plane is zeroed by the thread that spreads its gradient, just before (not in one serial pass).
         return Tensor(shape: inputShape) { dx in
             outputGradient.withUnsafeBufferPointer { dy in
@@ -173,6 +184,13 @@ public final class MaxPool2d: Layer {
                     rectified.withUnsafeBufferPointer { y in
                         Parallel.forEach(inputShape[0] * inputShape[1], grain: 8) { range in
                             for plane in range {
+                                if twoByTwo {
+                                    lethe_max_pool_2x2_backward(
+                                        dy.baseAddress! + plane * planeOut, arg.baseAddress! + plane * planeOut,
+                                        masks ? y.baseAddress! + plane * planeOut : nil, height, width, height / 2,
+                                        dx.baseAddress! + plane * planeIn)
+                                    continue
+                                }
                                 (dx.baseAddress! + plane * planeIn).initialize(repeating: 0, count: planeIn)
                                 for i in 0..<planeOut {
                                     let out = plane * planeOut + i

@@ -29,7 +29,7 @@ struct MaxPoolWindowTests {
         a.count != b.count ? 0 : a.indices.first { a[$0].bitPattern != b[$0].bitPattern }
     }
 
-    @Test(arguments: [(2, 2), (3, 4), (4, 6), (5, 14), (14, 14), (7, 18), (28, 28), (6, 30)])
+    @Test(arguments: [(2, 2), (3, 4), (4, 6), (5, 14), (14, 14), (7, 18), (28, 28), (6, 30), (9, 16), (4, 34)])
     func takesTheElementOfAWindowScan(height: Int, width: Int) {
         let planes = 3
         var generator = SeededGenerator(seed: UInt64(height * 100 + width))
@@ -59,5 +59,29 @@ struct MaxPoolWindowTests {
         for (window, index) in expected.enumerated() { reference[index] += Float(window + 1) }
         let misrouted = firstDifference(routed, reference)
         #expect(misrouted == nil, "the gradient at input \(misrouted ?? -1) differs from the scan's routing")
+    }
+
+    /// A pool that rectified its output passes only its positive maxima's gradient, as 0 + the gradient (a
+    /// negative zero arrives as +0, a NaN as a NaN) at the element each window took and +0 everywhere else: the
+    /// bits of a ReLU's mask followed by a scatter into a zeroed plane, whichever kernel runs (narrow planes in
+    /// Swift, from 16 columns in C).
+    @Test(arguments: [(5, 14), (28, 28), (7, 18), (9, 16), (3, 40)])
+    func rectifiedBackwardHasTheBitsOfMaskAndScatter(height: Int, width: Int) {
+        let planes = 4
+        var generator = SeededGenerator(seed: UInt64(height * 1000 + width))
+        let x = (0..<(planes * height * width)).map { _ in Float(Int.random(in: -3...3, using: &generator)) }
+        let input = Tensor(shape: [1, planes, height, width], scalars: x)
+        let taken = scanned(x, planes: planes, height: height, width: width)
+        let pool = MaxPool2d(kernel: 2)
+        let pooled = pool.forwardRectified(input, mode: .train())
+        let special: [Float] = [-0.0, .nan, -1.5, 0, 2.25]
+        let g = taken.indices.map { special[$0 % special.count] * (Float($0 % 7) + 1) }
+        let routed = pool.backward(Tensor(shape: pooled.shape, scalars: g)).scalars
+        var reference = [Float](repeating: 0, count: x.count)
+        for (window, index) in taken.enumerated() { reference[index] += pooled.scalars[window] > 0 ? g[window] : 0 }
+        let wrong = firstDifference(routed, reference)
+        #expect(
+            wrong == nil,
+            "input \(wrong ?? -1): \(wrong.map { routed[$0] } ?? 0) instead of \(wrong.map { reference[$0] } ?? 0)")
     }
 }
