@@ -97,7 +97,7 @@ public enum HTMLReport {
         guard !damaged.isEmpty else { return "" }
         return
             "<p><b>Retained classes more than \(Int(100 * ClassFidelity.flagThreshold)) points below \(ClassFidelity.judgedAgainst(damaged)):</b> "
-            + escape(damaged.map(\.summary).joined(separator: ", ")) + ".</p>"
+            + escape(ClassFidelity.flaggedSummary(damaged)) + ".</p>"
     }
 
     /// The verdict: the forget target and budgets the run was judged by, and every target it missed.

@@ -138,7 +138,7 @@ public struct UnlearningReport: Codable {
         if !damaged.isEmpty {
             rows.append(
                 "retained classes more than \(Int(100 * ClassFidelity.flagThreshold)) points below \(ClassFidelity.judgedAgainst(damaged)): "
-                    + damaged.map(\.summary).joined(separator: ", "))
+                    + ClassFidelity.flaggedSummary(damaged))
         }
         rows.append("MIA (loss)           \(percent(before.mia))   \(percent(after.mia))")
         rows.append("MIA (entropy)        \(percent(before.miaEntropy))   \(percent(after.miaEntropy))")

@@ -43,6 +43,14 @@ public struct ClassFidelity: Sendable, Codable, Equatable {
         rows.contains { $0.retrain != nil } ? "the original and the retrain" : "the original"
     }
 
+    /// The flagged classes' summaries; flagged against the original alone, with what that leaves open.
+    public static func flaggedSummary(_ rows: [ClassFidelity]) -> String {
+        rows.map(\.summary).joined(separator: ", ")
+            + (rows.contains { $0.retrain != nil }
+                ? ""
+                : " (retraining moves retained classes too: --reference <retrained weights> tells damage from that)")
+    }
+
     /// "class 2 −14.2 points vs original, −12.0 points vs retrain" for a flagged class.
     public var summary: String {
         var text = "class \(label) " + Self.points(change) + " vs original"

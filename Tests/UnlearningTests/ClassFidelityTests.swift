@@ -26,4 +26,16 @@ struct ClassFidelityTests {
         let alone = ClassFidelity.compare(before: [0.90, 0.90], after: [0.87, 0.869])
         #expect(alone.map(\.flagged) == [false, true] && alone.allSatisfy { $0.retrain == nil })
     }
+
+    /// Flagged against the original alone, the list says what a retrain would settle; with a retrain it does not.
+    @Test func flaggedAgainstTheOriginalAloneSaysWhatARetrainWouldSettle() {
+        let alone = ClassFidelity.compare(before: [0.90, 0.90], after: [0.10, 0.818], forgotten: [0]).filter(\.flagged)
+        #expect(ClassFidelity.judgedAgainst(alone) == "the original")
+        #expect(
+            ClassFidelity.flaggedSummary(alone)
+                == "class 1 −8.2 points vs original (retraining moves retained classes too: --reference <retrained weights> tells damage from that)"
+        )
+        let judged = ClassFidelity.compare(before: [0.9], after: [0.8], retrain: [0.9]).filter(\.flagged)
+        #expect(ClassFidelity.flaggedSummary(judged) == "class 0 −10.0 points vs original, −10.0 points vs retrain")
+    }
 }
