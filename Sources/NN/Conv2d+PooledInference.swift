@@ -40,6 +40,14 @@ extension Conv2d {
                             }
                             return
                         }
+                        guard !usesDirect(g) else {
+                            biasValues.withOptionalPointer { biases in
+                                directImages(
+                                    x.baseAddress!, images: images, g, weights: w.baseAddress!, bias: biases,
+                                    into: y.baseAddress!, pooled: true)
+                            }
+                            return
+                        }
                         var product = [Float].scratch(count: outChannels * plane)
                         product.withUnsafeMutableBufferPointer { c in
                             biasValues.withOptionalPointer { biases in
@@ -71,7 +79,7 @@ extension Conv2d {
 
 extension Optional where Wrapped == [Float] {
     /// `body` with a pointer to the array's elements, or nil when there is no array.
-    fileprivate func withOptionalPointer<Result>(_ body: (UnsafePointer<Float>?) -> Result) -> Result {
+    func withOptionalPointer<Result>(_ body: (UnsafePointer<Float>?) -> Result) -> Result {
         guard let array = self else { return body(nil) }
         return array.withUnsafeBufferPointer { body($0.baseAddress) }
     }

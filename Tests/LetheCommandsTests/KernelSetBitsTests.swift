@@ -7,7 +7,8 @@ import Testing
 /// change that keeps the bits with one kernel set can still change them with another (splitting a GEMM's columns
 /// moves some into the kernel's edge code, which rounds differently on the Haswell kernels but not on the SkylakeX
 /// ones). These digests move only when a change means to change the arithmetic; docs/PERFORMANCE.md then lists it
-/// with the kernel identity (session 21: Winograd's 3×3 convolutions, `openblas/…+libxsmm/…`).
+/// with the kernel identity (session 21: Winograd's 3×3 convolutions; session 24: direct 3×3 convolutions over few
+/// channels, `engine/3`).
 @Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist")))
 struct KernelSetBitsTests {
     let common = EndToEndTests()
@@ -16,9 +17,9 @@ struct KernelSetBitsTests {
     /// the file's sha256: its metadata names the data directory) per kernel set, and the CPU flags that kernel set
     /// needs.
     static let pinned: [(kernels: String, flags: [String], bits: String)] = [
-        ("Sandybridge", ["avx"], "e8af064442bfaeee"),
-        ("Haswell", ["avx2", "fma"], "267ef2cef5dfc1aa"),
-        ("SkylakeX", ["avx512f", "avx512bw", "avx512dq", "avx512vl"], "77682f007da23d62"),
+        ("Sandybridge", ["avx"], "c49f13d08418ee10"),
+        ("Haswell", ["avx2", "fma"], "89279566f1f8edb8"),
+        ("SkylakeX", ["avx512f", "avx512bw", "avx512dq", "avx512vl"], "84a3272ed5ba78dd"),
     ]
 
     @Test func trainingGivesThePinnedBitsWithEveryKernelSetThisCPURuns() async throws {

@@ -27,6 +27,15 @@ struct GradientCheckTests {
         expectPasses(layer, random([2, 2, 8, 8]))
     }
 
+    /// 3×3 convolutions over few channels on planes at least 16 wide run directly (`Conv2d+Direct`): input, weight
+    /// and bias gradients, on a width that is a multiple of 16 and on one that is not.
+    @Test(arguments: [(1, 4, 6, 16), (3, 2, 5, 18)])
+    func directConv2d(inChannels: Int, outChannels: Int, height: Int, width: Int) {
+        var generator = SeededGenerator(seed: 13)
+        let layer = Conv2d(inChannels, outChannels, kernel: 3, padding: 1, using: &generator)
+        expectPasses(layer, random([2, inChannels, height, width]))
+    }
+
     @Test func conv2dWithoutBias() {
         var generator = SeededGenerator(seed: 4)
         expectPasses(

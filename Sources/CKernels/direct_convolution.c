@@ -1,0 +1,95 @@
+// 3×3 convolutions with stride 1 and padding 1 over few input channels (conv1 of fmnist-cnn: one), computed
+// directly from zero-padded planes instead of through a column matrix and a GEMM with an inner dimension of 9:
+// the forward pass, the input gradient (the same kernel over the padded output gradient, with the weights
+// transposed and flipped) and the weight and bias gradients (per-lane sums, reduced in lane order). Sixteen
+// output columns at a time, four lines at a time in the forward pass so that four independent sums overlap; a
+// line's last block overlaps the one before where the width is not a multiple of 16 (it computes the same values
+// again). Every output is the same IEEE products and additions in the same order whichever clone runs.
+#include "direct_convolution.h"
+#include "lanes.h"
+
+typedef int32_t i16 __attribute__((vector_size(64)));
+#define SPLAT16(x) ((f16){0} + (x))
+
+long lethe_direct_padded_width(long width) { return (width + 15) / 16 * 16 + 16; }
+
+LETHE_CLONES
+void lethe_direct_pad(const float *planes, long channels, long height, long width, float *padded) {
+    const long pw = lethe_direct_padded_width(width), ph = height + 2;
+    memset(padded, 0, sizeof(float) * (size_t)(channels * ph * pw));
+    for (long c = 0; c < channels; c++)
+        for (long y = 0; y < height; y++)
+            memcpy(padded + (c * ph + y + 1) * pw + 1, planes + (c * height + y) * width, sizeof(float) * (size_t)width);
+}
+
+LETHE_CLONES
+void lethe_direct_convolution_plane(
+    const float *padded, long channels, long height, long width, const float *kernel, const float *bias,
+    float *out) {
+    const long pw = lethe_direct_padded_width(width), ph = height + 2;
+    for (long group = 0;; group += 4) {
+        const long y = group + 4 <= height ? group : height - 4;
+        for (long at = 0;;) {
+            const long x = at + 16 <= width ? at : width - 16;
+            f16 sum[4] = {{0}, {0}, {0}, {0}};
+            for (long c = 0; c < channels; c++) {
+                const float *rows = padded + (c * ph + y) * pw + x;
+                const float *k = kernel + c * 9;
+                for (int ky = 0; ky < 3; ky++)
+                    for (int kx = 0; kx < 3; kx++) {
+                        const f16 w = SPLAT16(k[ky * 3 + kx]);
+                        for (int line = 0; line < 4; line++) sum[line] += w * LOAD16(rows + (line + ky) * pw + kx);
+                    }
+            }
+            for (int line = 0; line < 4; line++) {
+                const f16 value = bias ? sum[line] + SPLAT16(*bias) : sum[line];
+                STORE(value, out + (y + line) * width + x);
+            }
+            if (x + 16 >= width) break;
+            at = x + 16;
+        }
+        if (y + 4 >= height) break;
+    }
+}
+
+LETHE_CLONES
+void lethe_direct_gradient_lanes(
+    const float *padded, long channels, long height, long width, const float *gradient, float *lanes) {
+    const long pw = lethe_direct_padded_width(width), ph = height + 2;
+    // Whole blocks of 16 columns, then (where the width is not a multiple of 16) the line's last 16 columns with
+    // the lanes the blocks covered masked out: their products add nothing (not even a NaN from an infinite pixel).
+    const long whole = width / 16 * 16, last = width - 16;
+    const i16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const i16 fresh = lane >= (int32_t)(whole - last);
+    for (long c = 0; c < channels; c++) {
+        f16 sums[9];
+        for (int k = 0; k < 9; k++) sums[k] = LOAD16(lanes + (c * 9 + k) * 16);
+        for (long y = 0; y < height; y++) {
+            const float *line = gradient + y * width, *rows = padded + (c * ph + y) * pw;
+            for (long x = 0; x < whole; x += 16) {
+                const f16 g = LOAD16(line + x);
+                for (int k = 0; k < 9; k++) sums[k] += g * LOAD16(rows + (k / 3) * pw + k % 3 + x);
+            }
+            if (whole == width) continue;
+            const f16 g = LOAD16(line + last);
+            for (int k = 0; k < 9; k++)
+                sums[k] += (f16)((i16)(g * LOAD16(rows + (k / 3) * pw + k % 3 + last)) & fresh);
+        }
+        for (int k = 0; k < 9; k++) STORE(sums[k], lanes + (c * 9 + k) * 16);
+    }
+    f16 bias = LOAD16(lanes + channels * 9 * 16);
+    for (long y = 0; y < height; y++) {
+        const float *line = gradient + y * width;
+        for (long x = 0; x < whole; x += 16) bias += LOAD16(line + x);
+        if (whole != width) bias += (f16)((i16)LOAD16(line + last) & fresh);
+    }
+    STORE(bias, lanes + channels * 9 * 16);
+}
+
+void lethe_direct_reduce_lanes(const float *lanes, long count, float *sums) {
+    for (long i = 0; i < count; i++) {
+        float sum = lanes[16 * i];
+        for (int lane = 1; lane < 16; lane++) sum += lanes[16 * i + lane];
+        sums[i] = sum;
+    }
+}
