@@ -10,6 +10,8 @@
 
 typedef int32_t i16 __attribute__((vector_size(64)));
 #define SPLAT16(x) ((f16){0} + (x))
+/// a · b + c rounded once (a fused multiply-add in every clone: the instruction, or libm's fmaf).
+#define FMA16(a, b, c) __builtin_elementwise_fma((a), (b), (c))
 
 long lethe_direct_padded_width(long width) { return (width + 15) / 16 * 16 + 16; }
 
@@ -22,6 +24,22 @@ void lethe_direct_pad(const float *planes, long channels, long height, long widt
             memcpy(padded + (c * ph + y + 1) * pw + 1, planes + (c * height + y) * width, sizeof(float) * (size_t)width);
 }
 
+/// The four lines' sums of the 16 columns from `x` on lines `y`…`y + 3` of one output plane (see
+/// `lethe_direct_convolution_plane`).
+#define DIRECT_SUMS(sum, padded, channels, ph, pw, kernel, y, x) \
+    do { \
+        for (long c_ = 0; c_ < (channels); c_++) { \
+            const float *rows_ = (padded) + (c_ * (ph) + (y)) * (pw) + (x); \
+            const float *k_ = (kernel) + c_ * 9; \
+            for (int ky_ = 0; ky_ < 3; ky_++) \
+                for (int kx_ = 0; kx_ < 3; kx_++) { \
+                    const f16 w_ = SPLAT16(k_[ky_ * 3 + kx_]); \
+                    for (int line_ = 0; line_ < 4; line_++) \
+                        (sum)[line_] = FMA16(w_, LOAD16(rows_ + (line_ + ky_) * (pw) + kx_), (sum)[line_]); \
+                } \
+        } \
+    } while (0)
+
 LETHE_CLONES
 void lethe_direct_convolution_plane(
     const float *padded, long channels, long height, long width, const float *kernel, const float *bias,
@@ -32,15 +50,7 @@ void lethe_direct_convolution_plane(
         for (long at = 0;;) {
             const long x = at + 16 <= width ? at : width - 16;
             f16 sum[4] = {{0}, {0}, {0}, {0}};
-            for (long c = 0; c < channels; c++) {
-                const float *rows = padded + (c * ph + y) * pw + x;
-                const float *k = kernel + c * 9;
-                for (int ky = 0; ky < 3; ky++)
-                    for (int kx = 0; kx < 3; kx++) {
-                        const f16 w = SPLAT16(k[ky * 3 + kx]);
-                        for (int line = 0; line < 4; line++) sum[line] += w * LOAD16(rows + (line + ky) * pw + kx);
-                    }
-            }
+            DIRECT_SUMS(sum, padded, channels, ph, pw, kernel, y, x);
             for (int line = 0; line < 4; line++) {
                 const f16 value = bias ? sum[line] + SPLAT16(*bias) : sum[line];
                 STORE(value, out + (y + line) * width + x);
@@ -49,6 +59,32 @@ void lethe_direct_convolution_plane(
             at = x + 16;
         }
         if (y + 4 >= height) break;
+    }
+}
+
+LETHE_CLONES
+void lethe_direct_convolution_pooled_plane(
+    const float *padded, long channels, long height, long width, const float *kernel, const float *bias,
+    float *pooled) {
+    const long pw = lethe_direct_padded_width(width), ph = height + 2, pooled_width = width / 2;
+    const f16 lanes_bias = SPLAT16(bias ? *bias : 0.0f);
+    for (long y = 0; y < height; y += 4) {
+        for (long at = 0;;) {
+            const long x = at + 16 <= width ? at : width - 16;
+            f16 sum[4] = {{0}, {0}, {0}, {0}};
+            DIRECT_SUMS(sum, padded, channels, ph, pw, kernel, y, x);
+            for (int pair = 0; pair < 2; pair++) {
+                const f16 up = bias ? sum[2 * pair] + lanes_bias : sum[2 * pair];
+                const f16 down = bias ? sum[2 * pair + 1] + lanes_bias : sum[2 * pair + 1];
+                const f8 up_left = EVEN_HALF(up), up_right = ODD_HALF(up);
+                const f8 down_left = EVEN_HALF(down), down_right = ODD_HALF(down);
+                const f8 top = CHOOSE(TAKES(up_right, up_left), up_right, up_left);
+                const f8 bottom = CHOOSE(TAKES(down_right, down_left), down_right, down_left);
+                STORE(CHOOSE(TAKES(bottom, top), bottom, top), pooled + (y / 2 + pair) * pooled_width + x / 2);
+            }
+            if (x + 16 >= width) break;
+            at = x + 16;
+        }
     }
 }
 
@@ -68,7 +104,7 @@ void lethe_direct_gradient_lanes(
             const float *line = gradient + y * width, *rows = padded + (c * ph + y) * pw;
             for (long x = 0; x < whole; x += 16) {
                 const f16 g = LOAD16(line + x);
-                for (int k = 0; k < 9; k++) sums[k] += g * LOAD16(rows + (k / 3) * pw + k % 3 + x);
+                for (int k = 0; k < 9; k++) sums[k] = FMA16(g, LOAD16(rows + (k / 3) * pw + k % 3 + x), sums[k]);
             }
             if (whole == width) continue;
             const f16 g = LOAD16(line + last);

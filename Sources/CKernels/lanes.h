@@ -12,7 +12,7 @@
 #pragma clang fp contract(off)
 
 #if defined(__x86_64__) && defined(__clang__)
-#define LETHE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define LETHE_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
 #else
 #define LETHE_CLONES
 #endif

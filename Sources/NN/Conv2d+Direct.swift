@@ -29,7 +29,9 @@ extension Conv2d {
     ) {
         let (plane, rows) = (g.outputPlane, g.rows)
         let planeOut = g.outputHeight / 2 * (g.outputWidth / 2)
-        var scratch = [Float].scratch(count: pooled ? plane : 0)
+        // Lines in fours pair up into the pool's windows: each group of four pooled as it is computed.
+        let poolsAsItComputes = pooled && g.height % 4 == 0
+        var scratch = [Float].scratch(count: pooled && !poolsAsItComputes ? plane : 0)
         scratch.withUnsafeMutableBufferPointer { scratch in
             for image in images {
                 let x = Self.padded(input + image * g.channels * g.height * g.width, channels: g.channels, g)
@@ -41,12 +43,18 @@ extension Conv2d {
                                 output + (image * outChannels + o) * plane)
                             continue
                         }
+                        let target = output + (image * outChannels + o) * planeOut
+                        if poolsAsItComputes {
+                            lethe_direct_convolution_pooled_plane(
+                                x.baseAddress!, g.channels, g.height, g.width, weights + o * rows, bias.map { $0 + o },
+                                target)
+                            continue
+                        }
                         lethe_direct_convolution_plane(
                             x.baseAddress!, g.channels, g.height, g.width, weights + o * rows, nil,
                             scratch.baseAddress!)
                         lethe_biased_max_pool_2x2(
-                            scratch.baseAddress!, g.width, g.outputHeight / 2, bias.map { $0 + o },
-                            output + (image * outChannels + o) * planeOut)
+                            scratch.baseAddress!, g.width, g.outputHeight / 2, bias.map { $0 + o }, target)
                     }
                 }
                 if pooled {

@@ -15,6 +15,13 @@ void lethe_direct_convolution_plane(
     const float *padded, long channels, long height, long width, const float *kernel, const float *bias,
     float *out);
 
+/// `lethe_direct_convolution_plane`'s plane (height a multiple of 4, width even) plus *bias, max-pooled over 2×2
+/// windows with stride 2 into `pooled` ([height / 2][width / 2]) as it is computed: the values
+/// `lethe_biased_max_pool_2x2` takes from the written plane.
+void lethe_direct_convolution_pooled_plane(
+    const float *padded, long channels, long height, long width, const float *kernel, const float *bias,
+    float *pooled);
+
 /// Adds one image's terms of one output channel's weight and bias gradients to `lanes` ([channels · 9 + 1][16]:
 /// lane sums of each kernel element's products, then of the bias's), from the image's padded planes and the
 /// output channel's gradient plane (`height` × `width`, at least 16 wide).
