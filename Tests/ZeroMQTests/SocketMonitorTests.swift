@@ -18,19 +18,30 @@ struct SocketMonitorTests {
         return status
     }
 
-    /// A TCP endpoint on which nothing listens: bound to a free port, then closed.
-    private func vacantEndpoint() throws -> String {
-        let socket = try ZeroMQSocket(ZeroMQContext(), type: .router)
-        let endpoint = try socket.bind("tcp://127.0.0.1:*")
-        try socket.unbind(endpoint)
-        socket.close()
-        return endpoint
+    /// A TCP endpoint on which nothing listens: a port held by a socket that is bound but never listens (connections
+    /// are refused), so that no other test running meanwhile can take the port and accept. Close the descriptor after.
+    private func vacantEndpoint() throws -> (endpoint: String, descriptor: Int32) {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(descriptor >= 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        try #require(bound, "cannot hold a loopback port")
+        return ("tcp://127.0.0.1:\(UInt16(bigEndian: address.sin_port))", descriptor)
     }
 
     @Test func nothingListeningIsRetriedWithoutAConnection() throws {
         let dealer = try ZeroMQSocket(ZeroMQContext(), type: .dealer)
         let monitor = try dealer.monitor()
-        try dealer.connect(try vacantEndpoint())
+        let vacant = try vacantEndpoint()
+        defer { close(vacant.descriptor) }
+        try dealer.connect(vacant.endpoint)
         let status = try status(of: monitor) { $0.failedAttempts >= 3 }
         #expect(status.failure == .notAccepted)
         #expect(status.failedAttempts >= 3)
@@ -117,7 +128,9 @@ struct SocketMonitorTests {
     @Test func aLoopReportsARefusedConnection() async throws {
         let dealer = try ZeroMQSocket(ZeroMQContext(), type: .dealer)
         let monitor = try dealer.monitor()
-        try dealer.connect(try vacantEndpoint())
+        let vacant = try vacantEndpoint()
+        defer { close(vacant.descriptor) }
+        try dealer.connect(vacant.endpoint)
         let loop = try SocketLoop(sockets: [dealer], monitors: [0: monitor])
         defer { loop.stop() }
         let deadline = ContinuousClock.now + .milliseconds(patience)
