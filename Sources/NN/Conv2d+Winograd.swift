@@ -128,10 +128,16 @@ extension Conv2d {
                     Parallel.forEach(positions, serial: serial) { range in
                         for position in range {
                             let dmPosition = dm.baseAddress! + position * outChannels * stride
-                            BLAS.sgemm(
-                                transposeA: false, transposeB: true, m: outChannels, n: inChannels, k: tiles,
-                                a: dmPosition, lda: stride, b: v + position * inChannels * stride, ldb: stride,
-                                c: du.baseAddress! + position * outChannels * inChannels, ldc: inChannels)
+                            // ∂U = ∂M·Vᵀ through libxsmm, which has no transposed operands: V transposed first.
+                            withUnsafeTemporaryAllocation(of: Float.self, capacity: tiles * inChannels) { vt in
+                                SmallGEMM.transpose(
+                                    rows: inChannels, columns: tiles, v + position * inChannels * stride, lda: stride,
+                                    into: vt.baseAddress!, ldb: inChannels)
+                                SmallGEMM.multiply(
+                                    m: outChannels, n: inChannels, k: tiles, a: dmPosition, lda: stride,
+                                    b: vt.baseAddress!, ldb: inChannels,
+                                    c: du.baseAddress! + position * outChannels * inChannels, ldc: inChannels)
+                            }
                             guard inputGradient != nil else { continue }
                             SmallGEMM.multiply(
                                 m: inChannels, n: tiles, k: outChannels, a: ut + position * outChannels * inChannels,

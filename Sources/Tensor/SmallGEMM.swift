@@ -37,6 +37,19 @@ public enum SmallGEMM {
         lethe_xsmm_call(kernel, b, a, c)
     }
 
+    /// B = Aᵀ for row-major A [rows, columns] (leading dimension lda) into B [columns, rows] (leading dimension
+    /// ldb): libxsmm's transposition (a copy, so no arithmetic).
+    public static func transpose(
+        rows: Int, columns: Int, _ a: UnsafePointer<Float>, lda: Int, into b: UnsafeMutablePointer<Float>, ldb: Int
+    ) {
+        guard rows > 0, columns > 0 else { return }
+        _ = initialized
+        // Column-major, A is [columns, rows] and B [rows, columns].
+        libxsmm_otrans(
+            b, a, UInt32(MemoryLayout<Float>.size), libxsmm_blasint(columns), libxsmm_blasint(rows),
+            libxsmm_blasint(lda), libxsmm_blasint(ldb))
+    }
+
     /// Whether libxsmm computes this shape (or `multiply` falls back to OpenBLAS).
     public static func hasKernel(m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int) -> Bool {
         kernel(m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc) != nil
