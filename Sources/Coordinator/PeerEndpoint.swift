@@ -127,8 +127,13 @@ extension PeerEndpoint {
         member.inFlight.removeAll()
     }
 
-    mutating func send(_ message: Outbound, requestID: UInt64 = 0, tensors: [NamedTensor] = [], to peer: Peer) {
-        let frames = WireCodec.encode(Envelope(message, requestID: requestID, tensors: tensors))
+    /// Sends `message` with `tensors`, the first of which may be given already encoded (`WireCodec.encode`).
+    mutating func send(
+        _ message: Outbound, requestID: UInt64 = 0, tensors: [NamedTensor] = [], encodedTensors: [FramePayload] = [],
+        to peer: Peer
+    ) {
+        let frames = WireCodec.encode(
+            Envelope(message, requestID: requestID, tensors: tensors), encodedTensors: encodedTensors)
         peers.bytesSent += frames.reduce(0) { $0 + $1.count }
         transport.send(frames, to: peer)
     }

@@ -27,6 +27,9 @@ struct WorkerDispatch: PeerEndpoint {
     private(set) var resultsByKey: [String: [String: Int]] = [:]
     /// Set by `stop()`: every later step fails with `CoordinatorStopping`.
     private var stopped = false
+    /// The frames of the last weights sent, by version: every worker that needs them gets the same bytes, encoded
+    /// once.
+    private var weightFrames: (version: String, frames: [FramePayload])?
 
     init(
         settings: WorkerPool.Settings, transport: Transport, blobs: BlobStore, logger: Logger,
@@ -266,21 +269,39 @@ struct WorkerDispatch: PeerEndpoint {
                 ? []
                 : worker.details.takesWeightParts
                     ? Self.parts(of: pending.weights, bytes: settings.weightPartBytes) : [pending.weights]
+            var frames = context.weightsIncluded ? encodedWeights(pending.weights, version: context.weightsVersion) : []
             let requestID = peers.nextRequestID()
             dispatched[requestID] = pending
             worker.inFlight.insert(requestID)
             worker.details.credit -= 1
             worker.details.weights = context.weightsVersion
+            let first = weights.first ?? []
             send(
                 .shardTask(
                     ShardTask(
                         id: pending.task.id, context: context, work: pending.task.work,
                         gradientPartBytes: settings.gradientPartBytes)),
-                requestID: requestID, tensors: (weights.first ?? []) + pending.task.tensors, to: worker.peer)
+                requestID: requestID, tensors: first + pending.task.tensors,
+                encodedTensors: Array(frames.prefix(first.count)), to: worker.peer)
+            frames.removeFirst(first.count)
             for part in weights.dropFirst() {
-                send(.shardTaskWeights(pending.task.id), requestID: requestID, tensors: part, to: worker.peer)
+                send(
+                    .shardTaskWeights(pending.task.id), requestID: requestID, tensors: part,
+                    encodedTensors: Array(frames.prefix(part.count)), to: worker.peer)
+                frames.removeFirst(part.count)
             }
         }
+    }
+
+    /// The frames of `weights` (version `version`): those of the last weights sent when they are the same version,
+    /// else encoded now and kept for the next worker.
+    private mutating func encodedWeights(_ weights: [NamedTensor], version: String) -> [FramePayload] {
+        if let weightFrames, weightFrames.version == version, weightFrames.frames.count == weights.count {
+            return weightFrames.frames
+        }
+        let frames = weights.map { FramePayload($0.tensor) }
+        weightFrames = (version, frames)
+        return frames
     }
 
     /// `weights` in order, cut into runs of at most `bytes` (a larger tensor is a run of its own); one run when

@@ -4,7 +4,12 @@ import Tensor
 /// Turns envelopes into frames and back (DESIGN §5): [version] [protobuf envelope] [raw tensor frames…].
 public enum WireCodec {
     /// Frames for `envelope`, ready to send as one multipart message.
-    public static func encode<Message: WireMessage>(_ envelope: Envelope<Message>) -> [FramePayload] {
+    /// The envelope's frames; its first tensors' frames may be given already encoded (`FramePayload(tensor)` of
+    /// each, shared by every envelope that carries the same tensors) instead of copied again.
+    public static func encode<Message: WireMessage>(
+        _ envelope: Envelope<Message>, encodedTensors: [FramePayload] = []
+    ) -> [FramePayload] {
+        precondition(encodedTensors.count <= envelope.tensors.count, "more encoded tensors than tensors")
         let arena = CArena()
         let root: UnsafeMutablePointer<Lethe__Envelope> = arena.new { lethe__envelope__init($0) }
         root.pointee.request_id = envelope.requestID
@@ -25,7 +30,8 @@ public enum WireCodec {
         if size > 0 {
             _ = lethe__envelope__pack(root, packed.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
-        return [FramePayload(WireProtocol.versionFrame), packed] + envelope.tensors.map { FramePayload($0.tensor) }
+        return [FramePayload(WireProtocol.versionFrame), packed] + encodedTensors
+            + envelope.tensors.dropFirst(encodedTensors.count).map { FramePayload($0.tensor) }
     }
 
     /// The envelope in `frames`, or a `WireError` saying exactly what was wrong with them: `.unexpected` when they

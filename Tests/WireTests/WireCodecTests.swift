@@ -81,6 +81,22 @@ struct WireCodecTests {
         #expect(try WireCodec.decode(frames.map(\.array)) == envelope)
     }
 
+    /// A step's weights are encoded once for every worker: frames given already encoded are sent as they are (the
+    /// same objects) and the envelope's other tensors encoded after them; the bytes are those of a plain encoding.
+    @Test func tensorsGivenEncodedAreSentAsTheyAre() throws {
+        let weights = [
+            NamedTensor("fc.weight", Tensor(shape: [2, 3], scalars: [1, -2, 3, -4, 5, -6])),
+            NamedTensor("fc.bias", Tensor(shape: [2], scalars: [0.5, -0.5])),
+        ]
+        let rows = NamedTensor("input/0", Tensor(shape: [1, 2], scalars: [7, 8]))
+        let shared = weights.map { FramePayload($0.tensor) }
+        let envelope = Envelope(CoordinatorToWorker.heartbeat, requestID: 4, tensors: weights + [rows])
+        let frames = WireCodec.encode(envelope, encodedTensors: shared)
+        #expect(frames.count == 5 && frames[2] === shared[0] && frames[3] === shared[1])
+        #expect(frames.map(\.array) == WireCodec.encode(envelope).map(\.array))
+        #expect(try WireCodec.decode(frames.map(\.array)) == envelope)
+    }
+
     @Test func wrongVersionIsRefusedWithBothVersionsNamed() throws {
         var frames = WireCodec.encode(Envelope(WorkerToCoordinator.heartbeat)).map(\.array)
         frames[0] = Array("lethe/2".utf8)
