@@ -136,6 +136,12 @@ public final class Conv2d: Layer {
         return output
     }
 
+    /// Keeps `input` for a backward pass that runs directly (`forwardPooledTraining`).
+    func keepInputForBackward(_ input: Tensor) {
+        keptInput = input
+        columns = []
+    }
+
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let g = geometry(inputShape)
         let (batch, plane, outChannels) = (inputShape[0], g.outputPlane, outChannels)

@@ -34,6 +34,14 @@ public final class MaxPool2d: Layer {
         return output
     }
 
+    /// The state `forwardRectified` in training leaves, from a pass that pooled and rectified `output` itself
+    /// (`Conv2d.forwardPooledTraining`): the maxima's positions within planes of `inputShape`.
+    func adoptRectified(_ output: Tensor, positions: [Int32], inputShape: [Int]) {
+        self.inputShape = inputShape
+        argmax = positions
+        rectifiedOutput = output
+    }
+
     private func pool(_ input: Tensor, mode: ForwardMode, rectifying: Bool) -> Tensor {
         precondition(input.rank == 4, "MaxPool2d needs NCHW input, got \(input.shape)")
         inputShape = input.shape

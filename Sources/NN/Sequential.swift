@@ -55,6 +55,19 @@ public final class Sequential: Layer {
                 index += 3
                 continue
             }
+            if mode.keepsActivations, let conv = children[index].layer as? Conv2d, tappedPath(of: index) == nil,
+                index + 1 < children.endIndex, let pool = poolAfterReLU(at: index + 1),
+                conv.poolsWhileTraining(pool, inputShape: x.shape)
+            {
+                // Training through a direct convolution, its ReLU and max-pool: pooled as it is computed, the
+                // layers left as their own passes leave them (the same bits), the ReLU after the pool as below.
+                (1...2).forEach { startingForward?(children[index + $0].layer) }
+                x = conv.forwardPooledTraining(x, pool: pool)
+                pooledFirst.insert(index + 1)
+                record(x, from: index + 2)
+                index += 3
+                continue
+            }
             if let pool = poolAfterReLU(at: index) {
                 // Max-pooling first and ReLU on the pooled values gives the same numbers (ReLU is monotone:
                 // relu(max(window)) = max(relu(window)); at most a zero's sign can differ, which no nonzero sum

@@ -140,6 +140,40 @@ struct ReLUPoolingOrderTests {
         #expect(bits(pooled) == bits(layers))
     }
 
+    /// Training through a direct convolution, its ReLU and max-pool pools four lines at a time as it computes them
+    /// (`Conv2d.forwardPooledTraining`, heights that are a multiple of 4; others through the layers): the pooled
+    /// values, the input gradient and the parameter gradients are the bits of the layers in the written order, with
+    /// NaNs and a channel of tied outputs.
+    @Test(arguments: [16, 20, 26], [true, false])
+    func pooledTrainingKeepsTheLayersBitsOnAwkwardValues(size: Int, biased: Bool) {
+        var generator = SeededGenerator(seed: UInt64(100 + size))
+        let conv = Conv2d(2, 4, kernel: 3, padding: 1, bias: biased, using: &generator)
+        conv.weight.value.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: 0, count: 18) }
+        var input = Tensor.normal(shape: [3, 2, size, size], using: &generator)
+        input.withUnsafeMutableBufferPointer { x in
+            for index in [5, size * size - 2 * size, 2 * size * size - 7] { x[index] = .nan }
+        }
+        func model() -> Model {
+            Model(
+                architecture: "probe", inputShape: [2, size, size], classCount: 1,
+                root: Sequential([
+                    (name: "conv", layer: conv.copy()), (name: nil, layer: ReLU()),
+                    (name: "pool", layer: MaxPool2d(kernel: 2)),
+                ]))
+        }
+        let (fused, written) = (model(), model())
+        let pooled = fused.forward(input, mode: .train())
+        let gradient = Tensor.normal(shape: pooled.shape, using: &generator)
+        let inputGradient = fused.backward(gradient, inputGradient: true)
+        (written.root.children.first?.layer as? Conv2d)?.computesInputGradient = true
+        let reference = layerByLayer(written, input, mode: .train(), logitsGradient: gradient)
+        #expect(bits(pooled) == bits(reference.logits))
+        #expect(bits(inputGradient) == reference.inputGradient.map(bits))
+        for (mine, theirs) in zip(fused.namedParameters, written.namedParameters) {
+            #expect(bits(mine.parameter.grad) == bits(theirs.parameter.grad), "\(mine.name)")
+        }
+    }
+
     @Test func aTappedReLUKeepsItsOrderAndFeatures() {
         var generator = SeededGenerator(seed: 5)
         let block = Sequential([(name: "act", layer: ReLU()), (name: "pool", layer: MaxPool2d(kernel: 2))])

@@ -1,6 +1,8 @@
 #ifndef LETHE_DIRECT_CONVOLUTION_H
 #define LETHE_DIRECT_CONVOLUTION_H
 
+#include <stdint.h>
+
 /// Floats from one line of a padded plane to the next, for planes `width` wide.
 long lethe_direct_padded_width(long width);
 
@@ -17,10 +19,11 @@ void lethe_direct_convolution_plane(
 
 /// `lethe_direct_convolution_plane`'s plane (height a multiple of 4, width even) plus *bias, max-pooled over 2×2
 /// windows with stride 2 into `pooled` ([height / 2][width / 2]) as it is computed: the values
-/// `lethe_biased_max_pool_2x2` takes from the written plane.
+/// `lethe_biased_max_pool_2x2` takes from the written plane, and when `positions` is not NULL their indices in the
+/// plane (those `lethe_max_pool_2x2_positions` finds).
 void lethe_direct_convolution_pooled_plane(
     const float *padded, long channels, long height, long width, const float *kernel, const float *bias,
-    float *pooled);
+    float *pooled, int32_t *positions);
 
 /// Adds one image's terms of one output channel's weight and bias gradients to `lanes` ([channels · 9 + 1][16]:
 /// lane sums of each kernel element's products, then of the bias's), from the image's padded planes and the
