@@ -136,16 +136,18 @@ void lethe_winograd_transform_output(
 }
 
 LETHE_CLONES
-void lethe_winograd_transform_output_pooled_rectified(
+void lethe_winograd_transform_output_pooled(
     const float *m, long stride, long height, long width, long out_channel_count, long channel_begin,
-    long channel_end, long image_count, const float *bias, float *pooled) {
+    long channel_end, long image_count, const float *bias, int rectify, float *pooled, int32_t *positions) {
     const struct tiling g = tiling_of(height, width);
     const long tile_columns = g.columns, tiles_per_image = g.per_image, position_stride = out_channel_count * stride;
     const long pooled_rows = height / 2, pooled_plane = pooled_rows * tile_columns;
     const f8 zero = {0};
-    // One pooled plane as the tiles write it, a tile row's last 8-lane store spilling into the next (written
-    // after it) or past the plane; copied out whole.
+    // One pooled plane (and its maxima's positions) as the tiles write it, a tile row's last 8-lane store spilling
+    // into the next (written after it) or past the plane; copied out whole.
     float *written = zeroed(pooled_plane + 8);
+    int32_t *written_at = positions ? calloc((size_t)(pooled_plane + 8), sizeof(int32_t)) : NULL;
+    if (positions && !written_at) abort();
     for (long image = 0; image < image_count; image++) {
         for (long o = channel_begin; o < channel_end; o++) {
             const float b = bias ? bias[o] : 0.0f;
@@ -157,16 +159,28 @@ void lethe_winograd_transform_output_pooled_rectified(
                     output_row(0, tiles + tx, position_stride, &lanes_bias, &top_left, &top_right);
                     output_row(1, tiles + tx, position_stride, &lanes_bias, &bottom_left, &bottom_right);
                     // Each line's neighbours, then the two lines' winners (MaxPool2d's pairing), then the ReLU.
-                    const f8 top = CHOOSE(TAKES(top_right, top_left), top_right, top_left);
-                    const f8 bottom = CHOOSE(TAKES(bottom_right, bottom_left), bottom_right, bottom_left);
-                    const f8 maxima = CHOOSE(TAKES(bottom, top), bottom, top);
-                    STORE(CHOOSE(maxima < zero, zero, maxima), written + ty * tile_columns + tx);
+                    const i8 top_takes = TAKES(top_right, top_left), bottom_takes = TAKES(bottom_right, bottom_left);
+                    const f8 top = CHOOSE(top_takes, top_right, top_left);
+                    const f8 bottom = CHOOSE(bottom_takes, bottom_right, bottom_left);
+                    const i8 lower_takes = TAKES(bottom, top);
+                    const f8 maxima = CHOOSE(lower_takes, bottom, top);
+                    STORE(rectify ? CHOOSE(maxima < zero, zero, maxima) : maxima, written + ty * tile_columns + tx);
+                    if (!written_at) continue;
+                    // Tile tx + l is the window whose top-left pixel is (2·ty, 2·(tx + l)).
+                    const i8 top_left_at = (i8){0, 2, 4, 6, 8, 10, 12, 14} + (int32_t)(2 * ty * width + 2 * tx);
+                    const i8 bottom_left_at = top_left_at + (int32_t)width;
+                    const i8 top_at = (top_takes & (top_left_at + 1)) | (~top_takes & top_left_at);
+                    const i8 bottom_at = (bottom_takes & (bottom_left_at + 1)) | (~bottom_takes & bottom_left_at);
+                    STORE((lower_takes & bottom_at) | (~lower_takes & top_at), written_at + ty * tile_columns + tx);
                 }
             }
-            memcpy(pooled + (image * out_channel_count + o) * pooled_plane, written, sizeof(float) * (size_t)pooled_plane);
+            const long plane = (image * out_channel_count + o) * pooled_plane;
+            memcpy(pooled + plane, written, sizeof(float) * (size_t)pooled_plane);
+            if (written_at) memcpy(positions + plane, written_at, sizeof(int32_t) * (size_t)pooled_plane);
         }
     }
     free(written);
+    free(written_at);
 }
 
 LETHE_CLONES

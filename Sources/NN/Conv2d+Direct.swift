@@ -13,7 +13,7 @@ extension Conv2d {
     }
 
     /// One image's padded planes ([channels][height + 2][padded width]).
-    private static func padded(_ planes: UnsafePointer<Float>, channels: Int, _ g: ConvolutionGeometry) -> [Float] {
+    static func padded(_ planes: UnsafePointer<Float>, channels: Int, _ g: ConvolutionGeometry) -> [Float] {
         let count = channels * (g.height + 2) * lethe_direct_padded_width(g.width)
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             lethe_direct_pad(planes, channels, g.height, g.width, buffer.baseAddress!)
@@ -63,65 +63,6 @@ extension Conv2d {
                 }
             }
         }
-    }
-
-    /// Whether `forwardPooledTraining` can run this convolution with `pool` (after a ReLU) on input of `shape`:
-    /// run directly, on planes whose lines pair up into the pool's windows four at a time.
-    func poolsWhileTraining(_ pool: MaxPool2d, inputShape shape: [Int]) -> Bool {
-        guard poolsInPlace(pool, inputShape: shape) else { return false }
-        let g = geometry(shape)
-        return usesDirect(g) && g.height % 4 == 0
-    }
-
-    /// Training through this convolution, its ReLU and `pool`: each group of four lines is pooled (with the
-    /// maxima's positions) as it is computed, so the convolution's full-size output is never written; `pool` is
-    /// left as its `forwardRectified` would leave it and this layer as its `forward` would (the same bits for
-    /// every output and gradient).
-    func forwardPooledTraining(_ input: Tensor, pool: MaxPool2d) -> Tensor {
-        let g = geometry(input.shape)
-        let batch = input.shape[0]
-        let (rows, outChannels) = (g.rows, outChannels)
-        let planeOut = g.outputHeight / 2 * (g.outputWidth / 2)
-        inputShape = input.shape
-        lastMultiplyAccumulates = batch * outChannels * rows * g.outputPlane
-        keepInputForBackward(input)
-        let biasValues = bias?.value.scalars
-        let chunks = chunks(g, batch: batch)
-        var positions = [Int32](unsafeUninitializedCapacity: batch * outChannels * planeOut) { _, count in
-            count = batch * outChannels * planeOut
-        }
-        let output = Tensor(shape: [batch, outChannels, g.outputHeight / 2, g.outputWidth / 2]) { y in
-            input.withUnsafeBufferPointer { x in
-                weight.value.withUnsafeBufferPointer { w in
-                    positions.withUnsafeMutableBufferPointer { arg in
-                        biasValues.withOptionalPointer { biases in
-                            Parallel.forEachTask(chunks.count) { index, _ in
-                                for image in chunks[index] {
-                                    let padded = Self.padded(
-                                        x.baseAddress! + image * g.channels * g.height * g.width, channels: g.channels,
-                                        g)
-                                    padded.withUnsafeBufferPointer { padded in
-                                        for o in 0..<outChannels {
-                                            let plane = (image * outChannels + o) * planeOut
-                                            lethe_direct_convolution_pooled_plane(
-                                                padded.baseAddress!, g.channels, g.height, g.width,
-                                                w.baseAddress! + o * rows, biases.map { $0 + o },
-                                                y.baseAddress! + plane, arg.baseAddress! + plane)
-                                            // The pool's ReLU, plane by plane as `forwardRectified` runs it.
-                                            Vectorized.relu(
-                                                y.baseAddress! + plane, y.baseAddress! + plane, count: planeOut)
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        pool.adoptRectified(
-            output, positions: positions, inputShape: [batch, outChannels, g.outputHeight, g.outputWidth])
-        return output
     }
 
     /// One chunk's weight gradient ([out, in, 3, 3]) and bias gradient ([out]) from its images' input and output

@@ -36,7 +36,7 @@ extension Conv2d {
                                     x.baseAddress! + images.lowerBound * g.channels * g.height * g.width,
                                     imageCount: images.count, tiling: winogradTiling(g), weights: u.baseAddress!,
                                     bias: biasValues, into: y.baseAddress! + images.lowerBound * outChannels * planeOut,
-                                    pooledRectified: true, serial: inParallel)
+                                    writing: .pooledRectified, serial: inParallel)
                             }
                             return
                         }

@@ -57,12 +57,19 @@ extension Conv2d {
         }
     }
 
-    /// One chunk's convolution: writes the output planes of its `imageCount` images (bias added) to `output` —
-    /// or, when `pooledRectified`, those planes 2×2 max-pooled and rectified (inference only) — and returns their
-    /// transformed input V ([16][in][tiles]), which the backward pass reads.
+    /// What a chunk's output transform writes: the output planes, or those planes 2×2 max-pooled — rectified
+    /// (inference), or with the maxima's positions (training, `forwardPooledTraining`).
+    enum WinogradOutput {
+        case planes
+        case pooledRectified
+        case pooled(positions: UnsafeMutablePointer<Int32>)
+    }
+
+    /// One chunk's convolution: writes the `imageCount` images' output (bias added) to `output` as `writing` says
+    /// and returns their transformed input V ([16][in][tiles]), which the backward pass reads.
     func winogradChunk(
         _ input: UnsafePointer<Float>, imageCount: Int, tiling: WinogradTiling, weights u: UnsafePointer<Float>,
-        bias: [Float]?, into output: UnsafeMutablePointer<Float>, pooledRectified: Bool = false, serial: Bool
+        bias: [Float]?, into output: UnsafeMutablePointer<Float>, writing: WinogradOutput = .planes, serial: Bool
     ) -> [Float] {
         let (inChannels, outChannels) = (inChannels, outChannels)
         let tiles = imageCount * tiling.tilesPerImage
@@ -89,14 +96,17 @@ extension Conv2d {
                     }
                 }
                 Parallel.forEach(outChannels, serial: serial) { channels in
-                    if pooledRectified {
-                        tiling.transformOutputPooledRectified(
-                            m.baseAddress!, stride: stride, outChannelCount: outChannels, channels: channels,
-                            imageCount: imageCount, bias: bias, into: output)
-                    } else {
+                    switch writing {
+                    case .planes:
                         tiling.transformOutput(
                             m.baseAddress!, stride: stride, outChannelCount: outChannels, channels: channels,
                             imageCount: imageCount, bias: bias, into: output)
+                    case .pooledRectified, .pooled:
+                        var positions: UnsafeMutablePointer<Int32>? = nil
+                        if case .pooled(let at) = writing { positions = at }
+                        tiling.transformOutputPooled(
+                            m.baseAddress!, stride: stride, outChannelCount: outChannels, channels: channels,
+                            imageCount: imageCount, bias: bias, into: output, positions: positions)
                     }
                 }
             }

@@ -136,10 +136,11 @@ public final class Conv2d: Layer {
         return output
     }
 
-    /// Keeps `input` for a backward pass that runs directly (`forwardPooledTraining`).
-    func keepInputForBackward(_ input: Tensor) {
+    /// Keeps what the backward pass reads (`forwardPooledTraining`): the input when it runs directly, else the
+    /// chunks' transformed inputs.
+    func keepForBackward(input: Tensor?, columns: [[Float]]) {
         keptInput = input
-        columns = []
+        self.columns = columns
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {

@@ -107,20 +107,21 @@ struct WinogradTiling {
         }
     }
 
-    /// `transformOutput` followed by a 2×2, stride-2 max-pool and a ReLU, for inference on planes of even width:
-    /// each tile's 2×2 block is one pooling window, so the pooled, rectified planes ([images, outChannelCount,
-    /// H/2, W/2] into `pooled`) come straight from the tiles, with the values, window choice (each line's
-    /// neighbours, then the two lines' winners, as `MaxPool2d` pairs them) and rectification (`Vectorized.relu`'s)
-    /// of the three passes one after the other. An odd height's last tile row is in no window.
-    func transformOutputPooledRectified(
+    /// `transformOutput` followed by a 2×2, stride-2 max-pool on planes of even width: each tile's 2×2 block is one
+    /// pooling window, so the pooled planes ([images, outChannelCount, H/2, W/2] into `pooled`) come straight from
+    /// the tiles, with the values and window choice (each line's neighbours, then the two lines' winners, as
+    /// `MaxPool2d` pairs them) of the passes one after the other. For inference rectified as `Vectorized.relu`
+    /// would (no `positions`); for training with each maximum's index in its plane in `positions` and not
+    /// rectified. An odd height's last tile row is in no window.
+    func transformOutputPooled(
         _ m: UnsafePointer<Float>, stride: Int, outChannelCount: Int, channels: Range<Int>, imageCount: Int,
-        bias: [Float]?, into pooled: UnsafeMutablePointer<Float>
+        bias: [Float]?, into pooled: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>?
     ) {
         precondition(width % 2 == 0, "pooling in the output transform needs an even width")
         withOptionalPointer(bias) { bias in
-            lethe_winograd_transform_output_pooled_rectified(
+            lethe_winograd_transform_output_pooled(
                 m, stride, height, width, outChannelCount, channels.lowerBound, channels.upperBound, imageCount, bias,
-                pooled)
+                positions == nil ? 1 : 0, pooled, positions)
         }
     }
 

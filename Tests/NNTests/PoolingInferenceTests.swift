@@ -140,24 +140,28 @@ struct ReLUPoolingOrderTests {
         #expect(bits(pooled) == bits(layers))
     }
 
-    /// Training through a direct convolution, its ReLU and max-pool pools four lines at a time as it computes them
-    /// (`Conv2d.forwardPooledTraining`, heights that are a multiple of 4; others through the layers): the pooled
-    /// values, the input gradient and the parameter gradients are the bits of the layers in the written order, with
-    /// NaNs and a channel of tied outputs.
-    @Test(arguments: [16, 20, 26], [true, false])
-    func pooledTrainingKeepsTheLayersBitsOnAwkwardValues(size: Int, biased: Bool) {
-        var generator = SeededGenerator(seed: UInt64(100 + size))
-        let conv = Conv2d(2, 4, kernel: 3, padding: 1, bias: biased, using: &generator)
-        conv.weight.value.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: 0, count: 18) }
-        var input = Tensor.normal(shape: [3, 2, size, size], using: &generator)
+    /// Training through a convolution, its ReLU and max-pool pools as it computes (`Conv2d.forwardPooledTraining`:
+    /// in Winograd's output transform with 8 channels, four lines at a time when run directly with 2 on heights
+    /// that are a multiple of 4; others through the layers): the pooled values, the input gradient and the
+    /// parameter gradients are the bits of the layers in the written order, with NaNs and a channel of tied outputs,
+    /// on planes of odd height too.
+    @Test(arguments: [(16, 16), (20, 20), (26, 26), (15, 14), (21, 18)], [(2, true), (8, false), (8, true)])
+    func pooledTrainingKeepsTheLayersBitsOnAwkwardValues(
+        size: (height: Int, width: Int), conv: (channels: Int, biased: Bool)
+    ) {
+        let (height, width, channels) = (size.height, size.width, conv.channels)
+        var generator = SeededGenerator(seed: UInt64(100 * height + width + channels))
+        let layer = Conv2d(channels, 8, kernel: 3, padding: 1, bias: conv.biased, using: &generator)
+        layer.weight.value.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: 0, count: 9 * channels) }
+        var input = Tensor.normal(shape: [3, channels, height, width], using: &generator)
         input.withUnsafeMutableBufferPointer { x in
-            for index in [5, size * size - 2 * size, 2 * size * size - 7] { x[index] = .nan }
+            for index in [5, height * width - 2 * width, 2 * height * width - 7] { x[index] = .nan }
         }
         func model() -> Model {
             Model(
-                architecture: "probe", inputShape: [2, size, size], classCount: 1,
+                architecture: "probe", inputShape: [channels, height, width], classCount: 1,
                 root: Sequential([
-                    (name: "conv", layer: conv.copy()), (name: nil, layer: ReLU()),
+                    (name: "conv", layer: layer.copy()), (name: nil, layer: ReLU()),
                     (name: "pool", layer: MaxPool2d(kernel: 2)),
                 ]))
         }

@@ -1,6 +1,8 @@
 #ifndef LETHE_CWINOGRAD_H
 #define LETHE_CWINOGRAD_H
 
+#include <stdint.h>
+
 /// Winograd F(2×2, 3×3) transforms (NN's WinogradTiling has the formulas and the layouts). Each is compiled
 /// for AVX-512, AVX2 and baseline x86-64, picked at load time; every element is the same sequence of IEEE
 /// additions, subtractions and negations whichever runs (no contraction into fused multiply-adds), so the
@@ -18,11 +20,12 @@ void lethe_winograd_transform_output(
     const float *m, long stride, long height, long width, long out_channel_count, long channel_begin,
     long channel_end, long image_count, const float *bias, float *output);
 
-/// The same followed by a 2×2, stride-2 max-pool (NaN-propagating, first maximum wins) and a ReLU, into
-/// [images, out_channel_count, height/2, width/2]; `width` must be even.
-void lethe_winograd_transform_output_pooled_rectified(
+/// The same followed by a 2×2, stride-2 max-pool (NaN-propagating, first maximum wins) and, when `rectify`, a
+/// ReLU, into [images, out_channel_count, height/2, width/2], with each maximum's index in its plane into
+/// `positions` when it is not NULL; `width` must be even.
+void lethe_winograd_transform_output_pooled(
     const float *m, long stride, long height, long width, long out_channel_count, long channel_begin,
-    long channel_end, long image_count, const float *bias, float *pooled);
+    long channel_end, long image_count, const float *bias, int rectify, float *pooled, int32_t *positions);
 
 /// ∂M = A ∂Y Aᵀ for every tile of the output gradient ([images, out_channel_count, height, width]).
 void lethe_winograd_transform_output_gradient(
