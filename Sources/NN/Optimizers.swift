@@ -40,7 +40,8 @@ public final class SGD: Optimizer {
     public func update(parameters: [(name: String, parameter: Parameter)]) {
         for (name, parameter) in parameters {
             let key = "\(name).momentum"
-            var buffer = state[key]
+            // Taken out of `state` while it is updated, so that the update writes in place instead of copying it.
+            var buffer = state.removeValue(forKey: key)
             let (lr, shape) = (learningRate, parameter.value.shape)
             parameter.value.withUnsafeMutableBufferPointer { p in
                 parameter.grad.withUnsafeBufferPointer { g in
@@ -97,8 +98,9 @@ public final class Adam: Optimizer {
         let stepSize = Float(Double(learningRate) / correction1)
         let root2 = Float(correction2.squareRoot())
         for (name, parameter) in parameters {
-            var m = state["\(name).exp_avg"] ?? Tensor(zeros: parameter.value.shape)
-            var v = state["\(name).exp_avg_sq"] ?? Tensor(zeros: parameter.value.shape)
+            // Taken out of `state` while they are updated, so that the update writes in place instead of copying.
+            var m = state.removeValue(forKey: "\(name).exp_avg") ?? Tensor(zeros: parameter.value.shape)
+            var v = state.removeValue(forKey: "\(name).exp_avg_sq") ?? Tensor(zeros: parameter.value.shape)
             parameter.value.withUnsafeMutableBufferPointer { p in
                 parameter.grad.withUnsafeBufferPointer { g in
                     m.withUnsafeMutableBufferPointer { m in
