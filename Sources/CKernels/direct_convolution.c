@@ -78,19 +78,15 @@ void lethe_direct_convolution_pooled_plane(
                 const f16 down = bias ? sum[2 * pair + 1] + lanes_bias : sum[2 * pair + 1];
                 const f8 up_left = EVEN_HALF(up), up_right = ODD_HALF(up);
                 const f8 down_left = EVEN_HALF(down), down_right = ODD_HALF(down);
-                const i8 up_takes = TAKES(up_right, up_left), down_takes = TAKES(down_right, down_left);
-                const f8 top = CHOOSE(up_takes, up_right, up_left);
-                const f8 bottom = CHOOSE(down_takes, down_right, down_left);
-                const i8 lower_takes = TAKES(bottom, top);
+                const i8 top_left_at = PAIR_STARTS((y + 2 * pair) * width + x);
+                f8 maxima;
+                i8 at_maxima;
+                pool_windows(
+                    &up_left, &up_right, &down_left, &down_right, &top_left_at, width, &maxima,
+                    positions ? &at_maxima : NULL);
                 const long at_pooled = (y / 2 + pair) * pooled_width + x / 2;
-                STORE(CHOOSE(lower_takes, bottom, top), pooled + at_pooled);
-                if (!positions) continue;
-                // Each maximum's index in the plane (MaxPool2d's positions).
-                const i8 up_left_at = (i8){0, 2, 4, 6, 8, 10, 12, 14} + (int32_t)((y + 2 * pair) * width + x);
-                const i8 down_left_at = up_left_at + (int32_t)width;
-                const i8 top_at = (up_takes & (up_left_at + 1)) | (~up_takes & up_left_at);
-                const i8 bottom_at = (down_takes & (down_left_at + 1)) | (~down_takes & down_left_at);
-                STORE((lower_takes & bottom_at) | (~lower_takes & top_at), positions + at_pooled);
+                STORE(maxima, pooled + at_pooled);
+                if (positions) STORE(at_maxima, positions + at_pooled);
             }
             if (x + 16 >= width) break;
             at = x + 16;

@@ -1,6 +1,7 @@
 // The lanes the engine's C kernels compute on, and their helpers (private to CKernels). Every kernel is compiled for
-// AVX-512, AVX2 and baseline x86-64 (`LETHE_CLONES`), picked at load time, without contraction into fused
-// multiply-adds: the same IEEE operations in the same order whichever clone runs, so the same bits on every CPU.
+// AVX-512, AVX2 with FMA and baseline x86-64 (`LETHE_CLONES`), picked at load time, without contraction into fused
+// multiply-adds (a kernel that fuses says so with an explicit one, which libm computes in the baseline clone): the
+// same IEEE operations in the same order whichever clone runs, so the same bits on every CPU.
 #ifndef LETHE_LANES_H
 #define LETHE_LANES_H
 
@@ -55,5 +56,27 @@ typedef int32_t i8 __attribute__((vector_size(32)));
     })
 /// Where `candidate` replaces `best` in a max-pool's scan: it is larger, or a NaN while `best` is not.
 #define TAKES(candidate, best) (~((candidate) <= (best)) & ((best) == (best)))
+/// The indices `when` where `mask` is set (all ones), else `otherwise`.
+#define CHOOSE_INDEX(mask, when, otherwise) (((mask) & (when)) | (~(mask) & (otherwise)))
+/// Lanes 0…7's even offsets from `first`: the left elements of eight neighbouring pairs.
+#define PAIR_STARTS(first) ((i8){0, 2, 4, 6, 8, 10, 12, 14} + (int32_t)(first))
+
+/// Eight 2×2 windows from their lines' left and right elements, as MaxPool2d scans them (each line's pair first,
+/// then the two lines' winners: the first NaN, else the first of equal maxima): their maxima into `maxima` and, when
+/// `at` is not NULL, the maxima's indices, the windows' top-left elements being at `top_left_at` and the lines
+/// `width` apart.
+__attribute__((always_inline)) static inline void pool_windows(
+    const f8 *up_left, const f8 *up_right, const f8 *down_left, const f8 *down_right, const i8 *top_left_at,
+    long width, f8 *maxima, i8 *at) {
+    const i8 up_takes = TAKES(*up_right, *up_left), down_takes = TAKES(*down_right, *down_left);
+    const f8 top = CHOOSE(up_takes, *up_right, *up_left), bottom = CHOOSE(down_takes, *down_right, *down_left);
+    const i8 lower_takes = TAKES(bottom, top);
+    *maxima = CHOOSE(lower_takes, bottom, top);
+    if (!at) return;
+    const i8 bottom_left_at = *top_left_at + (int32_t)width;
+    const i8 top_at = CHOOSE_INDEX(up_takes, *top_left_at + 1, *top_left_at);
+    const i8 bottom_at = CHOOSE_INDEX(down_takes, bottom_left_at + 1, bottom_left_at);
+    *at = CHOOSE_INDEX(lower_takes, bottom_at, top_at);
+}
 
 #endif

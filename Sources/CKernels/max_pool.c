@@ -33,18 +33,14 @@ void lethe_biased_max_pool_2x2(const float *plane, long width, long out_rows, co
             if (bias) up += lanes_bias, down += lanes_bias;
             const f8 up_left = EVEN_HALF(up), up_right = ODD_HALF(up);
             const f8 down_left = EVEN_HALF(down), down_right = ODD_HALF(down);
-            const f8 top = CHOOSE(TAKES(up_right, up_left), up_right, up_left);
-            const f8 bottom = CHOOSE(TAKES(down_right, down_left), down_right, down_left);
-            STORE(CHOOSE(TAKES(bottom, top), bottom, top), line + k);
+            f8 maxima;
+            pool_windows(&up_left, &up_right, &down_left, &down_right, NULL, width, &maxima, NULL);
+            STORE(maxima, line + k);
             if (k == out_width - 8) break;
             at = k + 8;
         }
     }
 }
-
-/// Lanes 0…7 of a line's pairs from pair `k`: the positions of their left elements in the plane.
-#define LEFT_POSITIONS(first) ((i8){0, 2, 4, 6, 8, 10, 12, 14} + (int32_t)(first))
-#define CHOOSE_POSITION(mask, when, otherwise) (((mask) & (when)) | (~(mask) & (otherwise)))
 
 LETHE_CLONES
 void lethe_max_pool_2x2_positions(const float *plane, long width, long out_rows, float *out, int32_t *positions) {
@@ -56,14 +52,12 @@ void lethe_max_pool_2x2_positions(const float *plane, long width, long out_rows,
             const f16 up = LOAD16(upper + 2 * k), down = LOAD16(lower + 2 * k);
             const f8 up_left = EVEN_HALF(up), up_right = ODD_HALF(up);
             const f8 down_left = EVEN_HALF(down), down_right = ODD_HALF(down);
-            const i8 up_left_at = LEFT_POSITIONS(2 * row * width + 2 * k), down_left_at = up_left_at + (int32_t)width;
-            const i8 up_takes = TAKES(up_right, up_left), down_takes = TAKES(down_right, down_left);
-            const f8 top = CHOOSE(up_takes, up_right, up_left), bottom = CHOOSE(down_takes, down_right, down_left);
-            const i8 top_at = CHOOSE_POSITION(up_takes, up_left_at + 1, up_left_at);
-            const i8 bottom_at = CHOOSE_POSITION(down_takes, down_left_at + 1, down_left_at);
-            const i8 lower_takes = TAKES(bottom, top);
-            STORE(CHOOSE(lower_takes, bottom, top), out + row * out_width + k);
-            STORE(CHOOSE_POSITION(lower_takes, bottom_at, top_at), positions + row * out_width + k);
+            const i8 top_left_at = PAIR_STARTS(2 * row * width + 2 * k);
+            f8 maxima;
+            i8 at_maxima;
+            pool_windows(&up_left, &up_right, &down_left, &down_right, &top_left_at, width, &maxima, &at_maxima);
+            STORE(maxima, out + row * out_width + k);
+            STORE(at_maxima, positions + row * out_width + k);
             if (k == out_width - 8) break;
             at = k + 8;
         }
@@ -85,7 +79,7 @@ void lethe_max_pool_2x2_backward(
             if (rectified) g = CHOOSE(LOAD8(rectified + first) > zero, g, zero);
             // Added to the zero the element held, as a scatter into a zeroed plane would (−0 becomes +0).
             const f8 spread = zero + g;
-            const i8 offset = LOAD(i8, positions + first) - LEFT_POSITIONS(2 * row * width + 2 * k);
+            const i8 offset = LOAD(i8, positions + first) - PAIR_STARTS(2 * row * width + 2 * k);
             const f8 top_left = CHOOSE(offset == 0, spread, zero), top_right = CHOOSE(offset == 1, spread, zero);
             const f8 bottom_left = CHOOSE(offset == (int32_t)width, spread, zero);
             const f8 bottom_right = CHOOSE(offset == (int32_t)width + 1, spread, zero);

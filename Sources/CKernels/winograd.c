@@ -17,11 +17,14 @@ static struct tiling tiling_of(long height, long width) {
     return (struct tiling){rows, columns, rows * columns, height * width};
 }
 
-static float *zeroed(long count) {
-    float *memory = calloc((size_t)count, sizeof(float));
+/// `count` zeroed elements of `size` bytes (the process stops if memory runs out, as Swift's allocations do).
+static void *zeroed_elements(long count, size_t size) {
+    void *memory = calloc((size_t)count, size);
     if (!memory) abort();
     return memory;
 }
+
+static float *zeroed(long count) { return zeroed_elements(count, sizeof(float)); }
 
 LETHE_CLONES
 void lethe_winograd_transform_input(
@@ -146,8 +149,7 @@ void lethe_winograd_transform_output_pooled(
     // One pooled plane (and its maxima's positions) as the tiles write it, a tile row's last 8-lane store spilling
     // into the next (written after it) or past the plane; copied out whole.
     float *written = zeroed(pooled_plane + 8);
-    int32_t *written_at = positions ? calloc((size_t)(pooled_plane + 8), sizeof(int32_t)) : NULL;
-    if (positions && !written_at) abort();
+    int32_t *written_at = positions ? zeroed_elements(pooled_plane + 8, sizeof(int32_t)) : NULL;
     for (long image = 0; image < image_count; image++) {
         for (long o = channel_begin; o < channel_end; o++) {
             const float b = bias ? bias[o] : 0.0f;
@@ -158,20 +160,15 @@ void lethe_winograd_transform_output_pooled(
                     f8 top_left, top_right, bottom_left, bottom_right;
                     output_row(0, tiles + tx, position_stride, &lanes_bias, &top_left, &top_right);
                     output_row(1, tiles + tx, position_stride, &lanes_bias, &bottom_left, &bottom_right);
-                    // Each line's neighbours, then the two lines' winners (MaxPool2d's pairing), then the ReLU.
-                    const i8 top_takes = TAKES(top_right, top_left), bottom_takes = TAKES(bottom_right, bottom_left);
-                    const f8 top = CHOOSE(top_takes, top_right, top_left);
-                    const f8 bottom = CHOOSE(bottom_takes, bottom_right, bottom_left);
-                    const i8 lower_takes = TAKES(bottom, top);
-                    const f8 maxima = CHOOSE(lower_takes, bottom, top);
+                    // Tile tx + l is the window whose top-left pixel is (2·ty, 2·(tx + l)); then the ReLU.
+                    const i8 top_left_at = PAIR_STARTS(2 * ty * width + 2 * tx);
+                    f8 maxima;
+                    i8 at_maxima;
+                    pool_windows(
+                        &top_left, &top_right, &bottom_left, &bottom_right, &top_left_at, width, &maxima,
+                        written_at ? &at_maxima : NULL);
                     STORE(rectify ? CHOOSE(maxima < zero, zero, maxima) : maxima, written + ty * tile_columns + tx);
-                    if (!written_at) continue;
-                    // Tile tx + l is the window whose top-left pixel is (2·ty, 2·(tx + l)).
-                    const i8 top_left_at = (i8){0, 2, 4, 6, 8, 10, 12, 14} + (int32_t)(2 * ty * width + 2 * tx);
-                    const i8 bottom_left_at = top_left_at + (int32_t)width;
-                    const i8 top_at = (top_takes & (top_left_at + 1)) | (~top_takes & top_left_at);
-                    const i8 bottom_at = (bottom_takes & (bottom_left_at + 1)) | (~bottom_takes & bottom_left_at);
-                    STORE((lower_takes & bottom_at) | (~lower_takes & top_at), written_at + ty * tile_columns + tx);
+                    if (written_at) STORE(at_maxima, written_at + ty * tile_columns + tx);
                 }
             }
             const long plane = (image * out_channel_count + o) * pooled_plane;
