@@ -68,34 +68,37 @@ extension Conv2d {
     /// One chunk's weight gradient ([out, in, 3, 3]) and bias gradient ([out]) from its images' input and output
     /// gradient; writes their input gradient to `inputGradient` when given.
     func directChunkGradient(
-        _ outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>, images: Range<Int>,
-        _ g: ConvolutionGeometry, weights: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?
+        _ outputGradient: UnsafePointer<Float>, input: Tensor, images: Range<Int>, _ g: ConvolutionGeometry,
+        weights: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?
     ) -> (weight: [Float], bias: [Float]) {
         let (plane, rows, outChannels) = (g.outputPlane, g.rows, outChannels)
         let perOutput = rows + 1
         // Each input channel's kernels over the output channels, flipped: the input gradient's weights.
         let flipped = inputGradient == nil ? [] : flippedTransposedWeights(weights)
         var lanes = [Float](repeating: 0, count: outChannels * perOutput * 16)
-        lanes.withUnsafeMutableBufferPointer { lanes in
-            for image in images {
-                let x = Self.padded(input + image * g.channels * g.height * g.width, channels: g.channels, g)
-                let gradient = outputGradient + image * outChannels * plane
-                x.withUnsafeBufferPointer { x in
-                    for o in 0..<outChannels {
-                        lethe_direct_gradient_lanes(
-                            x.baseAddress!, g.channels, g.height, g.width, gradient + o * plane,
-                            lanes.baseAddress! + o * perOutput * 16)
+        input.withUnsafeBufferPointer { input in
+            lanes.withUnsafeMutableBufferPointer { lanes in
+                for image in images {
+                    let x = Self.padded(
+                        input.baseAddress! + image * g.channels * g.height * g.width, channels: g.channels, g)
+                    let gradient = outputGradient + image * outChannels * plane
+                    x.withUnsafeBufferPointer { x in
+                        for o in 0..<outChannels {
+                            lethe_direct_gradient_lanes(
+                                x.baseAddress!, g.channels, g.height, g.width, gradient + o * plane,
+                                lanes.baseAddress! + o * perOutput * 16)
+                        }
                     }
-                }
-                guard let inputGradient else { continue }
-                let dy = Self.padded(gradient, channels: outChannels, g)
-                dy.withUnsafeBufferPointer { dy in
-                    flipped.withUnsafeBufferPointer { flipped in
-                        for c in 0..<g.channels {
-                            lethe_direct_convolution_plane(
-                                dy.baseAddress!, outChannels, g.height, g.width,
-                                flipped.baseAddress! + c * outChannels * 9, nil,
-                                inputGradient + (image * g.channels + c) * g.height * g.width)
+                    guard let inputGradient else { continue }
+                    let dy = Self.padded(gradient, channels: outChannels, g)
+                    dy.withUnsafeBufferPointer { dy in
+                        flipped.withUnsafeBufferPointer { flipped in
+                            for c in 0..<g.channels {
+                                lethe_direct_convolution_plane(
+                                    dy.baseAddress!, outChannels, g.height, g.width,
+                                    flipped.baseAddress! + c * outChannels * 9, nil,
+                                    inputGradient + (image * g.channels + c) * g.height * g.width)
+                            }
                         }
                     }
                 }

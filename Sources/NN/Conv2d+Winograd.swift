@@ -63,6 +63,12 @@ extension Conv2d {
         case planes
         case pooledRectified
         case pooled(positions: UnsafeMutablePointer<Int32>)
+
+        /// Where the maxima's positions go (nil: nowhere).
+        var positions: UnsafeMutablePointer<Int32>? {
+            guard case .pooled(let positions) = self else { return nil }
+            return positions
+        }
     }
 
     /// One chunk's convolution: writes the `imageCount` images' output (bias added) to `output` as `writing` says
@@ -102,11 +108,9 @@ extension Conv2d {
                             m.baseAddress!, stride: stride, outChannelCount: outChannels, channels: channels,
                             imageCount: imageCount, bias: bias, into: output)
                     case .pooledRectified, .pooled:
-                        var positions: UnsafeMutablePointer<Int32>? = nil
-                        if case .pooled(let at) = writing { positions = at }
                         tiling.transformOutputPooled(
                             m.baseAddress!, stride: stride, outChannelCount: outChannels, channels: channels,
-                            imageCount: imageCount, bias: bias, into: output, positions: positions)
+                            imageCount: imageCount, bias: bias, into: output, positions: writing.positions)
                     }
                 }
             }

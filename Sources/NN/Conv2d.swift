@@ -158,79 +158,75 @@ public final class Conv2d: Layer {
         // The weights have not changed since `forward`: their transform is derived again (a few microseconds).
         let transposedWinograd = usesWinograd ? transposedTransformedWeights() : []
         let tiling = winogradTiling(g)
-        let input = keptInput ?? Tensor(zeros: [0])
+        let directInput = keptInput  // the input a direct convolution's backward pass reads
         outputGradient.withUnsafeBufferPointer { dy in
-            input.withUnsafeBufferPointer { x in
-                weight.value.withUnsafeBufferPointer { w in
-                    inputGradient.withUnsafeMutableBufferPointer { dx in
-                        Parallel.forEachTask(chunks.count) { index, inParallel in
-                            let images = chunks[index]
-                            guard transposedWinograd.isEmpty else {
-                                let chunkGradient = dy.baseAddress! + images.lowerBound * outChannels * plane
-                                var biasPartial = [Float](repeating: 0, count: outChannels)
-                                for n in 0..<images.count {
-                                    Vectorized.addRowSums(
-                                        chunkGradient + n * outChannels * plane, rows: outChannels, columns: plane,
-                                        into: &biasPartial)
-                                }
-                                biasPartials[index] = biasPartial
-                                weightPartials[index] = transposedWinograd.withUnsafeBufferPointer { ut in
-                                    columns[index].withUnsafeBufferPointer { v in
-                                        winogradChunkGradient(
-                                            chunkGradient, imageCount: images.count, tiling: tiling,
-                                            transformedInput: v.baseAddress!, transposedWeights: ut.baseAddress!,
-                                            inputGradient: withInput
-                                                ? dx.baseAddress! + images.lowerBound * g.channels * g.height * g.width
-                                                : nil,
-                                            serial: inParallel)
-                                    }
-                                }
-                                return
+            weight.value.withUnsafeBufferPointer { w in
+                inputGradient.withUnsafeMutableBufferPointer { dx in
+                    Parallel.forEachTask(chunks.count) { index, inParallel in
+                        let images = chunks[index]
+                        guard transposedWinograd.isEmpty else {
+                            let chunkGradient = dy.baseAddress! + images.lowerBound * outChannels * plane
+                            var biasPartial = [Float](repeating: 0, count: outChannels)
+                            for n in 0..<images.count {
+                                Vectorized.addRowSums(
+                                    chunkGradient + n * outChannels * plane, rows: outChannels, columns: plane,
+                                    into: &biasPartial)
                             }
-                            guard keptInput == nil else {
-                                (weightPartials[index], biasPartials[index]) = directChunkGradient(
-                                    dy.baseAddress!, input: x.baseAddress!, images: images, g, weights: w.baseAddress!,
-                                    inputGradient: withInput ? dx.baseAddress! : nil)
-                                return
-                            }
-                            let width = images.count * plane
-                            // [images, O, P] → [O, images·P]
-                            var gathered = [Float].scratch(count: outChannels * width)
-                            gathered.withUnsafeMutableBufferPointer { d in
-                                for n in 0..<images.count {
-                                    for o in 0..<outChannels {
-                                        let source =
-                                            dy.baseAddress! + ((images.lowerBound + n) * outChannels + o) * plane
-                                        (d.baseAddress! + o * width + n * plane).update(from: source, count: plane)
-                                    }
+                            biasPartials[index] = biasPartial
+                            weightPartials[index] = transposedWinograd.withUnsafeBufferPointer { ut in
+                                columns[index].withUnsafeBufferPointer { v in
+                                    winogradChunkGradient(
+                                        chunkGradient, imageCount: images.count, tiling: tiling,
+                                        transformedInput: v.baseAddress!, transposedWeights: ut.baseAddress!,
+                                        inputGradient: withInput
+                                            ? dx.baseAddress! + images.lowerBound * g.channels * g.height * g.width
+                                            : nil,
+                                        serial: inParallel)
                                 }
                             }
-                            var weightPartial = [Float].scratch(count: outChannels * g.rows)
-                            gathered.withUnsafeBufferPointer { d in
-                                biasPartials[index] = Vectorized.rowSums(
-                                    d.baseAddress!, rows: outChannels, columns: width)
-                                columns[index].withUnsafeBufferPointer { col in
-                                    weightPartial.withUnsafeMutableBufferPointer { dw in
-                                        BLAS.sgemm(
-                                            transposeA: false, transposeB: true, m: outChannels, n: g.rows, k: width,
-                                            a: d.baseAddress!, lda: width, b: col.baseAddress!, ldb: width,
-                                            c: dw.baseAddress!, ldc: g.rows)
-                                    }
-                                }
-                                guard withInput else { return }
-                                var columnGradient = [Float].scratch(count: g.rows * width)
-                                columnGradient.withUnsafeMutableBufferPointer { dcol in
-                                    BLAS.sgemm(
-                                        transposeA: true, transposeB: false, m: g.rows, n: width, k: outChannels,
-                                        a: w.baseAddress!, lda: g.rows, b: d.baseAddress!, ldb: width,
-                                        c: dcol.baseAddress!, ldc: width)
-                                }
-                                columnGradient.withUnsafeMutableBufferPointer { dcol in
-                                    g.col2im(dcol, images: images, into: dx, serial: inParallel)
-                                }
-                            }
-                            weightPartials[index] = weightPartial
+                            return
                         }
+                        if let directInput {
+                            (weightPartials[index], biasPartials[index]) = directChunkGradient(
+                                dy.baseAddress!, input: directInput, images: images, g, weights: w.baseAddress!,
+                                inputGradient: withInput ? dx.baseAddress! : nil)
+                            return
+                        }
+                        let width = images.count * plane
+                        // [images, O, P] → [O, images·P]
+                        var gathered = [Float].scratch(count: outChannels * width)
+                        gathered.withUnsafeMutableBufferPointer { d in
+                            for n in 0..<images.count {
+                                for o in 0..<outChannels {
+                                    let source = dy.baseAddress! + ((images.lowerBound + n) * outChannels + o) * plane
+                                    (d.baseAddress! + o * width + n * plane).update(from: source, count: plane)
+                                }
+                            }
+                        }
+                        var weightPartial = [Float].scratch(count: outChannels * g.rows)
+                        gathered.withUnsafeBufferPointer { d in
+                            biasPartials[index] = Vectorized.rowSums(d.baseAddress!, rows: outChannels, columns: width)
+                            columns[index].withUnsafeBufferPointer { col in
+                                weightPartial.withUnsafeMutableBufferPointer { dw in
+                                    BLAS.sgemm(
+                                        transposeA: false, transposeB: true, m: outChannels, n: g.rows, k: width,
+                                        a: d.baseAddress!, lda: width, b: col.baseAddress!, ldb: width,
+                                        c: dw.baseAddress!, ldc: g.rows)
+                                }
+                            }
+                            guard withInput else { return }
+                            var columnGradient = [Float].scratch(count: g.rows * width)
+                            columnGradient.withUnsafeMutableBufferPointer { dcol in
+                                BLAS.sgemm(
+                                    transposeA: true, transposeB: false, m: g.rows, n: width, k: outChannels,
+                                    a: w.baseAddress!, lda: g.rows, b: d.baseAddress!, ldb: width,
+                                    c: dcol.baseAddress!, ldc: width)
+                            }
+                            columnGradient.withUnsafeMutableBufferPointer { dcol in
+                                g.col2im(dcol, images: images, into: dx, serial: inParallel)
+                            }
+                        }
+                        weightPartials[index] = weightPartial
                     }
                 }
             }

@@ -50,7 +50,7 @@ public final class MaxPool2d: Layer {
         let outH = slidingOutputSize(height, kernel: kernel, stride: stride, padding: padding)
         let outW = slidingOutputSize(width, kernel: kernel, stride: stride, padding: padding)
         let output: Tensor
-        if kernel == 2 && stride == 2 && padding == 0 && width % 2 == 0 {
+        if poolsTwoByTwo(width: width) {
             output = pool2x2(
                 input, planes: planes, outH: outH, keepsPositions: mode.keepsActivations, rectifying: rectifying)
         } else {
@@ -82,6 +82,12 @@ public final class MaxPool2d: Layer {
         return output
     }
 
+    /// Whether the window is the common 2×2, stride-2 one over planes of even width (`pool2x2`).
+    private func poolsTwoByTwo(width: Int) -> Bool { kernel == 2 && stride == 2 && padding == 0 && width % 2 == 0 }
+
+    /// Whether `pool2x2` and its backward pass run in C: planes at least 16 wide (`max_pool.c`).
+    private func poolsInC(width: Int) -> Bool { width >= 16 }
+
     /// The common 2×2, stride-2 window over planes of even width (in C from 16 columns, else `MaxPool2x2`); the
     /// maxima's positions only when a backward pass follows.
     private func pool2x2(_ input: Tensor, planes: Int, outH: Int, keepsPositions: Bool, rectifying: Bool) -> Tensor {
@@ -100,10 +106,10 @@ public final class MaxPool2d: Layer {
                                     let (source, out) = (
                                         x.baseAddress! + plane * height * width, y.baseAddress! + plane * planeOut
                                     )
-                                    if width >= 16 && keepsPositions {
+                                    if poolsInC(width: width) && keepsPositions {
                                         lethe_max_pool_2x2_positions(
                                             source, width, outH, out, arg.baseAddress! + plane * planeOut)
-                                    } else if width >= 16 {
+                                    } else if poolsInC(width: width) {
                                         lethe_biased_max_pool_2x2(source, width, outH, nil, out)
                                     } else {
                                         MaxPool2x2.pool(
@@ -183,8 +189,8 @@ public final class MaxPool2d: Layer {
         let rectified = rectifiedOutput ?? Tensor(zeros: [0])
         let masks = rectifiedOutput != nil
         let (height, width) = (inputShape[2], inputShape[3])
-        // The common 2×2 window over planes at least 16 wide: one C pass a plane (`lethe_max_pool_2x2_backward`).
-        let twoByTwo = kernel == 2 && stride == 2 && padding == 0 && width % 2 == 0 && width >= 16
+        // One C pass a plane (`lethe_max_pool_2x2_backward`) where the forward pass pooled in C.
+        let twoByTwo = poolsTwoByTwo(width: width) && poolsInC(width: width)
         // Each plane is zeroed by the thread that spreads its gradient, just before (not in one serial pass).
         return Tensor(shape: inputShape) { dx in
             outputGradient.withUnsafeBufferPointer { dy in

@@ -59,8 +59,8 @@ public final class Sequential: Layer {
                 index + 1 < children.endIndex, let pool = poolAfterReLU(at: index + 1),
                 conv.poolsWhileTraining(pool, inputShape: x.shape)
             {
-                // Training through a direct convolution, its ReLU and max-pool: pooled as it is computed, the
-                // layers left as their own passes leave them (the same bits), the ReLU after the pool as below.
+                // Training through a convolution, its ReLU and max-pool: pooled as it is computed, the layers left
+                // as their own passes leave them (the same bits), the ReLU after the pool as below.
                 (1...2).forEach { startingForward?(children[index + $0].layer) }
                 x = conv.forwardPooledTraining(x, pool: pool)
                 pooledFirst.insert(index + 1)
