@@ -66,7 +66,8 @@ extension Conv2d {
     }
 
     /// One chunk's weight gradient ([out, in, 3, 3]) and bias gradient ([out]) from its images' input and output
-    /// gradient; writes their input gradient to `inputGradient` when given.
+    /// gradient (`outputGradient`: the chunk's planes, from its first image's); writes their input gradient to
+    /// `inputGradient` when given.
     func directChunkGradient(
         _ outputGradient: UnsafePointer<Float>, input: Tensor, images: Range<Int>, _ g: ConvolutionGeometry,
         weights: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?
@@ -81,7 +82,7 @@ extension Conv2d {
                 for image in images {
                     let x = Self.padded(
                         input.baseAddress! + image * g.channels * g.height * g.width, channels: g.channels, g)
-                    let gradient = outputGradient + image * outChannels * plane
+                    let gradient = outputGradient + (image - images.lowerBound) * outChannels * plane
                     x.withUnsafeBufferPointer { x in
                         for o in 0..<outChannels {
                             lethe_direct_gradient_lanes(

@@ -145,9 +145,29 @@ public final class Conv2d: Layer {
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let g = geometry(inputShape)
-        let (batch, plane, outChannels) = (inputShape[0], g.outputPlane, outChannels)
         precondition(
-            outputGradient.shape == [batch, outChannels, g.outputHeight, g.outputWidth], "Conv2d backward shape")
+            outputGradient.shape == [inputShape[0], outChannels, g.outputHeight, g.outputWidth],
+            "Conv2d backward shape")
+        return backward(outputGradient, spreadBy: nil)
+    }
+
+    /// The backward pass through this convolution, its ReLU and the 2×2 max-pool that ran inside its forward pass
+    /// (`forwardPooledTraining`), from the pool's output gradient: each chunk's output gradient is spread into
+    /// planes (`MaxPool2d.spreadGradient`) as the chunk needs them, so the batch's full-size gradient never passes
+    /// through memory. The same bits as `pool.backward` then `backward`.
+    func backward(pooledGradient: Tensor, pool: MaxPool2d) -> Tensor {
+        let g = geometry(inputShape)
+        precondition(
+            pool.inputShape == [inputShape[0], outChannels, g.outputHeight, g.outputWidth]
+                && pooledGradient.shape == [inputShape[0], outChannels, g.outputHeight / 2, g.outputWidth / 2],
+            "Conv2d pooled backward shape")
+        return backward(pooledGradient, spreadBy: pool)
+    }
+
+    /// `outputGradient` is the output's gradient, or with `pool` the pool's output gradient.
+    private func backward(_ outputGradient: Tensor, spreadBy pool: MaxPool2d?) -> Tensor {
+        let g = geometry(inputShape)
+        let (batch, plane, outChannels) = (inputShape[0], g.outputPlane, outChannels)
         let chunks = chunks(g, batch: batch)
         let withInput = computesInputGradient
         // Every chunk's col2im writes its images' planes whole.
@@ -164,69 +184,79 @@ public final class Conv2d: Layer {
                 inputGradient.withUnsafeMutableBufferPointer { dx in
                     Parallel.forEachTask(chunks.count) { index, inParallel in
                         let images = chunks[index]
-                        guard transposedWinograd.isEmpty else {
-                            let chunkGradient = dy.baseAddress! + images.lowerBound * outChannels * plane
-                            var biasPartial = [Float](repeating: 0, count: outChannels)
-                            for n in 0..<images.count {
-                                Vectorized.addRowSums(
-                                    chunkGradient + n * outChannels * plane, rows: outChannels, columns: plane,
-                                    into: &biasPartial)
+                        let planes = (images.lowerBound * outChannels)..<(images.upperBound * outChannels)
+                        var spread = [Float].scratch(count: pool == nil ? 0 : planes.count * plane)
+                        spread.withUnsafeMutableBufferPointer { spread in
+                            pool?.spreadGradient(dy.baseAddress!, planes: planes, into: spread.baseAddress!)
+                        }
+                        spread.withUnsafeBufferPointer { spread in
+                            // The chunk's output gradient planes.
+                            let chunkGradient =
+                                pool == nil ? dy.baseAddress! + planes.lowerBound * plane : spread.baseAddress!
+                            guard transposedWinograd.isEmpty else {
+                                var biasPartial = [Float](repeating: 0, count: outChannels)
+                                for n in 0..<images.count {
+                                    Vectorized.addRowSums(
+                                        chunkGradient + n * outChannels * plane, rows: outChannels, columns: plane,
+                                        into: &biasPartial)
+                                }
+                                biasPartials[index] = biasPartial
+                                weightPartials[index] = transposedWinograd.withUnsafeBufferPointer { ut in
+                                    columns[index].withUnsafeBufferPointer { v in
+                                        winogradChunkGradient(
+                                            chunkGradient, imageCount: images.count, tiling: tiling,
+                                            transformedInput: v.baseAddress!, transposedWeights: ut.baseAddress!,
+                                            inputGradient: withInput
+                                                ? dx.baseAddress! + images.lowerBound * g.channels * g.height * g.width
+                                                : nil,
+                                            serial: inParallel)
+                                    }
+                                }
+                                return
                             }
-                            biasPartials[index] = biasPartial
-                            weightPartials[index] = transposedWinograd.withUnsafeBufferPointer { ut in
-                                columns[index].withUnsafeBufferPointer { v in
-                                    winogradChunkGradient(
-                                        chunkGradient, imageCount: images.count, tiling: tiling,
-                                        transformedInput: v.baseAddress!, transposedWeights: ut.baseAddress!,
-                                        inputGradient: withInput
-                                            ? dx.baseAddress! + images.lowerBound * g.channels * g.height * g.width
-                                            : nil,
-                                        serial: inParallel)
+                            if let directInput {
+                                (weightPartials[index], biasPartials[index]) = directChunkGradient(
+                                    chunkGradient, input: directInput, images: images, g, weights: w.baseAddress!,
+                                    inputGradient: withInput ? dx.baseAddress! : nil)
+                                return
+                            }
+                            let width = images.count * plane
+                            // [images, O, P] → [O, images·P]
+                            var gathered = [Float].scratch(count: outChannels * width)
+                            gathered.withUnsafeMutableBufferPointer { d in
+                                for n in 0..<images.count {
+                                    for o in 0..<outChannels {
+                                        let source = chunkGradient + (n * outChannels + o) * plane
+                                        (d.baseAddress! + o * width + n * plane).update(from: source, count: plane)
+                                    }
                                 }
                             }
-                            return
-                        }
-                        if let directInput {
-                            (weightPartials[index], biasPartials[index]) = directChunkGradient(
-                                dy.baseAddress!, input: directInput, images: images, g, weights: w.baseAddress!,
-                                inputGradient: withInput ? dx.baseAddress! : nil)
-                            return
-                        }
-                        let width = images.count * plane
-                        // [images, O, P] → [O, images·P]
-                        var gathered = [Float].scratch(count: outChannels * width)
-                        gathered.withUnsafeMutableBufferPointer { d in
-                            for n in 0..<images.count {
-                                for o in 0..<outChannels {
-                                    let source = dy.baseAddress! + ((images.lowerBound + n) * outChannels + o) * plane
-                                    (d.baseAddress! + o * width + n * plane).update(from: source, count: plane)
+                            var weightPartial = [Float].scratch(count: outChannels * g.rows)
+                            gathered.withUnsafeBufferPointer { d in
+                                biasPartials[index] = Vectorized.rowSums(
+                                    d.baseAddress!, rows: outChannels, columns: width)
+                                columns[index].withUnsafeBufferPointer { col in
+                                    weightPartial.withUnsafeMutableBufferPointer { dw in
+                                        BLAS.sgemm(
+                                            transposeA: false, transposeB: true, m: outChannels, n: g.rows, k: width,
+                                            a: d.baseAddress!, lda: width, b: col.baseAddress!, ldb: width,
+                                            c: dw.baseAddress!, ldc: g.rows)
+                                    }
                                 }
-                            }
-                        }
-                        var weightPartial = [Float].scratch(count: outChannels * g.rows)
-                        gathered.withUnsafeBufferPointer { d in
-                            biasPartials[index] = Vectorized.rowSums(d.baseAddress!, rows: outChannels, columns: width)
-                            columns[index].withUnsafeBufferPointer { col in
-                                weightPartial.withUnsafeMutableBufferPointer { dw in
+                                guard withInput else { return }
+                                var columnGradient = [Float].scratch(count: g.rows * width)
+                                columnGradient.withUnsafeMutableBufferPointer { dcol in
                                     BLAS.sgemm(
-                                        transposeA: false, transposeB: true, m: outChannels, n: g.rows, k: width,
-                                        a: d.baseAddress!, lda: width, b: col.baseAddress!, ldb: width,
-                                        c: dw.baseAddress!, ldc: g.rows)
+                                        transposeA: true, transposeB: false, m: g.rows, n: width, k: outChannels,
+                                        a: w.baseAddress!, lda: g.rows, b: d.baseAddress!, ldb: width,
+                                        c: dcol.baseAddress!, ldc: width)
+                                }
+                                columnGradient.withUnsafeMutableBufferPointer { dcol in
+                                    g.col2im(dcol, images: images, into: dx, serial: inParallel)
                                 }
                             }
-                            guard withInput else { return }
-                            var columnGradient = [Float].scratch(count: g.rows * width)
-                            columnGradient.withUnsafeMutableBufferPointer { dcol in
-                                BLAS.sgemm(
-                                    transposeA: true, transposeB: false, m: g.rows, n: width, k: outChannels,
-                                    a: w.baseAddress!, lda: g.rows, b: d.baseAddress!, ldb: width,
-                                    c: dcol.baseAddress!, ldc: width)
-                            }
-                            columnGradient.withUnsafeMutableBufferPointer { dcol in
-                                g.col2im(dcol, images: images, into: dx, serial: inParallel)
-                            }
+                            weightPartials[index] = weightPartial
                         }
-                        weightPartials[index] = weightPartial
                     }
                 }
             }

@@ -7,7 +7,8 @@ public final class MaxPool2d: Layer {
     public let kernel: Int
     public let stride: Int
     public let padding: Int
-    private var inputShape: [Int] = []
+    /// The last forward pass's input shape (that of the gradient `backward` returns).
+    private(set) var inputShape: [Int] = []
     private var argmax: [Int32] = []  // index within the input plane of each output's maximum
     /// The output of the last `forwardRectified`, whose positives pass the gradient; nil after `forward`.
     private var rectifiedOutput: Tensor?
@@ -184,35 +185,46 @@ public final class MaxPool2d: Layer {
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        let planeIn = inputShape[2] * inputShape[3]
-        let planeOut = outputGradient.shape[2] * outputGradient.shape[3]
-        let rectified = rectifiedOutput ?? Tensor(zeros: [0])
-        let masks = rectifiedOutput != nil
+        // Each plane is zeroed by the thread that spreads its gradient, just before (not in one serial pass).
+        Tensor(shape: inputShape) { dx in
+            outputGradient.withUnsafeBufferPointer { dy in
+                let planeIn = inputShape[2] * inputShape[3]
+                Parallel.forEach(inputShape[0] * inputShape[1], grain: 8) { planes in
+                    spreadGradient(dy.baseAddress!, planes: planes, into: dx.baseAddress! + planes.lowerBound * planeIn)
+                }
+            }
+        }
+    }
+
+    /// The input gradient's planes `planes` (image-major: image · channels + channel) from the output gradient
+    /// `dy` (every plane), written to `dx` from its first element on: each output's gradient at its maximum's
+    /// position, zero elsewhere — masked to positive outputs after `forwardRectified`. `backward`'s planes, one
+    /// range at a time (`Conv2d.backward(pooledGradient:pool:)` spreads a chunk's planes as it needs them).
+    func spreadGradient(_ dy: UnsafePointer<Float>, planes: Range<Int>, into dx: UnsafeMutablePointer<Float>) {
         let (height, width) = (inputShape[2], inputShape[3])
+        let (planeIn, outH) = (
+            height * width, slidingOutputSize(height, kernel: kernel, stride: stride, padding: padding)
+        )
+        let planeOut = outH * slidingOutputSize(width, kernel: kernel, stride: stride, padding: padding)
         // One C pass a plane (`lethe_max_pool_2x2_backward`) where the forward pass pooled in C.
         let twoByTwo = poolsTwoByTwo(width: width) && poolsInC(width: width)
-        // Each plane is zeroed by the thread that spreads its gradient, just before (not in one serial pass).
-        return Tensor(shape: inputShape) { dx in
-            outputGradient.withUnsafeBufferPointer { dy in
-                argmax.withUnsafeBufferPointer { arg in
-                    rectified.withUnsafeBufferPointer { y in
-                        Parallel.forEach(inputShape[0] * inputShape[1], grain: 8) { range in
-                            for plane in range {
-                                if twoByTwo {
-                                    lethe_max_pool_2x2_backward(
-                                        dy.baseAddress! + plane * planeOut, arg.baseAddress! + plane * planeOut,
-                                        masks ? y.baseAddress! + plane * planeOut : nil, height, width, height / 2,
-                                        dx.baseAddress! + plane * planeIn)
-                                    continue
-                                }
-                                (dx.baseAddress! + plane * planeIn).initialize(repeating: 0, count: planeIn)
-                                for i in 0..<planeOut {
-                                    let out = plane * planeOut + i
-                                    let gradient = !masks || y[out] > 0 ? dy[out] : 0
-                                    dx[plane * planeIn + Int(arg[out])] += gradient
-                                }
-                            }
-                        }
+        let rectified = rectifiedOutput ?? Tensor(zeros: [0])
+        let masks = rectifiedOutput != nil
+        argmax.withUnsafeBufferPointer { arg in
+            rectified.withUnsafeBufferPointer { y in
+                for plane in planes {
+                    let target = dx + (plane - planes.lowerBound) * planeIn
+                    if twoByTwo {
+                        lethe_max_pool_2x2_backward(
+                            dy + plane * planeOut, arg.baseAddress! + plane * planeOut,
+                            masks ? y.baseAddress! + plane * planeOut : nil, height, width, height / 2, target)
+                        continue
+                    }
+                    target.initialize(repeating: 0, count: planeIn)
+                    for i in 0..<planeOut {
+                        let out = plane * planeOut + i
+                        let gradient = !masks || y[out] > 0 ? dy[out] : 0
+                        target[Int(arg[out])] += gradient
                     }
                 }
             }

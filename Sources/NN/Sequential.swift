@@ -10,6 +10,9 @@ public final class Sequential: Layer {
     var tap: FeatureTap?
     /// The ReLU children whose last training-mode forward pass ran after the max-pool that follows them.
     private var pooledFirst: Set<Int> = []
+    /// Convolutions whose ReLU and max-pool ran inside them in the last training pass (`forwardPooledTraining`):
+    /// their backward pass starts from the pool's output gradient (`Conv2d.backward(pooledGradient:pool:)`).
+    private var convolvedAndPooled: Set<Int> = []
     /// Called with each child once `backward` is done with it (set on the root by `Model.backward`).
     var finishedBackward: ((Layer) -> Void)?
     /// Called with each child before `forward` runs it (set on the root by `Model.forward`).
@@ -42,6 +45,7 @@ public final class Sequential: Layer {
         var x = input
         var index = children.startIndex
         pooledFirst = []
+        convolvedAndPooled = []
         while index < children.endIndex {
             startingForward?(children[index].layer)
             if !mode.keepsActivations, let conv = children[index].layer as? Conv2d, tappedPath(of: index) == nil,
@@ -64,6 +68,7 @@ public final class Sequential: Layer {
                 (1...2).forEach { startingForward?(children[index + $0].layer) }
                 x = conv.forwardPooledTraining(x, pool: pool)
                 pooledFirst.insert(index + 1)
+                convolvedAndPooled.insert(index)
                 record(x, from: index + 2)
                 index += 3
                 continue
@@ -116,6 +121,14 @@ public final class Sequential: Layer {
         var index = children.endIndex - 1
         while index >= children.startIndex {
             injectGradient(into: &gradient, at: index)
+            if convolvedAndPooled.contains(index - 2), let pool = children[index].layer as? MaxPool2d,
+                let conv = children[index - 2].layer as? Conv2d
+            {
+                gradient = conv.backward(pooledGradient: gradient, pool: pool)
+                (0...2).forEach { finishedBackward?(children[index - $0].layer) }
+                index -= 3
+                continue
+            }
             if pooledFirst.contains(index - 1) {
                 gradient = children[index].layer.backward(gradient)
                 finishedBackward?(children[index - 1].layer)
