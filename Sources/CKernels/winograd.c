@@ -141,15 +141,14 @@ void lethe_winograd_transform_output(
 LETHE_CLONES
 void lethe_winograd_transform_output_pooled(
     const float *m, long stride, long height, long width, long out_channel_count, long channel_begin,
-    long channel_end, long image_count, const float *bias, int rectify, float *pooled, int32_t *positions) {
+    long channel_end, long image_count, const float *bias, float *pooled, int32_t *positions) {
     const struct tiling g = tiling_of(height, width);
     const long tile_columns = g.columns, tiles_per_image = g.per_image, position_stride = out_channel_count * stride;
     const long pooled_rows = height / 2, pooled_plane = pooled_rows * tile_columns;
-    const f8 zero = {0};
-    // One pooled plane (and its maxima's positions) as the tiles write it, a tile row's last 8-lane store spilling
+    // One pooled plane and its maxima's positions as the tiles write them, a tile row's last 8-lane store spilling
     // into the next (written after it) or past the plane; copied out whole.
     float *written = zeroed(pooled_plane + 8);
-    int32_t *written_at = positions ? zeroed_elements(pooled_plane + 8, sizeof(int32_t)) : NULL;
+    int32_t *written_at = zeroed_elements(pooled_plane + 8, sizeof(int32_t));
     for (long image = 0; image < image_count; image++) {
         for (long o = channel_begin; o < channel_end; o++) {
             const float b = bias ? bias[o] : 0.0f;
@@ -160,20 +159,19 @@ void lethe_winograd_transform_output_pooled(
                     f8 top_left, top_right, bottom_left, bottom_right;
                     output_row(0, tiles + tx, position_stride, &lanes_bias, &top_left, &top_right);
                     output_row(1, tiles + tx, position_stride, &lanes_bias, &bottom_left, &bottom_right);
-                    // Tile tx + l is the window whose top-left pixel is (2·ty, 2·(tx + l)); then the ReLU.
+                    // Tile tx + l is the window whose top-left pixel is (2·ty, 2·(tx + l)).
                     const i8 top_left_at = PAIR_STARTS(2 * ty * width + 2 * tx);
                     f8 maxima;
                     i8 at_maxima;
                     pool_windows(
-                        &top_left, &top_right, &bottom_left, &bottom_right, &top_left_at, width, &maxima,
-                        written_at ? &at_maxima : NULL);
-                    STORE(rectify ? CHOOSE(maxima < zero, zero, maxima) : maxima, written + ty * tile_columns + tx);
-                    if (written_at) STORE(at_maxima, written_at + ty * tile_columns + tx);
+                        &top_left, &top_right, &bottom_left, &bottom_right, &top_left_at, width, &maxima, &at_maxima);
+                    STORE(maxima, written + ty * tile_columns + tx);
+                    STORE(at_maxima, written_at + ty * tile_columns + tx);
                 }
             }
             const long plane = (image * out_channel_count + o) * pooled_plane;
             memcpy(pooled + plane, written, sizeof(float) * (size_t)pooled_plane);
-            if (written_at) memcpy(positions + plane, written_at, sizeof(int32_t) * (size_t)pooled_plane);
+            memcpy(positions + plane, written_at, sizeof(int32_t) * (size_t)pooled_plane);
         }
     }
     free(written);

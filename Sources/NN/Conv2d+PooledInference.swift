@@ -11,12 +11,13 @@ extension Conv2d {
     }
 
     /// Inference (no backward pass follows) through this convolution, a 2×2 max-pool and a ReLU, one image at a
-    /// time (a chunk at a time with Winograd's products, pooled inside the output transform): each image's column
-    /// matrix, product and pooled planes stay in cache instead of passing through batch-sized tensors layer by
-    /// layer. The same products of the same values (one GEMM per image, the column matrix's leading dimension
-    /// aside; Winograd's chunks as `forward`'s), bias additions, pooling and ReLU as `forward`, `MaxPool2d` and
-    /// `ReLU` one after the other, so the same bits.
+    /// time (a chunk at a time with Winograd's products, pooled inside the output transform: `forwardWinograd4`):
+    /// each image's column matrix, product and pooled planes stay in cache instead of passing through batch-sized
+    /// tensors layer by layer. The same products of the same values (one GEMM per image, the column matrix's
+    /// leading dimension aside; Winograd's chunks as `forward`'s), bias additions, pooling and ReLU as `forward`,
+    /// `MaxPool2d` and `ReLU` one after the other, so the same bits.
     func forwardPooledReLU(_ input: Tensor) -> Tensor {
+        if usesWinograd { return forwardWinograd4(input, pooled: true) }
         let g = geometry(input.shape)
         let (batch, plane, outChannels) = (input.shape[0], g.outputPlane, outChannels)
         let (outH, planeOut) = (g.outputHeight / 2, g.outputHeight / 2 * g.outputWidth / 2)
@@ -24,22 +25,11 @@ extension Conv2d {
         inputShape = input.shape
         lastMultiplyAccumulates = batch * outChannels * g.rows * plane
         let biasValues = bias?.value.scalars
-        let winograd = usesWinograd ? transformedWeights() : []
         return Tensor(shape: [batch, outChannels, outH, g.outputWidth / 2]) { y in
             input.withUnsafeBufferPointer { x in
                 weight.value.withUnsafeBufferPointer { w in
                     Parallel.forEachTask(chunks.count) { index, inParallel in
                         let images = chunks[index]
-                        guard winograd.isEmpty else {
-                            _ = winograd.withUnsafeBufferPointer { u in
-                                winogradChunk(
-                                    x.baseAddress! + images.lowerBound * g.channels * g.height * g.width,
-                                    imageCount: images.count, tiling: winogradTiling(g), weights: u.baseAddress!,
-                                    bias: biasValues, into: y.baseAddress! + images.lowerBound * outChannels * planeOut,
-                                    writing: .pooledRectified, serial: inParallel)
-                            }
-                            return
-                        }
                         guard !usesDirect(g) else {
                             biasValues.withOptionalPointer { biases in
                                 directImages(

@@ -57,25 +57,14 @@ extension Conv2d {
         }
     }
 
-    /// What a chunk's output transform writes: the output planes, or those planes 2×2 max-pooled — rectified
-    /// (inference), or with the maxima's positions (training, `forwardPooledTraining`).
-    enum WinogradOutput {
-        case planes
-        case pooledRectified
-        case pooled(positions: UnsafeMutablePointer<Int32>)
-
-        /// Where the maxima's positions go (nil: nowhere).
-        var positions: UnsafeMutablePointer<Int32>? {
-            guard case .pooled(let positions) = self else { return nil }
-            return positions
-        }
-    }
-
-    /// One chunk's convolution: writes the `imageCount` images' output (bias added) to `output` as `writing` says
-    /// and returns their transformed input V ([16][in][tiles]), which the backward pass reads.
+    /// One chunk's convolution (training's forward pass): writes the `imageCount` images' output planes (bias added)
+    /// to `output`, or with `pooling` those planes 2×2 max-pooled and the maxima's positions to `pooling`
+    /// (`forwardPooledTraining`), and returns their transformed input V ([16][in][tiles]), which the backward pass
+    /// reads.
     func winogradChunk(
         _ input: UnsafePointer<Float>, imageCount: Int, tiling: WinogradTiling, weights u: UnsafePointer<Float>,
-        bias: [Float]?, into output: UnsafeMutablePointer<Float>, writing: WinogradOutput = .planes, serial: Bool
+        bias: [Float]?, into output: UnsafeMutablePointer<Float>, pooling maximaAt: UnsafeMutablePointer<Int32>? = nil,
+        serial: Bool
     ) -> [Float] {
         let (inChannels, outChannels) = (inChannels, outChannels)
         let tiles = imageCount * tiling.tilesPerImage
@@ -102,16 +91,14 @@ extension Conv2d {
                     }
                 }
                 Parallel.forEach(outChannels, serial: serial) { channels in
-                    switch writing {
-                    case .planes:
-                        tiling.transformOutput(
+                    guard let maximaAt else {
+                        return tiling.transformOutput(
                             m.baseAddress!, stride: stride, outChannelCount: outChannels, channels: channels,
                             imageCount: imageCount, bias: bias, into: output)
-                    case .pooledRectified, .pooled:
-                        tiling.transformOutputPooled(
-                            m.baseAddress!, stride: stride, outChannelCount: outChannels, channels: channels,
-                            imageCount: imageCount, bias: bias, into: output, positions: writing.positions)
                     }
+                    tiling.transformOutputPooled(
+                        m.baseAddress!, stride: stride, outChannelCount: outChannels, channels: channels,
+                        imageCount: imageCount, bias: bias, into: output, positions: maximaAt)
                 }
             }
         }

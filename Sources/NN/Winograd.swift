@@ -110,18 +110,18 @@ struct WinogradTiling {
     /// `transformOutput` followed by a 2×2, stride-2 max-pool on planes of even width: each tile's 2×2 block is one
     /// pooling window, so the pooled planes ([images, outChannelCount, H/2, W/2] into `pooled`) come straight from
     /// the tiles, with the values and window choice (each line's neighbours, then the two lines' winners, as
-    /// `MaxPool2d` pairs them) of the passes one after the other. For inference rectified as `Vectorized.relu`
-    /// would (no `positions`); for training with each maximum's index in its plane in `positions` and not
-    /// rectified. An odd height's last tile row is in no window.
+    /// `MaxPool2d` pairs them) of the passes one after the other, and each maximum's index in its plane in
+    /// `positions` (training: the ReLU runs after, `MaxPool2d.adoptRectified`). An odd height's last tile row is in
+    /// no window.
     func transformOutputPooled(
         _ m: UnsafePointer<Float>, stride: Int, outChannelCount: Int, channels: Range<Int>, imageCount: Int,
-        bias: [Float]?, into pooled: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>?
+        bias: [Float]?, into pooled: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>
     ) {
         precondition(width % 2 == 0, "pooling in the output transform needs an even width")
         withOptionalPointer(bias) { bias in
             lethe_winograd_transform_output_pooled(
                 m, stride, height, width, outChannelCount, channels.lowerBound, channels.upperBound, imageCount, bias,
-                positions == nil ? 1 : 0, pooled, positions)
+                pooled, positions)
         }
     }
 

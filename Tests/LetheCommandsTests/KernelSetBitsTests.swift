@@ -3,23 +3,24 @@ import Foundation
 import LetheTesting
 import Testing
 
-/// Training's bits with each OpenBLAS kernel set this CPU can run (and libxsmm's matching target), pinned: an engine
+/// Training's and inference's bits with each OpenBLAS kernel set this CPU can run (and libxsmm's matching target),
+/// pinned: an engine
 /// change that keeps the bits with one kernel set can still change them with another (splitting a GEMM's columns
 /// moves some into the kernel's edge code, which rounds differently on the Haswell kernels but not on the SkylakeX
 /// ones). These digests move only when a change means to change the arithmetic; docs/PERFORMANCE.md then lists it
 /// with the kernel identity (session 21: Winograd's 3×3 convolutions; session 24: direct 3×3 convolutions over few
-/// channels, `engine/3`).
+/// channels, `engine/3`; session 25: inference's Winograd F(4×4, 3×3), `engine/4`, which moved only the losses).
 @Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist")))
 struct KernelSetBitsTests {
     let common = EndToEndTests()
 
     /// `lethe train --model fmnist-cnn` on a 600/300 subset, 2 epochs, seed 3: the trained tensors' `BitHash` (not
-    /// the file's sha256: its metadata names the data directory) per kernel set, and the CPU flags that kernel set
-    /// needs.
-    static let pinned: [(kernels: String, flags: [String], bits: String)] = [
-        ("Sandybridge", ["avx"], "756010158341cb41"),
-        ("Haswell", ["avx2", "fma"], "5680dfb5fdcbeae1"),
-        ("SkylakeX", ["avx512f", "avx512bw", "avx512dq", "avx512vl"], "6768c1ed1ad21283"),
+    /// the file's sha256: its metadata names the data directory) per kernel set, the test loss `lethe eval` prints
+    /// for them (every digit of the Double), and the CPU flags that kernel set needs.
+    static let pinned: [(kernels: String, flags: [String], bits: String, loss: String)] = [
+        ("Sandybridge", ["avx"], "756010158341cb41", "2.173523424863815"),
+        ("Haswell", ["avx2", "fma"], "5680dfb5fdcbeae1", "2.173523420095443"),
+        ("SkylakeX", ["avx512f", "avx512bw", "avx512dq", "avx512vl"], "6768c1ed1ad21283", "2.173523457845052"),
     ]
 
     @Test func trainingGivesThePinnedBitsWithEveryKernelSetThisCPURuns() async throws {
@@ -31,7 +32,7 @@ struct KernelSetBitsTests {
                 .first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
         let runnable = Self.pinned.filter { Set($0.flags).isSubset(of: flags) }
         try #require(!runnable.isEmpty, "this CPU runs none of the pinned kernel sets")
-        for (kernels, _, expected) in runnable {
+        for (kernels, _, expected, loss) in runnable {
             let out = directory.path("\(kernels).safetensors")
             let train = try await LetheProcess.run(
                 ["train", "--model", "fmnist-cnn", "--data", data, "--epochs", "2", "--seed", "3", "--out", out],
@@ -39,6 +40,12 @@ struct KernelSetBitsTests {
             try #require(train.status == 0, "\(train.standardError)")
             let trained = try SafetensorsFile(data: Data(contentsOf: URL(fileURLWithPath: out)))
             #expect(BitHash.of(trained.entries.map(\.tensor)) == expected, "\(kernels)")
+            let eval = try await LetheProcess.run(
+                ["eval", "--model", "fmnist-cnn", "--weights", out, "--data", data, "--format", "json"],
+                environment: ["OPENBLAS_CORETYPE": kernels])
+            try #require(eval.status == 0, "\(eval.standardError)")
+            let figures = try JSONSerialization.jsonObject(with: Data(eval.standardOutput.utf8)) as? [String: Any]
+            #expect((figures?["loss"] as? Double).map { "\($0)" } == loss, "\(kernels)")
         }
     }
 }

@@ -86,8 +86,49 @@ struct WinogradTests {
         expectClose(inputGradient.scalars, plain.inputGradient, "input gradient")
         expectClose(layer.weight.grad.scalars, plain.weightGradient, "weight gradient")
         expectClose(layer.bias!.grad.scalars, plain.biasGradient, "bias gradient")
-        // Inference gives the bits of training's forward pass.
-        #expect(BitHash.of([layer.forward(input, mode: .inference)]) == BitHash.of([output]))
+        // Inference (F(4×4, 3×3)) rounds differently from training's forward pass, within the same tolerance.
+        expectClose(layer.forward(input, mode: .inference).scalars, plain.output, "inference output")
+    }
+
+    /// Inference's F(4×4, 3×3) on planes of every kind of tiling: one block of 4 × 4 tiles (13–16 wide and high,
+    /// the transforms' fast path), several blocks with partial ones at the edges, a single partial tile, non-square.
+    @Test(arguments: [
+        (batch: 3, height: 16, width: 16), (batch: 2, height: 13, width: 15), (batch: 2, height: 18, width: 20),
+        (batch: 1, height: 33, width: 9), (batch: 5, height: 2, width: 3), (batch: 1, height: 1, width: 1),
+    ])
+    func inferenceMatchesPlainConvolution(batch: Int, height: Int, width: Int) {
+        var generator = SeededGenerator(seed: UInt64(batch * 100 + height))
+        let layer = Conv2d(8, 16, kernel: 3, stride: 1, padding: 1, using: &generator)
+        let input = random([batch, 8, height, width], seed: 23)
+        let plain = Plain(
+            input: input, weight: layer.weight.value, bias: layer.bias!.value,
+            outputGradient: Tensor(repeating: 0, shape: [batch, 16, height, width]))
+        let output = layer.forward(input, mode: .inference)
+        #expect(output.shape == [batch, 16, height, width])
+        expectClose(output.scalars, plain.output, "\(height)×\(width)")
+    }
+
+    /// U = G g Gᵀ of F(4×4, 3×3) is the product of the three matrices, computed in doubles.
+    @Test func inferenceWeightTransformIsGgGt() {
+        let g: [Double] = [0.5, -1.25, 2, 0.75, 3, -0.5, 1.5, -2.25, 0.125]
+        let matrix: [[Double]] = [
+            [0.25, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+            [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1],
+        ]
+        let u = g.map(Float.init).withUnsafeBufferPointer {
+            Winograd4Tiling.transformWeights($0.baseAddress!, outChannels: 1, inChannels: 1)
+        }
+        var expected: [Double] = []
+        for i in 0..<6 {
+            for j in 0..<6 {
+                var sum = 0.0
+                for a in 0..<3 {
+                    for b in 0..<3 { sum += matrix[i][a] * g[3 * a + b] * matrix[j][b] }
+                }
+                expected.append(sum)
+            }
+        }
+        expectClose(u, expected, "U", tolerance: 1e-6)
     }
 
     @Test func finiteDifferences() {
@@ -122,7 +163,8 @@ struct WinogradTests {
                 layer.weight.grad = Tensor(repeating: 0, shape: layer.weight.value.shape)
                 let output = layer.forward(input, mode: .train())
                 let inputGradient = layer.backward(outputGradient)
-                digests.insert(BitHash.of([output, inputGradient, layer.weight.grad]))
+                let inferred = layer.forward(input, mode: .inference)
+                digests.insert(BitHash.of([output, inputGradient, layer.weight.grad, inferred]))
             }
             #expect(digests.count == 1, "batch \(batch)")
         }
@@ -148,11 +190,13 @@ struct WinogradTests {
     }
 
     /// Inference pools and rectifies inside the output transform: the bits of the convolution, `MaxPool2d` and
-    /// `ReLU` one after the other, on an odd height (whose last tile row is in no window), and with ties and
-    /// signed zeros (all-zero kernels: every output is the bias).
+    /// `ReLU` one after the other, on an odd height (whose last tile row is in no window), planes of one block of
+    /// tiles and of several, with a NaN, and with ties and signed zeros (all-zero kernels: every output is the
+    /// bias).
     @Test(arguments: [
         (height: 14, width: 14, zeroKernels: false), (height: 7, width: 10, zeroKernels: false),
-        (height: 6, width: 6, zeroKernels: true),
+        (height: 6, width: 6, zeroKernels: true), (height: 16, width: 16, zeroKernels: false),
+        (height: 15, width: 14, zeroKernels: true), (height: 21, width: 18, zeroKernels: false),
     ])
     func poolingInsideTheOutputTransformKeepsTheBits(height: Int, width: Int, zeroKernels: Bool) {
         var generator = SeededGenerator(seed: 21)
@@ -161,7 +205,8 @@ struct WinogradTests {
             layer.weight.value = Tensor(repeating: 0, shape: layer.weight.value.shape)
             layer.bias!.value = Tensor(shape: [16], scalars: (0..<16).map { $0 % 3 == 0 ? -0.0 : Float($0 % 3) - 1.5 })
         }
-        let input = random([9, 8, height, width], seed: 22)
+        var input = random([9, 8, height, width], seed: 22)
+        input.scalars[3 * width + 5] = .nan
         let pool = MaxPool2d(kernel: 2)
         #expect(layer.poolsInPlace(pool, inputShape: input.shape))
         let separate = ReLU().forward(

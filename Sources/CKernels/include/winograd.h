@@ -20,12 +20,12 @@ void lethe_winograd_transform_output(
     const float *m, long stride, long height, long width, long out_channel_count, long channel_begin,
     long channel_end, long image_count, const float *bias, float *output);
 
-/// The same followed by a 2×2, stride-2 max-pool (NaN-propagating, first maximum wins) and, when `rectify`, a
-/// ReLU, into [images, out_channel_count, height/2, width/2], with each maximum's index in its plane into
-/// `positions` when it is not NULL; `width` must be even.
+/// The same followed by a 2×2, stride-2 max-pool (NaN-propagating, first maximum wins) into [images,
+/// out_channel_count, height/2, width/2], with each maximum's index in its plane into `positions`; `width` must be
+/// even.
 void lethe_winograd_transform_output_pooled(
     const float *m, long stride, long height, long width, long out_channel_count, long channel_begin,
-    long channel_end, long image_count, const float *bias, int rectify, float *pooled, int32_t *positions);
+    long channel_end, long image_count, const float *bias, float *pooled, int32_t *positions);
 
 /// ∂M = A ∂Y Aᵀ for every tile of the output gradient ([images, out_channel_count, height, width]).
 void lethe_winograd_transform_output_gradient(

@@ -1,0 +1,30 @@
+#ifndef LETHE_CWINOGRAD4_H
+#define LETHE_CWINOGRAD4_H
+
+#include <stdint.h>
+
+/// Winograd F(4×4, 3×3) transforms for inference (NN's Winograd4Tiling has the formulas and the layouts): 6×6
+/// windows of input, 4×4 blocks of output. Each is compiled for AVX-512, AVX2 and baseline x86-64, picked at
+/// load time; every element is the same sequence of IEEE operations whichever runs (no contraction into fused
+/// multiply-adds), so the bits do not depend on the CPU. Transformed matrices are [36][channel][stride], tiles
+/// numbered image by image, then row by row; only the channels [channel_begin, channel_end) are transformed.
+
+/// V = Bᵀ d B for every 6×6 window d of `image_count` images' planes ([images, channel_count, height, width];
+/// zero outside), the windows 4 apart from (−1, −1).
+void lethe_winograd4_transform_input(
+    const float *input, long height, long width, long image_count, long channel_count, long channel_begin,
+    long channel_end, float *v, long stride);
+
+/// Y = Aᵀ M A + bias into the output planes ([images, out_channel_count, height, width]); `bias` may be NULL
+/// (then +0 is added, as with a zero bias).
+void lethe_winograd4_transform_output(
+    const float *m, long stride, long height, long width, long out_channel_count, long channel_begin,
+    long channel_end, long image_count, const float *bias, float *output);
+
+/// The same followed by a 2×2, stride-2 max-pool (NaN-propagating, first maximum wins: each line's pair, then the
+/// two lines' winners) and a ReLU, into [images, out_channel_count, height/2, width/2]; `width` must be even.
+void lethe_winograd4_transform_output_pooled_rectified(
+    const float *m, long stride, long height, long width, long out_channel_count, long channel_begin,
+    long channel_end, long image_count, const float *bias, float *pooled);
+
+#endif

@@ -1,0 +1,296 @@
+// Winograd F(4×4, 3×3) transforms for inference, in C so that they are compiled for the vectors of the CPU they run
+// on. The formulas and layouts are Winograd4Tiling's (NN). A plane's tiles are taken sixteen at a time, a block of
+// 4 × 4 (tile rows ty0…ty0 + 3, tile columns tx0…tx0 + 3), one tile a lane: lane 4q + p is tile (ty0 + q,
+// tx0 + p); lanes past the plane's tiles compute values nobody reads. Every element is the same IEEE operations in
+// the same order whichever clone runs, and nothing is contracted into fused multiply-adds: the same bits on every
+// CPU.
+#include "winograd4.h"
+#include "lanes.h"
+
+typedef int32_t i16 __attribute__((vector_size(64)));
+#define SPLAT16(x) ((f16){0} + (x))
+#define CHOOSE16(mask, when, otherwise) ((f16)(((mask) & (i16)(when)) | (~(mask) & (i16)(otherwise))))
+#define LOWER_HALF(v) __builtin_shufflevector((v), (v), 0, 1, 2, 3, 4, 5, 6, 7)
+#define UPPER_HALF(v) __builtin_shufflevector((v), (v), 8, 9, 10, 11, 12, 13, 14, 15)
+
+/// A plane's tiles: rows and columns of 4×4 output blocks (the last ones partly outside an edge).
+struct tiling4 {
+    long rows, columns, per_image;
+};
+
+static struct tiling4 tiling4_of(long height, long width) {
+    const long rows = (height + 3) / 4, columns = (width + 3) / 4;
+    return (struct tiling4){rows, columns, rows * columns};
+}
+
+/// t = Bᵀ x for six vectors x, Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0;
+/// 0 4 0 −5 0 1].
+#define INPUT_ROWS(t, x) \
+    do { \
+        const f16 four_ = SPLAT16(4.0f), five_ = SPLAT16(5.0f), two_ = SPLAT16(2.0f); \
+        (t)[0] = ((x)[0] * four_ - (x)[2] * five_) + (x)[4]; \
+        (t)[1] = ((x)[3] + (x)[4]) - ((x)[1] + (x)[2]) * four_; \
+        (t)[2] = ((x)[4] - (x)[3]) + ((x)[1] - (x)[2]) * four_; \
+        (t)[3] = ((x)[4] - (x)[2]) + ((x)[3] - (x)[1]) * two_; \
+        (t)[4] = ((x)[4] - (x)[2]) - ((x)[3] - (x)[1]) * two_; \
+        (t)[5] = ((x)[1] * four_ - (x)[3] * five_) + (x)[5]; \
+    } while (0)
+
+/// y = Aᵀ m for six vectors m, Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1].
+#define OUTPUT_ROWS(y, m) \
+    do { \
+        const f16 u_ = (m)[1] + (m)[2], w_ = (m)[1] - (m)[2], x_ = (m)[3] + (m)[4], z_ = (m)[3] - (m)[4]; \
+        (y)[0] = ((m)[0] + u_) + x_; \
+        (y)[1] = w_ + z_ * SPLAT16(2.0f); \
+        (y)[2] = u_ + x_ * SPLAT16(4.0f); \
+        (y)[3] = (w_ + z_ * SPLAT16(8.0f)) + (m)[5]; \
+    } while (0)
+
+/// Lane 4q + p = rows[q][4p + s], for a constant s in 0…3: column s of each tile's window on four tile rows.
+#define PHASE(rows, s) \
+    __builtin_shufflevector( \
+        __builtin_shufflevector( \
+            (rows)[0], (rows)[1], s, s + 4, s + 8, s + 12, s + 16, s + 20, s + 24, s + 28, 0, 0, 0, 0, 0, 0, 0, 0), \
+        __builtin_shufflevector( \
+            (rows)[2], (rows)[3], s, s + 4, s + 8, s + 12, s + 16, s + 20, s + 24, s + 28, 0, 0, 0, 0, 0, 0, 0, 0), \
+        0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23)
+
+/// A block's place in a plane of tiles: its first tile row and column and how many of its rows and columns are in
+/// the plane.
+struct block {
+    long ty0, tx0, rows, columns;
+};
+
+static inline struct block block_at(struct tiling4 g, long ty0, long tx0) {
+    const long rows = g.rows - ty0 < 4 ? g.rows - ty0 : 4, columns = g.columns - tx0 < 4 ? g.columns - tx0 : 4;
+    return (struct block){ty0, tx0, rows, columns};
+}
+
+/// Writes the lanes of `value` that are tiles of the plane to their places in a transformed matrix's row whose
+/// tiles of this plane start at `tiles`.
+__attribute__((always_inline)) static inline void store_tiles(
+    const f16 *value, float *tiles, struct tiling4 g, struct block b) {
+    if (g.columns == 4 && b.rows == 4) {
+        STORE(*value, tiles + 4 * b.ty0);
+        return;
+    }
+    float lanes[16];
+    STORE(*value, lanes);
+    for (long q = 0; q < b.rows; q++)
+        for (long p = 0; p < b.columns; p++) tiles[(b.ty0 + q) * g.columns + b.tx0 + p] = lanes[4 * q + p];
+}
+
+/// The block's tiles from a transformed matrix's row whose tiles of this plane start at `tiles` into `value`
+/// (lanes past the plane's tiles are zero).
+__attribute__((always_inline)) static inline void load_tiles(
+    const float *tiles, struct tiling4 g, struct block b, f16 *value) {
+    if (g.columns == 4 && b.rows == 4) {
+        *value = LOAD16(tiles + 4 * b.ty0);
+        return;
+    }
+    float lanes[16] = {0};
+    for (long q = 0; q < b.rows; q++)
+        for (long p = 0; p < b.columns; p++) lanes[4 * q + p] = tiles[(b.ty0 + q) * g.columns + b.tx0 + p];
+    *value = LOAD16(lanes);
+}
+
+/// `count` zeroed floats (the process stops if memory runs out, as Swift's allocations do).
+static float *zeroed_floats(long count) {
+    float *memory = calloc((size_t)count, sizeof(float));
+    if (!memory) abort();
+    return memory;
+}
+
+/// A plane's lines into the interior of `padded` (whose border stays zero). Lines of at most 16 pixels are built in
+/// registers and stored whole at the 16-lane boundaries the vertical pass loads from (a load that straddled a
+/// narrower store would wait for it to reach the cache): each line loaded with the pixels after it (the next
+/// line's, or the next plane's: the last line of the `last` plane goes through a zeroed copy, so as not to read past
+/// the input), moved one lane right and masked.
+__attribute__((always_inline)) static inline void copy_padded(
+    const float *source, long height, long width, int last, long line, float *padded) {
+    if (width > 16) {
+        for (long y = 0; y < height; y++)
+            memcpy(padded + (y + 1) * line + 1, source + y * width, sizeof(float) * (size_t)width);
+        return;
+    }
+    const i16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const f16 zero = {0};
+    const i16 inside = (lane >= 1) & (lane <= (int32_t)width), spills = (lane == 0) & (width == 16 ? -1 : 0);
+    for (long y = 0; y < height; y++) {
+        f16 pixels;
+        if (y < height - 1 || !last) {
+            pixels = LOAD16(source + y * width);
+        } else {
+            float last[16] = {0};
+            for (long x = 0; x < width; x++) last[x] = source[y * width + x];
+            pixels = LOAD16(last);
+        }
+        const f16 low = __builtin_shufflevector(
+            zero, pixels, 0, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+        const f16 high = __builtin_shufflevector(pixels, zero, 15, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16);
+        STORE(CHOOSE16(inside, low, zero), padded + (y + 1) * line);
+        STORE(CHOOSE16(spills, high, zero), padded + (y + 1) * line + 16);
+    }
+}
+
+LETHE_CLONES
+void lethe_winograd4_transform_input(
+    const float *input, long height, long width, long image_count, long channel_count, long channel_begin,
+    long channel_end, float *v, long stride) {
+    const struct tiling4 g = tiling4_of(height, width);
+    const long position_stride = channel_count * stride;
+    // The plane zero-padded (pixel (y, x) at line y + 1, column x + 1; 4·rows + 2 lines), then Bᵀ d for every tile
+    // row (line 6·ty + i), lines `line` long: room for a block's 16-lane loads from any of its tile columns.
+    const long line = 16 * ((g.columns + 3) / 4) + 16, padded_lines = 4 * g.rows + 2;
+    float *padded = zeroed_floats(padded_lines * line);
+    float *vertical = zeroed_floats(6 * g.rows * line);
+    for (long image = 0; image < image_count; image++) {
+        for (long c = channel_begin; c < channel_end; c++) {
+            const float *source = input + (image * channel_count + c) * height * width;
+            copy_padded(
+                source, height, width, image == image_count - 1 && c == channel_count - 1, line, padded);
+            for (long ty = 0; ty < g.rows; ty++)
+                for (long x = 0; x < line; x += 16) {
+                    f16 d[6], t[6];
+                    for (int r = 0; r < 6; r++) d[r] = LOAD16(padded + (4 * ty + r) * line + x);
+                    INPUT_ROWS(t, d);
+                    for (int i = 0; i < 6; i++) STORE(t[i], vertical + (6 * ty + i) * line + x);
+                }
+            float *tiles = v + c * stride + image * g.per_image;
+            for (long ty0 = 0; ty0 < g.rows; ty0 += 4)
+                for (long tx0 = 0; tx0 < g.columns; tx0 += 4) {
+                    const struct block b = block_at(g, ty0, tx0);
+                    for (int i = 0; i < 6; i++) {
+                        // Each lane's tile row's line i from the tile's window on (columns 0…3, then 4 and 5);
+                        // a block's rows past the plane read the last tile row again.
+                        f16 near[4], far[4];
+                        for (int q = 0; q < 4; q++) {
+                            const long ty = ty0 + (q < b.rows ? q : b.rows - 1);
+                            const float *row = vertical + (6 * ty + i) * line + 4 * tx0;
+                            near[q] = LOAD16(row);
+                            // Columns 4…19 from the two aligned vectors the vertical pass stored.
+                            const f16 next = LOAD16(row + 16);
+                            far[q] = __builtin_shufflevector(
+                                near[q], next, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19);
+                        }
+                        const f16 x[6] = {PHASE(near, 0), PHASE(near, 1), PHASE(near, 2),
+                                          PHASE(near, 3), PHASE(far, 0),  PHASE(far, 1)};
+                        f16 t[6];
+                        INPUT_ROWS(t, x);
+                        for (int j = 0; j < 6; j++) store_tiles(&t[j], tiles + (6 * i + j) * position_stride, g, b);
+                    }
+                }
+        }
+    }
+    free(padded);
+    free(vertical);
+}
+
+/// Y = Aᵀ M A + bias of a block's tiles of one plane (lane 4q + p: tile (ty0 + q, tx0 + p)), M[ξ] from `tiles`
+/// with `position_stride` floats from one position to the next.
+__attribute__((always_inline)) static inline void output_block(
+    const float *tiles, long position_stride, struct tiling4 g, struct block b, float bias, f16 y[4][4]) {
+    f16 m[36];
+    if (g.columns == 4 && b.rows == 4) {  // the block's tiles are contiguous
+#pragma clang loop unroll(full)
+        for (int position = 0; position < 36; position++)
+            m[position] = LOAD16(tiles + position * position_stride + 4 * b.ty0);
+    } else {
+        for (int position = 0; position < 36; position++)
+            load_tiles(tiles + position * position_stride, g, b, &m[position]);
+    }
+    f16 along[4][6];  // Aᵀ M: the output's lines a from the window's lines, column j
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 6; j++) {
+        const f16 column[6] = {m[j], m[6 + j], m[12 + j], m[18 + j], m[24 + j], m[30 + j]};
+        f16 lines[4];
+        OUTPUT_ROWS(lines, column);
+        for (int a = 0; a < 4; a++) along[a][j] = lines[a];
+    }
+    for (int a = 0; a < 4; a++) {
+        f16 pixels[4];
+        OUTPUT_ROWS(pixels, along[a]);
+        for (int k = 0; k < 4; k++) y[a][k] = pixels[k] + SPLAT16(bias);
+    }
+}
+
+LETHE_CLONES
+void lethe_winograd4_transform_output(
+    const float *m, long stride, long height, long width, long out_channel_count, long channel_begin,
+    long channel_end, long image_count, const float *bias, float *output) {
+    const struct tiling4 g = tiling4_of(height, width);
+    const long position_stride = out_channel_count * stride;
+    for (long image = 0; image < image_count; image++) {
+        for (long o = channel_begin; o < channel_end; o++) {
+            float *plane = output + (image * out_channel_count + o) * height * width;
+            for (long ty0 = 0; ty0 < g.rows; ty0 += 4)
+                for (long tx0 = 0; tx0 < g.columns; tx0 += 4) {
+                    const struct block b = block_at(g, ty0, tx0);
+                    f16 y[4][4];
+                    output_block(
+                        m + o * stride + image * g.per_image, position_stride, g, b, bias ? bias[o] : 0.0f, y);
+                    float pixels[4][4][16];
+                    for (int a = 0; a < 4; a++)
+                        for (int k = 0; k < 4; k++) STORE(y[a][k], pixels[a][k]);
+                    for (long q = 0; q < b.rows; q++)
+                        for (long a = 0; a < 4 && 4 * (ty0 + q) + a < height; a++)
+                            for (long p = 0; p < b.columns; p++)
+                                for (long k = 0; k < 4 && 4 * (tx0 + p) + k < width; k++)
+                                    plane[(4 * (ty0 + q) + a) * width + 4 * (tx0 + p) + k] = pixels[a][k][4 * q + p];
+                }
+        }
+    }
+}
+
+LETHE_CLONES
+void lethe_winograd4_transform_output_pooled_rectified(
+    const float *m, long stride, long height, long width, long out_channel_count, long channel_begin,
+    long channel_end, long image_count, const float *bias, float *pooled) {
+    const struct tiling4 g = tiling4_of(height, width);
+    const long position_stride = out_channel_count * stride;
+    const long pooled_height = height / 2, pooled_width = width / 2;
+    const f16 zero = {0};
+    for (long image = 0; image < image_count; image++) {
+        for (long o = channel_begin; o < channel_end; o++) {
+            float *plane = pooled + (image * out_channel_count + o) * pooled_height * pooled_width;
+            for (long ty0 = 0; ty0 < g.rows; ty0 += 4)
+                for (long tx0 = 0; tx0 < g.columns; tx0 += 4) {
+                    const struct block b = block_at(g, ty0, tx0);
+                    f16 y[4][4];
+                    output_block(
+                        m + o * stride + image * g.per_image, position_stride, g, b, bias ? bias[o] : 0.0f, y);
+                    // A tile's four 2×2 windows (rows 2e, 2e + 1 and columns 2f, 2f + 1 of its block), scanned as
+                    // MaxPool2d scans: each line's pair, then the two lines' winners; then the ReLU.
+                    f16 maxima[2][2];
+                    for (int e = 0; e < 2; e++)
+                        for (int f = 0; f < 2; f++) {
+                            const f16 up_left = y[2 * e][2 * f], up_right = y[2 * e][2 * f + 1];
+                            const f16 down_left = y[2 * e + 1][2 * f], down_right = y[2 * e + 1][2 * f + 1];
+                            const i16 up_takes = TAKES(up_right, up_left), down_takes = TAKES(down_right, down_left);
+                            const f16 top = CHOOSE16(up_takes, up_right, up_left);
+                            const f16 bottom = CHOOSE16(down_takes, down_right, down_left);
+                            const f16 maximum = CHOOSE16(TAKES(bottom, top), bottom, top);
+                            maxima[e][f] = CHOOSE16(maximum < zero, zero, maximum);
+                        }
+                    // The block's 8 × 8 pooled values, line by line: line 2q + e holds tile row q's windows e,
+                    // (p, f) at column 2p + f.
+                    float lines[8][8];
+                    for (int e = 0; e < 2; e++) {
+                        const f16 low = __builtin_shufflevector(
+                            maxima[e][0], maxima[e][1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+                        const f16 high = __builtin_shufflevector(
+                            maxima[e][0], maxima[e][1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+                        for (int q = 0; q < 2; q++) {
+                            STORE(q ? UPPER_HALF(low) : LOWER_HALF(low), lines[2 * q + e]);
+                            STORE(q ? UPPER_HALF(high) : LOWER_HALF(high), lines[4 + 2 * q + e]);
+                        }
+                    }
+                    const long line_count = pooled_height - 2 * ty0 < 8 ? pooled_height - 2 * ty0 : 8;
+                    const long count = pooled_width - 2 * tx0 < 8 ? pooled_width - 2 * tx0 : 8;
+                    for (long l = 0; l < line_count; l++)
+                        for (long k = 0; k < count; k++)
+                            plane[(2 * ty0 + l) * pooled_width + 2 * tx0 + k] = lines[l][k];
+                }
+        }
+    }
+}
