@@ -243,16 +243,19 @@ void lethe_winograd4_transform_output(
 }
 
 LETHE_CLONES
-void lethe_winograd4_transform_output_pooled_rectified(
+void lethe_winograd4_transform_output_pooled(
     const float *m, long stride, long height, long width, long out_channel_count, long channel_begin,
-    long channel_end, long image_count, const float *bias, float *pooled) {
+    long channel_end, long image_count, const float *bias, int rectify, float *pooled, int32_t *positions) {
     const struct tiling4 g = tiling4_of(height, width);
     const long position_stride = out_channel_count * stride;
-    const long pooled_height = height / 2, pooled_width = width / 2;
+    const long pooled_height = height / 2, pooled_width = width / 2, pooled_plane = pooled_height * pooled_width;
     const f16 zero = {0};
+    // Lane 4q + p's tile's top-left pixel in a block whose first tile is the plane's first.
+    const i16 tile_at = (i16){0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12} +
+                        (i16){0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12} * (int32_t)width;
     for (long image = 0; image < image_count; image++) {
         for (long o = channel_begin; o < channel_end; o++) {
-            float *plane = pooled + (image * out_channel_count + o) * pooled_height * pooled_width;
+            const long plane = (image * out_channel_count + o) * pooled_plane;
             for (long ty0 = 0; ty0 < g.rows; ty0 += 4)
                 for (long tx0 = 0; tx0 < g.columns; tx0 += 4) {
                     const struct block b = block_at(g, ty0, tx0);
@@ -260,8 +263,10 @@ void lethe_winograd4_transform_output_pooled_rectified(
                     output_block(
                         m + o * stride + image * g.per_image, position_stride, g, b, bias ? bias[o] : 0.0f, y);
                     // A tile's four 2×2 windows (rows 2e, 2e + 1 and columns 2f, 2f + 1 of its block), scanned as
-                    // MaxPool2d scans: each line's pair, then the two lines' winners; then the ReLU.
+                    // MaxPool2d scans: each line's pair, then the two lines' winners; then the ReLU, or the
+                    // maxima's indices in the plane.
                     f16 maxima[2][2];
+                    i16 at[2][2];
                     for (int e = 0; e < 2; e++)
                         for (int f = 0; f < 2; f++) {
                             const f16 up_left = y[2 * e][2 * f], up_right = y[2 * e][2 * f + 1];
@@ -269,28 +274,202 @@ void lethe_winograd4_transform_output_pooled_rectified(
                             const i16 up_takes = TAKES(up_right, up_left), down_takes = TAKES(down_right, down_left);
                             const f16 top = CHOOSE16(up_takes, up_right, up_left);
                             const f16 bottom = CHOOSE16(down_takes, down_right, down_left);
-                            const f16 maximum = CHOOSE16(TAKES(bottom, top), bottom, top);
-                            maxima[e][f] = CHOOSE16(maximum < zero, zero, maximum);
+                            const i16 lower_takes = TAKES(bottom, top);
+                            const f16 maximum = CHOOSE16(lower_takes, bottom, top);
+                            maxima[e][f] = rectify ? CHOOSE16(maximum < zero, zero, maximum) : maximum;
+                            const i16 top_left_at =
+                                tile_at + (int32_t)((4 * ty0 + 2 * e) * width + 4 * tx0 + 2 * f);
+                            const i16 bottom_left_at = top_left_at + (int32_t)width;
+                            const i16 top_at = CHOOSE_INDEX(up_takes, top_left_at + 1, top_left_at);
+                            const i16 bottom_at = CHOOSE_INDEX(down_takes, bottom_left_at + 1, bottom_left_at);
+                            at[e][f] = CHOOSE_INDEX(lower_takes, bottom_at, top_at);
                         }
                     // The block's 8 × 8 pooled values, line by line: line 2q + e holds tile row q's windows e,
                     // (p, f) at column 2p + f.
                     float lines[8][8];
+                    int32_t lines_at[8][8];
                     for (int e = 0; e < 2; e++) {
                         const f16 low = __builtin_shufflevector(
                             maxima[e][0], maxima[e][1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
                         const f16 high = __builtin_shufflevector(
                             maxima[e][0], maxima[e][1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+                        const i16 low_at = __builtin_shufflevector(
+                            at[e][0], at[e][1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+                        const i16 high_at = __builtin_shufflevector(
+                            at[e][0], at[e][1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
                         for (int q = 0; q < 2; q++) {
                             STORE(q ? UPPER_HALF(low) : LOWER_HALF(low), lines[2 * q + e]);
                             STORE(q ? UPPER_HALF(high) : LOWER_HALF(high), lines[4 + 2 * q + e]);
+                            STORE(q ? UPPER_HALF(low_at) : LOWER_HALF(low_at), lines_at[2 * q + e]);
+                            STORE(q ? UPPER_HALF(high_at) : LOWER_HALF(high_at), lines_at[4 + 2 * q + e]);
                         }
                     }
                     const long line_count = pooled_height - 2 * ty0 < 8 ? pooled_height - 2 * ty0 : 8;
                     const long count = pooled_width - 2 * tx0 < 8 ? pooled_width - 2 * tx0 : 8;
                     for (long l = 0; l < line_count; l++)
-                        for (long k = 0; k < count; k++)
-                            plane[(2 * ty0 + l) * pooled_width + 2 * tx0 + k] = lines[l][k];
+                        for (long k = 0; k < count; k++) {
+                            const long target = plane + (2 * ty0 + l) * pooled_width + 2 * tx0 + k;
+                            pooled[target] = lines[l][k];
+                            if (positions) positions[target] = lines_at[l][k];
+                        }
                 }
         }
     }
+}
+
+/// x = A y for four vectors y (A = Aᵀ's transpose, 6 × 4): the output gradient transform's six rows.
+#define GRADIENT_ROWS(x, y) \
+    do { \
+        const f16 even_ = (y)[0] + (y)[2], odd_ = (y)[1] + (y)[3]; \
+        const f16 even4_ = (y)[0] + (y)[2] * SPLAT16(4.0f), odd4_ = (y)[1] * SPLAT16(2.0f) + (y)[3] * SPLAT16(8.0f); \
+        (x)[0] = (y)[0]; \
+        (x)[1] = even_ + odd_; \
+        (x)[2] = even_ - odd_; \
+        (x)[3] = even4_ + odd4_; \
+        (x)[4] = even4_ - odd4_; \
+        (x)[5] = (y)[3]; \
+    } while (0)
+
+/// Sixteen pixels of a line from `pixels` into `value`, lanes from `available` on zero: loaded whole when
+/// `readable` (the sixteen floats are inside the buffer), else through a zeroed copy.
+__attribute__((always_inline)) static inline void load_line(
+    const float *pixels, long available, int readable, f16 *value) {
+    const i16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const f16 zero = {0};
+    if (readable) {
+        *value = CHOOSE16(lane < (int32_t)available, LOAD16(pixels), zero);
+        return;
+    }
+    float copy[16] = {0};
+    for (long x = 0; x < available; x++) copy[x] = pixels[x];
+    *value = LOAD16(copy);
+}
+
+LETHE_CLONES
+void lethe_winograd4_transform_output_gradient(
+    const float *gradient, long height, long width, long image_count, long out_channel_count, long channel_begin,
+    long channel_end, float *dm, long stride) {
+    const struct tiling4 g = tiling4_of(height, width);
+    const long position_stride = out_channel_count * stride, plane = height * width;
+    const float *end = gradient + image_count * out_channel_count * plane;
+    const f16 zero = {0};
+    for (long image = 0; image < image_count; image++) {
+        for (long o = channel_begin; o < channel_end; o++) {
+            const float *source = gradient + (image * out_channel_count + o) * plane;
+            float *tiles = dm + o * stride + image * g.per_image;
+            for (long ty0 = 0; ty0 < g.rows; ty0 += 4)
+                for (long tx0 = 0; tx0 < g.columns; tx0 += 4) {
+                    const struct block b = block_at(g, ty0, tx0);
+                    const long available = width - 4 * tx0 < 16 ? width - 4 * tx0 : 16;
+                    // ∂Y[a][k]: pixel (a, k) of every tile (zero past the plane).
+                    f16 dy[4][4];
+#pragma clang loop unroll(full)
+                    for (int a = 0; a < 4; a++) {
+                        f16 lines[4];
+#pragma clang loop unroll(full)
+                        for (int q = 0; q < 4; q++) {
+                            const long y = 4 * (ty0 + q) + a;
+                            const float *pixels = source + y * width + 4 * tx0;
+                            if (y >= height) {
+                                lines[q] = zero;
+                                continue;
+                            }
+                            load_line(pixels, available, pixels + 16 <= end, &lines[q]);
+                        }
+                        dy[a][0] = PHASE(lines, 0);
+                        dy[a][1] = PHASE(lines, 1);
+                        dy[a][2] = PHASE(lines, 2);
+                        dy[a][3] = PHASE(lines, 3);
+                    }
+                    // A ∂Y: six lines of four columns, then each line times Aᵀ.
+                    f16 down[6][4];
+#pragma clang loop unroll(full)
+                    for (int k = 0; k < 4; k++) {
+                        const f16 column[4] = {dy[0][k], dy[1][k], dy[2][k], dy[3][k]};
+                        f16 rows[6];
+                        GRADIENT_ROWS(rows, column);
+                        for (int i = 0; i < 6; i++) down[i][k] = rows[i];
+                    }
+                    const int contiguous = g.columns == 4 && b.rows == 4;
+#pragma clang loop unroll(full)
+                    for (int i = 0; i < 6; i++) {
+                        f16 across[6];
+                        GRADIENT_ROWS(across, down[i]);
+                        for (int j = 0; j < 6; j++) {
+                            float *row = tiles + (6 * i + j) * position_stride;
+                            if (contiguous)
+                                STORE(across[j], row + 4 * ty0);
+                            else
+                                store_tiles(&across[j], row, g, b);
+                        }
+                    }
+                }
+        }
+    }
+}
+
+/// x = B t for six vectors t (B = Bᵀ's transpose): the input gradient transform's six rows.
+#define INPUT_GRADIENT_ROWS(x, t) \
+    do { \
+        const f16 four_ = SPLAT16(4.0f), five_ = SPLAT16(5.0f), two_ = SPLAT16(2.0f); \
+        (x)[0] = (t)[0] * four_; \
+        (x)[1] = (((t)[2] - (t)[1]) + (t)[5]) * four_ + ((t)[4] - (t)[3]) * two_; \
+        (x)[2] = -((t)[0] * five_ + ((t)[1] + (t)[2]) * four_ + ((t)[3] + (t)[4])); \
+        (x)[3] = (((t)[1] - (t)[2]) + ((t)[3] - (t)[4]) * two_) - (t)[5] * five_; \
+        (x)[4] = (((t)[0] + (t)[1]) + ((t)[2] + (t)[3])) + (t)[4]; \
+        (x)[5] = (t)[5]; \
+    } while (0)
+
+LETHE_CLONES
+void lethe_winograd4_input_gradient(
+    const float *dv, long stride, long height, long width, long channel_count, long channel_begin, long channel_end,
+    long image_count, float *gradient) {
+    const struct tiling4 g = tiling4_of(height, width);
+    const long position_stride = channel_count * stride, line = 4 * g.columns + 2;
+    // The padded plane's gradient: each tile's 6×6 window added where it lies, tile after tile in order (windows
+    // overlap by two lines and two columns), then the interior copied out.
+    float *padded = zeroed_floats((4 * g.rows + 2) * line);
+    for (long image = 0; image < image_count; image++) {
+        for (long c = channel_begin; c < channel_end; c++) {
+            memset(padded, 0, sizeof(float) * (size_t)((4 * g.rows + 2) * line));
+            const float *tiles = dv + c * stride + image * g.per_image;
+            for (long ty0 = 0; ty0 < g.rows; ty0 += 4)
+                for (long tx0 = 0; tx0 < g.columns; tx0 += 4) {
+                    const struct block b = block_at(g, ty0, tx0);
+                    // B ∂V Bᵀ: each line of ∂V times Bᵀ, then B times each column.
+                    f16 across[6][6];
+                    const int contiguous = g.columns == 4 && b.rows == 4;
+#pragma clang loop unroll(full)
+                    for (int i = 0; i < 6; i++) {
+                        f16 t[6], x[6];
+                        for (int j = 0; j < 6; j++) {
+                            const float *row = tiles + (6 * i + j) * position_stride;
+                            if (contiguous)
+                                t[j] = LOAD16(row + 4 * ty0);
+                            else
+                                load_tiles(row, g, b, &t[j]);
+                        }
+                        INPUT_GRADIENT_ROWS(x, t);
+                        for (int s = 0; s < 6; s++) across[i][s] = x[s];
+                    }
+                    float window[6][6][16];
+                    for (int s = 0; s < 6; s++) {
+                        const f16 column[6] = {across[0][s], across[1][s], across[2][s],
+                                               across[3][s], across[4][s], across[5][s]};
+                        f16 x[6];
+                        INPUT_GRADIENT_ROWS(x, column);
+                        for (int r = 0; r < 6; r++) STORE(x[r], window[r][s]);
+                    }
+                    for (long q = 0; q < b.rows; q++)
+                        for (long p = 0; p < b.columns; p++)
+                            for (int r = 0; r < 6; r++)
+                                for (int s = 0; s < 6; s++)
+                                    padded[(4 * (ty0 + q) + r) * line + 4 * (tx0 + p) + s] += window[r][s][4 * q + p];
+                }
+            float *target = gradient + (image * channel_count + c) * height * width;
+            for (long y = 0; y < height; y++)
+                memcpy(target + y * width, padded + (y + 1) * line + 1, sizeof(float) * (size_t)width);
+        }
+    }
+    free(padded);
 }

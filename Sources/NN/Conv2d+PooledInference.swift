@@ -11,13 +11,13 @@ extension Conv2d {
     }
 
     /// Inference (no backward pass follows) through this convolution, a 2×2 max-pool and a ReLU, one image at a
-    /// time (a chunk at a time with Winograd's products, pooled inside the output transform: `forwardWinograd4`):
+    /// time (a chunk at a time with Winograd's products, pooled inside the output transform: `forwardWinograd`):
     /// each image's column matrix, product and pooled planes stay in cache instead of passing through batch-sized
     /// tensors layer by layer. The same products of the same values (one GEMM per image, the column matrix's
     /// leading dimension aside; Winograd's chunks as `forward`'s), bias additions, pooling and ReLU as `forward`,
     /// `MaxPool2d` and `ReLU` one after the other, so the same bits.
     func forwardPooledReLU(_ input: Tensor) -> Tensor {
-        if usesWinograd { return forwardWinograd4(input, pooled: true) }
+        if usesWinograd { return forwardWinograd(input, pooled: true) }
         let g = geometry(input.shape)
         let (batch, plane, outChannels) = (input.shape[0], g.outputPlane, outChannels)
         let (outH, planeOut) = (g.outputHeight / 2, g.outputHeight / 2 * g.outputWidth / 2)

@@ -46,7 +46,7 @@ extension Conv2d {
                                         x.baseAddress! + images.lowerBound * g.channels * g.height * g.width,
                                         imageCount: images.count, tiling: winogradTiling(g), weights: u.baseAddress!,
                                         bias: biasValues, into: y.baseAddress! + first,
-                                        pooling: arg.baseAddress! + first, serial: inParallel)
+                                        writing: .pooled(positions: arg.baseAddress! + first), serial: inParallel)
                                 }
                             }
                             // The pool's ReLU, plane by plane as `forwardRectified` runs it.

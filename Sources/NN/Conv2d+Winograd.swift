@@ -1,10 +1,10 @@
 import Tensor
 
-/// 3×3 convolutions with stride 1 and padding 1 over enough channels run as Winograd's F(2×2, 3×3)
-/// (`WinogradTiling`): 16 products [out, in]·[in, tiles] per chunk of images instead of one [out, 9·in]·[9·in,
+/// 3×3 convolutions with stride 1 and padding 1 over enough channels run as Winograd's F(4×4, 3×3)
+/// (`WinogradTiling`): 36 products [out, in]·[in, tiles] per chunk of images instead of one [out, 9·in]·[9·in,
 /// pixels]. Chunks are fixed by the shapes (`chunks`, `winogradImagesPerChunk`), each chunk's products run on one
-/// thread (or, when a chunk runs alone, its 16 products and its transforms' channels spread over the threads), so
-/// the bits do not depend on the thread count.
+/// thread (or, when a chunk runs alone, its products and its transforms' channels spread over the threads), so the
+/// bits depend neither on the thread count nor, in inference, on the batch an image comes in.
 extension Conv2d {
     /// Whether `forward` and `backward` use Winograd's products: fewer channels would leave the products too thin
     /// to pay for the transforms.
@@ -15,20 +15,20 @@ extension Conv2d {
     }
 
     /// Images per chunk whose products (and transformed input) fit in 1 MB, so that they stay in cache between
-    /// the products and the transforms (5 for fmnist-cnn's conv2: 16 × 64 × 49 floats an image).
+    /// the products and the transforms (7 for fmnist-cnn's conv2: 36 × 64 × 16 floats an image).
     func winogradImagesPerChunk(_ g: ConvolutionGeometry) -> Int {
         let perImage = WinogradTiling.positions * max(inChannels, outChannels) * winogradTiling(g).tilesPerImage
         return max(1, (1 << 18) / perImage)
     }
 
-    /// U = G g Gᵀ for the current weights ([16][out][in]).
+    /// U = G g Gᵀ for the current weights ([36][out][in]).
     func transformedWeights() -> [Float] {
         weight.value.withUnsafeBufferPointer {
             WinogradTiling.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels)
         }
     }
 
-    /// Each position's U transposed ([16][in][out]), for the input gradient's products.
+    /// Each position's U transposed ([36][in][out]), for the input gradient's products.
     func transposedTransformedWeights() -> [Float] {
         let u = transformedWeights()
         let (outChannels, inChannels) = (outChannels, inChannels)
@@ -45,90 +45,137 @@ extension Conv2d {
         }
     }
 
-    /// A transformed matrix ([16][channels][stride]) written by `transform` for ranges of its channels, spread
-    /// over the threads unless `serial`.
+    /// Inference through this convolution (no backward pass follows): its output, or with `pooled` its output
+    /// 2×2 max-pooled and rectified (`forwardPooledReLU`).
+    func forwardWinograd(_ input: Tensor, pooled: Bool) -> Tensor {
+        let g = geometry(input.shape)
+        let batch = input.shape[0]
+        let chunks = chunks(g, batch: batch)
+        inputShape = input.shape
+        lastMultiplyAccumulates = batch * outChannels * g.rows * g.outputPlane
+        let (height, width) = pooled ? (g.outputHeight / 2, g.outputWidth / 2) : (g.outputHeight, g.outputWidth)
+        let u = transformedWeights()
+        let biasValues = bias?.value.scalars
+        return Tensor(shape: [batch, outChannels, height, width]) { y in
+            input.withUnsafeBufferPointer { x in
+                u.withUnsafeBufferPointer { u in
+                    Parallel.forEachTask(chunks.count) { index, inParallel in
+                        let images = chunks[index]
+                        _ = winogradChunk(
+                            x.baseAddress! + images.lowerBound * g.channels * g.height * g.width,
+                            imageCount: images.count, tiling: winogradTiling(g), weights: u.baseAddress!,
+                            bias: biasValues, into: y.baseAddress! + images.lowerBound * outChannels * height * width,
+                            writing: pooled ? .pooledRectified : .planes, keeping: false, serial: inParallel)
+                    }
+                }
+            }
+        }
+    }
+
+    /// A transformed matrix ([36][channels][stride]) written by `transform` for ranges of its channels, spread
+    /// over the threads unless `serial`; 16 floats more than it holds, so that `aligned` finds its 64-byte aligned
+    /// start (the transforms' 16-lane loads and stores then never straddle two cache lines).
     private func transformed(
         channels: Int, stride: Int, serial: Bool,
         _ transform: (Range<Int>, UnsafeMutablePointer<Float>) -> Void
     ) -> [Float] {
-        [Float](unsafeUninitializedCapacity: WinogradTiling.positions * channels * stride) { matrix, initialized in
-            Parallel.forEach(channels, serial: serial) { transform($0, matrix.baseAddress!) }
-            initialized = matrix.count
+        let count = WinogradTiling.positions * channels * stride
+        return [Float](unsafeUninitializedCapacity: count + 16) { matrix, initialized in
+            let start = Self.aligned(UnsafeMutablePointer(matrix.baseAddress!))
+            Parallel.forEach(channels, serial: serial) { transform($0, start) }
+            initialized = count + 16
         }
     }
 
-    /// One chunk's convolution (training's forward pass): writes the `imageCount` images' output planes (bias added)
-    /// to `output`, or with `pooling` those planes 2×2 max-pooled and the maxima's positions to `pooling`
-    /// (`forwardPooledTraining`), and returns their transformed input V ([16][in][tiles]), which the backward pass
-    /// reads.
+    /// The first 64-byte aligned float of a buffer allocated by `transformed` (an array's storage does not move).
+    static func aligned(_ buffer: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        let misaligned = Int(bitPattern: buffer) % 64
+        return buffer + (misaligned == 0 ? 0 : (64 - misaligned) / MemoryLayout<Float>.size)
+    }
+
+    /// What a chunk's output transform writes: the output planes, or those planes 2×2 max-pooled — rectified
+    /// (inference, `forwardPooledReLU`), or with the maxima's positions (training, `forwardPooledTraining`).
+    enum WinogradOutput {
+        case planes
+        case pooledRectified
+        case pooled(positions: UnsafeMutablePointer<Int32>)
+    }
+
+    /// One chunk's convolution: writes the `imageCount` images' output (bias added) to `output` as `writing` says
+    /// and returns their transformed input V ([36][in][tiles], see `transformed`) when `keeping` (the backward pass
+    /// reads it).
     func winogradChunk(
         _ input: UnsafePointer<Float>, imageCount: Int, tiling: WinogradTiling, weights u: UnsafePointer<Float>,
-        bias: [Float]?, into output: UnsafeMutablePointer<Float>, pooling maximaAt: UnsafeMutablePointer<Int32>? = nil,
-        serial: Bool
+        bias: [Float]?, into output: UnsafeMutablePointer<Float>, writing: WinogradOutput = .planes,
+        keeping: Bool = true, serial: Bool
     ) -> [Float] {
         let (inChannels, outChannels) = (inChannels, outChannels)
         let tiles = imageCount * tiling.tilesPerImage
         let (positions, stride) = (WinogradTiling.positions, WinogradTiling.rowStride(tiles: tiles))
-        let v = transformed(channels: inChannels, stride: stride, serial: serial) { channels, v in
+        var v = transformed(channels: inChannels, stride: stride, serial: serial) { channels, v in
             tiling.transformInput(
                 input, imageCount: imageCount, channelCount: inChannels, channels: channels, into: v, stride: stride)
         }
-        var m = [Float].scratch(count: positions * outChannels * stride)
-        // The output transform's last lanes read (and drop) the columns past the tiles: zeros, not stale bits.
-        m.withUnsafeMutableBufferPointer { m in
-            for row in 0..<positions * outChannels {
-                (m.baseAddress! + row * stride + tiles).update(repeating: 0, count: stride - tiles)
-            }
-        }
-        v.withUnsafeBufferPointer { v in
+        var m = [Float].scratch(count: positions * outChannels * stride + 16)
+        v.withUnsafeMutableBufferPointer { v in
             m.withUnsafeMutableBufferPointer { m in
+                let (v, m) = (Self.aligned(v.baseAddress!), Self.aligned(m.baseAddress!))
                 Parallel.forEach(positions, serial: serial) { range in
                     for position in range {
                         SmallGEMM.multiply(
                             m: outChannels, n: tiles, k: inChannels, a: u + position * outChannels * inChannels,
-                            lda: inChannels, b: v.baseAddress! + position * inChannels * stride, ldb: stride,
-                            c: m.baseAddress! + position * outChannels * stride, ldc: stride)
+                            lda: inChannels, b: v + position * inChannels * stride, ldb: stride,
+                            c: m + position * outChannels * stride, ldc: stride)
                     }
                 }
                 Parallel.forEach(outChannels, serial: serial) { channels in
-                    guard let maximaAt else {
-                        return tiling.transformOutput(
-                            m.baseAddress!, stride: stride, outChannelCount: outChannels, channels: channels,
+                    switch writing {
+                    case .planes:
+                        tiling.transformOutput(
+                            m, stride: stride, outChannelCount: outChannels, channels: channels,
                             imageCount: imageCount, bias: bias, into: output)
+                    case .pooledRectified:
+                        tiling.transformOutputPooled(
+                            m, stride: stride, outChannelCount: outChannels, channels: channels,
+                            imageCount: imageCount, bias: bias, into: output, positions: nil)
+                    case .pooled(let positions):
+                        tiling.transformOutputPooled(
+                            m, stride: stride, outChannelCount: outChannels, channels: channels,
+                            imageCount: imageCount, bias: bias, into: output, positions: positions)
                     }
-                    tiling.transformOutputPooled(
-                        m.baseAddress!, stride: stride, outChannelCount: outChannels, channels: channels,
-                        imageCount: imageCount, bias: bias, into: output, positions: maximaAt)
                 }
             }
         }
-        return v
+        return keeping ? v : []
     }
 
     /// One chunk's backward pass from its output gradient (`imageCount` images' planes) and its forward pass's
-    /// V: returns the chunk's weight gradient ([out, in, 3, 3]) and writes its input gradient to `inputGradient`
-    /// when given. `ut` holds each position's U transposed ([16][in][out]).
+    /// V (as `winogradChunk` returned it): returns the chunk's weight gradient ([out, in, 3, 3]) and writes its
+    /// input gradient to `inputGradient` when given. `ut` holds each position's U transposed ([36][in][out]).
     func winogradChunkGradient(
         _ outputGradient: UnsafePointer<Float>, imageCount: Int, tiling: WinogradTiling,
-        transformedInput v: UnsafePointer<Float>, transposedWeights ut: UnsafePointer<Float>,
+        transformedInput kept: UnsafePointer<Float>, transposedWeights ut: UnsafePointer<Float>,
         inputGradient: UnsafeMutablePointer<Float>?, serial: Bool
     ) -> [Float] {
         let (inChannels, outChannels) = (inChannels, outChannels)
         let tiles = imageCount * tiling.tilesPerImage
         let (positions, stride) = (WinogradTiling.positions, WinogradTiling.rowStride(tiles: tiles))
-        let dm = transformed(channels: outChannels, stride: stride, serial: serial) { channels, dm in
+        let v = Self.aligned(UnsafeMutablePointer(mutating: kept))
+        var dm = transformed(channels: outChannels, stride: stride, serial: serial) { channels, dm in
             tiling.transformOutputGradient(
                 outputGradient, imageCount: imageCount, outChannelCount: outChannels, channels: channels, into: dm,
                 stride: stride)
         }
         var du = [Float].scratch(count: positions * outChannels * inChannels)
-        var dv = [Float].scratch(count: inputGradient == nil ? 0 : positions * inChannels * stride)
-        dm.withUnsafeBufferPointer { dm in
+        var dv = [Float].scratch(count: inputGradient == nil ? 0 : positions * inChannels * stride + 16)
+        dm.withUnsafeMutableBufferPointer { dm in
             du.withUnsafeMutableBufferPointer { du in
                 dv.withUnsafeMutableBufferPointer { dv in
+                    let dm = Self.aligned(dm.baseAddress!)
+                    let dvStart = dv.baseAddress.map(Self.aligned)
                     Parallel.forEach(positions, serial: serial) { range in
                         for position in range {
-                            let dmPosition = dm.baseAddress! + position * outChannels * stride
+                            let dmPosition = dm + position * outChannels * stride
                             // ∂U = ∂M·Vᵀ through libxsmm, which has no transposed operands: V transposed first.
                             withUnsafeTemporaryAllocation(of: Float.self, capacity: tiles * inChannels) { vt in
                                 SmallGEMM.transpose(
@@ -139,17 +186,17 @@ extension Conv2d {
                                     b: vt.baseAddress!, ldb: inChannels,
                                     c: du.baseAddress! + position * outChannels * inChannels, ldc: inChannels)
                             }
-                            guard inputGradient != nil else { continue }
+                            guard let dvStart else { continue }
                             SmallGEMM.multiply(
                                 m: inChannels, n: tiles, k: outChannels, a: ut + position * outChannels * inChannels,
                                 lda: outChannels, b: dmPosition, ldb: stride,
-                                c: dv.baseAddress! + position * inChannels * stride, ldc: stride)
+                                c: dvStart + position * inChannels * stride, ldc: stride)
                         }
                     }
-                    guard let inputGradient else { return }
+                    guard let inputGradient, let dvStart else { return }
                     Parallel.forEach(inChannels, serial: serial) { channels in
                         tiling.inputGradient(
-                            dv.baseAddress!, stride: stride, channelCount: inChannels, channels: channels,
+                            dvStart, stride: stride, channelCount: inChannels, channels: channels,
                             imageCount: imageCount, into: inputGradient)
                     }
                 }

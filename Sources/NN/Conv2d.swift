@@ -64,19 +64,16 @@ public final class Conv2d: Layer {
     /// summed over chunks in chunk order. The split depends only on the shapes (at least 8 chunks where the batch
     /// allows, each column matrix at most 16 MB; with Winograd's products each chunk's products at most 1 MB, so
     /// that they stay in cache between the products and the transforms), never on the thread count, so every
-    /// bit of the result is the same on any machine. `inference`: chunks of inference's Winograd products
-    /// (`Conv2d+Winograd4`).
-    func chunks(_ g: ConvolutionGeometry, batch: Int, inference: Bool = false) -> [Range<Int>] {
+    /// bit of the result is the same on any machine.
+    func chunks(_ g: ConvolutionGeometry, batch: Int) -> [Range<Int>] {
         let byMemory =
-            !usesWinograd
-            ? max(1, (1 << 22) / max(1, g.rows * g.outputPlane))
-            : inference ? winograd4ImagesPerChunk(g) : winogradImagesPerChunk(g)
+            usesWinograd ? winogradImagesPerChunk(g) : max(1, (1 << 22) / max(1, g.rows * g.outputPlane))
         let size = max(1, min(byMemory, (batch + 7) / 8))
         return Swift.stride(from: 0, to: batch, by: size).map { $0..<min($0 + size, batch) }
     }
 
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
-        if usesWinograd && !mode.keepsActivations { return forwardWinograd4(input, pooled: false) }
+        if usesWinograd && !mode.keepsActivations { return forwardWinograd(input, pooled: false) }
         let g = geometry(input.shape)
         let (batch, plane, outChannels) = (input.shape[0], g.outputPlane, outChannels)
         let chunks = chunks(g, batch: batch)

@@ -87,22 +87,15 @@ struct ReLUPoolingOrderTests {
     }
 
     /// Inference runs a convolution, its ReLU and its max-pool image by image (`Conv2d.forwardPooledReLU`): the
-    /// bits of the layers one by one in the written order; with activations kept (`.eval`, which a backward pass
-    /// may follow) Winograd's convolutions round as training's do (F(2×2, 3×3)), within a tolerance. Planes of odd
-    /// width, and a tapped convolution, go through the layers one by one.
+    /// bits of the layers one by one in the written order, as with activations kept (`.eval`, layer by layer).
+    /// Planes of odd width, and a tapped convolution, go through the layers one by one.
     @Test func convolutionReLUAndPoolImageByImageGiveTheBitsOfTheLayers() {
         let model = ModelZoo.fmnistCNN(seed: 4)
         var generator = SeededGenerator(seed: 8)
         let images = Tensor.normal(shape: [70, 1, 28, 28], using: &generator)
         let written = digest(layerByLayer(model, images, mode: .inference, logitsGradient: nil).logits)
         #expect(digest(model.forward(images, mode: .inference)) == written)
-        let evaluated = model.forward(images, mode: .eval).scalars
-        let inferred = model.forward(images, mode: .inference).scalars
-        #expect(zip(evaluated, inferred).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($0)) })
-        #expect(
-            digest(layerByLayer(model, images, mode: .eval, logitsGradient: nil).logits)
-                == digest(
-                    model.forward(images, mode: .eval)))
+        #expect(digest(model.forward(images, mode: .eval)) == written)
 
         let conv = Conv2d(2, 3, kernel: 3, using: &generator)
         let odd = Sequential([

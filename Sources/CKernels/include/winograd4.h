@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-/// Winograd F(4×4, 3×3) transforms for inference (NN's Winograd4Tiling has the formulas and the layouts): 6×6
+/// Winograd F(4×4, 3×3) transforms (NN's Winograd4Tiling has the formulas and the layouts): 6×6
 /// windows of input, 4×4 blocks of output. Each is compiled for AVX-512, AVX2 and baseline x86-64, picked at
 /// load time; every element is the same sequence of IEEE operations whichever runs (no contraction into fused
 /// multiply-adds), so the bits do not depend on the CPU. Transformed matrices are [36][channel][stride], tiles
@@ -22,9 +22,22 @@ void lethe_winograd4_transform_output(
     long channel_end, long image_count, const float *bias, float *output);
 
 /// The same followed by a 2×2, stride-2 max-pool (NaN-propagating, first maximum wins: each line's pair, then the
-/// two lines' winners) and a ReLU, into [images, out_channel_count, height/2, width/2]; `width` must be even.
-void lethe_winograd4_transform_output_pooled_rectified(
+/// two lines' winners) into [images, out_channel_count, height/2, width/2]; then, when `rectify`, a ReLU; with each
+/// maximum's index in its plane into `positions` when it is not NULL. `width` must be even.
+void lethe_winograd4_transform_output_pooled(
     const float *m, long stride, long height, long width, long out_channel_count, long channel_begin,
-    long channel_end, long image_count, const float *bias, float *pooled);
+    long channel_end, long image_count, const float *bias, int rectify, float *pooled, int32_t *positions);
+
+/// ∂M = A ∂Y Aᵀ for every tile of the output gradient ([images, out_channel_count, height, width]; zero past the
+/// planes' edges).
+void lethe_winograd4_transform_output_gradient(
+    const float *gradient, long height, long width, long image_count, long out_channel_count, long channel_begin,
+    long channel_end, float *dm, long stride);
+
+/// The input gradient ([images, channel_count, height, width], written whole) from ∂V: ∂d = B ∂V Bᵀ for every
+/// tile, the windows' overlapping pixels added up tile after tile.
+void lethe_winograd4_input_gradient(
+    const float *dv, long stride, long height, long width, long channel_count, long channel_begin, long channel_end,
+    long image_count, float *gradient);
 
 #endif
