@@ -186,78 +186,76 @@ public final class Conv2d: Layer {
                     Parallel.forEachTask(chunks.count) { index, inParallel in
                         let images = chunks[index]
                         let planes = (images.lowerBound * outChannels)..<(images.upperBound * outChannels)
-                        var spread = [Float].scratch(count: pool == nil ? 0 : planes.count * plane)
-                        spread.withUnsafeMutableBufferPointer { spread in
-                            pool?.spreadGradient(dy.baseAddress!, planes: planes, into: spread.baseAddress!)
+                        // The chunk's output gradient planes: in place, or spread from the pool's into a scratch.
+                        let spread = pool.map { pool in
+                            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: planes.count * plane)
+                            pool.spreadGradient(dy.baseAddress!, planes: planes, into: scratch)
+                            return scratch
                         }
-                        spread.withUnsafeBufferPointer { spread in
-                            // The chunk's output gradient planes.
-                            let chunkGradient =
-                                pool == nil ? dy.baseAddress! + planes.lowerBound * plane : spread.baseAddress!
-                            guard transposedWinograd.isEmpty else {
-                                var biasPartial = [Float](repeating: 0, count: outChannels)
-                                for n in 0..<images.count {
-                                    Vectorized.addRowSums(
-                                        chunkGradient + n * outChannels * plane, rows: outChannels, columns: plane,
-                                        into: &biasPartial)
-                                }
-                                biasPartials[index] = biasPartial
-                                weightPartials[index] = transposedWinograd.withUnsafeBufferPointer { ut in
-                                    columns[index].withUnsafeBufferPointer { v in
-                                        winogradChunkGradient(
-                                            chunkGradient, imageCount: images.count, tiling: tiling,
-                                            transformedInput: v.baseAddress!, transposedWeights: ut.baseAddress!,
-                                            inputGradient: withInput
-                                                ? dx.baseAddress! + images.lowerBound * g.channels * g.height * g.width
-                                                : nil,
-                                            serial: inParallel)
-                                    }
-                                }
-                                return
+                        defer { spread?.deallocate() }
+                        let chunkGradient = UnsafePointer(spread) ?? dy.baseAddress! + planes.lowerBound * plane
+                        guard transposedWinograd.isEmpty else {
+                            var biasPartial = [Float](repeating: 0, count: outChannels)
+                            for n in 0..<images.count {
+                                Vectorized.addRowSums(
+                                    chunkGradient + n * outChannels * plane, rows: outChannels, columns: plane,
+                                    into: &biasPartial)
                             }
-                            if let directInput {
-                                (weightPartials[index], biasPartials[index]) = directChunkGradient(
-                                    chunkGradient, input: directInput, images: images, g, weights: w.baseAddress!,
-                                    inputGradient: withInput ? dx.baseAddress! : nil)
-                                return
-                            }
-                            let width = images.count * plane
-                            // [images, O, P] → [O, images·P]
-                            var gathered = [Float].scratch(count: outChannels * width)
-                            gathered.withUnsafeMutableBufferPointer { d in
-                                for n in 0..<images.count {
-                                    for o in 0..<outChannels {
-                                        let source = chunkGradient + (n * outChannels + o) * plane
-                                        (d.baseAddress! + o * width + n * plane).update(from: source, count: plane)
-                                    }
+                            biasPartials[index] = biasPartial
+                            weightPartials[index] = transposedWinograd.withUnsafeBufferPointer { ut in
+                                columns[index].withUnsafeBufferPointer { v in
+                                    winogradChunkGradient(
+                                        chunkGradient, imageCount: images.count, tiling: tiling,
+                                        transformedInput: v.baseAddress!, transposedWeights: ut.baseAddress!,
+                                        inputGradient: withInput
+                                            ? dx.baseAddress! + images.lowerBound * g.channels * g.height * g.width
+                                            : nil,
+                                        serial: inParallel)
                                 }
                             }
-                            var weightPartial = [Float].scratch(count: outChannels * g.rows)
-                            gathered.withUnsafeBufferPointer { d in
-                                biasPartials[index] = Vectorized.rowSums(
-                                    d.baseAddress!, rows: outChannels, columns: width)
-                                columns[index].withUnsafeBufferPointer { col in
-                                    weightPartial.withUnsafeMutableBufferPointer { dw in
-                                        BLAS.sgemm(
-                                            transposeA: false, transposeB: true, m: outChannels, n: g.rows, k: width,
-                                            a: d.baseAddress!, lda: width, b: col.baseAddress!, ldb: width,
-                                            c: dw.baseAddress!, ldc: g.rows)
-                                    }
+                            return
+                        }
+                        if let directInput {
+                            (weightPartials[index], biasPartials[index]) = directChunkGradient(
+                                chunkGradient, input: directInput, images: images, g, weights: w.baseAddress!,
+                                inputGradient: withInput ? dx.baseAddress! : nil)
+                            return
+                        }
+                        let width = images.count * plane
+                        // [images, O, P] → [O, images·P]
+                        var gathered = [Float].scratch(count: outChannels * width)
+                        gathered.withUnsafeMutableBufferPointer { d in
+                            for n in 0..<images.count {
+                                for o in 0..<outChannels {
+                                    let source = chunkGradient + (n * outChannels + o) * plane
+                                    (d.baseAddress! + o * width + n * plane).update(from: source, count: plane)
                                 }
-                                guard withInput else { return }
-                                var columnGradient = [Float].scratch(count: g.rows * width)
-                                columnGradient.withUnsafeMutableBufferPointer { dcol in
+                            }
+                        }
+                        var weightPartial = [Float].scratch(count: outChannels * g.rows)
+                        gathered.withUnsafeBufferPointer { d in
+                            biasPartials[index] = Vectorized.rowSums(d.baseAddress!, rows: outChannels, columns: width)
+                            columns[index].withUnsafeBufferPointer { col in
+                                weightPartial.withUnsafeMutableBufferPointer { dw in
                                     BLAS.sgemm(
-                                        transposeA: true, transposeB: false, m: g.rows, n: width, k: outChannels,
-                                        a: w.baseAddress!, lda: g.rows, b: d.baseAddress!, ldb: width,
-                                        c: dcol.baseAddress!, ldc: width)
-                                }
-                                columnGradient.withUnsafeMutableBufferPointer { dcol in
-                                    g.col2im(dcol, images: images, into: dx, serial: inParallel)
+                                        transposeA: false, transposeB: true, m: outChannels, n: g.rows, k: width,
+                                        a: d.baseAddress!, lda: width, b: col.baseAddress!, ldb: width,
+                                        c: dw.baseAddress!, ldc: g.rows)
                                 }
                             }
-                            weightPartials[index] = weightPartial
+                            guard withInput else { return }
+                            var columnGradient = [Float].scratch(count: g.rows * width)
+                            columnGradient.withUnsafeMutableBufferPointer { dcol in
+                                BLAS.sgemm(
+                                    transposeA: true, transposeB: false, m: g.rows, n: width, k: outChannels,
+                                    a: w.baseAddress!, lda: g.rows, b: d.baseAddress!, ldb: width,
+                                    c: dcol.baseAddress!, ldc: width)
+                            }
+                            columnGradient.withUnsafeMutableBufferPointer { dcol in
+                                g.col2im(dcol, images: images, into: dx, serial: inParallel)
+                            }
                         }
+                        weightPartials[index] = weightPartial
                     }
                 }
             }

@@ -202,10 +202,9 @@ public final class MaxPool2d: Layer {
     /// range at a time (`Conv2d.backward(pooledGradient:pool:)` spreads a chunk's planes as it needs them).
     func spreadGradient(_ dy: UnsafePointer<Float>, planes: Range<Int>, into dx: UnsafeMutablePointer<Float>) {
         let (height, width) = (inputShape[2], inputShape[3])
-        let (planeIn, outH) = (
-            height * width, slidingOutputSize(height, kernel: kernel, stride: stride, padding: padding)
-        )
+        let outH = slidingOutputSize(height, kernel: kernel, stride: stride, padding: padding)
         let planeOut = outH * slidingOutputSize(width, kernel: kernel, stride: stride, padding: padding)
+        let planeIn = height * width
         // One C pass a plane (`lethe_max_pool_2x2_backward`) where the forward pass pooled in C.
         let twoByTwo = poolsTwoByTwo(width: width) && poolsInC(width: width)
         let rectified = rectifiedOutput ?? Tensor(zeros: [0])
