@@ -104,10 +104,10 @@ static float *zeroed_floats(long count) {
 /// A plane's lines into the interior of `padded` (whose border stays zero). Lines of at most 16 pixels are built in
 /// registers and stored whole at the 16-lane boundaries the vertical pass loads from (a load that straddled a
 /// narrower store would wait for it to reach the cache): each line loaded with the pixels after it (the next
-/// line's, or the next plane's: the last line of the `last` plane goes through a zeroed copy, so as not to read past
-/// the input), moved one lane right and masked.
+/// lines', or the next planes': a line whose sixteen floats would run past the input's `end` goes through a zeroed
+/// copy), moved one lane right and masked.
 __attribute__((always_inline)) static inline void copy_padded(
-    const float *source, long height, long width, int last, long line, float *padded) {
+    const float *source, long height, long width, const float *end, long line, float *padded) {
     if (width > 16) {
         for (long y = 0; y < height; y++)
             memcpy(padded + (y + 1) * line + 1, source + y * width, sizeof(float) * (size_t)width);
@@ -118,7 +118,7 @@ __attribute__((always_inline)) static inline void copy_padded(
     const i16 inside = (lane >= 1) & (lane <= (int32_t)width), spills = (lane == 0) & (width == 16 ? -1 : 0);
     for (long y = 0; y < height; y++) {
         f16 pixels;
-        if (y < height - 1 || !last) {
+        if (source + y * width + 16 <= end) {
             pixels = LOAD16(source + y * width);
         } else {
             float last[16] = {0};
@@ -139,6 +139,7 @@ void lethe_winograd4_transform_input(
     long channel_end, float *v, long stride) {
     const struct tiling4 g = tiling4_of(height, width);
     const long position_stride = channel_count * stride;
+    const float *end = input + image_count * channel_count * height * width;
     // The plane zero-padded (pixel (y, x) at line y + 1, column x + 1; 4·rows + 2 lines), then Bᵀ d for every tile
     // row (line 6·ty + i), lines `line` long: room for a block's 16-lane loads from any of its tile columns.
     const long line = 16 * ((g.columns + 3) / 4) + 16, padded_lines = 4 * g.rows + 2;
@@ -147,8 +148,7 @@ void lethe_winograd4_transform_input(
     for (long image = 0; image < image_count; image++) {
         for (long c = channel_begin; c < channel_end; c++) {
             const float *source = input + (image * channel_count + c) * height * width;
-            copy_padded(
-                source, height, width, image == image_count - 1 && c == channel_count - 1, line, padded);
+            copy_padded(source, height, width, end, line, padded);
             for (long ty = 0; ty < g.rows; ty++)
                 for (long x = 0; x < line; x += 16) {
                     f16 d[6], t[6];
