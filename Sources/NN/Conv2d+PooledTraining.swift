@@ -59,7 +59,7 @@ extension Conv2d {
                 }
             }
         }
-        keepForBackward(input: winograd.isEmpty ? input : nil, columns: columnStore.values)
+        keepForBackward(input: winograd.isEmpty ? input : nil, columns: columnStore.values, winogradWeights: winograd)
         pool.adoptRectified(
             output, positions: positions, inputShape: [batch, outChannels, g.outputHeight, g.outputWidth])
         return output

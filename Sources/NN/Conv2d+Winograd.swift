@@ -28,9 +28,10 @@ extension Conv2d {
         }
     }
 
-    /// Each position's U transposed ([36][in][out]), for the input gradient's products.
-    func transposedTransformedWeights() -> [Float] {
-        let u = transformedWeights()
+    /// Each position's U transposed ([36][in][out]), for the input gradient's products, from U as the forward pass
+    /// transformed it.
+    func transposedTransformedWeights(_ u: [Float]) -> [Float] {
+        precondition(u.count == WinogradTiling.positions * outChannels * inChannels, "backward without a forward pass")
         let (outChannels, inChannels) = (outChannels, inChannels)
         let block = outChannels * inChannels
         return [Float](unsafeUninitializedCapacity: u.count) { ut, initialized in

@@ -13,9 +13,11 @@ public final class Conv2d: Layer {
 
     var inputShape: [Int] = []
     public internal(set) var lastMultiplyAccumulates = 0
-    // Kept for backward: one im2col matrix per chunk, or with Winograd's products one transformed input per chunk;
-    // run directly (`usesDirect`), the input.
+    // Kept for backward: one im2col matrix per chunk, or with Winograd's products one transformed input per chunk
+    // and the transformed weights U (the weights do not change before the backward pass); run directly
+    // (`usesDirect`), the input.
     private var columns: [[Float]] = []
+    private var keptWinogradWeights: [Float] = []
     private var keptInput: Tensor?
 
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
@@ -87,7 +89,6 @@ public final class Conv2d: Layer {
         let winograd = usesWinograd ? transformedWeights() : []
         let tiling = winogradTiling(g)
         let direct = usesDirect(g)
-        keptInput = direct && mode.keepsActivations ? input : nil
         input.withUnsafeBufferPointer { x in
             weight.value.withUnsafeBufferPointer { w in
                 output.withUnsafeMutableBufferPointer { y in
@@ -101,7 +102,7 @@ public final class Conv2d: Layer {
                                     bias: biasValues, into: y.baseAddress! + images.lowerBound * outChannels * plane,
                                     serial: inParallel)
                             }
-                            if mode.keepsActivations { columnStore[index] = v }
+                            columnStore[index] = v  // (inference returned above: `forwardWinograd`)
                             return
                         }
                         guard !direct else {
@@ -133,15 +134,18 @@ public final class Conv2d: Layer {
                 }
             }
         }
-        columns = columnStore.values
+        keepForBackward(
+            input: direct && mode.keepsActivations ? input : nil, columns: columnStore.values, winogradWeights: winograd
+        )
         return output
     }
 
-    /// Keeps what the backward pass reads (`forwardPooledTraining`): the input when it runs directly, else the
-    /// chunks' transformed inputs.
-    func keepForBackward(input: Tensor?, columns: [[Float]]) {
+    /// Keeps what the backward pass reads (also `forwardPooledTraining`): the input when it runs directly, else the
+    /// chunks' im2col matrices or transformed inputs, and Winograd's transformed weights.
+    func keepForBackward(input: Tensor?, columns: [[Float]], winogradWeights: [Float]) {
         keptInput = input
         self.columns = columns
+        keptWinogradWeights = winogradWeights
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
@@ -176,8 +180,7 @@ public final class Conv2d: Layer {
             shape: withInput ? inputShape : [0], scalars: .scratch(count: withInput ? inputShape.reduce(1, *) : 0))
         let weightPartials = ChunkStore(count: chunks.count)
         let biasPartials = ChunkStore(count: chunks.count)
-        // The weights have not changed since `forward`: their transform is derived again (a few microseconds).
-        let transposedWinograd = usesWinograd ? transposedTransformedWeights() : []
+        let transposedWinograd = usesWinograd ? transposedTransformedWeights(keptWinogradWeights) : []
         let tiling = winogradTiling(g)
         let directInput = keptInput  // the input a direct convolution's backward pass reads
         outputGradient.withUnsafeBufferPointer { dy in
@@ -273,8 +276,7 @@ public final class Conv2d: Layer {
                 for o in 0..<outChannels { bias.grad.scalars[o] += partial[o] }
             }
         }
-        columns = []
-        keptInput = nil
+        keepForBackward(input: nil, columns: [], winogradWeights: [])
         return inputGradient
     }
 }
