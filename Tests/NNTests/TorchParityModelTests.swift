@@ -94,12 +94,30 @@ struct TorchParityModelTests {
         expectClose(logits, try f.required("logits_train"), "logits_train", relative: 1e-3)
         model.zeroGradients()
         model.backward(crossEntropy(logits: logits, labels: labels).gradient)
-        for (name, parameter) in model.namedParameters {
+        let tieClipped = clipsTheFixturesReLUTie(model, input)
+        for (name, parameter) in model.namedParameters
+        where !tieClipped || name.hasPrefix("layer4.") || name.hasPrefix("fc.") {
             expectClose(parameter.grad, try f.required("grad.\(name)"), "grad.\(name)", relative: 1e-3, absolute: 1e-4)
         }
         for (name, parameter) in model.namedState where name.hasSuffix("running_mean") || name.hasSuffix("running_var")
         {
             expectClose(parameter.value, try f.required("after_train_forward.\(name)"), name)
         }
+    }
+
+    /// Whether this engine's train-mode forward put the fixture's one ReLU tie on the other side of zero. PyTorch's
+    /// float64 forward gives layer3.1's output 1.1e-5 at [0, 28, 6, 1] before its ReLU (on a scale of 7.4), which
+    /// is within float32 rounding after eleven convolutions and batch norms: kernel sets that fuse multiply-adds
+    /// (OpenBLAS's Haswell and Zen with libxsmm's hsw) round it below zero, the ReLU switches that element's
+    /// gradient off, and every gradient the backward pass computes after crossing it (layer3 and before) moves by
+    /// far more than any tolerance, correctly. Then only layer4's and fc's gradients are comparable.
+    func clipsTheFixturesReLUTie(_ model: Model, _ input: Tensor) -> Bool {
+        let copy = model.copy()
+        var activation = input
+        for layer in copy.root.sublayers.prefix(6) { activation = layer.forward(activation, mode: .train()) }
+        #expect(activation.shape == [2, 32, 8, 8])
+        let tie = ((0 * 32 + 28) * 8 + 6) * 8 + 1
+        #expect(activation.scalars[tie] < 1e-4, "the fixture's tie is no longer one: \(activation.scalars[tie])")
+        return !(activation.scalars[tie] > 0)
     }
 }
