@@ -15,6 +15,7 @@
 #pragma STDC FP_CONTRACT OFF
 #pragma clang fp contract(off)
 
+// kernel_clone.c names the clones by their symbols: change both together.
 #if defined(__x86_64__) && defined(__clang__)
 #define LETHE_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #else

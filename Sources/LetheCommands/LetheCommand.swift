@@ -1,5 +1,6 @@
 import ArgumentParser
 import Jobs
+import NN
 import Tensor
 import ZeroMQ
 
@@ -10,7 +11,8 @@ public struct LetheCommand: AsyncParsableCommand {
         CommandConfiguration(
             commandName: "lethe",
             abstract: "Machine unlearning: train, unlearn and verify neural networks.",
-            version: "lethe \(version) (kernels \(BLAS.kernelIdentity), libzmq \(ZeroMQLibrary.version))",
+            version:
+                "lethe \(version) (kernels \(BLAS.kernelIdentity), C kernels \(KernelClone.current), libzmq \(ZeroMQLibrary.version))",
             subcommands: [
                 TrainCommand.self, EvalCommand.self, UnlearnCommand.self, MetricsCommand.self, MethodsCommand.self,
                 SummarizeCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self,
