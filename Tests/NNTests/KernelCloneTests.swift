@@ -13,9 +13,12 @@ struct KernelCloneTests {
             cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? []
         )
         #if arch(x86_64)
-            // x86-64-v3 as the resolver checks it: AVX, AVX2, BMI1, BMI2, F16C, FMA, LZCNT (cpuinfo's "abm"), MOVBE,
-            // XSAVE, on top of x86-64-v2.
-            let v3: Set = ["avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave", "sse4_2", "popcnt"]
+            // x86-64-v3 as the resolver checks it: x86-64-v2 (CMPXCHG16B, LAHF, POPCNT, SSE3, SSSE3, SSE4.1, SSE4.2)
+            // with AVX, AVX2, BMI1, BMI2, F16C, FMA, LZCNT (cpuinfo's "abm") and MOVBE.
+            let v3: Set = [
+                "cx16", "lahf_lm", "popcnt", "pni", "ssse3", "sse4_1", "sse4_2",
+                "avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe",
+            ]
             let expected = flags.contains("avx512f") ? "avx512f" : v3.isSubset(of: flags) ? "x86-64-v3" : "x86-64"
             #expect(KernelClone.current == expected, "CPU flags: \(flags.sorted().joined(separator: " "))")
         #else
