@@ -27,10 +27,7 @@ public enum BLASKernelSelection {
     public static func fastestCoreType(cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))
         -> String?
     {
-        guard let cpuinfo,
-            let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
-        else { return nil }
-        let flags = Set(flagsLine.split(separator: " ").map(String.init))
-        return skylakeXFlags.isSubset(of: flags) ? "SkylakeX" : nil
+        guard let cpuinfo else { return nil }
+        return skylakeXFlags.isSubset(of: CPUFlags.of(cpuinfo: cpuinfo)) ? "SkylakeX" : nil
     }
 }

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import LetheTesting
+import Tensor
 import Testing
 
 /// Training's and inference's bits with each OpenBLAS kernel set this CPU can run (and libxsmm's matching target),
@@ -27,9 +28,7 @@ struct KernelSetBitsTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let data = try common.makeSubset(in: directory, train: 600, test: 300)
-        let flags = Set(
-            (try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).split(separator: "\n")
-                .first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+        let flags = CPUFlags.current
         let runnable = Self.pinned.filter { Set($0.flags).isSubset(of: flags) }
         try #require(!runnable.isEmpty, "this CPU runs none of the pinned kernel sets")
         for (kernels, _, expected, loss) in runnable {
