@@ -140,9 +140,8 @@ __attribute__((always_inline)) static inline void copy_padded(
 LETHE_CLONES
 void lethe_winograd4_transform_input(
     const float *input, long height, long width, long image_count, long channel_count, long channel_begin,
-    long channel_end, float *v, long stride) {
+    long channel_end, float *v, long stride, long position_stride) {
     const struct tiling4 g = tiling4_of(height, width);
-    const long position_stride = channel_count * stride;
     const float *end = input + image_count * channel_count * height * width;
     // The plane zero-padded (pixel (y, x) at line y + 1, column x + 1; 4·rows + 2 lines), then Bᵀ d for every tile
     // row (line 6·ty + i), lines `line` long: room for a block's 16-lane loads from any of its tile columns.
@@ -220,10 +219,9 @@ __attribute__((always_inline)) static inline void output_block(
 
 LETHE_CLONES
 void lethe_winograd4_transform_output(
-    const float *m, long stride, long height, long width, long out_channel_count, long channel_begin,
-    long channel_end, long image_count, const float *bias, float *output) {
+    const float *m, long stride, long position_stride, long height, long width, long out_channel_count,
+    long channel_begin, long channel_end, long image_count, const float *bias, float *output) {
     const struct tiling4 g = tiling4_of(height, width);
-    const long position_stride = out_channel_count * stride;
     for (long image = 0; image < image_count; image++) {
         for (long o = channel_begin; o < channel_end; o++) {
             float *plane = output + (image * out_channel_count + o) * height * width;
@@ -246,77 +244,105 @@ void lethe_winograd4_transform_output(
     }
 }
 
-LETHE_CLONES
-void lethe_winograd4_transform_output_pooled(
-    const float *m, long stride, long height, long width, long out_channel_count, long channel_begin,
-    long channel_end, long image_count, const float *bias, int rectify, float *pooled, int32_t *positions) {
-    const struct tiling4 g = tiling4_of(height, width);
-    const long position_stride = out_channel_count * stride;
-    const long pooled_height = height / 2, pooled_width = width / 2, pooled_plane = pooled_height * pooled_width;
+/// Writes a block's pooled line (`count` values from `line`) to `target`: eight floats at once when the line is
+/// eight long, or when the floats past it are the start of the plane's next line, which this block writes next (it
+/// starts the plane's lines); else one by one.
+#define STORE_POOLED_LINE(target, line, count, whole) \
+    do { \
+        if (whole) \
+            memcpy((target), (line), 8 * sizeof *(line)); \
+        else \
+            for (long k_ = 0; k_ < (count); k_++) (target)[k_] = (line)[k_]; \
+    } while (0)
+
+/// One plane's tiles pooled (see `lethe_winograd4_transform_output_pooled`); `with_positions` is a constant at
+/// each call, so that inference's copy computes no indices.
+__attribute__((always_inline)) static inline void output_pooled_plane(
+    const float *tiles, long position_stride, struct tiling4 g, long height, long width, float bias, int rectify,
+    float *pooled, int32_t *positions, const int with_positions) {
+    const long pooled_height = height / 2, pooled_width = width / 2;
     const f16 zero = {0};
     // Lane 4q + p's tile's top-left pixel in a block whose first tile is the plane's first.
     const i16 tile_at = (i16){0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12} +
                         (i16){0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12} * (int32_t)width;
+    for (long ty0 = 0; ty0 < g.rows; ty0 += 4)
+        for (long tx0 = 0; tx0 < g.columns; tx0 += 4) {
+            const struct block b = block_at(g, ty0, tx0);
+            f16 y[4][4];
+            output_block(tiles, position_stride, g, b, bias, y);
+            // A tile's four 2×2 windows (rows 2e, 2e + 1 and columns 2f, 2f + 1 of its block), scanned as MaxPool2d
+            // scans: each line's pair, then the two lines' winners; then the ReLU, or the maxima's indices in the
+            // plane.
+            f16 maxima[2][2];
+            i16 at[2][2];
+            for (int e = 0; e < 2; e++)
+                for (int f = 0; f < 2; f++) {
+                    const f16 up_left = y[2 * e][2 * f], up_right = y[2 * e][2 * f + 1];
+                    const f16 down_left = y[2 * e + 1][2 * f], down_right = y[2 * e + 1][2 * f + 1];
+                    const i16 up_takes = TAKES(up_right, up_left), down_takes = TAKES(down_right, down_left);
+                    const f16 top = CHOOSE16(up_takes, up_right, up_left);
+                    const f16 bottom = CHOOSE16(down_takes, down_right, down_left);
+                    const i16 lower_takes = TAKES(bottom, top);
+                    const f16 maximum = CHOOSE16(lower_takes, bottom, top);
+                    maxima[e][f] = rectify ? CHOOSE16(maximum < zero, zero, maximum) : maximum;
+                    if (!with_positions) continue;
+                    const i16 top_left_at = tile_at + (int32_t)((4 * ty0 + 2 * e) * width + 4 * tx0 + 2 * f);
+                    const i16 bottom_left_at = top_left_at + (int32_t)width;
+                    const i16 top_at = CHOOSE_INDEX(up_takes, top_left_at + 1, top_left_at);
+                    const i16 bottom_at = CHOOSE_INDEX(down_takes, bottom_left_at + 1, bottom_left_at);
+                    at[e][f] = CHOOSE_INDEX(lower_takes, bottom_at, top_at);
+                }
+            // The block's 8 × 8 pooled values, line by line: line 2q + e holds tile row q's windows e, (p, f) at
+            // column 2p + f.
+            float lines[8][8];
+            int32_t lines_at[8][8];
+            for (int e = 0; e < 2; e++) {
+                const f16 low = __builtin_shufflevector(
+                    maxima[e][0], maxima[e][1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+                const f16 high = __builtin_shufflevector(
+                    maxima[e][0], maxima[e][1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+                for (int q = 0; q < 2; q++) {
+                    STORE(q ? UPPER_HALF(low) : LOWER_HALF(low), lines[2 * q + e]);
+                    STORE(q ? UPPER_HALF(high) : LOWER_HALF(high), lines[4 + 2 * q + e]);
+                }
+                if (!with_positions) continue;
+                const i16 low_at = __builtin_shufflevector(
+                    at[e][0], at[e][1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+                const i16 high_at = __builtin_shufflevector(
+                    at[e][0], at[e][1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+                for (int q = 0; q < 2; q++) {
+                    STORE(q ? UPPER_HALF(low_at) : LOWER_HALF(low_at), lines_at[2 * q + e]);
+                    STORE(q ? UPPER_HALF(high_at) : LOWER_HALF(high_at), lines_at[4 + 2 * q + e]);
+                }
+            }
+            const long line_count = pooled_height - 2 * ty0 < 8 ? pooled_height - 2 * ty0 : 8;
+            const long count = pooled_width - 2 * tx0 < 8 ? pooled_width - 2 * tx0 : 8;
+            for (long l = 0; l < line_count; l++) {
+                const long target = (2 * ty0 + l) * pooled_width + 2 * tx0;
+                const int whole = count == 8 || (tx0 == 0 && l + 1 < line_count);
+                STORE_POOLED_LINE(pooled + target, lines[l], count, whole);
+                if (with_positions) STORE_POOLED_LINE(positions + target, lines_at[l], count, whole);
+            }
+        }
+}
+
+LETHE_CLONES
+void lethe_winograd4_transform_output_pooled(
+    const float *m, long stride, long position_stride, long height, long width, long out_channel_count,
+    long channel_begin, long channel_end, long image_count, const float *bias, int rectify, float *pooled,
+    int32_t *positions) {
+    const struct tiling4 g = tiling4_of(height, width);
+    const long pooled_plane = (height / 2) * (width / 2);
     for (long image = 0; image < image_count; image++) {
         for (long o = channel_begin; o < channel_end; o++) {
             const long plane = (image * out_channel_count + o) * pooled_plane;
-            for (long ty0 = 0; ty0 < g.rows; ty0 += 4)
-                for (long tx0 = 0; tx0 < g.columns; tx0 += 4) {
-                    const struct block b = block_at(g, ty0, tx0);
-                    f16 y[4][4];
-                    output_block(
-                        m + o * stride + image * g.per_image, position_stride, g, b, bias ? bias[o] : 0.0f, y);
-                    // A tile's four 2×2 windows (rows 2e, 2e + 1 and columns 2f, 2f + 1 of its block), scanned as
-                    // MaxPool2d scans: each line's pair, then the two lines' winners; then the ReLU, or the
-                    // maxima's indices in the plane.
-                    f16 maxima[2][2];
-                    i16 at[2][2];
-                    for (int e = 0; e < 2; e++)
-                        for (int f = 0; f < 2; f++) {
-                            const f16 up_left = y[2 * e][2 * f], up_right = y[2 * e][2 * f + 1];
-                            const f16 down_left = y[2 * e + 1][2 * f], down_right = y[2 * e + 1][2 * f + 1];
-                            const i16 up_takes = TAKES(up_right, up_left), down_takes = TAKES(down_right, down_left);
-                            const f16 top = CHOOSE16(up_takes, up_right, up_left);
-                            const f16 bottom = CHOOSE16(down_takes, down_right, down_left);
-                            const i16 lower_takes = TAKES(bottom, top);
-                            const f16 maximum = CHOOSE16(lower_takes, bottom, top);
-                            maxima[e][f] = rectify ? CHOOSE16(maximum < zero, zero, maximum) : maximum;
-                            const i16 top_left_at =
-                                tile_at + (int32_t)((4 * ty0 + 2 * e) * width + 4 * tx0 + 2 * f);
-                            const i16 bottom_left_at = top_left_at + (int32_t)width;
-                            const i16 top_at = CHOOSE_INDEX(up_takes, top_left_at + 1, top_left_at);
-                            const i16 bottom_at = CHOOSE_INDEX(down_takes, bottom_left_at + 1, bottom_left_at);
-                            at[e][f] = CHOOSE_INDEX(lower_takes, bottom_at, top_at);
-                        }
-                    // The block's 8 × 8 pooled values, line by line: line 2q + e holds tile row q's windows e,
-                    // (p, f) at column 2p + f.
-                    float lines[8][8];
-                    int32_t lines_at[8][8];
-                    for (int e = 0; e < 2; e++) {
-                        const f16 low = __builtin_shufflevector(
-                            maxima[e][0], maxima[e][1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-                        const f16 high = __builtin_shufflevector(
-                            maxima[e][0], maxima[e][1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-                        const i16 low_at = __builtin_shufflevector(
-                            at[e][0], at[e][1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-                        const i16 high_at = __builtin_shufflevector(
-                            at[e][0], at[e][1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-                        for (int q = 0; q < 2; q++) {
-                            STORE(q ? UPPER_HALF(low) : LOWER_HALF(low), lines[2 * q + e]);
-                            STORE(q ? UPPER_HALF(high) : LOWER_HALF(high), lines[4 + 2 * q + e]);
-                            STORE(q ? UPPER_HALF(low_at) : LOWER_HALF(low_at), lines_at[2 * q + e]);
-                            STORE(q ? UPPER_HALF(high_at) : LOWER_HALF(high_at), lines_at[4 + 2 * q + e]);
-                        }
-                    }
-                    const long line_count = pooled_height - 2 * ty0 < 8 ? pooled_height - 2 * ty0 : 8;
-                    const long count = pooled_width - 2 * tx0 < 8 ? pooled_width - 2 * tx0 : 8;
-                    for (long l = 0; l < line_count; l++)
-                        for (long k = 0; k < count; k++) {
-                            const long target = plane + (2 * ty0 + l) * pooled_width + 2 * tx0 + k;
-                            pooled[target] = lines[l][k];
-                            if (positions) positions[target] = lines_at[l][k];
-                        }
-                }
+            const float *tiles = m + o * stride + image * g.per_image;
+            const float bias_o = bias ? bias[o] : 0.0f;
+            if (positions)
+                output_pooled_plane(
+                    tiles, position_stride, g, height, width, bias_o, rectify, pooled + plane, positions + plane, 1);
+            else
+                output_pooled_plane(tiles, position_stride, g, height, width, bias_o, rectify, pooled + plane, NULL, 0);
         }
     }
 }
@@ -352,9 +378,9 @@ __attribute__((always_inline)) static inline void load_line(
 LETHE_CLONES
 void lethe_winograd4_transform_output_gradient(
     const float *gradient, long height, long width, long image_count, long out_channel_count, long channel_begin,
-    long channel_end, float *dm, long stride) {
+    long channel_end, float *dm, long stride, long position_stride) {
     const struct tiling4 g = tiling4_of(height, width);
-    const long position_stride = out_channel_count * stride, plane = height * width;
+    const long plane = height * width;
     const float *end = gradient + image_count * out_channel_count * plane;
     const f16 zero = {0};
     for (long image = 0; image < image_count; image++) {
@@ -420,10 +446,10 @@ void lethe_winograd4_transform_output_gradient(
 
 LETHE_CLONES
 void lethe_winograd4_input_gradient(
-    const float *dv, long stride, long height, long width, long channel_count, long channel_begin, long channel_end,
-    long image_count, float *gradient) {
+    const float *dv, long stride, long position_stride, long height, long width, long channel_count,
+    long channel_begin, long channel_end, long image_count, float *gradient) {
     const struct tiling4 g = tiling4_of(height, width);
-    const long position_stride = channel_count * stride, line = 4 * g.columns + 2;
+    const long line = 4 * g.columns + 2;
     // The padded plane's gradient: each tile's 6×6 window added where it lies, tile after tile in order (windows
     // overlap by two lines and two columns), then the interior copied out.
     float *padded = zeroed_floats((4 * g.rows + 2) * line);

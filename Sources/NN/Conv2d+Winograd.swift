@@ -73,19 +73,25 @@ extension Conv2d {
         }
     }
 
-    /// A transformed matrix ([36][channels][stride]) written by `transform` for ranges of its channels, spread
-    /// over the threads unless `serial`; 16 floats more than it holds, so that `aligned` finds its 64-byte aligned
-    /// start (the transforms' 16-lane loads and stores then never straddle two cache lines).
+    /// A transformed matrix ([36][channels][stride], `WinogradTiling.positionStride` from one position to the
+    /// next) written by `transform` for ranges of its channels, spread over the threads unless `serial`; 16 floats
+    /// more than it holds, so that `aligned` finds its 64-byte aligned start (the transforms' 16-lane loads and
+    /// stores then never straddle two cache lines).
     private func transformed(
         channels: Int, stride: Int, serial: Bool,
         _ transform: (Range<Int>, UnsafeMutablePointer<Float>) -> Void
     ) -> [Float] {
-        let count = WinogradTiling.positions * channels * stride
-        return [Float](unsafeUninitializedCapacity: count + 16) { matrix, initialized in
+        let count = Self.transformedCount(channels: channels, stride: stride)
+        return [Float](unsafeUninitializedCapacity: count) { matrix, initialized in
             let start = Self.aligned(UnsafeMutablePointer(matrix.baseAddress!))
             Parallel.forEach(channels, serial: serial) { transform($0, start) }
-            initialized = count + 16
+            initialized = count
         }
+    }
+
+    /// Floats to allocate for a transformed matrix of `channels` rows `stride` apart, its alignment included.
+    static func transformedCount(channels: Int, stride: Int) -> Int {
+        WinogradTiling.positions * WinogradTiling.positionStride(channels: channels, stride: stride) + 16
     }
 
     /// The first 64-byte aligned float of a buffer allocated by `transformed` (an array's storage does not move).
@@ -117,7 +123,9 @@ extension Conv2d {
             tiling.transformInput(
                 input, imageCount: imageCount, channelCount: inChannels, channels: channels, into: v, stride: stride)
         }
-        var m = [Float].scratch(count: positions * outChannels * stride + 16)
+        var m = [Float].scratch(count: Self.transformedCount(channels: outChannels, stride: stride))
+        let vPositions = WinogradTiling.positionStride(channels: inChannels, stride: stride)
+        let mPositions = WinogradTiling.positionStride(channels: outChannels, stride: stride)
         v.withUnsafeMutableBufferPointer { v in
             m.withUnsafeMutableBufferPointer { m in
                 let (v, m) = (Self.aligned(v.baseAddress!), Self.aligned(m.baseAddress!))
@@ -125,8 +133,8 @@ extension Conv2d {
                     for position in range {
                         SmallGEMM.multiply(
                             m: outChannels, n: tiles, k: inChannels, a: u + position * outChannels * inChannels,
-                            lda: inChannels, b: v + position * inChannels * stride, ldb: stride,
-                            c: m + position * outChannels * stride, ldc: stride)
+                            lda: inChannels, b: v + position * vPositions, ldb: stride,
+                            c: m + position * mPositions, ldc: stride)
                     }
                 }
                 Parallel.forEach(outChannels, serial: serial) { channels in
@@ -168,7 +176,10 @@ extension Conv2d {
                 stride: stride)
         }
         var du = [Float].scratch(count: positions * outChannels * inChannels)
-        var dv = [Float].scratch(count: inputGradient == nil ? 0 : positions * inChannels * stride + 16)
+        var dv = [Float].scratch(
+            count: inputGradient == nil ? 0 : Self.transformedCount(channels: inChannels, stride: stride))
+        let vPositions = WinogradTiling.positionStride(channels: inChannels, stride: stride)
+        let mPositions = WinogradTiling.positionStride(channels: outChannels, stride: stride)
         dm.withUnsafeMutableBufferPointer { dm in
             du.withUnsafeMutableBufferPointer { du in
                 dv.withUnsafeMutableBufferPointer { dv in
@@ -176,11 +187,11 @@ extension Conv2d {
                     let dvStart = dv.baseAddress.map(Self.aligned)
                     Parallel.forEach(positions, serial: serial) { range in
                         for position in range {
-                            let dmPosition = dm + position * outChannels * stride
+                            let dmPosition = dm + position * mPositions
                             // ∂U = ∂M·Vᵀ through libxsmm, which has no transposed operands: V transposed first.
                             withUnsafeTemporaryAllocation(of: Float.self, capacity: tiles * inChannels) { vt in
                                 SmallGEMM.transpose(
-                                    rows: inChannels, columns: tiles, v + position * inChannels * stride, lda: stride,
+                                    rows: inChannels, columns: tiles, v + position * vPositions, lda: stride,
                                     into: vt.baseAddress!, ldb: inChannels)
                                 SmallGEMM.multiply(
                                     m: outChannels, n: inChannels, k: tiles, a: dmPosition, lda: stride,
@@ -191,7 +202,7 @@ extension Conv2d {
                             SmallGEMM.multiply(
                                 m: inChannels, n: tiles, k: outChannels, a: ut + position * outChannels * inChannels,
                                 lda: outChannels, b: dmPosition, ldb: stride,
-                                c: dvStart + position * inChannels * stride, ldc: stride)
+                                c: dvStart + position * vPositions, ldc: stride)
                         }
                     }
                     guard let inputGradient, let dvStart else { return }

@@ -16,7 +16,8 @@ import CKernels
 /// ∂M = A ∂Y Aᵀ, ∂U[ξ] = ∂M[ξ]·V[ξ]ᵀ, ∂V[ξ] = U[ξ]ᵀ·∂M[ξ], ∂d = B ∂V Bᵀ (windows overlapping by two pixels add up),
 /// ∂g = Gᵀ ∂U G.
 ///
-/// Transformed matrices are laid out [ξ][channel][tile], with `stride` (`rowStride`) floats from one channel's row
+/// Transformed matrices are laid out [ξ][channel][tile], `positionStride` floats from one position's matrix to the
+/// next and `stride` (`rowStride`) floats from one channel's row
 /// to the next and tiles numbered image by image, then row by row within an image. The transforms are C
 /// (`winograd4.c`, sixteen tiles a vector), compiled for the widest vectors of the CPU with the same operations in
 /// the same order on every one.
@@ -33,6 +34,16 @@ struct WinogradTiling {
     /// Floats from one channel's row of a transformed matrix to the next for `tiles` tiles: a multiple of 16, so
     /// that a 64-byte aligned matrix has every row aligned for the transforms' 16-lane loads and stores.
     static func rowStride(tiles: Int) -> Int { (tiles + 15) / 16 * 16 }
+
+    /// Floats from one position's matrix to the next, for `channels` rows `stride` apart: the matrix and, when it is
+    /// an even number of 64-byte lines long, one line more. A transform touches a block's line at all 36 positions
+    /// at once; matrices a multiple of 4 KB apart (fmnist-cnn's conv2: 28 KB) put those 36 lines in one set of the
+    /// L1 cache, whose 8 ways then miss on every block. An odd number of lines apart, they fall in 36 different
+    /// sets. Only addresses move: the products and the transforms compute the same values.
+    static func positionStride(channels: Int, stride: Int) -> Int {
+        let floats = channels * stride
+        return floats / 16 % 2 == 0 ? floats + 16 : floats
+    }
 
     /// U[ξ][o][c] = (G g Gᵀ)[ξ] for every kernel g = weight[o, c] ([out, in, 3, 3]).
     static func transformWeights(_ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int) -> [Float] {
@@ -71,7 +82,8 @@ struct WinogradTiling {
         into v: UnsafeMutablePointer<Float>, stride: Int
     ) {
         lethe_winograd4_transform_input(
-            input, height, width, imageCount, channelCount, channels.lowerBound, channels.upperBound, v, stride)
+            input, height, width, imageCount, channelCount, channels.lowerBound, channels.upperBound, v, stride,
+            Self.positionStride(channels: channelCount, stride: stride))
     }
 
     /// The output planes of `imageCount` images ([images, outChannelCount, H, W] into `output`) from M[ξ][o][tile]
@@ -82,8 +94,8 @@ struct WinogradTiling {
     ) {
         bias.withOptionalPointer { bias in
             lethe_winograd4_transform_output(
-                m, stride, height, width, outChannelCount, channels.lowerBound, channels.upperBound, imageCount, bias,
-                output)
+                m, stride, Self.positionStride(channels: outChannelCount, stride: stride), height, width,
+                outChannelCount, channels.lowerBound, channels.upperBound, imageCount, bias, output)
         }
     }
 
@@ -100,8 +112,9 @@ struct WinogradTiling {
         precondition(width % 2 == 0, "pooling in the output transform needs an even width")
         bias.withOptionalPointer { bias in
             lethe_winograd4_transform_output_pooled(
-                m, stride, height, width, outChannelCount, channels.lowerBound, channels.upperBound, imageCount, bias,
-                positions == nil ? 1 : 0, pooled, positions)
+                m, stride, Self.positionStride(channels: outChannelCount, stride: stride), height, width,
+                outChannelCount, channels.lowerBound, channels.upperBound, imageCount, bias, positions == nil ? 1 : 0,
+                pooled, positions)
         }
     }
 
@@ -113,7 +126,8 @@ struct WinogradTiling {
         into dm: UnsafeMutablePointer<Float>, stride: Int
     ) {
         lethe_winograd4_transform_output_gradient(
-            gradient, height, width, imageCount, outChannelCount, channels.lowerBound, channels.upperBound, dm, stride)
+            gradient, height, width, imageCount, outChannelCount, channels.lowerBound, channels.upperBound, dm, stride,
+            Self.positionStride(channels: outChannelCount, stride: stride))
     }
 
     /// The input gradient of `imageCount` images ([images, channelCount, H, W] into `gradient`, written whole)
@@ -124,7 +138,8 @@ struct WinogradTiling {
         into gradient: UnsafeMutablePointer<Float>
     ) {
         lethe_winograd4_input_gradient(
-            dv, stride, height, width, channelCount, channels.lowerBound, channels.upperBound, imageCount, gradient)
+            dv, stride, Self.positionStride(channels: channelCount, stride: stride), height, width, channelCount,
+            channels.lowerBound, channels.upperBound, imageCount, gradient)
     }
 
     /// ∂weight[o, c] = Gᵀ ∂U[·][o][c] G, written over `gradient` ([out, in, 3, 3]).

@@ -189,6 +189,18 @@ struct WinogradTests {
         }
     }
 
+    /// A transformed matrix's positions are an odd number of 64-byte lines apart, so that the 36 lines a transform
+    /// reads or writes for one block of tiles fall in 36 different sets of a 64-set L1 cache (matrices a multiple of
+    /// 4 KB long put all of them in one).
+    @Test(arguments: [(channels: 64, stride: 112), (channels: 32, stride: 112), (channels: 8, stride: 16), (7, 48)])
+    func positionsFallInDifferentCacheSets(channels: Int, stride: Int) {
+        let positionStride = WinogradTiling.positionStride(channels: channels, stride: stride)
+        #expect(positionStride >= channels * stride && positionStride - channels * stride <= 16)
+        #expect(positionStride % 16 == 0 && positionStride / 16 % 2 == 1)
+        let sets = Set((0..<WinogradTiling.positions).map { position in position * positionStride * 4 / 64 % 64 })
+        #expect(sets.count == WinogradTiling.positions)
+    }
+
     /// Inference pools and rectifies inside the output transform: the bits of the convolution, `MaxPool2d` and
     /// `ReLU` one after the other, on an odd height (whose last tile row is in no window), planes of one block of
     /// tiles and of several, with a NaN, and with ties and signed zeros (all-zero kernels: every output is the
