@@ -10,7 +10,7 @@ extension UnlearningRun {
     /// Runs `plan` on a copy of `original`, recording its time as the "method" phase; `seconds` adds the time
     /// an interrupted run spent before it resumed.
     func runPlan(
-        _ plan: Plan, from original: Model, originalPredictions: Evaluator.Predictions? = nil, execute: Execute,
+        _ plan: Plan, from original: Model, originalPredictions: ModelPredictions? = nil, execute: Execute,
         timings: inout RunTimings
     ) async throws -> (state: PlanState, phases: [PhaseLog], touched: Set<Int>, seconds: Double) {
         let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())

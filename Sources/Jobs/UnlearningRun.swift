@@ -108,7 +108,7 @@ public struct UnlearningRun {
         }
         stage(JobStage.verifyingBefore, plan.totalSteps)
         let (before, reused, originalPredictions) = try await timings.measure("before") {
-            try await verifyBefore(original, verifier: verifier, baselines: baselines, digests: digests)
+            try await verifyBefore(original, verifier: verifier, baselines: baselines, digests: digests, plan: plan)
         }
         let target = timings.measure("forget target") {
             Acceptance.forgetTarget(
@@ -166,31 +166,40 @@ public struct UnlearningRun {
         }
     }
 
-    /// The original's verification, from its predictions on every sample: from the store when an earlier run on
-    /// the same original and data left them there (any forget set derives its figures from them). Also returns
-    /// the predictions on every training sample, when it has them (not without a cache: it predicts only the
-    /// samples it measures).
+    /// The original's verification, from its predictions on the training samples the verification measures and
+    /// those the plan asks the original for (`Plan.originalRows`; returned, for the plan), and every test sample.
+    /// With a cache, what an earlier run on the same original and data predicted comes from it and the rest is
+    /// predicted and kept with it: no sample is predicted twice, whatever forget set a later run has.
     func verifyBefore(
-        _ original: Model, verifier: Verifier, baselines: Verifier.Baselines, digests: DatasetDigest?
-    ) async throws -> (VerificationReport, reused: [String], train: Evaluator.Predictions?) {
+        _ original: Model, verifier: Verifier, baselines: Verifier.Baselines, digests: DatasetDigest?, plan: Plan
+    ) async throws -> (VerificationReport, reused: [String], predictions: ModelPredictions) {
+        let needed = Set(verifier.measuredTrainIndices + plan.originalRows)
         guard let store = cache?.predictions, let digests else {
-            return (
-                try verifier.verify(try await predictions(of: original, verifier: verifier), against: baselines), [],
-                nil
-            )
+            let predictions = try await predictions(of: original, verifier: verifier, trainIndices: needed.sorted())
+            return (try verifier.verify(predictions, against: baselines), [], predictions)
         }
         let key = DirectoryPredictionStore.key(
             modelSha256: inputSha256, architecture: architecture, trainSha256: digests.trainSha256,
             testSha256: digests.testSha256)
-        if let cached = store.load(key: key, train: scenario.train, test: scenario.test) {
-            log("before: reusing the original's predictions from an earlier run on the same data (\(key.prefix(12)))")
-            return (try verifier.verify(cached, against: baselines), ["original's predictions \(key)"], cached.train)
+        let cached = store.load(key: key, train: scenario.train, test: scenario.test)
+        let missing = needed.subtracting(cached?.heldTrainIndices ?? []).sorted()
+        let predictions: ModelPredictions
+        if let cached {
+            log(
+                "before: reusing the original's predictions on \(needed.count - missing.count) of the \(needed.count) training samples it needs from earlier runs on the same data (\(key.prefix(12)))"
+                    + (missing.isEmpty ? "" : ", predicting \(missing.count)"))
+            predictions =
+                missing.isEmpty
+                ? cached
+                : cached.adding(
+                    try await trainPredictions(of: original, indices: missing), at: missing,
+                    trainCount: scenario.train.count)
+        } else {
+            predictions = try await self.predictions(of: original, verifier: verifier, trainIndices: missing)
         }
-        // Every training sample, whatever the verification measures: any later forget set derives from them.
-        let predictions = try await predictions(
-            of: original, verifier: verifier, trainIndices: Array(0..<scenario.train.count))
-        store.save(predictions, key: key)
-        return (try verifier.verify(predictions, against: baselines), [], predictions.train)
+        if !missing.isEmpty { store.save(predictions, key: key) }
+        let reused = cached == nil ? [] : ["original's predictions \(key)"]
+        return (try verifier.verify(predictions, against: baselines), reused, predictions)
     }
 
     /// The verification's baselines: from the cache when an earlier run on the same forget set, seed, data and
@@ -223,9 +232,14 @@ public struct UnlearningRun {
         -> ModelPredictions
     {
         let trainIndices = trainIndices ?? verifier.measuredTrainIndices
-        guard let trainPredictor else { return verifier.predictions(of: model, trainIndices: trainIndices) }
         return verifier.predictions(
-            of: model, trainIndices: trainIndices, train: try await trainPredictor(model, trainIndices))
+            of: model, trainIndices: trainIndices, train: try await trainPredictions(of: model, indices: trainIndices))
+    }
+
+    /// `model`'s predictions on the training samples at `indices`: from `trainPredictor` when there is one.
+    func trainPredictions(of model: Model, indices: [Int]) async throws -> Evaluator.Predictions {
+        guard let trainPredictor else { return Evaluator.predict(model, on: scenario.train, indices: indices) }
+        return try await trainPredictor(model, indices)
     }
 }
 

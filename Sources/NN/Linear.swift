@@ -30,11 +30,60 @@ public final class Linear: Layer {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
 
+    /// Rows an inference product takes at a time: a multiple of every OpenBLAS kernel set's vector rows.
+    static let inferenceRows = 16
+
+    /// Evaluation (inference, or ahead of an input gradient): y = (W·xᵀ)ᵀ + b over blocks of `inferenceRows` rows (the last one padded with zero rows), every
+    /// block the same single-threaded GEMM with the rows as the kernel's vector lanes, so that a row's output is the
+    /// same bits whatever batch it comes in and wherever in it. (With the rows as the other operand, or blocks sized
+    /// by the batch, a row's place picks how the FMA kernels round it: predictions of a subset would differ from a
+    /// whole pass's in the low bits.)
+    func infer(_ input: Tensor) -> Tensor {
+        let (rows, inFeatures, outFeatures, block) = (input.shape[0], inFeatures, outFeatures, Self.inferenceRows)
+        let biasValues = bias?.value.scalars ?? [Float](repeating: 0, count: outFeatures)
+        var output = Tensor(shape: [rows, outFeatures], scalars: .scratch(count: rows * outFeatures))
+        input.withUnsafeBufferPointer { x in
+            weight.value.withUnsafeBufferPointer { w in
+                output.withUnsafeMutableBufferPointer { y in
+                    Parallel.forEachTask((rows + block - 1) / block) { index, _ in
+                        let (first, count) = (index * block, min(block, rows - index * block))
+                        var padded = [Float](repeating: 0, count: count == block ? 0 : block * inFeatures)
+                        var transposed = [Float].scratch(count: outFeatures * block)
+                        padded.withUnsafeMutableBufferPointer { padded in
+                            transposed.withUnsafeMutableBufferPointer { product in
+                                var source = x.baseAddress! + first * inFeatures
+                                if count < block {
+                                    padded.baseAddress!.update(from: source, count: count * inFeatures)
+                                    source = UnsafePointer(padded.baseAddress!)
+                                }
+                                for column in 0..<outFeatures {
+                                    for row in 0..<block { product[column * block + row] = biasValues[column] }
+                                }
+                                BLAS.sgemm(
+                                    transposeA: false, transposeB: true, m: outFeatures, n: block, k: inFeatures,
+                                    a: w.baseAddress!, lda: inFeatures, b: source, ldb: inFeatures, beta: 1,
+                                    c: product.baseAddress!, ldc: block)
+                                let target = y.baseAddress! + first * outFeatures
+                                for row in 0..<count {
+                                    for column in 0..<outFeatures {
+                                        target[row * outFeatures + column] = product[column * block + row]
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
     /// Rows of the batch (forward, ∂input) and of the weight (∂weight) are split into pieces fixed by the
     /// shapes (see `Partition`), each a single-threaded GEMM on one of the threads.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         precondition(input.rank == 2 && input.shape[1] == inFeatures, "Linear(\(inFeatures)) got input \(input.shape)")
         self.input = input
+        if !mode.isTraining { return infer(input) }
         let (rows, inFeatures, outFeatures) = (input.shape[0], inFeatures, outFeatures)
         let biasValues = bias?.value.scalars
         let pieces = Partition.pieces(rows, minimumSize: 32)

@@ -47,7 +47,8 @@ public enum BLAS {
     /// The revision of the engine's own arithmetic — how it splits and orders the sums around the libraries'
     /// products. Every change that changes the bits with the same libraries raises it (2: Winograd's 3×3
     /// convolutions, session 21; 3: 3×3 convolutions over few channels computed directly, session 24; 4: Winograd's
-    /// F(4×4, 3×3) instead of F(2×2, 3×3), session 25), so that
-    /// results computed before and after never mix.
-    public static let engineRevision = 4
+    /// F(4×4, 3×3) instead of F(2×2, 3×3), session 25; 5: inference's fully connected products in fixed blocks of
+    /// rows, so that a sample's prediction does not depend on its batch, session 27), so that results computed
+    /// before and after never mix.
+    public static let engineRevision = 5
 }

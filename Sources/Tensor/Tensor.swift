@@ -81,6 +81,23 @@ public struct Tensor: Sendable, Equatable {
         }
     }
 
+    /// Writes `rows`' rows in order over this tensor's rows at `indices` (the inverse of `gather(rows:)`).
+    public mutating func setRows(_ rows: Tensor, at indices: [Int]) {
+        let rowSize = shape.dropFirst().reduce(1, *)
+        precondition(
+            rows.shape[0] == indices.count && rows.count == indices.count * rowSize, "setRows: mismatched shapes")
+        let limit = shape[0]
+        rows.scalars.withUnsafeBufferPointer { source in
+            scalars.withUnsafeMutableBufferPointer { destination in
+                for (row, index) in indices.enumerated() {
+                    precondition(index >= 0 && index < limit, "row \(index) out of range 0..<\(limit)")
+                    (destination.baseAddress! + index * rowSize).update(
+                        from: source.baseAddress! + row * rowSize, count: rowSize)
+                }
+            }
+        }
+    }
+
     /// Concatenates along the first dimension.
     public static func concatenate(_ parts: [Tensor]) -> Tensor {
         precondition(!parts.isEmpty, "nothing to concatenate")

@@ -212,32 +212,6 @@ public struct Verifier: Sendable {
     }
 }
 
-/// A model's predictions on the training samples at `trainIndices` (nil: every one) and every test sample, in
-/// index order.
-public struct ModelPredictions: Sendable {
-    public let train: Evaluator.Predictions
-    /// The training indices `train` holds, ascending; nil when it holds every training sample.
-    public let trainIndices: [Int]?
-    public let test: Evaluator.Predictions
-
-    public init(train: Evaluator.Predictions, trainIndices: [Int]? = nil, test: Evaluator.Predictions) {
-        self.train = train
-        self.trainIndices = trainIndices
-        self.test = test
-    }
-
-    /// The predictions on the training samples at `indices` (each must be among those predicted).
-    public func train(at indices: [Int]) -> Evaluator.Predictions {
-        guard let trainIndices else { return train.selecting(indices) }
-        let positions = Dictionary(uniqueKeysWithValues: trainIndices.enumerated().map { ($1, $0) })
-        return train.selecting(
-            indices.map { index in
-                guard let position = positions[index] else { preconditionFailure("sample \(index) not predicted") }
-                return position
-            })
-    }
-}
-
 /// How often the test set's samples of two classes are mistaken for each other.
 public struct ConfusionCounts: Sendable, Codable, Equatable {
     public var classes: [Int]

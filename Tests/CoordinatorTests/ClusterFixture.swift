@@ -66,7 +66,9 @@ final class ClusterFixture: @unchecked Sendable {
         let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())
         // As a run's verification hands them over: SCRUB's teacher logits need no prediction tasks, so its first
         // tasks are gradient shards.
-        state.originalPredictions = Evaluator.predict(original, on: train, indices: Array(0..<train.count))
+        state.originalPredictions = ModelPredictions(
+            train: Evaluator.predict(original, on: train, indices: Array(0..<train.count)),
+            test: Evaluator.predict(original, on: train, indices: []))
         try PlanRunner(executor: executor).run(plan, state: state)
         return BitHash.of(state.student.stateDict().map(\.tensor))
     }

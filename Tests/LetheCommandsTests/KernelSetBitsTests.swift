@@ -10,18 +10,21 @@ import Testing
 /// moves some into the kernel's edge code, which rounds differently on the Haswell kernels but not on the SkylakeX
 /// ones). These digests move only when a change means to change the arithmetic; docs/PERFORMANCE.md then lists it
 /// with the kernel identity (session 21: Winograd's 3×3 convolutions; session 24: direct 3×3 convolutions over few
-/// channels, `engine/3`; session 25: Winograd's F(4×4, 3×3), `engine/4`).
+/// channels, `engine/3`; session 25: Winograd's F(4×4, 3×3), `engine/4`; session 27: inference's fully connected
+/// products in fixed blocks of rows, `engine/5`, which moved the Haswell loss and kept the Sandybridge one).
 @Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist")))
 struct KernelSetBitsTests {
     let common = EndToEndTests()
 
     /// `lethe train --model fmnist-cnn` on a 600/300 subset, 2 epochs, seed 3: the trained tensors' `BitHash` (not
     /// the file's sha256: its metadata names the data directory) per kernel set, the test loss `lethe eval` prints
-    /// for them (every digit of the Double), and the CPU flags that kernel set needs.
-    static let pinned: [(kernels: String, flags: [String], bits: String, loss: String)] = [
+    /// for them (every digit of the Double), and the CPU flags that kernel set needs. SkylakeX's `engine/5` loss is
+    /// not pinned yet: it needs an AVX-512 host (session 27 had none; its `engine/4` loss was 2.1735234145323434);
+    /// the test prints it there.
+    static let pinned: [(kernels: String, flags: [String], bits: String, loss: String?)] = [
         ("Sandybridge", ["avx"], "df9758898a283917", "2.1735234185059866"),
-        ("Haswell", ["avx2", "fma"], "2f1a6418663a7bad", "2.173523419300715"),
-        ("SkylakeX", ["avx512f", "avx512bw", "avx512dq", "avx512vl"], "ebfd13be48750f56", "2.1735234145323434"),
+        ("Haswell", ["avx2", "fma"], "2f1a6418663a7bad", "2.173523422082265"),
+        ("SkylakeX", ["avx512f", "avx512bw", "avx512dq", "avx512vl"], "ebfd13be48750f56", nil),
     ]
 
     @Test func trainingGivesThePinnedBitsWithEveryKernelSetThisCPURuns() async throws {
@@ -44,7 +47,12 @@ struct KernelSetBitsTests {
                 environment: ["OPENBLAS_CORETYPE": kernels])
             try #require(eval.status == 0, "\(eval.standardError)")
             let figures = try JSONSerialization.jsonObject(with: Data(eval.standardOutput.utf8)) as? [String: Any]
-            #expect((figures?["loss"] as? Double).map { "\($0)" } == loss, "\(kernels)")
+            let measured = (figures?["loss"] as? Double).map { "\($0)" }
+            guard let loss else {
+                print("\(kernels): eval loss \(measured ?? "missing") (not pinned)")
+                continue
+            }
+            #expect(measured == loss, "\(kernels)")
         }
     }
 }

@@ -23,7 +23,10 @@ struct VerificationCacheEndToEndTests {
         return try common.json(String(contentsOfFile: report, encoding: .utf8))
     }
 
-    @Test func laterRunsOnTheSameOriginalDeriveTheirBeforeFiguresFromItsKeptPredictions() async throws {
+    /// Each run predicts only the samples no earlier run predicted (its measured samples and, for SCRUB, the
+    /// teacher's rows) and keeps them with the others.
+    @Test(arguments: ["neggrad+", "scrub"])
+    func laterRunsOnTheSameOriginalDeriveTheirBeforeFiguresFromItsKeptPredictions(method: String) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (data, original) = try await common.smallOriginal(in: directory)
@@ -32,7 +35,7 @@ struct VerificationCacheEndToEndTests {
         {
             try await unlearn(
                 name, in: directory, data: data, original: original,
-                ["--forget-classes", forget, "--method", "neggrad+", "--seed", seed] + extra)
+                ["--forget-classes", forget, "--method", method, "--seed", seed, "--verify-retain", "100"] + extra)
         }
         func reusedPredictions(_ report: [String: Any]) -> Bool {
             (report["reused"] as? [String] ?? []).contains { $0.hasPrefix("original's predictions") }

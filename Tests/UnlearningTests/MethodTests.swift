@@ -116,25 +116,31 @@ struct MethodTests {
         }
     }
 
-    /// SCRUB's teacher logits are the original's predictions on every training sample: handed over (as a run's
-    /// verification does) they give the bits predicting them gives, without a prediction, and in neither case do
-    /// they count as samples the method read.
+    /// SCRUB's teacher logits are the original's predictions on the samples its epochs read (`Plan.originalRows`,
+    /// not every training sample): handed over (as a run's verification does), made in other batches among other
+    /// samples, they give the bits predicting them gives, without a prediction, and in neither case do they count as
+    /// samples the method read.
     @Test func handedOverOriginalPredictionsGiveTheBitsOfPredictedOnes() throws {
         let problem = try toy.problem(SCRUB(variant: .plain), .classes([0]))
         let original = try toy.original()
+        let rows = try SCRUB(variant: .plain).plan(for: problem).originalRows
+        #expect(!rows.isEmpty && rows.count < toy.train.count)
         func run(handingOver: Bool) throws -> (hash: String, touched: Set<Int>, predicted: Bool) {
             let plan = try SCRUB(variant: .plain).plan(for: problem)
             let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())
             if handingOver {
-                state.originalPredictions = Evaluator.predict(
-                    original, on: toy.train, indices: Array(0..<toy.train.count))
+                // Every third sample besides the plan's rows, predicted in batches of 7: other batches than the phase's.
+                let indices = Set(rows + stride(from: 0, to: toy.train.count, by: 3)).sorted()
+                state.originalPredictions = ModelPredictions(
+                    train: Evaluator.predict(original, on: toy.train, indices: indices, batchSize: 7),
+                    trainIndices: indices, test: Evaluator.predict(original, on: toy.train, indices: []))
             }
             let executor = CountingExecutor(
                 LocalExecutor(dataset: toy.train, shards: 2, original: original) { ModelZoo.fmnistMLP(seed: $0) })
             try PlanRunner(executor: executor).run(plan, state: state)
             return (
                 BitHash.of(state.student.stateDict().map(\.tensor)), executor.touchedSamples,
-                executor.predictedEverySample
+                executor.predictedTheOriginal
             )
         }
         let (predicted, handed) = (try run(handingOver: false), try run(handingOver: true))
@@ -318,7 +324,7 @@ struct MethodParameterTests {
 /// A local executor that notes whether a prediction covered every training sample.
 final class CountingExecutor: StepExecutor {
     let inner: LocalExecutor
-    private(set) var predictedEverySample = false
+    private(set) var predictedTheOriginal = false
 
     init(_ inner: LocalExecutor) { self.inner = inner }
 
@@ -329,7 +335,7 @@ final class CountingExecutor: StepExecutor {
     }
 
     func predict(_ request: PredictionRequest, state: PlanState) throws -> Evaluator.Predictions {
-        if request.indices.count == inner.dataset.count { predictedEverySample = true }
+        if request.subject == .frozen(.original) { predictedTheOriginal = true }
         return try inner.predict(request, state: state)
     }
 }

@@ -89,9 +89,11 @@ public struct SCRUB: UnlearningMethod {
             layers.isEmpty ? [] : [.featureMatching(teacher: .original, layers: layers, weight: weight)]
         }
 
-        // The teacher's logits are the original's on every training sample, predicted once (or handed over).
+        // The teacher's logits are the original's on the samples the epochs read, predicted once (or handed over).
+        let retainSubsets = (0..<epochs).map { problem.retainSubset(fraction: retainFraction, draw: "min-\($0)") }
+        let originalRows = Set((maxEpochs > 0 ? problem.forgetSet.forget : []) + retainSubsets.joined()).sorted()
         var phases = ForgetTarget.phases(for: problem, override: p.float("stop-accuracy"))
-        phases.append(OriginalLogits.phase(problem))
+        phases.append(OriginalLogits.phase(problem, rows: originalRows))
         for epoch in 0..<epochs {
             if epoch < maxEpochs {
                 let batches = problem.batches(of: problem.forgetSet.forget, size: forgetBatch, draw: "max-\(epoch)")
@@ -105,8 +107,7 @@ public struct SCRUB: UnlearningMethod {
                             return problem.step(over: batches[step], losses: losses, seed: "max-\(epoch)-\(step)")
                         }, stopWhen: { outcome, state in ForgetTarget.reached(outcome, state) }))
             }
-            let retain = problem.retainSubset(fraction: retainFraction, draw: "min-\(epoch)")
-            let batches = problem.batches(of: retain, size: retainBatch, draw: "min-\(epoch)")
+            let batches = problem.batches(of: retainSubsets[epoch], size: retainBatch, draw: "min-\(epoch)")
             let (gamma, alpha) = (p.float("gamma"), p.float("alpha"))
             phases.append(
                 GradientPhase(name: "min epoch \(epoch + 1)", steps: batches.count, optimizer: "sgd", clipNorm: clip) {
@@ -123,7 +124,7 @@ public struct SCRUB: UnlearningMethod {
         if variant == .rewind { phases += Rewinding.choose(epochs: epochs, validation: validation, problem: problem) }
         let optimizer = SGD(
             learningRate: p.float("lr"), momentum: p.float("momentum"), weightDecay: p.float("weight-decay"))
-        return Plan(phases: phases) { ["sgd": optimizer] }
+        return Plan(phases: phases, originalRows: originalRows) { ["sgd": optimizer] }
     }
 }
 

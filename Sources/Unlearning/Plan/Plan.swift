@@ -52,9 +52,16 @@ extension PlanPhase {
 public struct Plan {
     public var phases: [any PlanPhase]
     public var makeOptimizers: () -> [String: Optimizer]
+    /// The training samples whose predictions by the original a phase asks for (`OriginalLogits`), ascending: a
+    /// run that predicts the original for its verification predicts these with them and hands them over
+    /// (`PlanState.originalPredictions`), so that the phase costs nothing.
+    public var originalRows: [Int]
 
-    public init(phases: [any PlanPhase], optimizers: @escaping () -> [String: Optimizer] = { [:] }) {
+    public init(
+        phases: [any PlanPhase], originalRows: [Int] = [], optimizers: @escaping () -> [String: Optimizer] = { [:] }
+    ) {
         self.phases = phases
+        self.originalRows = originalRows
         self.makeOptimizers = optimizers
     }
 

@@ -10,10 +10,10 @@ public final class PlanState {
     public var tensors: [String: Tensor] = [:]
     public var labels: [String: [Int]] = [:]
     public var scalars: [String: Double] = [:]
-    /// The original's predictions on every training sample in the evaluator's batches, when the run already has
-    /// them (its verification's, computed or from the cache): a request for exactly those is answered from them,
-    /// with the bits predicting again would give. Not part of snapshots.
-    public var originalPredictions: Evaluator.Predictions?
+    /// The original's predictions on training samples, when the run already has them (its verification's,
+    /// computed or from the cache): a request for samples among them is answered from them, with the bits
+    /// predicting again would give (a sample's prediction does not depend on its batch). Not part of snapshots.
+    public var originalPredictions: ModelPredictions?
 
     public init(student: Model, optimizers: [String: Optimizer] = [:]) {
         self.student = student
@@ -38,12 +38,12 @@ public final class PlanState {
 }
 
 extension PlanState {
-    /// `originalPredictions` when `request` asks for the original's predictions on every training sample, in order.
+    /// The original's predictions `request` asks for, from `originalPredictions` when they hold every sample it
+    /// names.
     func known(_ request: PredictionRequest) -> Evaluator.Predictions? {
         guard let originalPredictions, request.subject == .frozen(.original),
-            request.indices.count == originalPredictions.labels.count,
-            request.indices.elementsEqual(0..<request.indices.count)
+            originalPredictions.holds(request.indices)
         else { return nil }
-        return originalPredictions
+        return originalPredictions.train(at: request.indices)
     }
 }

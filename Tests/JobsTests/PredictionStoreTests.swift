@@ -1,0 +1,77 @@
+import Checkpoint
+import Foundation
+import Jobs
+import LetheTesting
+import NN
+import Tensor
+import Testing
+import Unlearning
+
+/// The original's predictions are kept per sample: a run's partial predictions come back with their indices, a
+/// later run's are added in index order with the bits one pass gives, and an entry whose indices are not ascending
+/// or out of range is a miss.
+struct PredictionStoreTests {
+    let train = labelledDataset(perClass: [Int](repeating: 12, count: 10), seed: 4)
+    let test = labelledDataset(perClass: [Int](repeating: 3, count: 10), seed: 5)
+    let model = ModelZoo.fmnistMLP(seed: 2)
+
+    func store(_ directory: TemporaryDirectory) -> DirectoryPredictionStore {
+        DirectoryPredictionStore(
+            shelf: CacheShelf(root: URL(fileURLWithPath: directory.path("cache")), kind: "predictions", budget: .init())
+        )
+    }
+
+    func predictions(_ indices: [Int]) -> ModelPredictions {
+        ModelPredictions(
+            train: Evaluator.predict(model, on: train, indices: indices), trainIndices: indices,
+            test: Evaluator.predict(model, on: test, indices: Array(0..<test.count)))
+    }
+
+    func digest(_ predictions: Evaluator.Predictions) -> String {
+        "\(predictions.labels) \(predictions.predicted) \(BitHash.of([predictions.logits, Tensor(shape: [predictions.losses.count], scalars: predictions.losses)]))"
+    }
+
+    @Test func partialPredictionsRoundTripAndGrowToOnePassBits() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = store(directory)
+        let first = Array(stride(from: 0, to: train.count, by: 3))
+        store.save(predictions(first), key: "k")
+        let loaded = try #require(store.load(key: "k", train: train, test: test))
+        #expect(loaded.trainIndices == first && loaded.holds([0, 3]) && !loaded.holds([1]))
+        #expect(digest(loaded.train) == digest(Evaluator.predict(model, on: train, indices: first)))
+
+        let rest = Array(0..<train.count).filter { $0 % 3 != 0 }
+        let whole = loaded.adding(
+            Evaluator.predict(model, on: train, indices: rest, batchSize: 7), at: rest, trainCount: train.count)
+        #expect(whole.trainIndices == nil)
+        let onePass = Evaluator.predict(model, on: train, indices: Array(0..<train.count))
+        #expect(digest(whole.train) == digest(onePass))
+        store.save(whole, key: "k")
+        #expect(try #require(store.load(key: "k", train: train, test: test)).trainIndices == nil)
+    }
+
+    @Test func indicesThatAreNotAscendingOrInRangeAreAMiss() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = store(directory)
+        for indices in [[4, 2, 9], [1, 2, train.count]] {
+            var entries = [
+                SafetensorsFile.Entry(
+                    name: "train.indices", tensor: Tensor(shape: [3], scalars: indices.map(Float.init)), dtype: .i32)
+            ]
+            let values = predictions([1, 2, 3])
+            for (set, part) in [("train", values.train), ("test", values.test)] {
+                entries += [
+                    .init(name: "\(set).logits", tensor: part.logits),
+                    .init(name: "\(set).losses", tensor: Tensor(shape: [part.losses.count], scalars: part.losses)),
+                    .init(
+                        name: "\(set).predicted",
+                        tensor: Tensor(shape: [part.predicted.count], scalars: part.predicted.map(Float.init))),
+                ]
+            }
+            store.shelf.write(try SafetensorsFile(entries: entries).serialized(), key: "bad")
+            #expect(store.load(key: "bad", train: train, test: test) == nil, "\(indices)")
+        }
+    }
+}
