@@ -3,8 +3,8 @@ import LetheTesting
 import Testing
 
 /// What depends only on the original is computed once and reused by later runs on it, with the same figures and
-/// output bits as runs that compute it: its predictions on every sample (the "before" figures of any forget set)
-/// and SSD's training-set importances.
+/// output bits as runs that compute it: its predictions on the samples runs needed (the "before" figures, SCRUB's
+/// teacher logits; each run predicts only what no earlier one did) and SSD's training-set importances.
 @Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist")))
 struct VerificationCacheEndToEndTests {
     let common = EndToEndTests()
