@@ -244,6 +244,20 @@ void lethe_winograd4_transform_output(
     }
 }
 
+/// Lines 2q + e and 4 + 2q + e of a block's pooled lines (`lines`, values or indices) from windows e of its tiles,
+/// (window f = 0, window f = 1) in `a` and `b`: interleaved, tile row q = 0's lanes then q = 1's.
+#define STORE_WINDOW_LINES(a, b, lines, e) \
+    do { \
+        const __typeof__(a) low_ = \
+            __builtin_shufflevector((a), (b), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23); \
+        const __typeof__(a) high_ = \
+            __builtin_shufflevector((a), (b), 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31); \
+        for (int q_ = 0; q_ < 2; q_++) { \
+            STORE(q_ ? UPPER_HALF(low_) : LOWER_HALF(low_), (lines)[2 * q_ + (e)]); \
+            STORE(q_ ? UPPER_HALF(high_) : LOWER_HALF(high_), (lines)[4 + 2 * q_ + (e)]); \
+        } \
+    } while (0)
+
 /// Writes a block's pooled line (`count` values from `line`) to `target`: eight floats at once when the line is
 /// eight long, or when the floats past it are the start of the plane's next line, which this block writes next (it
 /// starts the plane's lines); else one by one.
@@ -297,23 +311,8 @@ __attribute__((always_inline)) static inline void output_pooled_plane(
             float lines[8][8];
             int32_t lines_at[8][8];
             for (int e = 0; e < 2; e++) {
-                const f16 low = __builtin_shufflevector(
-                    maxima[e][0], maxima[e][1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-                const f16 high = __builtin_shufflevector(
-                    maxima[e][0], maxima[e][1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-                for (int q = 0; q < 2; q++) {
-                    STORE(q ? UPPER_HALF(low) : LOWER_HALF(low), lines[2 * q + e]);
-                    STORE(q ? UPPER_HALF(high) : LOWER_HALF(high), lines[4 + 2 * q + e]);
-                }
-                if (!with_positions) continue;
-                const i16 low_at = __builtin_shufflevector(
-                    at[e][0], at[e][1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-                const i16 high_at = __builtin_shufflevector(
-                    at[e][0], at[e][1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-                for (int q = 0; q < 2; q++) {
-                    STORE(q ? UPPER_HALF(low_at) : LOWER_HALF(low_at), lines_at[2 * q + e]);
-                    STORE(q ? UPPER_HALF(high_at) : LOWER_HALF(high_at), lines_at[4 + 2 * q + e]);
-                }
+                STORE_WINDOW_LINES(maxima[e][0], maxima[e][1], lines, e);
+                if (with_positions) STORE_WINDOW_LINES(at[e][0], at[e][1], lines_at, e);
             }
             const long line_count = pooled_height - 2 * ty0 < 8 ? pooled_height - 2 * ty0 : 8;
             const long count = pooled_width - 2 * tx0 < 8 ? pooled_width - 2 * tx0 : 8;
