@@ -33,11 +33,11 @@ public final class Linear: Layer {
     /// Rows an inference product takes at a time: a multiple of every OpenBLAS kernel set's vector rows.
     static let inferenceRows = 16
 
-    /// Evaluation (inference, or ahead of an input gradient): y = (W·xᵀ)ᵀ + b over blocks of `inferenceRows` rows (the last one padded with zero rows), every
-    /// block the same single-threaded GEMM with the rows as the kernel's vector lanes, so that a row's output is the
-    /// same bits whatever batch it comes in and wherever in it. (With the rows as the other operand, or blocks sized
-    /// by the batch, a row's place picks how the FMA kernels round it: predictions of a subset would differ from a
-    /// whole pass's in the low bits.)
+    /// Evaluation (inference, or ahead of an input gradient): y = (W·xᵀ)ᵀ + b over blocks of `inferenceRows` rows
+    /// (the last one padded with zero rows), every block the same single-threaded GEMM with the rows as the kernel's
+    /// vector lanes, so that a row's output is the same bits whatever batch it comes in and wherever in it. (With the
+    /// rows as the other operand, or blocks sized by the batch, a row's place picks how the FMA kernels round it:
+    /// predictions of a subset would differ from a whole pass's in the low bits.)
     func infer(_ input: Tensor) -> Tensor {
         let (rows, inFeatures, outFeatures, block) = (input.shape[0], inFeatures, outFeatures, Self.inferenceRows)
         let biasValues = bias?.value.scalars ?? [Float](repeating: 0, count: outFeatures)
@@ -48,9 +48,9 @@ public final class Linear: Layer {
                     Parallel.forEachTask((rows + block - 1) / block) { index, _ in
                         let (first, count) = (index * block, min(block, rows - index * block))
                         var padded = [Float](repeating: 0, count: count == block ? 0 : block * inFeatures)
-                        var transposed = [Float].scratch(count: outFeatures * block)
+                        var product = [Float].scratch(count: outFeatures * block)  // [out, block]
                         padded.withUnsafeMutableBufferPointer { padded in
-                            transposed.withUnsafeMutableBufferPointer { product in
+                            product.withUnsafeMutableBufferPointer { product in
                                 var source = x.baseAddress! + first * inFeatures
                                 if count < block {
                                     padded.baseAddress!.update(from: source, count: count * inFeatures)

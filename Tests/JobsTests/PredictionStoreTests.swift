@@ -28,7 +28,8 @@ struct PredictionStoreTests {
     }
 
     func digest(_ predictions: Evaluator.Predictions) -> String {
-        "\(predictions.labels) \(predictions.predicted) \(BitHash.of([predictions.logits, Tensor(shape: [predictions.losses.count], scalars: predictions.losses)]))"
+        let losses = Tensor(shape: [predictions.losses.count], scalars: predictions.losses)
+        return "\(predictions.labels) \(predictions.predicted) \(BitHash.of([predictions.logits, losses]))"
     }
 
     @Test func partialPredictionsRoundTripAndGrowToOnePassBits() throws {

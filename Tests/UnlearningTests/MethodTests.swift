@@ -129,7 +129,7 @@ struct MethodTests {
             let plan = try SCRUB(variant: .plain).plan(for: problem)
             let state = PlanState(student: original.copy(), optimizers: plan.makeOptimizers())
             if handingOver {
-                // Every third sample besides the plan's rows, predicted in batches of 7: other batches than the phase's.
+                // Every third sample besides the plan's rows, in batches of 7: other batches than the phase's.
                 let indices = Set(rows + stride(from: 0, to: toy.train.count, by: 3)).sorted()
                 state.originalPredictions = ModelPredictions(
                     train: Evaluator.predict(original, on: toy.train, indices: indices, batchSize: 7),
