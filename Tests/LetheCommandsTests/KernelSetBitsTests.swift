@@ -5,7 +5,7 @@ import Tensor
 import Testing
 
 /// Training's and inference's bits with each OpenBLAS kernel set this CPU can run (and libxsmm's matching target),
-/// pinned: an engine
+/// pinned, and inference's independent of the batch size: an engine
 /// change that keeps the bits with one kernel set can still change them with another (splitting a GEMM's columns
 /// moves some into the kernel's edge code, which rounds differently on the Haswell kernels but not on the SkylakeX
 /// ones). These digests move only when a change means to change the arithmetic; docs/PERFORMANCE.md then lists it
@@ -42,12 +42,19 @@ struct KernelSetBitsTests {
             try #require(train.status == 0, "\(train.standardError)")
             let trained = try SafetensorsFile(data: Data(contentsOf: URL(fileURLWithPath: out)))
             #expect(BitHash.of(trained.entries.map(\.tensor)) == expected, "\(kernels)")
-            let eval = try await LetheProcess.run(
-                ["eval", "--model", "fmnist-cnn", "--weights", out, "--data", data, "--format", "json"],
-                environment: ["OPENBLAS_CORETYPE": kernels])
-            try #require(eval.status == 0, "\(eval.standardError)")
-            let figures = try JSONSerialization.jsonObject(with: Data(eval.standardOutput.utf8)) as? [String: Any]
-            let measured = (figures?["loss"] as? Double).map { "\($0)" }
+            func evalLoss(batchSize: Int) async throws -> String? {
+                let eval = try await LetheProcess.run(
+                    [
+                        "eval", "--model", "fmnist-cnn", "--weights", out, "--data", data, "--batch-size",
+                        "\(batchSize)", "--format", "json",
+                    ], environment: ["OPENBLAS_CORETYPE": kernels])
+                try #require(eval.status == 0, "\(eval.standardError)")
+                let figures = try JSONSerialization.jsonObject(with: Data(eval.standardOutput.utf8)) as? [String: Any]
+                return (figures?["loss"] as? Double).map { "\($0)" }
+            }
+            let measured = try await evalLoss(batchSize: 250)
+            // A sample's prediction does not depend on its batch (engine 5), with every kernel set.
+            #expect(try await evalLoss(batchSize: 37) == measured, "\(kernels): the loss depends on the batch size")
             guard let loss else {
                 print("\(kernels): eval loss \(measured ?? "missing") (not pinned)")
                 continue
