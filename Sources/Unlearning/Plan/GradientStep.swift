@@ -53,7 +53,7 @@ public enum LossComponent: Equatable, Sendable, Codable {
     /// plan-state tensors `maps + layer`, each [*, H·W] (`attentionMaps` of another model's features).
     case attentionToMaps(maps: String, rows: [Int], layers: [String], weight: Float)
     /// `distillation` against stored teacher logits: rows `rows` of the plan-state tensor `logits` [*, classes]
-    /// (the original's on every training sample, `OriginalLogits`), instead of running the teacher.
+    /// (the original's on the training samples the plan reads, `OriginalLogits`), instead of running the teacher.
     case storedDistillation(logits: String, rows: [Int], temperature: Float, weight: Float)
 
     public var weight: Float {
@@ -159,8 +159,8 @@ public struct PredictionRequest: Equatable, Sendable, Codable {
     }
     public var subject: Subject
     public var indices: [Int]
-    /// Whether the samples count among those the method read (`dataTouched`): not for the original's logits on
-    /// every sample, which stand in for the teacher on the rows the steps read (and count).
+    /// Whether the samples count among those the method read (`dataTouched`): not for the original's logits
+    /// (`OriginalLogits`), which stand in for the teacher on the rows the steps read (and count).
     public var countsAsRead: Bool
 
     public init(subject: Subject, indices: [Int], countsAsRead: Bool = true) {
