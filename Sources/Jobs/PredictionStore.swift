@@ -37,8 +37,8 @@ public struct DirectoryPredictionStore: PredictionStore {
         var trainIndices: [Int]?
         if let held = file.entry(named: "train.indices")?.tensor.scalars {
             let indices = held.map { Int($0) }
-            guard zip(indices, indices.dropFirst()).allSatisfy({ $0 < $1 }),
-                indices.allSatisfy({ (0..<train.count).contains($0) })
+            guard zip(indices, indices.dropFirst()).allSatisfy({ $0 < $1 }), indices.first.map({ $0 >= 0 }) ?? true,
+                indices.last.map({ $0 < train.count }) ?? true
             else { return nil }
             trainIndices = indices
         }

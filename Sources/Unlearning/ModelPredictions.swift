@@ -19,22 +19,27 @@ public struct ModelPredictions: Sendable {
     /// The training indices held, ascending.
     public var heldTrainIndices: [Int] { trainIndices ?? Array(0..<train.labels.count) }
 
-    /// Whether every training sample at `indices` was predicted.
-    public func holds(_ indices: [Int]) -> Bool {
-        guard let trainIndices else { return indices.allSatisfy { (0..<train.labels.count).contains($0) } }
-        let held = Set(trainIndices)
-        return indices.allSatisfy(held.contains)
+    /// The predictions on the training samples at `indices`, in that order; nil when one of them was not predicted.
+    public func heldTrain(at indices: [Int]) -> Evaluator.Predictions? {
+        guard let trainIndices else {
+            return indices.allSatisfy { (0..<train.labels.count).contains($0) } ? train.selecting(indices) : nil
+        }
+        let positions = Dictionary(uniqueKeysWithValues: trainIndices.enumerated().map { ($1, $0) })
+        var selected: [Int] = []
+        selected.reserveCapacity(indices.count)
+        for index in indices {
+            guard let position = positions[index] else { return nil }
+            selected.append(position)
+        }
+        return train.selecting(selected)
     }
 
     /// The predictions on the training samples at `indices` (each must be among those predicted).
     public func train(at indices: [Int]) -> Evaluator.Predictions {
-        guard let trainIndices else { return train.selecting(indices) }
-        let positions = Dictionary(uniqueKeysWithValues: trainIndices.enumerated().map { ($1, $0) })
-        return train.selecting(
-            indices.map { index in
-                guard let position = positions[index] else { preconditionFailure("sample \(index) not predicted") }
-                return position
-            })
+        guard let held = heldTrain(at: indices) else {
+            preconditionFailure("a training sample asked for was not predicted")
+        }
+        return held
     }
 
     /// These predictions and `more` (on the training samples at `indices`, none of them held here) as one, in

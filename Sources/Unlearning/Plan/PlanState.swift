@@ -41,9 +41,7 @@ extension PlanState {
     /// The original's predictions `request` asks for, from `originalPredictions` when they hold every sample it
     /// names.
     func known(_ request: PredictionRequest) -> Evaluator.Predictions? {
-        guard let originalPredictions, request.subject == .frozen(.original),
-            originalPredictions.holds(request.indices)
-        else { return nil }
-        return originalPredictions.train(at: request.indices)
+        guard let originalPredictions, request.subject == .frozen(.original) else { return nil }
+        return originalPredictions.heldTrain(at: request.indices)
     }
 }
