@@ -94,38 +94,56 @@ void lethe_direct_convolution_pooled_plane(
     }
 }
 
+/// `lethe_direct_gradient_lanes` on the lanes from `first` on that a `vector` holds (`ivector`: as many int32s).
+/// Whole blocks of 16 columns, then (where the width is not a multiple of 16) the line's last 16 columns with the
+/// lanes the blocks covered masked out: their products add nothing (not even a NaN from an infinite pixel). A
+/// lane's sums are independent of the other lanes', so they are the same bits in one pass of 16 or two of 8.
+#define GRADIENT_LANES(vector, ivector, first) \
+    do { \
+        ivector lane_; \
+        for (int j_ = 0; j_ < (int)(sizeof(vector) / sizeof(float)); j_++) lane_[j_] = (int32_t)((first) + j_); \
+        const ivector fresh_ = lane_ >= (int32_t)(whole - last); \
+        for (long c_ = 0; c_ < channels; c_++) { \
+            vector sums_[9]; \
+            for (int k_ = 0; k_ < 9; k_++) sums_[k_] = LOAD(vector, lanes + (c_ * 9 + k_) * 16 + (first)); \
+            for (long y_ = 0; y_ < height; y_++) { \
+                const float *line_ = gradient + y_ * width + (first); \
+                const float *rows_ = padded + (c_ * ph + y_) * pw + (first); \
+                for (long x_ = 0; x_ < whole; x_ += 16) { \
+                    const vector g_ = LOAD(vector, line_ + x_); \
+                    for (int k_ = 0; k_ < 9; k_++) \
+                        sums_[k_] = __builtin_elementwise_fma( \
+                            g_, LOAD(vector, rows_ + (k_ / 3) * pw + k_ % 3 + x_), sums_[k_]); \
+                } \
+                if (whole == width) continue; \
+                const vector g_ = LOAD(vector, line_ + last); \
+                for (int k_ = 0; k_ < 9; k_++) \
+                    sums_[k_] += (vector)((ivector)(g_ * LOAD(vector, rows_ + (k_ / 3) * pw + k_ % 3 + last)) & fresh_); \
+            } \
+            for (int k_ = 0; k_ < 9; k_++) STORE(sums_[k_], lanes + (c_ * 9 + k_) * 16 + (first)); \
+        } \
+        vector bias_ = LOAD(vector, lanes + channels * 9 * 16 + (first)); \
+        for (long y_ = 0; y_ < height; y_++) { \
+            const float *line_ = gradient + y_ * width + (first); \
+            for (long x_ = 0; x_ < whole; x_ += 16) bias_ += LOAD(vector, line_ + x_); \
+            if (whole != width) bias_ += (vector)((ivector)LOAD(vector, line_ + last) & fresh_); \
+        } \
+        STORE(bias_, lanes + channels * 9 * 16 + (first)); \
+    } while (0)
+
 LETHE_CLONES
 void lethe_direct_gradient_lanes(
     const float *padded, long channels, long height, long width, const float *gradient, float *lanes) {
     const long pw = lethe_direct_padded_width(width), ph = height + 2;
-    // Whole blocks of 16 columns, then (where the width is not a multiple of 16) the line's last 16 columns with
-    // the lanes the blocks covered masked out: their products add nothing (not even a NaN from an infinite pixel).
     const long whole = width / 16 * 16, last = width - 16;
-    const i16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    const i16 fresh = lane >= (int32_t)(whole - last);
-    for (long c = 0; c < channels; c++) {
-        f16 sums[9];
-        for (int k = 0; k < 9; k++) sums[k] = LOAD16(lanes + (c * 9 + k) * 16);
-        for (long y = 0; y < height; y++) {
-            const float *line = gradient + y * width, *rows = padded + (c * ph + y) * pw;
-            for (long x = 0; x < whole; x += 16) {
-                const f16 g = LOAD16(line + x);
-                for (int k = 0; k < 9; k++) sums[k] = FMA16(g, LOAD16(rows + (k / 3) * pw + k % 3 + x), sums[k]);
-            }
-            if (whole == width) continue;
-            const f16 g = LOAD16(line + last);
-            for (int k = 0; k < 9; k++)
-                sums[k] += (f16)((i16)(g * LOAD16(rows + (k / 3) * pw + k % 3 + last)) & fresh);
-        }
-        for (int k = 0; k < 9; k++) STORE(sums[k], lanes + (c * 9 + k) * 16);
+    // AVX-512 keeps 16 lanes' nine sums in nine registers. AVX2's sixteen registers do not hold their eighteen
+    // halves (the sums went to the stack and back on every block), so there the lanes go in two halves.
+    if (__builtin_cpu_supports("avx512f")) {
+        GRADIENT_LANES(f16, i16, 0);
+    } else {
+        GRADIENT_LANES(f8, i8, 0);
+        GRADIENT_LANES(f8, i8, 8);
     }
-    f16 bias = LOAD16(lanes + channels * 9 * 16);
-    for (long y = 0; y < height; y++) {
-        const float *line = gradient + y * width;
-        for (long x = 0; x < whole; x += 16) bias += LOAD16(line + x);
-        if (whole != width) bias += (f16)((i16)LOAD16(line + last) & fresh);
-    }
-    STORE(bias, lanes + channels * 9 * 16);
 }
 
 void lethe_direct_reduce_lanes(const float *lanes, long count, float *sums) {

@@ -70,6 +70,15 @@ void lethe_max_pool_2x2_backward(
     float *plane_gradient) {
     const long out_width = width / 2;
     const f8 zero = {0};
+    if (out_width < 8) {
+        // Fewer than eight windows a line: zeros, then each window's gradient at its maximum, as below (0 + g).
+        memset(plane_gradient, 0, sizeof(float) * (size_t)(height * width));
+        for (long i = 0; i < out_rows * out_width; i++) {
+            const float g = gradient[i];
+            plane_gradient[positions[i]] = 0.0f + (rectified ? (rectified[i] > 0.0f ? g : 0.0f) : g);
+        }
+        return;
+    }
     for (long row = 0; row < out_rows; row++) {
         float *upper = plane_gradient + 2 * row * width, *lower = upper + width;
         for (long at = 0;;) {

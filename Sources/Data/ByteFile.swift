@@ -29,10 +29,17 @@ public enum ByteFile {
         guard fstat(descriptor, &info) == 0 else { throw .unreadable(path: path, reason: reason(errno)) }
         guard (info.st_mode & S_IFMT) != S_IFDIR else { throw .unreadable(path: path, reason: "is a directory") }
 
-        var bytes = [UInt8](repeating: 0, count: max(Int(info.st_size), 0))
+        // Room past the file's size for the read that finds its end (or that it grew), so that finding the end
+        // neither moves nor doubles the array.
+        var bytes: [UInt8] = []
+        let size = max(Int(info.st_size), 0)
+        bytes.reserveCapacity(size + (1 << 16))
+        bytes.append(contentsOf: repeatElement(0, count: size))
         var filled = 0
         while true {
-            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 1 << 16))) }
+            if filled == bytes.count {
+                bytes.append(contentsOf: repeatElement(0, count: max(bytes.count - size, 1 << 16)))
+            }
             let count = bytes.withUnsafeMutableBytes { buffer in
                 systemRead(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
             }

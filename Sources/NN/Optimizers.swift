@@ -52,10 +52,34 @@ public final class SGD: Optimizer {
                     let isFirst = buffer == nil
                     if isFirst { buffer = Tensor(zeros: shape) }
                     buffer!.withUnsafeMutableBufferPointer { b in
-                        for i in 0..<p.count {
-                            let d = g[i] + weightDecay * p[i]
-                            b[i] = isFirst ? d : momentum * b[i] + (1 - dampening) * d
-                            p[i] -= lr * (nesterov ? d + momentum * b[i] : b[i])
+                        // One loop per case (the choices hoisted out of it), so that each vectorises.
+                        let (decay, keep, kept) = (weightDecay, momentum, 1 - dampening)
+                        switch (isFirst, nesterov) {
+                        case (true, false):
+                            for i in 0..<p.count {
+                                let d = g[i] + decay * p[i]
+                                b[i] = d
+                                p[i] -= lr * d
+                            }
+                        case (true, true):
+                            for i in 0..<p.count {
+                                let d = g[i] + decay * p[i]
+                                b[i] = d
+                                p[i] -= lr * (d + keep * d)
+                            }
+                        case (false, false):
+                            for i in 0..<p.count {
+                                let m = keep * b[i] + kept * (g[i] + decay * p[i])
+                                b[i] = m
+                                p[i] -= lr * m
+                            }
+                        case (false, true):
+                            for i in 0..<p.count {
+                                let d = g[i] + decay * p[i]
+                                let m = keep * b[i] + kept * d
+                                b[i] = m
+                                p[i] -= lr * (d + keep * m)
+                            }
                         }
                     }
                 }

@@ -86,7 +86,7 @@ public final class MaxPool2d: Layer {
     /// Whether the window is the common 2×2, stride-2 one over planes of even width (`pool2x2`).
     private func poolsTwoByTwo(width: Int) -> Bool { kernel == 2 && stride == 2 && padding == 0 && width % 2 == 0 }
 
-    /// Whether `pool2x2` and its backward pass run in C: planes at least 16 wide (`max_pool.c`).
+    /// Whether `pool2x2` runs in C: planes at least 16 wide (`max_pool.c`; its backward pass runs in C at any width).
     private func poolsInC(width: Int) -> Bool { width >= 16 }
 
     /// The common 2×2, stride-2 window over planes of even width (in C from 16 columns, else `MaxPool2x2`); the
@@ -205,8 +205,8 @@ public final class MaxPool2d: Layer {
         let outH = slidingOutputSize(height, kernel: kernel, stride: stride, padding: padding)
         let planeOut = outH * slidingOutputSize(width, kernel: kernel, stride: stride, padding: padding)
         let planeIn = height * width
-        // One C pass a plane (`lethe_max_pool_2x2_backward`) where the forward pass pooled in C.
-        let twoByTwo = poolsTwoByTwo(width: width) && poolsInC(width: width)
+        // One C pass a plane (`lethe_max_pool_2x2_backward`) for every 2×2 window, whoever pooled.
+        let twoByTwo = poolsTwoByTwo(width: width)
         let rectified = rectifiedOutput ?? Tensor(zeros: [0])
         let masks = rectifiedOutput != nil
         argmax.withUnsafeBufferPointer { arg in

@@ -63,8 +63,8 @@ struct MaxPoolWindowTests {
 
     /// A pool that rectified its output passes only its positive maxima's gradient, as 0 + the gradient (a
     /// negative zero arrives as +0, a NaN as a NaN) at the element each window took and +0 everywhere else: the
-    /// bits of a ReLU's mask followed by a scatter into a zeroed plane, whichever kernel runs (narrow planes in
-    /// Swift, from 16 columns in C).
+    /// bits of a ReLU's mask followed by a scatter into a zeroed plane, whichever path of the C kernel runs (planes
+    /// narrower than 16 columns scatter, wider ones go by lanes).
     @Test(arguments: [(5, 14), (28, 28), (7, 18), (9, 16), (3, 40)])
     func rectifiedBackwardHasTheBitsOfMaskAndScatter(height: Int, width: Int) {
         let planes = 4

@@ -225,4 +225,25 @@ struct WinogradTests {
             pool.forward(layer.forward(input, mode: .inference), mode: .inference), mode: .inference)
         #expect(BitHash.of([layer.forwardPooledReLU(input)]) == BitHash.of([separate]))
     }
+
+    /// The transformed weights are kept from one pass to the next, and served only while the weights are the same
+    /// bytes: a write in place (as an optimizer's), and one that only flips a zero's sign, gives the output of a
+    /// layer that never ran before.
+    @Test func keptWeightTransformFollowsTheWeights() {
+        var generator = SeededGenerator(seed: 23)
+        let layer = Conv2d(8, 16, kernel: 3, stride: 1, padding: 1, using: &generator)
+        let input = random([3, 8, 10, 10], seed: 24)
+        func fresh() -> Tensor {
+            Conv2d(weight: layer.weight.value, bias: layer.bias!.value, stride: 1, padding: 1)
+                .forward(input, mode: .inference)
+        }
+        #expect(BitHash.of([layer.forward(input, mode: .inference)]) == BitHash.of([fresh()]))
+        layer.weight.value.withUnsafeMutableBufferPointer { $0[7] += 0.5 }
+        #expect(BitHash.of([layer.forward(input, mode: .inference)]) == BitHash.of([fresh()]))
+        layer.weight.value.withUnsafeMutableBufferPointer { $0[0] = 0 }
+        _ = layer.forward(input, mode: .inference)
+        layer.weight.value.withUnsafeMutableBufferPointer { $0[0] = -0.0 }
+        #expect(BitHash.of([layer.forward(input, mode: .inference)]) == BitHash.of([fresh()]))
+        #expect(layer.lastTransform?.weights[0].sign == .minus, "the kept weights are the last ones transformed")
+    }
 }

@@ -14,7 +14,7 @@ void lethe_biased_max_pool_2x2(const float *plane, long width, long out_rows, co
 /// width/2]) and writes each maximum's index within the plane to `positions`.
 void lethe_max_pool_2x2_positions(const float *plane, long width, long out_rows, float *out, int32_t *positions);
 
-/// The gradient of a plane of `height` × `width` (even, at least 16) from its pooled gradient ([out_rows,
+/// The gradient of a plane of `height` × `width` (even) from its pooled gradient ([out_rows,
 /// width/2]) and the maxima's `positions`: 0 + the gradient at each window's maximum, +0 elsewhere. With
 /// `rectified` (the pooled output of a pool that rectified it), only positive outputs pass their gradient.
 void lethe_max_pool_2x2_backward(
