@@ -1,9 +1,5 @@
 import Tensor
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// 3×3 convolutions with stride 1 and padding 1 over enough channels run as Winograd's F(4×4, 3×3)
 /// (`WinogradTiling`): 36 products [out, in]·[in, tiles] per chunk of images instead of one [out, 9·in]·[9·in,
 /// pixels]. Chunks are fixed by the shapes (`chunks`, `winogradImagesPerChunk`), each chunk's products run on one
@@ -25,23 +21,13 @@ extension Conv2d {
         return max(1, (1 << 18) / perImage)
     }
 
-    /// U = G g Gᵀ for the current weights ([36][out][in]). The last U (up to 4 MB) is served again while the
-    /// weights are the same bytes, as they are from one inference batch to the next: compared, not versioned, since
-    /// anything may write a parameter.
+    /// U = G g Gᵀ for the current weights ([36][out][in]), kept while they do not change (`DerivedFromWeights`).
     func transformedWeights() -> [Float] {
-        weight.value.withUnsafeBufferPointer { weights in
-            let bytes = UnsafeRawBufferPointer(weights)
-            if let last = lastTransform,
-                last.weights.withUnsafeBytes({
-                    $0.count == bytes.count && memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0
-                })
-            {
-                return last.transformed
+        let (outChannels, inChannels) = (outChannels, inChannels)
+        return weight.value.withUnsafeBufferPointer { weights in
+            keptTransform.value(of: weights) {
+                WinogradTiling.transformWeights($0.baseAddress!, outChannels: outChannels, inChannels: inChannels)
             }
-            let u = WinogradTiling.transformWeights(
-                weights.baseAddress!, outChannels: outChannels, inChannels: inChannels)
-            lastTransform = u.count <= 1 << 20 ? (Array(weights), u) : nil
-            return u
         }
     }
 

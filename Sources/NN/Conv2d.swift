@@ -19,8 +19,8 @@ public final class Conv2d: Layer {
     private var columns: [[Float]] = []
     private var keptWinogradWeights: [Float] = []
     private var keptInput: Tensor?
-    /// The weights `transformedWeights` last transformed (a copy) and their U, when U is small enough to keep.
-    var lastTransform: (weights: [Float], transformed: [Float])?
+    /// The transformed weights U (up to 4 MB) kept from one pass to the next.
+    var keptTransform = DerivedFromWeights(limit: 1 << 20)
 
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
         precondition(weight.rank == 4 && weight.shape[2] == weight.shape[3], "Conv2d weight must be [out, in, k, k]")

@@ -244,6 +244,6 @@ struct WinogradTests {
         _ = layer.forward(input, mode: .inference)
         layer.weight.value.withUnsafeMutableBufferPointer { $0[0] = -0.0 }
         #expect(BitHash.of([layer.forward(input, mode: .inference)]) == BitHash.of([fresh()]))
-        #expect(layer.lastTransform?.weights[0].sign == .minus, "the kept weights are the last ones transformed")
+        #expect(layer.keptTransform.kept?.weights[0].sign == .minus, "the kept weights are the last ones transformed")
     }
 }
