@@ -52,33 +52,37 @@ public final class SGD: Optimizer {
                     let isFirst = buffer == nil
                     if isFirst { buffer = Tensor(zeros: shape) }
                     buffer!.withUnsafeMutableBufferPointer { b in
-                        // One loop per case (the choices hoisted out of it), so that each vectorises.
+                        let (count, p, g, b) = (p.count, p.baseAddress!, g.baseAddress!, b.baseAddress!)
                         let (decay, keep, kept) = (weightDecay, momentum, 1 - dampening)
-                        switch (isFirst, nesterov) {
-                        case (true, false):
-                            for i in 0..<p.count {
-                                let d = g[i] + decay * p[i]
-                                b[i] = d
-                                p[i] -= lr * d
-                            }
-                        case (true, true):
-                            for i in 0..<p.count {
-                                let d = g[i] + decay * p[i]
-                                b[i] = d
-                                p[i] -= lr * (d + keep * d)
-                            }
-                        case (false, false):
-                            for i in 0..<p.count {
-                                let m = keep * b[i] + kept * (g[i] + decay * p[i])
-                                b[i] = m
-                                p[i] -= lr * m
-                            }
-                        case (false, true):
-                            for i in 0..<p.count {
-                                let d = g[i] + decay * p[i]
-                                let m = keep * b[i] + kept * d
-                                b[i] = m
-                                p[i] -= lr * (d + keep * m)
+                        // One loop per case (the choices hoisted out of it), so that each vectorises; the elements
+                        // are independent, so large parameters are split over the threads.
+                        Parallel.forEach(count, grain: 1 << 15) { range in
+                            switch (isFirst, nesterov) {
+                            case (true, false):
+                                for i in range {
+                                    let d = g[i] + decay * p[i]
+                                    b[i] = d
+                                    p[i] -= lr * d
+                                }
+                            case (true, true):
+                                for i in range {
+                                    let d = g[i] + decay * p[i]
+                                    b[i] = d
+                                    p[i] -= lr * (d + keep * d)
+                                }
+                            case (false, false):
+                                for i in range {
+                                    let m = keep * b[i] + kept * (g[i] + decay * p[i])
+                                    b[i] = m
+                                    p[i] -= lr * m
+                                }
+                            case (false, true):
+                                for i in range {
+                                    let d = g[i] + decay * p[i]
+                                    let m = keep * b[i] + kept * d
+                                    b[i] = m
+                                    p[i] -= lr * (d + keep * m)
+                                }
                             }
                         }
                     }

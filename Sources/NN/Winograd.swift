@@ -1,4 +1,5 @@
 import CKernels
+import Tensor
 
 /// Winograd's minimal filtering F(4×4, 3×3) for 3×3 convolutions with stride 1 and padding 1: each 4×4 block of
 /// output (a *tile*) comes from the 6×6 window of padded input around it, windows 4 apart, so a chunk's
@@ -59,15 +60,16 @@ struct WinogradTiling {
             y[5 * step] = x2
         }
         return [Float](unsafeUninitializedCapacity: positions * block) { u, initialized in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 18) { gg in
-                for kernel in 0..<block {
-                    let g = weight + kernel * 9
-                    // G g ([6][3]), then each of its lines times Gᵀ.
-                    for k in 0..<3 { applyG(g + k, stride: 3, into: gg.baseAddress! + k, step: 3) }
-                    for i in 0..<6 {
-                        applyG(
-                            gg.baseAddress! + 3 * i, stride: 1, into: u.baseAddress! + 6 * i * block + kernel,
-                            step: block)
+            let u = u.baseAddress!
+            Parallel.forEach(block, grain: 256) { kernels in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 18) { gg in
+                    for kernel in kernels {
+                        let g = weight + kernel * 9
+                        // G g ([6][3]), then each of its lines times Gᵀ.
+                        for k in 0..<3 { applyG(g + k, stride: 3, into: gg.baseAddress! + k, step: 3) }
+                        for i in 0..<6 {
+                            applyG(gg.baseAddress! + 3 * i, stride: 1, into: u + 6 * i * block + kernel, step: block)
+                        }
                     }
                 }
             }
