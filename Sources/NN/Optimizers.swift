@@ -133,11 +133,18 @@ public final class Adam: Optimizer {
                 parameter.grad.withUnsafeBufferPointer { g in
                     m.withUnsafeMutableBufferPointer { m in
                         v.withUnsafeMutableBufferPointer { v in
-                            for i in 0..<p.count {
-                                let d = g[i] + weightDecay * p[i]
-                                m[i] = beta1 * m[i] + (1 - beta1) * d
-                                v[i] = beta2 * v[i] + (1 - beta2) * d * d
-                                p[i] -= stepSize * m[i] / (v[i].squareRoot() / root2 + epsilon)
+                            let (count, p, g, m, v) = (
+                                p.count, p.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!
+                            )
+                            let (decay, beta1, beta2, epsilon) = (weightDecay, beta1, beta2, epsilon)
+                            // Independent elements: large parameters are split over the threads.
+                            Parallel.forEach(count, grain: 1 << 15) { range in
+                                for i in range {
+                                    let d = g[i] + decay * p[i]
+                                    m[i] = beta1 * m[i] + (1 - beta1) * d
+                                    v[i] = beta2 * v[i] + (1 - beta2) * d * d
+                                    p[i] -= stepSize * m[i] / (v[i].squareRoot() / root2 + epsilon)
+                                }
                             }
                         }
                     }
