@@ -2,9 +2,9 @@
     import Glibc
 #endif
 
-/// A value derived from a layer's weights (Winograd's transformed weights, a transposition), kept with a copy of
-/// the weights it came from and served again while the weights are the same bytes, as they are from one inference
-/// batch to the next: compared, not versioned, since anything may write a parameter.
+/// A value derived from a layer's weights (Winograd's transformed weights), kept with a copy of the weights it came
+/// from and served again while the weights are the same bytes, as they are from one inference batch to the next:
+/// compared, not versioned, since anything may write a parameter.
 struct DerivedFromWeights {
     /// Floats of derived value beyond which nothing is kept (it is derived again on every call).
     let limit: Int
