@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// How much a run cache may hold: past `maxBytes`, the least recently used entries go first (issue 15's cache
 /// GC). Entries are what a later run can recompute, so losing one costs time, never a result.
 public struct CacheBudget: Sendable, Equatable {
@@ -42,6 +48,20 @@ public struct CacheShelf: Sendable {
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         guard (try? data.write(to: file(key), options: .atomic)) != nil else { return }
         _ = CacheContents(root: root).prune(toAtMost: budget.maxBytes, sparing: file(key))
+    }
+
+    /// Runs `body` holding an exclusive `flock(2)` on the key (a hidden `.<key>.lock` beside its entry), so that
+    /// processes that read, change and write the same entry take turns instead of one losing the other's write.
+    /// Where no lock file can be made (a cache that cannot be written) `body` runs unlocked: the cache is best
+    /// effort.
+    public func exclusively<Result>(key: String, _ body: () -> Result) -> Result {
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let descriptor = open(
+            directory.appendingPathComponent(".\(key).lock").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return body() }
+        defer { close(descriptor) }  // closing it releases the lock
+        while flock(descriptor, LOCK_EX) != 0 && errno == EINTR {}
+        return body()
     }
 
     private func file(_ key: String) -> URL { directory.appendingPathComponent("\(key).safetensors") }

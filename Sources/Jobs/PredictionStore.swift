@@ -11,7 +11,9 @@ import Unlearning
 /// only those no run did before.
 public protocol PredictionStore: Sendable {
     func load(key: String, train: Dataset, test: Dataset) -> ModelPredictions?
-    func save(_ predictions: ModelPredictions, key: String)
+    /// Keeps `predictions` with what the entry holds by then (another run may have added samples since this one
+    /// read it).
+    func save(_ predictions: ModelPredictions, key: String, train: Dataset, test: Dataset)
 }
 
 /// A cache shelf of `<key>.safetensors` files (logits, losses and predicted classes of both sets, and the training
@@ -48,9 +50,23 @@ public struct DirectoryPredictionStore: PredictionStore {
         return ModelPredictions(train: trainPredictions, trainIndices: trainIndices, test: testPredictions)
     }
 
-    /// Saves the predictions (with their training indices when they do not cover every sample; not for training sets
-    /// of 2²⁴ samples or more, whose indices a float tensor cannot hold exactly).
-    public func save(_ predictions: ModelPredictions, key: String) {
+    /// Under the key's lock, reads the entry again and adds what it holds that `predictions` lack, then writes the
+    /// whole: runs on the same original that overlap (each read the entry before the other wrote) lose none of each
+    /// other's samples. Predictions of one sample are the same bits whichever run made them, so they merge.
+    public func save(_ predictions: ModelPredictions, key: String, train: Dataset, test: Dataset) {
+        shelf.exclusively(key: key) {
+            var kept = predictions
+            if let current = load(key: key, train: train, test: test) {
+                let extra = Set(current.heldTrainIndices).subtracting(predictions.heldTrainIndices).sorted()
+                if !extra.isEmpty { kept = kept.adding(current.train(at: extra), at: extra, trainCount: train.count) }
+            }
+            write(kept, key: key)
+        }
+    }
+
+    /// Writes the predictions (with their training indices when they do not cover every sample; not for training
+    /// sets of 2²⁴ samples or more, whose indices a float tensor cannot hold exactly).
+    private func write(_ predictions: ModelPredictions, key: String) {
         var entries: [SafetensorsFile.Entry] = []
         if let indices = predictions.trainIndices {
             guard (indices.last ?? 0) < 1 << 24 else { return }

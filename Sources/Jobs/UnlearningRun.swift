@@ -197,7 +197,7 @@ public struct UnlearningRun {
         } else {
             predictions = try await self.predictions(of: original, verifier: verifier, trainIndices: missing)
         }
-        if !missing.isEmpty { store.save(predictions, key: key) }
+        if !missing.isEmpty { store.save(predictions, key: key, train: scenario.train, test: scenario.test) }
         let reused = cached == nil ? [] : ["original's predictions \(key)"]
         return (try verifier.verify(predictions, against: baselines), reused, predictions)
     }

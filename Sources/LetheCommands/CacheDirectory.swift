@@ -9,8 +9,9 @@ import Transport
 ///   directory it was given. `lethe unlearn` and `lethe audit` without `--references` use the entry of the
 ///   checkpoint they start from, so a prepared model is audited without being told twice;
 /// - `predictions/<key>.safetensors`: an original's predictions on every test sample and on the training samples
-///   runs on it needed (each run adds those it predicted), from which later runs derive their "before" figures and
-///   SCRUB's teacher logits (`PredictionStore`);
+///   runs on it needed (each run adds those it predicted, under a lock on the entry, so that runs at the same time
+///   keep each other's), from which later runs derive their "before" figures and SCRUB's teacher logits
+///   (`PredictionStore`);
 /// - `phases/<key>.safetensors`: outcomes of reusable plan phases, such as SSD's training-set importances
 ///   (`PhaseReuse`).
 /// Predictions and phases together stay within `$LETHE_CACHE_MAX_SIZE` (default 2 GiB): past it, the least
