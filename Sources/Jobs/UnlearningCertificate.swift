@@ -2,6 +2,8 @@ import Crypto
 import Data
 import Foundation
 import NN
+import Synchronization
+import Tensor
 import Unlearning
 
 /// A signed claim that a run removed a forget set from a model: "these samples (committed to by a Merkle root)
@@ -204,8 +206,13 @@ public struct DatasetDigest: Sendable, Equatable {
 
     public init(train: Dataset, test: Dataset) throws {
         name = train.name
-        trainSha256 = try DatasetBlob.sha256(train)
-        testSha256 = try DatasetBlob.sha256(test)
+        // Both at once: each hash is one sequential stream on one core, and the other core would wait.
+        let hashes = Mutex([Result<String, any Error>?](repeating: nil, count: 2))
+        Parallel.forEachTask(2) { index, _ in
+            let hash = Result { try DatasetBlob.sha256(index == 0 ? train : test) }
+            hashes.withLock { $0[index] = hash }
+        }
+        (trainSha256, testSha256) = try hashes.withLock { (try $0[0]!.get(), try $0[1]!.get()) }
     }
 
     /// The digest of data held as blobs (`DatasetBlob`), whose hashes are these.
