@@ -489,3 +489,41 @@ void lethe_winograd4_input_gradient(
     }
     free(padded);
 }
+
+/// Gᵀ x for six vectors x: y₀ = (x₀/4 − (x₁ + x₂)/6) + (x₃ + x₄)/24, y₁ = (x₂ − x₁)/6 + (x₃ − x₄)/12,
+/// y₂ = ((x₃ + x₄)/6 − (x₁ + x₂)/6) + x₅.
+#define WEIGHT_GRADIENT_ROWS(y, x) \
+    do { \
+        const f8 four_ = (f8){0} + 4.0f, six_ = (f8){0} + 6.0f, twelve_ = (f8){0} + 12.0f, twenty_four_ = (f8){0} + 24.0f; \
+        const f8 sum_ = (x)[1] + (x)[2], difference_ = (x)[2] - (x)[1]; \
+        const f8 sum34_ = (x)[3] + (x)[4], difference34_ = (x)[3] - (x)[4]; \
+        (y)[0] = ((x)[0] / four_ - sum_ / six_) + sum34_ / twenty_four_; \
+        (y)[1] = difference_ / six_ + difference34_ / twelve_; \
+        (y)[2] = (sum34_ / six_ - sum_ / six_) + (x)[5]; \
+    } while (0)
+
+LETHE_CLONES
+void lethe_winograd4_weight_gradient(const float *du, long kernels, float *gradient) {
+    // Eight kernels at a time; where their count is not a multiple of 8, the last eight overlap the eight before
+    // (computing some kernels again, with the same values).
+    for (long start = 0; start < kernels; start += 8) {
+        const long first = start + 8 <= kernels ? start : kernels - 8;
+        f8 rows[3][6];  // Gᵀ ∂U
+        for (int j = 0; j < 6; j++) {
+            const f8 column[6] = {LOAD8(du + j * kernels + first),        LOAD8(du + (6 + j) * kernels + first),
+                                  LOAD8(du + (12 + j) * kernels + first), LOAD8(du + (18 + j) * kernels + first),
+                                  LOAD8(du + (24 + j) * kernels + first), LOAD8(du + (30 + j) * kernels + first)};
+            f8 y[3];
+            WEIGHT_GRADIENT_ROWS(y, column);
+            for (int a = 0; a < 3; a++) rows[a][j] = y[a];
+        }
+        float out[9][8];  // [3 a + b][kernel]
+        for (int a = 0; a < 3; a++) {
+            f8 y[3];
+            WEIGHT_GRADIENT_ROWS(y, rows[a]);
+            for (int b = 0; b < 3; b++) STORE(y[b], out[3 * a + b]);
+        }
+        for (int lane = 0; lane < 8; lane++)
+            for (int i = 0; i < 9; i++) gradient[(first + lane) * 9 + i] = out[i][lane];
+    }
+}

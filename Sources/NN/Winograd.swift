@@ -148,26 +148,6 @@ struct WinogradTiling {
     static func weightGradient(
         _ du: UnsafePointer<Float>, outChannels: Int, inChannels: Int, into gradient: UnsafeMutablePointer<Float>
     ) {
-        let block = outChannels * inChannels
-        /// Gᵀ x for six values x a `stride` apart, into three a `step` apart.
-        func applyGTransposed(_ x: UnsafePointer<Float>, stride: Int, into y: UnsafeMutablePointer<Float>, step: Int) {
-            let (x0, x1, x2, x3, x4, x5) = (x[0], x[stride], x[2 * stride], x[3 * stride], x[4 * stride], x[5 * stride])
-            let (sum, difference) = (x1 + x2, x2 - x1)
-            let (sum34, difference34) = (x3 + x4, x3 - x4)
-            y[0] = (x0 / 4 - sum / 6) + sum34 / 24
-            y[step] = difference / 6 + difference34 / 12
-            y[2 * step] = (sum34 / 6 - sum / 6) + x5
-        }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 18) { gu in
-            for kernel in 0..<block {
-                // Gᵀ ∂U ([3][6]), then each of its lines times G.
-                for j in 0..<6 {
-                    applyGTransposed(du + j * block + kernel, stride: 6 * block, into: gu.baseAddress! + j, step: 6)
-                }
-                for a in 0..<3 {
-                    applyGTransposed(gu.baseAddress! + 6 * a, stride: 1, into: gradient + kernel * 9 + 3 * a, step: 1)
-                }
-            }
-        }
+        lethe_winograd4_weight_gradient(du, outChannels * inChannels, gradient)
     }
 }
