@@ -490,6 +490,44 @@ void lethe_winograd4_input_gradient(
     free(padded);
 }
 
+/// G x for three vectors x: y₀ = x₀/4, y₁ = −((x₀ + x₁) + x₂)/6, y₂ = −((x₀ − x₁) + x₂)/6,
+/// y₃ = ((x₀ + 2x₁) + 4x₂)/24, y₄ = ((x₀ − 2x₁) + 4x₂)/24, y₅ = x₂.
+#define WEIGHT_ROWS(y, x) \
+    do { \
+        const f8 two_ = (f8){0} + 2.0f, four_ = (f8){0} + 4.0f, six_ = (f8){0} + 6.0f; \
+        const f8 twenty_four_ = (f8){0} + 24.0f; \
+        (y)[0] = (x)[0] / four_; \
+        (y)[1] = -(((x)[0] + (x)[1]) + (x)[2]) / six_; \
+        (y)[2] = -(((x)[0] - (x)[1]) + (x)[2]) / six_; \
+        (y)[3] = (((x)[0] + two_ * (x)[1]) + four_ * (x)[2]) / twenty_four_; \
+        (y)[4] = (((x)[0] - two_ * (x)[1]) + four_ * (x)[2]) / twenty_four_; \
+        (y)[5] = (x)[2]; \
+    } while (0)
+
+LETHE_CLONES
+void lethe_winograd4_transform_weights(const float *weight, long kernels, long begin, long end, float *u) {
+    // Eight kernels at a time; where the range is not a multiple of 8, the last eight overlap the eight before
+    // (computing some kernels again, with the same values).
+    for (long start = begin; start < end; start += 8) {
+        const long first = start + 8 <= end ? start : end - 8;
+        f8 g[9];  // element i of the eight kernels
+        for (int i = 0; i < 9; i++)
+            for (int lane = 0; lane < 8; lane++) g[i][lane] = weight[(first + lane) * 9 + i];
+        f8 gg[6][3];  // G g
+        for (int c = 0; c < 3; c++) {
+            const f8 column[3] = {g[c], g[3 + c], g[6 + c]};
+            f8 y[6];
+            WEIGHT_ROWS(y, column);
+            for (int i = 0; i < 6; i++) gg[i][c] = y[i];
+        }
+        for (int i = 0; i < 6; i++) {
+            f8 y[6];
+            WEIGHT_ROWS(y, gg[i]);
+            for (int j = 0; j < 6; j++) STORE(y[j], u + (6 * i + j) * kernels + first);
+        }
+    }
+}
+
 /// Gᵀ x for six vectors x: y₀ = (x₀/4 − (x₁ + x₂)/6) + (x₃ + x₄)/24, y₁ = (x₂ − x₁)/6 + (x₃ − x₄)/12,
 /// y₂ = ((x₃ + x₄)/6 − (x₁ + x₂)/6) + x₅.
 #define WEIGHT_GRADIENT_ROWS(y, x) \

@@ -48,32 +48,14 @@ struct WinogradTiling {
 
     /// U[ξ][o][c] = (G g Gᵀ)[ξ] for every kernel g = weight[o, c] ([out, in, 3, 3]).
     static func transformWeights(_ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int) -> [Float] {
-        let block = outChannels * inChannels
-        /// G x for three values x a `stride` apart (a kernel's column, or a line of G g), into six a `step` apart.
-        func applyG(_ x: UnsafePointer<Float>, stride: Int, into y: UnsafeMutablePointer<Float>, step: Int) {
-            let (x0, x1, x2) = (x[0], x[stride], x[2 * stride])
-            y[0] = x0 / 4
-            y[step] = -((x0 + x1) + x2) / 6
-            y[2 * step] = -((x0 - x1) + x2) / 6
-            y[3 * step] = ((x0 + 2 * x1) + 4 * x2) / 24
-            y[4 * step] = ((x0 - 2 * x1) + 4 * x2) / 24
-            y[5 * step] = x2
-        }
-        return [Float](unsafeUninitializedCapacity: positions * block) { u, initialized in
+        let kernels = outChannels * inChannels
+        precondition(kernels >= 8, "Winograd's convolutions have at least 8 × 8 kernels")
+        return [Float](unsafeUninitializedCapacity: positions * kernels) { u, initialized in
             let u = u.baseAddress!
-            Parallel.forEach(block, grain: 256) { kernels in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 18) { gg in
-                    for kernel in kernels {
-                        let g = weight + kernel * 9
-                        // G g ([6][3]), then each of its lines times Gᵀ.
-                        for k in 0..<3 { applyG(g + k, stride: 3, into: gg.baseAddress! + k, step: 3) }
-                        for i in 0..<6 {
-                            applyG(gg.baseAddress! + 3 * i, stride: 1, into: u + 6 * i * block + kernel, step: block)
-                        }
-                    }
-                }
+            Parallel.forEach(kernels, grain: 256) { range in
+                lethe_winograd4_transform_weights(weight, kernels, range.lowerBound, range.upperBound, u)
             }
-            initialized = positions * block
+            initialized = positions * kernels
         }
     }
 
