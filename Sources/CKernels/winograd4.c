@@ -507,12 +507,13 @@ void lethe_winograd4_input_gradient(
 LETHE_CLONES
 void lethe_winograd4_transform_weights(const float *weight, long kernels, long begin, long end, float *u) {
     // Eight kernels at a time; where the range is not a multiple of 8, the last eight overlap the eight before
-    // (computing some kernels again, with the same values).
+    // (computing some kernels again, with the same values), and a range of fewer than 8 takes lanes it has.
     for (long start = begin; start < end; start += 8) {
-        const long first = start + 8 <= end ? start : end - 8;
-        f8 g[9];  // element i of the eight kernels
+        const long first = start + 8 <= end || end - 8 < begin ? start : end - 8;
+        const int count = end - first < 8 ? (int)(end - first) : 8;
+        f8 g[9] = {{0}};  // element i of the kernels
         for (int i = 0; i < 9; i++)
-            for (int lane = 0; lane < 8; lane++) g[i][lane] = weight[(first + lane) * 9 + i];
+            for (int lane = 0; lane < count; lane++) g[i][lane] = weight[(first + lane) * 9 + i];
         f8 gg[6][3];  // G g
         for (int c = 0; c < 3; c++) {
             const f8 column[3] = {g[c], g[3 + c], g[6 + c]};
@@ -523,8 +524,16 @@ void lethe_winograd4_transform_weights(const float *weight, long kernels, long b
         for (int i = 0; i < 6; i++) {
             f8 y[6];
             WEIGHT_ROWS(y, gg[i]);
-            for (int j = 0; j < 6; j++) STORE(y[j], u + (6 * i + j) * kernels + first);
+            for (int j = 0; j < 6; j++) {
+                float *target = u + (6 * i + j) * kernels + first;
+                if (count == 8) {
+                    STORE(y[j], target);
+                } else {
+                    for (int lane = 0; lane < count; lane++) target[lane] = y[j][lane];
+                }
+            }
         }
+        if (first + 8 >= end) break;
     }
 }
 
@@ -543,14 +552,21 @@ void lethe_winograd4_transform_weights(const float *weight, long kernels, long b
 LETHE_CLONES
 void lethe_winograd4_weight_gradient(const float *du, long kernels, float *gradient) {
     // Eight kernels at a time; where their count is not a multiple of 8, the last eight overlap the eight before
-    // (computing some kernels again, with the same values).
+    // (computing some kernels again, with the same values), and fewer than 8 take the lanes they have.
     for (long start = 0; start < kernels; start += 8) {
-        const long first = start + 8 <= kernels ? start : kernels - 8;
+        const long first = start + 8 <= kernels || kernels < 8 ? start : kernels - 8;
+        const int count = kernels - first < 8 ? (int)(kernels - first) : 8;
         f8 rows[3][6];  // Gᵀ ∂U
         for (int j = 0; j < 6; j++) {
-            const f8 column[6] = {LOAD8(du + j * kernels + first),        LOAD8(du + (6 + j) * kernels + first),
-                                  LOAD8(du + (12 + j) * kernels + first), LOAD8(du + (18 + j) * kernels + first),
-                                  LOAD8(du + (24 + j) * kernels + first), LOAD8(du + (30 + j) * kernels + first)};
+            f8 column[6] = {{0}};
+            for (int i = 0; i < 6; i++) {
+                const float *lanes = du + (6 * i + j) * kernels + first;
+                if (count == 8) {
+                    column[i] = LOAD8(lanes);
+                } else {
+                    for (int lane = 0; lane < count; lane++) column[i][lane] = lanes[lane];
+                }
+            }
             f8 y[3];
             WEIGHT_GRADIENT_ROWS(y, column);
             for (int a = 0; a < 3; a++) rows[a][j] = y[a];
@@ -561,7 +577,8 @@ void lethe_winograd4_weight_gradient(const float *du, long kernels, float *gradi
             WEIGHT_GRADIENT_ROWS(y, rows[a]);
             for (int b = 0; b < 3; b++) STORE(y[b], out[3 * a + b]);
         }
-        for (int lane = 0; lane < 8; lane++)
+        for (int lane = 0; lane < count; lane++)
             for (int i = 0; i < 9; i++) gradient[(first + lane) * 9 + i] = out[i][lane];
+        if (first + 8 >= kernels) break;
     }
 }

@@ -49,7 +49,6 @@ struct WinogradTiling {
     /// U[ξ][o][c] = (G g Gᵀ)[ξ] for every kernel g = weight[o, c] ([out, in, 3, 3]).
     static func transformWeights(_ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int) -> [Float] {
         let kernels = outChannels * inChannels
-        precondition(kernels >= 8, "Winograd's convolutions have at least 8 × 8 kernels")
         return [Float](unsafeUninitializedCapacity: positions * kernels) { u, initialized in
             let u = u.baseAddress!
             Parallel.forEach(kernels, grain: 256) { range in

@@ -43,11 +43,11 @@ void lethe_winograd4_input_gradient(
     const float *dv, long stride, long position_stride, long height, long width, long channel_count,
     long channel_begin, long channel_end, long image_count, float *gradient);
 
-/// U[·][k] = G g Gᵀ for the kernels g = weight[k] ([kernels][3][3]) with k in [begin, end) (at least 8 of them),
-/// into `u` ([36][kernels]).
+/// U[·][k] = G g Gᵀ for the kernels g = weight[k] ([kernels][3][3]) with k in [begin, end), into `u`
+/// ([36][kernels]).
 void lethe_winograd4_transform_weights(const float *weight, long kernels, long begin, long end, float *u);
 
-/// ∂weight[k] = Gᵀ ∂U[·][k] G for each of `kernels` (at least 8) kernels: ∂U is [36][kernels], the gradient
+/// ∂weight[k] = Gᵀ ∂U[·][k] G for each of `kernels` kernels: ∂U is [36][kernels], the gradient
 /// [kernels][3][3], written whole.
 void lethe_winograd4_weight_gradient(const float *du, long kernels, float *gradient);
 
