@@ -70,6 +70,8 @@ struct WinogradTests {
         (batch: 1, channels: 16, outChannels: 12, height: 19, width: 21),
         (batch: 4, channels: 8, outChannels: 8, height: 1, width: 2),
         (batch: 2, channels: 10, outChannels: 8, height: 3, width: 1),
+        // 99 kernels: the weight transforms' last eight overlap the eight before.
+        (batch: 2, channels: 9, outChannels: 11, height: 6, width: 6),
     ])
     func matchesPlainConvolution(batch: Int, channels: Int, outChannels: Int, height: Int, width: Int) {
         var generator = SeededGenerator(seed: UInt64(batch * 100 + height))
