@@ -117,8 +117,10 @@ void lethe_direct_convolution_pooled_plane(
                 } \
                 if (whole == width) continue; \
                 const vector g_ = LOAD(vector, line_ + last); \
-                for (int k_ = 0; k_ < 9; k_++) \
-                    sums_[k_] += (vector)((ivector)(g_ * LOAD(vector, rows_ + (k_ / 3) * pw + k_ % 3 + last)) & fresh_); \
+                for (int k_ = 0; k_ < 9; k_++) { \
+                    const vector product_ = g_ * LOAD(vector, rows_ + (k_ / 3) * pw + k_ % 3 + last); \
+                    sums_[k_] += (vector)((ivector)product_ & fresh_); \
+                } \
             } \
             for (int k_ = 0; k_ < 9; k_++) STORE(sums_[k_], lanes + (c_ * 9 + k_) * 16 + (first)); \
         } \

@@ -541,7 +541,8 @@ void lethe_winograd4_transform_weights(const float *weight, long kernels, long b
 /// y₂ = ((x₃ + x₄)/6 − (x₁ + x₂)/6) + x₅.
 #define WEIGHT_GRADIENT_ROWS(y, x) \
     do { \
-        const f8 four_ = (f8){0} + 4.0f, six_ = (f8){0} + 6.0f, twelve_ = (f8){0} + 12.0f, twenty_four_ = (f8){0} + 24.0f; \
+        const f8 four_ = (f8){0} + 4.0f, six_ = (f8){0} + 6.0f, twelve_ = (f8){0} + 12.0f; \
+        const f8 twenty_four_ = (f8){0} + 24.0f; \
         const f8 sum_ = (x)[1] + (x)[2], difference_ = (x)[2] - (x)[1]; \
         const f8 sum34_ = (x)[3] + (x)[4], difference34_ = (x)[3] - (x)[4]; \
         (y)[0] = ((x)[0] / four_ - sum_ / six_) + sum34_ / twenty_four_; \
