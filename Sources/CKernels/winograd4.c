@@ -504,13 +504,20 @@ void lethe_winograd4_input_gradient(
         (y)[5] = (x)[2]; \
     } while (0)
 
+/// The first of the kernels a vector takes at `start` of [begin, end), and in `*count` how many: eight from
+/// `start`, or where fewer than eight are left the eight that end at `end` (computing some kernels again, with the
+/// same values), or every one when the range has fewer than eight. The loop is done once these reach `end`.
+static inline long eight_kernels(long start, long begin, long end, int *count) {
+    const long first = start + 8 <= end || end - 8 < begin ? start : end - 8;
+    *count = end - first < 8 ? (int)(end - first) : 8;
+    return first;
+}
+
 LETHE_CLONES
 void lethe_winograd4_transform_weights(const float *weight, long kernels, long begin, long end, float *u) {
-    // Eight kernels at a time; where the range is not a multiple of 8, the last eight overlap the eight before
-    // (computing some kernels again, with the same values), and a range of fewer than 8 takes lanes it has.
     for (long start = begin; start < end; start += 8) {
-        const long first = start + 8 <= end || end - 8 < begin ? start : end - 8;
-        const int count = end - first < 8 ? (int)(end - first) : 8;
+        int count;
+        const long first = eight_kernels(start, begin, end, &count);
         f8 g[9] = {{0}};  // element i of the kernels
         for (int i = 0; i < 9; i++)
             for (int lane = 0; lane < count; lane++) g[i][lane] = weight[(first + lane) * 9 + i];
@@ -552,11 +559,9 @@ void lethe_winograd4_transform_weights(const float *weight, long kernels, long b
 
 LETHE_CLONES
 void lethe_winograd4_weight_gradient(const float *du, long kernels, float *gradient) {
-    // Eight kernels at a time; where their count is not a multiple of 8, the last eight overlap the eight before
-    // (computing some kernels again, with the same values), and fewer than 8 take the lanes they have.
     for (long start = 0; start < kernels; start += 8) {
-        const long first = start + 8 <= kernels || kernels < 8 ? start : kernels - 8;
-        const int count = kernels - first < 8 ? (int)(kernels - first) : 8;
+        int count;
+        const long first = eight_kernels(start, 0, kernels, &count);
         f8 rows[3][6];  // Gᵀ ∂U
         for (int j = 0; j < 6; j++) {
             f8 column[6] = {{0}};
