@@ -57,8 +57,13 @@ public enum Parallel {
         }
     }
 
-    /// Runs `body(worker)` on `workers` threads at once and returns when all are done.
+    /// Helpers for the regions, started at the first one (after `configure`).
+    private static let pool = SpinningPool(helpers: maxThreads - 1)
+
+    /// Runs `body(worker)` on `workers` threads at once and returns when all are done: on the pool's helpers, or
+    /// on Dispatch's threads while the pool runs another region.
     private static func concurrently(_ workers: Int, _ body: (_ worker: Int) -> Void) {
+        if pool.run(workers, body) { return }
         withoutActuallyEscaping(body) { body in
             let task = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: workers) { task.value($0) }
