@@ -37,7 +37,10 @@ let package = Package(
             dependencies: ["Tensor", "ONNX", "CKernels", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: fast),
         .target(name: "Checkpoint", dependencies: ["Tensor", "NN", "ONNX"]),
-        .target(name: "Data", dependencies: ["Tensor", "CZlib", "CDeflate"], swiftSettings: fast),
+        .target(
+            name: "Data",
+            dependencies: ["Tensor", "CZlib", "CDeflate", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: fast),
         .target(name: "Unlearning", dependencies: ["NN", "Data"], swiftSettings: fast),
         // Federated learning's arithmetic: client partitions, backdoors, FedAvg, contribution ledgers, ConDa.
         .target(name: "Federated", dependencies: ["Tensor", "NN", "Data"], swiftSettings: fast),

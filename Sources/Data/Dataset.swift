@@ -18,6 +18,9 @@ public struct Dataset: Sendable {
     public let classCount: Int
     /// Regression targets [N, K], or nil for a classification dataset.
     public private(set) var targets: Tensor?
+    /// What the samples were loaded from and how (`DatasetSource`), set by `DatasetLoader` for a split read from
+    /// files as they are; nil for any dataset made otherwise (a subset, a relabelling, a derived task).
+    public internal(set) var source: String?
 
     public init(name: String, images: Tensor, labels: [Int], classCount: Int, targets: Tensor? = nil) {
         precondition(images.rank == 4, "dataset images must be [N, C, H, W], got \(images.shape)")

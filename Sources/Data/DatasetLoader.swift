@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// The on-disk layouts Lethe recognises, detected from a directory's file names.
 public enum DatasetFormat: String, Sendable, CaseIterable, CustomStringConvertible {
@@ -59,35 +60,62 @@ public enum DatasetLoader {
     public static func load(
         _ location: DatasetLocation, split: Split, normalization: Normalization? = nil
     ) throws(DatasetError) -> Dataset {
-        let files = try loadFiles(location, split: split, normalization: normalization)
+        let (format, directory) = try detect(location)
+        let statistics = normalization ?? defaultNormalization(of: location, format: format)
+        let files = try files(format, in: directory, split: split)
+        // The files' digest is taken beside the reading, on the other core (decompression is one stream).
+        let loaded: (Dataset, String)
+        do {
+            loaded = try Parallel.both(
+                { try read(files, format, name: location.name, normalization: statistics) },
+                { try DatasetSource.digest(of: files, format: format, split: split, normalization: statistics) })
+        } catch {
+            throw error as? DatasetError ?? .unreadable(path: directory, reason: "\(error)")
+        }
+        var (dataset, source) = loaded
         switch location.derivation {
-        case nil: return files
-        case .rotation: return RotationTask.derive(from: files, split: split, name: location.name)
+        case nil:
+            dataset.source = source
+            return dataset
+        case .rotation: return RotationTask.derive(from: dataset, split: split, name: location.name)
         }
     }
 
-    private static func loadFiles(
-        _ location: DatasetLocation, split: Split, normalization: Normalization?
-    ) throws(DatasetError) -> Dataset {
-        let (format, directory) = try detect(location)
-        let name = location.name
-        let statistics = normalization ?? defaultNormalization(of: location, format: format)
+    /// The files `split` is read from, in the order their reader takes them.
+    private static func files(_ format: DatasetFormat, in directory: String, split: Split) throws(DatasetError)
+        -> [String]
+    {
         switch format {
         case .idx:
             let prefix = split == .train ? "train" : "t10k"
-            let images = try find(directory, DatasetFormat.idxCandidates(prefix, "images", 3), format)
-            let labels = try find(directory, DatasetFormat.idxCandidates(prefix, "labels", 1), format)
-            return try IDXReader.read(images: images, labels: labels, name: name, normalization: statistics)
+            return [
+                try find(directory, DatasetFormat.idxCandidates(prefix, "images", 3), format),
+                try find(directory, DatasetFormat.idxCandidates(prefix, "labels", 1), format),
+            ]
         case .cifar10, .cifar100:
             let variant: CIFARReader.Variant = format == .cifar10 ? .cifar10 : .cifar100
-            let paths = try batchFiles(directory, variant.fileNames(split), format)
-            return try CIFARReader.read(paths, variant: variant, name: name, normalization: statistics)
+            return try batchFiles(directory, variant.fileNames(split), format)
         case .npy:
             let (images, labels) = try npyFiles(directory, split)
-            return try NPYReader.read(images: images, labels: labels, name: name, normalization: statistics)
+            return [images, labels]
         case .csv:
-            let file = try find(directory, ["\(split == .train ? "train" : "test").csv"], format)
-            return try CSVReader.read(file, name: name, normalization: statistics)
+            return [try find(directory, ["\(split == .train ? "train" : "test").csv"], format)]
+        }
+    }
+
+    private static func read(
+        _ files: [String], _ format: DatasetFormat, name: String, normalization statistics: Normalization
+    ) throws(DatasetError) -> Dataset {
+        switch format {
+        case .idx:
+            return try IDXReader.read(images: files[0], labels: files[1], name: name, normalization: statistics)
+        case .cifar10, .cifar100:
+            let variant: CIFARReader.Variant = format == .cifar10 ? .cifar10 : .cifar100
+            return try CIFARReader.read(files, variant: variant, name: name, normalization: statistics)
+        case .npy:
+            return try NPYReader.read(images: files[0], labels: files[1], name: name, normalization: statistics)
+        case .csv:
+            return try CSVReader.read(files[0], name: name, normalization: statistics)
         }
     }
 

@@ -29,19 +29,25 @@ public enum GzipError: Error, Equatable, Sendable, CustomStringConvertible {
 /// what is wrong — through zlib's `inflate`. The only file in Lethe that imports either.
 public enum Gzip {
     /// True when `bytes` starts with the gzip magic 1f 8b.
-    public static func hasGzipMagic(_ bytes: [UInt8]) -> Bool {
-        bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
+    public static func hasGzipMagic(_ bytes: some Collection<UInt8>) -> Bool {
+        var byte = bytes.makeIterator()
+        return byte.next() == 0x1f && byte.next() == 0x8b
     }
 
     /// Decompresses a gzip stream (concatenated members included) or a zlib stream; the header decides.
     public static func decompress(_ input: [UInt8]) throws(GzipError) -> [UInt8] {
+        try input.withUnsafeBufferPointer { input throws(GzipError) in try decompress(input) }
+    }
+
+    /// `decompress` of bytes in place (a mapped file's).
+    public static func decompress(_ input: UnsafeBufferPointer<UInt8>) throws(GzipError) -> [UInt8] {
         if let whole = wholeMembers(input) { return whole }
         return try inflated(input)
     }
 
     /// `input` decompressed by libdeflate when it is exactly a run of complete gzip members (each checked against its
     /// CRC-32 and size, as zlib checks them); nil otherwise.
-    private static func wholeMembers(_ input: [UInt8]) -> [UInt8]? {
+    private static func wholeMembers(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard hasGzipMagic(input), let decompressor = libdeflate_alloc_decompressor() else { return nil }
         defer { libdeflate_free_decompressor(decompressor) }
         var output = [UInt8](repeating: 0, count: initialCapacity(for: input))
@@ -49,12 +55,10 @@ public enum Gzip {
         while consumed < input.count {
             guard input.count - consumed >= 2, input[consumed] == 0x1f, input[consumed + 1] == 0x8b else { return nil }
             var (read, written) = (0, 0)
-            let result = input.withUnsafeBytes { source in
-                output.withUnsafeMutableBytes { destination in
-                    libdeflate_gzip_decompress_ex(
-                        decompressor, source.baseAddress! + consumed, source.count - consumed,
-                        destination.baseAddress! + produced, destination.count - produced, &read, &written)
-                }
+            let result = output.withUnsafeMutableBytes { destination in
+                libdeflate_gzip_decompress_ex(
+                    decompressor, input.baseAddress! + consumed, input.count - consumed,
+                    destination.baseAddress! + produced, destination.count - produced, &read, &written)
             }
             switch result {
             case LIBDEFLATE_SUCCESS: (consumed, produced) = (consumed + read, produced + written)
@@ -67,8 +71,8 @@ public enum Gzip {
     }
 
     /// Decompresses with zlib's streaming `inflate`, which tells a truncated stream from a corrupt one.
-    private static func inflated(_ input: [UInt8]) throws(GzipError) -> [UInt8] {
-        var output = [UInt8](repeating: 0, count: initialCapacity(for: input))
+    private static func inflated(_ source: UnsafeBufferPointer<UInt8>) throws(GzipError) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: initialCapacity(for: source))
         var produced = 0
         var stream = z_stream()
         // inflateInit2 is a macro; windowBits 15 + 32 detects gzip and zlib headers automatically.
@@ -76,7 +80,7 @@ public enum Gzip {
         guard initStatus == Z_OK else { throw initStatus == Z_MEM_ERROR ? .outOfMemory : status(initStatus, stream) }
         defer { inflateEnd(&stream) }
 
-        let result: GzipError? = input.withUnsafeBufferPointer { source -> GzipError? in
+        let result: GzipError? = { () -> GzipError? in
             guard let base = source.baseAddress else { return .truncated }
             var consumed = 0  // input bytes handed to zlib so far (some may still sit in avail_in)
             while true {
@@ -121,7 +125,7 @@ public enum Gzip {
                     return status(code, stream)
                 }
             }
-        }
+        }()
         if let result { throw result }
         output.removeSubrange(produced...)
         return output
@@ -138,7 +142,7 @@ public enum Gzip {
     }
 
     /// A gzip trailer stores the uncompressed size mod 2^32 — a good first guess; otherwise 4× the input.
-    private static func initialCapacity(for input: [UInt8]) -> Int {
+    private static func initialCapacity(for input: UnsafeBufferPointer<UInt8>) -> Int {
         var guess = input.count * 4
         if hasGzipMagic(input) && input.count >= 18 {
             let tail = input.suffix(4)

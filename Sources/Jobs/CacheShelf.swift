@@ -21,7 +21,7 @@ public struct CacheBudget: Sendable, Equatable {
 /// atomic and keep the whole cache within its budget.
 public struct CacheShelf: Sendable {
     /// The kinds of entry a run cache keeps, each in its own directory.
-    public static let kinds = ["predictions", "phases", "baselines"]
+    public static let kinds = ["predictions", "phases", "baselines", "digests"]
 
     public let root: URL
     public let kind: String

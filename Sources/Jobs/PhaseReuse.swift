@@ -10,19 +10,23 @@ public struct RunCache: Sendable {
     public let phases: PhaseStore
     /// Verification baselines by forget set, seed, data and reference (`BaselineReuse`).
     public let baselines: PhaseStore
+    /// The data's digests by the files they were loaded from (nil: always hashed).
+    public let digests: DigestMemo?
 
-    public init(predictions: PredictionStore, phases: PhaseStore, baselines: PhaseStore) {
+    public init(predictions: PredictionStore, phases: PhaseStore, baselines: PhaseStore, digests: DigestMemo? = nil) {
         self.predictions = predictions
         self.phases = phases
         self.baselines = baselines
+        self.digests = digests
     }
 
-    /// All kept in `directory` (`predictions/`, `phases/`, `baselines/`), least recently used entries pruned past
-    /// `budget`.
+    /// All kept in `directory` (`predictions/`, `phases/`, `baselines/`, `digests/`), least recently used entries
+    /// pruned past `budget`.
     public init(directory: URL, budget: CacheBudget = CacheBudget()) {
         predictions = DirectoryPredictionStore(shelf: CacheShelf(root: directory, kind: "predictions", budget: budget))
         phases = DirectoryPhaseStore(shelf: CacheShelf(root: directory, kind: "phases", budget: budget))
         baselines = DirectoryPhaseStore(shelf: CacheShelf(root: directory, kind: "baselines", budget: budget))
+        digests = DigestMemo(shelf: CacheShelf(root: directory, kind: "digests", budget: budget))
     }
 }
 

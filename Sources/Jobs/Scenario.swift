@@ -2,6 +2,7 @@ import Checkpoint
 import Data
 import Foundation
 import NN
+import Tensor
 import Unlearning
 
 /// A trained model and the forget request against its training data: what `metrics` and `unlearn` share.
@@ -57,8 +58,10 @@ public struct Scenario {
             option: normalization, metadata: checkpoint.metadata, checkpoint: weights, data: data)
         // An unlearned model records a --normalize its original did not, so that it is read back the same way.
         let metadata = checkpoint.metadata.merging(preprocessing.derivedMetadata) { _, given in given }
-        let trueTrain = try DatasetLoader.load(data, split: .train, normalization: preprocessing.normalization)
-        let test = try DatasetLoader.load(data, split: .test, normalization: preprocessing.normalization)
+        // Both at once: the training set's decompression is one stream on one core.
+        let (trueTrain, test) = try Parallel.both(
+            { try DatasetLoader.load(data, split: .train, normalization: preprocessing.normalization) },
+            { try DatasetLoader.load(data, split: .test, normalization: preprocessing.normalization) })
         try checkCompatible(model, trueTrain)
         let recorded = try metadata["lethe.split"].map {
             try JSONDecoder.snakeCase.decode(TrainingSplit.self, from: Data($0.utf8))

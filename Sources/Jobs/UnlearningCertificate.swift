@@ -2,7 +2,6 @@ import Crypto
 import Data
 import Foundation
 import NN
-import Synchronization
 import Tensor
 import Unlearning
 
@@ -204,15 +203,14 @@ public struct DatasetDigest: Sendable, Equatable {
     public let trainSha256: String
     public let testSha256: String
 
-    public init(train: Dataset, test: Dataset) throws {
+    /// The digest of datasets in memory, hashed, or with a `memo` remembered from an earlier run on the same files.
+    public init(train: Dataset, test: Dataset, memo: DigestMemo? = nil) throws {
         name = train.name
-        // Both at once: each hash is one sequential stream on one core, and the other core would wait.
-        let hashes = Mutex([Result<String, any Error>?](repeating: nil, count: 2))
-        Parallel.forEachTask(2) { index, _ in
-            let hash = Result { try DatasetBlob.sha256(index == 0 ? train : test) }
-            hashes.withLock { $0[index] = hash }
+        let sha256 = { (dataset: Dataset) throws -> String in
+            try memo?.sha256(of: dataset) ?? DatasetBlob.sha256(dataset)
         }
-        (trainSha256, testSha256) = try hashes.withLock { (try $0[0]!.get(), try $0[1]!.get()) }
+        // Both at once: each hash is one sequential stream on one core, and the other core would wait.
+        (trainSha256, testSha256) = try Parallel.both({ try sha256(train) }, { try sha256(test) })
     }
 
     /// The digest of data held as blobs (`DatasetBlob`), whose hashes are these.

@@ -82,7 +82,9 @@ public struct UnlearningRun {
         var timings = RunTimings()
         // The data's digests name it in the cache's keys (computed once, only with a cache).
         let digests = try timings.measure("data digest") {
-            try cache.map { _ in try dataDigest ?? DatasetDigest(train: scenario.train, test: scenario.test) }
+            try cache.map {
+                try dataDigest ?? DatasetDigest(train: scenario.train, test: scenario.test, memo: $0.digests)
+            }
         }
         let trainSha256 = digests?.trainSha256
         var plan = try method.checkedPlan(for: problem)

@@ -36,7 +36,7 @@ struct CacheCommand: ParsableCommand {
                 return
             }
             print(
-                "cache \(summary.directory) (predictions, phases and baselines at most \(ByteSize(bytes: summary.maxBytes)))"
+                "cache \(summary.directory) (predictions, phases, baselines and data digests at most \(ByteSize(bytes: summary.maxBytes)))"
             )
             for kind in kinds {
                 print("  \(kind.kind): \(kind.entries) entries, \(ByteSize(bytes: kind.bytes))")
@@ -48,7 +48,9 @@ struct CacheCommand: ParsableCommand {
 
     struct Prune: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove least recently used predictions, phases and baselines until the rest fit in --max-size.")
+            abstract:
+                "Remove least recently used predictions, phases, baselines and data digests until the rest fit in --max-size."
+        )
         @Option(help: "What may stay (e.g. 500M, 2G, 0; default $LETHE_CACHE_MAX_SIZE or 2G).")
         var maxSize: ByteSize?
 

@@ -33,7 +33,7 @@ struct CacheDirectory {
         }
     }
 
-    /// How much predictions, phases and baselines may hold: `$LETHE_CACHE_MAX_SIZE`, else the default.
+    /// How much predictions, phases, baselines and data digests may hold: `$LETHE_CACHE_MAX_SIZE`, else the default.
     func budget() throws -> CacheBudget {
         guard let text = environment[Self.maxSizeVariable], !text.isEmpty else { return CacheBudget() }
         guard let size = ByteSize(argument: text) else {

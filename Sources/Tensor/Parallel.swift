@@ -57,6 +57,18 @@ public enum Parallel {
         }
     }
 
+    /// Runs `first` and `second` at once, each on its own thread when there are two, and returns both results; when
+    /// either throws, the first one's error.
+    public static func both<First, Second>(_ first: () throws -> First, _ second: () throws -> Second) throws -> (
+        First, Second
+    ) {
+        var results: (Result<First, any Error>?, Result<Second, any Error>?)
+        forEachTask(2) { index, _ in
+            if index == 0 { results.0 = Result(catching: first) } else { results.1 = Result(catching: second) }
+        }
+        return (try results.0!.get(), try results.1!.get())
+    }
+
     /// Helpers for the regions, started at the first one (after `configure`).
     private static let pool = SpinningPool(helpers: maxThreads - 1)
 

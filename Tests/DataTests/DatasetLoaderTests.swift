@@ -32,6 +32,25 @@ struct DatasetLoaderTests {
         #expect(test.name == (directory.path as NSString).lastPathComponent)
     }
 
+    /// A split read from files carries what it was read from and how (`Dataset.source`): the same for the same bytes
+    /// and normalisation, different when a byte or the normalisation differs, and none for a dataset made from it.
+    @Test func loadedSplitsNameTheirSource() throws {
+        let directory = try TempDirectory()
+        try writeIDX(directory)
+        let train = try DatasetLoader.load(directory.path, split: .train)
+        let source = try #require(train.source)
+        #expect(source.count == 64)
+        #expect(try DatasetLoader.load(directory.path, split: .train).source == source)
+        #expect(try DatasetLoader.load(directory.path, split: .test).source != source)
+        #expect(try DatasetLoader.load(directory.path, split: .train, normalization: .identity).source != source)
+        var pixels = pixelPattern(12)
+        pixels[5] ^= 1
+        try directory.write(
+            "train-images-idx3-ubyte.gz", compress(idxImages(count: 3, height: 2, width: 2, pixels: pixels)))
+        #expect(try DatasetLoader.load(directory.path, split: .train).source != source)
+        #expect(train.subset(indices: [0, 1]).source == nil)
+    }
+
     @Test func aliasesResolveUnderTheRoot() throws {
         let root = try TempDirectory()
         try writeIDX(root, under: "mnist/")

@@ -76,6 +76,8 @@ struct GzipTests {
         #expect(try ByteFile.read(raw) == original)
         #expect(try ByteFile.read(gzipped) == original)
         #expect(try ByteFile.readRaw(gzipped) == compress(original))
+        #expect(try ByteFile.read(directory.write("empty.bin", [])) == [])
+        #expect(try ByteFile.read(directory.write("one.bin", [0x1f])) == [0x1f])
     }
 
     @Test func fileErrorsNameTheFile() throws {

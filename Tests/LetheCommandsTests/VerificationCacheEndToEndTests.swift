@@ -159,18 +159,19 @@ struct VerificationCacheEndToEndTests {
         #expect(!FileManager.default.fileExists(atPath: directory.path("refused.json")))
 
         _ = try await unlearn("first", forget: "1", maxSize: "1G")
-        // Its predictions, both importances (training set, forget set) and its verification's baselines.
-        #expect(entries(try await show()) == ["predictions": 1, "phases": 2, "baselines": 1])
+        // Its predictions, both importances (training set, forget set), its verification's baselines and the data's
+        // digests (training and test sets).
+        #expect(entries(try await show()) == ["predictions": 1, "phases": 2, "baselines": 1, "digests": 2])
         // Another shard count computes its own importances; a budget of one byte keeps only the last one written
         // (the predictions it read are older).
         let tight = try await unlearn("tight", forget: "2", shards: "3", maxSize: "1")
         #expect(FileManager.default.fileExists(atPath: directory.path("tight.json")), "\(tight.standardError)")
-        #expect(entries(try await show()) == ["predictions": 0, "phases": 1, "baselines": 0])
+        #expect(entries(try await show()) == ["predictions": 0, "phases": 1, "baselines": 0, "digests": 0])
 
         let pruned = try await LetheProcess.run(
             ["cache", "prune", "--max-size", "0"], environment: ["LETHE_CACHE_DIR": cacheDirectory])
         #expect(pruned.status == 0 && pruned.standardOutput.contains("removed 1 entries"), "\(pruned.standardOutput)")
-        #expect(entries(try await show()) == ["predictions": 0, "phases": 0, "baselines": 0])
+        #expect(entries(try await show()) == ["predictions": 0, "phases": 0, "baselines": 0, "digests": 0])
         let badSize = try await LetheProcess.run(
             ["cache", "prune", "--max-size", "-3"], environment: ["LETHE_CACHE_DIR": cacheDirectory])
         #expect(badSize.status != 0)
