@@ -1,5 +1,4 @@
 import Foundation
-import Tensor
 
 /// The on-disk layouts Lethe recognises, detected from a directory's file names.
 public enum DatasetFormat: String, Sendable, CaseIterable, CustomStringConvertible {
@@ -63,19 +62,10 @@ public enum DatasetLoader {
         let (format, directory) = try detect(location)
         let statistics = normalization ?? defaultNormalization(of: location, format: format)
         let files = try files(format, in: directory, split: split)
-        // The files' digest is taken beside the reading, on the other core (decompression is one stream).
-        let loaded: (Dataset, String)
-        do {
-            loaded = try Parallel.both(
-                { try read(files, format, name: location.name, normalization: statistics) },
-                { try DatasetSource.digest(of: files, format: format, split: split, normalization: statistics) })
-        } catch {
-            throw error as? DatasetError ?? .unreadable(path: directory, reason: "\(error)")
-        }
-        var (dataset, source) = loaded
+        var dataset = try read(files, format, name: location.name, normalization: statistics)
         switch location.derivation {
         case nil:
-            dataset.source = source
+            dataset.source = try DatasetSource.digest(of: files, format: format, split: split, normalization: statistics)
             return dataset
         case .rotation: return RotationTask.derive(from: dataset, split: split, name: location.name)
         }

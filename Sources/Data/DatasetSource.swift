@@ -3,8 +3,7 @@ import Foundation
 
 /// What a dataset was loaded from and how, as one sha256: its files' bytes, its format and split, and the
 /// normalisation, under a revision of the readers. The same bytes loaded the same way give the same samples, so a
-/// digest of the samples (190 MB of FashionMNIST's floats) can be remembered under this one (30 MB of gzip, hashed
-/// beside the decompression).
+/// digest of the samples (190 MB of FashionMNIST's floats) can be remembered under this one (30 MB of gzip: 0.02 s).
 enum DatasetSource {
     /// Bump whenever a reader gives other samples for the same bytes.
     static let revision = 1

@@ -45,7 +45,8 @@ public enum Evaluator {
 
     /// The batches run side by side, one per thread with a copy of the model each (a thread computes a batch as
     /// one thread would, so the results are the same bits; two independent batches keep both cores busier than
-    /// one batch split between them).
+    /// one batch split between them). A thread that is done takes the next batch not yet taken, so that a core
+    /// slowed by other work, or the last, smaller batch, does not leave the other waiting.
     public static func predict(
         _ model: Model, on dataset: Dataset, indices: [Int], batchSize: Int = defaultBatchSize,
         progress: ProgressHandler? = nil
@@ -57,8 +58,11 @@ public enum Evaluator {
         let models = [model] + (1..<workers).map { _ in model.copy() }
         let results = Mutex([(logits: Tensor, losses: [Float])?](repeating: nil, count: batches.count))
         let completed = Mutex(0)
+        let nextBatch = Atomic(0)
         Parallel.eachWorker(workers) { worker in
-            for step in stride(from: worker, to: batches.count, by: workers) {
+            while true {
+                let step = nextBatch.add(1, ordering: .relaxed).oldValue
+                guard step < batches.count else { return }
                 let batch = dataset.batch(indices: batches[step])
                 let output = models[worker].forward(batch.images, mode: .inference)
                 let losses = crossEntropy(logits: output, labels: batch.labels, reduction: .sum).perSample
