@@ -65,7 +65,8 @@ public enum DatasetLoader {
         var dataset = try read(files, format, name: location.name, normalization: statistics)
         switch location.derivation {
         case nil:
-            dataset.source = try DatasetSource.digest(of: files, format: format, split: split, normalization: statistics)
+            dataset.source = try DatasetSource.digest(
+                of: files, format: format, split: split, normalization: statistics)
             return dataset
         case .rotation: return RotationTask.derive(from: dataset, split: split, name: location.name)
         }
