@@ -72,7 +72,8 @@ private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, 
 }
 
 /// A regular, non-empty file mapped read-only for one pass over its bytes; nil for anything else (which
-/// `ByteFile.readRaw` reads instead, or refuses with the reason).
+/// `ByteFile.readRaw` reads instead, or refuses with the reason). Like any mapping, it assumes that nobody
+/// truncates the file during that pass.
 struct MappedFile {
     private let base: UnsafeRawPointer
     private let size: Int

@@ -62,11 +62,12 @@ public enum DatasetLoader {
         let (format, directory) = try detect(location)
         let statistics = normalization ?? defaultNormalization(of: location, format: format)
         let files = try files(format, in: directory, split: split)
+        // The files' digest is taken on another thread while they are read (decompression is one stream).
+        let source = DatasetSource.digesting(files, format: format, split: split, normalization: statistics)
         var dataset = try read(files, format, name: location.name, normalization: statistics)
         switch location.derivation {
         case nil:
-            dataset.source = try DatasetSource.digest(
-                of: files, format: format, split: split, normalization: statistics)
+            dataset.source = try source.value()
             return dataset
         case .rotation: return RotationTask.derive(from: dataset, split: split, name: location.name)
         }

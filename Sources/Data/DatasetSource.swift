@@ -1,5 +1,7 @@
 import Crypto
+import Dispatch
 import Foundation
+import Synchronization
 
 /// What a dataset was loaded from and how, as one sha256: its files' bytes, its format and split, and the
 /// normalisation, under a revision of the readers. The same bytes loaded the same way give the same samples, so a
@@ -16,6 +18,33 @@ enum DatasetSource {
         hasher.update(data: Array("lethe dataset source \(revision) \(format.rawValue) \(split) \(bits)".utf8))
         for file in files { hasher.update(data: Array(try sha256(of: file))) }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// `digest` computed on a thread of its own from now on; `value()` waits for it.
+    static func digesting(_ files: [String], format: DatasetFormat, split: Split, normalization: Normalization)
+        -> Pending
+    {
+        let pending = Pending()
+        pending.group.enter()
+        DispatchQueue.global().async {
+            let result = Result { () throws(DatasetError) in
+                try digest(of: files, format: format, split: split, normalization: normalization)
+            }
+            pending.result.withLock { $0 = result }
+            pending.group.leave()
+        }
+        return pending
+    }
+
+    /// A digest being taken on another thread.
+    final class Pending: Sendable {
+        fileprivate let group = DispatchGroup()
+        fileprivate let result = Mutex<Result<String, DatasetError>?>(nil)
+
+        func value() throws(DatasetError) -> String {
+            group.wait()
+            return try result.withLock { $0! }.get()
+        }
     }
 
     private static func sha256(of path: String) throws(DatasetError) -> SHA256.Digest {
