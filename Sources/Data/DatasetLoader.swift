@@ -62,7 +62,8 @@ public enum DatasetLoader {
         let (format, directory) = try detect(location)
         let statistics = normalization ?? defaultNormalization(of: location, format: format)
         let files = try files(format, in: directory, split: split)
-        // The files' digest is taken on another thread while they are read (decompression is one stream).
+        // The files' digest is taken on another thread while they are read (decompression is one stream); not in a
+        // `Parallel` region, inside which the reader's own regions would run on one thread.
         let source = DatasetSource.digesting(files, format: format, split: split, normalization: statistics)
         var dataset = try read(files, format, name: location.name, normalization: statistics)
         switch location.derivation {

@@ -1,7 +1,7 @@
 import Crypto
 import Dispatch
-import Foundation
 import Synchronization
+import Tensor
 
 /// What a dataset was loaded from and how, as one sha256: its files' bytes, its format and split, and the
 /// normalisation, under a revision of the readers. The same bytes loaded the same way give the same samples, so a
@@ -17,7 +17,7 @@ enum DatasetSource {
         let bits = (normalization.mean + normalization.std).map(\.bitPattern)
         hasher.update(data: Array("lethe dataset source \(revision) \(format.rawValue) \(split) \(bits)".utf8))
         for file in files { hasher.update(data: Array(try sha256(of: file))) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hexDigits
     }
 
     /// `digest` computed on a thread of its own from now on; `value()` waits for it.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Tensor
 
 /// The hex SHA-256 of a file's bytes: how reports name inputs and outputs.
 public func sha256Hex(contentsOf url: URL) throws -> String {
@@ -16,9 +17,4 @@ public func sha256Hex(streaming produce: ((UnsafeRawBufferPointer) -> Void) thro
     var hasher = SHA256()
     try produce { hasher.update(bufferPointer: $0) }
     return hasher.finalize().hexDigits
-}
-
-extension Sequence where Element == UInt8 {
-    /// The bytes as lowercase hex, two digits each (how digests are written everywhere).
-    public var hexDigits: String { map { String(format: "%02x", $0) }.joined() }
 }

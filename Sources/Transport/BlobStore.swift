@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import NN
 import Synchronization
+import Tensor
 import Wire
 
 /// A content-addressed store of immutable blobs (datasets, checkpoints, reports) in a directory: each blob is
