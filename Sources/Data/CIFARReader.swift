@@ -32,7 +32,7 @@ public enum CIFARReader {
     public static func read(
         _ paths: [String], variant: Variant, name: String, normalization: Normalization = .cifar
     ) throws(DatasetError) -> Dataset {
-        var images: [Tensor] = []
+        var images: [DatasetImages] = []
         var labels: [Int] = []
         for path in paths {
             let part = try readBatch(path, variant: variant, normalization: normalization)
@@ -40,14 +40,14 @@ public enum CIFARReader {
             labels += part.labels
         }
         guard !images.isEmpty else { throw .empty(path: name) }
-        let all = images.count == 1 ? images[0] : Tensor.concatenate(images)
-        return Dataset(name: name, images: all, labels: labels, classCount: variant.classCount)
+        return Dataset(
+            name: name, images: .concatenating(images), labels: labels, classCount: variant.classCount)
     }
 
-    /// One batch file: images [N, 3, 32, 32] and labels.
+    /// One batch file: images [N, 3, 32, 32] (held as the file's pixels) and labels.
     public static func readBatch(
         _ path: String, variant: Variant, normalization: Normalization = .cifar
-    ) throws(DatasetError) -> (images: Tensor, labels: [Int]) {
+    ) throws(DatasetError) -> (images: DatasetImages, labels: [Int]) {
         let bytes = try ByteFile.read(path)
         let recordSize = variant.recordSize
         guard !bytes.isEmpty else { throw .empty(path: path) }
@@ -74,11 +74,9 @@ public enum CIFARReader {
         }
         if let bad { throw .labelOutOfRange(path: path, index: bad.index, label: bad.label, classCount: bad.classes) }
 
-        let images = bytes.withUnsafeBytes { raw in
-            PixelConversion.bytes(
-                raw.baseAddress! + variant.labelBytes, count: count, recordStride: recordSize, channels: channels,
-                height: side, width: side, mean: statistics.mean, std: statistics.std)
-        }
+        let images = DatasetImages(
+            pixels: bytes, offset: variant.labelBytes, recordStride: recordSize, count: count, channels: channels,
+            height: side, width: side, mean: statistics.mean, std: statistics.std)
         return (images, labels)
     }
 }

@@ -42,7 +42,8 @@ public enum CSVReader {
             labels.append(Int(value))
         }
         return try .pairing(
-            images: images, imagesPath: path, labels: labels, labelsPath: path, name: name, classCount: classCount)
+            images: DatasetImages(images), imagesPath: path, labels: labels, labelsPath: path, name: name,
+            classCount: classCount)
     }
 
     struct Table {

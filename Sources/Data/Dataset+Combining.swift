@@ -10,7 +10,7 @@ extension Dataset {
         precondition(
             (targets == nil) == (other.targets == nil), "appending a regression dataset to a classification one")
         return Dataset(
-            name: name, images: Tensor.concatenate([images, other.images]), labels: labels + other.labels,
+            name: name, images: .concatenating([storedImages, other.storedImages]), labels: labels + other.labels,
             classCount: classCount, targets: targets.map { Tensor.concatenate([$0, other.targets!]) })
     }
 
@@ -27,10 +27,7 @@ extension Dataset {
     }
 
     /// The scalars of image `index`.
-    func image(at index: Int) -> ArraySlice<Float> {
-        let size = imageShape.reduce(1, *)
-        return images.scalars[(index * size)..<((index + 1) * size)]
-    }
+    func image(at index: Int) -> [Float] { storedImages.rows([index]).scalars }
 
     private func imageHash(_ index: Int) -> Int {
         var hasher = Hasher()

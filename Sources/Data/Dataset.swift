@@ -8,12 +8,13 @@ public enum Split: String, Sendable, CaseIterable, CustomStringConvertible {
     public var description: String { rawValue }
 }
 
-/// Labelled images held in memory: `images` is [N, C, H, W] float32, already normalised; `labels[i]` is the
-/// class of image `i`, in 0..<classCount. A regression dataset also has `targets` [N, K], the K real values
+/// Labelled images held in memory: `storedImages` are [N, C, H, W] float32 as models read them, normalised (held as
+/// the file's uint8 pixels where they came from such a file); `labels[i]` is the class of image `i`, in
+/// 0..<classCount. A regression dataset also has `targets` [N, K], the K real values
 /// to predict for each image; its labels then only group the samples (e.g. the garment of a rotated image).
 public struct Dataset: Sendable {
     public var name: String
-    public private(set) var images: Tensor
+    public let storedImages: DatasetImages
     public private(set) var labels: [Int]
     public let classCount: Int
     /// Regression targets [N, K], or nil for a classification dataset.
@@ -23,8 +24,11 @@ public struct Dataset: Sendable {
     public internal(set) var source: String?
 
     public init(name: String, images: Tensor, labels: [Int], classCount: Int, targets: Tensor? = nil) {
-        precondition(images.rank == 4, "dataset images must be [N, C, H, W], got \(images.shape)")
-        precondition(images.shape[0] == labels.count, "\(images.shape[0]) images but \(labels.count) labels")
+        self.init(name: name, images: DatasetImages(images), labels: labels, classCount: classCount, targets: targets)
+    }
+
+    public init(name: String, images: DatasetImages, labels: [Int], classCount: Int, targets: Tensor? = nil) {
+        precondition(images.count == labels.count, "\(images.count) images but \(labels.count) labels")
         precondition(classCount > 0, "classCount must be positive")
         precondition(labels.allSatisfy { $0 >= 0 && $0 < classCount }, "label out of range 0..<\(classCount)")
         if let targets {
@@ -33,11 +37,15 @@ public struct Dataset: Sendable {
                 "regression targets must be [\(labels.count), K], got \(targets.shape)")
         }
         self.name = name
-        self.images = images
+        storedImages = images
         self.labels = labels
         self.classCount = classCount
         self.targets = targets
     }
+
+    /// Every image [N, C, H, W] as one float tensor, converted now when held as pixels (188 MB for FashionMNIST's
+    /// training set): batches and subsets take `batch(indices:)` and `subset(indices:)`.
+    public var images: Tensor { storedImages.tensor }
 
     /// Whether the samples carry regression targets.
     public var isRegression: Bool { targets != nil }
@@ -51,11 +59,11 @@ public struct Dataset: Sendable {
     /// A dataset from an images file and a labels file read separately, refusing a count mismatch or an
     /// empty pair with an error that names both files. `classCount` nil means the largest label + 1.
     public static func pairing(
-        images: Tensor, imagesPath: String, labels: [Int], labelsPath: String, name: String, classCount: Int?
+        images: DatasetImages, imagesPath: String, labels: [Int], labelsPath: String, name: String, classCount: Int?
     ) throws(DatasetError) -> Dataset {
-        guard images.shape[0] == labels.count else {
+        guard images.count == labels.count else {
             throw .countMismatch(
-                imagesPath: imagesPath, images: images.shape[0], labelsPath: labelsPath, labels: labels.count)
+                imagesPath: imagesPath, images: images.count, labelsPath: labelsPath, labels: labels.count)
         }
         guard let largest = labels.max() else { throw .empty(path: imagesPath) }
         return Dataset(name: name, images: images, labels: labels, classCount: classCount ?? (largest + 1))
@@ -65,7 +73,7 @@ public struct Dataset: Sendable {
     public var count: Int { labels.count }
 
     /// [C, H, W] of one image.
-    public var imageShape: [Int] { Array(images.shape.dropFirst()) }
+    public var imageShape: [Int] { Array(storedImages.shape.dropFirst()) }
 
     /// How many samples each class has, indexed by class.
     public var classCounts: [Int] {
@@ -77,7 +85,7 @@ public struct Dataset: Sendable {
     /// The samples at `indices`, in the order given (repeats allowed).
     public func subset(indices: [Int]) -> Dataset {
         Dataset(
-            name: name, images: images.gather(rows: indices), labels: indices.map { labels[$0] },
+            name: name, images: storedImages.subset(indices), labels: indices.map { labels[$0] },
             classCount: classCount,
             targets: targets?.gather(rows: indices))
     }
@@ -97,7 +105,7 @@ public struct Dataset: Sendable {
 
     /// Images [indices.count, C, H, W] and their labels, in the order given.
     public func batch(indices: [Int]) -> (images: Tensor, labels: [Int]) {
-        (images.gather(rows: indices), indices.map { labels[$0] })
+        (storedImages.rows(indices), indices.map { labels[$0] })
     }
 }
 

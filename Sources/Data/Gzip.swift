@@ -1,5 +1,6 @@
 import CDeflate
 import CZlib
+import Tensor
 
 /// Why a compressed stream could not be decompressed.
 public enum GzipError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -50,7 +51,12 @@ public enum Gzip {
     private static func wholeMembers(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard hasGzipMagic(input), let decompressor = libdeflate_alloc_decompressor() else { return nil }
         defer { libdeflate_free_decompressor(decompressor) }
-        var output = [UInt8](repeating: 0, count: initialCapacity(for: input))
+        let capacity = initialCapacity(for: input)
+        var output = [UInt8](unsafeUninitializedCapacity: capacity) { _, initialized in initialized = capacity }
+        // The output's pages are faulted in on another thread while libdeflate writes them (its address stays put
+        // until the array grows, which waits for that thread first).
+        var population: PagePopulation? = output.withUnsafeMutableBytes { PagePopulation($0) }
+        defer { population?.wait() }
         var (consumed, produced) = (0, 0)
         while consumed < input.count {
             guard input.count - consumed >= 2, input[consumed] == 0x1f, input[consumed + 1] == 0x8b else { return nil }
@@ -62,7 +68,10 @@ public enum Gzip {
             }
             switch result {
             case LIBDEFLATE_SUCCESS: (consumed, produced) = (consumed + read, produced + written)
-            case LIBDEFLATE_INSUFFICIENT_SPACE: output.append(contentsOf: repeatElement(0, count: output.count))
+            case LIBDEFLATE_INSUFFICIENT_SPACE:
+                population?.wait()
+                population = nil
+                output.append(contentsOf: repeatElement(0, count: output.count))
             default: return nil
             }
         }

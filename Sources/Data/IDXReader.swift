@@ -18,17 +18,17 @@ public enum IDXReader {
             classCount: classCount)
     }
 
-    /// Images [N, 1, H, W], normalised.
-    public static func readImages(_ path: String, normalization: Normalization) throws(DatasetError) -> Tensor {
+    /// Images [N, 1, H, W], normalised (held as the file's pixels).
+    public static func readImages(_ path: String, normalization: Normalization) throws(DatasetError)
+        -> DatasetImages
+    {
         let bytes = try ByteFile.read(path)
         let dims = try header(bytes, path: path, magic: imagesMagic, what: "uint8 images, 3 dimensions")
         let (count, height, width) = (dims[0], dims[1], dims[2])
         let statistics = try normalization.perChannel(1, path: path)
-        return bytes.withUnsafeBytes { raw in
-            PixelConversion.bytes(
-                raw.baseAddress! + 16, count: count, recordStride: height * width, channels: 1, height: height,
-                width: width, mean: statistics.mean, std: statistics.std)
-        }
+        return DatasetImages(
+            pixels: bytes, offset: 16, recordStride: height * width, count: count, channels: 1, height: height,
+            width: width, mean: statistics.mean, std: statistics.std)
     }
 
     /// Labels [N], each checked against 0..<classCount.

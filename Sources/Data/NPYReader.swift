@@ -63,7 +63,9 @@ public enum NPYReader {
     }
 
     /// Images [N, C, H, W], normalised.
-    public static func readImages(_ path: String, normalization: Normalization) throws(DatasetError) -> Tensor {
+    public static func readImages(_ path: String, normalization: Normalization) throws(DatasetError)
+        -> DatasetImages
+    {
         let (bytes, header, dtype) = try open(path, allowed: imageTypes)
         let dims: [Int]
         switch header.shape.count {
@@ -75,17 +77,17 @@ public enum NPYReader {
                 path: path, detail: "image array has shape \(header.shape); expected [N, D], [N, H, W] or [N, C, H, W]")
         }
         let statistics = try normalization.perChannel(dims[1], path: path)
-        return bytes.withUnsafeBytes { raw in
-            let source = raw.baseAddress! + header.dataOffset
-            if dtype == .uint8 {
-                return PixelConversion.bytes(
-                    source, count: dims[0], recordStride: dims[1] * dims[2] * dims[3], channels: dims[1],
-                    height: dims[2], width: dims[3], mean: statistics.mean, std: statistics.std)
-            }
-            return PixelConversion.floats(
-                source, count: dims[0], doublePrecision: dtype == .float64, channels: dims[1], height: dims[2],
-                width: dims[3], mean: statistics.mean, std: statistics.std)
+        if dtype == .uint8 {
+            return DatasetImages(
+                pixels: bytes, offset: header.dataOffset, recordStride: dims[1] * dims[2] * dims[3], count: dims[0],
+                channels: dims[1], height: dims[2], width: dims[3], mean: statistics.mean, std: statistics.std)
         }
+        return DatasetImages(
+            bytes.withUnsafeBytes { raw in
+                PixelConversion.floats(
+                    raw.baseAddress! + header.dataOffset, count: dims[0], doublePrecision: dtype == .float64,
+                    channels: dims[1], height: dims[2], width: dims[3], mean: statistics.mean, std: statistics.std)
+            })
     }
 
     /// Labels [N]: non-negative, below `classCount` when given, otherwise below `maxInferredClasses`.

@@ -38,40 +38,9 @@ public struct Normalization: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Bulk pixel conversion into NCHW float tensors over raw buffers (no per-element Array work).
+/// Bulk conversion of float32 / float64 pixels into NCHW float tensors over raw buffers (no per-element Array work);
+/// uint8 pixels stay pixels (`DatasetImages`).
 enum PixelConversion {
-    /// Converts `count` records of uint8 CHW pixels to normalised floats: (byte / 255 − mean[c]) / std[c].
-    /// Record `n`'s pixels start at `source + n * recordStride`; each has `channels * plane` bytes.
-    static func bytes(
-        _ source: UnsafeRawPointer, count: Int, recordStride: Int, channels: Int, height: Int, width: Int,
-        mean: [Float], std: [Float]
-    ) -> Tensor {
-        let plane = height * width
-        // A 256-entry lookup table per channel: exact, and faster than arithmetic per pixel.
-        var table = [Float](repeating: 0, count: channels * 256)
-        for c in 0..<channels {
-            for value in 0..<256 { table[c * 256 + value] = (Float(value) / 255 - mean[c]) / std[c] }
-        }
-        let imageSize = channels * plane
-        return table.withUnsafeBufferPointer { lookup in
-            Tensor(shape: [count, channels, height, width]) { destination in
-                guard let output = destination.baseAddress, let lookup = lookup.baseAddress else { return }
-                let input = source.assumingMemoryBound(to: UInt8.self)
-                Parallel.forEach(count, grain: 512) { range in
-                    for n in range {
-                        let from = input + n * recordStride
-                        let to = output + n * imageSize
-                        for c in 0..<channels {
-                            let channelTable = lookup + c * 256
-                            let offset = c * plane
-                            for p in 0..<plane { to[offset + p] = channelTable[Int(from[offset + p])] }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     /// Converts `count` images of little-endian float32 or float64 CHW values to normalised floats.
     static func floats(
         _ source: UnsafeRawPointer, count images: Int, doublePrecision: Bool, channels: Int, height: Int, width: Int,

@@ -20,8 +20,9 @@ public enum RotationTask {
     public static func derive(from dataset: Dataset, split: Split, name: String) -> Dataset {
         var generator = SeededGenerator(seed: 18, stream: "rotation-\(split)")
         let targets = (0..<dataset.count).map { _ in generator.nextFloat(in: -1..<1) }
-        let background = dataset.images.scalars.min() ?? 0
-        let images = rotated(dataset.images, byDegrees: targets.map { $0 * maxDegrees }, background: background)
+        let original = dataset.images
+        let background = original.scalars.min() ?? 0
+        let images = rotated(original, byDegrees: targets.map { $0 * maxDegrees }, background: background)
         return Dataset(
             name: name, images: images, labels: dataset.labels, classCount: dataset.classCount,
             targets: Tensor(shape: [dataset.count, 1], scalars: targets))

@@ -31,7 +31,7 @@ extension Backdoor {
         guard target < dataset.classCount else {
             throw .backdoorTargetOutOfRange(target: target, classCount: dataset.classCount)
         }
-        let (height, width) = (dataset.images.shape[2], dataset.images.shape[3])
+        let (height, width) = (dataset.imageShape[1], dataset.imageShape[2])
         guard patch <= height && patch <= width else {
             throw .backdoorPatchTooLarge(patch: patch, height: height, width: width)
         }
@@ -40,9 +40,10 @@ extension Backdoor {
         var generator = SeededGenerator(seed: seed, stream: "backdoor.poison")
         let chosen = generator.permutation(candidates.count).prefix(wanted).map { candidates[$0] }.sorted()
         guard !chosen.isEmpty else { return dataset }
-        let copies = stamped(dataset.images.gather(rows: chosen), value: Self.white(dataset.images))
+        let images = dataset.images
+        let copies = stamped(images.gather(rows: chosen), value: Self.white(images))
         return Dataset(
-            name: dataset.name, images: Tensor.concatenate([dataset.images, copies]),
+            name: dataset.name, images: Tensor.concatenate([images, copies]),
             labels: dataset.labels + [Int](repeating: target, count: chosen.count), classCount: dataset.classCount)
     }
 

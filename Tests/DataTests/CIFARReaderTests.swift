@@ -52,7 +52,7 @@ struct CIFARReaderTests {
         let a = try CIFARReader.readBatch(raw, variant: .cifar10)
         let b = try CIFARReader.readBatch(packed, variant: .cifar10)
         #expect(a.labels == b.labels)
-        #expect(Tolerance.mismatch(a.images, b.images) == nil)
+        #expect(Tolerance.mismatch(a.images.tensor, b.images.tensor) == nil)
     }
 
     @Test func truncatedRecord() throws {
@@ -93,7 +93,7 @@ struct CIFARReaderTests {
         let path = try directory.write("b.bin", records([[0]]))
         let batch = try CIFARReader.readBatch(path, variant: .cifar10, normalization: .identity)
         let pixels = pixelPattern(Self.imageBytes)
-        #expect(Tolerance.isClose(batch.images.scalars[2048 + 5], Float(pixels[2048 + 5]) / 255))
+        #expect(Tolerance.isClose(batch.images.tensor.scalars[2048 + 5], Float(pixels[2048 + 5]) / 255))
         expectError(.normalizationMismatch, mentioning: ["b.bin", "3 channel", "2 mean/std"]) {
             try CIFARReader.readBatch(
                 path, variant: .cifar10, normalization: Normalization(mean: [0, 0], std: [1, 1]))

@@ -10,6 +10,7 @@ struct FashionMNISTTests {
         #expect(dataset.name == "fashion-mnist")
         #expect(dataset.count == 10_000)
         #expect(dataset.images.shape == [10_000, 1, 28, 28])
+        #expect(dataset.storedImages.heldAsPixels)  // converted as rows are taken
         #expect(dataset.classCount == 10)
         #expect(dataset.classCounts == [Int](repeating: 1_000, count: 10))
         let (mean, std) = Self.moments(dataset.images.scalars)

@@ -49,7 +49,7 @@ struct IDXReaderTests {
     @Test func identityNormalizationGivesUnitRange() throws {
         let directory = try TempDirectory()
         let paths = try writePair(directory)
-        let images = try IDXReader.readImages(paths.images, normalization: .identity)
+        let images = try IDXReader.readImages(paths.images, normalization: .identity).tensor
         #expect(images.scalars.allSatisfy { $0 >= 0 && $0 <= 1 })
         #expect(Tolerance.isClose(images.scalars[1], 1))
     }

@@ -32,7 +32,7 @@ struct NPYReaderTests {
         #expect(Tolerance.mismatch(raw.images, .init(shape: [2, 3, 2, 2], scalars: values)) == nil)
 
         let statistics = Normalization(mean: [0.5, -1, 2], std: [2, 0.5, 4])
-        let normalized = try NPYReader.readImages(images, normalization: statistics)
+        let normalized = try NPYReader.readImages(images, normalization: statistics).tensor
         for (i, value) in values.enumerated() {
             let channel = i / 4 % 3
             let expected = (value - statistics.mean[channel]) / statistics.std[channel]
