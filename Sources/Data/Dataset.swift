@@ -131,9 +131,10 @@ extension Dataset {
     /// A stratified seeded sample of `pool`: round(fraction · n_c) of the pool's members of every class c,
     /// ascending. `stream` names the draw, so different uses of one seed are independent.
     public func stratifiedSample(of pool: [Int], fraction: Double, seed: UInt64, stream: String) -> [Int] {
+        var byClass = [[Int]](repeating: [], count: classCount)
+        for index in pool { byClass[labels[index]].append(index) }
         var picked: [Int] = []
-        for label in 0..<classCount {
-            let members = pool.filter { labels[$0] == label }
+        for (label, members) in byClass.enumerated() {
             var generator = SeededGenerator(seed: seed, stream: "\(stream)-class-\(label)")
             let order = generator.permutation(members.count)
             picked += order.prefix(Int((fraction * Double(members.count)).rounded())).map { members[$0] }

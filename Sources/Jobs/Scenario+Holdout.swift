@@ -56,7 +56,7 @@ extension Scenario {
 
     /// Refuses held-out indices that are also training (forget or retain) indices.
     static func checkDisjoint(validation: [Int], forgetSet: ForgetSet) throws(ScenarioError) {
-        let training = Set(forgetSet.forget).union(forgetSet.retain)
+        let training = IndexMask(forgetSet.forget + forgetSet.retain)
         let overlap = validation.filter(training.contains)
         guard let first = overlap.first else { return }
         throw ScenarioError(

@@ -1,4 +1,5 @@
 import Checkpoint
+import Data
 import Foundation
 import NN
 import Tensor
@@ -175,16 +176,17 @@ public struct UnlearningRun {
     func verifyBefore(
         _ original: Model, verifier: Verifier, baselines: Verifier.Baselines, digests: DatasetDigest?, plan: Plan
     ) async throws -> (VerificationReport, reused: [String], predictions: ModelPredictions) {
-        let needed = Set(verifier.measuredTrainIndices + plan.originalRows)
+        let needed = IndexMask(verifier.measuredTrainIndices + plan.originalRows).sorted
         guard let store = cache?.predictions, let digests else {
-            let predictions = try await predictions(of: original, verifier: verifier, trainIndices: needed.sorted())
+            let predictions = try await predictions(of: original, verifier: verifier, trainIndices: needed)
             return (try verifier.verify(predictions, against: baselines), [], predictions)
         }
         let key = DirectoryPredictionStore.key(
             modelSha256: inputSha256, architecture: architecture, trainSha256: digests.trainSha256,
             testSha256: digests.testSha256)
         let cached = store.load(key: key, train: scenario.train, test: scenario.test)
-        let missing = needed.subtracting(cached?.heldTrainIndices ?? []).sorted()
+        let held = IndexMask(cached?.heldTrainIndices ?? [])
+        let missing = needed.filter { !held.contains($0) }
         let predictions: ModelPredictions
         if let cached {
             log(

@@ -76,11 +76,11 @@ public enum ForgetSelection: Sendable, Equatable, Codable, CustomStringConvertib
             if let bad = indices.first(where: { $0 < 0 || $0 >= dataset.count }) {
                 throw .outOfRange("index \(bad) is not a training index in 0..<\(dataset.count)")
             }
-            let held = Set(split.validationIndices(in: dataset))
+            let held = IndexMask(split.validationIndices(in: dataset))
             if let bad = indices.first(where: { held.contains($0) }) {
                 throw .outOfRange("index \(bad) is in the validation split, which the model never trained on")
             }
-            forget = Array(Set(indices)).sorted()
+            forget = IndexMask(indices).sorted
         case .confusion(let classes, let count):
             guard let confusion = split.confusion, confusion.classes == classes, confusion.count == count else {
                 throw .outOfRange(
@@ -98,7 +98,7 @@ public enum ForgetSelection: Sendable, Equatable, Codable, CustomStringConvertib
     {
         guard !forget.isEmpty else { throw .empty("the selection \(selection) contains no training sample") }
         guard forget.count < pool.count else { throw .empty("the selection \(selection) leaves nothing to retain") }
-        let forgotten = Set(forget)
+        let forgotten = IndexMask(forget)
         let classes: [Int]? = if case .classes(let classes) = selection { Array(Set(classes)).sorted() } else { nil }
         return ForgetSet(
             selection: selection, forget: forget, retain: pool.filter { !forgotten.contains($0) },

@@ -24,12 +24,14 @@ public struct ModelPredictions: Sendable {
         guard let trainIndices else {
             return indices.allSatisfy { (0..<train.labels.count).contains($0) } ? train.selecting(indices) : nil
         }
-        let positions = Dictionary(uniqueKeysWithValues: trainIndices.enumerated().map { ($1, $0) })
+        // Each predicted sample's position among the predictions (−1: not predicted), by sample index.
+        var positions = [Int](repeating: -1, count: (trainIndices.max() ?? -1) + 1)
+        for (position, index) in trainIndices.enumerated() { positions[index] = position }
         var selected: [Int] = []
         selected.reserveCapacity(indices.count)
         for index in indices {
-            guard let position = positions[index] else { return nil }
-            selected.append(position)
+            guard index >= 0 && index < positions.count && positions[index] >= 0 else { return nil }
+            selected.append(positions[index])
         }
         return train.selecting(selected)
     }

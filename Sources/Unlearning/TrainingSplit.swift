@@ -57,7 +57,7 @@ public struct TrainingSplit: Sendable, Codable, Equatable {
 
     /// The indices the original trained on, ascending.
     public func trainingIndices(in dataset: Dataset) -> [Int] {
-        let held = Set(validationIndices(in: dataset))
+        let held = IndexMask(validationIndices(in: dataset))
         return (0..<dataset.count).filter { !held.contains($0) }
     }
 

@@ -84,7 +84,7 @@ public struct Verifier: Sendable {
     /// measured on a sample; then the forget set, the validation split and the sampled retained samples.
     public var measuredTrainIndices: [Int] {
         guard retainMeasurement.isSample else { return Array(0..<train.count) }
-        return Set(forgetSet.forget + validation + retainMeasurement.indices).sorted()
+        return IndexMask(forgetSet.forget + validation + retainMeasurement.indices).sorted
     }
 
     /// Test indices that play the non-members of the membership attack: test samples of the forgotten
