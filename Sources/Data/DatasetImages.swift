@@ -29,6 +29,7 @@ public struct DatasetImages: Sendable {
         mean: [Float], std: [Float]
     ) {
         precondition(count == 0 || offset + (count - 1) * recordStride + channels * height * width <= bytes.count)
+        precondition(mean.count == channels && std.count == channels, "one mean and std per channel")
         shape = [count, channels, height, width]
         storage = .pixels(
             Pixels(
