@@ -115,9 +115,10 @@ struct DaemonEndToEndTests {
         let cli = ["--coordinator", control, "--insecure", "--format", "json"]
         let request = [
             "--method", "scrub", "--model", "fmnist-mlp", "--weights", weights, "--data", data, "--forget-classes", "0",
-            "--seed", "4", "--shards", "2", "--param", "epochs=4", "--param", "retain-fraction=1.0", "--param",
+            "--seed", "4", "--shards", "2", "--param", "epochs=8", "--param", "retain-fraction=1.0", "--param",
             "max-epochs=2",
         ]
+        // Eight epochs: with four, a quick host finished the job between the polls after the restart.
         let id = try await helpers.submit(request + cli)
         try await helpers.waitForSteps(5, of: id, cli: cli, before: "the coordinator was stopped")
         let stopped = ContinuousClock.now

@@ -88,9 +88,10 @@ struct FederatedDaemonTests {
         federation.clientArguments = ["--normalize", "none"]
         (1...3).forEach { federation.startClient($0, of: 3) }
         try await federation.waitUntilOnline(["client-1", "client-2", "client-3"])
-        let job = try await federation.submit(rounds: 40, extra: ["--normalize", "none"])
+        // 80 rounds: with 40, a run once ended before the restarted client was back online.
+        let job = try await federation.submit(rounds: 80, extra: ["--normalize", "none"])
         // Killed as soon as the job is in: waiting for a round first raced the whole job on a loaded machine (a
-        // status poll is a process start, and 40 small rounds can end before it answers).
+        // status poll is a process start, and the small rounds can all end before it answers).
         federation.killClient(3)
         try await federation.waitUntil(client: "client-3", is: "offline", during: job)
         // Restarted only once a round went on without it: a quick machine otherwise brings it back before the
@@ -103,7 +104,7 @@ struct FederatedDaemonTests {
         let participants = rounds.map { $0["participants"] as? [String] ?? [] }
         #expect(participants.contains { !$0.contains("client-3") }, "client-3 took part in every round")
         #expect(participants.last == ["client-1", "client-2", "client-3"], "\(federation.logs)")
-        #expect(rounds.count == 40)
+        #expect(rounds.count == 80)
         let checkpoint = try SafetensorsFile(
             data: try Data(contentsOf: URL(fileURLWithPath: federation.directory.path("\(job).safetensors"))))
         #expect(checkpoint.metadata["lethe.normalization"] == "none", "\(checkpoint.metadata)")
