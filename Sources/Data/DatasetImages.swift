@@ -106,9 +106,7 @@ public struct DatasetImages: Sendable {
         let imageSize = parts[0].imageSize
         var bytes: [UInt8] = []
         bytes.reserveCapacity(total * imageSize)
-        for (part, held) in zip(parts, pixels) {
-            bytes.append(contentsOf: held.gather(Array(0..<part.count)).bytes)
-        }
+        for (part, held) in zip(parts, pixels) { held.append(0..<part.count, to: &bytes) }
         return DatasetImages(
             shape: [total] + tail,
             pixels: Pixels(
@@ -160,15 +158,17 @@ private struct Pixels: Sendable {
 
     /// The images at `indices` packed one after another.
     func gather(_ indices: [Int]) -> Pixels {
-        let packed = [UInt8](unsafeUninitializedCapacity: indices.count * imageSize) { destination, initialized in
-            bytes.withUnsafeBufferPointer { source in
-                for (row, index) in indices.enumerated() {
-                    (destination.baseAddress! + row * imageSize).update(
-                        from: source.baseAddress! + offset + index * recordStride, count: imageSize)
-                }
-            }
-            initialized = indices.count * imageSize
-        }
+        var packed: [UInt8] = []
+        packed.reserveCapacity(indices.count * imageSize)
+        append(indices, to: &packed)
         return Pixels(bytes: packed, offset: 0, recordStride: imageSize, imageSize: imageSize, table: table)
+    }
+
+    /// The bytes of the images at `indices`, one after another, appended to `packed`.
+    func append(_ indices: some Sequence<Int>, to packed: inout [UInt8]) {
+        for index in indices {
+            let start = offset + index * recordStride
+            packed.append(contentsOf: bytes[start..<(start + imageSize)])
+        }
     }
 }

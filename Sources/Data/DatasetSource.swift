@@ -1,6 +1,4 @@
 import Crypto
-import Dispatch
-import Synchronization
 import Tensor
 
 /// What a dataset was loaded from and how, as one sha256: its files' bytes, its format and split, and the
@@ -22,28 +20,10 @@ enum DatasetSource {
 
     /// `digest` computed on a thread of its own from now on; `value()` waits for it.
     static func digesting(_ files: [String], format: DatasetFormat, split: Split, normalization: Normalization)
-        -> Pending
+        -> Background<String, DatasetError>
     {
-        let pending = Pending()
-        pending.group.enter()
-        DispatchQueue.global().async {
-            let result = Result { () throws(DatasetError) in
-                try digest(of: files, format: format, split: split, normalization: normalization)
-            }
-            pending.result.withLock { $0 = result }
-            pending.group.leave()
-        }
-        return pending
-    }
-
-    /// A digest being taken on another thread.
-    final class Pending: Sendable {
-        fileprivate let group = DispatchGroup()
-        fileprivate let result = Mutex<Result<String, DatasetError>?>(nil)
-
-        func value() throws(DatasetError) -> String {
-            group.wait()
-            return try result.withLock { $0! }.get()
+        Background { () throws(DatasetError) in
+            try digest(of: files, format: format, split: split, normalization: normalization)
         }
     }
 

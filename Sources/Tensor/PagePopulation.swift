@@ -1,6 +1,3 @@
-import Dispatch
-import Synchronization
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -10,39 +7,36 @@ import Synchronization
 /// training images decompress to); `MADV_POPULATE_WRITE` (Linux 5.14) maps them writable in bulk without touching
 /// their contents, so it can run beside the thread writing them. Elsewhere, and on older kernels, the pages fault
 /// in as they are written, as before.
-public final class PagePopulation: Sendable {
-    private let group = DispatchGroup()
-    private let populated = Atomic<Bool>(false)
+public struct PagePopulation: Sendable {
+    /// The population under way (nil: the buffer holds no whole page); true once every page is populated.
+    private let populating: Background<Bool, Never>?
 
     /// Starts populating the whole pages inside `buffer`, which must stay allocated (and not move) until `wait()`.
     public init(_ buffer: UnsafeMutableRawBufferPointer) {
-        guard let base = buffer.baseAddress else { return }
-        let page = 4096
-        let start = (UInt(bitPattern: base) + UInt(page - 1)) & ~UInt(page - 1)
-        let end = (UInt(bitPattern: base) + UInt(buffer.count)) & ~UInt(page - 1)
-        guard end > start else { return }
-        group.enter()
-        DispatchQueue.global().async { [self] in
-            defer { group.leave() }
+        let page = UInt(4096)
+        let base = UInt(bitPattern: buffer.baseAddress)
+        let (start, end) = ((base + page - 1) & ~(page - 1), (base + UInt(buffer.count)) & ~(page - 1))
+        guard base != 0, end > start else {
+            populating = nil
+            return
+        }
+        populating = Background {
             // In pieces of 1 MB from the start, the order the buffer is written in, so that the writer soon meets
             // populated pages.
             let piece = UInt(1 << 20)
             var at = start
             while at < end {
                 let length = min(piece, end - at)
-                guard Self.populate(UnsafeMutableRawPointer(bitPattern: at)!, Int(length)) else { return }
+                guard Self.populate(UnsafeMutableRawPointer(bitPattern: at)!, Int(length)) else { return false }
                 at += length
             }
-            populated.store(true, ordering: .releasing)
+            return true
         }
     }
 
     /// Waits for the population to end; true when every whole page was populated, false when the kernel cannot.
     @discardableResult
-    public func wait() -> Bool {
-        group.wait()
-        return populated.load(ordering: .acquiring)
-    }
+    public func wait() -> Bool { populating?.value() ?? false }
 
     private static func populate(_ address: UnsafeMutableRawPointer, _ length: Int) -> Bool {
         #if os(Linux)
